@@ -1,0 +1,114 @@
+/**
+ * The autograd tape. A Var holds a value and, after backward, its gradient.
+ * Each op that has an input needing a gradient records one Node — its
+ * inputs, its outputs and a backward closure that reads the outputs'
+ * gradients and accumulates into the inputs'. `backward(loss)` replays the
+ * recorded nodes in reverse order of creation. Ops are coarse (a whole GRU
+ * layer is one node), so the tape stays short.
+ */
+import { Tensor, allocateLike } from '../tensor/tensor.js';
+
+let nextId = 0;
+
+/** One recorded operation. */
+export interface Node {
+  readonly id: number;
+  readonly name: string;
+  readonly inputs: readonly Var[];
+  /** Accumulates into the inputs' gradients from the outputs' (already set) gradients. */
+  readonly backward: () => void;
+}
+
+/** A value on the tape. */
+export class Var {
+  value: Tensor;
+  grad: Tensor | null = null;
+  readonly requiresGrad: boolean;
+  /** The op that produced this value, if it is on the tape. */
+  node: Node | null = null;
+  /** Optional name, e.g. a parameter's PyTorch name. */
+  name: string;
+
+  constructor(value: Tensor, requiresGrad = false, name = '') {
+    this.value = value;
+    this.requiresGrad = requiresGrad;
+    this.name = name;
+  }
+
+  get shape(): readonly number[] {
+    return this.value.shape;
+  }
+
+  get data() {
+    return this.value.data;
+  }
+
+  /** The gradient buffer, created zeroed on first use. */
+  gradBuffer(): Tensor {
+    if (this.grad === null) this.grad = new Tensor(allocateLike(this.value.data, this.value.size), this.value.shape);
+    return this.grad;
+  }
+
+  zeroGrad(): void {
+    this.grad = null;
+  }
+}
+
+/** True when `v` wants a gradient: a parameter, or computed from one. */
+export function wants(v: Var | null | undefined): v is Var {
+  return v != null && (v.requiresGrad || v.node !== null);
+}
+
+/** True when some input needs a gradient, i.e. the op must be recorded. */
+export function needsGrad(inputs: readonly (Var | null | undefined)[]): boolean {
+  return inputs.some(wants);
+}
+
+/**
+ * Records `backward` as the node producing `outputs` when any input needs a
+ * gradient; otherwise records nothing (inference builds no tape).
+ */
+export function record(name: string, inputs: readonly (Var | null | undefined)[], outputs: readonly Var[], backward: () => void): void {
+  const present = inputs.filter((v): v is Var => v != null);
+  if (!needsGrad(present)) return;
+  const node: Node = { id: nextId++, name, inputs: present, backward };
+  for (const o of outputs) o.node = node;
+}
+
+/** A constant (no gradient). */
+export function constant(t: Tensor): Var {
+  return new Var(t, false);
+}
+
+/**
+ * Backpropagates from a scalar `loss` (gradient 1) through every node that
+ * produced it, in reverse order of creation. Parameters receive their
+ * gradients in `.grad` (accumulated across calls until zeroed).
+ */
+export function backward(loss: Var, seed?: Tensor): void {
+  if (seed === undefined && loss.value.size !== 1) {
+    throw new Error(`backward: expected a scalar loss (1 element), got shape [${loss.shape.join(', ')}]; pass a seed gradient`);
+  }
+  const g = loss.gradBuffer();
+  if (seed) g.data.set(seed.data);
+  else g.data[0] += 1;
+
+  // Collect the nodes reachable from the loss, then run them newest first.
+  const nodes = new Map<number, Node>();
+  const stack: Var[] = [loss];
+  const seen = new Set<Var>();
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    if (seen.has(v)) continue;
+    seen.add(v);
+    const n = v.node;
+    if (n && !nodes.has(n.id)) {
+      nodes.set(n.id, n);
+      for (const i of n.inputs) stack.push(i);
+    }
+  }
+  const order = [...nodes.values()].sort((a, b) => b.id - a.id);
+  for (const n of order) n.backward();
+  // Intermediate values drop their node so the graph can be collected.
+  for (const v of seen) if (!v.requiresGrad) v.node = null;
+}

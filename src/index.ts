@@ -1,0 +1,8 @@
+/**
+ * gru-ts: gated recurrent sequence models for Node.js and the browser.
+ * @packageDocumentation
+ */
+export * from './tensor/index.js';
+export * from './kernels/index.js';
+export * from './autograd/index.js';
+export * from './nn/index.js';

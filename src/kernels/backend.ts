@@ -1,0 +1,138 @@
+/**
+ * The compute contract. Every backend (ref: plain TypeScript, the truth;
+ * later wasm and native) implements these whole operations — a GRU over a
+ * whole sequence, not a scalar op — on flat typed arrays.
+ *
+ * Conventions (after llm.c): outputs first, then inputs, then sizes;
+ * backward kernels ACCUMULATE into their gradient buffers (+=), so callers
+ * zero them once. Dimension legend: T time steps, B batch, I input size,
+ * H hidden size, N rows, C classes/columns.
+ */
+import type { FloatArray } from '../tensor/tensor.js';
+
+/** Pointwise functions with a backward. */
+export type UnaryOp = 'tanh' | 'sigmoid' | 'relu' | 'identity';
+
+/** Sizes of one GRU layer in one direction. */
+export interface GruDims {
+  T: number;
+  B: number;
+  I: number;
+  H: number;
+}
+
+/**
+ * What the forward pass saves for backward (all time-major).
+ * gates (T, B, 3H): r, z, n after their activations.
+ * hPrev (T, B, H): the state each step started from.
+ * hn    (T, B, H): resetAfter: U_n h + b_hn (before r multiplies it);
+ *                  resetBefore: r ⊙ h (the input of the U_n product).
+ */
+export interface GruCache {
+  gates: FloatArray;
+  hPrev: FloatArray;
+  hn: FloatArray;
+}
+
+/** Weights of one direction of one layer, PyTorch layout and gate order (r, z, n). */
+export interface GruWeights {
+  wIh: FloatArray; // (3H, I)
+  wHh: FloatArray; // (3H, H)
+  bIh: FloatArray | null; // (3H)
+  bHh: FloatArray | null; // (3H)
+}
+
+/** How the sequence is walked. */
+export interface GruMode {
+  /** Process t = T−1 … 0 (the reverse half of a bidirectional layer). */
+  reverse: boolean;
+  /** PyTorch form (r applied after U_n h) when true; Cho/ONNX-default form when false. */
+  resetAfter: boolean;
+  /** Valid steps per sequence (B); steps t ≥ lengths[b] leave h unchanged and output 0. */
+  lengths: Int32Array | null;
+}
+
+export interface GruForwardArgs extends GruDims, GruWeights, GruMode {
+  /** Output (T, B, ldy); this direction writes columns [yOff, yOff + H). */
+  y: FloatArray;
+  yOff: number;
+  ldy: number;
+  /** Output (B, H): each sequence's state after its last valid step. */
+  hN: FloatArray;
+  /** Input (T, B, I). */
+  x: FloatArray;
+  /** Input (B, H). */
+  h0: FloatArray;
+  /** Filled for backward when given; sized by {@link gruCacheSizes}. */
+  cache: GruCache | null;
+}
+
+export interface GruBackwardArgs extends GruDims, GruWeights, GruMode {
+  /** Accumulated gradients (each may be null when not wanted). */
+  dx: FloatArray | null; // (T, B, I)
+  dh0: FloatArray | null; // (B, H)
+  dWIh: FloatArray; // (3H, I)
+  dWHh: FloatArray; // (3H, H)
+  dBIh: FloatArray | null; // (3H)
+  dBHh: FloatArray | null; // (3H)
+  /** Gradient of the output (T, B, ldy) at columns [dyOff, dyOff + H), or null for none. */
+  dy: FloatArray | null;
+  dyOff: number;
+  ldy: number;
+  /** Gradient of hN (B, H), or null for none. */
+  dhN: FloatArray | null;
+  x: FloatArray;
+  h0: FloatArray;
+  cache: GruCache;
+}
+
+/** Element counts of a {@link GruCache} for the given sizes. */
+export function gruCacheSizes(d: GruDims): { gates: number; hPrev: number; hn: number } {
+  return { gates: d.T * d.B * 3 * d.H, hPrev: d.T * d.B * d.H, hn: d.T * d.B * d.H };
+}
+
+/** A compute backend. */
+export interface Backend {
+  readonly name: string;
+
+  /**
+   * General matrix product, BLAS-style:
+   * C = alpha · op(A) · op(B) + beta · C, with op(A) (M, K), op(B) (K, N), C (M, N),
+   * each matrix given as (array, offset, leading dimension), row-major.
+   * beta = 0 overwrites C (its old contents, even NaN, are ignored).
+   */
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: FloatArray, aOff: number, lda: number,
+    B: FloatArray, bOff: number, ldb: number,
+    beta: number, C: FloatArray, cOff: number, ldc: number,
+  ): void;
+
+  /** out[n, c] += bias[c] for an (N, C) matrix. */
+  addBias(out: FloatArray, bias: FloatArray, N: number, C: number): void;
+  /** dBias[c] += Σ_n dOut[n, c]: the backward of {@link Backend.addBias}. */
+  addBiasBackward(dBias: FloatArray, dOut: FloatArray, N: number, C: number): void;
+
+  /** out = f(x), elementwise. */
+  unaryForward(op: UnaryOp, out: FloatArray, x: FloatArray): void;
+  /** dx += f'(x) · dy, given y = f(x). */
+  unaryBackward(op: UnaryOp, dx: FloatArray, dy: FloatArray, y: FloatArray): void;
+
+  /**
+   * Row-wise log-softmax cross-entropy. logits (N, C), targets (N) class ids
+   * (negative = ignored). Writes probs (N, C) and returns the summed loss.
+   */
+  softmaxCrossEntropyForward(probs: FloatArray, logits: FloatArray, targets: Int32Array, N: number, C: number): number;
+  /** dLogits += scale · (probs − onehot(targets)) for rows not ignored. */
+  softmaxCrossEntropyBackward(dLogits: FloatArray, probs: FloatArray, targets: Int32Array, N: number, C: number, scale: number): void;
+
+  /** out (N, D) = table[ids[n]] — ids were validated by the caller. */
+  embeddingForward(out: FloatArray, table: FloatArray, ids: Int32Array, D: number): void;
+  /** dTable[ids[n]] += dOut[n]. */
+  embeddingBackward(dTable: FloatArray, dOut: FloatArray, ids: Int32Array, D: number): void;
+
+  /** One direction of one GRU layer over a whole sequence. */
+  gruForward(a: GruForwardArgs): void;
+  /** Its backward: accumulates into every gradient buffer given. */
+  gruBackward(a: GruBackwardArgs): void;
+}

@@ -1,0 +1,20 @@
+/** The reference backend: plain TypeScript loops, the readable truth every fast backend must match. */
+import type { Backend } from '../backend.js';
+import { gemm } from './gemm.js';
+import { gruBackward, gruForward } from './gru.js';
+import * as ew from './elementwise.js';
+
+export const refBackend: Backend = {
+  name: 'ref',
+  gemm,
+  addBias: ew.addBias,
+  addBiasBackward: ew.addBiasBackward,
+  unaryForward: ew.unaryForward,
+  unaryBackward: ew.unaryBackward,
+  softmaxCrossEntropyForward: ew.softmaxCrossEntropyForward,
+  softmaxCrossEntropyBackward: ew.softmaxCrossEntropyBackward,
+  embeddingForward: ew.embeddingForward,
+  embeddingBackward: ew.embeddingBackward,
+  gruForward,
+  gruBackward,
+};

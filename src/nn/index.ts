@@ -1,0 +1,4 @@
+export * from './module.js';
+export * from './linear.js';
+export * from './embedding.js';
+export * from './gru.js';

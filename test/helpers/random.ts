@@ -1,0 +1,24 @@
+/** Random test data from the library's own seeded generator. */
+import { Rng, Tensor, type DType } from '../../src/index.js';
+
+export function randomTensor(rng: Rng, shape: number[], scale = 1, dtype: DType = 'float32'): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const t = Tensor.zeros(shape, dtype);
+  for (let i = 0; i < n; i++) t.data[i] = scale * rng.range(-1, 1);
+  return t;
+}
+
+/** A flat row-major array as nested arrays of the given shape. */
+export function nest(data: ArrayLike<number>, shape: readonly number[]): any {
+  if (shape.length === 1) return Array.from(data);
+  const inner = shape.slice(1).reduce((a, b) => a * b, 1);
+  return Array.from({ length: shape[0] }, (_, i) => nest(Array.prototype.slice.call(data, i * inner, (i + 1) * inner), shape.slice(1)));
+}
+
+/** max |a − b| / max(1, |b|) over all elements. */
+export function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+  return m;
+}
