@@ -1,5 +1,5 @@
 /** Shape and arithmetic ops, each forward beside its backward. */
-import { Tensor, allocateLike, shapeString } from '../../tensor/tensor.js';
+import { Tensor, allocateLike, shapeString, sizeOf } from '../../tensor/tensor.js';
 import { Var, record, wants } from '../var.js';
 
 function sameShape(a: Var, b: Var, op: string): void {
@@ -9,7 +9,7 @@ function sameShape(a: Var, b: Var, op: string): void {
 }
 
 function result(like: Var, shape: readonly number[] = like.shape): Var {
-  return new Var(new Tensor(allocateLike(like.data, like.value.size), shape));
+  return new Var(new Tensor(allocateLike(like.data, sizeOf(shape)), shape));
 }
 
 /** a + b (same shapes). */
