@@ -1,0 +1,3 @@
+export * from './sgd.js';
+export * from './adam.js';
+export * from './clip.js';
