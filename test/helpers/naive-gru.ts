@@ -18,7 +18,7 @@ export function naiveCell(x: number[], h: number[], w: NaiveWeights, resetAfter:
   const dot = (row: number[], v: number[]) => row.reduce((s, a, i) => s + a * v[i], 0);
   const bi = (k: number) => (w.bIh ? w.bIh[k] : 0);
   const bh = (k: number) => (w.bHh ? w.bHh[k] : 0);
-  const r = [], z = [];
+  const r: number[] = [], z: number[] = [];
   for (let j = 0; j < H; j++) {
     r.push(sig(dot(w.wIh[j], x) + bi(j) + dot(w.wHh[j], h) + bh(j)));
     z.push(sig(dot(w.wIh[H + j], x) + bi(H + j) + dot(w.wHh[H + j], h) + bh(H + j)));

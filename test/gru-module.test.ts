@@ -1,4 +1,4 @@
-// Bad input to the GRU fails early with a message naming what was expected and what came.
+// The GRU module: bad input fails early and clearly; state dicts, seeding, train/eval.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GRU, Tensor } from '../src/index.js';
@@ -76,4 +76,20 @@ test('same seed, same weights; other seed, other weights; PyTorch init bound 1/â
   assert.ok(Math.max(...all.map(Math.abs)) > 0.2, 'weights spread out to the bound');
   assert.deepEqual(Object.keys(new GRU({ inputSize: 3, hiddenSize: 4, bidirectional: true }).stateDict()),
     ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0', 'weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'bias_ih_l0_reverse', 'bias_hh_l0_reverse']);
+});
+
+test('dropout acts between layers in training mode only', () => {
+  const x = Tensor.from(Array.from({ length: 4 * 2 * 3 }, (_, i) => Math.sin(i)), [4, 2, 3]);
+  const net = new GRU({ inputSize: 3, hiddenSize: 8, numLayers: 2, dropout: 0.5, seed: 5 });
+  const a = net.forward(x).output.value.toArray();
+  const b = net.forward(x).output.value.toArray();
+  assert.notDeepEqual(a, b, 'fresh masks each training pass');
+  net.eval();
+  const c = net.forward(x).output.value.toArray();
+  assert.deepEqual(net.forward(x).output.value.toArray(), c, 'no dropout in eval mode');
+  const plain = new GRU({ inputSize: 3, hiddenSize: 8, numLayers: 2, seed: 5 });
+  assert.deepEqual(plain.forward(x).output.value.toArray(), c, 'eval output equals a dropout-free twin');
+  // A single layer has no layer after it, so dropout never applies (as PyTorch, which warns).
+  const one = new GRU({ inputSize: 3, hiddenSize: 8, dropout: 0.5, seed: 5 });
+  assert.deepEqual(one.forward(x).output.value.toArray(), one.forward(x).output.value.toArray());
 });

@@ -1,0 +1,24 @@
+/** `gru info MODEL`: what a safetensors model file holds. */
+import { readSafetensors } from '../io/safetensors-file.js';
+import { shapeString } from '../tensor/tensor.js';
+
+export function infoCommand(path: string, opts: { json?: boolean }): void {
+  const file = readSafetensors(path);
+  const tensors = [...file.tensors].map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape] }));
+  let params = 0;
+  for (const t of file.tensors.values()) params += t.size;
+  if (opts.json) {
+    console.log(JSON.stringify({ path, metadata: file.metadata, parameters: params, tensors }));
+    return;
+  }
+  console.log(`${path}`);
+  console.log(`  parameters: ${params.toLocaleString('en-US')} in ${tensors.length} tensors`);
+  const meta = Object.entries(file.metadata);
+  if (meta.length) {
+    console.log('  metadata:');
+    for (const [k, v] of meta) console.log(`    ${k}: ${v.length > 200 ? v.slice(0, 200) + '…' : v}`);
+  }
+  console.log('  tensors:');
+  const w = Math.max(...tensors.map((t) => t.name.length), 4);
+  for (const t of tensors) console.log(`    ${t.name.padEnd(w)}  ${t.dtype.padEnd(7)}  ${shapeString(t.shape)}`);
+}

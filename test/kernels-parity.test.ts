@@ -1,0 +1,69 @@
+// Every backend present against the reference backend on random shapes (≤ 1e-5 relative).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng, backendNames, refBackend, setBackend, backend, gruCacheSizes, type Backend, type FloatArray } from '../src/index.js';
+import { maxRelError } from './helpers/random.js';
+
+const TOL = 1e-5;
+const others = (): Backend[] => backendNames().filter((n) => n !== 'ref').map((n) => { setBackend(n); return backend(); });
+
+function rand(rng: Rng, n: number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = scale * rng.range(-1, 1);
+  return a;
+}
+
+test('the backends in this process', () => {
+  assert.ok(backendNames().includes('ref'));
+  console.log(`# backends: ${backendNames().join(', ')}`);
+});
+
+for (const k of others()) {
+  test(`${k.name}: gemm with every transpose, offsets, leading dimensions, alpha and beta`, () => {
+    const rng = new Rng(1);
+    for (let c = 0; c < 60; c++) {
+      const M = 1 + rng.int(70), N = 1 + rng.int(70), K = 1 + rng.int(300);
+      const tA = rng.uniform() < 0.5, tB = rng.uniform() < 0.5;
+      const lda = (tA ? M : K) + rng.int(3), ldb = (tB ? K : N) + rng.int(3), ldc = N + rng.int(3);
+      const aOff = rng.int(4), bOff = rng.int(4), cOff = rng.int(4);
+      const A = rand(rng, aOff + lda * (tA ? K : M));
+      const B = rand(rng, bOff + ldb * (tB ? N : K));
+      const C0 = rand(rng, cOff + ldc * M);
+      const alpha = [1, 0.5, -2][rng.int(3)], beta = [0, 1, 0.25][rng.int(3)];
+      const want = C0.slice(), got = C0.slice();
+      refBackend.gemm(tA, tB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, want, cOff, ldc);
+      k.gemm(tA, tB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, got, cOff, ldc);
+      const err = maxRelError(got, want);
+      assert.ok(err <= TOL, `M=${M} N=${N} K=${K} tA=${tA} tB=${tB}: ${err}`);
+    }
+  });
+
+  test(`${k.name}: GRU forward and backward, both directions, both reset forms, with lengths`, () => {
+    const rng = new Rng(2);
+    for (let c = 0; c < 16; c++) {
+      const T = 1 + rng.int(9), B = 1 + rng.int(9), I = 1 + rng.int(40), H = 1 + rng.int(70);
+      const reverse = rng.uniform() < 0.5, resetAfter = rng.uniform() < 0.5, bias = rng.uniform() < 0.8;
+      const lengths = rng.uniform() < 0.5 ? Int32Array.from({ length: B }, () => 1 + rng.int(T)) : null;
+      const w = { wIh: rand(rng, 3 * H * I, 0.5), wHh: rand(rng, 3 * H * H, 0.5), bIh: bias ? rand(rng, 3 * H) : null, bHh: bias ? rand(rng, 3 * H) : null };
+      const x = rand(rng, T * B * I), h0 = rand(rng, B * H, 0.5);
+      const ldy = H + 2 * rng.int(2) * H, yOff = ldy > H ? H : 0;
+      const dy = rand(rng, T * B * ldy), dhN = rand(rng, B * H);
+      const run = (be: Backend) => {
+        const s = gruCacheSizes({ T, B, I, H });
+        const cache = { gates: new Float32Array(s.gates), hPrev: new Float32Array(s.hPrev), hn: new Float32Array(s.hn) };
+        const y = new Float32Array(T * B * ldy), hN = new Float32Array(B * H);
+        const mode = { T, B, I, H, ...w, reverse, resetAfter, lengths };
+        be.gruForward({ ...mode, y, yOff, ldy, hN, x, h0, cache });
+        const g = { dx: new Float32Array(T * B * I), dh0: new Float32Array(B * H), dWIh: new Float32Array(3 * H * I), dWHh: new Float32Array(3 * H * H), dBIh: bias ? new Float32Array(3 * H) : null, dBHh: bias ? new Float32Array(3 * H) : null };
+        be.gruBackward({ ...mode, ...g, dy, dyOff: yOff, ldy, dhN, x, h0, cache });
+        return { y, hN, ...g };
+      };
+      const want = run(refBackend), got = run(k);
+      for (const key of Object.keys(want) as (keyof typeof want)[]) {
+        if (want[key] === null) continue;
+        const err = maxRelError(got[key] as FloatArray, want[key] as FloatArray);
+        assert.ok(err <= TOL, `T=${T} B=${B} I=${I} H=${H} reverse=${reverse} resetAfter=${resetAfter} lengths=${!!lengths}: ${key} off by ${err}`);
+      }
+    }
+  });
+}
