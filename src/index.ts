@@ -7,3 +7,6 @@ export * from './kernels/index.js';
 export * from './autograd/index.js';
 export * from './nn/index.js';
 export * from './optim/index.js';
+export * from './io/onnx.js';
+export * from './io/safetensors.js';
+export * from './io/safetensors-file.js';

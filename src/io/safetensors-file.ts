@@ -1,0 +1,105 @@
+/**
+ * safetensors files on disk (node:fs). Kept apart from safetensors.ts so
+ * that bundling the parser for a browser does not pull in node:fs.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
+import type { Tensor } from '../tensor/tensor.js';
+import type { LoadOptions, Module } from '../nn/module.js';
+import { parseSafetensors, serializeSafetensors, type IntTensor, type SafetensorsFile } from './safetensors.js';
+
+/** Reads and parses a safetensors file; see {@link parseSafetensors} for what is checked. */
+export function readSafetensors(path: string): SafetensorsFile {
+  const bytes = readFileSync(path);
+  try {
+    return parseSafetensors(bytes);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * Writes tensors as a safetensors file, atomically: the bytes go to a
+ * temporary file in the same directory, which is flushed to disk and then
+ * renamed over `path`. Readers therefore see either the old file or the
+ * complete new one, never a torn write, even if the process dies midway.
+ * On failure the temporary file is removed and `path` is left untouched.
+ * An existing file's permission bits are kept.
+ */
+export function writeSafetensors(
+  path: string,
+  tensors: Record<string, Tensor> | Map<string, Tensor>,
+  metadata?: Record<string, string>,
+  ints?: Record<string, IntTensor> | Map<string, IntTensor>,
+): void {
+  // Serialize first: an invalid tensor throws before the file system is touched.
+  const bytes = serializeSafetensors(tensors, metadata, ints);
+  writeFileAtomic(path, bytes);
+}
+
+/**
+ * Loads a module's parameters from a safetensors file (float tensors only;
+ * F16/BF16/F64 are converted to the module's element type). The module's
+ * prefix inside the file (e.g. "gru.") is detected unless given; every
+ * parameter must be present with its shape, and keys under the prefix that
+ * the module lacks are an error (see {@link Module.loadStateDict}).
+ * Returns the file's metadata.
+ */
+export function loadStateDictFile(module: Module, path: string, opts: LoadOptions = {}): Record<string, string> {
+  const file = readSafetensors(path);
+  try {
+    module.loadStateDict(file.tensors, opts);
+  } catch (e) {
+    // Integer tensors are not offered as parameters; say so when they may explain a missing key.
+    const ints = [...file.ints.keys()];
+    const note = ints.length > 0 ? ` (integer tensors in the file, not loadable as parameters: ${ints.join(', ')})` : '';
+    throw new Error(`${path}: ${(e as Error).message}${note}`, { cause: e });
+  }
+  return file.metadata;
+}
+
+/** Saves a module's parameters (its state dict, PyTorch names) to a safetensors file, atomically. */
+export function saveStateDictFile(module: Module, path: string, metadata?: Record<string, string>): void {
+  writeSafetensors(path, module.stateDict(), metadata);
+}
+
+/** Write to `${path}.tmp-<pid>-<random>`, fsync, rename over path; remove the temp file on any failure. */
+function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  let mode: number | null = null;
+  try {
+    mode = statSync(path).mode & 0o7777;
+  } catch {
+    // no existing file: the default mode applies
+  }
+  let fd: number | null = openSync(tmp, 'wx'); // 'x': never follow or reuse an existing file
+  try {
+    if (mode !== null) fchmodSync(fd, mode);
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== null) {
+      try { closeSync(fd); } catch { /* already failing */ }
+    }
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw e;
+  }
+  syncDirectory(dirname(path));
+}
+
+/** Makes the rename itself durable; best effort (not possible on every platform, e.g. Windows). */
+function syncDirectory(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // ignore: the data are written; only durability across a power cut is weaker
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
