@@ -10,3 +10,4 @@ export * from './optim/index.js';
 export * from './io/onnx.js';
 export * from './io/safetensors.js';
 export * from './io/safetensors-file.js';
+export * from './io/onnx-export.js';
