@@ -95,6 +95,11 @@ export function gruCacheSizes(d: GruDims): { gates: number; hPrev: number; hn: n
 export interface Backend {
   readonly name: string;
 
+  /** Worker threads a multi-threaded backend uses (absent: single-threaded). */
+  setThreads?(n: number): void;
+  /** The current thread count (absent: 1). */
+  threads?(): number;
+
   /**
    * General matrix product, BLAS-style:
    * C = alpha · op(A) · op(B) + beta · C, with op(A) (M, K), op(B) (K, N), C (M, N),

@@ -1,0 +1,34 @@
+/** gru-ts on one backend: GRU.forward for inference; GRU → Linear → MSE → Adam for a training step. */
+import { Adam, GRU, Linear, Tensor, backward, constant, mseLoss, setBackend, sliceRows } from '../../src/index.js';
+import type { Workload } from '../workloads.js';
+import { inputs } from '../workloads.js';
+import type { Engine, Step } from './engine.js';
+
+export function gruTsEngine(backendName: string, threads?: number): Engine {
+  return {
+    name: `gru-ts ${backendName}${threads ? ` ×${threads}` : ''}`,
+    family: `gru-ts-${backendName}`,
+    async prepare(w: Workload): Promise<Step> {
+      setBackend(backendName);
+      if (threads) process.env.GRU_TS_THREADS = String(threads);
+      const { x, y } = inputs(w);
+      // inputs() is batch-major (B, T, I), as the other engines take it.
+      const gru = new GRU({ inputSize: w.I, hiddenSize: w.H, batchFirst: true, seed: 1 });
+      const xt = new Tensor(x, [w.B, w.T, w.I]);
+      if (w.kind === 'inference') {
+        gru.eval();
+        return () => gru.forward(xt);
+      }
+      const head = new Linear({ inFeatures: w.H, outFeatures: 1, seed: 2 });
+      const opt = new Adam([...gru.parameters(), ...head.parameters()], { lr: 1e-3 });
+      const target = constant(new Tensor(y, [w.B, 1]));
+      return () => {
+        const { hN } = gru.forward(xt);
+        const loss = mseLoss(head.forward(sliceRows(hN, 0, 1, [w.B, w.H])), target);
+        opt.zeroGrad();
+        backward(loss);
+        opt.step();
+      };
+    },
+  };
+}
