@@ -1,45 +1,51 @@
-/** Adam (Kingma & Ba 2015) with PyTorch's bias correction and eps placement. */
+/** Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), with PyTorch's bias correction and eps placement. */
 import type { Var } from '../autograd/var.js';
-import { allocateLike, type FloatArray } from '../tensor/tensor.js';
+import type { FloatArray } from '../tensor/tensor.js';
+import { Optimizer } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
   beta1?: number;
   beta2?: number;
   eps?: number;
+  /** Adam: L2 penalty added to the gradient. AdamW: decoupled decay p −= lr·wd·p. */
+  weightDecay?: number;
 }
 
-export class Adam {
-  private readonly m = new Map<Var, FloatArray>();
-  private readonly v = new Map<Var, FloatArray>();
-  private t = 0;
+/**
+ * m = β1 m + (1−β1) g;  v = β2 v + (1−β2) g²;
+ * p −= lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + eps)
+ */
+export class Adam extends Optimizer {
+  /** AdamW decays weights directly instead of adding wd·p to the gradient. */
+  protected readonly decoupled: boolean = false;
 
-  constructor(readonly params: Var[], readonly opts: AdamOptions = {}) {}
-
-  step(): void {
-    const { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = this.opts;
-    this.t++;
-    const c1 = 1 - beta1 ** this.t;
-    const c2 = 1 - beta2 ** this.t;
-    for (const p of this.params) {
-      if (!p.grad) continue;
-      const w = p.value.data;
-      const g = p.grad.data;
-      let m = this.m.get(p);
-      let v = this.v.get(p);
-      if (!m || !v) {
-        this.m.set(p, (m = allocateLike(w, w.length)));
-        this.v.set(p, (v = allocateLike(w, w.length)));
-      }
-      for (let i = 0; i < w.length; i++) {
-        m[i] = beta1 * m[i] + (1 - beta1) * g[i];
-        v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
-        w[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
-      }
-    }
+  constructor(params: Var[], readonly opts: AdamOptions = {}) {
+    super(params, opts.lr ?? 1e-3);
   }
 
-  zeroGrad(): void {
-    for (const p of this.params) p.zeroGrad();
+  protected update(p: Var, w: FloatArray, g: FloatArray): void {
+    const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = this.opts;
+    const m = this.slot('m', p);
+    const v = this.slot('v', p);
+    const c1 = 1 - beta1 ** this.steps;
+    const c2 = 1 - beta2 ** this.steps;
+    const l2 = this.decoupled ? 0 : weightDecay;
+    const shrink = this.decoupled ? 1 - this.lr * weightDecay : 1;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i] + l2 * w[i];
+      m[i] = beta1 * m[i] + (1 - beta1) * gi;
+      v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+      w[i] = shrink * w[i] - (this.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+    }
+  }
+}
+
+/** Adam with decoupled weight decay (default 0.01, as PyTorch). */
+export class AdamW extends Adam {
+  protected override readonly decoupled = true;
+
+  constructor(params: Var[], opts: AdamOptions = {}) {
+    super(params, { weightDecay: 0.01, ...opts });
   }
 }

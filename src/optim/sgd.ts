@@ -1,36 +1,34 @@
-/** Stochastic gradient descent with optional momentum, as PyTorch's optim.SGD. */
+/** SGD with momentum and Nesterov momentum, as PyTorch's optim.SGD. */
 import type { Var } from '../autograd/var.js';
-import { allocateLike, type FloatArray } from '../tensor/tensor.js';
+import type { FloatArray } from '../tensor/tensor.js';
+import { Optimizer } from './optimizer.js';
 
 export interface SGDOptions {
   lr: number;
   momentum?: number;
+  nesterov?: boolean;
+  /** L2 penalty added to the gradient. */
   weightDecay?: number;
 }
 
-export class SGD {
-  private readonly velocity = new Map<Var, FloatArray>();
-
-  constructor(readonly params: Var[], readonly opts: SGDOptions) {}
-
-  /** p −= lr · (g + wd·p), with v = μ v + g in place of g when momentum > 0. */
-  step(): void {
-    const { lr, momentum = 0, weightDecay = 0 } = this.opts;
-    for (const p of this.params) {
-      if (!p.grad) continue;
-      const w = p.value.data;
-      const g = p.grad.data;
-      let v = this.velocity.get(p);
-      if (momentum > 0 && !v) this.velocity.set(p, (v = allocateLike(w, w.length)));
-      for (let i = 0; i < w.length; i++) {
-        let d = g[i] + weightDecay * w[i];
-        if (v) d = v[i] = momentum * v[i] + d;
-        w[i] -= lr * d;
-      }
-    }
+/**
+ * d = g + wd·p;  v = μ v + d;  p −= lr · (nesterov ? d + μ v : v)   (plain SGD when μ = 0)
+ */
+export class SGD extends Optimizer {
+  constructor(params: Var[], readonly opts: SGDOptions) {
+    super(params, opts.lr);
   }
 
-  zeroGrad(): void {
-    for (const p of this.params) p.zeroGrad();
+  protected update(p: Var, w: FloatArray, g: FloatArray): void {
+    const { momentum = 0, nesterov = false, weightDecay = 0 } = this.opts;
+    const v = momentum > 0 ? this.slot('momentum', p) : null;
+    for (let i = 0; i < w.length; i++) {
+      let d = g[i] + weightDecay * w[i];
+      if (v) {
+        v[i] = momentum * v[i] + d;
+        d = nesterov ? d + momentum * v[i] : v[i];
+      }
+      w[i] -= this.lr * d;
+    }
   }
 }
