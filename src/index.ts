@@ -11,3 +11,4 @@ export * from './io/onnx.js';
 export * from './io/safetensors.js';
 export * from './io/safetensors-file.js';
 export * from './io/onnx-export.js';
+export * from './plot/index.js';

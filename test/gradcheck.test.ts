@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  GRU, Rng, Var, add, concat0, crossEntropy, dropout, embedding, gruLayer, linear, mseLoss, mul, relu, reshape,
+  GRU, Rng, Var, add, addBroadcast, concat0, crossEntropy, dropout, embedding, gruLayer, linear, mseLoss, mul, relu, reshape,
   scale, sigmoid, sliceRows, sum, swapAxes01, tanh,
 } from '../src/index.js';
 import { gradCheck, leaf } from './helpers/gradcheck.js';
@@ -32,6 +32,7 @@ test('elementwise, shape and reduction ops', () => {
   ok('relu', gradCheck(([p]) => relu(p), [away]));
   ok('sliceRows', gradCheck(([p]) => sliceRows(p, 1, 2, [2, 4]), [a]));
   ok('concat0', gradCheck(([p, q]) => concat0([p, q]), [a, b]));
+  ok('addBroadcast', gradCheck(([p, q]) => addBroadcast(p, q), [leaf(rng, [2, 3, 4], 'x'), leaf(rng, [2, 4], 'v')]));
 });
 
 test('linear, with and without bias, with leading dimensions', () => {

@@ -7,3 +7,4 @@ export * from './ops/embedding.js';
 export * from './ops/dropout.js';
 export * from './ops/gru.js';
 export * from './ops/slice.js';
+export * from './ops/broadcast.js';

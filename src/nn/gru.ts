@@ -75,7 +75,7 @@ export class GRU extends Module {
   readonly resetAfter: boolean;
   /** Parameters per layer, per direction. */
   readonly layers: GruDirectionParams[][] = [];
-  private readonly rng: Rng;
+  private rng: Rng;
 
   constructor(o: GRUOptions) {
     super();
@@ -111,6 +111,11 @@ export class GRU extends Module {
       }
       this.layers.push(dirs);
     }
+  }
+
+  override reseed(seed: number): void {
+    super.reseed(seed);
+    this.rng = new Rng(seed);
   }
 
   get numDirections(): number {

@@ -57,6 +57,16 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /**
+   * Restarts the random streams (dropout masks) of this module and its
+   * children from `seed`, so a training run resumed at an epoch boundary
+   * draws the same masks as an uninterrupted one.
+   */
+  reseed(seed: number): void {
+    let i = 0;
+    for (const m of this.children.values()) m.reseed(seed * 31 + ++i);
+  }
+
   zeroGrad(): void {
     for (const p of this.parameters()) p.zeroGrad();
   }

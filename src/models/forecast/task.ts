@@ -1,0 +1,181 @@
+/**
+ * The forecast task end to end: read the series, split it in time (the
+ * final part for testing, the part before it for validation), fit the
+ * normalisation on training data only, train, and evaluate against the
+ * seasonal-naive forecast.
+ */
+import type { Table } from '../../data/csv.js';
+import { Adam } from '../../optim/adam.js';
+import { ReduceOnPlateau } from '../../optim/schedule.js';
+import { fit, type EpochRecord, type TrainEvent } from '../../train/trainer.js';
+import { forecastMetrics } from '../../train/metrics.js';
+import { permutation } from '../../data/split.js';
+import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { advance, seasonOf } from './calendar.js';
+import { Forecaster, type ForecastConfig } from './model.js';
+import { fitNormalization, makeBatch, originsBetween, seasonalNaive, seriesFromTable, type Normalization, type Series } from './series.js';
+
+export interface ForecastOptions {
+  column: string;
+  dateColumn?: string;
+  covariates?: string[];
+  lookback?: number;
+  horizon?: number;
+  /** Season length; from the date frequency when omitted (7 daily, 12 monthly, 24 hourly, 52 weekly). */
+  season?: number;
+  /** Steps held out at the end for testing (default: 365 for daily data, else 20%). Validation takes as many before them. */
+  testSize?: number;
+  hiddenSize?: number;
+  numLayers?: number;
+  headSize?: number;
+  dropout?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  patience?: number;
+  seed?: number;
+  checkpointPath?: string;
+  resume?: boolean;
+  onEvent?: (e: TrainEvent) => void;
+}
+
+export interface ForecastMetrics {
+  mae: number;
+  rmse: number;
+  smape: number;
+}
+
+export interface ForecastEvaluation {
+  split: string;
+  windows: number;
+  metrics: ForecastMetrics;
+  baselines: { seasonalNaive: ForecastMetrics };
+  /** One-step-ahead… horizon-ahead forecasts per origin, for plotting. */
+  origins: number[];
+  predictions: Float64Array;
+}
+
+/** Splits [0, N) in time: train | validation | test. */
+function timeSplit(N: number, test: number, w: { lookback: number; horizon: number }): { trainEnd: number; valEnd: number } {
+  const valEnd = N - test;
+  const trainEnd = valEnd - test;
+  const need = w.lookback + w.horizon;
+  if (trainEnd < need * 2) {
+    throw new Error(`too few rows for the window: ${N} rows, with ${test} for testing and ${test} for validation, leave ${Math.max(trainEnd, 0)} for training; need at least ${need * 2} (lookback ${w.lookback} + horizon ${w.horizon}, twice)`);
+  }
+  return { trainEnd, valEnd };
+}
+
+/** Trains a forecaster; returns it with its history and test evaluation. */
+export function trainForecaster(table: Table, o: ForecastOptions): { model: Forecaster; history: EpochRecord[]; test: ForecastEvaluation; series: Series } {
+  const series = seriesFromTable(table, { column: o.column, dateColumn: o.dateColumn, covariates: o.covariates });
+  const N = series.values.length;
+  const season = o.season ?? seasonOf(series.frequency);
+  const config: ForecastConfig = {
+    lookback: o.lookback ?? Math.max(4 * season, 8),
+    horizon: o.horizon ?? Math.max(1, season),
+    season,
+    frequency: series.frequency,
+    column: o.column,
+    dateColumn: series.dates ? (o.dateColumn ?? 'date') : null,
+    covariates: o.covariates ?? [],
+    testSize: 0,
+    hiddenSize: o.hiddenSize ?? 64,
+    numLayers: o.numLayers ?? 1,
+    headSize: o.headSize ?? 64,
+    dropout: o.dropout ?? 0,
+  };
+  if (config.lookback < Math.max(1, season)) throw new Error(`lookback ${config.lookback} must be at least one season (${season})`);
+  const test = o.testSize ?? (series.frequency === 'daily' ? 365 : Math.max(config.horizon, Math.round(0.2 * N)));
+  config.testSize = test;
+  const { trainEnd, valEnd } = timeSplit(N, test, config);
+  const norm = fitNormalization(series, season, trainEnd);
+  const seed = o.seed ?? 0;
+  const model = new Forecaster(config, norm, seed);
+  const trainOrigins = originsBetween(config, 0, trainEnd);
+  const valBatch = makeBatch(series, config, norm, originsBetween(config, trainEnd, valEnd));
+  const bs = o.batchSize ?? 64;
+  const batches = (epoch: number) => {
+    const order = permutation(trainOrigins.length, seed * 65537 + epoch).map((i) => trainOrigins[i]);
+    const out = [];
+    for (let i = 0; i < order.length; i += bs) out.push(makeBatch(series, config, norm, order.slice(i, i + bs)));
+    return out;
+  };
+  const optimizer = new Adam(model.parameters(), { lr: o.lr ?? 3e-3 });
+  const history = fit({
+    model,
+    optimizer,
+    schedule: new ReduceOnPlateau(optimizer, 0.5, 2),
+    batches,
+    loss: (b) => model.loss(b),
+    validate: () => {
+      const pred = model.predict(valBatch);
+      const actual = valBatch.origins.flatMap((t) => Array.from({ length: config.horizon }, (_, k) => series.values[t + k + 1]));
+      const m = forecastMetrics(pred, actual);
+      return { loss: m.mae, metrics: { ...m } };
+    },
+    epochs: o.epochs ?? 30,
+    seed,
+    patience: o.patience ?? 6,
+    checkpointPath: o.checkpointPath,
+    checkpointMetadata: () => forecasterMetadata(model),
+    resume: o.resume,
+    onEvent: o.onEvent,
+  });
+  return { model, history, test: evaluateForecaster(model, series, valEnd, N, 'test'), series };
+}
+
+/** Metrics on the windows whose targets lie in [from, to), with the seasonal-naive baseline. */
+export function evaluateForecaster(model: Forecaster, series: Series, from: number, to: number, split: string): ForecastEvaluation {
+  const c = model.config;
+  const origins = originsBetween(c, from, to);
+  if (origins.length === 0) throw new Error(`no complete ${c.lookback}+${c.horizon} windows in the ${split} part (${to - from} rows)`);
+  const predictions = new Float64Array(origins.length * c.horizon);
+  for (let i = 0; i < origins.length; i += 256) {
+    predictions.set(model.predict(makeBatch(series, c, model.norm, origins.slice(i, i + 256))), i * c.horizon);
+  }
+  const actual: number[] = [], naive: number[] = [];
+  for (const t of origins) {
+    for (let k = 1; k <= c.horizon; k++) {
+      actual.push(series.values[t + k]);
+      naive.push(seasonalNaive(series.values, t, k, c.season));
+    }
+  }
+  return { split, windows: origins.length, metrics: forecastMetrics(predictions, actual), baselines: { seasonalNaive: forecastMetrics(naive, actual) }, origins, predictions };
+}
+
+/** Evaluates a trained model on the last `testSize` rows of a table with the model's columns. */
+export function evaluateForecasterOn(model: Forecaster, table: Table): ForecastEvaluation & { series: Series } {
+  const c = model.config;
+  const series = seriesFromTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates });
+  const N = series.values.length;
+  const from = Math.max(0, N - c.testSize);
+  if (from < c.lookback) throw new Error(`${table.source}: ${N} rows are too few to test on the last ${c.testSize} with a lookback of ${c.lookback}`);
+  return { ...evaluateForecaster(model, series, from, N, 'test'), series };
+}
+
+/** Forecasts the `horizon` steps after the end of a table with the model's columns. */
+export function forecastNext(model: Forecaster, table: Table): { dates: number[] | null; values: number[] } {
+  const c = model.config;
+  const series = seriesFromTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates });
+  const N = series.values.length;
+  if (N < c.lookback) throw new Error(`${table.source}: need at least ${c.lookback} rows (the lookback) to forecast, got ${N}`);
+  const values = Array.from(model.predict(makeBatch(series, c, model.norm, [N - 1])));
+  const dates = series.dates ? values.map((_, k) => advance(series.dates![N - 1], c.frequency, k + 1)) : null;
+  return { dates, values };
+}
+
+export function forecasterMetadata(model: Forecaster): Record<string, string> {
+  return modelMetadata('forecast', { config: model.config, normalization: model.norm });
+}
+
+export function saveForecaster(model: Forecaster, path: string): void {
+  writeModelFile(path, model.stateDict(), forecasterMetadata(model));
+}
+
+export function loadForecaster(path: string): Forecaster {
+  const f = readModelFile(path, 'forecast');
+  const model = new Forecaster(f.meta.config as ForecastConfig, f.meta.normalization as Normalization);
+  model.loadStateDict(f.weights);
+  return model.eval();
+}

@@ -1,0 +1,165 @@
+/**
+ * The training loop: seeded epoch order, gradient clipping, NaN guard,
+ * learning-rate schedule, early stopping on validation loss, keeping the
+ * best weights, an atomic checkpoint after every epoch and exact resumption
+ * from it. Progress is reported as events, so a terminal draws a bar and a
+ * web page draws a chart from the same stream.
+ */
+import { existsSync } from 'node:fs';
+import { backward, type Var } from '../autograd/var.js';
+import type { Module } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { Schedule } from '../optim/schedule.js';
+import { clipGradNorm } from '../optim/clip.js';
+import { permutation } from '../data/split.js';
+import { Tensor } from '../tensor/tensor.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors-file.js';
+
+/** Per-epoch record. */
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  valLoss?: number;
+  metrics?: Record<string, number>;
+  lr: number;
+  seconds: number;
+}
+
+export type TrainEvent =
+  | { type: 'start'; epochs: number; startEpoch: number; stepsPerEpoch: number }
+  | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; loss: number; lr: number; stepsPerSecond: number; etaSeconds: number }
+  | ({ type: 'epoch'; improved: boolean } & EpochRecord)
+  | { type: 'checkpoint'; path: string; epoch: number }
+  | { type: 'stop'; reason: 'completed' | 'early-stopping'; bestEpoch: number };
+
+export interface FitOptions<Batch> {
+  model: Module;
+  optimizer: Optimizer;
+  schedule?: Schedule;
+  /** Training batches, or a function making an epoch's batches (e.g. reshuffled windows) from its number; their order is shuffled each epoch. */
+  batches: Batch[] | ((epoch: number) => Batch[]);
+  /** The loss of one batch, recorded on the tape. */
+  loss: (batch: Batch) => Var;
+  /** Validation in evaluation mode: its loss drives early stopping, best weights and plateau schedules. */
+  validate?: () => { loss: number; metrics?: Record<string, number> };
+  epochs: number;
+  seed?: number;
+  /** Clip the gradient norm to this (default 5; 0 disables). */
+  clipNorm?: number;
+  /** Stop after this many epochs without a better validation loss. */
+  patience?: number;
+  /** Checkpoint written (atomically) after every epoch. */
+  checkpointPath?: string;
+  /** Metadata stored in the checkpoint (e.g. the task model's, so the checkpoint also loads as a model). */
+  checkpointMetadata?: () => Record<string, string>;
+  /** Continue from checkpointPath if it exists. */
+  resume?: boolean;
+  onEvent?: (e: TrainEvent) => void;
+}
+
+interface CheckpointState {
+  epoch: number;
+  history: EpochRecord[];
+  bestLoss: number;
+  bestEpoch: number;
+  badEpochs: number;
+  optimizer: Record<string, number>;
+  schedule: Record<string, number>;
+}
+
+const OPT = '__optimizer__.';
+const BEST = '__best__.';
+
+/** Trains `model`; returns the history. With validation, the best epoch's weights are in the model at the end. */
+export function fit<Batch>(o: FitOptions<Batch>): EpochRecord[] {
+  const seed = o.seed ?? 0;
+  const clip = o.clipNorm ?? 5;
+  const emit = o.onEvent ?? (() => {});
+  const batchesOf = typeof o.batches === 'function' ? o.batches : () => o.batches as Batch[];
+  let st: CheckpointState = { epoch: -1, history: [], bestLoss: Infinity, bestEpoch: -1, badEpochs: 0, optimizer: {}, schedule: {} };
+  let best: Record<string, Tensor> | null = null;
+
+  if (o.resume && o.checkpointPath && existsSync(o.checkpointPath)) {
+    const file = readSafetensors(o.checkpointPath);
+    if (!file.metadata.checkpoint) throw new Error(`${o.checkpointPath}: not a training checkpoint (no 'checkpoint' metadata)`);
+    st = JSON.parse(file.metadata.checkpoint) as CheckpointState;
+    st.bestLoss ??= Infinity; // JSON writes Infinity as null
+    const weights: Record<string, Tensor> = {}, opt: Record<string, Tensor> = {}, bestW: Record<string, Tensor> = {};
+    for (const [k, t] of file.tensors) {
+      if (k.startsWith(OPT)) opt[k.slice(OPT.length)] = t;
+      else if (k.startsWith(BEST)) bestW[k.slice(BEST.length)] = t;
+      else weights[k] = t;
+    }
+    o.model.loadStateDict(weights);
+    o.optimizer.loadState({ tensors: opt, scalars: st.optimizer });
+    o.schedule?.loadState(st.schedule);
+    best = Object.keys(bestW).length ? bestW : null;
+  }
+
+  const n = batchesOf(st.epoch + 1).length;
+  if (n === 0) throw new Error('fit: no training batches (the training split is empty)');
+  emit({ type: 'start', epochs: o.epochs, startEpoch: st.epoch + 1, stepsPerEpoch: n });
+  let stopped: 'completed' | 'early-stopping' = 'completed';
+  for (let epoch = st.epoch + 1; epoch < o.epochs; epoch++) {
+    const t0 = performance.now();
+    o.model.train();
+    o.model.reseed(seed * 7919 + epoch);
+    const batches = batchesOf(epoch);
+    const order = permutation(n, seed * 104729 + epoch);
+    let sum = 0;
+    for (let s = 0; s < n; s++) {
+      const loss = o.loss(batches[order[s]]);
+      const v = loss.data[0];
+      if (!Number.isFinite(v)) {
+        throw new Error(`training diverged: the loss is ${v} at epoch ${epoch + 1}, step ${s + 1}; lower the learning rate or check the data for extreme values`);
+      }
+      o.optimizer.zeroGrad();
+      backward(loss);
+      if (clip > 0) clipGradNorm(o.optimizer.params, clip);
+      o.optimizer.step();
+      sum += v;
+      const rate = (s + 1) / ((performance.now() - t0) / 1000);
+      emit({ type: 'step', epoch, step: s + 1, stepsPerEpoch: n, loss: v, lr: o.optimizer.lr, stepsPerSecond: rate, etaSeconds: ((o.epochs - epoch) * n - s - 1) / rate });
+    }
+    o.model.eval();
+    const val = o.validate?.();
+    const rec: EpochRecord = { epoch, trainLoss: sum / n, lr: o.optimizer.lr, seconds: (performance.now() - t0) / 1000 };
+    if (val) {
+      rec.valLoss = val.loss;
+      rec.metrics = val.metrics;
+    }
+    const improved = val !== undefined && val.loss < st.bestLoss;
+    if (improved) {
+      st.bestLoss = val!.loss;
+      st.bestEpoch = epoch;
+      st.badEpochs = 0;
+      best = o.model.stateDict();
+    } else if (val) st.badEpochs++;
+    st.history.push(rec);
+    st.epoch = epoch;
+    o.schedule?.epochEnd(epoch, val?.loss);
+    emit({ type: 'epoch', improved, ...rec });
+
+    if (o.checkpointPath) {
+      writeCheckpoint(o.checkpointPath, o, st, best);
+      emit({ type: 'checkpoint', path: o.checkpointPath, epoch });
+    }
+    if (o.patience !== undefined && st.badEpochs >= o.patience) {
+      stopped = 'early-stopping';
+      break;
+    }
+  }
+  if (best) o.model.loadStateDict(best);
+  o.model.eval();
+  emit({ type: 'stop', reason: stopped, bestEpoch: st.bestEpoch });
+  return st.history;
+}
+
+function writeCheckpoint<B>(path: string, o: FitOptions<B>, st: CheckpointState, best: Record<string, Tensor> | null): void {
+  const optState = o.optimizer.state();
+  const tensors: Record<string, Tensor> = { ...o.model.stateDict() };
+  for (const [k, t] of Object.entries(optState.tensors)) tensors[OPT + k] = t;
+  if (best) for (const [k, t] of Object.entries(best)) tensors[BEST + k] = t;
+  const state: CheckpointState = { ...st, optimizer: optState.scalars, schedule: o.schedule?.state() ?? {} };
+  writeSafetensors(path, tensors, { ...(o.checkpointMetadata?.() ?? {}), checkpoint: JSON.stringify(state) });
+}
