@@ -12,6 +12,10 @@ export function infoCommand(path: string, opts: { json?: boolean }): void {
     return;
   }
   console.log(`${path}`);
+  if (file.metadata.format === 'gru-ts') {
+    console.log(`  task: ${file.metadata.task} (gru-ts model format ${file.metadata.formatVersion})`);
+    if (file.metadata.config) console.log(`  config: ${file.metadata.config}`);
+  }
   console.log(`  parameters: ${params.toLocaleString('en-US')} in ${tensors.length} tensors`);
   const meta = Object.entries(file.metadata);
   if (meta.length) {

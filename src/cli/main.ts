@@ -6,6 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { infoCommand } from './info.js';
+import { forecastTrainCommand, evalForecast, predictForecast } from './forecast.js';
+import { demoCommand } from './demo.js';
+import { readModelFile } from '../models/model-file.js';
+import { loadForecaster } from '../models/forecast/task.js';
+import { positiveInt } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,13 +20,55 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .option('--debug', 'show stack traces on errors')
     .exitOverride()
+    .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const train = program.command('train').description('train a model: forecast, classify, lm');
+  forecastTrainCommand(train);
+
+  program
+    .command('eval')
+    .description('evaluate a model on data (the same held-out split as in training)')
+    .argument('<model>', 'model file')
+    .requiredOption('--data <name|file>', 'dataset name or file')
+    .option('--json', 'print one JSON object')
+    .action((path: string, o: { data: string; json?: boolean }) => {
+      const task = readModelFile(path).task;
+      if (task === 'forecast') return evalForecast(loadForecaster(path), o.data, !!o.json);
+      throw new Error(`${path}: gru eval does not handle ${task} models yet`);
+    });
+
+  program
+    .command('predict')
+    .description('run a model: forecast after --input, classify --text, or sample --steps characters')
+    .argument('<model>', 'model file')
+    .option('--input <file>', 'a CSV file (forecast: the history to continue)')
+    .option('--text <text>', 'text to classify, or to start generation from')
+    .option('--steps <n>', 'characters to generate', positiveInt)
+    .option('--json', 'print one JSON object')
+    .action((path: string, o: { input?: string; text?: string; steps?: number; json?: boolean }) => {
+      const task = readModelFile(path).task;
+      if (task === 'forecast') {
+        if (!o.input) throw new Error('a forecast model needs --input FILE: the history to forecast from');
+        return predictForecast(loadForecaster(path), o.input, !!o.json);
+      }
+      throw new Error(`${path}: gru predict does not handle ${task} models yet`);
+    });
+
   program
     .command('info')
-    .description('show what a model file (.safetensors) holds: metadata, tensors, GRU configuration')
+    .description('show what a model file (.safetensors) holds: task, configuration, tensors')
     .argument('<model>', 'path to a .safetensors file')
     .option('--json', 'print one JSON object')
     .action((model: string, opts: { json?: boolean }) => infoCommand(model, opts));
+
+  program
+    .command('demo')
+    .description('train a small model on data that ships with gru-ts and show the results (default: forecast)')
+    .argument('[task]', 'forecast, classify or lm', 'forecast')
+    .option('--out <dir>', 'where to write the model and pictures', 'gru-demo')
+    .option('--png', 'also write PNG pictures')
+    .action((task: string, o: { out: string; png?: boolean }) => demoCommand(task, o));
   return program;
 }
 
@@ -31,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode; // commander already printed its message
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // commander printed its message
     if (argv.includes('--debug')) console.error(e);
     else console.error(`gru: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
