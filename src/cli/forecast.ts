@@ -4,38 +4,8 @@ import { loadTable } from '../data/datasets.js';
 import { evaluateForecasterOn, forecastNext, saveForecaster, trainForecaster, type ForecastEvaluation, type ForecastOptions } from '../models/forecast/task.js';
 import type { Forecaster } from '../models/forecast/model.js';
 import { writeForecastChart, writeLossCurve } from './pictures.js';
-import { list, nonNegativeInt, positiveInt, positiveNumber, probability, stem } from './options.js';
+import { addCommonTrainOptions, list, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
 import { progressReporter } from './progress.js';
-
-export interface CommonTrainFlags {
-  data: string;
-  out: string;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  seed?: number;
-  patience?: number;
-  checkpoint?: string;
-  resume?: boolean;
-  png?: boolean;
-  json?: boolean;
-}
-
-/** Options every `gru train TASK` takes. */
-export function addCommonTrainOptions(c: Command, defaults: { data?: string; out: string }): Command {
-  return c
-    .option('--data <name|file>', 'dataset name or CSV/JSONL file', defaults.data)
-    .option('--out <file>', 'model file to write', defaults.out)
-    .option('--epochs <n>', 'most epochs to train', positiveInt)
-    .option('--batch-size <n>', 'sequences per batch', positiveInt)
-    .option('--lr <rate>', 'learning rate', positiveNumber)
-    .option('--patience <n>', 'stop after n epochs without a better validation score', positiveInt)
-    .option('--seed <n>', 'random seed (same seed, same model)', nonNegativeInt)
-    .option('--checkpoint <file>', 'checkpoint written after every epoch (default: OUT.ckpt.safetensors)')
-    .option('--resume', 'continue from the checkpoint if it exists')
-    .option('--png', 'also write PNG pictures')
-    .option('--json', 'print one JSON object with the results');
-}
 
 interface ForecastFlags extends CommonTrainFlags {
   column: string;

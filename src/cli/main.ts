@@ -8,9 +8,13 @@ import { Command, CommanderError } from 'commander';
 import { infoCommand } from './info.js';
 import { forecastTrainCommand, evalForecast, predictForecast } from './forecast.js';
 import { demoCommand } from './demo.js';
+import { classifyTrainCommand, evalClassify, predictClassify } from './classify.js';
+import { lmTrainCommand, evalLM, predictLM } from './lm.js';
 import { readModelFile } from '../models/model-file.js';
 import { loadForecaster } from '../models/forecast/task.js';
-import { positiveInt } from './options.js';
+import { loadClassifier } from '../models/classify/task.js';
+import { loadLM } from '../models/lm/task.js';
+import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,6 +29,8 @@ export function buildProgram(): Command {
 
   const train = program.command('train').description('train a model: forecast, classify, lm');
   forecastTrainCommand(train);
+  classifyTrainCommand(train);
+  lmTrainCommand(train);
 
   program
     .command('eval')
@@ -35,7 +41,9 @@ export function buildProgram(): Command {
     .action((path: string, o: { data: string; json?: boolean }) => {
       const task = readModelFile(path).task;
       if (task === 'forecast') return evalForecast(loadForecaster(path), o.data, !!o.json);
-      throw new Error(`${path}: gru eval does not handle ${task} models yet`);
+      if (task === 'classify') return evalClassify(loadClassifier(path), o.data, !!o.json);
+      if (task === 'lm') return evalLM(loadLM(path), o.data, !!o.json);
+      throw new Error(`${path}: gru eval does not handle ${task} models`);
     });
 
   program
@@ -44,15 +52,24 @@ export function buildProgram(): Command {
     .argument('<model>', 'model file')
     .option('--input <file>', 'a CSV file (forecast: the history to continue)')
     .option('--text <text>', 'text to classify, or to start generation from')
-    .option('--steps <n>', 'characters to generate', positiveInt)
+    .option('--steps <n>', 'most characters to generate', positiveInt)
+    .option('--temperature <t>', 'sampling temperature (lm)', positiveNumber, 0.8)
+    .option('--top-k <k>', 'sample among the k most likely characters (lm; 0 = all)', nonNegativeInt, 0)
+    .option('--count <n>', 'texts to generate (lm)', positiveInt, 1)
+    .option('--seed <n>', 'random seed for sampling', nonNegativeInt, 0)
     .option('--json', 'print one JSON object')
-    .action((path: string, o: { input?: string; text?: string; steps?: number; json?: boolean }) => {
+    .action((path: string, o: { input?: string; text?: string; steps?: number; temperature: number; topK: number; count: number; seed: number; json?: boolean }) => {
       const task = readModelFile(path).task;
       if (task === 'forecast') {
         if (!o.input) throw new Error('a forecast model needs --input FILE: the history to forecast from');
         return predictForecast(loadForecaster(path), o.input, !!o.json);
       }
-      throw new Error(`${path}: gru predict does not handle ${task} models yet`);
+      if (task === 'classify') {
+        if (o.text === undefined) throw new Error('a classify model needs --text "…"');
+        return predictClassify(loadClassifier(path), o.text, !!o.json);
+      }
+      if (task === 'lm') return predictLM(loadLM(path), o);
+      throw new Error(`${path}: gru predict does not handle ${task} models`);
     });
 
   program

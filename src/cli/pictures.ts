@@ -1,5 +1,6 @@
 /** The pictures the CLI writes: loss curves and forecast vs actual. */
 import { lineChart } from '../plot/line-chart.js';
+import { heatmap } from '../plot/heatmap.js';
 import { writePicture } from '../plot/png.js';
 import type { EpochRecord } from '../train/trainer.js';
 import type { ForecastEvaluation } from '../models/forecast/task.js';
@@ -39,6 +40,22 @@ export function writeForecastChart(path: string, ev: ForecastEvaluation, series:
     series: lines,
     xType: series.dates ? 'date' : 'number',
     width: 1000,
+  });
+  return writePicture(path, svg, png);
+}
+
+/** Confusion matrix (actual × predicted) as a heatmap with counts. */
+export function writeConfusion(path: string, confusion: number[][], labels: string[], png: boolean): string[] {
+  const rowSums = confusion.map((r) => r.reduce((a, b) => a + b, 0) || 1);
+  const svg = heatmap({
+    title: 'Confusion matrix (rows: actual, columns: predicted; share of each actual class)',
+    rows: labels,
+    cols: labels,
+    values: confusion.map((r, i) => r.map((v) => v / rowSums[i])),
+    valueFormat: (v) => `${(100 * v).toFixed(1)}%`,
+    showValues: labels.length <= 25,
+    yLabel: 'actual',
+    xLabel: 'predicted',
   });
   return writePicture(path, svg, png);
 }

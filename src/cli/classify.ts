@@ -1,0 +1,86 @@
+/** `gru train classify`, and classifiers in `gru eval` / `gru predict`. */
+import type { Command } from 'commander';
+import { loadTable } from '../data/datasets.js';
+import { classifyText, evaluateClassifierOn, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from '../models/classify/task.js';
+import type { TokenizerKind } from '../data/tokenizer.js';
+import { writeConfusion, writeLossCurve } from './pictures.js';
+import { addCommonTrainOptions, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
+import { progressReporter } from './progress.js';
+
+export interface ClassifyFlags extends CommonTrainFlags {
+  textColumn: string;
+  labelColumn: string;
+  tokenizer: TokenizerKind;
+  maxLen?: number;
+  vocab?: number;
+  embedding?: number;
+  hidden?: number;
+  layers?: number;
+  unidirectional?: boolean;
+  dropout?: number;
+}
+
+export function classifyTrainCommand(train: Command): void {
+  const c = train.command('classify').description('classify texts: a CSV/JSONL file with text and label columns (or --data spam)');
+  addCommonTrainOptions(c, { out: 'classifier.safetensors' })
+    .option('--text-column <name>', 'the text column', 'text')
+    .option('--label-column <name>', 'the label column', 'label')
+    .option('--tokenizer <kind>', 'word or char', (v: string) => {
+      if (v !== 'word' && v !== 'char') throw new Error(`--tokenizer: expected word or char, got '${v}'`);
+      return v;
+    }, 'word')
+    .option('--max-len <n>', 'tokens read per text', positiveInt)
+    .option('--vocab <n>', 'largest vocabulary', positiveInt)
+    .option('--embedding <n>', 'embedding size', positiveInt)
+    .option('--hidden <n>', 'GRU hidden size', positiveInt)
+    .option('--layers <n>', 'GRU layers', positiveInt)
+    .option('--unidirectional', 'one direction only (default: bidirectional)')
+    .option('--dropout <p>', 'dropout between GRU layers', probability)
+    .action((f: ClassifyFlags) => runClassifyTraining(f));
+}
+
+export function runClassifyTraining(f: ClassifyFlags): void {
+  if (!f.data) throw new Error('--data is required: a dataset name (spam) or a CSV/JSONL file');
+  const t0 = performance.now();
+  const table = loadTable(f.data);
+  const r = trainClassifier(table, {
+    textColumn: f.textColumn, labelColumn: f.labelColumn, tokenizer: f.tokenizer, maxLen: f.maxLen, maxVocab: f.vocab,
+    embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, bidirectional: !f.unidirectional, dropout: f.dropout,
+    epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed,
+    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, onEvent: progressReporter({ json: f.json }),
+  });
+  saveClassifier(r, f.out);
+  const seconds = (performance.now() - t0) / 1000;
+  const pictures = [
+    ...writeLossCurve(`${stem(f.out)}.loss.svg`, r.history, !!f.png, 'validation cross-entropy'),
+    ...writeConfusion(`${stem(f.out)}.confusion.svg`, r.test.confusion, r.test.labels, !!f.png),
+  ];
+  reportClassify(r.test, { json: f.json, model: f.out, pictures, seconds, source: table.source });
+}
+
+function reportClassify(ev: ClassifyEvaluation, o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string }): void {
+  if (o.json) {
+    console.log(JSON.stringify({ task: 'classify', split: ev.split, examples: ev.examples, metrics: ev.metrics, confusion: ev.confusion, labels: ev.labels, model: o.model, pictures: o.pictures, seconds: o.seconds }));
+    return;
+  }
+  console.log(`${o.source}, ${ev.split} (${ev.examples} examples):`);
+  console.log(`  accuracy ${(100 * ev.metrics.accuracy).toFixed(2)}%   macro-F1 ${ev.metrics.macroF1.toFixed(4)}`);
+  const w = Math.max(...ev.labels.map((l) => l.length), 6);
+  console.log(`  confusion (rows actual, columns predicted):`);
+  console.log(`  ${''.padEnd(w)} ${ev.labels.map((l) => l.padStart(w)).join(' ')}`);
+  ev.confusion.forEach((row, i) => console.log(`  ${ev.labels[i].padEnd(w)} ${row.map((v) => String(v).padStart(w)).join(' ')}`));
+  if (o.seconds !== undefined) console.log(`  trained in ${o.seconds.toFixed(0)} s`);
+  if (o.model) console.log(`model: ${o.model}`);
+  if (o.pictures?.length) console.log(`pictures: ${o.pictures.join(', ')}`);
+}
+
+export function evalClassify(c: TrainedClassifier, data: string, json: boolean): void {
+  const table = loadTable(data);
+  reportClassify(evaluateClassifierOn(c, table), { json, source: table.source });
+}
+
+export function predictClassify(c: TrainedClassifier, text: string, json: boolean): void {
+  const r = classifyText(c, text);
+  if (json) console.log(JSON.stringify({ task: 'classify', ...r }));
+  else console.log(`${r.label}\t(${Object.entries(r.probabilities).map(([l, p]) => `${l} ${p.toFixed(3)}`).join(', ')})`);
+}

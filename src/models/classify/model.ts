@@ -1,0 +1,93 @@
+/**
+ * Text classifier: token embedding → (bidirectional) GRU over the valid
+ * tokens of each text → the final states of both directions → linear → softmax.
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import type { Var } from '../../autograd/var.js';
+import { crossEntropy } from '../../autograd/ops/losses.js';
+import { swapAxes01, reshape } from '../../autograd/ops/basic.js';
+import { sliceRows } from '../../autograd/ops/slice.js';
+import { Embedding } from '../../nn/embedding.js';
+import { GRU } from '../../nn/gru.js';
+import { Linear } from '../../nn/linear.js';
+import { Module } from '../../nn/module.js';
+import type { TokenizerJSON } from '../../data/tokenizer.js';
+
+export interface ClassifyConfig {
+  labels: string[];
+  tokenizer: TokenizerJSON['kind'];
+  maxLen: number;
+  embeddingSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  dropout: number;
+}
+
+/** A batch of token ids, padded to the longest text in it. */
+export interface TextBatch {
+  B: number;
+  T: number;
+  /** (B, T) ids, 0-padded */
+  ids: Int32Array;
+  lengths: Int32Array;
+  /** (B) class ids, or empty at prediction time */
+  labels: Int32Array;
+}
+
+/** Groups encoded texts into padded batches. */
+export function makeTextBatch(seqs: number[][], labels: number[] | null): TextBatch {
+  const B = seqs.length;
+  const lengths = Int32Array.from(seqs, (s) => Math.max(1, s.length));
+  const T = Math.max(...lengths);
+  const ids = new Int32Array(B * T);
+  seqs.forEach((s, b) => ids.set(s.slice(0, T), b * T));
+  return { B, T, ids, lengths, labels: labels ? Int32Array.from(labels) : new Int32Array(0) };
+}
+
+export class Classifier extends Module {
+  readonly embed: Embedding;
+  readonly gru: GRU;
+  readonly head: Linear;
+
+  constructor(readonly config: ClassifyConfig, vocabSize: number, seed = 0) {
+    super();
+    const D = config.bidirectional ? 2 : 1;
+    this.embed = this.child('embedding', new Embedding({ numEmbeddings: vocabSize, embeddingDim: config.embeddingSize, seed }));
+    this.gru = this.child('gru', new GRU({ inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.numLayers, bidirectional: config.bidirectional, dropout: config.dropout, batchFirst: true, seed: seed + 1 }));
+    this.head = this.child('head', new Linear({ inFeatures: D * config.hiddenSize, outFeatures: config.labels.length, seed: seed + 2 }));
+  }
+
+  /** Class logits (B, C). */
+  forward(b: TextBatch): Var {
+    const { hiddenSize: H, numLayers: L } = this.config;
+    const D = this.config.bidirectional ? 2 : 1;
+    const x = this.embed.forward(b.ids, [b.B, b.T]);
+    const { hN } = this.gru.forward(x, { lengths: b.lengths });
+    // Last layer's final states (D, B, H) → (B, D·H).
+    const last = sliceRows(hN, (L - 1) * D, D, [D, b.B, H]);
+    return this.head.forward(reshape(swapAxes01(last), [b.B, D * H]));
+  }
+
+  loss(b: TextBatch): Var {
+    return crossEntropy(this.forward(b), b.labels);
+  }
+
+  /** Class probabilities (B, C). */
+  probabilities(b: TextBatch): Tensor {
+    const wasTraining = this.training;
+    this.eval();
+    const logits = this.forward(b).value;
+    this.train(wasTraining);
+    const C = this.config.labels.length;
+    const p = new Float32Array(logits.size);
+    for (let i = 0; i < b.B; i++) {
+      let max = -Infinity;
+      for (let c = 0; c < C; c++) max = Math.max(max, logits.data[i * C + c]);
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += p[i * C + c] = Math.exp(logits.data[i * C + c] - max);
+      for (let c = 0; c < C; c++) p[i * C + c] /= sum;
+    }
+    return new Tensor(p, [b.B, C]);
+  }
+}

@@ -1,0 +1,136 @@
+/** The lm task: a seeded 90/5/5 split of the texts, training, bits per character on held-out text, sampling. */
+import { readFileSync } from 'node:fs';
+import { namesList } from '../../data/datasets.js';
+import { parseCsv, parseJsonl, textColumn } from '../../data/csv.js';
+import { permutation } from '../../data/split.js';
+import { Tokenizer, type TokenizerJSON } from '../../data/tokenizer.js';
+import { Adam } from '../../optim/adam.js';
+import { ReduceOnPlateau } from '../../optim/schedule.js';
+import { Rng } from '../../tensor/random.js';
+import { fit, type EpochRecord, type TrainEvent } from '../../train/trainer.js';
+import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { CharLM, makeLMBatch, type LMBatch, type LMConfig } from './model.js';
+
+export interface LMOptions {
+  embeddingSize?: number;
+  hiddenSize?: number;
+  numLayers?: number;
+  dropout?: number;
+  maxLen?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  patience?: number;
+  seed?: number;
+  checkpointPath?: string;
+  resume?: boolean;
+  onEvent?: (e: TrainEvent) => void;
+}
+
+export interface TrainedLM {
+  model: CharLM;
+  tokenizer: Tokenizer;
+}
+
+/** Texts for `--data`: names, a .txt file (a text per line), or a CSV/JSONL file's `text` column. */
+export function loadTexts(data: string, column = 'text'): string[] {
+  if (data === 'names') return namesList();
+  let raw: string;
+  try {
+    raw = readFileSync(data, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read data '${data}': expected 'names' or a readable .txt/.csv/.jsonl file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const texts = /\.jsonl?$/i.test(data) ? textColumn(parseJsonl(raw, data), column) : /\.csv$/i.test(data) ? textColumn(parseCsv(raw, data), column) : raw.split('\n');
+  const out = texts.map((t) => t.trim()).filter(Boolean);
+  if (out.length === 0) throw new Error(`${data}: no text in it`);
+  return out;
+}
+
+/** Bits per character of held-out sequences (the <eos> prediction counts as a character). */
+export function bitsPerChar(model: CharLM, batches: LMBatch[]): number {
+  let nats = 0, chars = 0;
+  const wasTraining = model.training;
+  model.eval();
+  for (const b of batches) {
+    const n = b.targets.reduce((s, t) => s + (t >= 0 ? 1 : 0), 0);
+    nats += model.loss(b).data[0] * n;
+    chars += n;
+  }
+  model.train(wasTraining);
+  return nats / chars / Math.LN2;
+}
+
+export function trainLM(texts: string[], o: LMOptions = {}): TrainedLM & { history: EpochRecord[]; test: { bitsPerChar: number; sequences: number } } {
+  const seed = o.seed ?? 0;
+  const order = permutation(texts.length, seed);
+  const nTest = Math.max(1, Math.round(0.05 * texts.length));
+  const testIdx = order.slice(0, nTest), valIdx = order.slice(nTest, 2 * nTest), trainIdx = order.slice(2 * nTest);
+  if (trainIdx.length === 0) throw new Error(`need more texts to train a language model: got ${texts.length}`);
+  const tokenizer = Tokenizer.fit(trainIdx.map((i) => texts[i]), { kind: 'char', lowercase: false });
+  const config: LMConfig = {
+    embeddingSize: o.embeddingSize ?? 32,
+    hiddenSize: o.hiddenSize ?? 128,
+    numLayers: o.numLayers ?? 1,
+    dropout: o.dropout ?? 0,
+    maxLen: o.maxLen ?? 64,
+  };
+  const enc = texts.map((t) => tokenizer.encode(t, config.maxLen));
+  const bs = o.batchSize ?? 32;
+  const batchesOf = (idx: number[]) => {
+    const out: LMBatch[] = [];
+    for (let i = 0; i < idx.length; i += bs) out.push(makeLMBatch(idx.slice(i, i + bs).map((j) => enc[j])));
+    return out;
+  };
+  const valBatches = batchesOf(valIdx), testBatches = batchesOf(testIdx);
+  const model = new CharLM(config, tokenizer.size, seed);
+  const optimizer = new Adam(model.parameters(), { lr: o.lr ?? 3e-3 });
+  const history = fit({
+    model,
+    optimizer,
+    schedule: new ReduceOnPlateau(optimizer, 0.5, 1),
+    batches: (epoch) => batchesOf(permutation(trainIdx.length, seed * 65537 + epoch).map((i) => trainIdx[i])),
+    loss: (b) => model.loss(b),
+    validate: () => {
+      const bpc = bitsPerChar(model, valBatches);
+      return { loss: bpc, metrics: { bitsPerChar: bpc } };
+    },
+    epochs: o.epochs ?? 20,
+    seed,
+    patience: o.patience ?? 3,
+    checkpointPath: o.checkpointPath,
+    checkpointMetadata: () => lmMetadata({ model, tokenizer }),
+    resume: o.resume,
+    onEvent: o.onEvent,
+  });
+  return { model, tokenizer, history, test: { bitsPerChar: bitsPerChar(model, testBatches), sequences: testIdx.length } };
+}
+
+/** Samples texts; `prefix` characters must be in the vocabulary. */
+export function generate(lm: TrainedLM, o: { count?: number; prefix?: string; temperature?: number; topK?: number; steps?: number; seed?: number }): string[] {
+  const rng = new Rng(o.seed ?? 0);
+  const prefix = [...(o.prefix ?? '')].map((ch) => {
+    const id = lm.tokenizer.id(ch);
+    if (id === undefined) throw new Error(`character '${ch}' never occurred in the training text, so the model cannot continue from it`);
+    return id;
+  });
+  return Array.from({ length: o.count ?? 1 }, () =>
+    lm.tokenizer.decode(lm.model.sample(prefix, { temperature: o.temperature, topK: o.topK, maxLen: o.steps, rng })),
+  );
+}
+
+export function lmMetadata(lm: TrainedLM): Record<string, string> {
+  return modelMetadata('lm', { config: lm.model.config, tokenizer: lm.tokenizer.toJSON() });
+}
+
+export function saveLM(lm: TrainedLM, path: string): void {
+  writeModelFile(path, lm.model.stateDict(), lmMetadata(lm));
+}
+
+export function loadLM(path: string): TrainedLM {
+  const f = readModelFile(path, 'lm');
+  const tokenizer = Tokenizer.fromJSON(f.meta.tokenizer as TokenizerJSON);
+  const model = new CharLM(f.meta.config as LMConfig, tokenizer.size);
+  model.loadStateDict(f.weights);
+  return { model: model.eval(), tokenizer };
+}
