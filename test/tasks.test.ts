@@ -1,0 +1,65 @@
+// Tiny versions of each task: they finish in seconds and still show learning; resuming equals not stopping.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  classifyText, generate, loadClassifier, loadForecaster, loadLM, saveClassifier, saveForecaster, saveLM,
+  trainClassifier, trainForecaster, trainLM, forecastNext,
+} from '../src/index.js';
+import { dailySeries, labelledTexts } from './helpers/synthetic.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gru-tasks-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const small = { lookback: 14, horizon: 3, testSize: 28, hiddenSize: 12, headSize: 12, batchSize: 16, lr: 1e-2 };
+
+test('forecast: learns a weekly series with a trend, beats seasonal naive, saves and loads', () => {
+  const t = dailySeries(240);
+  const r = trainForecaster(t, { column: 'value', ...small, epochs: 8, patience: 8 });
+  assert.ok(r.history[r.history.length - 1].trainLoss < 0.9 * r.history[0].trainLoss, `train loss ${r.history.map((h) => h.trainLoss.toFixed(3))}`);
+  // Seasonal naive misses a week of trend (0.35) and repeats last week's noise; the model should do clearly better.
+  assert.ok(r.test.metrics.mae < 0.8 * r.test.baselines.seasonalNaive.mae, `MAE ${r.test.metrics.mae} vs naive ${r.test.baselines.seasonalNaive.mae}`);
+  const path = join(dir, 'f.safetensors');
+  saveForecaster(r.model, path);
+  const back = loadForecaster(path);
+  assert.deepEqual(forecastNext(back, t).values, forecastNext(r.model, t).values);
+  assert.equal(forecastNext(back, t).dates!.length, 3);
+});
+
+test('forecast: a resumed run gives the same losses as an uninterrupted one', () => {
+  const t = dailySeries(200, 3);
+  const whole = trainForecaster(t, { column: 'value', ...small, epochs: 4, patience: 10 });
+  const ckpt = join(dir, 'resume.ckpt.safetensors');
+  trainForecaster(t, { column: 'value', ...small, epochs: 2, patience: 10, checkpointPath: ckpt });
+  const resumed = trainForecaster(t, { column: 'value', ...small, epochs: 4, patience: 10, checkpointPath: ckpt, resume: true });
+  assert.deepEqual(resumed.history.map((h) => h.trainLoss), whole.history.map((h) => h.trainLoss));
+  assert.deepEqual(resumed.history.map((h) => h.valLoss), whole.history.map((h) => h.valLoss));
+});
+
+test('classify: separates two word sets perfectly, saves and loads', () => {
+  const r = trainClassifier(labelledTexts(240), { embeddingSize: 8, hiddenSize: 8, epochs: 6, batchSize: 16, lr: 1e-2, minCount: 1 });
+  assert.ok(r.history[r.history.length - 1].trainLoss < 0.3 * r.history[0].trainLoss, `train loss ${r.history.map((h) => h.trainLoss.toFixed(3))}`);
+  assert.ok(r.test.metrics.accuracy >= 0.95, `accuracy ${r.test.metrics.accuracy}`);
+  const path = join(dir, 'c.safetensors');
+  saveClassifier(r, path);
+  const back = loadClassifier(path);
+  assert.equal(classifyText(back, 'the food was superb').label, 'pos');
+  assert.equal(classifyText(back, 'a grim day').label, 'neg');
+  assert.throws(() => classifyText(back, '   '), /empty string/);
+});
+
+test('lm: fits a tiny set of names far below the uniform bits per character, samples from it', () => {
+  const names = Array.from({ length: 200 }, (_, i) => ['anna', 'bob', 'otto', 'eve'][i % 4]);
+  const r = trainLM(names, { hiddenSize: 24, embeddingSize: 8, epochs: 6, lr: 2e-2, batchSize: 16 });
+  const uniform = Math.log2(r.tokenizer.size);
+  assert.ok(r.test.bitsPerChar < 0.4 * uniform, `bits/char ${r.test.bitsPerChar} vs uniform ${uniform}`);
+  const path = join(dir, 'l.safetensors');
+  saveLM(r, path);
+  const back = loadLM(path);
+  const samples = generate(back, { count: 20, temperature: 0.5, seed: 3 });
+  assert.ok(samples.filter((s) => ['anna', 'bob', 'otto', 'eve'].includes(s)).length >= 15, samples.join(','));
+  assert.deepEqual(generate(back, { count: 3, seed: 9 }), generate(back, { count: 3, seed: 9 }));
+  assert.throws(() => generate(back, { prefix: 'z' }), /character 'z' never occurred/);
+});
