@@ -5,7 +5,7 @@
  *
  * Browser-safe: builds a string, touches neither the DOM nor the file system.
  */
-import { FONT_FAMILY, escapeXml, fmtCoord, formatCompact, nextId, niceTicks, textWidth, tickFormatter } from './scale.js';
+import { FONT_FAMILY, escapeXml, fmtCoord, formatCompact, nextId, niceTicks, textWidth, titleFontSize, tickFormatter } from './scale.js';
 
 /** Colour scale names understood by {@link heatmap}. */
 export type ColorScaleName = 'blues' | 'viridis';
@@ -69,6 +69,11 @@ export interface HeatmapOptions {
   showValues?: boolean;
   /** How cell values are printed; default two decimals for values up to 10, else compact integers. */
   valueFormat?: (v: number) => string;
+  /**
+   * Text to print in each cell instead of the formatted value (rows × cols),
+   * e.g. raw counts while the colours show row-normalised rates.
+   */
+  cellLabels?: readonly (readonly string[])[];
   /** Value mapped to the lowest colour; default min(0, smallest value). */
   min?: number;
   /** Value mapped to the highest colour; default max(1, largest value). */
@@ -83,13 +88,16 @@ export interface HeatmapOptions {
   square?: boolean;
 }
 
+/** Grids with more cells than this are drawn as merged runs rather than one <rect> per cell. */
+const COMPACT_ABOVE = 2500;
 const TICK_FONT = 12;
 const LABEL_FONT = 13;
 const TITLE_FONT = 16;
 
 /**
  * Draws a heatmap of `values` (rows × cols) as a standalone SVG document:
- * one `<rect class="cell">` per value, row labels on the left, column labels
+ * one `<rect class="cell">` per value (grids over 2500 cells: merged
+ * same-colour runs, to keep the file small), row labels on the left, column labels
  * below (rotated when they do not fit), a colour bar on the right. All text
  * is XML-escaped. Throws if `values` is not rows.length × cols.length.
  *
@@ -105,6 +113,12 @@ export function heatmap(opts: HeatmapOptions): string {
   values.forEach((r, i) => {
     if (r.length !== cols.length) throw new RangeError(`heatmap: row ${i} has ${r.length} values, expected ${cols.length}`);
   });
+  if (opts.cellLabels) {
+    const cl = opts.cellLabels;
+    if (cl.length !== rows.length || cl.some((r) => r.length !== cols.length)) {
+      throw new RangeError(`heatmap: cellLabels must be ${rows.length} × ${cols.length}, like values`);
+    }
+  }
   const nR = rows.length;
   const nC = cols.length;
 
@@ -133,39 +147,68 @@ export function heatmap(opts: HeatmapOptions): string {
 
   const top = 12 + (opts.title ? TITLE_FONT + 16 : 4);
   const yTitleW = opts.yLabel ? LABEL_FONT + 12 : 0;
-  const rowLabelW = Math.max(0, ...rows.map((s) => textWidth(s, TICK_FONT)));
-  const colLabelW = Math.max(0, ...cols.map((s) => textWidth(s, TICK_FONT)));
   const bottomTitle = opts.xLabel ? LABEL_FONT + 14 : 0;
 
-  // Cell size depends on the space the column labels take, which depends
-  // on whether they must be rotated, which depends on the cell size: try
-  // horizontal labels first, rotate if they do not fit.
-  const layout = (rotated: boolean) => {
-    const colLabelH = rotated ? colLabelW + 10 : TICK_FONT + 10;
-    const availW = W - 12 - yTitleW - rowLabelW - 8 - cbRight;
-    const availH = H - top - colLabelH - bottomTitle - 8;
-    let cw = Math.max(1, availW / Math.max(1, nC));
-    let ch = Math.max(1, availH / Math.max(1, nR));
-    if (opts.square ?? true) cw = ch = Math.min(cw, ch, 80); // beyond 80 px a cell is just a big block
-    return { cw, ch, colLabelH };
+  // Cell size depends on the space the labels take, which depends on their
+  // font size and on whether column labels must be rotated, both of which
+  // depend on the cell size. Start from the full font, shrink it to fit the
+  // cells (not below 9 px: thin rows get every k-th label instead), and
+  // iterate until the font size settles.
+  const layout = (font: number) => {
+    const rowLabelW = Math.max(0, ...rows.map((s) => textWidth(s, font)));
+    const colLabelW = Math.max(0, ...cols.map((s) => textWidth(s, font)));
+    const fit = (rotated: boolean) => {
+      const colLabelH = rotated ? colLabelW + 10 : font + 10;
+      const availW = W - 12 - yTitleW - rowLabelW - 8 - cbRight;
+      const availH = H - top - colLabelH - bottomTitle - 8;
+      let cw = Math.max(1, availW / Math.max(1, nC));
+      let ch = Math.max(1, availH / Math.max(1, nR));
+      if (opts.square ?? true) cw = ch = Math.min(cw, ch, 80); // beyond 80 px a cell is just a big block
+      return { cw, ch, colLabelH, availH, rotated, rowLabelW, font, colFont: font };
+    };
+    const flat = fit(false);
+    if (colLabelW + 6 <= flat.cw) return flat;
+    // Slightly too wide: a smaller font for the column labels reads better
+    // than rotating them (rotation also costs height, hence cell size).
+    const colFont = Math.floor(((flat.cw - 6) / colLabelW) * font * 2) / 2;
+    return colFont >= Math.min(10, font) ? { ...flat, colFont } : fit(true);
   };
-  let rotated = false;
-  let L = layout(false);
-  if (colLabelW + 6 > L.cw) { rotated = true; L = layout(true); }
-  const { cw, ch } = L;
+  let L = layout(TICK_FONT);
+  for (let k = 0; k < 4; k++) {
+    const font = Math.round(Math.max(9, Math.min(TICK_FONT, Math.min(L.cw, L.ch) * 0.9)) * 2) / 2;
+    if (font === L.font) break;
+    L = layout(font);
+  }
+  const { rotated, rowLabelW, font: labelFont, colFont } = L;
+  // White hairlines separate cells when there is room. Without them,
+  // neighbouring cells must meet on whole pixels, or antialiasing leaves
+  // light seams between them: snap the cell size (and below, the origin).
+  const gap = Math.min(L.cw, L.ch) >= 12 ? 1 : 0;
+  const snap = !gap && Math.min(L.cw, L.ch) >= 1;
+  const cw = snap ? Math.floor(L.cw) : L.cw;
+  const ch = snap ? Math.floor(L.ch) : L.ch;
   const gridW = cw * nC;
   const gridH = ch * nR;
   // Centre the whole group (labels + grid + colour bar) horizontally.
   const groupW = yTitleW + rowLabelW + 8 + gridW + cbRight;
-  const gx = Math.max(12 + yTitleW + rowLabelW + 8, (W - groupW) / 2 + yTitleW + rowLabelW + 8);
-  const gy = top;
+  const gx0 = Math.max(12 + yTitleW + rowLabelW + 8, (W - groupW) / 2 + yTitleW + rowLabelW + 8);
+  // Capped square cells can leave spare height: centre vertically too.
+  const gy0 = top + Math.max(0, (L.availH - gridH) / 2);
+  const gx = snap ? Math.round(gx0) : gx0;
+  const gy = snap ? Math.round(gy0) : gy0;
 
-  const labelFont = Math.max(7, Math.min(TICK_FONT, Math.min(cw, ch) * 0.8));
-  const rowStride = Math.max(1, Math.ceil((labelFont + 2) / ch)); // thin rows: label every k-th
-  const colStride = rotated ? Math.max(1, Math.ceil((labelFont + 2) / cw)) : 1;
+  const rowStride = Math.max(1, Math.ceil((labelFont + 1) / ch)); // thin rows: label every k-th
+  const colStride = rotated ? Math.max(1, Math.ceil((labelFont + 1) / cw)) : 1;
   const showValues = opts.showValues ?? (Math.min(cw, ch) >= 22 && nR * nC <= 625);
-  const valueFont = Math.max(7, Math.min(12, ch * 0.4, cw / Math.max(3, fmtValue(vMax).length * 0.65)));
-  const gap = Math.min(cw, ch) >= 12 ? 1 : 0; // white hairlines separate cells when there is room
+  const cellText = (r: number, c: number): string | undefined => {
+    if (opts.cellLabels) return opts.cellLabels[r][c];
+    const v = values[r][c];
+    return typeof v === 'number' && Number.isFinite(v) ? fmtValue(v) : undefined;
+  };
+  const longest = opts.cellLabels
+    ? Math.max(1, ...opts.cellLabels.flatMap((r) => r.map((t) => t.length)))
+    : fmtValue(vMax).length;
+  const valueFont = Math.max(7, Math.min(12, ch * 0.4, cw / Math.max(3, longest * 0.65)));
 
   const out: string[] = [];
   const gradId = nextId('gru-plot-grad-');
@@ -175,26 +218,59 @@ export function heatmap(opts: HeatmapOptions): string {
   out.push(`<defs><linearGradient id="${gradId}" x1="0" y1="1" x2="0" y2="0">${stops.map((c, i) => `<stop offset="${+(i / (stops.length - 1)).toFixed(4)}" stop-color="${c}"/>`).join('')}</linearGradient></defs>`);
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
 
-  // Cells. Tooltips (<title>) help in a browser but cost bytes; only for moderate grids.
-  const tooltips = nR * nC <= 2500;
-  out.push(`<g class="cells"${gap ? ' stroke="#ffffff" stroke-width="1"' : ''}>`);
   const texts: string[] = [];
-  for (let r = 0; r < nR; r++) {
-    for (let c = 0; c < nC; c++) {
-      const v = values[r][c];
-      const ok = typeof v === 'number' && Number.isFinite(v);
-      const color = ok ? colorAt(scale, ((v as number) - vMin) / (vMax - vMin)) : '#eeeeee';
-      const x = gx + c * cw;
-      const y = gy + r * ch;
-      const tip = tooltips ? `<title>${escapeXml(`${rows[r]} × ${cols[c]}: ${ok ? fmtValue(v as number) : 'n/a'}`)}</title>` : '';
-      out.push(`<rect class="cell" x="${fmtCoord(x)}" y="${fmtCoord(y)}" width="${fmtCoord(cw)}" height="${fmtCoord(ch)}" fill="${color}"${tip ? `>${tip}</rect>` : '/>'}`);
-      if (showValues && ok) {
-        const ink = luminance(color) > 0.35 ? '#222222' : '#ffffff';
-        texts.push(`<text x="${fmtCoord(x + cw / 2)}" y="${fmtCoord(y + ch / 2 + valueFont * 0.36)}" fill="${ink}">${escapeXml(fmtValue(v as number))}</text>`);
+  const cellColor = (v: number | null | undefined, levels: number): string => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return '#eeeeee';
+    const t = (v - vMin) / (vMax - vMin);
+    return colorAt(scale, levels ? Math.round(Math.max(0, Math.min(1, t)) * (levels - 1)) / (levels - 1) : t);
+  };
+  const cellStyle = gap ? ' stroke="#ffffff" stroke-width="1"' : snap ? ' shape-rendering="crispEdges"' : '';
+  if (nR * nC <= COMPACT_ABOVE) {
+    // One <rect> per cell, with a tooltip (<title>) a browser shows on hover.
+    out.push(`<g class="cells"${cellStyle}>`);
+    for (let r = 0; r < nR; r++) {
+      for (let c = 0; c < nC; c++) {
+        const v = values[r][c];
+        const ok = typeof v === 'number' && Number.isFinite(v);
+        const color = cellColor(v, 0);
+        const x = gx + c * cw;
+        const y = gy + r * ch;
+        const text = cellText(r, c);
+        const shown = ok ? fmtValue(v as number) : 'n/a';
+        const tip = `<title>${escapeXml(`${rows[r]} × ${cols[c]}: ${opts.cellLabels && text !== undefined && text !== shown ? `${text} (${shown})` : shown}`)}</title>`;
+        out.push(`<rect class="cell" x="${fmtCoord(x)}" y="${fmtCoord(y)}" width="${fmtCoord(cw)}" height="${fmtCoord(ch)}" fill="${color}">${tip}</rect>`);
+        if (showValues && text) {
+          const ink = luminance(color) > 0.35 ? '#222222' : '#ffffff';
+          texts.push(`<text x="${fmtCoord(x + cw / 2)}" y="${fmtCoord(y + ch / 2 + valueFont * 0.36)}" fill="${ink}">${escapeXml(text)}</text>`);
+        }
       }
     }
+    out.push('</g>');
+  } else {
+    // Big grids: colours quantised to 256 levels (indistinguishable by eye),
+    // horizontal runs of one colour merged, one <path> per colour. A 100×100
+    // map of smooth data shrinks from ~800 KB of <rect>s to ~250 KB.
+    const byColor = new Map<string, string[]>();
+    for (let r = 0; r < nR; r++) {
+      const y = fmtCoord(gy + r * ch);
+      for (let c = 0; c < nC;) {
+        const color = cellColor(values[r][c], 256);
+        let c1 = c + 1;
+        while (c1 < nC && cellColor(values[r][c1], 256) === color) c1++;
+        const x0 = gx + c * cw;
+        const w = fmtCoord(gx + c1 * cw - x0);
+        let runs = byColor.get(color);
+        if (!runs) byColor.set(color, (runs = []));
+        runs.push(`M${fmtCoord(x0)} ${y}h${w}v${fmtCoord(ch)}h-${w}z`);
+        c = c1;
+      }
+    }
+    out.push(`<g class="cells"${cellStyle}>`);
+    for (const [color, runs] of byColor) out.push(`<path class="cell-runs" fill="${color}" d="${runs.join('')}"/>`);
+    out.push('</g>');
   }
-  out.push('</g>');
+  // A hairline frame: pale cells would otherwise fade into the background.
+  out.push(`<rect x="${fmtCoord(gx)}" y="${fmtCoord(gy)}" width="${fmtCoord(gridW)}" height="${fmtCoord(gridH)}" fill="none" stroke="#c8c8c8" stroke-width="1"/>`);
   if (texts.length) out.push(`<g class="values" font-size="${fmtCoord(valueFont)}" text-anchor="middle">`, ...texts, '</g>');
 
   // Row and column labels.
@@ -208,7 +284,8 @@ export function heatmap(opts: HeatmapOptions): string {
       const y = gy + gridH + 6;
       out.push(`<text x="${fmtCoord(x + labelFont * 0.35)}" y="${fmtCoord(y)}" text-anchor="end" transform="rotate(-90 ${fmtCoord(x + labelFont * 0.35)} ${fmtCoord(y)})">${escapeXml(cols[c])}</text>`);
     } else {
-      out.push(`<text x="${fmtCoord(x)}" y="${fmtCoord(gy + gridH + 6 + labelFont)}" text-anchor="middle">${escapeXml(cols[c])}</text>`);
+      const size = colFont !== labelFont ? ` font-size="${fmtCoord(colFont)}"` : '';
+      out.push(`<text x="${fmtCoord(x)}" y="${fmtCoord(gy + gridH + 6 + labelFont)}" text-anchor="middle"${size}>${escapeXml(cols[c])}</text>`);
     }
   }
   out.push('</g>');
@@ -223,7 +300,7 @@ export function heatmap(opts: HeatmapOptions): string {
     out.push(`<text class="y-label" x="${fmtCoord(x)}" y="${fmtCoord(y)}" font-size="${LABEL_FONT}" fill="#222222" text-anchor="middle" transform="rotate(-90 ${fmtCoord(x)} ${fmtCoord(y)})">${escapeXml(opts.yLabel)}</text>`);
   }
   if (opts.title) {
-    out.push(`<text class="title" x="${fmtCoord(W / 2)}" y="${12 + TITLE_FONT}" font-size="${TITLE_FONT}" font-weight="bold" fill="#222222" text-anchor="middle">${escapeXml(opts.title)}</text>`);
+    out.push(`<text class="title" x="${fmtCoord(W / 2)}" y="${12 + TITLE_FONT}" font-size="${fmtCoord(titleFontSize(opts.title, W))}" font-weight="bold" fill="#222222" text-anchor="middle">${escapeXml(opts.title)}</text>`);
   }
 
   // Colour bar.

@@ -5,7 +5,7 @@
  *
  * Browser-safe: builds a string, touches neither the DOM nor the file system.
  */
-import { FONT_FAMILY, escapeXml, fmtCoord, linearAxis, logAxis, nextId, textWidth, timeAxis, toTime, type Axis } from './scale.js';
+import { FONT_FAMILY, escapeXml, fmtCoord, linearAxis, logAxis, nextId, textWidth, titleFontSize, timeAxis, toTime, type Axis } from './scale.js';
 
 /** An x value: a number, a Date, or an ISO 8601 date string. */
 export type XValue = number | Date | string;
@@ -204,7 +204,14 @@ export function lineChart(opts: LineChartOptions): string {
     let x = 0;
     legendRows = 1;
     for (const e of entries) {
-      const w = 28 + Math.min(textWidth(e.label, LEGEND_FONT), maxRowW - 28) + 20;
+      // A name wider than a whole row is shortened with an ellipsis rather than run off the picture.
+      const maxText = Math.max(40, maxRowW - 48);
+      if (textWidth(e.label, LEGEND_FONT) > maxText) {
+        let t = e.label;
+        while (t.length > 1 && textWidth(t + '…', LEGEND_FONT) > maxText) t = t.slice(0, -1);
+        e.label = t + '…';
+      }
+      const w = 28 + textWidth(e.label, LEGEND_FONT) + 20;
       if (x > 0 && x + w > maxRowW) { legendRows++; x = 0; }
       legendItems.push({ e, x, row: legendRows - 1 });
       x += w;
@@ -227,7 +234,7 @@ export function lineChart(opts: LineChartOptions): string {
     ? timeAxis(xMin, xMax, [left, right], { count })
     : linearAxis(xMin, xMax, [left, right], { count, nice: false }));
   let right = W - 20;
-  let xCount = Math.max(2, Math.round((right - left) / (isDate ? 110 : 80)));
+  let xCount = Math.max(2, Math.round((right - left) / (isDate ? 95 : 80)));
   let xAxis = makeX(right, xCount);
   for (let guard = 0; guard < 20; guard++) {
     const lastW = xAxis.labels.length ? textWidth(xAxis.labels[xAxis.labels.length - 1], TICK_FONT) : 0;
@@ -371,7 +378,7 @@ export function lineChart(opts: LineChartOptions): string {
     out.push(`<text class="y-label" x="${12 + LABEL_FONT - 2}" y="${cy}" font-size="${LABEL_FONT}" fill="#222222" text-anchor="middle" transform="rotate(-90 ${12 + LABEL_FONT - 2} ${cy})">${escapeXml(opts.yLabel)}</text>`);
   }
   if (opts.title) {
-    out.push(`<text class="title" x="${fmtCoord(W / 2)}" y="${12 + TITLE_FONT}" font-size="${TITLE_FONT}" font-weight="bold" fill="#222222" text-anchor="middle">${escapeXml(opts.title)}</text>`);
+    out.push(`<text class="title" x="${fmtCoord(W / 2)}" y="${12 + TITLE_FONT}" font-size="${fmtCoord(titleFontSize(opts.title, W))}" font-weight="bold" fill="#222222" text-anchor="middle">${escapeXml(opts.title)}</text>`);
   }
 
   // Legend.

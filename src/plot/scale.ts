@@ -53,6 +53,12 @@ export function nextId(prefix: string): string {
   return `${prefix}${idCounter}`;
 }
 
+/** Font size for a bold title: 16 px, shrunk (to 10 px at least) so a long title still fits the picture's width. */
+export function titleFontSize(title: string, width: number): number {
+  const natural = textWidth(title, 16) * 1.1; // bold glyphs are ~10% wider
+  return Math.max(10, Math.min(16, (16 * (width - 24)) / Math.max(1, natural)));
+}
+
 /** Rounds an SVG coordinate to 0.1 px: invisible on screen, and keeps long paths short. */
 export function fmtCoord(v: number): string {
   const r = Math.round(v * 10) / 10;
@@ -398,6 +404,7 @@ function timeLabels(ticks: number[], unit: TimeUnit): string[] {
         return newYear ? `${mon} ${d.getUTCDate()}, ${y}` : `${mon} ${d.getUTCDate()}`;
       default: {
         const hm = `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
+        if (t % DAY === 0) return `${mon} ${d.getUTCDate()}`; // midnight: the date says it all
         return newDay ? `${mon} ${d.getUTCDate()} ${hm}` : hm;
       }
     }

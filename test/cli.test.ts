@@ -1,0 +1,113 @@
+// The `gru` command on bad input (one clear line, exit ≠ 0), JSON output, and an interrupted run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseSafetensors, serializeSafetensors, Tensor } from '../src/index.js';
+import { dailySeries, labelledTexts } from './helpers/synthetic.js';
+
+const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'gru-cli-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function gru(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: dir });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function csv(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+const toCsv = (t: { columns: string[]; rows: string[][] }) => [t.columns.join(','), ...t.rows.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(','))].join('\n');
+const series = csv('series.csv', toCsv(dailySeries(200)));
+const texts = csv('texts.csv', toCsv(labelledTexts(120)));
+const fast = ['--epochs', '2', '--hidden', '8', '--lookback', '14', '--horizon', '3', '--test-size', '28'];
+
+function oneLineError(r: { code: number | null; err: string }, pattern: RegExp): void {
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, pattern);
+  assert.equal(r.err.trim().split('\n').length, 1, `one line, no stack: ${r.err}`);
+}
+
+test('forecast CSV problems: missing column, non-numeric cell, gap, too few rows, malformed file', () => {
+  oneLineError(gru('train', 'forecast', '--data', series, '--column', 'sales', ...fast), /no column 'sales'; the columns are: date, value/);
+  const bad = csv('bad.csv', 'date,value\n2020-01-01,1\n2020-01-02,abc\n');
+  oneLineError(gru('train', 'forecast', '--data', bad, '--column', 'value'), /column 'value' must be numeric, got 'abc' at data row 2/);
+  const gap = csv('gap.csv', 'date,value\n2020-01-01,1\n2020-01-02,\n');
+  oneLineError(gru('train', 'forecast', '--data', gap, '--column', 'value'), /has a gap \(empty cell\) at data row 2/);
+  const short = csv('short.csv', toCsv(dailySeries(60)));
+  oneLineError(gru('train', 'forecast', '--data', short, '--column', 'value', ...fast), /too few rows for the window: 60 rows/);
+  const ragged = csv('ragged.csv', 'date,value\n2020-01-01,1,7\n');
+  oneLineError(gru('train', 'forecast', '--data', ragged, '--column', 'value'), /malformed CSV/);
+  oneLineError(gru('train', 'forecast', '--data', join(dir, 'nope.csv'), '--column', 'value'), /cannot read data .*nope\.csv.*ENOENT/);
+});
+
+test('unknown flags and bad option values exit non-zero', () => {
+  const r = gru('train', 'forecast', '--data', series, '--column', 'value', '--bogus');
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /unknown option '--bogus'/);
+  const v = gru('train', 'forecast', '--data', series, '--column', 'value', '--epochs', '-3');
+  assert.notEqual(v.code, 0);
+  assert.match(v.err, /expected a positive integer, got '-3'/);
+});
+
+test('train, eval --json, predict, info for forecast; model of another task and newer format are refused', () => {
+  const model = join(dir, 'f.safetensors');
+  const t = gru('train', 'forecast', '--data', series, '--column', 'value', ...fast, '--out', model);
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.out, /MAE .* seasonal naive/);
+  assert.ok(existsSync(join(dir, 'f.loss.svg')) && existsSync(join(dir, 'f.forecast.svg')));
+  const e = gru('eval', model, '--data', series, '--json');
+  assert.equal(e.code, 0, e.err);
+  const j = JSON.parse(e.out);
+  assert.equal(j.task, 'forecast');
+  assert.equal(j.split, 'test');
+  assert.ok(j.metrics.mae > 0 && j.metrics.rmse >= j.metrics.mae && j.baselines.seasonalNaive.mae > 0);
+  const p = gru('predict', model, '--input', series, '--json');
+  assert.equal(JSON.parse(p.out).values.length, 3);
+  assert.match(gru('info', model).out, /task: forecast/);
+  oneLineError(gru('predict', model, '--text', 'hello'), /a forecast model needs --input FILE/);
+
+  const file = parseSafetensors(readFileSync(model));
+  const newer = join(dir, 'newer.safetensors');
+  writeFileSync(newer, serializeSafetensors(file.tensors, { ...file.metadata, formatVersion: '99' }));
+  oneLineError(gru('eval', newer, '--data', series), /model format version 99 is newer than this gru-ts reads/);
+  const raw = join(dir, 'raw.safetensors');
+  writeFileSync(raw, serializeSafetensors({ w: Tensor.zeros([2]) }));
+  oneLineError(gru('predict', raw, '--text', 'x'), /not a gru-ts model file/);
+});
+
+test('classify: empty text, and a label the model never saw', () => {
+  const empty = csv('empty.csv', 'text,label\nhello,a\n"  ",b\n');
+  oneLineError(gru('train', 'classify', '--data', empty), /empty text at data row 2/);
+  const model = join(dir, 'c.safetensors');
+  const t = gru('train', 'classify', '--data', texts, '--epochs', '2', '--hidden', '8', '--embedding', '8', '--out', model);
+  assert.equal(t.code, 0, t.err);
+  const other = csv('other.csv', 'text,label\ngood day,pos\nodd day,neutral\n');
+  oneLineError(gru('eval', model, '--data', other), /label 'neutral' is not one the model knows \(neg, pos\)/);
+  const p = gru('predict', model, '--text', 'a great film', '--json');
+  assert.ok(['pos', 'neg'].includes(JSON.parse(p.out).label));
+});
+
+test('a training run killed mid-way leaves a checkpoint that loads, and --resume finishes it', async () => {
+  const model = join(dir, 'k.safetensors');
+  const ckpt = join(dir, 'k.ckpt.safetensors');
+  const child = spawn(process.execPath, [cli, 'train', 'forecast', '--data', series, '--column', 'value', ...fast.slice(2), '--epochs', '400', '--patience', '400', '--out', model], { cwd: dir, stdio: 'ignore' });
+  const t0 = Date.now();
+  while (!existsSync(ckpt) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 150));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  assert.ok(existsSync(ckpt), 'a checkpoint was written before the kill');
+  const state = JSON.parse(parseSafetensors(readFileSync(ckpt)).metadata.checkpoint);
+  assert.ok(state.epoch >= 0 && state.epoch < 399, `checkpoint at epoch ${state.epoch}`);
+  const r = gru('train', 'forecast', '--data', series, '--column', 'value', ...fast.slice(2), '--epochs', String(state.epoch + 3), '--patience', '400', '--out', model, '--resume');
+  assert.equal(r.code, 0, r.err);
+  assert.ok(existsSync(model));
+});
