@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  GRU, Rng, Var, add, addBroadcast, concat0, crossEntropy, dropout, embedding, gruLayer, linear, mseLoss, mul, relu, reshape,
+  GRU, Rng, Var, add, addBroadcast, attentionPool, concat0, crossEntropy, dropout, embedding, gruLayer, linear, mseLoss, mul, relu, reshape,
   scale, sigmoid, sliceRows, sum, swapAxes01, tanh,
 } from '../src/index.js';
 import { gradCheck, leaf } from './helpers/gradcheck.js';
@@ -96,5 +96,21 @@ test('GRU module: three layers, bidirectional, batch-first, no bias, with length
       return concat0([reshape(output, [output.value.size]), reshape(hN, [hN.value.size])]);
     };
     ok(`GRU resetAfter=${resetAfter}`, gradCheck(f, [x, h0, ...params], { maxPerInput: 24 }));
+  }
+});
+
+test('attention pooling, with lengths', () => {
+  const rng = new Rng(10);
+  const h = leaf(rng, [3, 5, 4], 'h');
+  const W = leaf(rng, [6, 4], 'W');
+  const b = leaf(rng, [6], 'b');
+  const v = leaf(rng, [6], 'v');
+  const lengths = new Int32Array([5, 2, 1]);
+  ok('attentionPool', gradCheck(([p, q, r, s]) => attentionPool(p, q, r, s, lengths).pooled, [h, W, b, v]));
+  const { weights } = attentionPool(h, W, b, v, lengths);
+  for (let i = 0; i < 3; i++) {
+    const row = weights.toArray().slice(i * 5, i * 5 + 5);
+    assert.ok(Math.abs(row.reduce((x, y) => x + y, 0) - 1) < 1e-12, 'weights sum to 1');
+    assert.ok(row.slice(lengths[i]).every((x) => x === 0), 'no weight past the length');
   }
 });

@@ -50,6 +50,12 @@ test('classify: separates two word sets perfectly, saves and loads', () => {
   assert.throws(() => classifyText(back, '   '), /empty string/);
 });
 
+test('classify with attention pooling learns too', () => {
+  const r = trainClassifier(labelledTexts(240, 5), { embeddingSize: 8, hiddenSize: 8, epochs: 6, batchSize: 16, lr: 1e-2, minCount: 1, pooling: 'attention' });
+  assert.ok(r.test.metrics.accuracy >= 0.95, `accuracy ${r.test.metrics.accuracy}`);
+  assert.ok(r.model.pool !== null);
+});
+
 test('lm: fits a tiny set of names far below the uniform bits per character, samples from it', () => {
   const names = Array.from({ length: 200 }, (_, i) => ['anna', 'bob', 'otto', 'eve'][i % 4]);
   const r = trainLM(names, { hiddenSize: 24, embeddingSize: 8, epochs: 6, lr: 2e-2, batchSize: 16 });

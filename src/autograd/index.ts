@@ -8,3 +8,4 @@ export * from './ops/dropout.js';
 export * from './ops/gru.js';
 export * from './ops/slice.js';
 export * from './ops/broadcast.js';
+export * from './ops/attention-pool.js';

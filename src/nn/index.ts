@@ -2,3 +2,4 @@ export * from './module.js';
 export * from './linear.js';
 export * from './embedding.js';
 export * from './gru.js';
+export * from './attention-pool.js';

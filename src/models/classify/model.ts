@@ -11,6 +11,7 @@ import { Embedding } from '../../nn/embedding.js';
 import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
+import { AttentionPool } from '../../nn/attention-pool.js';
 import type { TokenizerJSON } from '../../data/tokenizer.js';
 
 export interface ClassifyConfig {
@@ -22,6 +23,8 @@ export interface ClassifyConfig {
   numLayers: number;
   bidirectional: boolean;
   dropout: number;
+  /** How the GRU's states become one vector: the final states of both directions, or attention pooling over all steps. */
+  pooling?: 'last' | 'attention';
 }
 
 /** A batch of token ids, padded to the longest text in it. */
@@ -49,10 +52,12 @@ export class Classifier extends Module {
   readonly embed: Embedding;
   readonly gru: GRU;
   readonly head: Linear;
+  readonly pool: AttentionPool | null;
 
   constructor(readonly config: ClassifyConfig, vocabSize: number, seed = 0) {
     super();
     const D = config.bidirectional ? 2 : 1;
+    this.pool = config.pooling === 'attention' ? this.child('pool', new AttentionPool({ inputSize: D * config.hiddenSize, seed: seed + 3 })) : null;
     this.embed = this.child('embedding', new Embedding({ numEmbeddings: vocabSize, embeddingDim: config.embeddingSize, seed }));
     this.gru = this.child('gru', new GRU({ inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.numLayers, bidirectional: config.bidirectional, dropout: config.dropout, batchFirst: true, seed: seed + 1 }));
     this.head = this.child('head', new Linear({ inFeatures: D * config.hiddenSize, outFeatures: config.labels.length, seed: seed + 2 }));
@@ -63,7 +68,8 @@ export class Classifier extends Module {
     const { hiddenSize: H, numLayers: L } = this.config;
     const D = this.config.bidirectional ? 2 : 1;
     const x = this.embed.forward(b.ids, [b.B, b.T]);
-    const { hN } = this.gru.forward(x, { lengths: b.lengths });
+    const { output, hN } = this.gru.forward(x, { lengths: b.lengths });
+    if (this.pool) return this.head.forward(this.pool.forward(output, b.lengths).pooled);
     // Last layer's final states (D, B, H) → (B, D·H).
     const last = sliceRows(hN, (L - 1) * D, D, [D, b.B, H]);
     return this.head.forward(reshape(swapAxes01(last), [b.B, D * H]));

@@ -25,6 +25,7 @@ export interface ClassifyOptions {
   numLayers?: number;
   bidirectional?: boolean;
   dropout?: number;
+  pooling?: 'last' | 'attention';
   epochs?: number;
   batchSize?: number;
   lr?: number;
@@ -91,6 +92,7 @@ export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClass
     numLayers: o.numLayers ?? 1,
     bidirectional: o.bidirectional ?? true,
     dropout: o.dropout ?? 0,
+    pooling: o.pooling ?? 'last',
   };
   const model = new Classifier(config, tokenizer.size, seed);
   const encoded = texts.map((x) => tokenizer.encode(x, config.maxLen));
