@@ -9,3 +9,4 @@ export * from './ops/gru.js';
 export * from './ops/slice.js';
 export * from './ops/broadcast.js';
 export * from './ops/attention-pool.js';
+export * from './ops/attention-gru.js';

@@ -3,3 +3,4 @@ export * from './linear.js';
 export * from './embedding.js';
 export * from './gru.js';
 export * from './attention-pool.js';
+export * from './attention-gru.js';
