@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  GRU, Rng, Var, add, addBroadcast, attentionPool, concat0, crossEntropy, dropout, embedding, gruLayer, linear, mseLoss, mul, relu, reshape,
+  GRU, Rng, Var, add, addBroadcast, attentionPool, concatLast, encoderAttention, concat0, crossEntropy, dropout, embedding, gruLayer, linear, mseLoss, mul, relu, reshape,
   scale, sigmoid, sliceRows, sum, swapAxes01, tanh,
 } from '../src/index.js';
 import { gradCheck, leaf } from './helpers/gradcheck.js';
@@ -113,4 +113,15 @@ test('attention pooling, with lengths', () => {
     assert.ok(Math.abs(row.reduce((x, y) => x + y, 0) - 1) < 1e-12, 'weights sum to 1');
     assert.ok(row.slice(lengths[i]).every((x) => x === 0), 'no weight past the length');
   }
+});
+
+test('concatenation along the last axis; encoder–decoder attention (additive and dot), with source lengths', () => {
+  const rng = new Rng(11);
+  ok('concatLast', gradCheck(([p, q]) => concatLast([p, q]), [leaf(rng, [2, 3, 2], 'a'), leaf(rng, [2, 3, 4], 'b')]));
+  const lengths = new Int32Array([4, 2]);
+  const q = leaf(rng, [2, 3], 'q'), keys = leaf(rng, [2, 4, 3], 'keys'), values = leaf(rng, [2, 4, 5], 'values'), v = leaf(rng, [3], 'v');
+  ok('additive', gradCheck(([a, b, c, d]) => encoderAttention('additive', a, b, c, d, lengths).context, [q, keys, values, v]));
+  ok('dot', gradCheck(([a, b, c]) => encoderAttention('dot', a, b, c, null, lengths).context, [q, keys, values]));
+  const w = encoderAttention('dot', q, keys, values, null, lengths).weights.toArray();
+  assert.deepEqual(w.slice(6, 8), [0, 0], 'padded source steps get no weight');
 });

@@ -10,3 +10,5 @@ export * from './ops/slice.js';
 export * from './ops/broadcast.js';
 export * from './ops/attention-pool.js';
 export * from './ops/attention-gru.js';
+export * from './ops/concat-last.js';
+export * from './ops/encoder-attention.js';
