@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   classifyText, generate, loadClassifier, loadForecaster, loadLM, saveClassifier, saveForecaster, saveLM,
-  trainClassifier, trainForecaster, trainLM, forecastNext,
+  trainClassifier, trainForecaster, trainLM, forecastNext, trainSeq2Seq, translate, saveSeq2Seq, loadSeq2Seq, editDistance, Rng,
 } from '../src/index.js';
 import { dailySeries, labelledTexts } from './helpers/synthetic.js';
 
@@ -68,4 +68,28 @@ test('lm: fits a tiny set of names far below the uniform bits per character, sam
   assert.ok(samples.filter((s) => ['anna', 'bob', 'otto', 'eve'].includes(s)).length >= 15, samples.join(','));
   assert.deepEqual(generate(back, { count: 3, seed: 9 }), generate(back, { count: 3, seed: 9 }));
   assert.throws(() => generate(back, { prefix: 'z' }), /character 'z' never occurred/);
+});
+
+test('seq2seq with attention learns to reverse words (both attention forms), beam search, save and load', () => {
+  const rng = new Rng(1);
+  const pairs = Array.from({ length: 600 }, () => {
+    const w = Array.from({ length: 2 + rng.int(4) }, () => 'abcdef'[rng.int(6)]).join('');
+    return { source: w, target: [...w].reverse().map((c) => c.toUpperCase()) };
+  });
+  for (const attention of ['bahdanau', 'luong'] as const) {
+    const r = trainSeq2Seq(pairs, { attention, embeddingSize: 16, encoderSize: 24, decoderSize: 24, attentionSize: 16, epochs: 12, batchSize: 16, lr: 1e-2, patience: 20 });
+    assert.ok(r.test.metrics.wer <= 0.1, `${attention}: WER ${r.test.metrics.wer}`);
+    const t = translate(r, 'fedcb', { beam: 3 });
+    assert.deepEqual(t.output, ['B', 'C', 'D', 'E', 'F']);
+    assert.equal(t.attention.length, 6, 'one row per output step, <eos> included');
+    for (const row of t.attention) assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    assert.throws(() => translate(r, 'xyz'), /unknown source symbols 'x', 'y', 'z'/);
+    if (attention === 'bahdanau') {
+      const path = join(dir, 's.safetensors');
+      saveSeq2Seq(r, path);
+      assert.deepEqual(translate(loadSeq2Seq(path), 'abcf').output, translate(r, 'abcf').output);
+    }
+  }
+  assert.equal(editDistance(['a', 'b', 'c'], ['a', 'c']), 1);
+  assert.equal(editDistance([], ['a', 'b']), 2);
 });

@@ -10,6 +10,8 @@ import { forecastTrainCommand, evalForecast, predictForecast } from './forecast.
 import { demoCommand } from './demo.js';
 import { classifyTrainCommand, evalClassify, predictClassify } from './classify.js';
 import { lmTrainCommand, evalLM, predictLM } from './lm.js';
+import { seq2seqTrainCommand, evalSeq2Seq, predictSeq2Seq } from './seq2seq.js';
+import { loadSeq2Seq } from '../models/seq2seq/task.js';
 import { readModelFile } from '../models/model-file.js';
 import { loadForecaster } from '../models/forecast/task.js';
 import { loadClassifier } from '../models/classify/task.js';
@@ -27,22 +29,25 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  const train = program.command('train').description('train a model: forecast, classify, lm');
+  const train = program.command('train').description('train a model: forecast, classify, lm, seq2seq');
   forecastTrainCommand(train);
   classifyTrainCommand(train);
   lmTrainCommand(train);
+  seq2seqTrainCommand(train);
 
   program
     .command('eval')
     .description('evaluate a model on data (the same held-out split as in training)')
     .argument('<model>', 'model file')
     .requiredOption('--data <name|file>', 'dataset name or file')
+    .option('--beam <k>', 'beam width (seq2seq)', positiveInt, 1)
     .option('--json', 'print one JSON object')
-    .action((path: string, o: { data: string; json?: boolean }) => {
+    .action((path: string, o: { data: string; beam: number; json?: boolean }) => {
       const task = readModelFile(path).task;
       if (task === 'forecast') return evalForecast(loadForecaster(path), o.data, !!o.json);
       if (task === 'classify') return evalClassify(loadClassifier(path), o.data, !!o.json);
       if (task === 'lm') return evalLM(loadLM(path), o.data, !!o.json);
+      if (task === 'seq2seq') return evalSeq2Seq(loadSeq2Seq(path), o.data, o.beam, !!o.json);
       throw new Error(`${path}: gru eval does not handle ${task} models`);
     });
 
@@ -57,8 +62,11 @@ export function buildProgram(): Command {
     .option('--top-k <k>', 'sample among the k most likely characters (lm; 0 = all)', nonNegativeInt, 0)
     .option('--count <n>', 'texts to generate (lm)', positiveInt, 1)
     .option('--seed <n>', 'random seed for sampling', nonNegativeInt, 0)
+    .option('--beam <k>', 'beam width (seq2seq)', positiveInt, 1)
+    .option('--attention <file.svg>', 'write the attention map (seq2seq)')
+    .option('--png', 'also write the attention map as PNG')
     .option('--json', 'print one JSON object')
-    .action((path: string, o: { input?: string; text?: string; steps?: number; temperature: number; topK: number; count: number; seed: number; json?: boolean }) => {
+    .action((path: string, o: { input?: string; text?: string; steps?: number; temperature: number; topK: number; count: number; seed: number; beam: number; attention?: string; png?: boolean; json?: boolean }) => {
       const task = readModelFile(path).task;
       if (task === 'forecast') {
         if (!o.input) throw new Error('a forecast model needs --input FILE: the history to forecast from');
@@ -69,6 +77,10 @@ export function buildProgram(): Command {
         return predictClassify(loadClassifier(path), o.text, !!o.json);
       }
       if (task === 'lm') return predictLM(loadLM(path), o);
+      if (task === 'seq2seq') {
+        if (o.text === undefined) throw new Error('a seq2seq model needs --text "…"');
+        return predictSeq2Seq(loadSeq2Seq(path), o.text, o);
+      }
       throw new Error(`${path}: gru predict does not handle ${task} models`);
     });
 

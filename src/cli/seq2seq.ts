@@ -1,0 +1,78 @@
+/** `gru train seq2seq`, and seq2seq models in `gru eval` / `gru predict` (with an attention map). */
+import type { Command } from 'commander';
+import { evaluateSeq2Seq, loadPairs, saveSeq2Seq, trainSeq2Seq, translate, type Seq2SeqEvaluation, type TrainedSeq2Seq } from '../models/seq2seq/task.js';
+import { heatmap } from '../plot/heatmap.js';
+import { writePicture } from '../plot/png.js';
+import { writeLossCurve } from './pictures.js';
+import { addCommonTrainOptions, positiveInt, stem, type CommonTrainFlags } from './options.js';
+import { progressReporter } from './progress.js';
+
+interface Seq2SeqFlags extends CommonTrainFlags {
+  attention: 'bahdanau' | 'luong';
+  embedding?: number;
+  hidden?: number;
+  beam: number;
+  testLimit?: number;
+}
+
+export function seq2seqTrainCommand(train: Command): void {
+  const c = train.command('seq2seq').description('sequence to sequence with attention: --data cmudict (grapheme to phoneme) or a TSV of source<TAB>target pairs');
+  addCommonTrainOptions(c, { out: 'seq2seq.safetensors' })
+    .option('--attention <kind>', 'bahdanau (additive) or luong (general)', (v: string) => {
+      if (v !== 'bahdanau' && v !== 'luong') throw new Error(`--attention: expected bahdanau or luong, got '${v}'`);
+      return v;
+    }, 'bahdanau')
+    .option('--embedding <n>', 'embedding size', positiveInt)
+    .option('--hidden <n>', 'encoder and decoder size', positiveInt)
+    .option('--beam <k>', 'beam width for the test evaluation', positiveInt, 1)
+    .option('--test-limit <n>', 'evaluate on at most n test pairs', positiveInt)
+    .action((f: Seq2SeqFlags) => runSeq2SeqTraining(f));
+}
+
+export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
+  if (!f.data) throw new Error('--data is required: cmudict or a TSV file');
+  const t0 = performance.now();
+  const r = trainSeq2Seq(loadPairs(f.data), {
+    attention: f.attention, embeddingSize: f.embedding, encoderSize: f.hidden, decoderSize: f.hidden, attentionSize: f.hidden,
+    epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed, beam: f.beam, testLimit: f.testLimit,
+    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, onEvent: progressReporter({ json: f.json }),
+  });
+  saveSeq2Seq(r, f.out);
+  const seconds = (performance.now() - t0) / 1000;
+  const pictures = writeLossCurve(`${stem(f.out)}.loss.svg`, r.history, !!f.png, 'validation cross-entropy');
+  report(r.test, { json: f.json, model: f.out, pictures, seconds, source: f.data });
+}
+
+function report(ev: Seq2SeqEvaluation, o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string }): void {
+  if (o.json) {
+    console.log(JSON.stringify({ task: 'seq2seq', split: ev.split, pairs: ev.pairs, beam: ev.beam, metrics: ev.metrics, model: o.model, pictures: o.pictures, seconds: o.seconds }));
+    return;
+  }
+  console.log(`${o.source}, ${ev.split} (${ev.pairs} pairs, beam ${ev.beam}): WER ${(100 * ev.metrics.wer).toFixed(2)}%   PER ${(100 * ev.metrics.per).toFixed(2)}%`);
+  if (o.seconds !== undefined) console.log(`  trained in ${o.seconds.toFixed(0)} s`);
+  if (o.model) console.log(`model: ${o.model}`);
+  if (o.pictures?.length) console.log(`pictures: ${o.pictures.join(', ')}`);
+}
+
+export function evalSeq2Seq(m: TrainedSeq2Seq, data: string, beam: number, json: boolean): void {
+  report(evaluateSeq2Seq(m, loadPairs(data), beam, data), { json, source: data });
+}
+
+export function predictSeq2Seq(m: TrainedSeq2Seq, text: string, o: { beam: number; attention?: string; png?: boolean; json?: boolean }): void {
+  const r = translate(m, text, { beam: o.beam });
+  let pictures: string[] = [];
+  if (o.attention) {
+    const svg = heatmap({
+      title: `Attention: ${text} → ${r.output.join(' ')}`,
+      rows: [...r.output, '<eos>'],
+      cols: r.sourceTokens,
+      values: r.attention,
+      xLabel: 'source',
+      yLabel: 'output',
+      colorScale: 'viridis',
+    });
+    pictures = writePicture(o.attention, svg, !!o.png);
+  }
+  if (o.json) console.log(JSON.stringify({ task: 'seq2seq', input: text, output: r.output, attention: r.attention, pictures }));
+  else console.log(r.output.join(' ') + (pictures.length ? `\nattention map: ${pictures.join(', ')}` : ''));
+}

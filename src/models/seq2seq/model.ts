@@ -1,0 +1,208 @@
+/**
+ * Sequence to sequence with attention: a bidirectional GRU encoder, a GRU
+ * decoder that attends to the encoder's states at every step (Bahdanau
+ * additive, the context feeding the decoder's input; or Luong general, the
+ * context read after the step), teacher forcing in training, greedy and beam
+ * search in prediction.
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import { Var, constant } from '../../autograd/var.js';
+import { reshape, swapAxes01 } from '../../autograd/ops/basic.js';
+import { tanh } from '../../autograd/ops/activations.js';
+import { crossEntropy } from '../../autograd/ops/losses.js';
+import { gruLayer } from '../../autograd/ops/gru.js';
+import { concatLast } from '../../autograd/ops/concat-last.js';
+import { concat0 } from '../../autograd/ops/slice.js';
+import { encoderAttention, type AttentionScore } from '../../autograd/ops/encoder-attention.js';
+import { uniformInit } from '../../tensor/init.js';
+import { Rng } from '../../tensor/random.js';
+import { Embedding } from '../../nn/embedding.js';
+import { GRU } from '../../nn/gru.js';
+import { Linear } from '../../nn/linear.js';
+import { Module } from '../../nn/module.js';
+import { BOS, EOS } from '../../data/tokenizer.js';
+
+export interface Seq2SeqConfig {
+  attention: 'bahdanau' | 'luong';
+  embeddingSize: number;
+  encoderSize: number;
+  decoderSize: number;
+  attentionSize: number;
+  maxTargetLen: number;
+}
+
+/** Source ids (B, S) with lengths; target ids (B, T) including the final <eos>, −100 padded. */
+export interface PairBatch {
+  B: number;
+  S: number;
+  src: Int32Array;
+  srcLengths: Int32Array;
+  T: number;
+  /** Decoder inputs: <bos> then the target shifted (B, T). */
+  tgtIn: Int32Array;
+  /** Targets (B, T), −100 where padded. */
+  tgtOut: Int32Array;
+}
+
+export function makePairBatch(src: number[][], tgt: number[][]): PairBatch {
+  const B = src.length;
+  const S = Math.max(...src.map((s) => s.length));
+  const T = Math.max(...tgt.map((t) => t.length + 1));
+  const srcIds = new Int32Array(B * S), srcLengths = Int32Array.from(src, (s) => s.length);
+  const tgtIn = new Int32Array(B * T), tgtOut = new Int32Array(B * T).fill(-100);
+  src.forEach((s, b) => srcIds.set(s, b * S));
+  tgt.forEach((t, b) => {
+    tgtIn.set([BOS, ...t], b * T);
+    tgtOut.set([...t, EOS], b * T);
+  });
+  return { B, S, src: srcIds, srcLengths, T, tgtIn, tgtOut };
+}
+
+interface Encoded {
+  B: number;
+  S: number;
+  values: Var; // (B, S, 2E)
+  keys: Var; // (B, S, A)  (Luong: (B, S, decoderSize))
+  lengths: Int32Array;
+  state: Var; // (1, B, decoderSize)
+}
+
+export class Seq2Seq extends Module {
+  readonly srcEmbed: Embedding;
+  readonly tgtEmbed: Embedding;
+  readonly encoder: GRU;
+  readonly bridge: Linear;
+  readonly keyProj: Linear;
+  readonly queryProj: Linear | null;
+  readonly v: Var | null;
+  readonly decoder: GRU;
+  readonly combine: Linear;
+  readonly out: Linear;
+
+  constructor(readonly config: Seq2SeqConfig, readonly srcVocab: number, readonly tgtVocab: number, seed = 0) {
+    super();
+    const { embeddingSize: E, encoderSize: He, decoderSize: Hd, attentionSize: A } = config;
+    const bahdanau = config.attention === 'bahdanau';
+    this.srcEmbed = this.child('src_embedding', new Embedding({ numEmbeddings: srcVocab, embeddingDim: E, seed }));
+    this.tgtEmbed = this.child('tgt_embedding', new Embedding({ numEmbeddings: tgtVocab, embeddingDim: E, seed: seed + 1 }));
+    this.encoder = this.child('encoder', new GRU({ inputSize: E, hiddenSize: He, bidirectional: true, batchFirst: true, seed: seed + 2 }));
+    this.bridge = this.child('bridge', new Linear({ inFeatures: 2 * He, outFeatures: Hd, seed: seed + 3 }));
+    this.keyProj = this.child('key', new Linear({ inFeatures: 2 * He, outFeatures: bahdanau ? A : Hd, bias: false, seed: seed + 4 }));
+    this.queryProj = bahdanau ? this.child('query', new Linear({ inFeatures: Hd, outFeatures: A, bias: false, seed: seed + 5 })) : null;
+    this.v = bahdanau ? this.param('attn_v', uniformInit([A], 1 / Math.sqrt(A), new Rng(seed + 6))) : null;
+    this.decoder = this.child('decoder', new GRU({ inputSize: bahdanau ? E + 2 * He : E, hiddenSize: Hd, seed: seed + 7 }));
+    this.combine = this.child('combine', new Linear({ inFeatures: Hd + 2 * He, outFeatures: Hd, seed: seed + 8 }));
+    this.out = this.child('out', new Linear({ inFeatures: Hd, outFeatures: tgtVocab, seed: seed + 9 }));
+  }
+
+  encode(b: { B: number; S: number; src: Int32Array; srcLengths: Int32Array }): Encoded {
+    const x = this.srcEmbed.forward(b.src, [b.B, b.S]);
+    const { output, hN } = this.encoder.forward(x, { lengths: b.srcLengths });
+    // Both directions' final states → the decoder's first state.
+    const both = reshape(swapAxes01(hN), [b.B, 2 * this.config.encoderSize]);
+    const state = reshape(tanh(this.bridge.forward(both)), [1, b.B, this.config.decoderSize]);
+    return { B: b.B, S: b.S, values: output, keys: this.keyProj.forward(output), lengths: b.srcLengths, state };
+  }
+
+  /** One decoder step: previous tokens (B) and state (1, B, Hd) → logits (B, V), new state, attention weights (B, S). */
+  step(enc: Encoded, prev: Int32Array, state: Var): { logits: Var; state: Var; weights: Tensor } {
+    const B = prev.length;
+    const { decoderSize: Hd } = this.config;
+    const emb = this.tgtEmbed.forward(prev, [B]);
+    const d = this.decoder.layers[0];
+    let context: Var, weights: Tensor, next: Var;
+    if (this.queryProj) {
+      const q = this.queryProj.forward(reshape(state, [B, Hd]));
+      ({ context, weights } = encoderAttention('additive', q, enc.keys, enc.values, this.v, enc.lengths));
+      const input = reshape(concatLast([emb, context]), [1, B, this.config.embeddingSize + 2 * this.config.encoderSize]);
+      next = gruLayer(input, state, d, { resetAfter: true, lengths: null }).hN;
+    } else {
+      next = gruLayer(reshape(emb, [1, B, this.config.embeddingSize]), state, d, { resetAfter: true, lengths: null }).hN;
+      ({ context, weights } = encoderAttention('dot', reshape(next, [B, Hd]), enc.keys, enc.values, null, enc.lengths));
+    }
+    const h = tanh(this.combine.forward(concatLast([reshape(next, [B, Hd]), context])));
+    return { logits: this.out.forward(h), state: next, weights };
+  }
+
+  /** Teacher-forced mean cross-entropy per target token. */
+  loss(b: PairBatch): Var {
+    const enc = this.encode(b);
+    let state = enc.state;
+    const logits: Var[] = [];
+    const targets = new Int32Array(b.B * b.T);
+    for (let t = 0; t < b.T; t++) {
+      const prev = Int32Array.from({ length: b.B }, (_, i) => b.tgtIn[i * b.T + t]);
+      const r = this.step(enc, prev, state);
+      state = r.state;
+      logits.push(r.logits);
+      for (let i = 0; i < b.B; i++) targets[t * b.B + i] = b.tgtOut[i * b.T + t];
+    }
+    return crossEntropy(concat0(logits), targets);
+  }
+
+  /**
+   * Beam search (greedy when beam = 1) for one source sequence. Hypotheses
+   * are ranked by total log-probability, divided by length^lengthPenalty
+   * once finished. Returns the best sequence and its attention (steps × S).
+   */
+  translate(src: number[], o: { beam?: number; lengthPenalty?: number; maxLen?: number } = {}): { ids: number[]; attention: number[][]; score: number } {
+    const k = o.beam ?? 1;
+    const alpha = o.lengthPenalty ?? 1;
+    const maxLen = o.maxLen ?? this.config.maxTargetLen;
+    const wasTraining = this.training;
+    this.eval();
+    const enc1 = this.encode({ B: 1, S: src.length, src: Int32Array.from(src), srcLengths: Int32Array.from([src.length]) });
+    const encK = (n: number): Encoded => ({
+      B: n, S: enc1.S, lengths: new Int32Array(n).fill(src.length),
+      values: constant(tile(enc1.values.value, n)), keys: constant(tile(enc1.keys.value, n)), state: enc1.state,
+    });
+    type Hyp = { ids: number[]; logp: number; state: Tensor; attention: number[][] };
+    let beams: Hyp[] = [{ ids: [], logp: 0, state: enc1.state.value, attention: [] }];
+    const done: (Hyp & { score: number })[] = [];
+    for (let t = 0; t < maxLen && beams.length > 0; t++) {
+      const n = beams.length;
+      const enc = encK(n);
+      const prev = Int32Array.from(beams, (h) => (h.ids.length ? h.ids[h.ids.length - 1] : BOS));
+      const state = constant(new Tensor(Float32Array.from(beams.flatMap((h) => Array.from(h.state.data))), [1, n, this.config.decoderSize]));
+      const r = this.step(enc, prev, state);
+      const V = this.tgtVocab;
+      const cands: { from: number; tok: number; logp: number }[] = [];
+      for (let i = 0; i < n; i++) {
+        const row = r.logits.data.subarray(i * V, (i + 1) * V);
+        let max = -Infinity;
+        for (let c = 0; c < V; c++) max = Math.max(max, row[c]);
+        let sum = 0;
+        for (let c = 0; c < V; c++) sum += Math.exp(row[c] - max);
+        const lse = max + Math.log(sum);
+        for (let c = EOS; c < V; c++) cands.push({ from: i, tok: c, logp: beams[i].logp + row[c] - lse });
+      }
+      cands.sort((a, b) => b.logp - a.logp);
+      const next: Hyp[] = [];
+      for (const c of cands) {
+        if (next.length >= k) break;
+        const h = beams[c.from];
+        const att = [...h.attention, Array.from(r.weights.data.subarray(c.from * enc.S, (c.from + 1) * enc.S))];
+        if (c.tok === EOS) {
+          done.push({ ids: h.ids, logp: c.logp, state: h.state, attention: att, score: c.logp / Math.pow(h.ids.length + 1, alpha) });
+        } else {
+          const s = new Tensor(r.state.data.slice(c.from * this.config.decoderSize, (c.from + 1) * this.config.decoderSize), [this.config.decoderSize]);
+          next.push({ ids: [...h.ids, c.tok], logp: c.logp, state: s, attention: att });
+        }
+      }
+      beams = next;
+      if (done.length >= k && beams.every((h) => h.logp < Math.max(...done.map((d) => d.logp)))) break;
+    }
+    for (const h of beams) done.push({ ...h, score: h.logp / Math.pow(h.ids.length + 1, alpha) });
+    done.sort((a, b) => b.score - a.score);
+    this.train(wasTraining);
+    const best = done[0];
+    return { ids: best.ids, attention: best.attention, score: best.score };
+  }
+}
+
+/** n copies of a (1, …) tensor along the first axis. */
+function tile(t: Tensor, n: number): Tensor {
+  const out = new Float32Array(t.size * n);
+  for (let i = 0; i < n; i++) out.set(t.data, i * t.size);
+  return new Tensor(out, [n, ...t.shape.slice(1)]);
+}

