@@ -32,6 +32,12 @@ export interface GRUOptions {
   seed?: number;
   /** Element type of the weights (default float32). */
   dtype?: DType;
+  /**
+   * Checkpointed BPTT for long sequences: keep the state every `checkpoint`
+   * steps and recompute the rest in backward (memory ~ T/k + k instead of T;
+   * same gradients). 'auto' chooses k ≈ √T. Default: keep everything.
+   */
+  checkpoint?: number | 'auto';
 }
 
 /** Inputs besides x for {@link GRU.forward}. */
@@ -73,6 +79,7 @@ export class GRU extends Module {
   readonly dropout: number;
   readonly bidirectional: boolean;
   readonly resetAfter: boolean;
+  readonly checkpoint: number | 'auto' | undefined;
   /** Parameters per layer, per direction. */
   readonly layers: GruDirectionParams[][] = [];
   private rng: Rng;
@@ -91,6 +98,10 @@ export class GRU extends Module {
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new Error(`GRU: dropout must be in [0, 1), got ${o.dropout}`);
     this.bidirectional = o.bidirectional ?? false;
     this.resetAfter = o.resetAfter ?? true;
+    if (o.checkpoint !== undefined && o.checkpoint !== 'auto' && !(Number.isInteger(o.checkpoint) && o.checkpoint > 0)) {
+      throw new Error(`GRU: checkpoint must be a positive integer or 'auto', got ${o.checkpoint}`);
+    }
+    this.checkpoint = o.checkpoint;
     this.rng = new Rng(o.seed ?? 0);
 
     const H = this.hiddenSize;
@@ -158,10 +169,11 @@ export class GRU extends Module {
       assertFinite(h0.value, 'GRU.forward h0');
     }
 
+    const checkpoint = this.checkpoint === 'auto' ? Math.max(1, Math.round(Math.sqrt(T))) : this.checkpoint;
     const finals: Var[] = [];
     for (let l = 0; l < this.numLayers; l++) {
       const layerH0 = h0 ? sliceLayer(h0, l, D) : null;
-      const { y, hN } = gruLayer(input, layerH0, this.layers[l], { resetAfter: this.resetAfter, lengths });
+      const { y, hN } = gruLayer(input, layerH0, this.layers[l], { resetAfter: this.resetAfter, lengths, checkpoint });
       finals.push(hN);
       input = this.training && this.dropout > 0 && l < this.numLayers - 1 ? dropout(y, this.dropout, this.rng) : y;
     }

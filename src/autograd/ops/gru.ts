@@ -3,7 +3,7 @@
  * tape node: forward runs the fused kernel per direction and keeps its
  * cache; backward runs the fused backward kernel.
  */
-import { Tensor, allocateLike } from '../../tensor/tensor.js';
+import { Tensor, allocateLike, type FloatArray } from '../../tensor/tensor.js';
 import { backend, gruCacheSizes, type GruCache } from '../../kernels/index.js';
 import { Var, record, wants } from '../var.js';
 
@@ -18,6 +18,13 @@ export interface GruDirectionParams {
 export interface GruLayerOptions {
   resetAfter: boolean;
   lengths: Int32Array | null;
+  /**
+   * Checkpointed BPTT: keep only the state at every k-th step and recompute
+   * each k-step segment's cache in backward, so the cache takes
+   * O(T/k + k) states instead of O(T) (k ≈ √T is the sweet spot). Gradients
+   * equal the full path's. 0 or undefined: keep everything.
+   */
+  checkpoint?: number;
 }
 
 /**
@@ -32,51 +39,87 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
   const H = dirs[0].wHh.shape[1];
   const k = backend();
   const like = x.data;
-  const y = new Var(new Tensor(allocateLike(like, T * B * D * H), [T, B, D * H]));
+  const ldy = D * H;
+  const y = new Var(new Tensor(allocateLike(like, T * B * ldy), [T, B, ldy]));
   const hN = new Var(new Tensor(allocateLike(like, D * B * H), [D, B, H]));
   const h0Data = h0 ? h0.data : allocateLike(like, D * B * H);
   const inputs = [x, h0, ...dirs.flatMap((p) => [p.wIh, p.wHh, p.bIh, p.bHh])];
   const training = inputs.some(wants);
-  const sizes = gruCacheSizes({ T, B, I, H });
-  const caches: GruCache[] = [];
+  const seg = opts.checkpoint && opts.checkpoint > 0 && opts.checkpoint < T ? opts.checkpoint : T;
+  const checkpointing = seg < T;
+  // Segments [a, b) of the time axis; one segment when not checkpointing.
+  const segments: [number, number][] = [];
+  for (let a = 0; a < T; a += seg) segments.push([a, Math.min(T, a + seg)]);
+  const localLengths = ([a, b]: [number, number]) => {
+    if (!opts.lengths) return null;
+    return Int32Array.from(opts.lengths, (L) => Math.max(0, Math.min(L, b) - a));
+  };
+  const newCache = (n: number): GruCache => {
+    const s = gruCacheSizes({ T: n, B, I, H });
+    return { gates: allocateLike(like, s.gates), hPrev: allocateLike(like, s.hPrev), hn: allocateLike(like, s.hn) };
+  };
+  const mode = (p: GruDirectionParams, d: number, [a, b]: [number, number]) => ({
+    T: b - a, B, I, H,
+    wIh: p.wIh.data, wHh: p.wHh.data, bIh: p.bIh?.data ?? null, bHh: p.bHh?.data ?? null,
+    reverse: d === 1, resetAfter: opts.resetAfter, lengths: localLengths([a, b]),
+  });
+  // Per direction: the state entering each segment (checkpointing) or the whole cache (not).
+  const entry: FloatArray[][] = [];
+  const caches: (GruCache | null)[] = [];
 
   for (let d = 0; d < D; d++) {
     const p = dirs[d];
-    const cache = training
-      ? { gates: allocateLike(like, sizes.gates), hPrev: allocateLike(like, sizes.hPrev), hn: allocateLike(like, sizes.hn) }
-      : null;
-    if (cache) caches.push(cache);
-    k.gruForward({
-      T, B, I, H,
-      wIh: p.wIh.data, wHh: p.wHh.data, bIh: p.bIh?.data ?? null, bHh: p.bHh?.data ?? null,
-      reverse: d === 1, resetAfter: opts.resetAfter, lengths: opts.lengths,
-      y: y.data, yOff: d * H, ldy: D * H,
-      hN: hN.data.subarray(d * B * H, (d + 1) * B * H),
-      x: x.data, h0: h0Data.subarray(d * B * H, (d + 1) * B * H),
-      cache,
-    });
+    const order = d === 1 ? [...segments].reverse() : segments;
+    let h: FloatArray = h0Data.subarray(d * B * H, (d + 1) * B * H);
+    const starts: FloatArray[] = [];
+    const cache = training && !checkpointing ? newCache(T) : null;
+    caches.push(cache);
+    for (const sg of order) {
+      starts[segments.indexOf(sg)] = h;
+      const next = allocateLike(like, B * H);
+      k.gruForward({ ...mode(p, d, sg), y: y.data.subarray(sg[0] * B * ldy), yOff: d * H, ldy, hN: next, x: x.data.subarray(sg[0] * B * I, sg[1] * B * I), h0: h, cache });
+      h = next;
+    }
+    entry.push(starts);
+    hN.data.set(h, d * B * H);
   }
 
   record('gruLayer', inputs, [y, hN], () => {
     if (!y.grad && !hN.grad) return;
     for (let d = 0; d < D; d++) {
       const p = dirs[d];
-      const slice = (v: Var | null) => (wants(v) ? v.gradBuffer().data.subarray(d * B * H, (d + 1) * B * H) : null);
-      k.gruBackward({
-        T, B, I, H,
-        wIh: p.wIh.data, wHh: p.wHh.data, bIh: p.bIh?.data ?? null, bHh: p.bHh?.data ?? null,
-        reverse: d === 1, resetAfter: opts.resetAfter, lengths: opts.lengths,
-        dx: wants(x) ? x.gradBuffer().data : null,
-        dh0: slice(h0),
-        dWIh: p.wIh.gradBuffer().data,
-        dWHh: p.wHh.gradBuffer().data,
-        dBIh: p.bIh ? p.bIh.gradBuffer().data : null,
-        dBHh: p.bHh ? p.bHh.gradBuffer().data : null,
-        dy: y.grad?.data ?? null, dyOff: d * H, ldy: D * H,
-        dhN: hN.grad ? hN.grad.data.subarray(d * B * H, (d + 1) * B * H) : null,
-        x: x.data, h0: h0Data.subarray(d * B * H, (d + 1) * B * H),
-        cache: caches[d],
-      });
+      const order = d === 1 ? [...segments].reverse() : segments;
+      let dh: FloatArray | null = hN.grad ? hN.grad.data.subarray(d * B * H, (d + 1) * B * H) : null;
+      for (let s = order.length - 1; s >= 0; s--) {
+        const sg = order[s];
+        const i = segments.indexOf(sg);
+        const xs = x.data.subarray(sg[0] * B * I, sg[1] * B * I);
+        let cache = caches[d];
+        if (!cache) {
+          // Recompute this segment's cache from the state that entered it.
+          cache = newCache(sg[1] - sg[0]);
+          k.gruForward({ ...mode(p, d, sg), y: allocateLike(like, (sg[1] - sg[0]) * B * H), yOff: 0, ldy: H, hN: allocateLike(like, B * H), x: xs, h0: entry[d][i], cache });
+        }
+        const dhPrev = allocateLike(like, B * H);
+        k.gruBackward({
+          ...mode(p, d, sg),
+          dx: wants(x) ? x.gradBuffer().data.subarray(sg[0] * B * I, sg[1] * B * I) : null,
+          dh0: dhPrev,
+          dWIh: p.wIh.gradBuffer().data,
+          dWHh: p.wHh.gradBuffer().data,
+          dBIh: p.bIh ? p.bIh.gradBuffer().data : null,
+          dBHh: p.bHh ? p.bHh.gradBuffer().data : null,
+          dy: y.grad ? y.grad.data.subarray(sg[0] * B * ldy) : null, dyOff: d * H, ldy,
+          dhN: dh,
+          x: xs, h0: entry[d][i],
+          cache,
+        });
+        dh = dhPrev;
+      }
+      if (wants(h0) && dh) {
+        const g = h0.gradBuffer().data;
+        for (let j = 0; j < B * H; j++) g[d * B * H + j] += dh[j];
+      }
     }
   });
   return { y, hN };
