@@ -81,6 +81,14 @@ export function constant(t: Tensor): Var {
 }
 
 /**
+ * The same value cut off from the tape: gradients stop here. Truncated BPTT
+ * carries a state across chunks this way — `h0: detach(prev.hN)`.
+ */
+export function detach(v: Var): Var {
+  return new Var(v.value, false);
+}
+
+/**
  * Backpropagates from a scalar `loss` (gradient 1) through every node that
  * produced it, in reverse order of creation. Parameters receive their
  * gradients in `.grad` (accumulated across calls until zeroed).
