@@ -93,3 +93,14 @@ test('dropout acts between layers in training mode only', () => {
   const one = new GRU({ inputSize: 3, hiddenSize: 8, dropout: 0.5, seed: 5 });
   assert.deepEqual(one.forward(x).output.value.toArray(), one.forward(x).output.value.toArray());
 });
+
+test('noGrad: the same outputs, nothing recorded', async () => {
+  const { noGrad, Var } = await import('../src/index.js');
+  const g = new GRU({ inputSize: 3, hiddenSize: 4, seed: 2 });
+  const x = new Var(Tensor.from(Array.from({ length: 12 }, (_, i) => i / 10), [2, 2, 3]), true);
+  const a = g.forward(x);
+  const b = noGrad(() => g.forward(x));
+  assert.deepEqual(b.output.value.toArray(), a.output.value.toArray());
+  assert.notEqual(a.output.node, null);
+  assert.equal(b.output.node, null);
+});

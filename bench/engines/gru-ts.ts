@@ -1,5 +1,5 @@
 /** gru-ts on one backend: GRU.forward for inference; GRU → Linear → MSE → Adam for a training step. */
-import { Adam, GRU, Linear, Tensor, backward, constant, mseLoss, setBackend, sliceRows } from '../../src/index.js';
+import { Adam, GRU, Linear, Tensor, backward, constant, mseLoss, noGrad, setBackend, sliceRows } from '../../src/index.js';
 import type { Workload } from '../workloads.js';
 import { inputs } from '../workloads.js';
 import type { Engine, Step } from './engine.js';
@@ -17,7 +17,7 @@ export function gruTsEngine(backendName: string, threads?: number): Engine {
       const xt = new Tensor(x, [w.B, w.T, w.I]);
       if (w.kind === 'inference') {
         gru.eval();
-        return () => gru.forward(xt);
+        return () => noGrad(() => gru.forward(xt));
       }
       const head = new Linear({ inFeatures: w.H, outFeatures: 1, seed: 2 });
       const opt = new Adam([...gru.parameters(), ...head.parameters()], { lr: 1e-3 });

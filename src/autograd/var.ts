@@ -59,9 +59,25 @@ export function wants(v: Var | null | undefined): v is Var {
   return v != null && (v.requiresGrad || v.node !== null);
 }
 
-/** True when some input needs a gradient, i.e. the op must be recorded. */
+let gradEnabled = true;
+
+/**
+ * Runs `f` without recording anything on the tape (inference): ops keep no
+ * caches for backward, so forward passes are faster and lighter.
+ */
+export function noGrad<T>(f: () => T): T {
+  const before = gradEnabled;
+  gradEnabled = false;
+  try {
+    return f();
+  } finally {
+    gradEnabled = before;
+  }
+}
+
+/** True when some input needs a gradient and recording is on, i.e. the op must be recorded. */
 export function needsGrad(inputs: readonly (Var | null | undefined)[]): boolean {
-  return inputs.some(wants);
+  return gradEnabled && inputs.some(wants);
 }
 
 /**

@@ -6,6 +6,8 @@
  */
 import type { Backend } from './backend.js';
 import { refBackend } from './ref/index.js';
+import { loadNativeBackend } from './native/index.js';
+import { loadWasmBackend } from './wasm/index.js';
 
 export * from './backend.js';
 export { refBackend };
@@ -13,6 +15,8 @@ export { refBackend };
 /** Loaders of the fast backends, fastest first. */
 const fastLoaders: { name: string; load: () => Backend | null }[] = [
   // (fast backends are listed here)
+  { name: 'native', load: loadNativeBackend },
+  { name: 'wasm', load: loadWasmBackend },
 ];
 
 const registry = new Map<string, Backend>([[refBackend.name, refBackend]]);

@@ -134,7 +134,7 @@ export class GRU extends Module {
   }
 
   /** The configuration, e.g. to save next to the weights. */
-  config(): Required<Omit<GRUOptions, 'seed' | 'dtype'>> {
+  config(): Required<Omit<GRUOptions, 'seed' | 'dtype' | 'checkpoint'>> {
     const { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, resetAfter } = this;
     return { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, resetAfter };
   }

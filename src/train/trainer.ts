@@ -6,7 +6,7 @@
  * web page draws a chart from the same stream.
  */
 import { existsSync } from 'node:fs';
-import { backward, type Var } from '../autograd/var.js';
+import { backward, noGrad, type Var } from '../autograd/var.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Schedule } from '../optim/schedule.js';
@@ -122,7 +122,7 @@ export function fit<Batch>(o: FitOptions<Batch>): EpochRecord[] {
       emit({ type: 'step', epoch, step: s + 1, stepsPerEpoch: n, loss: v, lr: o.optimizer.lr, stepsPerSecond: rate, etaSeconds: ((o.epochs - epoch) * n - s - 1) / rate });
     }
     o.model.eval();
-    const val = o.validate?.();
+    const val = o.validate ? noGrad(o.validate) : undefined;
     const rec: EpochRecord = { epoch, trainLoss: sum / n, lr: o.optimizer.lr, seconds: (performance.now() - t0) / 1000 };
     if (val) {
       rec.valLoss = val.loss;

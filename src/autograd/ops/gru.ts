@@ -5,7 +5,7 @@
  */
 import { Tensor, allocateLike, type FloatArray } from '../../tensor/tensor.js';
 import { backend, gruCacheSizes, type GruCache } from '../../kernels/index.js';
-import { Var, record, wants } from '../var.js';
+import { Var, needsGrad, record, wants } from '../var.js';
 
 /** Parameters of one direction, PyTorch layout. */
 export interface GruDirectionParams {
@@ -44,7 +44,7 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
   const hN = new Var(new Tensor(allocateLike(like, D * B * H), [D, B, H]));
   const h0Data = h0 ? h0.data : allocateLike(like, D * B * H);
   const inputs = [x, h0, ...dirs.flatMap((p) => [p.wIh, p.wHh, p.bIh, p.bHh])];
-  const training = inputs.some(wants);
+  const training = needsGrad(inputs);
   const seg = opts.checkpoint && opts.checkpoint > 0 && opts.checkpoint < T ? opts.checkpoint : T;
   const checkpointing = seg < T;
   // Segments [a, b) of the time axis; one segment when not checkpointing.

@@ -3,7 +3,7 @@
  * tokens of each text → the final states of both directions → linear → softmax.
  */
 import { Tensor } from '../../tensor/tensor.js';
-import type { Var } from '../../autograd/var.js';
+import { noGrad, type Var } from '../../autograd/var.js';
 import { crossEntropy } from '../../autograd/ops/losses.js';
 import { swapAxes01, reshape } from '../../autograd/ops/basic.js';
 import { sliceRows } from '../../autograd/ops/slice.js';
@@ -83,7 +83,7 @@ export class Classifier extends Module {
   probabilities(b: TextBatch): Tensor {
     const wasTraining = this.training;
     this.eval();
-    const logits = this.forward(b).value;
+    const logits = noGrad(() => this.forward(b)).value;
     this.train(wasTraining);
     const C = this.config.labels.length;
     const p = new Float32Array(logits.size);

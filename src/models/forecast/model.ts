@@ -5,7 +5,7 @@
  * typical seasonal change:  ŷ_{t+k} = y_{t+k−season} + scale · head(h_T, cal_{t+k}).
  */
 import { Tensor } from '../../tensor/tensor.js';
-import { Var, constant } from '../../autograd/var.js';
+import { Var, constant, noGrad } from '../../autograd/var.js';
 import { reshape } from '../../autograd/ops/basic.js';
 import { tanh } from '../../autograd/ops/activations.js';
 import { linear } from '../../autograd/ops/linear.js';
@@ -68,7 +68,7 @@ export class Forecaster extends Module {
   predict(b: ForecastBatch): Float64Array {
     const wasTraining = this.training;
     this.eval();
-    const out = this.forward(b).data;
+    const out = noGrad(() => this.forward(b)).data;
     this.train(wasTraining);
     const y = new Float64Array(out.length);
     for (let i = 0; i < y.length; i++) y[i] = b.baseline[i] + this.norm.scale * out[i];

@@ -4,7 +4,7 @@
  * (sequences start with <bos> and end with <eos>).
  */
 import { Tensor } from '../../tensor/tensor.js';
-import type { Var } from '../../autograd/var.js';
+import { noGrad, type Var } from '../../autograd/var.js';
 import { crossEntropy } from '../../autograd/ops/losses.js';
 import { Embedding } from '../../nn/embedding.js';
 import { GRU } from '../../nn/gru.js';
@@ -75,6 +75,10 @@ export class CharLM extends Module {
    * logits / temperature, restricted to the topK most likely when topK > 0.
    */
   sample(prefix: number[], o: { temperature?: number; topK?: number; maxLen?: number; rng: Rng }): number[] {
+    return noGrad(() => this.sampleSteps(prefix, o));
+  }
+
+  private sampleSteps(prefix: number[], o: { temperature?: number; topK?: number; maxLen?: number; rng: Rng }): number[] {
     const temperature = o.temperature ?? 1;
     if (!(temperature > 0)) throw new Error(`temperature must be > 0, got ${temperature}`);
     const wasTraining = this.training;

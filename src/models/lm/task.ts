@@ -8,6 +8,7 @@ import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { Rng } from '../../tensor/random.js';
 import { fit, type EpochRecord, type TrainEvent } from '../../train/trainer.js';
+import { noGrad } from '../../autograd/var.js';
 import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
 import { CharLM, makeLMBatch, type LMBatch, type LMConfig } from './model.js';
 
@@ -54,7 +55,7 @@ export function bitsPerChar(model: CharLM, batches: LMBatch[]): number {
   model.eval();
   for (const b of batches) {
     const n = b.targets.reduce((s, t) => s + (t >= 0 ? 1 : 0), 0);
-    nats += model.loss(b).data[0] * n;
+    nats += noGrad(() => model.loss(b)).data[0] * n;
     chars += n;
   }
   model.train(wasTraining);

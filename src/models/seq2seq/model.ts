@@ -6,7 +6,7 @@
  * search in prediction.
  */
 import { Tensor } from '../../tensor/tensor.js';
-import { Var, constant } from '../../autograd/var.js';
+import { Var, constant, noGrad } from '../../autograd/var.js';
 import { reshape, swapAxes01 } from '../../autograd/ops/basic.js';
 import { tanh } from '../../autograd/ops/activations.js';
 import { crossEntropy } from '../../autograd/ops/losses.js';
@@ -146,6 +146,10 @@ export class Seq2Seq extends Module {
    * once finished. Returns the best sequence and its attention (steps × S).
    */
   translate(src: number[], o: { beam?: number; lengthPenalty?: number; maxLen?: number } = {}): { ids: number[]; attention: number[][]; score: number } {
+    return noGrad(() => this.search(src, o));
+  }
+
+  private search(src: number[], o: { beam?: number; lengthPenalty?: number; maxLen?: number }): { ids: number[]; attention: number[][]; score: number } {
     const k = o.beam ?? 1;
     const alpha = o.lengthPenalty ?? 1;
     const maxLen = o.maxLen ?? this.config.maxTargetLen;

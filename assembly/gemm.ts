@@ -1,0 +1,334 @@
+/**
+ * Packed SGEMM (after BLIS / GotoBLAS): C = alpha · op(A) · op(B) + beta · C,
+ * row-major, any transposes, leading dimensions and offsets (pointers here
+ * already point at each matrix's first element).
+ *
+ * Blocking: B is packed KC×NC at a time into panels of NR = 8 columns
+ * (k-major, 8 floats per k, zero-padded), A is packed MC×KC at a time into
+ * panels of MR = 4 rows (k-major, 4 floats per k, zero-padded); the
+ * micro-kernel keeps a 4×8 tile of C in 8 v128 accumulators and per k loads
+ * 2 vectors of B and broadcasts 4 values of A: 8 multiplies + 8 adds.
+ * Why 4×8: V8 gives wasm 15 allocatable xmm registers and wasm SIMD (without
+ * relaxed-simd) has no fused multiply-add, so every product needs a temporary;
+ * 8 accumulators + 2 B vectors + 1 broadcast + 1 temporary fit, and measured
+ * on Zen 3 (Node 20) 4×8 ran fastest of 4×8, 5×8, 6×8 (spills), 3×12, 4×12,
+ * 2×16 and 3×16, and unrolling k only made TurboFan's allocation worse.
+ *
+ * The recurrent products of the GRU reuse the same micro-kernel through
+ * {@link gemmPackedB}: B packed once per call (the recurrent weights), A (the
+ * state, a few rows) packed per step.
+ */
+
+import { shareLo, shareHi } from './threads';
+
+export const MR: i32 = 4;
+export const NR: i32 = 8;
+/**
+ * Depth of one packed block. Small on purpose: C is stored (in float32)
+ * between blocks, so each float32 running sum covers at most 64 products;
+ * sums of 256+ products drift by ~1e-5 from the float64 sums of the
+ * reference (measured: K = 700 gives 1.4e-5 with 256, 6e-6 with 64), and
+ * the extra C traffic costs ~2%. The GRU's per-step products call the
+ * micro-kernel with their whole depth (values there are small).
+ */
+const KC: i32 = 64;
+const MC: i32 = 256;
+const NC: i32 = 2048;
+
+/** Bytes of workspace {@link sgemm} needs (packed A block, packed B block, an edge tile). */
+export function sgemmWorkBytes(): i32 {
+  return (MC * KC + KC * NC + MR * NR) * 4 + 64;
+}
+
+/**
+ * Packs an mc×kc block of A into MR-row panels: panel p holds, for each k,
+ * A(p·MR + 0..3, k) contiguously; rows past mc are zero.
+ * Element (i, k) is at A + (i·sAi + k·sAk)·4.
+ */
+export function packA(A: usize, sAi: i32, sAk: i32, mc: i32, kc: i32, dst: usize): void {
+  const bi = <usize>sAi << 2;
+  const bk = <usize>sAk << 2;
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const mr = min(MR, mc - i0);
+    const src = A + <usize>i0 * bi;
+    if (mr == MR && sAi == 1) {
+      // op(A) columns are contiguous: one vector per k.
+      let s = src;
+      let d = dst;
+      for (let k = 0; k < kc; k++) {
+        v128.store(d, v128.load(s));
+        s += bk;
+        d += 16;
+      }
+    } else if (mr == MR && sAk == 1) {
+      // Rows are contiguous: 4 row pointers, 4×4 transposes.
+      let r0 = src, r1 = src + bi, r2 = src + 2 * bi, r3 = src + 3 * bi;
+      let d = dst;
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const a = v128.load(r0), b = v128.load(r1), c = v128.load(r2), e = v128.load(r3);
+        const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5); // a0 b0 a1 b1
+        const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7); // a2 b2 a3 b3
+        const ce0 = v128.shuffle<f32>(c, e, 0, 4, 1, 5);
+        const ce1 = v128.shuffle<f32>(c, e, 2, 6, 3, 7);
+        v128.store(d, v128.shuffle<f32>(ab0, ce0, 0, 1, 4, 5));
+        v128.store(d, v128.shuffle<f32>(ab0, ce0, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(ab1, ce1, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(ab1, ce1, 2, 3, 6, 7), 48);
+        r0 += 16; r1 += 16; r2 += 16; r3 += 16;
+        d += 64;
+      }
+      for (; k < kc; k++) {
+        store<f32>(d, load<f32>(r0));
+        store<f32>(d, load<f32>(r1), 4);
+        store<f32>(d, load<f32>(r2), 8);
+        store<f32>(d, load<f32>(r3), 12);
+        r0 += 4; r1 += 4; r2 += 4; r3 += 4;
+        d += 16;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const d = dst + (<usize>k << 4);
+        const s = src + <usize>k * bk;
+        for (let i = 0; i < MR; i++) {
+          store<f32>(d + (<usize>i << 2), i < mr ? load<f32>(s + <usize>i * bi) : 0);
+        }
+      }
+    }
+    dst += <usize>kc << 4;
+  }
+}
+
+/**
+ * Packs a kc×nc block of B into NR-column panels: panel p holds, for each k,
+ * B(k, p·NR + 0..7) contiguously; columns past nc are zero.
+ * Element (k, j) is at B + (k·sBk + j·sBj)·4.
+ */
+export function packB(B: usize, sBk: i32, sBj: i32, kc: i32, nc: i32, dst: usize): void {
+  const bk = <usize>sBk << 2;
+  const bj = <usize>sBj << 2;
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const nr = min(NR, nc - j0);
+    const src = B + <usize>j0 * bj;
+    if (nr == NR && sBj == 1) {
+      let s = src;
+      let d = dst;
+      for (let k = 0; k < kc; k++) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        s += bk;
+        d += 32;
+      }
+    } else if (sBk == 1) {
+      // op(B) columns are contiguous in k (B transposed): copy column by column.
+      for (let j = 0; j < NR; j++) {
+        let d = dst + (<usize>j << 2);
+        if (j < nr) {
+          let s = src + <usize>j * bj;
+          for (let k = 0; k < kc; k++) {
+            store<f32>(d, load<f32>(s));
+            s += 4;
+            d += 32;
+          }
+        } else {
+          for (let k = 0; k < kc; k++) {
+            store<f32>(d, 0);
+            d += 32;
+          }
+        }
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const d = dst + (<usize>k << 5);
+        const s = src + <usize>k * bk;
+        for (let j = 0; j < NR; j++) {
+          store<f32>(d + (<usize>j << 2), j < nr ? load<f32>(s + <usize>j * bj) : 0);
+        }
+      }
+    }
+    dst += <usize>kc << 5;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function out4(c: usize, off: usize, acc: v128, va: v128, vb: v128, mode: i32): void {
+  // mode 0: C = acc; 1: C = alpha·acc; 2: C = alpha·acc + beta·C
+  if (mode == 0) v128.store(c + off, acc);
+  else if (mode == 1) v128.store(c + off, f32x4.mul(acc, va));
+  else v128.store(c + off, f32x4.add(f32x4.mul(acc, va), f32x4.mul(v128.load(c + off), vb)));
+}
+
+/**
+ * The 4×8 micro-kernel: C[0..mr, 0..nr] = alpha · Σ_k pa(k)ᵀ pb(k) + beta · C
+ * (beta = 0: C is not read). pa: kc×4 packed A; pb: kc×8 packed B.
+ * Edge tiles (mr < 4 or nr < 8) go through the 32-float buffer tmp.
+ */
+export function kernel4x8(
+  kc: i32, pa: usize, pb: usize, c: usize, ldc: i32,
+  alpha: f32, beta: f32, mr: i32, nr: i32, tmp: usize,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    const a1 = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    const a3 = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pa += 16;
+    pb += 32;
+  }
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  if (mr == MR && nr == NR) {
+    const ld = <usize>ldc << 2;
+    const mode = beta != 0 ? 2 : alpha != 1 ? 1 : 0;
+    const c1 = c + ld, c2 = c + 2 * ld, c3 = c + 3 * ld;
+    if (mode == 0) {
+      out4(c, 0, c00, va, vb, 0); out4(c, 16, c01, va, vb, 0);
+      out4(c1, 0, c10, va, vb, 0); out4(c1, 16, c11, va, vb, 0);
+      out4(c2, 0, c20, va, vb, 0); out4(c2, 16, c21, va, vb, 0);
+      out4(c3, 0, c30, va, vb, 0); out4(c3, 16, c31, va, vb, 0);
+    } else if (mode == 1) {
+      out4(c, 0, c00, va, vb, 1); out4(c, 16, c01, va, vb, 1);
+      out4(c1, 0, c10, va, vb, 1); out4(c1, 16, c11, va, vb, 1);
+      out4(c2, 0, c20, va, vb, 1); out4(c2, 16, c21, va, vb, 1);
+      out4(c3, 0, c30, va, vb, 1); out4(c3, 16, c31, va, vb, 1);
+    } else {
+      out4(c, 0, c00, va, vb, 2); out4(c, 16, c01, va, vb, 2);
+      out4(c1, 0, c10, va, vb, 2); out4(c1, 16, c11, va, vb, 2);
+      out4(c2, 0, c20, va, vb, 2); out4(c2, 16, c21, va, vb, 2);
+      out4(c3, 0, c30, va, vb, 2); out4(c3, 16, c31, va, vb, 2);
+    }
+    return;
+  }
+  v128.store(tmp, f32x4.mul(c00, va), 0); v128.store(tmp, f32x4.mul(c01, va), 16);
+  v128.store(tmp, f32x4.mul(c10, va), 32); v128.store(tmp, f32x4.mul(c11, va), 48);
+  v128.store(tmp, f32x4.mul(c20, va), 64); v128.store(tmp, f32x4.mul(c21, va), 80);
+  v128.store(tmp, f32x4.mul(c30, va), 96); v128.store(tmp, f32x4.mul(c31, va), 112);
+  for (let i = 0; i < mr; i++) {
+    const row = c + <usize>i * (<usize>ldc << 2);
+    const t = tmp + (<usize>i << 5);
+    if (beta == 0) {
+      for (let j = 0; j < nr; j++) store<f32>(row + (<usize>j << 2), load<f32>(t + (<usize>j << 2)));
+    } else {
+      for (let j = 0; j < nr; j++) {
+        const p = row + (<usize>j << 2);
+        store<f32>(p, load<f32>(t + (<usize>j << 2)) + beta * load<f32>(p));
+      }
+    }
+  }
+}
+
+/** C (mc×nc) from packed blocks pA (mc×kc) and pB (kc×nc). */
+function macroKernel(
+  mc: i32, nc: i32, kc: i32, pA: usize, pB: usize, C: usize, ldc: i32,
+  alpha: f32, beta: f32, tmp: usize,
+): void {
+  const ld = <usize>ldc << 2;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    const pb = pB + <usize>jr * (<usize>kc << 2);
+    const cj = C + (<usize>jr << 2);
+    for (let ir = 0; ir < mc; ir += MR) {
+      kernel4x8(kc, pA + <usize>ir * (<usize>kc << 2), pb, cj + <usize>ir * ld, ldc, alpha, beta, min(MR, mc - ir), nr, tmp);
+    }
+  }
+}
+
+/**
+ * C = alpha · op(A) · op(B) + beta · C; op(A) M×K, op(B) K×N, C M×N, row-major.
+ * beta = 0 never reads C. work: {@link sgemmWorkBytes} bytes, 16-aligned.
+ */
+export function sgemm(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32,
+  A: usize, lda: i32, B: usize, ldb: i32,
+  beta: f32, C: usize, ldc: i32, work: usize,
+): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    for (let i = 0; i < M; i++) {
+      const row = C + <usize>i * (<usize>ldc << 2);
+      for (let j = 0; j < N; j++) {
+        const p = row + (<usize>j << 2);
+        store<f32>(p, beta == 0 ? <f32>0 : beta * load<f32>(p));
+      }
+    }
+    return;
+  }
+  const sAi = transA ? 1 : lda, sAk = transA ? lda : 1;
+  const sBk = transB ? 1 : ldb, sBj = transB ? ldb : 1;
+  const pA = work;
+  const pB = pA + <usize>(MC * KC * 4);
+  const tmp = pB + <usize>(KC * NC * 4);
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      const b = pc == 0 ? beta : <f32>1;
+      packB(B + ((<usize>pc * sBk + <usize>jc * sBj) << 2), sBk, sBj, kc, nc, pB);
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        packA(A + ((<usize>ic * sAi + <usize>pc * sAk) << 2), sAi, sAk, mc, kc, pA);
+        macroKernel(mc, nc, kc, pA, pB, C + ((<usize>ic * ldc + jc) << 2), ldc, alpha, b, tmp);
+      }
+    }
+  }
+}
+
+/**
+ * C[:, j-panels p0..p1) = alpha · A · B + beta · C where B is already packed
+ * (panel p at pB + p·panelBytes, kc×8) and A (M×kc, row stride lda) is packed
+ * here into pA (ceil(M/4)·4·kc floats). N is the full column count of C's
+ * block (edge panel width). Used by the GRU time loops; no allocation.
+ */
+export function gemmPackedB(
+  M: i32, N: i32, kc: i32, A: usize, lda: i32, pB: usize, panelBytes: usize,
+  p0: i32, p1: i32, C: usize, ldc: i32, alpha: f32, beta: f32, pA: usize, tmp: usize,
+): void {
+  packA(A, lda, 1, M, kc, pA);
+  const ld = <usize>ldc << 2;
+  for (let p = p0; p < p1; p++) {
+    const nr = min(NR, N - p * NR);
+    const pb = pB + <usize>p * panelBytes;
+    const cj = C + (<usize>(p * NR) << 2);
+    for (let ir = 0; ir < M; ir += MR) {
+      kernel4x8(kc, pA + <usize>ir * (<usize>kc << 2), pb, cj + <usize>ir * ld, ldc, alpha, beta, min(MR, M - ir), nr, tmp);
+    }
+  }
+}
+
+/**
+ * Thread tid's share of {@link sgemm}: the columns [n0, n1) of C (whole
+ * 8-column panels) when N ≥ M, else the rows [m0, m1). work holds nt
+ * workspaces of {@link sgemmWorkBytes} (64-aligned each).
+ */
+export function sgemmPart(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32,
+  A: usize, lda: i32, B: usize, ldb: i32,
+  beta: f32, C: usize, ldc: i32, work: usize, tid: i32, nt: i32, sync: usize,
+): void {
+  const w = work + <usize>tid * ((<usize>sgemmWorkBytes() + 63) & ~(<usize>63));
+  if (N >= M) {
+    const n0 = shareLo(N, NR, tid, nt), n1 = shareHi(N, NR, tid, nt);
+    if (n1 <= n0) return;
+    const b = B + ((transB ? <usize>n0 * ldb : <usize>n0) << 2);
+    sgemm(transA, transB, M, n1 - n0, K, alpha, A, lda, b, ldb, beta, C + (<usize>n0 << 2), ldc, w);
+  } else {
+    const m0 = shareLo(M, MR, tid, nt), m1 = shareHi(M, MR, tid, nt);
+    if (m1 <= m0) return;
+    const a = A + ((transA ? <usize>m0 : <usize>m0 * lda) << 2);
+    sgemm(transA, transB, m1 - m0, N, K, alpha, a, lda, B, ldb, beta, C + <usize>m0 * (<usize>ldc << 2), ldc, w);
+  }
+}

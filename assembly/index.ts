@@ -1,0 +1,14 @@
+/**
+ * The wasm backend's module: WebAssembly SIMD kernels (f32x4), no runtime
+ * allocation. The JS loader (src/kernels/wasm) owns the linear memory above
+ * heapBase() as a bump arena: it copies inputs in, passes byte addresses and
+ * a scratch block (sized by the *WorkBytes exports), and copies outputs out.
+ */
+export { sgemm, sgemmPart, sgemmWorkBytes } from './gemm';
+export { gruForward, gruForwardWorkBytes, gruBackward, gruBackwardWorkBytes } from './gru';
+export { vexp, vsigmoid, vtanh } from './math';
+
+/** First byte the loader may use. */
+export function heapBase(): usize {
+  return __heap_base;
+}

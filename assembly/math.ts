@@ -1,0 +1,99 @@
+/**
+ * Vectorised transcendental functions on f32x4 (4 lanes at once).
+ *
+ * exp: Cody–Waite range reduction x = n·ln2 + r, |r| ≤ ln2/2, the Cephes
+ * degree-6 polynomial for e^r, and 2^n built in the exponent bits. Within
+ * 2 ulp over the clamped range [−87.3, 88.7] (checked against Math.exp by
+ * the wasm backend test).
+ * sigmoid: split by sign so exp never overflows: e = exp(−|x|),
+ * σ = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0 (no cancellation on either side).
+ * tanh: the Cephes odd polynomial for |x| < 0.625 (no cancellation near 0),
+ * 1 − 2/(exp(2|x|)+1) with the sign restored above it.
+ */
+
+// @ts-ignore: decorator
+@inline const LOG2E: f32 = 1.44269504088896341;
+// @ts-ignore: decorator
+@inline const LN2_HI: f32 = 0.693359375;
+// @ts-ignore: decorator
+@inline const LN2_LO: f32 = -2.12194440e-4;
+
+/** e^x for each lane (x clamped to [−87.33, 88.72], so no inf/denormals). */
+// @ts-ignore: decorator
+@inline export function exp4(x: v128): v128 {
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.7228317)), f32x4.splat(-87.3365448));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
+  // 2^n: n ∈ [−126, 128]; n = 128 only at the top of the clamp, where p < 1, so split it.
+  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const half = i32x4.shr_s(ni, 1);
+  const s1 = i32x4.shl(i32x4.add(half, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(i32x4.sub(ni, half), i32x4.splat(127)), 23);
+  return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
+/** σ(x) = 1/(1+e^−x) for each lane. */
+// @ts-ignore: decorator
+@inline export function sigmoid4(x: v128): v128 {
+  const e = exp4(f32x4.neg(f32x4.abs(x)));
+  const s = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
+  return v128.bitselect(s, f32x4.mul(e, s), f32x4.ge(x, f32x4.splat(0)));
+}
+
+/** tanh(x) for each lane. */
+// @ts-ignore: decorator
+@inline export function tanh4(x: v128): v128 {
+  const a = f32x4.abs(x);
+  // Small |x|: x + x³·P(x²).
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(-5.70498872745e-3);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
+  // Large |x|: 1 − 2/(e^{2|x|} + 1), sign of x.
+  const e = exp4(f32x4.add(a, a));
+  const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
+  const signed = v128.or(big, v128.and(x, i32x4.splat(0x80000000)));
+  return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(0.625)));
+}
+
+/** Scalar versions through lane 0, so scalar tails round exactly like the vector body. */
+// @ts-ignore: decorator
+@inline export function sigmoid1(x: f32): f32 {
+  return f32x4.extract_lane(sigmoid4(f32x4.splat(x)), 0);
+}
+// @ts-ignore: decorator
+@inline export function tanh1(x: f32): f32 {
+  return f32x4.extract_lane(tanh4(f32x4.splat(x)), 0);
+}
+// @ts-ignore: decorator
+@inline export function exp1(x: f32): f32 {
+  return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
+}
+
+// Exported for the accuracy test: out[i] = f(x[i]) over n floats (n any).
+export function vexp(out: usize, x: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), exp4(v128.load(x + (<usize>i << 2))));
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), exp1(load<f32>(x + (<usize>i << 2))));
+}
+export function vsigmoid(out: usize, x: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), sigmoid4(v128.load(x + (<usize>i << 2))));
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), sigmoid1(load<f32>(x + (<usize>i << 2))));
+}
+export function vtanh(out: usize, x: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), tanh4(v128.load(x + (<usize>i << 2))));
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), tanh1(load<f32>(x + (<usize>i << 2))));
+}

@@ -1,0 +1,160 @@
+/**
+ * The native backend: a Node addon (C++, built at install time by node-gyp
+ * from binding.gyp and native/) with a packed, register-blocked SGEMM and the
+ * fused, multi-threaded GRU sequence kernels. Float32 only: whenever any array
+ * of a call is a Float64Array (gradient checks run in float64) the call goes
+ * to the reference backend, and so do the cheap pointwise kernels.
+ *
+ * Threads: hardware concurrency by default; `GRU_TS_THREADS=n` or
+ * {@link Backend.setThreads} override it (whichever was changed last wins).
+ */
+import type { Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
+import type { FloatArray } from '../../tensor/tensor.js';
+import { refBackend } from '../ref/index.js';
+
+/** The addon's exports (native/addon.cc). */
+interface NativeAddon {
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
+    beta: number, C: Float32Array, cOff: number, ldc: number, threads: number,
+  ): void;
+  gruForward(
+    T: number, B: number, I: number, H: number, x: Float32Array, h0: Float32Array,
+    wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+    lengths: Int32Array | null, reverse: boolean, resetAfter: boolean,
+    y: Float32Array, yOff: number, ldy: number, hN: Float32Array,
+    gates: Float32Array | null, hPrev: Float32Array | null, hn: Float32Array | null, threads: number,
+  ): void;
+  gruBackward(
+    T: number, B: number, I: number, H: number, x: Float32Array, h0: Float32Array,
+    wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+    lengths: Int32Array | null, reverse: boolean, resetAfter: boolean,
+    dx: Float32Array | null, dh0: Float32Array | null, dWIh: Float32Array, dWHh: Float32Array,
+    dBIh: Float32Array | null, dBHh: Float32Array | null,
+    dy: Float32Array | null, dyOff: number, ldy: number, dhN: Float32Array | null,
+    gates: Float32Array, hPrev: Float32Array, hn: Float32Array, threads: number,
+  ): void;
+  info(): { isa: string; vectorWidth: number; hardwareThreads: number };
+}
+
+/** build/Release/gru_native.node, from src/kernels/native/ and from dist/kernels/native/ alike. */
+const ADDON = '../../../build/Release/gru_native.node';
+
+type GetBuiltin = (id: string) => unknown;
+
+/** The addon, or null where it was not built (or this is not Node). A present addon that fails to load throws. */
+function loadAddon(): NativeAddon | null {
+  if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') return null;
+  const url = new URL(ADDON, import.meta.url);
+  // Built-in modules through process.getBuiltinModule (Node ≥ 20.16), so that
+  // bundling this file for a browser pulls in no Node module.
+  const getBuiltin = (process as { getBuiltinModule?: GetBuiltin }).getBuiltinModule;
+  if (typeof getBuiltin === 'function') {
+    const { existsSync } = getBuiltin('node:fs') as typeof import('node:fs');
+    const { createRequire } = getBuiltin('node:module') as typeof import('node:module');
+    const { fileURLToPath } = getBuiltin('node:url') as typeof import('node:url');
+    const path = fileURLToPath(url);
+    if (!existsSync(path)) return null;
+    return createRequire(import.meta.url)(path) as NativeAddon;
+  }
+  // Older Node 20: load through process.dlopen; a missing file reads as not built.
+  const m = { exports: {} as NativeAddon };
+  try {
+    process.dlopen(m, decodeURIComponent(url.pathname));
+  } catch {
+    return null;
+  }
+  return m.exports;
+}
+
+function parseThreads(s: string | undefined): number {
+  if (s === undefined || s.trim() === '') return 0;
+  const n = Number(s);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 255) : 0;
+}
+
+const isF32 = (a: FloatArray | null): boolean => a === null || a instanceof Float32Array;
+
+/** The native backend: a {@link Backend} that also names its kernel set. */
+export interface NativeBackend extends Backend {
+  /** The kernel set chosen for this CPU: 'avx512', 'avx2' or 'generic'. */
+  readonly isa: string;
+}
+
+/** The native backend, or null when the addon is not built. */
+export function loadNativeBackend(): NativeBackend | null {
+  const addon = loadAddon();
+  if (!addon) return null;
+  const info = addon.info();
+  const hardware = Math.max(1, info.hardwareThreads);
+
+  // Thread count: 0 means the default (hardware concurrency).
+  let lastEnv = process.env.GRU_TS_THREADS;
+  let chosen = parseThreads(lastEnv);
+  const threads = (): number => {
+    const env = process.env.GRU_TS_THREADS;
+    if (env !== lastEnv) {
+      lastEnv = env;
+      chosen = parseThreads(env);
+    }
+    return chosen || hardware;
+  };
+
+  const backend: NativeBackend = {
+    ...refBackend,
+    name: 'native',
+    isa: info.isa,
+
+    setThreads(n: number): void {
+      if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, got ${n}`);
+      lastEnv = process.env.GRU_TS_THREADS;
+      chosen = Math.min(n, 255);
+    },
+    threads,
+
+    gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc): void {
+      if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) {
+        refBackend.gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+        return;
+      }
+      addon.gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, threads());
+    },
+
+    gruForward(a: GruForwardArgs): void {
+      const c = a.cache;
+      if (!(isF32(a.x) && isF32(a.h0) && isF32(a.wIh) && isF32(a.wHh) && isF32(a.bIh) && isF32(a.bHh) &&
+        isF32(a.y) && isF32(a.hN) && (c === null || (isF32(c.gates) && isF32(c.hPrev) && isF32(c.hn))))) {
+        refBackend.gruForward(a);
+        return;
+      }
+      addon.gruForward(
+        a.T, a.B, a.I, a.H, a.x as Float32Array, a.h0 as Float32Array, a.wIh as Float32Array, a.wHh as Float32Array,
+        a.bIh as Float32Array | null, a.bHh as Float32Array | null, a.lengths, a.reverse, a.resetAfter,
+        a.y as Float32Array, a.yOff, a.ldy, a.hN as Float32Array,
+        (c?.gates ?? null) as Float32Array | null, (c?.hPrev ?? null) as Float32Array | null, (c?.hn ?? null) as Float32Array | null,
+        threads(),
+      );
+    },
+
+    gruBackward(a: GruBackwardArgs): void {
+      const c = a.cache;
+      if (!(isF32(a.x) && isF32(a.h0) && isF32(a.wIh) && isF32(a.wHh) && isF32(a.bIh) && isF32(a.bHh) &&
+        isF32(a.dx) && isF32(a.dh0) && isF32(a.dWIh) && isF32(a.dWHh) && isF32(a.dBIh) && isF32(a.dBHh) &&
+        isF32(a.dy) && isF32(a.dhN) && isF32(c.gates) && isF32(c.hPrev) && isF32(c.hn))) {
+        refBackend.gruBackward(a);
+        return;
+      }
+      addon.gruBackward(
+        a.T, a.B, a.I, a.H, a.x as Float32Array, a.h0 as Float32Array, a.wIh as Float32Array, a.wHh as Float32Array,
+        a.bIh as Float32Array | null, a.bHh as Float32Array | null, a.lengths, a.reverse, a.resetAfter,
+        a.dx as Float32Array | null, a.dh0 as Float32Array | null, a.dWIh as Float32Array, a.dWHh as Float32Array,
+        a.dBIh as Float32Array | null, a.dBHh as Float32Array | null,
+        a.dy as Float32Array | null, a.dyOff, a.ldy, a.dhN as Float32Array | null,
+        c.gates as Float32Array, c.hPrev as Float32Array, c.hn as Float32Array,
+        threads(),
+      );
+    },
+  };
+  return backend;
+}

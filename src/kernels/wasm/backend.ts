@@ -1,0 +1,442 @@
+/**
+ * The wasm backend, platform-neutral part: WebAssembly SIMD kernels
+ * (AssemblyScript, assembly/) behind the {@link Backend} contract.
+ *
+ * Memory: one linear memory; everything above the module's heap base is a
+ * bump arena owned by this file. Each call resets the arena, copies its
+ * inputs in, takes the kernel's scratch block, runs, and copies the outputs
+ * out; the memory grows when a call needs more and is then reused. Kernels
+ * never allocate.
+ *
+ * Float64 inputs (gradient checks) go to the reference backend unchanged, as
+ * do the small pointwise/loss/embedding ops (copying them in and out would
+ * cost more than the JS loops).
+ *
+ * Threads: a {@link ParallelRunner} (in Node the WorkerPool of ./threads.ts:
+ * worker_threads over a shared memory) runs the same kernels on several
+ * instances; without one the kernels run on this thread with nt = 1.
+ * Calls that would need more than WebAssembly's 4 GiB run on ref.
+ */
+import type { Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
+import type { FloatArray } from '../../tensor/tensor.js';
+import { refBackend } from '../ref/index.js';
+
+// Minimal WebAssembly typings (the project's lib is ES2022 without DOM).
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+export interface WasmModule {}
+export interface WasmInstance {
+  readonly exports: Record<string, unknown>;
+}
+export interface WebAssemblyApi {
+  Module: new (bytes: ArrayBufferView | ArrayBuffer) => WasmModule;
+  Instance: new (module: WasmModule, imports?: Record<string, Record<string, unknown>>) => WasmInstance;
+  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+  compile(bytes: ArrayBufferView | ArrayBuffer): Promise<WasmModule>;
+  validate(bytes: ArrayBufferView | ArrayBuffer): boolean;
+}
+
+/** The WebAssembly global, or null where there is none. */
+export function webAssembly(): WebAssemblyApi | null {
+  return (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly ?? null;
+}
+
+/** What the module exports (assembly/index.ts). Pointers are byte addresses. */
+export interface KernelExports {
+  heapBase(): number;
+  sgemmWorkBytes(): number;
+  sgemm(
+    transA: number, transB: number, M: number, N: number, K: number, alpha: number,
+    A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, work: number,
+  ): void;
+  sgemmPart(
+    transA: number, transB: number, M: number, N: number, K: number, alpha: number,
+    A: number, lda: number, B: number, ldb: number, beta: number, C: number, ldc: number, work: number,
+    tid: number, nt: number, sync: number,
+  ): void;
+  gruForwardWorkBytes(T: number, B: number, I: number, H: number, nt: number): number;
+  gruForward(
+    T: number, B: number, I: number, H: number,
+    x: number, h0: number, wIh: number, wHh: number, bIh: number, bHh: number, lengths: number,
+    reverse: number, resetAfter: number,
+    y: number, ldy: number, hN: number, gates: number, hPrev: number, hn: number,
+    work: number, tid: number, nt: number, sync: number,
+  ): void;
+  gruBackwardWorkBytes(T: number, B: number, I: number, H: number, nt: number): number;
+  gruBackward(
+    T: number, B: number, I: number, H: number,
+    x: number, wIh: number, wHh: number, lengths: number, reverse: number, resetAfter: number,
+    dy: number, ldy: number, dhN: number, gates: number, hPrev: number, hn: number,
+    dx: number, dh0: number, dWIh: number, dWHh: number, dBIh: number, dBHh: number,
+    work: number, tid: number, nt: number, sync: number,
+  ): void;
+  vexp(out: number, x: number, n: number): void;
+  vsigmoid(out: number, x: number, n: number): void;
+  vtanh(out: number, x: number, n: number): void;
+}
+
+/** Kernels a {@link ParallelRunner} can run on several threads. */
+export type ParallelKernel = 'gruForward' | 'gruBackward' | 'sgemmPart';
+export const parallelKernels: readonly ParallelKernel[] = ['gruForward', 'gruBackward', 'sgemmPart'];
+
+/** Runs a kernel on several instances sharing the memory (tid 0 on the caller). */
+export interface ParallelRunner {
+  /** The most threads it can run (itself included). */
+  readonly maxThreads: number;
+  /** Calls exports[name](...args, tid, nt, syncPtr) for tid < nt on nt threads; returns when all are done. */
+  run(name: ParallelKernel, args: number[], nt: number): void;
+}
+
+/**
+ * The fixed block at the bottom of the arena: the kernels' barrier (128 bytes)
+ * and the thread pool's control words (64 bytes of int32 header, 32 float64
+ * arguments).
+ */
+export function controlBlock(heapBase: number): { syncPtr: number; ctlPtr: number; end: number } {
+  const syncPtr = align64(heapBase);
+  const ctlPtr = syncPtr + 128;
+  return { syncPtr, ctlPtr, end: ctlPtr + 64 + 32 * 8 };
+}
+
+const PAGE = 65536;
+
+/** A call needs more linear memory than WebAssembly gives (4 GiB at most): the backend hands it to ref. */
+export class WasmOutOfMemory extends Error {
+  constructor(bytes: number) {
+    super(`wasm backend: a call needs ${bytes} bytes of linear memory`);
+  }
+}
+
+/** Runs `fast`; when it runs out of linear memory (before writing any output), runs `slow` instead. */
+function orRef(fast: () => void, slow: () => void): void {
+  try {
+    fast();
+  } catch (e) {
+    if (!(e instanceof WasmOutOfMemory)) throw e;
+    slow();
+  }
+}
+
+/** Bump allocator over the linear memory above the module's heap base. */
+export class Arena {
+  private top: number;
+  readonly base: number;
+
+  constructor(readonly memory: WasmMemory, base: number) {
+    this.base = align64(base);
+    this.top = this.base;
+  }
+
+  reset(): void {
+    this.top = this.base;
+  }
+
+  /** `bytes` bytes, 64-aligned; grows the memory when needed (old views go stale). */
+  alloc(bytes: number): number {
+    const p = align64(this.top);
+    this.top = p + bytes;
+    const have = this.memory.buffer.byteLength;
+    if (this.top > have) {
+      // Grow by at least half again, so a run of slightly larger calls does not grow every time.
+      const need = Math.ceil((this.top - have) / PAGE);
+      const more = Math.max(need, Math.ceil(have / PAGE / 2));
+      try {
+        this.memory.grow(more);
+      } catch {
+        try {
+          this.memory.grow(need);
+        } catch {
+          throw new WasmOutOfMemory(this.top);
+        }
+      }
+    }
+    return p;
+  }
+
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, n);
+  }
+
+  /** Copies src in; returns its address. */
+  put(src: Float32Array): number {
+    const p = this.alloc(src.length * 4);
+    this.f32(p, src.length).set(src);
+    return p;
+  }
+
+  putI32(src: Int32Array): number {
+    const p = this.alloc(src.length * 4);
+    new Int32Array(this.memory.buffer, p, src.length).set(src);
+    return p;
+  }
+
+  zeros(n: number): number {
+    const p = this.alloc(n * 4);
+    this.f32(p, n).fill(0);
+    return p;
+  }
+
+  /** Bytes of linear memory now. */
+  get bytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+}
+
+function align64(n: number): number {
+  return (n + 63) & ~63;
+}
+
+const isF64 = (a: FloatArray | null | undefined): boolean => a instanceof Float64Array;
+
+/** The wasm {@link Backend}, plus what tests and the timing script look at. */
+export interface WasmBackend extends Backend {
+  /** Bytes of linear memory in use by the arena (it only grows). */
+  memoryBytes(): number;
+  /** Times a thread slept in a barrier so far (it spins first; diagnostics). */
+  barrierSleeps(): number;
+}
+
+/** Products smaller than this many multiply-adds stay on one thread (waking workers costs ~10–50 µs). */
+const PARALLEL_GEMM_MACS = 1 << 21;
+
+/**
+ * Wraps an instantiated kernel module. `pool`, when given, runs the GRU
+ * kernels and large products on several threads (its instances share
+ * `memory`); `threads` is then the default count, overridden by
+ * GRU_TS_THREADS or setThreads (whichever changed last, as in native).
+ */
+export function createWasmBackend(
+  exports: KernelExports, memory: WasmMemory, pool: ParallelRunner | null = null, threads?: number,
+): WasmBackend {
+  const { syncPtr, end } = controlBlock(exports.heapBase());
+  const arena = new Arena(memory, end);
+  if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+  new Int32Array(memory.buffer, syncPtr, 32).fill(0);
+  const gemmWork = align64(exports.sgemmWorkBytes());
+  // Thread count, as the native backend: GRU_TS_THREADS or setThreads, whichever changed last; else the default.
+  const envThreads = (): string | undefined => (typeof process !== 'undefined' ? process.env?.GRU_TS_THREADS : undefined);
+  const parse = (v: string | undefined): number => {
+    const n = Number(v);
+    return v !== undefined && v.trim() !== '' && Number.isInteger(n) && n >= 1 ? n : 0;
+  };
+  let lastEnv = envThreads();
+  let chosen = parse(lastEnv);
+
+  /** Threads for the next call (at most the pool's). */
+  function nThreads(): number {
+    if (!pool) return 1;
+    const env = envThreads();
+    if (env !== lastEnv) {
+      lastEnv = env;
+      chosen = parse(env);
+    }
+    return Math.max(1, Math.min(chosen || threads || 1, pool.maxThreads));
+  }
+
+  function run(name: ParallelKernel, args: number[], nt: number): void {
+    if (pool && nt > 1) pool.run(name, args, nt);
+    else (exports[name] as (...a: number[]) => void)(...args, 0, 1, syncPtr);
+  }
+
+  function gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: FloatArray, aOff: number, lda: number,
+    B: FloatArray, bOff: number, ldb: number,
+    beta: number, C: FloatArray, cOff: number, ldc: number,
+  ): void {
+    orRef(
+      () => gemmWasm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc),
+      () => refBackend.gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc),
+    );
+  }
+
+  function gemmWasm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: FloatArray, aOff: number, lda: number,
+    B: FloatArray, bOff: number, ldb: number,
+    beta: number, C: FloatArray, cOff: number, ldc: number,
+  ): void {
+    if (isF64(A) || isF64(B) || isF64(C) || M <= 0 || N <= 0 || K <= 0) {
+      refBackend.gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+      return;
+    }
+    const aLen = transA ? (K - 1) * lda + M : (M - 1) * lda + K;
+    const bLen = transB ? (N - 1) * ldb + K : (K - 1) * ldb + N;
+    const cLen = (M - 1) * ldc + N;
+    arena.reset();
+    const pa = arena.put((A as Float32Array).subarray(aOff, aOff + aLen));
+    const pb = arena.put((B as Float32Array).subarray(bOff, bOff + bLen));
+    const cIn = (C as Float32Array).subarray(cOff, cOff + cLen);
+    // Copy C in when it is read (beta ≠ 0) or when its row gaps must survive the copy out.
+    const pc = beta !== 0 || ldc !== N ? arena.put(cIn) : arena.alloc(cLen * 4);
+    const nt = M * N * K >= PARALLEL_GEMM_MACS ? nThreads() : 1;
+    const work = arena.alloc(gemmWork * nt);
+    run('sgemmPart', [transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, work], nt);
+    cIn.set(arena.f32(pc, cLen));
+  }
+
+  function gruForward(a: GruForwardArgs): void {
+    orRef(() => gruForwardWasm(a), () => refBackend.gruForward(a));
+  }
+
+  function gruForwardWasm(a: GruForwardArgs): void {
+    const { T, B, I, H } = a;
+    const c = a.cache;
+    if (
+      isF64(a.x) || isF64(a.h0) || isF64(a.wIh) || isF64(a.wHh) || isF64(a.bIh) || isF64(a.bHh) ||
+      isF64(a.y) || isF64(a.hN) || isF64(c?.gates) || isF64(c?.hPrev) || isF64(c?.hn) ||
+      T <= 0 || B <= 0 || H <= 0 || I <= 0
+    ) {
+      refBackend.gruForward(a);
+      return;
+    }
+    const G = 3 * H;
+    const TB = T * B;
+    arena.reset();
+    const px = arena.put((a.x as Float32Array).subarray(0, TB * I));
+    const ph0 = arena.put((a.h0 as Float32Array).subarray(0, B * H));
+    const pwi = arena.put((a.wIh as Float32Array).subarray(0, G * I));
+    const pwh = arena.put((a.wHh as Float32Array).subarray(0, G * H));
+    const pbi = a.bIh ? arena.put((a.bIh as Float32Array).subarray(0, G)) : arena.zeros(G);
+    const pbh = a.bHh ? arena.put((a.bHh as Float32Array).subarray(0, G)) : arena.zeros(G);
+    const plen = a.lengths ? arena.putI32(a.lengths.subarray(0, B)) : 0;
+    const py = arena.alloc(TB * H * 4);
+    const phN = arena.alloc(B * H * 4);
+    const pg = arena.alloc(TB * G * 4);
+    const php = c ? arena.alloc(TB * H * 4) : 0;
+    const phn = c ? arena.alloc(TB * H * 4) : 0;
+    const nt = nThreads();
+    const work = arena.alloc(exports.gruForwardWorkBytes(T, B, I, H, nt));
+    run('gruForward', [
+      T, B, I, H, px, ph0, pwi, pwh, pbi, pbh, plen, a.reverse ? 1 : 0, a.resetAfter ? 1 : 0,
+      py, H, phN, pg, php, phn, work,
+    ], nt);
+    const yc = arena.f32(py, TB * H);
+    const y = a.y as Float32Array;
+    if (a.ldy === H && a.yOff === 0) y.set(yc);
+    else for (let r = 0; r < TB; r++) y.set(yc.subarray(r * H, r * H + H), r * a.ldy + a.yOff);
+    (a.hN as Float32Array).set(arena.f32(phN, B * H));
+    if (c) {
+      (c.gates as Float32Array).set(arena.f32(pg, TB * G));
+      (c.hPrev as Float32Array).set(arena.f32(php, TB * H));
+      (c.hn as Float32Array).set(arena.f32(phn, TB * H));
+    }
+  }
+
+  function gruBackward(a: GruBackwardArgs): void {
+    orRef(() => gruBackwardWasm(a), () => refBackend.gruBackward(a));
+  }
+
+  function gruBackwardWasm(a: GruBackwardArgs): void {
+    const { T, B, I, H, cache: c } = a;
+    if (
+      isF64(a.x) || isF64(a.h0) || isF64(a.wIh) || isF64(a.wHh) || isF64(a.dy) || isF64(a.dhN) ||
+      isF64(a.dx) || isF64(a.dh0) || isF64(a.dWIh) || isF64(a.dWHh) || isF64(a.dBIh) || isF64(a.dBHh) ||
+      isF64(c.gates) || isF64(c.hPrev) || isF64(c.hn) ||
+      T <= 0 || B <= 0 || H <= 0 || I <= 0
+    ) {
+      refBackend.gruBackward(a);
+      return;
+    }
+    const G = 3 * H;
+    const TB = T * B;
+    arena.reset();
+    const px = arena.put((a.x as Float32Array).subarray(0, TB * I));
+    const pwi = arena.put((a.wIh as Float32Array).subarray(0, G * I));
+    const pwh = arena.put((a.wHh as Float32Array).subarray(0, G * H));
+    const plen = a.lengths ? arena.putI32(a.lengths.subarray(0, B)) : 0;
+    let pdy = 0;
+    if (a.dy) {
+      const dy = a.dy as Float32Array;
+      if (a.ldy === H && a.dyOff === 0) pdy = arena.put(dy.subarray(0, TB * H));
+      else {
+        pdy = arena.alloc(TB * H * 4);
+        const v = arena.f32(pdy, TB * H);
+        for (let r = 0; r < TB; r++) v.set(dy.subarray(r * a.ldy + a.dyOff, r * a.ldy + a.dyOff + H), r * H);
+      }
+    }
+    const pdhN = a.dhN ? arena.put((a.dhN as Float32Array).subarray(0, B * H)) : 0;
+    const pg = arena.put((c.gates as Float32Array).subarray(0, TB * G));
+    const php = arena.put((c.hPrev as Float32Array).subarray(0, TB * H));
+    const phn = arena.put((c.hn as Float32Array).subarray(0, TB * H));
+    const dx = a.dx ? (a.dx as Float32Array).subarray(0, TB * I) : null;
+    const dh0 = a.dh0 ? (a.dh0 as Float32Array).subarray(0, B * H) : null;
+    const dWIh = (a.dWIh as Float32Array).subarray(0, G * I);
+    const dWHh = (a.dWHh as Float32Array).subarray(0, G * H);
+    const dBIh = a.dBIh ? (a.dBIh as Float32Array).subarray(0, G) : null;
+    const dBHh = a.dBHh ? (a.dBHh as Float32Array).subarray(0, G) : null;
+    const pdx = dx ? arena.put(dx) : 0;
+    const pdh0 = dh0 ? arena.put(dh0) : 0;
+    const pdWi = arena.put(dWIh);
+    const pdWh = arena.put(dWHh);
+    const pdBi = dBIh ? arena.put(dBIh) : 0;
+    const pdBh = dBHh ? arena.put(dBHh) : 0;
+    const nt = nThreads();
+    const work = arena.alloc(exports.gruBackwardWorkBytes(T, B, I, H, nt));
+    run('gruBackward', [
+      T, B, I, H, px, pwi, pwh, plen, a.reverse ? 1 : 0, a.resetAfter ? 1 : 0,
+      pdy, H, pdhN, pg, php, phn, pdx, pdh0, pdWi, pdWh, pdBi, pdBh, work,
+    ], nt);
+    if (dx) dx.set(arena.f32(pdx, dx.length));
+    if (dh0) dh0.set(arena.f32(pdh0, dh0.length));
+    dWIh.set(arena.f32(pdWi, dWIh.length));
+    dWHh.set(arena.f32(pdWh, dWHh.length));
+    if (dBIh) dBIh.set(arena.f32(pdBi, dBIh.length));
+    if (dBHh) dBHh.set(arena.f32(pdBh, dBHh.length));
+  }
+
+  const backend: WasmBackend = {
+    name: 'wasm',
+    gemm,
+    addBias: refBackend.addBias,
+    addBiasBackward: refBackend.addBiasBackward,
+    unaryForward: refBackend.unaryForward,
+    unaryBackward: refBackend.unaryBackward,
+    softmaxCrossEntropyForward: refBackend.softmaxCrossEntropyForward,
+    softmaxCrossEntropyBackward: refBackend.softmaxCrossEntropyBackward,
+    embeddingForward: refBackend.embeddingForward,
+    embeddingBackward: refBackend.embeddingBackward,
+    gruForward,
+    gruBackward,
+    memoryBytes: () => arena.bytes,
+    barrierSleeps: () => Atomics.load(new Int32Array(memory.buffer, syncPtr, 32), 24),
+  };
+  if (pool) {
+    backend.setThreads = (n: number) => {
+      if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, got ${n}`);
+      lastEnv = envThreads();
+      chosen = n;
+    };
+    backend.threads = nThreads;
+  }
+  return backend;
+}
+
+/** Instantiates a compiled kernel module (single-threaded build) as the backend. */
+export function instantiateWasmBackend(module: WasmModule): WasmBackend {
+  const wa = webAssembly()!;
+  const instance = new wa.Instance(module, {
+    env: {
+      abort: () => {
+        throw new Error('wasm backend: abort');
+      },
+    },
+  });
+  const ex = instance.exports as unknown as KernelExports & { memory: WasmMemory };
+  return createWasmBackend(ex, ex.memory);
+}
+
+/** For browsers (or anywhere async is fine): the module's bytes, or a URL to fetch them from. */
+export async function initWasmBackend(source: ArrayBuffer | ArrayBufferView | URL | string): Promise<WasmBackend> {
+  const wa = webAssembly();
+  if (!wa) throw new Error('wasm backend: this platform has no WebAssembly');
+  let bytes: ArrayBuffer | ArrayBufferView;
+  if (typeof source === 'string' || source instanceof URL) {
+    const res = await fetch(source);
+    if (!res.ok) throw new Error(`wasm backend: fetching ${String(source)} failed with ${res.status}`);
+    bytes = await res.arrayBuffer();
+  } else bytes = source;
+  return instantiateWasmBackend(await wa.compile(bytes));
+}
