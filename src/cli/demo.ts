@@ -13,7 +13,7 @@ export function demoCommand(task: string, o: { out: string; png?: boolean }): vo
       return runForecastTraining({ data: 'births', column: 'births', lookback: 56, horizon: 7, out: join(o.out, 'births.safetensors'), png: o.png, epochs: 12 });
     case 'classify':
       console.log('Classifying the SpamAssassin corpus (6,046 emails) as spam or ham; tested on a stratified 20%…');
-      return runClassifyTraining({ data: 'spam', textColumn: 'text', labelColumn: 'label', tokenizer: 'word', pooling: 'last', maxLen: 128, epochs: 4, out: join(o.out, 'spam.safetensors'), png: o.png });
+      return runClassifyTraining({ data: 'spam', textColumn: 'text', labelColumn: 'label', tokenizer: 'word', pooling: 'attention', maxLen: 128, epochs: 4, out: join(o.out, 'spam.safetensors'), png: o.png });
     case 'lm':
       console.log('A character-level language model of English first names; bits per character on held-out names…');
       return runLMTraining({ data: 'names', epochs: 8, samples: 10, out: join(o.out, 'names.safetensors'), png: o.png });

