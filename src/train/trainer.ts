@@ -32,6 +32,21 @@ export type TrainEvent =
   | { type: 'checkpoint'; path: string; epoch: number }
   | { type: 'stop'; reason: 'completed' | 'early-stopping'; bestEpoch: number };
 
+/** The training settings every task takes. */
+export interface TrainingOptions {
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  /** Stop after this many epochs without a better validation score. */
+  patience?: number;
+  seed?: number;
+  /** Checkpoint written after every epoch. */
+  checkpointPath?: string;
+  /** Continue from checkpointPath if it exists. */
+  resume?: boolean;
+  onEvent?: (e: TrainEvent) => void;
+}
+
 export interface FitOptions<Batch> {
   model: Module;
   optimizer: Optimizer;

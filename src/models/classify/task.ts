@@ -8,12 +8,12 @@ import { permutation, stratifiedSplit } from '../../data/split.js';
 import { Tokenizer, type TokenizerJSON, type TokenizerKind } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
-import { fit, type EpochRecord, type TrainEvent } from '../../train/trainer.js';
+import { fit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { classificationMetrics } from '../../train/metrics.js';
 import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
 import { Classifier, makeTextBatch, type ClassifyConfig, type TextBatch } from './model.js';
 
-export interface ClassifyOptions {
+export interface ClassifyOptions extends TrainingOptions {
   textColumn?: string;
   labelColumn?: string;
   tokenizer?: TokenizerKind;
@@ -26,14 +26,6 @@ export interface ClassifyOptions {
   bidirectional?: boolean;
   dropout?: number;
   pooling?: 'last' | 'attention';
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  patience?: number;
-  seed?: number;
-  checkpointPath?: string;
-  resume?: boolean;
-  onEvent?: (e: TrainEvent) => void;
 }
 
 export interface ClassifyEvaluation {

@@ -7,7 +7,7 @@
 import type { Table } from '../../data/csv.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
-import { fit, type EpochRecord, type TrainEvent } from '../../train/trainer.js';
+import { fit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { forecastMetrics } from '../../train/metrics.js';
 import { permutation } from '../../data/split.js';
 import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
@@ -15,7 +15,7 @@ import { advance, seasonOf } from './calendar.js';
 import { Forecaster, type ForecastConfig } from './model.js';
 import { fitNormalization, makeBatch, originsBetween, seasonalNaive, seriesFromTable, type Normalization, type Series } from './series.js';
 
-export interface ForecastOptions {
+export interface ForecastOptions extends TrainingOptions {
   column: string;
   dateColumn?: string;
   covariates?: string[];
@@ -29,14 +29,6 @@ export interface ForecastOptions {
   numLayers?: number;
   headSize?: number;
   dropout?: number;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  patience?: number;
-  seed?: number;
-  checkpointPath?: string;
-  resume?: boolean;
-  onEvent?: (e: TrainEvent) => void;
 }
 
 export interface ForecastMetrics {

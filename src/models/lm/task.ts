@@ -7,25 +7,17 @@ import { Tokenizer, type TokenizerJSON } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { Rng } from '../../tensor/random.js';
-import { fit, type EpochRecord, type TrainEvent } from '../../train/trainer.js';
+import { fit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { noGrad } from '../../autograd/var.js';
 import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
 import { CharLM, makeLMBatch, type LMBatch, type LMConfig } from './model.js';
 
-export interface LMOptions {
+export interface LMOptions extends TrainingOptions {
   embeddingSize?: number;
   hiddenSize?: number;
   numLayers?: number;
   dropout?: number;
   maxLen?: number;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  patience?: number;
-  seed?: number;
-  checkpointPath?: string;
-  resume?: boolean;
-  onEvent?: (e: TrainEvent) => void;
 }
 
 export interface TrainedLM {

@@ -13,7 +13,7 @@ import { permutation } from '../../data/split.js';
 import { Tokenizer, type TokenizerJSON } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
-import { fit, type EpochRecord, type TrainEvent } from '../../train/trainer.js';
+import { fit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
 import { Seq2Seq, makePairBatch, type PairBatch, type Seq2SeqConfig } from './model.js';
 
@@ -68,23 +68,15 @@ export function editDistance(a: readonly string[], b: readonly string[]): number
   return prev[b.length];
 }
 
-export interface Seq2SeqOptions {
+export interface Seq2SeqOptions extends TrainingOptions {
   attention?: 'bahdanau' | 'luong';
   embeddingSize?: number;
   encoderSize?: number;
   decoderSize?: number;
   attentionSize?: number;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  patience?: number;
-  seed?: number;
   beam?: number;
   /** Evaluate on at most this many test pairs (default: all). */
   testLimit?: number;
-  checkpointPath?: string;
-  resume?: boolean;
-  onEvent?: (e: TrainEvent) => void;
 }
 
 export interface TrainedSeq2Seq {
