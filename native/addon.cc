@@ -1,0 +1,253 @@
+// N-API bindings: whole operations on typed arrays and numbers. Every entry
+// checks that each array is a Float32Array (Int32Array for lengths) large
+// enough for the extents the sizes imply, then runs the kernel. Calls are
+// serialized by one mutex (kernels share persistent scratch buffers), so the
+// addon is safe to load from several worker threads.
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+
+#include "gemm.h"
+#include "gru.h"
+#include "isa.h"
+#include "threads.h"
+
+namespace {
+
+std::mutex g_call_mutex;
+
+constexpr size_t kMaxArgs = 32;
+
+struct Args {
+  napi_env env;
+  napi_value argv[kMaxArgs];
+  size_t argc = kMaxArgs;
+  bool failed = false;
+
+  Args(napi_env e, napi_callback_info info, size_t want) : env(e) {
+    if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) fail("bad call");
+    else if (argc < want) {
+      char msg[96];
+      std::snprintf(msg, sizeof msg, "expected %zu arguments, got %zu", want, argc);
+      fail(msg);
+    }
+  }
+
+  void fail(const char* msg) {
+    if (!failed) napi_throw_type_error(env, nullptr, msg);
+    failed = true;
+  }
+  void range(const char* what, long need, long have) {
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "gru_native: %s needs %ld elements, has %ld", what, need, have);
+    if (!failed) napi_throw_range_error(env, nullptr, msg);
+    failed = true;
+  }
+
+  double num(size_t i) {
+    double v = 0;
+    if (failed) return 0;
+    if (napi_get_value_double(env, argv[i], &v) != napi_ok) fail("expected a number");
+    return v;
+  }
+  long integer(size_t i) {
+    const double v = num(i);
+    if (!failed && (v != double(long(v)) || v < 0)) fail("expected a non-negative integer");
+    return long(v);
+  }
+  bool flag(size_t i) {
+    bool v = false;
+    if (failed) return false;
+    if (napi_get_value_bool(env, argv[i], &v) != napi_ok) fail("expected a boolean");
+    return v;
+  }
+  bool isNull(size_t i) {
+    napi_valuetype t;
+    return napi_typeof(env, argv[i], &t) == napi_ok && (t == napi_null || t == napi_undefined);
+  }
+  /** A Float32Array with at least `need` elements (null allowed when optional; need <= 0 checks nothing). */
+  float* f32(size_t i, const char* what, long need, bool optional = false) {
+    if (failed) return nullptr;
+    if (optional && isNull(i)) return nullptr;
+    bool is = false;
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_is_typedarray(env, argv[i], &is) != napi_ok || !is ||
+        napi_get_typedarray_info(env, argv[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_float32_array) {
+      char msg[96];
+      std::snprintf(msg, sizeof msg, "gru_native: %s must be a Float32Array", what);
+      fail(msg);
+      return nullptr;
+    }
+    if (need > 0 && long(length) < need) range(what, need, long(length));
+    return static_cast<float*>(data);
+  }
+  int32_t* i32(size_t i, const char* what, long need) {
+    if (failed || isNull(i)) return nullptr;
+    bool is = false;
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_is_typedarray(env, argv[i], &is) != napi_ok || !is ||
+        napi_get_typedarray_info(env, argv[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_int32_array) {
+      fail("gru_native: lengths must be an Int32Array");
+      return nullptr;
+    }
+    if (long(length) < need) range(what, need, long(length));
+    return static_cast<int32_t*>(data);
+  }
+};
+
+int threads_arg(Args& a, size_t i) {
+  const double v = a.num(i);
+  if (!(v >= 1)) return 1;
+  return v > 255 ? 255 : int(v);
+}
+
+/** Elements spanned by a rows x cols matrix with leading dimension ld (0 when empty). */
+long extent(long rows, long cols, long ld) { return rows <= 0 || cols <= 0 ? 0 : (rows - 1) * ld + cols; }
+
+// gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, threads)
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  Args a(env, info, 17);
+  grunative::Gemm g{};
+  g.transA = a.flag(0);
+  g.transB = a.flag(1);
+  g.M = a.integer(2);
+  g.N = a.integer(3);
+  g.K = a.integer(4);
+  g.alpha = float(a.num(5));
+  const long aOff = a.integer(7), lda = a.integer(8);
+  const long bOff = a.integer(10), ldb = a.integer(11);
+  g.beta = float(a.num(12));
+  const long cOff = a.integer(14), ldc = a.integer(15);
+  const int threads = threads_arg(a, 16);
+  if (a.failed) return nullptr;
+  const long aExt = g.transA ? extent(g.K, g.M, lda) : extent(g.M, g.K, lda);
+  const long bExt = g.transB ? extent(g.N, g.K, ldb) : extent(g.K, g.N, ldb);
+  const long cExt = extent(g.M, g.N, ldc);
+  if ((g.transA ? g.M : g.K) > lda && aExt > 0) a.fail("gru_native: lda is smaller than a row of A");
+  if ((g.transB ? g.K : g.N) > ldb && bExt > 0) a.fail("gru_native: ldb is smaller than a row of B");
+  if (g.N > ldc && cExt > 0) a.fail("gru_native: ldc is smaller than a row of C");
+  const float* A = a.f32(6, "A", aExt ? aOff + aExt : 0);
+  const float* B = a.f32(9, "B", bExt ? bOff + bExt : 0);
+  float* C = a.f32(13, "C", cExt ? cOff + cExt : 0);
+  if (a.failed) return nullptr;
+  g.A = A + aOff;
+  g.lda = lda;
+  g.B = B + bOff;
+  g.ldb = ldb;
+  g.C = C + cOff;
+  g.ldc = ldc;
+  g.bias = nullptr;
+  std::lock_guard<std::mutex> lock(g_call_mutex);
+  grunative::sgemm(g, threads);
+  return nullptr;
+}
+
+// gruForward(T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter,
+//            y, yOff, ldy, hN, gates, hPrev, hn, threads)
+napi_value GruForward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 21);
+  grunative::GruForward f{};
+  f.T = a.integer(0);
+  f.B = a.integer(1);
+  f.I = a.integer(2);
+  f.H = a.integer(3);
+  const long T = f.T, B = f.B, I = f.I, H = f.H, G = 3 * H;
+  f.x = a.f32(4, "x", T * B * I);
+  f.h0 = a.f32(5, "h0", B * H);
+  f.wIh = a.f32(6, "wIh", G * I);
+  f.wHh = a.f32(7, "wHh", G * H);
+  f.bIh = a.f32(8, "bIh", G, true);
+  f.bHh = a.f32(9, "bHh", G, true);
+  f.lengths = a.i32(10, "lengths", B);
+  f.reverse = a.flag(11);
+  f.resetAfter = a.flag(12);
+  f.yOff = a.integer(14);
+  f.ldy = a.integer(15);
+  if (!a.failed && f.yOff + H > f.ldy && T * B > 0) a.fail("gru_native: yOff + H exceeds ldy");
+  f.y = a.f32(13, "y", T * B > 0 ? (T * B - 1) * f.ldy + f.yOff + H : 0);
+  f.hN = a.f32(16, "hN", B * H);
+  const bool cached = !a.failed && !a.isNull(17);
+  f.gates = cached ? a.f32(17, "cache.gates", T * B * G) : nullptr;
+  f.hPrev = cached ? a.f32(18, "cache.hPrev", T * B * H) : nullptr;
+  f.hn = cached ? a.f32(19, "cache.hn", T * B * H) : nullptr;
+  const int threads = threads_arg(a, 20);
+  if (a.failed) return nullptr;
+  std::lock_guard<std::mutex> lock(g_call_mutex);
+  grunative::gru_forward(f, threads);
+  return nullptr;
+}
+
+// gruBackward(T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter,
+//             dx, dh0, dWIh, dWHh, dBIh, dBHh, dy, dyOff, ldy, dhN, gates, hPrev, hn, threads)
+napi_value GruBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 27);
+  grunative::GruBackward w{};
+  w.T = a.integer(0);
+  w.B = a.integer(1);
+  w.I = a.integer(2);
+  w.H = a.integer(3);
+  const long T = w.T, B = w.B, I = w.I, H = w.H, G = 3 * H;
+  w.x = a.f32(4, "x", T * B * I);
+  w.h0 = a.f32(5, "h0", B * H);
+  w.wIh = a.f32(6, "wIh", G * I);
+  w.wHh = a.f32(7, "wHh", G * H);
+  w.bIh = a.f32(8, "bIh", G, true);
+  w.bHh = a.f32(9, "bHh", G, true);
+  w.lengths = a.i32(10, "lengths", B);
+  w.reverse = a.flag(11);
+  w.resetAfter = a.flag(12);
+  w.dx = a.f32(13, "dx", T * B * I, true);
+  w.dh0 = a.f32(14, "dh0", B * H, true);
+  w.dWIh = a.f32(15, "dWIh", G * I);
+  w.dWHh = a.f32(16, "dWHh", G * H);
+  w.dBIh = a.f32(17, "dBIh", G, true);
+  w.dBHh = a.f32(18, "dBHh", G, true);
+  w.dyOff = a.integer(20);
+  w.ldy = a.integer(21);
+  const bool hasDy = !a.failed && !a.isNull(19);
+  if (hasDy && w.dyOff + H > w.ldy && T * B > 0) a.fail("gru_native: dyOff + H exceeds ldy");
+  w.dy = hasDy ? a.f32(19, "dy", T * B > 0 ? (T * B - 1) * w.ldy + w.dyOff + H : 0) : nullptr;
+  w.dhN = a.f32(22, "dhN", B * H, true);
+  w.gates = a.f32(23, "cache.gates", T * B * G);
+  w.hPrev = a.f32(24, "cache.hPrev", T * B * H);
+  w.hn = a.f32(25, "cache.hn", T * B * H);
+  const int threads = threads_arg(a, 26);
+  if (a.failed) return nullptr;
+  std::lock_guard<std::mutex> lock(g_call_mutex);
+  grunative::gru_backward(w, threads);
+  return nullptr;
+}
+
+// info() -> { isa, vectorWidth, hardwareThreads }
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value obj, isa, vw, hw;
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, grunative::isa_name(), NAPI_AUTO_LENGTH, &isa);
+  napi_create_int32(env, grunative::isa_vector_width(), &vw);
+  napi_create_int32(env, grunative::hardware_threads(), &hw);
+  napi_set_named_property(env, obj, "isa", isa);
+  napi_set_named_property(env, obj, "vectorWidth", vw);
+  napi_set_named_property(env, obj, "hardwareThreads", hw);
+  return obj;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor props[] = {
+      {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gruForward", nullptr, GruForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gruBackward", nullptr, GruBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}

@@ -1,0 +1,92 @@
+// Picks the kernel set for this CPU once: AVX-512F, else AVX2+FMA, else the
+// portable one. GRU_TS_NATIVE_ISA=generic|avx2|avx512 forces one (falling
+// back when the CPU lacks it), for tests and comparisons.
+#include <cstdlib>
+#include <cstring>
+
+#include "gemm.h"
+#include "gru.h"
+#include "isa.h"
+
+namespace grunative {
+namespace {
+
+Isa detect() {
+  const char* want = std::getenv("GRU_TS_NATIVE_ISA");
+#if defined(GRU_HAVE_X86_KERNELS)
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#if defined(GRU_AVX512_EMULATED)
+  const bool avx512 = avx2;  // test build: the AVX-512 layout compiled for AVX2
+#else
+  const bool avx512 = __builtin_cpu_supports("avx512f") && avx2;
+#endif
+  if (want && std::strcmp(want, "generic") == 0) return Isa::Generic;
+  if (want && std::strcmp(want, "avx2") == 0 && avx2) return Isa::Avx2;
+  if (want && std::strcmp(want, "avx512") == 0 && avx512) return Isa::Avx512;
+#if defined(GRU_AVX512_EMULATED)
+  if (avx2) return Isa::Avx2;
+#else
+  if (avx512) return Isa::Avx512;
+  if (avx2) return Isa::Avx2;
+#endif
+#else
+  (void)want;
+#endif
+  return Isa::Generic;
+}
+
+}  // namespace
+
+Isa isa() {
+  static const Isa chosen = detect();
+  return chosen;
+}
+
+const char* isa_name() {
+  switch (isa()) {
+    case Isa::Avx512: return "avx512";
+    case Isa::Avx2: return "avx2";
+    default: return "generic";
+  }
+}
+
+int isa_vector_width() {
+  switch (isa()) {
+    case Isa::Avx512: return 16;
+    case Isa::Avx2: return 8;
+    default: return 4;
+  }
+}
+
+void sgemm(const Gemm& g, int threads) {
+  switch (isa()) {
+#if defined(GRU_HAVE_X86_KERNELS)
+    case Isa::Avx512: isa_avx512::sgemm(g, threads); return;
+    case Isa::Avx2: isa_avx2::sgemm(g, threads); return;
+#endif
+    default: isa_generic::sgemm(g, threads); return;
+  }
+}
+
+void gru_forward(const GruForward& a, int threads) {
+  switch (isa()) {
+#if defined(GRU_HAVE_X86_KERNELS)
+    case Isa::Avx512: isa_avx512::gru_forward(a, threads); return;
+    case Isa::Avx2: isa_avx2::gru_forward(a, threads); return;
+#endif
+    default: isa_generic::gru_forward(a, threads); return;
+  }
+}
+
+void gru_backward(const GruBackward& a, int threads) {
+  switch (isa()) {
+#if defined(GRU_HAVE_X86_KERNELS)
+    case Isa::Avx512: isa_avx512::gru_backward(a, threads); return;
+    case Isa::Avx2: isa_avx2::gru_backward(a, threads); return;
+#endif
+    default: isa_generic::gru_backward(a, threads); return;
+  }
+}
+
+}  // namespace grunative
