@@ -31,7 +31,7 @@ function allEngines(): Engine[] {
   const out: Engine[] = [];
   const names = backendNames();
   if (names.includes('native')) out.push(gruTsEngine('native', 1), gruTsEngine('native', 2));
-  if (names.includes('wasm')) out.push(gruTsEngine('wasm'));
+  if (names.includes('wasm')) out.push(gruTsEngine('wasm', 1), gruTsEngine('wasm', 2));
   out.push(gruTsEngine('ref'));
   out.push(onnxRuntimeEngine(1), onnxRuntimeEngine(2), tfjsEngine('wasm'), tfjsEngine('cpu'), brainEngine());
   return out;
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
       process.stderr.write(`  ${w.id} ${e.name}: ${t.medianMs.toFixed(2)} ms\n`);
     }
     const ref = (fam: string) => rows.find((r) => r.e.name === fam && r.t)?.t?.medianMs;
-    const bases = ['gru-ts native ×2', 'gru-ts native ×1', 'gru-ts wasm'].filter((n) => ref(n) !== undefined);
+    const bases = ['gru-ts native ×2', 'gru-ts native ×1', 'gru-ts wasm ×1'].filter((n) => ref(n) !== undefined);
     say(`| engine | median ms | GFLOP/s | of ceiling | peak RSS MB | ${bases.map((b) => `÷ ${b.replace('gru-ts ', '')}`).join(' | ')} |`);
     say(`|---|---:|---:|---:|---:|${bases.map(() => '---:|').join('')}`);
     for (const r of rows) {

@@ -6,7 +6,7 @@
  */
 import brain from 'brain.js';
 import type { Workload } from '../workloads.js';
-import { inputs } from '../workloads.js';
+import { flops, inputs } from '../workloads.js';
 import type { Engine, Step } from './engine.js';
 
 export function brainEngine(): Engine {
@@ -15,6 +15,7 @@ export function brainEngine(): Engine {
     family: 'brain.js',
     note: 'brain.js: one sequence at a time, predicts the next step; its training step is not the same model.',
     async prepare(w: Workload): Promise<Step | string> {
+      if (flops(w) > 5e9) return 'skipped: minutes per step';
       const { x } = inputs(w);
       const seqs = Array.from({ length: w.B }, (_, b) =>
         Array.from({ length: w.T }, (_, t) => Array.from(x.subarray((b * w.T + t) * w.I, (b * w.T + t + 1) * w.I))),

@@ -1,16 +1,17 @@
 /** gru-ts on one backend: GRU.forward for inference; GRU → Linear → MSE → Adam for a training step. */
-import { Adam, GRU, Linear, Tensor, backward, constant, mseLoss, noGrad, setBackend, sliceRows } from '../../src/index.js';
+import { Adam, GRU, Linear, Tensor, backend, backward, constant, mseLoss, noGrad, setBackend, sliceRows } from '../../src/index.js';
 import type { Workload } from '../workloads.js';
-import { inputs } from '../workloads.js';
+import { flops, inputs } from '../workloads.js';
 import type { Engine, Step } from './engine.js';
 
 export function gruTsEngine(backendName: string, threads?: number): Engine {
   return {
     name: `gru-ts ${backendName}${threads ? ` ×${threads}` : ''}`,
     family: `gru-ts-${backendName}`,
-    async prepare(w: Workload): Promise<Step> {
+    async prepare(w: Workload): Promise<Step | string> {
+      if (backendName === 'ref' && flops(w) > 5e9) return 'skipped: minutes per step';
       setBackend(backendName);
-      if (threads) process.env.GRU_TS_THREADS = String(threads);
+      if (threads) backend().setThreads?.(threads);
       const { x, y } = inputs(w);
       // inputs() is batch-major (B, T, I), as the other engines take it.
       const gru = new GRU({ inputSize: w.I, hiddenSize: w.H, batchFirst: true, seed: 1 });

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { Workload } from '../workloads.js';
-import { inputs } from '../workloads.js';
+import { flops, inputs } from '../workloads.js';
 import type { Engine, Step } from './engine.js';
 
 export function tfjsEngine(backendName: 'wasm' | 'cpu'): Engine {
@@ -12,7 +12,8 @@ export function tfjsEngine(backendName: 'wasm' | 'cpu'): Engine {
     name: `tfjs ${backendName}`,
     family: `tfjs-${backendName}`,
     note: backendName === 'wasm' ? 'tfjs wasm runs single-threaded under Node.' : undefined,
-    async prepare(w: Workload): Promise<Step> {
+    async prepare(w: Workload): Promise<Step | string> {
+      if (backendName === 'cpu' && flops(w) > 5e9) return 'skipped: minutes per step';
       await tf.setBackend(backendName);
       await tf.ready();
       const { x, y } = inputs(w);
