@@ -5,12 +5,12 @@
  */
 import { columnIndex, type Table } from '../../data/csv.js';
 import { permutation, stratifiedSplit } from '../../data/split.js';
-import { Tokenizer, type TokenizerJSON, type TokenizerKind } from '../../data/tokenizer.js';
+import { Tokenizer, type TokenizerKind } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { fit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { classificationMetrics } from '../../train/metrics.js';
-import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { Classifier, makeTextBatch, type ClassifyConfig, type TextBatch } from './model.js';
 
 export interface ClassifyOptions extends TrainingOptions {
@@ -158,17 +158,13 @@ export function classifyText(c: TrainedClassifier, text: string): { label: strin
 }
 
 export function classifierMetadata(c: TrainedClassifier): Record<string, string> {
-  return modelMetadata('classify', { config: c.model.config, tokenizer: c.tokenizer.toJSON() });
+  return tokenizedMetadata('classify', c);
 }
 
 export function saveClassifier(c: TrainedClassifier, path: string): void {
-  writeModelFile(path, c.model.stateDict(), classifierMetadata(c));
+  saveTokenizedModel('classify', c, path);
 }
 
 export function loadClassifier(path: string): TrainedClassifier {
-  const f = readModelFile(path, 'classify');
-  const tokenizer = Tokenizer.fromJSON(f.meta.tokenizer as TokenizerJSON);
-  const model = new Classifier(f.meta.config as ClassifyConfig, tokenizer.size);
-  model.loadStateDict(f.weights);
-  return { model: model.eval(), tokenizer };
+  return loadTokenizedModel(path, 'classify', (config: ClassifyConfig, vocab) => new Classifier(config, vocab));
 }

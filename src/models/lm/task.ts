@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 import { namesList } from '../../data/datasets.js';
 import { parseCsv, parseJsonl, textColumn } from '../../data/csv.js';
 import { permutation } from '../../data/split.js';
-import { Tokenizer, type TokenizerJSON } from '../../data/tokenizer.js';
+import { Tokenizer } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { Rng } from '../../tensor/random.js';
 import { fit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { noGrad } from '../../autograd/var.js';
-import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { CharLM, makeLMBatch, type LMBatch, type LMConfig } from './model.js';
 
 export interface LMOptions extends TrainingOptions {
@@ -113,17 +113,13 @@ export function generate(lm: TrainedLM, o: { count?: number; prefix?: string; te
 }
 
 export function lmMetadata(lm: TrainedLM): Record<string, string> {
-  return modelMetadata('lm', { config: lm.model.config, tokenizer: lm.tokenizer.toJSON() });
+  return tokenizedMetadata('lm', lm);
 }
 
 export function saveLM(lm: TrainedLM, path: string): void {
-  writeModelFile(path, lm.model.stateDict(), lmMetadata(lm));
+  saveTokenizedModel('lm', lm, path);
 }
 
 export function loadLM(path: string): TrainedLM {
-  const f = readModelFile(path, 'lm');
-  const tokenizer = Tokenizer.fromJSON(f.meta.tokenizer as TokenizerJSON);
-  const model = new CharLM(f.meta.config as LMConfig, tokenizer.size);
-  model.loadStateDict(f.weights);
-  return { model: model.eval(), tokenizer };
+  return loadTokenizedModel(path, 'lm', (config: LMConfig, vocab) => new CharLM(config, vocab));
 }
