@@ -150,25 +150,33 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The arguments gruForward and gruBackward share, in the same positions:
+// (T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter).
+template <typename S>
+void read_gru_common(Args& a, S& s) {
+  s.T = a.integer(0);
+  s.B = a.integer(1);
+  s.I = a.integer(2);
+  s.H = a.integer(3);
+  const long T = s.T, B = s.B, I = s.I, H = s.H, G = 3 * H;
+  s.x = a.f32(4, "x", T * B * I);
+  s.h0 = a.f32(5, "h0", B * H);
+  s.wIh = a.f32(6, "wIh", G * I);
+  s.wHh = a.f32(7, "wHh", G * H);
+  s.bIh = a.f32(8, "bIh", G, true);
+  s.bHh = a.f32(9, "bHh", G, true);
+  s.lengths = a.i32(10, "lengths", B);
+  s.reverse = a.flag(11);
+  s.resetAfter = a.flag(12);
+}
+
 // gruForward(T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter,
 //            y, yOff, ldy, hN, gates, hPrev, hn, threads)
 napi_value GruForward(napi_env env, napi_callback_info info) {
   Args a(env, info, 21);
   grunative::GruForward f{};
-  f.T = a.integer(0);
-  f.B = a.integer(1);
-  f.I = a.integer(2);
-  f.H = a.integer(3);
-  const long T = f.T, B = f.B, I = f.I, H = f.H, G = 3 * H;
-  f.x = a.f32(4, "x", T * B * I);
-  f.h0 = a.f32(5, "h0", B * H);
-  f.wIh = a.f32(6, "wIh", G * I);
-  f.wHh = a.f32(7, "wHh", G * H);
-  f.bIh = a.f32(8, "bIh", G, true);
-  f.bHh = a.f32(9, "bHh", G, true);
-  f.lengths = a.i32(10, "lengths", B);
-  f.reverse = a.flag(11);
-  f.resetAfter = a.flag(12);
+  read_gru_common(a, f);
+  const long T = f.T, B = f.B, H = f.H, G = 3 * H;
   f.yOff = a.integer(14);
   f.ldy = a.integer(15);
   if (!a.failed && f.yOff + H > f.ldy && T * B > 0) a.fail("gru_native: yOff + H exceeds ldy");
@@ -190,20 +198,8 @@ napi_value GruForward(napi_env env, napi_callback_info info) {
 napi_value GruBackward(napi_env env, napi_callback_info info) {
   Args a(env, info, 27);
   grunative::GruBackward w{};
-  w.T = a.integer(0);
-  w.B = a.integer(1);
-  w.I = a.integer(2);
-  w.H = a.integer(3);
+  read_gru_common(a, w);
   const long T = w.T, B = w.B, I = w.I, H = w.H, G = 3 * H;
-  w.x = a.f32(4, "x", T * B * I);
-  w.h0 = a.f32(5, "h0", B * H);
-  w.wIh = a.f32(6, "wIh", G * I);
-  w.wHh = a.f32(7, "wHh", G * H);
-  w.bIh = a.f32(8, "bIh", G, true);
-  w.bHh = a.f32(9, "bHh", G, true);
-  w.lengths = a.i32(10, "lengths", B);
-  w.reverse = a.flag(11);
-  w.resetAfter = a.flag(12);
   w.dx = a.f32(13, "dx", T * B * I, true);
   w.dh0 = a.f32(14, "dh0", B * H, true);
   w.dWIh = a.f32(15, "dWIh", G * I);
