@@ -294,14 +294,10 @@ export function createWasmBackend(
     }
     const G = 3 * H;
     const TB = T * B;
-    arena.reset();
-    const px = arena.put((a.x as Float32Array).subarray(0, TB * I));
+    const { px, pwi, pwh, plen } = putSequence(a);
     const ph0 = arena.put((a.h0 as Float32Array).subarray(0, B * H));
-    const pwi = arena.put((a.wIh as Float32Array).subarray(0, G * I));
-    const pwh = arena.put((a.wHh as Float32Array).subarray(0, G * H));
     const pbi = a.bIh ? arena.put((a.bIh as Float32Array).subarray(0, G)) : arena.zeros(G);
     const pbh = a.bHh ? arena.put((a.bHh as Float32Array).subarray(0, G)) : arena.zeros(G);
-    const plen = a.lengths ? arena.putI32(a.lengths.subarray(0, B)) : 0;
     const py = arena.alloc(TB * H * 4);
     const phN = arena.alloc(B * H * 4);
     const pg = arena.alloc(TB * G * 4);
@@ -325,6 +321,18 @@ export function createWasmBackend(
     }
   }
 
+  /** Empties the arena and copies in what forward and backward both read: x, the weights, the lengths. */
+  function putSequence(a: GruForwardArgs | GruBackwardArgs): { px: number; pwi: number; pwh: number; plen: number } {
+    const { T, B, I, H } = a;
+    arena.reset();
+    return {
+      px: arena.put((a.x as Float32Array).subarray(0, T * B * I)),
+      pwi: arena.put((a.wIh as Float32Array).subarray(0, 3 * H * I)),
+      pwh: arena.put((a.wHh as Float32Array).subarray(0, 3 * H * H)),
+      plen: a.lengths ? arena.putI32(a.lengths.subarray(0, B)) : 0,
+    };
+  }
+
   function gruBackward(a: GruBackwardArgs): void {
     orRef(() => gruBackwardWasm(a), () => refBackend.gruBackward(a));
   }
@@ -342,11 +350,7 @@ export function createWasmBackend(
     }
     const G = 3 * H;
     const TB = T * B;
-    arena.reset();
-    const px = arena.put((a.x as Float32Array).subarray(0, TB * I));
-    const pwi = arena.put((a.wIh as Float32Array).subarray(0, G * I));
-    const pwh = arena.put((a.wHh as Float32Array).subarray(0, G * H));
-    const plen = a.lengths ? arena.putI32(a.lengths.subarray(0, B)) : 0;
+    const { px, pwi, pwh, plen } = putSequence(a);
     let pdy = 0;
     if (a.dy) {
       const dy = a.dy as Float32Array;
