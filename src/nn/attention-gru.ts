@@ -4,7 +4,7 @@ import { uniformInit } from '../tensor/init.js';
 import { Rng } from '../tensor/random.js';
 import { Var, constant } from '../autograd/var.js';
 import { swapAxes01 } from '../autograd/ops/basic.js';
-import { attentionGru } from '../autograd/ops/attention-gru.js';
+import { attentionGru, type PredictiveWindow } from '../autograd/ops/attention-gru.js';
 import { Module } from './module.js';
 
 export interface AttentionGRUOptions {
@@ -15,9 +15,18 @@ export interface AttentionGRUOptions {
   /**
    * Attend to the last `window` states only (local attention: O(window) time
    * and memory per step). 0 or omitted: all earlier states. A window wider
-   * than the sequence is clamped to it.
+   * than the sequence is clamped to it. Not together with `local`.
    */
   window?: number;
+  /**
+   * Luong's local-p attention (Effective Approaches to Attention-based NMT,
+   * Luong et al. 2015, §3.2): each step attends to the 2D + 1 states around a
+   * position it predicts, D = `halfWidth` (a positive integer), weighted by a
+   * Gaussian centred there; O(D) time and memory per step. Adds the
+   * parameters attn_pw (W_p) and attn_pv (v_p). The equations are in the
+   * class's documentation. Not together with `window`.
+   */
+  local?: PredictiveWindow;
   bias?: boolean;
   batchFirst?: boolean;
   seed?: number;
@@ -26,26 +35,46 @@ export interface AttentionGRUOptions {
 
 /**
  * Attention inside the recurrence (additive, Bahdanau style). With states
- * S_0 = h0 and S_t the state after step t, step t reads the memory
- * M = S_{t−w} … S_{t−1} (all earlier states without a window):
+ * S_0 = h0 and S_t the state after step t (t = 1 … T), step t reads the
+ * memory M_t ⊆ S_0 … S_{t−1}:
  *
- *   e_j = vᵀ tanh(W_a S_j + U_a S_{t−1}),  α = softmax(e),  c_t = Σ_j α_j S_j   (c_1 = h0)
+ *   e_j = vᵀ tanh(W_a S_j + U_a S_{t−1})  (j ∈ M_t),   α = softmax_{j∈M_t}(e)
+ *   c_t = Σ_{j∈M_t} β_j S_j,   β_j = α_j (global and `window`),  β_j = α_j G_j (`local`)
  *   r_t = σ(W_r x_t + b_ir + U_r S_{t−1} + b_hr),  z_t = σ(W_z x_t + b_iz + U_z S_{t−1} + b_hz)
  *   n_t = tanh(W_n x_t + b_in + U_n (r_t ⊙ c_t) + b_hn)
  *   S_t = (1 − z_t) ⊙ n_t + z_t ⊙ S_{t−1}
  *
+ * Memory M_t:
+ *  - global (default): all of S_0 … S_{t−1} (so c_1 = h0);
+ *  - `window: w`: the last w states, S_{max(0, t−w)} … S_{t−1};
+ *  - `local: { kind: 'predictive', halfWidth: D }` (Luong local-p), with
+ *    W_p (A × H) and v_p (A):
+ *      p_t = t · σ(v_pᵀ tanh(W_p S_{t−1}))                    ∈ [0, t]
+ *      M_t = { j integer : round(p_t) − D ≤ j ≤ round(p_t) + D } ∩ [0, t − 1]
+ *      G_j = exp(−(j − p_t)² / (2σ²)),  σ = D / 2
+ *    round is Math.round (halves round up); M_t is never empty and holds at
+ *    most 2D + 1 states. As in Luong et al., the Gaussian multiplies the
+ *    softmax weights without renormalising, so Σ β_j ≤ 1 (at t = 1, c_1 =
+ *    G_0 h0). The window's placement round(p_t) is piecewise constant in
+ *    p_t and passes no gradient: W_p and v_p learn through G_j alone,
+ *    ∂β_j/∂p_t = β_j (j − p_t) / σ².
+ *
  * W_a S_j is computed once per state, not once per pair. With window 1 the
  * context is the previous state and this is exactly a GRU in the Cho / ONNX
  * form (`resetAfter: false`). Parameters: weight_ih, weight_hh, bias_ih,
- * bias_hh (PyTorch GRU layout, gates r, z, n), attn_w (W_a), attn_u (U_a), attn_v (v).
+ * bias_hh (PyTorch GRU layout, gates r, z, n), attn_w (W_a), attn_u (U_a),
+ * attn_v (v), and with `local` attn_pw (W_p) and attn_pv (v_p).
  */
 export class AttentionGRU extends Module {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly attentionSize: number;
+  /** Trailing window (0: global, or when `local` is set). */
   readonly window: number;
+  /** The predictive (local-p) window, or null. */
+  readonly local: PredictiveWindow | null;
   readonly batchFirst: boolean;
-  readonly params: { wIh: Var; wHh: Var; bIh: Var | null; bHh: Var | null; wA: Var; uA: Var; v: Var };
+  readonly params: { wIh: Var; wHh: Var; bIh: Var | null; bHh: Var | null; wA: Var; uA: Var; v: Var; wP: Var | null; vP: Var | null };
 
   constructor(o: AttentionGRUOptions) {
     super();
@@ -54,10 +83,23 @@ export class AttentionGRU extends Module {
     }
     const w = o.window ?? 0;
     if (!Number.isInteger(w) || w < 0) throw new Error(`AttentionGRU: window must be a positive integer (or 0 for all states), got ${o.window}`);
+    let local: PredictiveWindow | null = null;
+    if (o.local !== undefined) {
+      const l = o.local as { kind?: unknown; halfWidth?: unknown } | null;
+      if (l === null || typeof l !== 'object' || l.kind !== 'predictive') {
+        throw new Error(`AttentionGRU: local must be { kind: 'predictive', halfWidth: D }, got ${JSON.stringify(o.local)}`);
+      }
+      if (!Number.isInteger(l.halfWidth) || (l.halfWidth as number) <= 0) {
+        throw new Error(`AttentionGRU: local.halfWidth must be a positive integer, got ${String(l.halfWidth)}`);
+      }
+      if (w !== 0) throw new Error(`AttentionGRU: window and local are two kinds of local attention; give one, got window ${w} and local.halfWidth ${l.halfWidth}`);
+      local = { kind: 'predictive', halfWidth: l.halfWidth as number };
+    }
     this.inputSize = o.inputSize;
     this.hiddenSize = o.hiddenSize;
     this.attentionSize = o.attentionSize ?? o.hiddenSize;
     this.window = w;
+    this.local = local;
     this.batchFirst = o.batchFirst ?? false;
     const H = this.hiddenSize, A = this.attentionSize;
     const rng = new Rng(o.seed ?? 0);
@@ -71,16 +113,23 @@ export class AttentionGRU extends Module {
       wA: this.param('attn_w', init([A, H], H)),
       uA: this.param('attn_u', init([A, H], H)),
       v: this.param('attn_v', init([A], A)),
+      wP: local ? this.param('attn_pw', init([A, H], H)) : null,
+      vP: local ? this.param('attn_pv', init([A], A)) : null,
     };
   }
 
   /**
    * x (T, B, inputSize) — (B, T, ·) when batchFirst — and optional h0 (B, H).
-   * Returns output (T, B, H) (batch-first likewise), hN (B, H) and the
-   * attention weights (T, B, W): for step t, slot k is state S_{t+1−W+k}
-   * (slots before S_0 are 0).
+   * Returns output (T, B, H) (batch-first likewise), hN (B, H), the
+   * attention weights β (T, B, W) and `start` (T, B): for step t (0-based
+   * here) and sequence b, slot k holds the weight of state
+   * S_{start[t, b] + k}, oldest first; slots past the window are 0. Global:
+   * W = T and start 0; `window` w: W = min(w, T), start max(0, t + 1 − w);
+   * `local`: W = min(2D + 1, T), start max(0, round(p) − D), and `position`
+   * (T, B) holds the predicted p (null otherwise). These are always in
+   * (T, B, ·) order, also when batchFirst.
    */
-  forward(x: Tensor | Var, opts: { h0?: Tensor | Var } = {}): { output: Var; hN: Var; attention: Tensor } {
+  forward(x: Tensor | Var, opts: { h0?: Tensor | Var } = {}): { output: Var; hN: Var; attention: Tensor; start: Tensor; position: Tensor | null } {
     const xv = x instanceof Var ? x : constant(x);
     if (xv.shape.length !== 3 || xv.shape[2] !== this.inputSize) {
       throw new Error(`AttentionGRU.forward: input must have shape ${this.batchFirst ? '[B, T, ' : '[T, B, '}${this.inputSize}], got ${shapeString(xv.shape)}`);
@@ -96,7 +145,7 @@ export class AttentionGRU extends Module {
         throw new Error(`AttentionGRU.forward: h0 must have shape [${B}, ${this.hiddenSize}], got ${shapeString(h0.shape)}`);
       }
     }
-    const { y, hN, attention } = attentionGru(input, h0, this.params, this.window);
-    return { output: this.batchFirst ? swapAxes01(y) : y, hN, attention };
+    const { y, hN, attention, start, position } = attentionGru(input, h0, this.params, this.local ?? this.window);
+    return { output: this.batchFirst ? swapAxes01(y) : y, hN, attention, start, position };
   }
 }

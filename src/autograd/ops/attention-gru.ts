@@ -1,21 +1,37 @@
 /**
  * A GRU that attends to its own past (one tape node per sequence).
  *
- * States S_0 = h0, S_{s+1} = the state after step s. At step s the memory is
- * S_j for j in [max(0, s + 1 − w), s] (all earlier states when w = 0):
+ * States S_0 = h0, S_{s+1} = the state after step s (s = 0 … T−1). At step s
+ * the memory is S_j for j in [lo_s, hi_s] ⊆ [0, s] (the window below):
  *   q      = U_a S_s                              (the query: the previous state)
  *   e_j    = vᵀ tanh(K_j + q),   K_j = W_a S_j     (K_j computed once per state)
- *   α      = softmax_j(e)
- *   c      = Σ_j α_j S_j                            (c = h0 at the first step)
+ *   α      = softmax_j(e)   over the window
+ *   β_j    = α_j                (trailing window)
+ *          = α_j · G_j          (predictive window, below; not renormalised)
+ *   c      = Σ_j β_j S_j
  *   r      = σ(W_r x + b_ir + U_r S_s + b_hr),   z = σ(W_z x + b_iz + U_z S_s + b_hz)
  *   n      = tanh(W_n x + b_in + U_n (r ⊙ c) + b_hn)
  *   S_{s+1} = (1 − z) ⊙ n + z ⊙ S_s
- * With a window w, time and memory per step are O(w): the cache holds the
- * states, keys, gates and weights (T·(4H + A + w) numbers per sequence), and
- * backward recomputes the tanh terms instead of storing T·w·A of them.
+ *
+ * Windows:
+ *  - trailing, `window` = w ≥ 0: [max(0, s + 1 − w), s] (all of [0, s] when
+ *    w = 0). With w = 1 the context is S_s (c = h0 at the first step).
+ *  - predictive (Luong et al. 2015, §3.2 "local-p"), `{ kind: 'predictive',
+ *    halfWidth: D }`, with the extra parameters W_p (A, H) and v_p (A):
+ *      p_s = (s + 1) · σ(v_pᵀ tanh(W_p S_s))        ∈ [0, s + 1]
+ *      m_s = round(p_s)                             (Math.round: halves round up)
+ *      window = [max(0, m_s − D), min(s, m_s + D)]  (never empty, ≤ 2D + 1 states)
+ *      G_j = exp(−(j − p_s)² / (2σ²)),  σ = D / 2
+ *    The window choice m_s is piecewise constant in p_s, so W_p and v_p get
+ *    their gradient through G_j only: ∂β_j/∂p_s = β_j (j − p_s) / σ².
+ *
+ * Time and memory per step are O(window): the cache holds the states, keys,
+ * gates and weights (T·(4H + A + W) numbers per sequence, plus p_s and the
+ * window bounds), and backward recomputes the tanh terms (and the
+ * predictor's tanh(W_p S_s)) instead of storing T·W·A of them.
  * Legend: T steps, B batch, I input, H hidden, A attention size, W window slots.
  */
-import { Tensor, allocateLike, type FloatArray } from '../../tensor/tensor.js';
+import { Tensor, allocateLike, shapeString, type FloatArray } from '../../tensor/tensor.js';
 import { backend } from '../../kernels/index.js';
 import { sigmoid } from '../../kernels/ref/elementwise.js';
 import { Var, record, wants } from '../var.js';
@@ -28,15 +44,59 @@ export interface AttentionGruParams {
   wA: Var; // (A, H)  keys
   uA: Var; // (A, H)  query
   v: Var; // (A)
+  wP?: Var | null; // (A, H)  position predictor W_p (predictive window only)
+  vP?: Var | null; // (A)     position predictor v_p (predictive window only)
 }
 
-/** x (T, B, I), h0 (B, H) or null → output (T, B, H), hN (B, H), attention (T, B, W) over the window slots (oldest first). */
-export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, window: number): { y: Var; hN: Var; attention: Tensor } {
+/** Luong's local-p window: 2D + 1 states around a predicted position (see the file's header). */
+export interface PredictiveWindow {
+  kind: 'predictive';
+  /** D ≥ 1: the window is [round(p) − D, round(p) + D], clamped to the memory. */
+  halfWidth: number;
+}
+
+/** A trailing window of the last w states (0: all earlier states), or a predictive one. */
+export type AttentionWindow = number | PredictiveWindow;
+
+export interface AttentionGruResult {
+  y: Var; // (T, B, H)
+  hN: Var; // (B, H)
+  /** (T, B, W): slot k of step s is the weight β of state S_{start[s, b] + k}; slots past the window are 0. */
+  attention: Tensor;
+  /** (T, B): index of the first memory state in each step's window (an integer). */
+  start: Tensor;
+  /** (T, B): the predicted position p_s (predictive window), else null. */
+  position: Tensor | null;
+}
+
+/**
+ * x (T, B, I), h0 (B, H) or null → output (T, B, H), hN (B, H), attention
+ * (T, B, W) over the window slots (oldest first) with each window's start.
+ * W = min(w, T) for a trailing window (T when w = 0), min(2D + 1, T) for a
+ * predictive one.
+ */
+export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, window: AttentionWindow): AttentionGruResult {
   const [T, B, I] = x.shape;
   const H = p.wHh.shape[1];
   const A = p.wA.shape[0];
   const G = 3 * H;
-  const Wn = window > 0 ? Math.min(window, T) : T; // window slots per step
+  const pred = typeof window === 'object' ? window : null;
+  const D = pred ? pred.halfWidth : 0;
+  let wP: Var | null = null, vP: Var | null = null;
+  if (pred) {
+    if (pred.kind !== 'predictive') throw new Error(`attentionGru: window kind must be 'predictive', got '${String(pred.kind)}'`);
+    if (!Number.isInteger(D) || D <= 0) throw new Error(`attentionGru: halfWidth must be a positive integer, got ${D}`);
+    if (!p.wP || !p.vP) throw new Error('attentionGru: a predictive window needs the position predictor parameters wP (A, H) and vP (A)');
+    if (p.wP.shape.length !== 2 || p.wP.shape[0] !== A || p.wP.shape[1] !== H) throw new Error(`attentionGru: wP must have shape [${A}, ${H}], got ${shapeString(p.wP.shape)}`);
+    if (p.vP.shape.length !== 1 || p.vP.shape[0] !== A) throw new Error(`attentionGru: vP must have shape [${A}], got ${shapeString(p.vP.shape)}`);
+    wP = p.wP;
+    vP = p.vP;
+  } else if (!Number.isInteger(window) || (window as number) < 0) {
+    throw new Error(`attentionGru: window must be a non-negative integer (0 for all states) or { kind: 'predictive', halfWidth }, got ${String(window)}`);
+  }
+  const w = window as number;
+  const Wn = pred ? Math.min(2 * D + 1, T) : w > 0 ? Math.min(w, T) : T; // window slots per step
+  const gInv = pred ? 2 / (D * D) : 0; // 1 / (2σ²) with σ = D / 2
   const k = backend();
   const like = x.data;
   const S = allocateLike(like, (T + 1) * B * H); // (T+1, B, H) states
@@ -44,9 +104,13 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
   const gates = allocateLike(like, T * B * G); // (T, B, 3H) W x + b_i, then r, z, n
   const gh = allocateLike(like, T * B * G); // (T, B, 3H) U_rz S_s + b_hrz | U_n (r⊙c) + b_hn
   const C = allocateLike(like, T * B * H); // (T, B, H) context c
-  const alpha = allocateLike(like, T * B * Wn); // (T, B, W)
+  const alpha = allocateLike(like, T * B * Wn); // (T, B, W) weights β
   const q = allocateLike(like, B * A);
   const rc = allocateLike(like, T * B * H); // (T, B, H) r ⊙ c
+  const lo = new Int32Array(T * B), hi = new Int32Array(T * B); // (T, B) window bounds, inclusive
+  const pos = pred ? new Float64Array(T * B) : null; // (T, B) p_s
+  const sig = pred ? new Float64Array(T * B) : null; // (T, B) σ(v_pᵀ tanh(W_p S_s))
+  const qp = pred ? allocateLike(like, B * A) : null; // W_p S_s
   if (h0) S.set(h0.data.subarray(0, B * H));
   const bI = p.bIh?.data ?? null, bH = p.bHh?.data ?? null;
   const vA = p.v.data;
@@ -56,29 +120,48 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
   k.gemm(false, true, B, A, H, 1, S, 0, H, p.wA.data, 0, H, 0, K, 0, A);
 
   for (let s = 0; s < T; s++) {
-    const lo = Math.max(0, s + 1 - Wn); // first memory state
     const prev = s * B * H;
     const g0 = s * B * G;
     if (bH) for (let b = 0; b < B; b++) gh.set(bH.subarray(0, 2 * H), g0 + b * G);
     k.gemm(false, true, B, 2 * H, H, 1, S, prev, H, p.wHh.data, 0, H, 1, gh, g0, G);
     k.gemm(false, true, B, A, H, 1, S, prev, H, p.uA.data, 0, H, 0, q, 0, A);
+    if (pred) {
+      // p_s = (s + 1) σ(v_pᵀ tanh(W_p S_s)); window [round(p_s) − D, round(p_s) + D] ∩ [0, s]
+      k.gemm(false, true, B, A, H, 1, S, prev, H, wP!.data, 0, H, 0, qp!, 0, A);
+      for (let b = 0; b < B; b++) {
+        let e = 0;
+        for (let a = 0; a < A; a++) e += vP!.data[a] * Math.tanh(qp![b * A + a]);
+        const sg = sigmoid(e), ps = (s + 1) * sg, m = Math.round(ps);
+        sig![s * B + b] = sg;
+        pos![s * B + b] = ps;
+        lo[s * B + b] = Math.max(0, m - D);
+        hi[s * B + b] = Math.min(s, m + D);
+      }
+    } else {
+      lo.fill(Math.max(0, s + 1 - Wn), s * B, (s + 1) * B);
+      hi.fill(s, s * B, (s + 1) * B);
+    }
     for (let b = 0; b < B; b++) {
-      // scores over the window, softmax, context
+      // scores over the window, softmax, (Gaussian), context
       const ab = (s * B + b) * Wn;
+      const j0 = lo[s * B + b], j1 = hi[s * B + b];
       let max = -Infinity;
-      for (let j = lo; j <= s; j++) {
+      for (let j = j0; j <= j1; j++) {
         let e = 0;
         const kk = (j * B + b) * A;
         for (let a = 0; a < A; a++) e += vA[a] * Math.tanh(K[kk + a] + q[b * A + a]);
-        alpha[ab + j - lo] = e;
+        alpha[ab + j - j0] = e;
         if (e > max) max = e;
       }
       let sum = 0;
-      for (let j = lo; j <= s; j++) sum += alpha[ab + j - lo] = Math.exp(alpha[ab + j - lo] - max);
+      for (let j = j0; j <= j1; j++) sum += alpha[ab + j - j0] = Math.exp(alpha[ab + j - j0] - max);
+      const ps = pred ? pos![s * B + b] : 0;
       const c = (s * B + b) * H;
-      for (let j = lo; j <= s; j++) {
-        const w = (alpha[ab + j - lo] /= sum);
-        for (let d = 0; d < H; d++) C[c + d] += w * S[(j * B + b) * H + d];
+      for (let j = j0; j <= j1; j++) {
+        let wt = alpha[ab + j - j0] / sum;
+        if (pred) wt *= Math.exp(-(j - ps) * (j - ps) * gInv);
+        alpha[ab + j - j0] = wt;
+        for (let d = 0; d < H; d++) C[c + d] += wt * S[(j * B + b) * H + d];
       }
       const g = g0 + b * G;
       for (let d = 0; d < H; d++) {
@@ -106,7 +189,7 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
 
   const y = new Var(new Tensor(S.slice(B * H), [T, B, H]));
   const hN = new Var(new Tensor(S.slice(T * B * H), [B, H]));
-  const inputs = [x, h0, p.wIh, p.wHh, p.bIh, p.bHh, p.wA, p.uA, p.v];
+  const inputs = [x, h0, p.wIh, p.wHh, p.bIh, p.bHh, p.wA, p.uA, p.v, wP, vP];
   record('attentionGru', inputs, [y, hN], () => {
     if (!y.grad && !hN.grad) return;
     const dS = allocateLike(like, (T + 1) * B * H); // gradient of each state
@@ -118,11 +201,16 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
     const dWA = allocateLike(like, A * H), dUA = allocateLike(like, A * H), dv = allocateLike(like, A);
     const Q = allocateLike(like, T * B * A); // (T, B, A) every step's query U_a S_s, recomputed in one product
     k.gemm(false, true, T * B, A, H, 1, S, 0, H, p.uA.data, 0, H, 0, Q, 0, A);
+    // Predictive window: every step's W_p S_s likewise, and the gradients of W_p, v_p.
+    const QP = pred ? allocateLike(like, T * B * A) : null;
+    if (pred) k.gemm(false, true, T * B, A, H, 1, S, 0, H, wP!.data, 0, H, 0, QP!, 0, A);
+    const dqp = pred ? allocateLike(like, B * A) : null;
+    const dWP = pred ? allocateLike(like, A * H) : null, dvP = pred ? allocateLike(like, A) : null;
+    const dBeta = new Float64Array(Wn);
     if (y.grad) dS.set(y.grad.data, B * H);
     if (hN.grad) for (let i = 0; i < B * H; i++) dS[T * B * H + i] += hN.grad.data[i];
 
     for (let s = T - 1; s >= 0; s--) {
-      const lo = Math.max(0, s + 1 - Wn);
       const prev = s * B * H, next = (s + 1) * B * H, g0 = s * B * G;
       // K_{s+1} = W_a S_{s+1}: its gradient is complete now (only later steps read it).
       k.gemm(false, false, B, H, A, 1, dK, (s + 1) * B * A, A, p.wA.data, 0, H, 1, dS, next, H);
@@ -148,30 +236,41 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
         const g = g0 + b * G;
         const c = (s * B + b) * H;
         const ab = (s * B + b) * Wn;
+        const j0 = lo[s * B + b], j1 = hi[s * B + b];
         for (let d = 0; d < H; d++) {
           const r = gates[g + d];
           const drPre = drc[b * H + d] * C[c + d] * r * (1 - r);
           dgi[g + d] = drPre;
           dgh[g + d] = drPre;
         }
-        // c = Σ α_j S_j → dα_j = dc · S_j, dS_j += α_j dc, with dc = d(r⊙c) ⊙ r
+        // c = Σ β_j S_j → dβ_j = dc · S_j, dS_j += β_j dc, with dc = d(r⊙c) ⊙ r
         let dot = 0;
-        const dAlpha = new Float64Array(s + 1 - lo);
-        for (let j = lo; j <= s; j++) {
+        for (let j = j0; j <= j1; j++) {
           let t = 0;
-          const w = alpha[ab + j - lo];
+          const wt = alpha[ab + j - j0];
           for (let d = 0; d < H; d++) {
             const dc = drc[b * H + d] * gates[g + d];
             t += dc * S[(j * B + b) * H + d];
-            dS[(j * B + b) * H + d] += w * dc;
+            dS[(j * B + b) * H + d] += wt * dc;
           }
-          dAlpha[j - lo] = t;
-          dot += w * t;
+          dBeta[j - j0] = t;
+          dot += wt * t; // = Σ α_j dα_j also with the Gaussian (α_j dα_j = β_j dβ_j)
         }
-        // α = softmax(e), e_j = vᵀ tanh(K_j + q)
+        // Trailing: β = α. Predictive: β_j = α_j G_j, so dα_j = G_j dβ_j,
+        // dp += dβ_j β_j (j − p) / σ², and de_j = α_j (dα_j − dot) = β_j dβ_j − α_j dot.
+        const ps = pred ? pos![s * B + b] : 0;
+        let dp = 0;
         for (let a = 0; a < A; a++) dq[b * A + a] = 0;
-        for (let j = lo; j <= s; j++) {
-          const de = alpha[ab + j - lo] * (dAlpha[j - lo] - dot);
+        for (let j = j0; j <= j1; j++) {
+          const wt = alpha[ab + j - j0];
+          let de: number;
+          if (pred) {
+            const al = wt / Math.exp(-(j - ps) * (j - ps) * gInv); // G_j ≥ e^{−4.5}: |j − p| ≤ D + ½
+            de = wt * dBeta[j - j0] - al * dot;
+            dp += dBeta[j - j0] * wt * (j - ps) * 2 * gInv;
+          } else {
+            de = wt * (dBeta[j - j0] - dot);
+          }
           const kk = (j * B + b) * A;
           for (let a = 0; a < A; a++) {
             const u = Math.tanh(K[kk + a] + Q[(s * B + b) * A + a]);
@@ -181,10 +280,25 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
             dq[b * A + a] += dpre;
           }
         }
+        if (pred) {
+          // p = (s + 1) σ(v_pᵀ u),  u = tanh(W_p S_s)
+          const sg = sig![s * B + b];
+          const dl = dp * (s + 1) * sg * (1 - sg);
+          for (let a = 0; a < A; a++) {
+            const u = Math.tanh(QP![(s * B + b) * A + a]);
+            dvP![a] += dl * u;
+            dqp![b * A + a] = dl * vP!.data[a] * (1 - u * u);
+          }
+        }
       }
       // q = U_a S_s
       k.gemm(false, false, B, H, A, 1, dq, 0, A, p.uA.data, 0, H, 1, dS, prev, H);
       k.gemm(true, false, A, H, B, 1, dq, 0, A, S, prev, H, 1, dUA, 0, H);
+      if (pred) {
+        // W_p S_s
+        k.gemm(false, false, B, H, A, 1, dqp!, 0, A, wP!.data, 0, H, 1, dS, prev, H);
+        k.gemm(true, false, A, H, B, 1, dqp!, 0, A, S, prev, H, 1, dWP!, 0, H);
+      }
       // gh_rz = U_rz S_s
       k.gemm(false, false, B, H, 2 * H, 1, dgh, g0, G, p.wHh.data, 0, H, 1, dS, prev, H);
     }
@@ -192,8 +306,8 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
     k.gemm(false, false, B, H, A, 1, dK, 0, A, p.wA.data, 0, H, 1, dS, 0, H);
     k.gemm(true, false, A, H, B, 1, dK, 0, A, S, 0, H, 1, dWA, 0, H);
 
-    const acc = (v: Var | null, g: FloatArray) => {
-      if (!wants(v)) return;
+    const acc = (v: Var | null, g: FloatArray | null) => {
+      if (!wants(v) || !g) return;
       const t = v.gradBuffer().data;
       for (let i = 0; i < g.length; i++) t[i] += g[i];
     };
@@ -201,6 +315,8 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
     acc(p.wA, dWA);
     acc(p.uA, dUA);
     acc(p.v, dv);
+    acc(wP, dWP);
+    acc(vP, dvP);
     if (wants(p.wIh)) k.gemm(true, false, G, I, T * B, 1, dgi, 0, G, x.data, 0, I, 1, p.wIh.gradBuffer().data, 0, I);
     if (wants(p.wHh)) {
       const dW = p.wHh.gradBuffer().data;
@@ -211,5 +327,13 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
     if (wants(p.bHh)) k.addBiasBackward(p.bHh.gradBuffer().data, dgh, T * B, G);
     if (wants(x)) k.gemm(false, false, T * B, I, G, 1, dgi, 0, G, p.wIh.data, 0, I, 1, x.gradBuffer().data, 0, I);
   });
-  return { y, hN, attention: new Tensor(alpha, [T, B, Wn]) };
+  const start = allocateLike(like, T * B);
+  start.set(lo);
+  let position: Tensor | null = null;
+  if (pos) {
+    const pd = allocateLike(like, T * B);
+    pd.set(pos);
+    position = new Tensor(pd, [T, B]);
+  }
+  return { y, hN, attention: new Tensor(alpha, [T, B, Wn]), start: new Tensor(start, [T, B]), position };
 }
