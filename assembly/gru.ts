@@ -286,12 +286,14 @@ export function gruForwardWorkBytes(T: i32, B: i32, I: i32, H: i32, nt: i32): us
  * compactly with row stride ldy (the caller scatters); bIh and bHh must not
  * be null (pass zeros); hPrev and hn may be 0 (no cache). Inactive steps leave h,
  * write y = 0 and hn = 0 and leave gates as the input projection (as ref).
+ * projected ≠ 0: `gates` already holds the input projection x W_ihᵀ + b_ih
+ * (the caller's xProj); x and wIh are not read, and bIh must be zeros.
  */
 export function gruForward(
   T: i32, B: i32, I: i32, H: i32,
   x: usize, h0: usize, wIh: usize, wHh: usize, bIh: usize, bHh: usize, lengths: usize,
   reverse: i32, resetAfter: i32,
-  y: usize, ldy: i32, hN: usize, gates: usize, hPrev: usize, hn: usize,
+  y: usize, ldy: i32, hN: usize, gates: usize, hPrev: usize, hn: usize, projected: i32,
   work: usize, tid: i32, nt: i32, sync: usize,
 ): void {
   planForward(work, B, H, nt);
@@ -314,7 +316,7 @@ export function gruForward(
     for (let g = 0; g < 3; g++) {
       const col = <usize>(g * H + j0);
       // gi = x W_ihᵀ for this thread's columns, all T·B rows at once (b_ih joins in the cells).
-      sgemm(0, 1, TB, nj, I, 1, x, I, wIh + col * I * 4, I, 0, gates + (col << 2), G, gw);
+      if (!projected) sgemm(0, 1, TB, nj, I, 1, x, I, wIh + col * I * 4, I, 0, gates + (col << 2), G, gw);
       // Whhᵀ columns of this gate, this thread's panels: B(k, j) = Whh[(gH + j)·H + k].
       packB(wHh + col * H4, 1, H, H, nj, fWp + <usize>g * gateBytes + <usize>p0 * panelBytes);
     }
@@ -480,14 +482,16 @@ export function gruBackwardWorkBytes(T: i32, B: i32, I: i32, H: i32, nt: i32): u
 
 /**
  * Backward of {@link gruForward}; accumulates into dx, dh0, dWIh, dWHh,
- * dBIh, dBHh (each but dWIh/dWHh may be 0). dy is compact (row stride ldy)
- * or 0; dhN may be 0.
+ * dBIh, dBHh, dXProj (each but dWHh may be 0). dy is compact (row stride ldy)
+ * or 0; dhN may be 0. dXProj (T, B, 3H) receives the gradient of the input
+ * projection (the input-side gate gradients); with a precomputed projection
+ * the caller passes it and 0 for x, wIh, dx, dWIh and dBIh.
  */
 export function gruBackward(
   T: i32, B: i32, I: i32, H: i32,
   x: usize, wIh: usize, wHh: usize, lengths: usize, reverse: i32, resetAfter: i32,
   dy: usize, ldy: i32, dhN: usize, gates: usize, hPrev: usize, hn: usize,
-  dx: usize, dh0: usize, dWIh: usize, dWHh: usize, dBIh: usize, dBHh: usize,
+  dx: usize, dh0: usize, dWIh: usize, dWHh: usize, dBIh: usize, dBHh: usize, dXProj: usize,
   work: usize, tid: i32, nt: i32, sync: usize,
 ): void {
   planBackward(work, T, B, H, nt);
@@ -612,7 +616,7 @@ export function gruBackward(
   const m1 = shareHi(G, MR, tid, nt);
   if (m1 > m0) {
     const M0 = <usize>m0 << 2;
-    sgemm(1, 0, m1 - m0, I, TB, 1, bDgi + M0, G, x, I, 1, dWIh + <usize>m0 * I * 4, I, gw);
+    if (dWIh) sgemm(1, 0, m1 - m0, I, TB, 1, bDgi + M0, G, x, I, 1, dWIh + <usize>m0 * I * 4, I, gw);
     if (ra) {
       sgemm(1, 0, m1 - m0, H, TB, 1, bDgh + M0, G, hPrev, H, 1, dWHh + <usize>m0 * H4, H, gw);
     } else {
@@ -624,10 +628,26 @@ export function gruBackward(
     if (dBIh) addColumnSums(dBIh + M0, bDgi + M0, G, TB, m1 - m0);
     if (dBHh) addColumnSums(dBHh + M0, bDgh + M0, G, TB, m1 - m0);
   }
-  // dx += dgi W_ih, rows [r0, r1) of T·B.
-  if (dx) {
+  // dx += dgi W_ih (dXProj += dgi), rows [r0, r1) of T·B.
+  if (dx || dXProj) {
     const r0 = shareLo(TB, MR, tid, nt);
     const r1 = shareHi(TB, MR, tid, nt);
-    if (r1 > r0) sgemm(0, 0, r1 - r0, I, G, 1, bDgi + <usize>r0 * G4, G, wIh, I, 1, dx + <usize>r0 * I * 4, I, gw);
+    if (r1 > r0) {
+      if (dx) sgemm(0, 0, r1 - r0, I, G, 1, bDgi + <usize>r0 * G4, G, wIh, I, 1, dx + <usize>r0 * I * 4, I, gw);
+      if (dXProj) addInto(dXProj + <usize>r0 * G4, bDgi + <usize>r0 * G4, (r1 - r0) * G);
+    }
+  }
+}
+
+/** d[i] += s[i] for i < n. */
+function addInto(d: usize, s: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
   }
 }

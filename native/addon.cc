@@ -151,19 +151,23 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
 }
 
 // The arguments gruForward and gruBackward share, in the same positions:
-// (T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter).
+// (T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter),
+// and xProj at position `xProjAt` (null, or the precomputed input projection
+// (T, B, 3H): then x, wIh and bIh are not read and may be null).
 template <typename S>
-void read_gru_common(Args& a, S& s) {
+void read_gru_common(Args& a, S& s, size_t xProjAt) {
   s.T = a.integer(0);
   s.B = a.integer(1);
   s.I = a.integer(2);
   s.H = a.integer(3);
   const long T = s.T, B = s.B, I = s.I, H = s.H, G = 3 * H;
-  s.x = a.f32(4, "x", T * B * I);
+  const bool projected = !a.failed && !a.isNull(xProjAt);
+  s.xProj = projected ? a.f32(xProjAt, "xProj", T * B * G) : nullptr;
+  s.x = projected ? nullptr : a.f32(4, "x", T * B * I);
   s.h0 = a.f32(5, "h0", B * H);
-  s.wIh = a.f32(6, "wIh", G * I);
+  s.wIh = projected ? nullptr : a.f32(6, "wIh", G * I);
   s.wHh = a.f32(7, "wHh", G * H);
-  s.bIh = a.f32(8, "bIh", G, true);
+  s.bIh = projected ? nullptr : a.f32(8, "bIh", G, true);
   s.bHh = a.f32(9, "bHh", G, true);
   s.lengths = a.i32(10, "lengths", B);
   s.reverse = a.flag(11);
@@ -171,11 +175,11 @@ void read_gru_common(Args& a, S& s) {
 }
 
 // gruForward(T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter,
-//            y, yOff, ldy, hN, gates, hPrev, hn, threads)
+//            y, yOff, ldy, hN, gates, hPrev, hn, xProj, threads)
 napi_value GruForward(napi_env env, napi_callback_info info) {
-  Args a(env, info, 21);
+  Args a(env, info, 22);
   grunative::GruForward f{};
-  read_gru_common(a, f);
+  read_gru_common(a, f, 20);
   const long T = f.T, B = f.B, H = f.H, G = 3 * H;
   f.yOff = a.integer(14);
   f.ldy = a.integer(15);
@@ -186,7 +190,7 @@ napi_value GruForward(napi_env env, napi_callback_info info) {
   f.gates = cached ? a.f32(17, "cache.gates", T * B * G) : nullptr;
   f.hPrev = cached ? a.f32(18, "cache.hPrev", T * B * H) : nullptr;
   f.hn = cached ? a.f32(19, "cache.hn", T * B * H) : nullptr;
-  const int threads = threads_arg(a, 20);
+  const int threads = threads_arg(a, 21);
   if (a.failed) return nullptr;
   std::lock_guard<std::mutex> lock(g_call_mutex);
   grunative::gru_forward(f, threads);
@@ -194,17 +198,20 @@ napi_value GruForward(napi_env env, napi_callback_info info) {
 }
 
 // gruBackward(T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter,
-//             dx, dh0, dWIh, dWHh, dBIh, dBHh, dy, dyOff, ldy, dhN, gates, hPrev, hn, threads)
+//             dx, dh0, dWIh, dWHh, dBIh, dBHh, dy, dyOff, ldy, dhN, gates, hPrev, hn,
+//             xProj, dXProj, threads)
+// With xProj, dx, dWIh and dBIh are not touched (may be null); dXProj (or null) gets the projection's gradient.
 napi_value GruBackward(napi_env env, napi_callback_info info) {
-  Args a(env, info, 27);
+  Args a(env, info, 29);
   grunative::GruBackward w{};
-  read_gru_common(a, w);
+  read_gru_common(a, w, 26);
   const long T = w.T, B = w.B, I = w.I, H = w.H, G = 3 * H;
-  w.dx = a.f32(13, "dx", T * B * I, true);
+  const bool projected = !a.failed && !a.isNull(26);
+  w.dx = projected ? nullptr : a.f32(13, "dx", T * B * I, true);
   w.dh0 = a.f32(14, "dh0", B * H, true);
-  w.dWIh = a.f32(15, "dWIh", G * I);
+  w.dWIh = projected ? nullptr : a.f32(15, "dWIh", G * I);
   w.dWHh = a.f32(16, "dWHh", G * H);
-  w.dBIh = a.f32(17, "dBIh", G, true);
+  w.dBIh = projected ? nullptr : a.f32(17, "dBIh", G, true);
   w.dBHh = a.f32(18, "dBHh", G, true);
   w.dyOff = a.integer(20);
   w.ldy = a.integer(21);
@@ -215,7 +222,8 @@ napi_value GruBackward(napi_env env, napi_callback_info info) {
   w.gates = a.f32(23, "cache.gates", T * B * G);
   w.hPrev = a.f32(24, "cache.hPrev", T * B * H);
   w.hn = a.f32(25, "cache.hn", T * B * H);
-  const int threads = threads_arg(a, 26);
+  w.dXProj = projected ? a.f32(27, "dXProj", T * B * G, true) : nullptr;
+  const int threads = threads_arg(a, 28);
   if (a.failed) return nullptr;
   std::lock_guard<std::mutex> lock(g_call_mutex);
   grunative::gru_backward(w, threads);

@@ -23,6 +23,11 @@
 // gradients (U packed once into column panels). The weight gradients are one
 // threaded product each after the loop; the bias gradients are summed on the
 // fly. Nothing is allocated inside the loop: scratch buffers persist.
+//
+// Precomputed input projection (xProj, for sparse inputs): forward reads gi
+// from it in place of the input product (r, z, n then go to the cache only);
+// backward skips dx, dW_ih and db_ih and each thread adds its own units'
+// columns of dgi into dXProj.
 #include "simd.h"
 #include "microkernel.h"
 #include "gemm.h"
@@ -125,13 +130,31 @@ void pack_forward_panels(const float* __restrict U, long H, long u0, long u1, fl
 struct Fwd {
   const GruForward* a;
   long G, blocks;
-  float* gates;  // gi on entry to a step, r, z, n after it (for active rows)
+  // gi: the input projection (with b_ih) read by each step. gates: where r, z,
+  // n go when a.gates (the cache) is given. Without xProj both are the same
+  // buffer (gi on entry to a step, r, z, n after it, for active rows).
+  const float* gi;
+  float* gates;
   float* P;
   float* h[2];
   float* rz;  // (B, 2H) r and z, Cho form
   float* rh;  // (B, H) r ⊙ h, Cho form
   Barrier bar;
 };
+
+/**
+ * An inactive row keeps the input projection in the cache's gates (as ref);
+ * with a precomputed projection it is copied there (without, it is in place).
+ */
+GRU_INLINE void keep_projection(const Fwd& f, long row, long j, long nu) {
+  if (f.gates == f.gi || !f.gates) return;
+  const long H = f.a->H;
+  const float* s = f.gi + row * f.G + j;
+  float* d = f.gates + row * f.G + j;
+  vstoren(d, vloadn(s, nu), nu);
+  vstoren(d + H, vloadn(s + H, nu), nu);
+  vstoren(d + 2 * H, vloadn(s + 2 * H, nu), nu);
+}
 
 /** PyTorch form, rows [b0, b0 + M) of step t, unit block u. */
 template <int M, bool FULL>
@@ -142,7 +165,7 @@ GRU_INLINE void fwd_after(const Fwd& f, long t, long b0, long u, const float* hc
   // fetch them while the tile computes.
 #pragma GCC unroll 16
   for (int i = 0; i < M; i++) {
-    const float* g = f.gates + ((t * a.B + b0 + i) * G + j);
+    const float* g = f.gi + ((t * a.B + b0 + i) * G + j);
     __builtin_prefetch(g, 0, 3);
     __builtin_prefetch(g + H, 0, 3);
     __builtin_prefetch(g + 2 * H, 0, 3);
@@ -162,15 +185,17 @@ GRU_INLINE void fwd_after(const Fwd& f, long t, long b0, long u, const float* hc
     if (inactive(a.lengths, b, t)) {
       vstoren(y, vzero(), nu);
       vstoren(hnext + b * H + j, hp, nu);
+      keep_projection(f, row, j, nu);
       continue;
     }
-    float* g = f.gates + row * G;
-    const vf r = vsigmoid(vloadn(g + j, nu) + (acc[i][0] + bhr));
-    const vf z = vsigmoid(vloadn(g + H + j, nu) + (acc[i][1] + bhz));
+    const float* gi = f.gi + row * G;
+    const vf r = vsigmoid(vloadn(gi + j, nu) + (acc[i][0] + bhr));
+    const vf z = vsigmoid(vloadn(gi + H + j, nu) + (acc[i][1] + bhz));
     const vf ghn = acc[i][2] + bhn;
-    const vf n = vtanh(vloadn(g + 2 * H + j, nu) + r * ghn);
+    const vf n = vtanh(vloadn(gi + 2 * H + j, nu) + r * ghn);
     const vf hNew = (1.0f - z) * n + z * hp;
     if (a.gates) {
+      float* g = f.gates + row * G;
       vstoren(g + j, r, nu);
       vstoren(g + H + j, z, nu);
       vstoren(g + 2 * H + j, n, nu);
@@ -193,7 +218,7 @@ GRU_INLINE void fwd_before_rz(const Fwd& f, long t, long b0, long u, const float
 #pragma GCC unroll 16
   for (int i = 0; i < M; i++) {
     const long b = b0 + i, row = t * a.B + b;
-    const float* g = f.gates + row * G;
+    const float* g = f.gi + row * G;
     const vf r = vsigmoid(vloadn(g + j, nu) + (acc[i][0] + bhr));
     const vf z = vsigmoid(vloadn(g + H + j, nu) + (acc[i][1] + bhz));
     vstoren(f.rz + b * 2 * H + j, r, nu);
@@ -219,14 +244,15 @@ GRU_INLINE void fwd_before_n(const Fwd& f, long t, long b0, long u, const float*
     if (inactive(a.lengths, b, t)) {
       vstoren(y, vzero(), nu);
       vstoren(hnext + b * H + j, hp, nu);
+      keep_projection(f, row, j, nu);
       continue;
     }
-    float* g = f.gates + row * G;
     const vf r = vloadn(f.rz + b * 2 * H + j, nu);
     const vf z = vloadn(f.rz + b * 2 * H + H + j, nu);
-    const vf n = vtanh(vloadn(g + 2 * H + j, nu) + (acc[i][0] + bhn));
+    const vf n = vtanh(vloadn(f.gi + row * G + 2 * H + j, nu) + (acc[i][0] + bhn));
     const vf hNew = (1.0f - z) * n + z * hp;
     if (a.gates) {
+      float* g = f.gates + row * G;
       vstoren(g + j, r, nu);
       vstoren(g + H + j, z, nu);
       vstoren(g + 2 * H + j, n, nu);
@@ -443,6 +469,20 @@ void backward_job(void* p, int tid, int nt) {
   if (a.dh0)
     for (long b = 0; b < B; b++)
       for (long j = j0; j < j1; j++) a.dh0[b * H + j] += dh[b * H + j];
+  // Precomputed input projection: its gradient is dgi (zero on masked steps).
+  // This thread's columns of dgi are final (it wrote them all), so no barrier.
+  if (a.xProj && a.dXProj) {
+    const long G = w.G;
+    for (long row = 0; row < T * B; row++) {
+      const float* s = w.dgi + row * G;
+      float* d = a.dXProj + row * G;
+      for (long g = 0; g < 3 * H; g += H)
+        for (long j = j0; j < j1; j += VW) {
+          const long n = lmin(VW, j1 - j);
+          vstoren(d + g + j, vloadn(d + g + j, n) + vloadn(s + g + j, n), n);
+        }
+    }
+  }
 }
 
 }  // namespace
@@ -458,10 +498,17 @@ void gru_forward(const GruForward& a, int threads) {
   f.a = &a;
   f.G = G;
   f.blocks = (H + VW - 1) / VW;
-  f.gates = a.gates ? a.gates : grunative::scratch(grunative::kSlotGates, size_t(T * B * G));
-  // gi = x W_ihᵀ + b_ih for all T·B rows at once.
-  grunative::Gemm g{false, true, T * B, G, I, 1.0f, a.x, I, a.wIh, I, 0.0f, f.gates, G, a.bIh};
-  ISA_NS::sgemm(g, threads);
+  if (a.xProj) {
+    // The caller's input projection (b_ih included) is read in place; r, z, n go to the cache, if any.
+    f.gi = a.xProj;
+    f.gates = a.gates;
+  } else {
+    f.gates = a.gates ? a.gates : grunative::scratch(grunative::kSlotGates, size_t(T * B * G));
+    f.gi = f.gates;
+    // gi = x W_ihᵀ + b_ih for all T·B rows at once.
+    grunative::Gemm g{false, true, T * B, G, I, 1.0f, a.x, I, a.wIh, I, 0.0f, f.gates, G, a.bIh};
+    ISA_NS::sgemm(g, threads);
+  }
   f.P = grunative::scratch(grunative::kSlotPacked, size_t(f.blocks * H * PS));
   float* st = grunative::scratch(grunative::kSlotState, size_t(5 * B * H));
   f.h[0] = st;
@@ -499,19 +546,19 @@ void gru_backward(const GruBackward& a, int threads) {
   grunative::parallel_run(nt, backward_job, &w);
 
   const long TB = T * B;
-  if (a.dBIh)
+  if (a.dBIh && !a.xProj)
     for (long c = 0; c < G; c++) a.dBIh[c] += w.dbi[c];
   if (a.dBHh)
     for (long c = 0; c < G; c++) a.dBHh[c] += w.dbh[c];
   // Weight gradients over all steps at once: dW_ih += dgiᵀ x, dW_hh += dghᵀ h_prev.
-  ISA_NS::sgemm(grunative::Gemm{true, false, G, I, TB, 1.0f, w.dgi, G, a.x, I, 1.0f, a.dWIh, I, nullptr}, threads);
+  if (!a.xProj) ISA_NS::sgemm(grunative::Gemm{true, false, G, I, TB, 1.0f, w.dgi, G, a.x, I, 1.0f, a.dWIh, I, nullptr}, threads);
   if (a.resetAfter) {
     ISA_NS::sgemm(grunative::Gemm{true, false, G, H, TB, 1.0f, w.dgh, G, a.hPrev, H, 1.0f, a.dWHh, H, nullptr}, threads);
   } else {
     ISA_NS::sgemm(grunative::Gemm{true, false, 2 * H, H, TB, 1.0f, w.dgh, G, a.hPrev, H, 1.0f, a.dWHh, H, nullptr}, threads);
     ISA_NS::sgemm(grunative::Gemm{true, false, H, H, TB, 1.0f, w.dgh + 2 * H, G, a.hn, H, 1.0f, a.dWHh + 2 * H * H, H, nullptr}, threads);
   }
-  if (a.dx) ISA_NS::sgemm(grunative::Gemm{false, false, TB, I, G, 1.0f, w.dgi, G, a.wIh, I, 1.0f, a.dx, I, nullptr}, threads);
+  if (a.dx && !a.xProj) ISA_NS::sgemm(grunative::Gemm{false, false, TB, I, G, 1.0f, w.dgi, G, a.wIh, I, 1.0f, a.dx, I, nullptr}, threads);
 }
 
 }  // namespace ISA_NS

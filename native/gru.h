@@ -20,6 +20,9 @@ struct GruForward {
   float* gates;        // cache (T, B, 3H) or null (then all three are null)
   float* hPrev;        // cache (T, B, H)
   float* hn;           // cache (T, B, H)
+  // Precomputed input projection x W_ihᵀ + b_ih (T, B, 3H), or null. When
+  // given, x, wIh and bIh are not read (I may be 0).
+  const float* xProj;
 };
 
 struct GruBackward {
@@ -38,6 +41,12 @@ struct GruBackward {
   const float* dy; long dyOff, ldy;  // or null
   const float* dhN;    // (B, H) or null
   const float* gates; const float* hPrev; const float* hn;  // the forward cache
+  // Non-null: the forward used a precomputed input projection. Then x, wIh,
+  // dx, dWIh and dBIh are not touched, and the input projection's gradient
+  // (the input-side gate gradients) is accumulated into dXProj (T, B, 3H) when
+  // that is non-null.
+  const float* xProj;
+  float* dXProj;
 };
 
 void gru_forward(const GruForward& a, int threads);

@@ -6,7 +6,7 @@
  * recorded nodes in reverse order of creation. Ops are coarse (a whole GRU
  * layer is one node), so the tape stays short.
  */
-import { Tensor, allocateLike } from '../tensor/tensor.js';
+import { Tensor, allocateLike, type FloatArray } from '../tensor/tensor.js';
 
 let nextId = 0;
 
@@ -20,9 +20,22 @@ export interface Node {
 }
 
 /** A value on the tape. */
+/**
+ * A gradient that is zero except at `positions`: sorted, unique flat element
+ * indices of the value, with one value each. Embeddings and sparse input
+ * projections produce these, so a step touches only the rows a batch used.
+ */
+export interface SparseGrad {
+  positions: Int32Array;
+  values: FloatArray;
+}
+
 export class Var {
   value: Tensor;
+  /** The dense gradient, after backward. */
   grad: Tensor | null = null;
+  /** A sparse gradient, when every contribution so far was sparse (see {@link Var.accumulateSparse}). */
+  sparseGrad: SparseGrad | null = null;
   readonly requiresGrad: boolean;
   /** The op that produced this value, if it is on the tape. */
   node: Node | null = null;
@@ -43,14 +56,33 @@ export class Var {
     return this.value.data;
   }
 
-  /** The gradient buffer, created zeroed on first use. */
+  /** The dense gradient buffer, created on first use (zeroed, or holding the sparse gradient so far). */
   gradBuffer(): Tensor {
-    if (this.grad === null) this.grad = new Tensor(allocateLike(this.value.data, this.value.size), this.value.shape);
+    if (this.grad === null) {
+      this.grad = new Tensor(allocateLike(this.value.data, this.value.size), this.value.shape);
+      if (this.sparseGrad) scatterAdd(this.grad.data, this.sparseGrad);
+      this.sparseGrad = null;
+    }
     return this.grad;
+  }
+
+  /**
+   * Adds a sparse contribution (sorted unique positions). It stays sparse
+   * unless a dense gradient already exists, in which case it is added there.
+   */
+  accumulateSparse(g: SparseGrad): void {
+    if (this.grad) scatterAdd(this.grad.data, g);
+    else this.sparseGrad = this.sparseGrad ? mergeSparse(this.sparseGrad, g) : g;
+  }
+
+  /** The gradient as a dense tensor (densifying a sparse one), or null when there is none. */
+  denseGrad(): Tensor | null {
+    return this.grad || this.sparseGrad ? this.gradBuffer() : null;
   }
 
   zeroGrad(): void {
     this.grad = null;
+    this.sparseGrad = null;
   }
 }
 
@@ -135,4 +167,23 @@ export function backward(loss: Var, seed?: Tensor): void {
   for (const n of order) n.backward();
   // Intermediate values drop their node so the graph can be collected.
   for (const v of seen) if (!v.requiresGrad) v.node = null;
+}
+
+function scatterAdd(dense: FloatArray, g: SparseGrad): void {
+  for (let i = 0; i < g.positions.length; i++) dense[g.positions[i]] += g.values[i];
+}
+
+/** The sum of two sparse gradients (a sorted merge). */
+function mergeSparse(a: SparseGrad, b: SparseGrad): SparseGrad {
+  const pos = new Int32Array(a.positions.length + b.positions.length);
+  const val = new (a.values.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(pos.length);
+  let i = 0, j = 0, n = 0;
+  while (i < a.positions.length || j < b.positions.length) {
+    const pa = i < a.positions.length ? a.positions[i] : Infinity;
+    const pb = j < b.positions.length ? b.positions[j] : Infinity;
+    if (pa === pb) { pos[n] = pa; val[n++] = a.values[i++] + b.values[j++]; }
+    else if (pa < pb) { pos[n] = pa; val[n++] = a.values[i++]; }
+    else { pos[n] = pb; val[n++] = b.values[j++]; }
+  }
+  return { positions: pos.slice(0, n), values: val.slice(0, n) };
 }

@@ -65,6 +65,16 @@ export interface GruForwardArgs extends GruDims, GruWeights, GruMode {
   h0: FloatArray;
   /** Filled for backward when given; sized by {@link gruCacheSizes}. */
   cache: GruCache | null;
+  /**
+   * Precomputed input projection (T, B, 3H), time-major, gate order r, z, n:
+   * x·W_ihᵀ + b_ih for every step, b_ih already added. When given, the kernel
+   * uses it in place of its own input product and b_ih, and ignores `x`,
+   * `wIh` and `bIh` (callers may pass I = 0, an empty x and an empty wIh):
+   * for sparse inputs, whose projection is a gather-and-sum of W_ih columns.
+   * Everything else (reverse, lengths, both reset forms, the cache, y's
+   * columns) works as without it. Absent or null: the normal path.
+   */
+  xProj?: FloatArray | null;
 }
 
 export interface GruBackwardArgs extends GruDims, GruWeights, GruMode {
@@ -84,6 +94,21 @@ export interface GruBackwardArgs extends GruDims, GruWeights, GruMode {
   x: FloatArray;
   h0: FloatArray;
   cache: GruCache;
+  /**
+   * The forward's precomputed input projection ({@link GruForwardArgs.xProj});
+   * given (non-null) it selects that mode: the kernel then never reads `x` or
+   * `wIh` (they may be empty, I = 0) and leaves `dx`, `dWIh` and `dBIh`
+   * untouched; the input side's gradient goes to {@link GruBackwardArgs.dXProj}.
+   */
+  xProj?: FloatArray | null;
+  /**
+   * xProj mode only: accumulates (+=) the gradient of the loss with respect
+   * to xProj (T, B, 3H), i.e. the gradients of the input-side gate
+   * pre-activations (r, z, n), from which the caller forms
+   * dx = dXProj·W_ih, dW_ih = dXProjᵀ·x and db_ih = Σ_rows dXProj.
+   * Steps masked by `lengths` get zero gradient. Null: not wanted.
+   */
+  dXProj?: FloatArray | null;
 }
 
 /** Element counts of a {@link GruCache} for the given sizes. */

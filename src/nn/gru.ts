@@ -7,6 +7,8 @@ import { swapAxes01 } from '../autograd/ops/basic.js';
 import { dropout } from '../autograd/ops/dropout.js';
 import { concat0, sliceRows } from '../autograd/ops/slice.js';
 import { gruLayer, type GruDirectionParams } from '../autograd/ops/gru.js';
+import { sparseProjection } from '../autograd/ops/sparse-projection.js';
+import { isSparseSequence, type SparseSequence } from '../tensor/sparse-sequence.js';
 import { Module } from './module.js';
 
 /** Configuration of a {@link GRU}; names and defaults as PyTorch's nn.GRU. */
@@ -140,21 +142,33 @@ export class GRU extends Module {
   }
 
   /**
-   * Runs the GRU over x: (T, B, inputSize), or (B, T, inputSize) when batchFirst.
+   * Runs the GRU over x: (T, B, inputSize), or (B, T, inputSize) when batchFirst,
+   * or a {@link SparseSequence} (token ids or CSR steps; see {@link tokenSequence}),
+   * which the first layer projects by gathering weight columns — no dense
+   * one-hot — and whose weight_ih_l0 gradient is sparse.
    * Returns output (T, B, D·H) (batch-first likewise) holding the last layer's
    * states, directions concatenated, and hN (numLayers·D, B, H).
    * Records on the autograd tape when parameters or inputs need gradients.
    */
-  forward(x: Tensor | Var, opts: GRUForwardOptions = {}): { output: Var; hN: Var } {
-    const xv = x instanceof Var ? x : constant(x);
-    if (xv.shape.length !== 3 || xv.shape[2] !== this.inputSize) {
-      const want = this.batchFirst ? `[B, T, ${this.inputSize}]` : `[T, B, ${this.inputSize}]`;
-      throw new Error(`GRU.forward: input must have shape ${want}, got ${shapeString(xv.shape)}`);
+  forward(x: Tensor | Var | SparseSequence, opts: GRUForwardOptions = {}): { output: Var; hN: Var } {
+    let input: Var;
+    let xProj: Var[] | undefined;
+    if (isSparseSequence(x)) {
+      // Sparse steps go straight into the first layer's input projection.
+      if (x.rows.cols !== this.inputSize) throw new Error(`GRU.forward: sparse input must have ${this.inputSize} features, got ${x.rows.cols}`);
+      xProj = this.layers[0].map((p) => sparseProjection(x.rows, p.wIh, p.bIh, [x.T, x.B]));
+      input = constant(Tensor.zeros([x.T, x.B, 0], this.layers[0][0].wHh.value.dtype));
+    } else {
+      const xv = x instanceof Var ? x : constant(x);
+      if (xv.shape.length !== 3 || xv.shape[2] !== this.inputSize) {
+        const want = this.batchFirst ? `[B, T, ${this.inputSize}]` : `[T, B, ${this.inputSize}]`;
+        throw new Error(`GRU.forward: input must have shape ${want}, got ${shapeString(xv.shape)}`);
+      }
+      assertFinite(xv.value, 'GRU.forward input');
+      input = this.batchFirst ? swapAxes01(xv) : xv;
     }
-    assertFinite(xv.value, 'GRU.forward input');
-    let input = this.batchFirst ? swapAxes01(xv) : xv;
     const [T, B] = input.shape;
-    if (T === 0 || B === 0) throw new Error(`GRU.forward: input needs at least one step and one sequence, got ${shapeString(xv.shape)}`);
+    if (T === 0 || B === 0) throw new Error(`GRU.forward: input needs at least one step and one sequence, got ${shapeString(input.shape)}`);
     const D = this.numDirections;
     const H = this.hiddenSize;
     const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, B, T);
@@ -173,7 +187,7 @@ export class GRU extends Module {
     const finals: Var[] = [];
     for (let l = 0; l < this.numLayers; l++) {
       const layerH0 = h0 ? sliceLayer(h0, l, D) : null;
-      const { y, hN } = gruLayer(input, layerH0, this.layers[l], { resetAfter: this.resetAfter, lengths, checkpoint });
+      const { y, hN } = gruLayer(input, layerH0, this.layers[l], { resetAfter: this.resetAfter, lengths, checkpoint, xProj: l === 0 ? xProj : undefined });
       finals.push(hN);
       input = this.training && this.dropout > 0 && l < this.numLayers - 1 ? dropout(y, this.dropout, this.rng) : y;
     }

@@ -1,5 +1,5 @@
 /** Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), with PyTorch's bias correction and eps placement. */
-import type { Var } from '../autograd/var.js';
+import type { SparseGrad, Var } from '../autograd/var.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { Optimizer } from './optimizer.js';
 
@@ -25,6 +25,20 @@ export class Adam extends Optimizer {
   }
 
   protected update(p: Var, w: FloatArray, g: FloatArray): void {
+    this.apply(p, w, g, null);
+  }
+
+  /**
+   * Lazy Adam (PyTorch's SparseAdam): only the entries with a gradient update
+   * their moments and weights; the others wait untouched. When every entry is
+   * touched this is exactly the dense update.
+   */
+  protected override updateSparse(p: Var, w: FloatArray, g: SparseGrad): void {
+    this.apply(p, w, g.values, g.positions);
+  }
+
+  /** The update at positions[j] with gradient g[j] (positions null: every entry j). */
+  private apply(p: Var, w: FloatArray, g: FloatArray, positions: Int32Array | null): void {
     const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = this.opts;
     const m = this.slot('m', p);
     const v = this.slot('v', p);
@@ -32,8 +46,9 @@ export class Adam extends Optimizer {
     const c2 = 1 - beta2 ** this.steps;
     const l2 = this.decoupled ? 0 : weightDecay;
     const shrink = this.decoupled ? 1 - this.lr * weightDecay : 1;
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i] + l2 * w[i];
+    for (let j = 0; j < g.length; j++) {
+      const i = positions ? positions[j] : j;
+      const gi = g[j] + l2 * w[i];
       m[i] = beta1 * m[i] + (1 - beta1) * gi;
       v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
       w[i] = shrink * w[i] - (this.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);

@@ -3,7 +3,7 @@
  * that can be saved in a checkpoint and restored, so a resumed run continues
  * exactly where it stopped.
  */
-import type { Var } from '../autograd/var.js';
+import type { SparseGrad, Var } from '../autograd/var.js';
 import { Tensor, allocateLike, type FloatArray } from '../tensor/tensor.js';
 
 /** What a checkpoint keeps of an optimizer. */
@@ -26,14 +26,26 @@ export abstract class Optimizer {
     this.lr = lr;
   }
 
-  /** Applies one update to every parameter that has a gradient. */
+  /** Applies one update to every parameter that has a gradient (dense or sparse). */
   step(): void {
     this.steps++;
-    for (const p of this.params) if (p.grad) this.update(p, p.value.data, p.grad.data);
+    for (const p of this.params) {
+      if (p.grad) this.update(p, p.value.data, p.grad.data);
+      else if (p.sparseGrad) this.updateSparse(p, p.value.data, p.sparseGrad);
+    }
   }
 
   /** Updates one parameter in place from its gradient. */
   protected abstract update(p: Var, w: FloatArray, g: FloatArray): void;
+
+  /**
+   * Updates one parameter from a sparse gradient. This default densifies it,
+   * so the result is exactly the dense update; optimizers whose update can
+   * skip zero-gradient entries override it to touch only `g.positions`.
+   */
+  protected updateSparse(p: Var, w: FloatArray, g: SparseGrad): void {
+    this.update(p, w, p.gradBuffer().data);
+  }
 
   /** A zero-initialised state buffer of the parameter's size. */
   protected slot(name: string, p: Var): FloatArray {

@@ -1,5 +1,5 @@
 /** SGD with momentum and Nesterov momentum, as PyTorch's optim.SGD. */
-import type { Var } from '../autograd/var.js';
+import type { SparseGrad, Var } from '../autograd/var.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { Optimizer } from './optimizer.js';
 
@@ -30,5 +30,12 @@ export class SGD extends Optimizer {
       }
       w[i] -= this.lr * d;
     }
+  }
+
+  /** Plain SGD leaves zero-gradient entries alone, so only the touched ones move (same result as dense). */
+  protected override updateSparse(p: Var, w: FloatArray, g: SparseGrad): void {
+    const { momentum = 0, weightDecay = 0 } = this.opts;
+    if (momentum > 0 || weightDecay > 0) return super.updateSparse(p, w, g);
+    for (let i = 0; i < g.positions.length; i++) w[g.positions[i]] -= this.lr * g.values[i];
   }
 }

@@ -25,6 +25,13 @@ export interface GruLayerOptions {
    * equal the full path's. 0 or undefined: keep everything.
    */
   checkpoint?: number;
+  /**
+   * Per direction, the input projection x·W_ihᵀ + b_ih (T, B, 3H) computed by
+   * the caller (e.g. {@link sparseProjection} of sparse inputs); x is then
+   * ignored (pass shape [T, B, 0]) and W_ih, b_ih get no gradient here — it
+   * flows into these Vars instead.
+   */
+  xProj?: readonly Var[];
 }
 
 /**
@@ -43,7 +50,9 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
   const y = new Var(new Tensor(allocateLike(like, T * B * ldy), [T, B, ldy]));
   const hN = new Var(new Tensor(allocateLike(like, D * B * H), [D, B, H]));
   const h0Data = h0 ? h0.data : allocateLike(like, D * B * H);
-  const inputs = [x, h0, ...dirs.flatMap((p) => [p.wIh, p.wHh, p.bIh, p.bHh])];
+  const xProj = opts.xProj ?? null;
+  const G = 3 * H;
+  const inputs = xProj ? [h0, ...xProj, ...dirs.flatMap((p) => [p.wHh, p.bHh])] : [x, h0, ...dirs.flatMap((p) => [p.wIh, p.wHh, p.bIh, p.bHh])];
   const training = needsGrad(inputs);
   const seg = opts.checkpoint && opts.checkpoint > 0 && opts.checkpoint < T ? opts.checkpoint : T;
   const checkpointing = seg < T;
@@ -62,6 +71,7 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
     T: b - a, B, I, H,
     wIh: p.wIh.data, wHh: p.wHh.data, bIh: p.bIh?.data ?? null, bHh: p.bHh?.data ?? null,
     reverse: d === 1, resetAfter: opts.resetAfter, lengths: localLengths([a, b]),
+    xProj: xProj ? xProj[d].data.subarray(a * B * G, b * B * G) : null,
   });
   // Per direction: the state entering each segment (checkpointing) or the whole cache (not).
   const entry: FloatArray[][] = [];
@@ -103,11 +113,12 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
         const dhPrev = allocateLike(like, B * H);
         k.gruBackward({
           ...mode(p, d, sg),
-          dx: wants(x) ? x.gradBuffer().data.subarray(sg[0] * B * I, sg[1] * B * I) : null,
+          dx: !xProj && wants(x) ? x.gradBuffer().data.subarray(sg[0] * B * I, sg[1] * B * I) : null,
+          dXProj: xProj && wants(xProj[d]) ? xProj[d].gradBuffer().data.subarray(sg[0] * B * G, sg[1] * B * G) : null,
           dh0: dhPrev,
-          dWIh: p.wIh.gradBuffer().data,
+          dWIh: xProj ? EMPTY : p.wIh.gradBuffer().data,
           dWHh: p.wHh.gradBuffer().data,
-          dBIh: p.bIh ? p.bIh.gradBuffer().data : null,
+          dBIh: p.bIh && !xProj ? p.bIh.gradBuffer().data : null,
           dBHh: p.bHh ? p.bHh.gradBuffer().data : null,
           dy: y.grad ? y.grad.data.subarray(sg[0] * B * ldy) : null, dyOff: d * H, ldy,
           dhN: dh,
@@ -124,3 +135,5 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
   });
   return { y, hN };
 }
+
+const EMPTY = new Float32Array(0);

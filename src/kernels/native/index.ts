@@ -19,21 +19,25 @@ interface NativeAddon {
     A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
     beta: number, C: Float32Array, cOff: number, ldc: number, threads: number,
   ): void;
+  /** With xProj (the input projection, b_ih included), x, wIh and bIh are not read and may be null. */
   gruForward(
-    T: number, B: number, I: number, H: number, x: Float32Array, h0: Float32Array,
-    wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+    T: number, B: number, I: number, H: number, x: Float32Array | null, h0: Float32Array,
+    wIh: Float32Array | null, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
     lengths: Int32Array | null, reverse: boolean, resetAfter: boolean,
     y: Float32Array, yOff: number, ldy: number, hN: Float32Array,
-    gates: Float32Array | null, hPrev: Float32Array | null, hn: Float32Array | null, threads: number,
+    gates: Float32Array | null, hPrev: Float32Array | null, hn: Float32Array | null,
+    xProj: Float32Array | null, threads: number,
   ): void;
+  /** With xProj, x, wIh, bIh, dx, dWIh and dBIh are not touched (may be null); dXProj gets the projection's gradient. */
   gruBackward(
-    T: number, B: number, I: number, H: number, x: Float32Array, h0: Float32Array,
-    wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+    T: number, B: number, I: number, H: number, x: Float32Array | null, h0: Float32Array,
+    wIh: Float32Array | null, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
     lengths: Int32Array | null, reverse: boolean, resetAfter: boolean,
-    dx: Float32Array | null, dh0: Float32Array | null, dWIh: Float32Array, dWHh: Float32Array,
+    dx: Float32Array | null, dh0: Float32Array | null, dWIh: Float32Array | null, dWHh: Float32Array,
     dBIh: Float32Array | null, dBHh: Float32Array | null,
     dy: Float32Array | null, dyOff: number, ldy: number, dhN: Float32Array | null,
-    gates: Float32Array, hPrev: Float32Array, hn: Float32Array, threads: number,
+    gates: Float32Array, hPrev: Float32Array, hn: Float32Array,
+    xProj: Float32Array | null, dXProj: Float32Array | null, threads: number,
   ): void;
   info(): { isa: string; vectorWidth: number; hardwareThreads: number };
 }
@@ -123,36 +127,43 @@ export function loadNativeBackend(): NativeBackend | null {
 
     gruForward(a: GruForwardArgs): void {
       const c = a.cache;
-      if (!(isF32(a.x) && isF32(a.h0) && isF32(a.wIh) && isF32(a.wHh) && isF32(a.bIh) && isF32(a.bHh) &&
+      // A precomputed input projection replaces x, wIh and bIh (they are neither checked nor passed).
+      const xProj = a.xProj ?? null;
+      const p = xProj !== null;
+      if (!((p ? isF32(xProj) : isF32(a.x) && isF32(a.wIh) && isF32(a.bIh)) && isF32(a.h0) && isF32(a.wHh) && isF32(a.bHh) &&
         isF32(a.y) && isF32(a.hN) && (c === null || (isF32(c.gates) && isF32(c.hPrev) && isF32(c.hn))))) {
         refBackend.gruForward(a);
         return;
       }
       addon.gruForward(
-        a.T, a.B, a.I, a.H, a.x as Float32Array, a.h0 as Float32Array, a.wIh as Float32Array, a.wHh as Float32Array,
-        a.bIh as Float32Array | null, a.bHh as Float32Array | null, a.lengths, a.reverse, a.resetAfter,
+        a.T, a.B, a.I, a.H, p ? null : a.x as Float32Array, a.h0 as Float32Array, p ? null : a.wIh as Float32Array, a.wHh as Float32Array,
+        p ? null : a.bIh as Float32Array | null, a.bHh as Float32Array | null, a.lengths, a.reverse, a.resetAfter,
         a.y as Float32Array, a.yOff, a.ldy, a.hN as Float32Array,
         (c?.gates ?? null) as Float32Array | null, (c?.hPrev ?? null) as Float32Array | null, (c?.hn ?? null) as Float32Array | null,
-        threads(),
+        xProj as Float32Array | null, threads(),
       );
     },
 
     gruBackward(a: GruBackwardArgs): void {
       const c = a.cache;
-      if (!(isF32(a.x) && isF32(a.h0) && isF32(a.wIh) && isF32(a.wHh) && isF32(a.bIh) && isF32(a.bHh) &&
-        isF32(a.dx) && isF32(a.dh0) && isF32(a.dWIh) && isF32(a.dWHh) && isF32(a.dBIh) && isF32(a.dBHh) &&
+      // xProj mode: x, wIh, bIh, dx, dWIh, dBIh are neither checked nor passed; dXProj takes the input side's gradient.
+      const xProj = a.xProj ?? null;
+      const p = xProj !== null;
+      const dXProj = p ? a.dXProj ?? null : null;
+      if (!((p ? isF32(xProj) && isF32(dXProj) : isF32(a.x) && isF32(a.wIh) && isF32(a.bIh) && isF32(a.dx) && isF32(a.dWIh) && isF32(a.dBIh)) &&
+        isF32(a.h0) && isF32(a.wHh) && isF32(a.bHh) && isF32(a.dh0) && isF32(a.dWHh) && isF32(a.dBHh) &&
         isF32(a.dy) && isF32(a.dhN) && isF32(c.gates) && isF32(c.hPrev) && isF32(c.hn))) {
         refBackend.gruBackward(a);
         return;
       }
       addon.gruBackward(
-        a.T, a.B, a.I, a.H, a.x as Float32Array, a.h0 as Float32Array, a.wIh as Float32Array, a.wHh as Float32Array,
-        a.bIh as Float32Array | null, a.bHh as Float32Array | null, a.lengths, a.reverse, a.resetAfter,
-        a.dx as Float32Array | null, a.dh0 as Float32Array | null, a.dWIh as Float32Array, a.dWHh as Float32Array,
-        a.dBIh as Float32Array | null, a.dBHh as Float32Array | null,
+        a.T, a.B, a.I, a.H, p ? null : a.x as Float32Array, a.h0 as Float32Array, p ? null : a.wIh as Float32Array, a.wHh as Float32Array,
+        p ? null : a.bIh as Float32Array | null, a.bHh as Float32Array | null, a.lengths, a.reverse, a.resetAfter,
+        p ? null : a.dx as Float32Array | null, a.dh0 as Float32Array | null, p ? null : a.dWIh as Float32Array, a.dWHh as Float32Array,
+        p ? null : a.dBIh as Float32Array | null, a.dBHh as Float32Array | null,
         a.dy as Float32Array | null, a.dyOff, a.ldy, a.dhN as Float32Array | null,
         c.gates as Float32Array, c.hPrev as Float32Array, c.hn as Float32Array,
-        threads(),
+        xProj as Float32Array | null, dXProj as Float32Array | null, threads(),
       );
     },
   };

@@ -12,7 +12,9 @@
  * As in cuDNN and ONNX Runtime, the input projection of every step is one
  * large product before the loop; inside the loop only h·Uᵀ and the gate
  * math. Backward collects the per-step gate gradients and forms the weight
- * gradients in one large product at the end.
+ * gradients in one large product at the end. With a precomputed input
+ * projection (xProj) the first product is skipped and the last one becomes
+ * dXProj += the input-side gate gradients.
  * Legend: T steps, B batch, I input, H hidden; G = 3H gate rows.
  */
 import { allocateLike, type FloatArray } from '../../tensor/tensor.js';
@@ -27,18 +29,25 @@ function active(lengths: Int32Array | null, b: number, t: number, T: number): bo
 
 export function gruForward(a: GruForwardArgs): void {
   const { T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter, y, yOff, ldy, hN } = a;
+  const xProj = a.xProj ?? null;
+  const like = xProj ?? x; // precision of the scratch (x may be empty in xProj mode)
   const G = 3 * H;
-  const gates = a.cache?.gates ?? allocateLike(x, T * B * G); // (T, B, 3H): first W x + b_i, then r, z, n
+  const gates = a.cache?.gates ?? allocateLike(like, T * B * G); // (T, B, 3H): first W x + b_i, then r, z, n
   const hPrev = a.cache?.hPrev ?? null; // (T, B, H)
   const hnSave = a.cache?.hn ?? null; // (T, B, H)
-  const h = allocateLike(x, B * H); // (B, H) running state
-  const gh = allocateLike(x, B * G); // (B, 3H) U h + b_h for one step
-  const rh = allocateLike(x, B * H); // (B, H) r ⊙ h, resetBefore only
+  const h = allocateLike(like, B * H); // (B, H) running state
+  const gh = allocateLike(like, B * G); // (B, 3H) U h + b_h for one step
+  const rh = allocateLike(like, B * H); // (B, H) r ⊙ h, resetBefore only
   h.set(h0.subarray(0, B * H));
 
-  // gi = x W_ihᵀ + b_ih for all T·B rows at once.
-  gemm(false, true, T * B, G, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, G);
-  if (bIh) addBias(gates, bIh, T * B, G);
+  if (xProj) {
+    // The caller's gi = x W_ihᵀ + b_ih (x, W_ih, b_ih are not read).
+    gates.set(xProj.subarray(0, T * B * G));
+  } else {
+    // gi = x W_ihᵀ + b_ih for all T·B rows at once.
+    gemm(false, true, T * B, G, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, G);
+    if (bIh) addBias(gates, bIh, T * B, G);
+  }
 
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
@@ -89,12 +98,14 @@ export function gruForward(a: GruForwardArgs): void {
 export function gruBackward(a: GruBackwardArgs): void {
   const { T, B, I, H, x, wIh, wHh, lengths, reverse, resetAfter, dy, dyOff, ldy, dhN, cache } = a;
   const { gates, hPrev, hn } = cache;
+  const xProj = a.xProj ?? null;
+  const like = xProj ?? x; // precision of the scratch (x may be empty in xProj mode)
   const G = 3 * H;
-  const dgi = allocateLike(x, T * B * G); // (T, B, 3H) gradient of W x + b_i
-  const dgh = allocateLike(x, T * B * G); // (T, B, 3H) gradient of U h + b_h (resetBefore: n rows are of U_n(r⊙h) + b_hn)
-  let dh = allocateLike(x, B * H); // (B, H) gradient flowing into the state after step t
-  let dhNext = allocateLike(x, B * H); // (B, H) … into the state before it
-  const drh = allocateLike(x, B * H); // (B, H) gradient of r ⊙ h, resetBefore only
+  const dgi = allocateLike(like, T * B * G); // (T, B, 3H) gradient of W x + b_i
+  const dgh = allocateLike(like, T * B * G); // (T, B, 3H) gradient of U h + b_h (resetBefore: n rows are of U_n(r⊙h) + b_hn)
+  let dh = allocateLike(like, B * H); // (B, H) gradient flowing into the state after step t
+  let dhNext = allocateLike(like, B * H); // (B, H) … into the state before it
+  const drh = allocateLike(like, B * H); // (B, H) gradient of r ⊙ h, resetBefore only
   if (dhN) dh.set(dhN.subarray(0, B * H));
 
   for (let q = T - 1; q >= 0; q--) {
@@ -161,14 +172,18 @@ export function gruBackward(a: GruBackwardArgs): void {
 
   if (a.dh0) for (let i = 0; i < B * H; i++) a.dh0[i] += dh[i];
   // Weight gradients over all steps at once: dW_ih += dgiᵀ x, dW_hh += dghᵀ h_prev.
-  gemm(true, false, G, I, T * B, 1, dgi, 0, G, x, 0, I, 1, a.dWIh, 0, I);
+  // xProj mode: the input side's gradient is dgi itself (rows of masked steps are zero).
+  if (xProj) {
+    const dXProj = a.dXProj ?? null;
+    if (dXProj) for (let i = 0; i < T * B * G; i++) dXProj[i] += dgi[i];
+  } else gemm(true, false, G, I, T * B, 1, dgi, 0, G, x, 0, I, 1, a.dWIh, 0, I);
   if (resetAfter) {
     gemm(true, false, G, H, T * B, 1, dgh, 0, G, hPrev, 0, H, 1, a.dWHh, 0, H);
   } else {
     gemm(true, false, 2 * H, H, T * B, 1, dgh, 0, G, hPrev, 0, H, 1, a.dWHh, 0, H);
     gemm(true, false, H, H, T * B, 1, dgh, 2 * H, G, hn, 0, H, 1, a.dWHh, 2 * H * H, H);
   }
-  if (a.dBIh) addBiasBackward(a.dBIh, dgi, T * B, G);
+  if (a.dBIh && !xProj) addBiasBackward(a.dBIh, dgi, T * B, G);
   if (a.dBHh) addBiasBackward(a.dBHh, dgh, T * B, G);
-  if (a.dx) gemm(false, false, T * B, I, G, 1, dgi, 0, G, wIh, 0, I, 1, a.dx, 0, I);
+  if (a.dx && !xProj) gemm(false, false, T * B, I, G, 1, dgi, 0, G, wIh, 0, I, 1, a.dx, 0, I);
 }

@@ -61,7 +61,7 @@ export interface KernelExports {
     T: number, B: number, I: number, H: number,
     x: number, h0: number, wIh: number, wHh: number, bIh: number, bHh: number, lengths: number,
     reverse: number, resetAfter: number,
-    y: number, ldy: number, hN: number, gates: number, hPrev: number, hn: number,
+    y: number, ldy: number, hN: number, gates: number, hPrev: number, hn: number, projected: number,
     work: number, tid: number, nt: number, sync: number,
   ): void;
   gruBackwardWorkBytes(T: number, B: number, I: number, H: number, nt: number): number;
@@ -69,7 +69,7 @@ export interface KernelExports {
     T: number, B: number, I: number, H: number,
     x: number, wIh: number, wHh: number, lengths: number, reverse: number, resetAfter: number,
     dy: number, ldy: number, dhN: number, gates: number, hPrev: number, hn: number,
-    dx: number, dh0: number, dWIh: number, dWHh: number, dBIh: number, dBHh: number,
+    dx: number, dh0: number, dWIh: number, dWHh: number, dBIh: number, dBHh: number, dXProj: number,
     work: number, tid: number, nt: number, sync: number,
   ): void;
   vexp(out: number, x: number, n: number): void;
@@ -284,30 +284,31 @@ export function createWasmBackend(
   function gruForwardWasm(a: GruForwardArgs): void {
     const { T, B, I, H } = a;
     const c = a.cache;
+    const xProj = a.xProj ?? null; // x W_ihᵀ + b_ih from the caller: goes in as the gates buffer
     if (
       isF64(a.x) || isF64(a.h0) || isF64(a.wIh) || isF64(a.wHh) || isF64(a.bIh) || isF64(a.bHh) ||
-      isF64(a.y) || isF64(a.hN) || isF64(c?.gates) || isF64(c?.hPrev) || isF64(c?.hn) ||
-      T <= 0 || B <= 0 || H <= 0 || I <= 0
+      isF64(a.y) || isF64(a.hN) || isF64(c?.gates) || isF64(c?.hPrev) || isF64(c?.hn) || isF64(xProj) ||
+      T <= 0 || B <= 0 || H <= 0 || (I <= 0 && !xProj)
     ) {
       refBackend.gruForward(a);
       return;
     }
     const G = 3 * H;
     const TB = T * B;
-    const { px, pwi, pwh, plen } = putSequence(a);
+    const { px, pwi, pwh, plen } = putSequence(a, !!xProj);
     const ph0 = arena.put((a.h0 as Float32Array).subarray(0, B * H));
-    const pbi = a.bIh ? arena.put((a.bIh as Float32Array).subarray(0, G)) : arena.zeros(G);
+    const pbi = a.bIh && !xProj ? arena.put((a.bIh as Float32Array).subarray(0, G)) : arena.zeros(G);
     const pbh = a.bHh ? arena.put((a.bHh as Float32Array).subarray(0, G)) : arena.zeros(G);
     const py = arena.alloc(TB * H * 4);
     const phN = arena.alloc(B * H * 4);
-    const pg = arena.alloc(TB * G * 4);
+    const pg = xProj ? arena.put((xProj as Float32Array).subarray(0, TB * G)) : arena.alloc(TB * G * 4);
     const php = c ? arena.alloc(TB * H * 4) : 0;
     const phn = c ? arena.alloc(TB * H * 4) : 0;
     const nt = nThreads();
     const work = arena.alloc(exports.gruForwardWorkBytes(T, B, I, H, nt));
     run('gruForward', [
       T, B, I, H, px, ph0, pwi, pwh, pbi, pbh, plen, a.reverse ? 1 : 0, a.resetAfter ? 1 : 0,
-      py, H, phN, pg, php, phn, work,
+      py, H, phN, pg, php, phn, xProj ? 1 : 0, work,
     ], nt);
     const yc = arena.f32(py, TB * H);
     const y = a.y as Float32Array;
@@ -321,13 +322,16 @@ export function createWasmBackend(
     }
   }
 
-  /** Empties the arena and copies in what forward and backward both read: x, the weights, the lengths. */
-  function putSequence(a: GruForwardArgs | GruBackwardArgs): { px: number; pwi: number; pwh: number; plen: number } {
+  /**
+   * Empties the arena and copies in what forward and backward both read: x, the weights, the lengths
+   * (x and W_ih not when the input projection is precomputed: they are 0 then).
+   */
+  function putSequence(a: GruForwardArgs | GruBackwardArgs, projected: boolean): { px: number; pwi: number; pwh: number; plen: number } {
     const { T, B, I, H } = a;
     arena.reset();
     return {
-      px: arena.put((a.x as Float32Array).subarray(0, T * B * I)),
-      pwi: arena.put((a.wIh as Float32Array).subarray(0, 3 * H * I)),
+      px: projected ? 0 : arena.put((a.x as Float32Array).subarray(0, T * B * I)),
+      pwi: projected ? 0 : arena.put((a.wIh as Float32Array).subarray(0, 3 * H * I)),
       pwh: arena.put((a.wHh as Float32Array).subarray(0, 3 * H * H)),
       plen: a.lengths ? arena.putI32(a.lengths.subarray(0, B)) : 0,
     };
@@ -339,18 +343,21 @@ export function createWasmBackend(
 
   function gruBackwardWasm(a: GruBackwardArgs): void {
     const { T, B, I, H, cache: c } = a;
+    // xProj mode: the input side's gradient goes to dXProj; x, W_ih, dx, dW_ih, db_ih stay out.
+    const projected = !!a.xProj;
+    const dXProjArg = projected ? a.dXProj ?? null : null;
     if (
       isF64(a.x) || isF64(a.h0) || isF64(a.wIh) || isF64(a.wHh) || isF64(a.dy) || isF64(a.dhN) ||
       isF64(a.dx) || isF64(a.dh0) || isF64(a.dWIh) || isF64(a.dWHh) || isF64(a.dBIh) || isF64(a.dBHh) ||
-      isF64(c.gates) || isF64(c.hPrev) || isF64(c.hn) ||
-      T <= 0 || B <= 0 || H <= 0 || I <= 0
+      isF64(c.gates) || isF64(c.hPrev) || isF64(c.hn) || isF64(a.xProj) || isF64(dXProjArg) ||
+      T <= 0 || B <= 0 || H <= 0 || (I <= 0 && !projected)
     ) {
       refBackend.gruBackward(a);
       return;
     }
     const G = 3 * H;
     const TB = T * B;
-    const { px, pwi, pwh, plen } = putSequence(a);
+    const { px, pwi, pwh, plen } = putSequence(a, projected);
     let pdy = 0;
     if (a.dy) {
       const dy = a.dy as Float32Array;
@@ -365,30 +372,33 @@ export function createWasmBackend(
     const pg = arena.put((c.gates as Float32Array).subarray(0, TB * G));
     const php = arena.put((c.hPrev as Float32Array).subarray(0, TB * H));
     const phn = arena.put((c.hn as Float32Array).subarray(0, TB * H));
-    const dx = a.dx ? (a.dx as Float32Array).subarray(0, TB * I) : null;
+    const dx = a.dx && !projected ? (a.dx as Float32Array).subarray(0, TB * I) : null;
     const dh0 = a.dh0 ? (a.dh0 as Float32Array).subarray(0, B * H) : null;
-    const dWIh = (a.dWIh as Float32Array).subarray(0, G * I);
+    const dWIh = projected ? null : (a.dWIh as Float32Array).subarray(0, G * I);
     const dWHh = (a.dWHh as Float32Array).subarray(0, G * H);
-    const dBIh = a.dBIh ? (a.dBIh as Float32Array).subarray(0, G) : null;
+    const dBIh = a.dBIh && !projected ? (a.dBIh as Float32Array).subarray(0, G) : null;
     const dBHh = a.dBHh ? (a.dBHh as Float32Array).subarray(0, G) : null;
+    const dXProj = dXProjArg ? (dXProjArg as Float32Array).subarray(0, TB * G) : null;
     const pdx = dx ? arena.put(dx) : 0;
     const pdh0 = dh0 ? arena.put(dh0) : 0;
-    const pdWi = arena.put(dWIh);
+    const pdWi = dWIh ? arena.put(dWIh) : 0;
     const pdWh = arena.put(dWHh);
     const pdBi = dBIh ? arena.put(dBIh) : 0;
     const pdBh = dBHh ? arena.put(dBHh) : 0;
+    const pdXp = dXProj ? arena.put(dXProj) : 0;
     const nt = nThreads();
     const work = arena.alloc(exports.gruBackwardWorkBytes(T, B, I, H, nt));
     run('gruBackward', [
       T, B, I, H, px, pwi, pwh, plen, a.reverse ? 1 : 0, a.resetAfter ? 1 : 0,
-      pdy, H, pdhN, pg, php, phn, pdx, pdh0, pdWi, pdWh, pdBi, pdBh, work,
+      pdy, H, pdhN, pg, php, phn, pdx, pdh0, pdWi, pdWh, pdBi, pdBh, pdXp, work,
     ], nt);
     if (dx) dx.set(arena.f32(pdx, dx.length));
     if (dh0) dh0.set(arena.f32(pdh0, dh0.length));
-    dWIh.set(arena.f32(pdWi, dWIh.length));
+    if (dWIh) dWIh.set(arena.f32(pdWi, dWIh.length));
     dWHh.set(arena.f32(pdWh, dWHh.length));
     if (dBIh) dBIh.set(arena.f32(pdBi, dBIh.length));
     if (dBHh) dBHh.set(arena.f32(pdBh, dBHh.length));
+    if (dXProj) dXProj.set(arena.f32(pdXp, dXProj.length));
   }
 
   const backend: WasmBackend = {

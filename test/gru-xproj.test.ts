@@ -1,0 +1,272 @@
+// The precomputed input projection of the GRU kernels (GruForwardArgs.xProj,
+// GruBackwardArgs.xProj / dXProj) on every backend present: forward with
+// xProj = x·W_ihᵀ + b_ih (float64) equals the normal forward; backward's
+// dXProj satisfies dx = dXProj·W_ih, dW_ih = dXProjᵀ·x, db_ih = Σ dXProj
+// against the normal backward, matches ref's dXProj, accumulates, is zero on
+// masked steps, and leaves dx, dW_ih, db_ih alone; I = 0 with an empty x and
+// W_ih works.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng, backend, backendNames, refBackend, setBackend, gruCacheSizes, type Backend, type FloatArray } from '../src/index.js';
+import { maxRelError } from './helpers/random.js';
+
+const TOL = 1e-5;
+
+function all(): Backend[] {
+  const before = backend().name;
+  const list = backendNames().map((n) => {
+    setBackend(n);
+    return backend();
+  });
+  setBackend(before);
+  return list;
+}
+const backends = all();
+
+function rand(rng: Rng, n: number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = scale * rng.range(-1, 1);
+  return a;
+}
+
+interface Case {
+  T: number; B: number; I: number; H: number;
+  reverse: boolean; resetAfter: boolean; bias: boolean; lengths: Int32Array | null;
+  ldy: number; yOff: number;
+}
+
+interface Data {
+  wIh: Float32Array; wHh: Float32Array; bIh: Float32Array | null; bHh: Float32Array | null;
+  x: Float32Array; h0: Float32Array; dy: Float32Array; dhN: Float32Array;
+  /** x·W_ihᵀ + b_ih in float64, rounded once. */
+  xProj: Float32Array;
+}
+
+function makeData(c: Case, seed: number): Data {
+  const { T, B, I, H, ldy } = c;
+  const G = 3 * H;
+  const rng = new Rng(seed);
+  const sc = 1 / Math.sqrt(H);
+  const wIh = rand(rng, G * I, sc), wHh = rand(rng, G * H, sc);
+  const bIh = c.bias ? rand(rng, G, sc) : null, bHh = c.bias ? rand(rng, G, sc) : null;
+  const x = rand(rng, T * B * I), h0 = rand(rng, B * H, 0.5);
+  const dy = rand(rng, T * B * ldy), dhN = rand(rng, B * H);
+  const xProj = new Float32Array(T * B * G);
+  for (let r = 0; r < T * B; r++) {
+    for (let g = 0; g < G; g++) {
+      let acc = bIh ? bIh[g] : 0;
+      for (let i = 0; i < I; i++) acc += x[r * I + i] * wIh[g * I + i];
+      xProj[r * G + g] = acc;
+    }
+  }
+  return { wIh, wHh, bIh, bHh, x, h0, dy, dhN, xProj };
+}
+
+function newCache(c: Case) {
+  const s = gruCacheSizes(c);
+  return { gates: new Float32Array(s.gates), hPrev: new Float32Array(s.hPrev), hn: new Float32Array(s.hn) };
+}
+
+/** The normal path: forward with cache, backward with every gradient. */
+function runNormal(be: Backend, c: Case, d: Data) {
+  const { T, B, I, H, ldy, yOff } = c;
+  const G = 3 * H;
+  const mode = { T, B, I, H, wIh: d.wIh, wHh: d.wHh, bIh: d.bIh, bHh: d.bHh, reverse: c.reverse, resetAfter: c.resetAfter, lengths: c.lengths };
+  const cache = newCache(c);
+  const y = new Float32Array(T * B * ldy), hN = new Float32Array(B * H);
+  be.gruForward({ ...mode, y, yOff, ldy, hN, x: d.x, h0: d.h0, cache });
+  const g = {
+    dx: new Float32Array(T * B * I), dh0: new Float32Array(B * H), dWIh: new Float32Array(G * I), dWHh: new Float32Array(G * H),
+    dBIh: c.bias ? new Float32Array(G) : null, dBHh: c.bias ? new Float32Array(G) : null,
+  };
+  be.gruBackward({ ...mode, ...g, dy: d.dy, dyOff: yOff, ldy, dhN: d.dhN, x: d.x, h0: d.h0, cache });
+  return { y, hN, cache, ...g };
+}
+
+const SENTINEL = 7.25;
+
+/**
+ * xProj mode. `empty`: I = 0 with an empty x and W_ih (and no b_ih); else the
+ * real sizes with an empty x and W_ih and a NaN b_ih, all of which must be ignored.
+ * dx, dW_ih, db_ih are sentinel-filled and must come back untouched.
+ */
+function runProjected(be: Backend, c: Case, d: Data, empty: boolean, dXProj0: Float32Array | null = null) {
+  const { T, B, H, ldy, yOff } = c;
+  const G = 3 * H;
+  const I = empty ? 0 : c.I;
+  const x = new Float32Array(0), wIh = new Float32Array(0);
+  const bIh = empty || !c.bias ? null : new Float32Array(G).fill(Number.NaN);
+  const mode = { T, B, I, H, wIh, wHh: d.wHh, bIh, bHh: d.bHh, reverse: c.reverse, resetAfter: c.resetAfter, lengths: c.lengths };
+  const cache = newCache(c);
+  const y = new Float32Array(T * B * ldy).fill(SENTINEL), hN = new Float32Array(B * H);
+  const xProj = d.xProj.slice();
+  be.gruForward({ ...mode, y, yOff, ldy, hN, x, h0: d.h0, cache, xProj });
+  assert.deepEqual(xProj, d.xProj, 'forward must not write xProj');
+  const dXProj = dXProj0 ? dXProj0.slice() : new Float32Array(T * B * G);
+  const g = {
+    dx: empty ? new Float32Array(0) : new Float32Array(T * B * c.I).fill(SENTINEL),
+    dh0: new Float32Array(B * H), dWIh: empty ? new Float32Array(0) : new Float32Array(G * c.I).fill(SENTINEL), dWHh: new Float32Array(G * H),
+    dBIh: c.bias && !empty ? new Float32Array(G).fill(SENTINEL) : null, dBHh: c.bias ? new Float32Array(G) : null,
+  };
+  be.gruBackward({ ...mode, ...g, dy: d.dy, dyOff: yOff, ldy, dhN: d.dhN, x, h0: d.h0, cache, xProj, dXProj });
+  for (const k of ['dx', 'dWIh', 'dBIh'] as const) {
+    const v = g[k];
+    if (v) assert.ok(v.every((e) => e === SENTINEL), `${be.name}: xProj mode wrote ${k}`);
+  }
+  // y's other columns survive.
+  for (let r = 0; r < T * B; r++) {
+    for (let j = 0; j < ldy; j++) {
+      if (j < yOff || j >= yOff + H) assert.equal(y[r * ldy + j], SENTINEL, `${be.name}: y column ${j} outside [yOff, yOff + H) written`);
+    }
+  }
+  return { y, hN, cache, dh0: g.dh0, dWHh: g.dWHh, dBHh: g.dBHh, dXProj };
+}
+
+/** The input side's gradients from dXProj, in float64: dx = dXProj·W_ih, dW_ih = dXProjᵀ·x, db_ih = Σ_rows dXProj. */
+function fromDXProj(c: Case, d: Data, dXProj: Float32Array) {
+  const { T, B, I, H } = c;
+  const G = 3 * H, TB = T * B;
+  const dx = new Float64Array(TB * I), dWIh = new Float64Array(G * I), dBIh = new Float64Array(G);
+  for (let r = 0; r < TB; r++) {
+    for (let g = 0; g < G; g++) {
+      const v = dXProj[r * G + g];
+      dBIh[g] += v;
+      for (let i = 0; i < I; i++) {
+        dx[r * I + i] += v * d.wIh[g * I + i];
+        dWIh[g * I + i] += v * d.x[r * I + i];
+      }
+    }
+  }
+  return { dx, dWIh, dBIh };
+}
+
+function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
+  const err = maxRelError(got, want);
+  assert.ok(err <= TOL, `${what}: off by ${err}`);
+}
+
+function randomCase(rng: Rng): Case {
+  const T = 1 + rng.int(9), B = 1 + rng.int(9), I = 1 + rng.int(40), H = 1 + rng.int(70);
+  const reverse = rng.uniform() < 0.5, resetAfter = rng.uniform() < 0.5, bias = rng.uniform() < 0.8;
+  const lengths = rng.uniform() < 0.6 ? Int32Array.from({ length: B }, () => 1 + rng.int(T)) : null;
+  const ldy = H + 2 * rng.int(2) * H, yOff = ldy > H ? H : 0;
+  return { T, B, I, H, reverse, resetAfter, bias, lengths, ldy, yOff };
+}
+
+/** Random cases, plus every combination of reverse × reset form with lengths. */
+function cases(): Case[] {
+  const rng = new Rng(77);
+  const out: Case[] = [];
+  for (let n = 0; n < 14; n++) out.push(randomCase(rng));
+  for (const reverse of [false, true]) {
+    for (const resetAfter of [false, true]) {
+      const B = 5, T = 6;
+      out.push({ T, B, I: 13, H: 37, reverse, resetAfter, bias: true, lengths: Int32Array.from([6, 1, 4, 6, 3]), ldy: 2 * 37 + 3, yOff: 37 + 1 });
+    }
+  }
+  return out;
+}
+
+test('the backends checked for xProj', () => {
+  console.log(`# backends: ${backends.map((b) => `${b.name}${b.threads ? ` ×${b.threads()}` : ''}`).join(', ')}`);
+  assert.ok(backends.some((b) => b.name === 'ref'));
+});
+
+for (const k of backends) {
+  test(`${k.name}: GRU with a precomputed input projection equals the normal path`, () => {
+    for (const [n, c] of cases().entries()) {
+      const what = `${k.name} case ${n} T=${c.T} B=${c.B} I=${c.I} H=${c.H} reverse=${c.reverse} resetAfter=${c.resetAfter} bias=${c.bias} lengths=${!!c.lengths} ldy=${c.ldy}`;
+      const d = makeData(c, 1000 + n);
+      const normal = runNormal(k, c, d);
+      const proj = runProjected(k, c, d, false);
+      const refProj = k === refBackend ? proj : runProjected(refBackend, c, d, false);
+
+      // Forward: outputs and the cache as in the normal path.
+      for (let r = 0; r < c.T * c.B; r++) {
+        close(proj.y.subarray(r * c.ldy + c.yOff, r * c.ldy + c.yOff + c.H), normal.y.subarray(r * c.ldy + c.yOff, r * c.ldy + c.yOff + c.H), `${what}: y row ${r}`);
+      }
+      close(proj.hN, normal.hN, `${what}: hN`);
+      close(proj.cache.gates, normal.cache.gates, `${what}: cache.gates`);
+      close(proj.cache.hPrev, normal.cache.hPrev, `${what}: cache.hPrev`);
+      close(proj.cache.hn, normal.cache.hn, `${what}: cache.hn`);
+
+      // Backward: the recurrent side unchanged, the input side through dXProj.
+      close(proj.dh0, normal.dh0, `${what}: dh0`);
+      close(proj.dWHh, normal.dWHh, `${what}: dWHh`);
+      if (c.bias) close(proj.dBHh!, normal.dBHh!, `${what}: dBHh`);
+      const viaProj = fromDXProj(c, d, proj.dXProj);
+      close(viaProj.dx, normal.dx, `${what}: dXProj·W_ih vs dx`);
+      close(viaProj.dWIh, normal.dWIh, `${what}: dXProjᵀ·x vs dWIh`);
+      if (c.bias) close(viaProj.dBIh, normal.dBIh!, `${what}: Σ dXProj vs dBIh`);
+      close(proj.dXProj, refProj.dXProj, `${what}: dXProj vs ref`);
+
+      // Masked steps: zero gradient.
+      if (c.lengths) {
+        const G = 3 * c.H;
+        for (let t = 0; t < c.T; t++) {
+          for (let b = 0; b < c.B; b++) {
+            if (t < c.lengths[b]) continue;
+            const row = proj.dXProj.subarray((t * c.B + b) * G, (t * c.B + b + 1) * G);
+            assert.ok(row.every((v) => v === 0), `${what}: dXProj nonzero at masked t=${t} b=${b}`);
+          }
+        }
+      }
+
+      // dXProj accumulates.
+      const base = rand(new Rng(n), proj.dXProj.length);
+      const acc = runProjected(k, c, d, false, base).dXProj;
+      const want = Float32Array.from(base, (v, i) => v + proj.dXProj[i]);
+      close(acc, want, `${what}: dXProj accumulates`);
+    }
+  });
+
+  test(`${k.name}: xProj mode with I = 0 and an empty x and W_ih`, () => {
+    const list: Case[] = [
+      { T: 4, B: 3, I: 6, H: 9, reverse: false, resetAfter: true, bias: true, lengths: null, ldy: 9, yOff: 0 },
+      { T: 5, B: 4, I: 3, H: 20, reverse: true, resetAfter: false, bias: true, lengths: Int32Array.from([5, 2, 1, 4]), ldy: 43, yOff: 21 },
+      { T: 3, B: 6, I: 11, H: 33, reverse: false, resetAfter: false, bias: false, lengths: Int32Array.from([1, 3, 2, 3, 3, 2]), ldy: 33, yOff: 0 },
+      { T: 6, B: 2, I: 5, H: 40, reverse: true, resetAfter: true, bias: true, lengths: Int32Array.from([6, 3]), ldy: 80, yOff: 40 },
+    ];
+    for (const [n, c] of list.entries()) {
+      const what = `${k.name} I=0 case ${n} H=${c.H} reverse=${c.reverse} resetAfter=${c.resetAfter}`;
+      const d = makeData(c, 500 + n);
+      const normal = runNormal(refBackend, c, d);
+      const proj = runProjected(k, c, d, true);
+      const refProj = runProjected(refBackend, c, d, true);
+      for (let r = 0; r < c.T * c.B; r++) {
+        close(proj.y.subarray(r * c.ldy + c.yOff, r * c.ldy + c.yOff + c.H), normal.y.subarray(r * c.ldy + c.yOff, r * c.ldy + c.yOff + c.H), `${what}: y row ${r}`);
+      }
+      close(proj.hN, normal.hN, `${what}: hN`);
+      close(proj.dh0, normal.dh0, `${what}: dh0`);
+      close(proj.dWHh, normal.dWHh, `${what}: dWHh`);
+      close(proj.dXProj, refProj.dXProj, `${what}: dXProj vs ref`);
+      const viaProj = fromDXProj(c, d, proj.dXProj);
+      close(viaProj.dx, normal.dx, `${what}: dXProj·W_ih vs dx`);
+      close(viaProj.dWIh, normal.dWIh, `${what}: dXProjᵀ·x vs dWIh`);
+      if (c.bias) close(viaProj.dBIh, normal.dBIh!, `${what}: Σ dXProj vs dBIh`);
+    }
+  });
+}
+
+test('xProj without a cache, and float64 xProj (ref delegation)', () => {
+  const c: Case = { T: 5, B: 3, I: 7, H: 19, reverse: true, resetAfter: false, bias: true, lengths: Int32Array.from([5, 2, 4]), ldy: 19, yOff: 0 };
+  const d = makeData(c, 9);
+  const want = runNormal(refBackend, c, d);
+  for (const k of backends) {
+    const y = new Float32Array(c.T * c.B * c.H), hN = new Float32Array(c.B * c.H);
+    k.gruForward({
+      T: c.T, B: c.B, I: 0, H: c.H, wIh: new Float32Array(0), wHh: d.wHh, bIh: null, bHh: d.bHh, reverse: c.reverse, resetAfter: c.resetAfter,
+      lengths: c.lengths, y, yOff: 0, ldy: c.H, hN, x: new Float32Array(0), h0: d.h0, cache: null, xProj: d.xProj,
+    });
+    close(y, want.y, `${k.name}: y without cache`);
+    close(hN, want.hN, `${k.name}: hN without cache`);
+    const f64 = (a: Float32Array | null) => (a ? Float64Array.from(a) : null);
+    const y64 = new Float64Array(c.T * c.B * c.H), hN64 = new Float64Array(c.B * c.H);
+    k.gruForward({
+      T: c.T, B: c.B, I: 0, H: c.H, wIh: new Float64Array(0), wHh: f64(d.wHh)!, bIh: null, bHh: f64(d.bHh), reverse: c.reverse, resetAfter: c.resetAfter,
+      lengths: c.lengths, y: y64, yOff: 0, ldy: c.H, hN: hN64, x: new Float64Array(0), h0: f64(d.h0)!, cache: null, xProj: f64(d.xProj),
+    });
+    close(y64, want.y, `${k.name}: y in float64`);
+    close(hN64, want.hN, `${k.name}: hN in float64`);
+  }
+});
