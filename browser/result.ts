@@ -1,0 +1,41 @@
+// What the demo page (main.ts) leaves in window.__gruResult; test/browser.test.ts reads it.
+// No DOM types here, so that the Node tests can import it.
+
+/** What the page found; read by test/browser.test.ts. */
+export interface GruBrowserResult {
+  ok: true;
+  userAgent: string;
+  /** The engine validates a WebAssembly SIMD (v128) function. */
+  simd: boolean;
+  wasmBytes: number;
+  backends: string[];
+  parity: {
+    shape: { T: number; B: number; I: number; H: number; numLayers: number; bidirectional: boolean };
+    /** Largest |wasm − ref| over output, hN and every parameter gradient. */
+    maxAbsDiff: number;
+    /** Largest |wasm − ref| / max(1, |ref|), as the Node parity tests measure it. */
+    maxRelDiff: number;
+    /** The same, per compared array. */
+    perArray: Record<string, number>;
+    /** Backend in use (backend().name) during each run. */
+    backendUsed: { wasm: string; ref: string };
+  };
+  training: {
+    steps: number;
+    /** Loss before each step, wasm backend. */
+    losses: number[];
+    /** The same run on ref. */
+    refLosses: number[];
+    initialLoss: number;
+    finalLoss: number;
+    msPerStepWasm: number;
+    msPerStepRef: number;
+    backendUsed: string;
+  };
+  speed: { shape: { T: number; B: number; I: number; H: number }; msWasm: number; msRef: number; speedup: number };
+  /** Calls into the wasm backend object (counted by a proxy around it). */
+  wasmCalls: Record<string, number>;
+  /** Linear memory the wasm arena has used (0 would mean its kernels never ran). */
+  wasmMemoryBytes: number;
+  totalMs: number;
+}
