@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  Adam, GRU, Linear, Rng, Tensor, backend, backward, constant, detach, mseLoss, reshape, tokenSequence, type Var,
+  Adam, GRU, Linear, Rng, Tensor, backend, backward, constant, detach, mseLoss, reshape, tokenSequence, type SparseSequence, type Var,
 } from '../src/index.js';
 
 const [V, H, B, CHUNK] = [50_000, 128, 8, 1000];
@@ -36,10 +36,11 @@ function trainStep(mode: Mode, T: number, gru: GRU, head: Linear, opt: Adam, ids
   for (let a = 0; a < T; a += chunk) {
     const n = Math.min(chunk, T - a);
     const rows = ids.subarray(a * B, (a + n) * B);
-    let x;
+    let x: Tensor | SparseSequence;
     if (mode === 'dense') {
-      x = Tensor.zeros([n, B, V]);
-      rows.forEach((id, r) => (x.data[r * V + id] = 1));
+      const oneHot = Tensor.zeros([n, B, V]);
+      rows.forEach((id, r) => (oneHot.data[r * V + id] = 1));
+      x = oneHot;
     } else {
       x = tokenSequence(rows, n, B, V);
     }

@@ -1,21 +1,22 @@
 /**
  * gru-ts in a browser: loads the WebAssembly kernels, checks them against the
  * plain-TypeScript reference backend (forward and gradients of a 2-layer
- * bidirectional GRU), trains a small sine forecaster on both, and times a
+ * bidirectional GRU), trains a small sine forecaster on both, exports the
+ * trained GRU to ONNX and safetensors bytes and reads them back, and times a
  * larger forward pass. Everything is seeded, so every run gives the same
  * numbers. The result is shown on the page and left in `window.__gruResult`
  * (test/browser.test.ts reads it).
  *
- * The imports are the library's own modules, not the package root: the root
- * also exports the Node-only parts (files, shipped datasets, PNG, CLI).
+ * Everything comes from the browser entry, src/browser.ts ('gru-ts/browser'
+ * for an installed package): the package root also exports the Node-only
+ * parts (files, shipped data sets, PNG, the CLI).
  */
 import wasmUrl from '../wasm/gru.wasm?url';
-import { Rng, Tensor } from '../src/tensor/index.js';
-import { GRU, Linear } from '../src/nn/index.js';
-import { Adam, clipGradNorm } from '../src/optim/index.js';
-import { backward, constant, mseLoss, noGrad, sliceRows, type Var } from '../src/autograd/index.js';
-import { backend, backendNames, registerBackend, setBackend, type Backend } from '../src/kernels/index.js';
-import { initWasmBackend, type WasmBackend } from '../src/kernels/wasm/backend.js';
+import {
+  Adam, GRU, Linear, Rng, Tensor, backend, backendNames, backward, clipGradNorm, constant, exportGruToOnnx, importOnnxGru,
+  initWasmBackend, lineChart, mseLoss, noGrad, parseSafetensors, registerBackend, serializeSafetensors, setBackend, sliceRows,
+  type Backend, type Var, type WasmBackend,
+} from '../src/browser.js';
 import type { GruBrowserResult } from './result.js';
 
 declare global {
@@ -91,8 +92,16 @@ function sineBatch(T: number, B: number): { x: Tensor; y: Tensor } {
   return { x, y };
 }
 
-/** Trains GRU(1→16) + Linear(16→1) with Adam; returns the loss before each step and the time per step. */
-function train(name: string, steps: number): { losses: number[]; msPerStep: number; used: string } {
+interface Trained {
+  losses: number[];
+  msPerStep: number;
+  used: string;
+  gru: GRU;
+  x: Tensor;
+}
+
+/** Trains GRU(1→16) + Linear(16→1) with Adam; returns the loss before each step, the time per step and the GRU. */
+function train(name: string, steps: number): Trained {
   setBackend(name);
   const T = 20, B = 64, H = 16;
   const { x, y } = sineBatch(T, B);
@@ -110,7 +119,25 @@ function train(name: string, steps: number): { losses: number[]; msPerStep: numb
     clipGradNorm(opt.params, 5);
     opt.step();
   }
-  return { losses, msPerStep: (performance.now() - t0) / steps, used: backend().name };
+  return { losses, msPerStep: (performance.now() - t0) / steps, used: backend().name, gru, x };
+}
+
+/** The trained GRU exported as ONNX and as safetensors bytes, each read back into a GRU: largest output difference on `x`. */
+function roundTrip(gru: GRU, x: Tensor): GruBrowserResult['exported'] {
+  const output = (g: GRU): Float32Array => Float32Array.from(noGrad(() => g.forward(x)).output.data);
+  const want = output(gru);
+  const onnx = exportGruToOnnx(gru);
+  const imported = importOnnxGru(onnx);
+  if (!imported.gru) throw new Error(`importOnnxGru: ${imported.gruUnavailable}`);
+  const safetensors = serializeSafetensors(gru.stateDict(), { producer: 'gru-ts browser demo' });
+  const loaded = new GRU({ inputSize: gru.inputSize, hiddenSize: gru.hiddenSize, seed: 99 });
+  loaded.loadStateDict(parseSafetensors(safetensors).tensors);
+  return {
+    onnxBytes: onnx.byteLength,
+    safetensorsBytes: safetensors.byteLength,
+    onnxMaxDiff: compare(output(imported.gru), want).abs,
+    safetensorsMaxDiff: compare(output(loaded), want).abs,
+  };
 }
 
 /** Best time of `reps` no-tape forward passes on the named backend (after one warm-up pass). */
@@ -128,26 +155,16 @@ function timeForward(name: string, shape: { T: number; B: number; I: number; H: 
   return Math.min(...ms);
 }
 
-/** A small SVG line chart of the two loss curves (log scale). */
+/** The two loss curves (log scale), drawn by the library's SVG line chart. */
 function lossChart(wasm: number[], ref: number[]): string {
-  const W = 560, Hh = 220, pad = 40;
-  const all = [...wasm, ...ref].filter((v) => v > 0);
-  const lo = Math.log10(Math.min(...all)), hi = Math.log10(Math.max(...all));
-  const px = (i: number) => pad + (i / (wasm.length - 1)) * (W - pad - 10);
-  const py = (v: number) => 10 + (1 - (Math.log10(v) - lo) / (hi - lo || 1)) * (Hh - pad);
-  const line = (vs: number[]) => vs.map((v, i) => `${px(i).toFixed(1)},${py(v).toFixed(1)}`).join(' ');
-  const ticks = [];
-  for (let e = Math.ceil(lo); e <= Math.floor(hi); e++) {
-    ticks.push(`<line x1="${pad}" x2="${W - 10}" y1="${py(10 ** e)}" y2="${py(10 ** e)}" stroke="#eee"/>` +
-      `<text x="${pad - 4}" y="${py(10 ** e) + 4}" font-size="11" text-anchor="end">1e${e}</text>`);
-  }
-  return `<svg width="${W}" height="${Hh}" viewBox="0 0 ${W} ${Hh}" role="img" aria-label="training loss">
-    ${ticks.join('')}
-    <polyline points="${line(ref)}" fill="none" stroke="#f39c12" stroke-width="4" opacity="0.5"/>
-    <polyline points="${line(wasm)}" fill="none" stroke="#1f6feb" stroke-width="1.5"/>
-    <text x="${W / 2}" y="${Hh - 8}" font-size="11" text-anchor="middle">step</text>
-    <text x="${W - 14}" y="22" font-size="12" text-anchor="end"><tspan fill="#1f6feb">— wasm</tspan>  <tspan fill="#f39c12">— ref</tspan></text>
-  </svg>`;
+  const steps = wasm.map((_, i) => i);
+  return lineChart({
+    series: [
+      { name: 'ref', x: steps, y: ref, color: '#f39c12', lineWidth: 5 },
+      { name: 'wasm', x: steps, y: wasm, color: '#1f6feb', lineWidth: 1.5 },
+    ],
+    logY: true, width: 600, height: 260, xLabel: 'step', yLabel: 'loss (MSE)',
+  });
 }
 
 async function main(): Promise<void> {
@@ -194,15 +211,27 @@ async function main(): Promise<void> {
   const tw = train('wasm', steps);
   const tr = train('ref', steps);
   const initialLoss = tw.losses[0], finalLoss = tw.losses[steps - 1];
+  const chart = lossChart(tw.losses, tr.losses);
   $('train').innerHTML = `<h2>Training</h2>
     <p>GRU(1→16) + Linear, next value of a two-tone sine from the previous 20, batch 64, Adam (lr 0.02), ${steps} steps.
     Loss <b>${fmt(initialLoss, 4)}</b> → <b>${fmt(finalLoss, 4)}</b> (÷${(initialLoss / finalLoss).toFixed(0)});
     ${fmt(tw.msPerStep, 2)} ms per step on wasm, ${fmt(tr.msPerStep, 2)} ms on ref.</p>
-    ${lossChart(tw.losses, tr.losses)}`;
+    ${chart}`;
+  status.textContent = 'Exporting the trained GRU…';
+  await nextFrame();
+
+  // 4. Export: the trained GRU as ONNX and safetensors bytes, read back (no files: all in memory).
+  setBackend('wasm');
+  const exported = roundTrip(tw.gru, tw.x);
+  const same = exported.onnxMaxDiff <= 1e-6 && exported.safetensorsMaxDiff <= 1e-6;
+  $('export').innerHTML = `<h2>Export</h2>
+    <p>The trained GRU as ONNX (${(exported.onnxBytes / 1024).toFixed(1)} KiB) and safetensors (${(exported.safetensorsBytes / 1024).toFixed(1)} KiB),
+    each read back into a new GRU: output differences ${exported.onnxMaxDiff.toExponential(1)} and ${exported.safetensorsMaxDiff.toExponential(1)}
+    <span class="${same ? 'ok' : 'bad'}">${same ? '✓ the same model' : '✗ not the same'}</span></p>`;
   status.textContent = 'Timing a larger forward pass…';
   await nextFrame();
 
-  // 4. Speed: a larger forward pass, no tape.
+  // 5. Speed: a larger forward pass, no tape.
   const big = { T: 100, B: 32, I: 64, H: 128 };
   const msWasm = timeForward('wasm', big, 5);
   const msRef = timeForward('ref', big, 2);
@@ -224,6 +253,8 @@ async function main(): Promise<void> {
       steps, losses: tw.losses, refLosses: tr.losses, initialLoss, finalLoss,
       msPerStepWasm: tw.msPerStep, msPerStepRef: tr.msPerStep, backendUsed: tw.used,
     },
+    exported,
+    lossChartBytes: chart.length,
     speed: { shape: big, msWasm, msRef, speedup: msRef / msWasm },
     wasmCalls,
     wasmMemoryBytes: wasm.memoryBytes(),

@@ -32,6 +32,16 @@ export interface GruBrowserResult {
     msPerStepRef: number;
     backendUsed: string;
   };
+  /** The trained GRU (training, wasm) as ONNX and safetensors bytes, each read back into a GRU. */
+  exported: {
+    onnxBytes: number;
+    safetensorsBytes: number;
+    /** Largest |output difference| of the re-imported GRU on the training inputs. */
+    onnxMaxDiff: number;
+    safetensorsMaxDiff: number;
+  };
+  /** Length of the loss chart's SVG (drawn by the library's lineChart). */
+  lossChartBytes: number;
   speed: { shape: { T: number; B: number; I: number; H: number }; msWasm: number; msRef: number; speedup: number };
   /** Calls into the wasm backend object (counted by a proxy around it). */
   wasmCalls: Record<string, number>;

@@ -1,8 +1,9 @@
 // The WebAssembly backend in a real browser: builds the demo page (browser/)
 // with Vite, serves it on 127.0.0.1, opens it in headless Chromium through
 // playwright-core and checks what the page computed (window.__gruResult):
-// wasm forward and gradients equal to ref, a training run that learns, and
-// the wasm kernels really used. `npm test` installs Debian's chromium first
+// wasm forward and gradients equal to ref, a training run that learns, the
+// trained model through ONNX and safetensors bytes and back, and the wasm
+// kernels really used. The page imports everything from src/browser.ts. `npm test` installs Debian's chromium first
 // (scripts/ensure-chromium.mjs); without a browser this test fails, it never skips.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,7 +107,9 @@ test('browser: the wasm backend in headless Chromium matches ref and trains', { 
     `${r.userAgent}; build ${built - t0} ms, page ${done - built} ms; wasm vs ref max diff ${r.parity.maxAbsDiff.toExponential(2)} ` +
       `(rel ${r.parity.maxRelDiff.toExponential(2)}); loss ${r.training.initialLoss.toFixed(4)} → ${r.training.finalLoss.toFixed(4)}; ` +
       `train step ${r.training.msPerStepWasm.toFixed(2)} ms wasm / ${r.training.msPerStepRef.toFixed(2)} ms ref; ` +
-      `forward T=100 B=32 I=64 H=128 ${r.speed.msWasm.toFixed(1)} ms wasm / ${r.speed.msRef.toFixed(1)} ms ref`,
+      `forward T=100 B=32 I=64 H=128 ${r.speed.msWasm.toFixed(1)} ms wasm / ${r.speed.msRef.toFixed(1)} ms ref; ` +
+      `ONNX ${r.exported.onnxBytes} B, safetensors ${r.exported.safetensorsBytes} B read back exactly: ` +
+      `${r.exported.onnxMaxDiff === 0 && r.exported.safetensorsMaxDiff === 0}`,
   );
 
   // The module was fetched from our server as application/wasm and compiled with SIMD.
@@ -125,6 +128,12 @@ test('browser: the wasm backend in headless Chromium matches ref and trains', { 
   // Forward (output, hN) and every gradient equal to ref within 1e-5 relative.
   assert.ok(Object.keys(r.parity.perArray).length >= 2 + 16, 'output, hN and the 16 parameter gradients compared');
   for (const [name, rel] of Object.entries(r.parity.perArray)) assert.ok(rel <= 1e-5, `${name}: wasm vs ref relative error ${rel}`);
+
+  // The trained GRU survives ONNX and safetensors bytes (protobufjs and the byte-level safetensors code run in the page).
+  const e = r.exported;
+  assert.ok(e.onnxBytes > 1000 && e.safetensorsBytes > 1000, `exported sizes ${e.onnxBytes}, ${e.safetensorsBytes}`);
+  assert.ok(e.onnxMaxDiff <= 1e-6 && e.safetensorsMaxDiff <= 1e-6, `round-trip differences ${e.onnxMaxDiff}, ${e.safetensorsMaxDiff}`);
+  assert.ok(r.lossChartBytes > 1000, 'the loss chart was drawn');
 
   // Training learns, on wasm, and follows the same curve as on ref.
   const { losses, refLosses, initialLoss, finalLoss, steps } = r.training;

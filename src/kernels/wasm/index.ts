@@ -8,23 +8,33 @@
  * compiles asynchronously (browsers refuse large synchronous compiles on the
  * main thread).
  *
+ * Node's modules (fs, os, path, url) are loaded when first needed through
+ * process.getBuiltinModule, never imported at the top, so that the kernels
+ * registry loads in a browser as it is. Outside Node {@link loadWasmBackend}
+ * returns null; on Node older than 20.16 (no getBuiltinModule) it throws, and
+ * the registry lists the reason (unavailableBackends()).
+ *
  * Threads: all cores (at most 8) by default; GRU_TS_THREADS=n or
  * setThreads(n) override it (whichever changed last wins, as in native).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Backend } from '../backend.js';
 import { createWasmBackend, instantiateWasmBackend, webAssembly, type KernelExports, type WasmBackend, type WasmModule } from './backend.js';
-import { WorkerPool } from './threads.js';
+import { WorkerPool, isNode, nodeBuiltin } from './threads.js';
+
+type Fs = typeof import('node:fs');
+type Os = typeof import('node:os');
+type Path = typeof import('node:path');
+type Url = typeof import('node:url');
+
+/** wasm/ at the package root, from src/kernels/wasm/ and dist/kernels/wasm/ alike (not a literal: bundlers would try to resolve it). */
+const WASM_DIR = '../../../wasm/';
 
 export { createWasmBackend, initWasmBackend, instantiateWasmBackend, type WasmBackend } from './backend.js';
 
 /** The folder of the built modules. */
 export function wasmDir(): string {
   const env = typeof process !== 'undefined' ? process.env?.GRU_TS_WASM_DIR : undefined;
-  return env || fileURLToPath(new URL('../../../wasm/', import.meta.url));
+  return env || nodeBuiltin<Url>('node:url').fileURLToPath(new URL(WASM_DIR, import.meta.url));
 }
 
 /** The shared-memory build with a worker pool; threads default to the cores (≤ 8). */
@@ -40,14 +50,16 @@ export function instantiateThreadedWasmBackend(module: WasmModule): WasmBackend 
     },
   });
   const ex = instance.exports as unknown as KernelExports;
-  const cores = Math.max(1, Math.min(8, availableParallelism()));
+  const cores = Math.max(1, Math.min(8, nodeBuiltin<Os>('node:os').availableParallelism()));
   return createWasmBackend(ex, memory, new WorkerPool(module, memory, ex, Math.max(cores, 8)), cores);
 }
 
-/** The wasm backend, or null where WebAssembly or the built module is missing. */
+/** The wasm backend from wasm/ on disk, or null where WebAssembly, Node or the built module is missing. */
 export function loadWasmBackend(): Backend | null {
   const wa = webAssembly();
-  if (!wa) return null;
+  if (!wa || !isNode()) return null;
+  const { existsSync, readFileSync } = nodeBuiltin<Fs>('node:fs');
+  const { join } = nodeBuiltin<Path>('node:path');
   const dir = wasmDir();
   const mt = join(dir, 'gru-mt.wasm');
   if (typeof SharedArrayBuffer !== 'undefined' && existsSync(mt)) {

@@ -10,9 +10,39 @@
  * a spin-then-wait barrier once per time step (assembly/threads.ts).
  * Workers are spawned on the first call that wants them, and unref'd so they
  * never keep the process alive.
+ *
+ * Node's modules are loaded when first needed, through {@link nodeBuiltin},
+ * never imported at the top: this file sits in the import graph of the
+ * kernels registry, which must load in a browser (and under a bundler's dev
+ * server) as it is.
  */
-import { Worker } from 'node:worker_threads';
 import { controlBlock, parallelKernels, type KernelExports, type ParallelKernel, type ParallelRunner, type WasmMemory, type WasmModule } from './backend.js';
+
+type GetBuiltin = (id: string) => unknown;
+type WorkerThreads = typeof import('node:worker_threads');
+
+/** Whether this is Node (process.versions.node is set). */
+export function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+/**
+ * A Node built-in module (`node:fs`, …), loaded through process.getBuiltinModule
+ * (Node ≥ 20.16) so that bundling this file for a browser pulls in no Node
+ * module, as src/kernels/native/index.ts does. Throws outside Node, and on
+ * older Node, which has no synchronous way to load one from an ES module.
+ */
+export function nodeBuiltin<T>(id: string): T {
+  const getBuiltin = isNode() ? (process as { getBuiltinModule?: GetBuiltin }).getBuiltinModule : undefined;
+  if (typeof getBuiltin !== 'function') {
+    throw new Error(
+      isNode()
+        ? `wasm backend: loading ${id} needs process.getBuiltinModule (Node ≥ 20.16); this is Node ${process.versions.node}`
+        : `wasm backend: ${id} is only available in Node`,
+    );
+  }
+  return getBuiltin(id) as T;
+}
 
 // Control words (int32 index into the block at ctlPtr).
 const SEQ = 0;
@@ -49,11 +79,12 @@ for (;;) {
 
 /** A pool over `memory` running the kernels of `module` (tid 0 runs on `exports`, the caller's instance). */
 export class WorkerPool implements ParallelRunner {
-  private workers: Worker[] = [];
+  private workers: InstanceType<WorkerThreads['Worker']>[] = [];
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly ctlPtr: number;
   private readonly syncPtr: number;
+  private readonly Worker: WorkerThreads['Worker'];
 
   constructor(
     private readonly module: WasmModule,
@@ -61,6 +92,7 @@ export class WorkerPool implements ParallelRunner {
     private readonly exports: KernelExports,
     readonly maxThreads: number,
   ) {
+    this.Worker = nodeBuiltin<WorkerThreads>('node:worker_threads').Worker;
     const { ctlPtr, syncPtr } = controlBlock(exports.heapBase());
     this.ctlPtr = ctlPtr;
     this.syncPtr = syncPtr;
@@ -72,7 +104,7 @@ export class WorkerPool implements ParallelRunner {
 
   private spawn(n: number): void {
     while (this.workers.length < n) {
-      const w = new Worker(WORKER_SOURCE, {
+      const w = new this.Worker(WORKER_SOURCE, {
         eval: true,
         workerData: {
           module: this.module, memory: this.memory, ctlPtr: this.ctlPtr, syncPtr: this.syncPtr,

@@ -1,0 +1,37 @@
+/**
+ * gru-ts for browsers (and any bundler): `import { … } from 'gru-ts/browser'`.
+ *
+ * Everything of the package root that runs without Node: tensors, the
+ * kernels registry with the WebAssembly backend ({@link initWasmBackend}
+ * compiles wasm/gru.wasm from its bytes or URL; register it with
+ * {@link registerBackend}), autograd, layers, optimizers, safetensors and
+ * ONNX as bytes, SVG charts, the tokenizer and metrics, and the task models.
+ *
+ * Left out, because they need Node or its modules: files (safetensors-file,
+ * model files, trainer checkpoints: node:fs), PNG export (@resvg/resvg-js, a
+ * native module), the shipped data sets (@stdlib packages read through
+ * createRequire), CSV/JSONL tables (csv-parse uses Node's Buffer as it loads)
+ * and, through them, the forecasting series and model, and the task runners
+ * (train*, load*, which read and write files). test/browser-entry.test.ts
+ * walks this file's import graph and fails on any Node module in it.
+ * @packageDocumentation
+ */
+export * from './tensor/index.js';
+export * from './kernels/index.js';
+export { initWasmBackend, instantiateWasmBackend, WasmOutOfMemory, type WasmBackend } from './kernels/wasm/backend.js';
+export * from './autograd/index.js';
+export * from './nn/index.js';
+export * from './optim/index.js';
+export * from './io/safetensors.js';
+export * from './io/onnx.js';
+export * from './io/onnx-export.js';
+export * from './plot/scale.js';
+export * from './plot/line-chart.js';
+export * from './plot/heatmap.js';
+export * from './data/split.js';
+export * from './data/tokenizer.js';
+export * from './train/metrics.js';
+export * from './models/forecast/calendar.js';
+export * from './models/classify/model.js';
+export * from './models/lm/model.js';
+export * from './models/seq2seq/model.js';
