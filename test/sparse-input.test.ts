@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Adam, Embedding, add, GRU, Rng, SGD, Tensor, Var, backend, backendNames, backward, clipGradNorm, constant, csr, csrToDense,
-  mul, setBackend, sparseSequence, sum, tokenSequence, type CsrMatrix,
+  mul, setBackend, sparseProjection, sparseSequence, sum, tokenSequence, type CsrMatrix,
 } from '../src/index.js';
 import { maxRelError, randomTensor } from './helpers/random.js';
 
@@ -134,4 +134,31 @@ test('sparse inputs: out-of-range, negative and non-integer ids, inconsistent CS
   assert.throws(() => sparseSequence(csr(3, 4, [0, 0, 0, 0], []), 2, 2), /expected T·B = 2·2 = 4 rows, got 3/);
   const gru = new GRU({ inputSize: 6, hiddenSize: 2 });
   assert.throws(() => gru.forward(tokenSequence([0, 1], 2, 1, 5)), /sparse input must have 6 features, got 5/);
+});
+
+test('sparseProjection equals the dense product x·Wᵀ + b, and its weight gradient is sparse', () => {
+  const rng = new Rng(4);
+  const m = randomCsr(rng, 7, 12, true);
+  const dense = csrToDense(m);
+  const w = new Var(randomTensor(rng, [5, 12], 1), true, 'w');
+  const b = new Var(randomTensor(rng, [5], 1), true, 'b');
+  const y = sparseProjection(m, w, b);
+  const gy = randomTensor(rng, [7, 5], 1);
+  backward(sum(mul(y, constant(gy))));
+  for (let r = 0; r < 7; r++) {
+    for (let g = 0; g < 5; g++) {
+      let want = b.data[g];
+      for (let c = 0; c < 12; c++) want += dense[r * 12 + c] * w.data[g * 12 + c];
+      assert.ok(Math.abs(y.data[r * 5 + g] - want) <= 1e-5, `y[${r}, ${g}]`);
+    }
+  }
+  assert.ok(w.sparseGrad !== null && w.grad === null);
+  const dw = w.denseGrad()!.data;
+  for (let g = 0; g < 5; g++) {
+    for (let c = 0; c < 12; c++) {
+      let want = 0;
+      for (let r = 0; r < 7; r++) want += gy.data[r * 5 + g] * dense[r * 12 + c];
+      assert.ok(Math.abs(dw[g * 12 + c] - want) <= 1e-5, `dW[${g}, ${c}]`);
+    }
+  }
 });

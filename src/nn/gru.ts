@@ -7,7 +7,7 @@ import { swapAxes01 } from '../autograd/ops/basic.js';
 import { dropout } from '../autograd/ops/dropout.js';
 import { concat0, sliceRows } from '../autograd/ops/slice.js';
 import { gruLayer, type GruDirectionParams } from '../autograd/ops/gru.js';
-import { sparseProjection } from '../autograd/ops/sparse-projection.js';
+import { SparseProjector } from '../autograd/ops/sparse-projection.js';
 import { isSparseSequence, type SparseSequence } from '../tensor/sparse-sequence.js';
 import { Module } from './module.js';
 
@@ -152,11 +152,11 @@ export class GRU extends Module {
    */
   forward(x: Tensor | Var | SparseSequence, opts: GRUForwardOptions = {}): { output: Var; hN: Var } {
     let input: Var;
-    let xProj: Var[] | undefined;
+    let sparse: SparseProjector[] | undefined;
     if (isSparseSequence(x)) {
       // Sparse steps go straight into the first layer's input projection.
       if (x.rows.cols !== this.inputSize) throw new Error(`GRU.forward: sparse input must have ${this.inputSize} features, got ${x.rows.cols}`);
-      xProj = this.layers[0].map((p) => sparseProjection(x.rows, p.wIh, p.bIh, [x.T, x.B]));
+      sparse = this.layers[0].map((p) => new SparseProjector(x.rows, p.wIh, p.bIh));
       input = constant(Tensor.zeros([x.T, x.B, 0], this.layers[0][0].wHh.value.dtype));
     } else {
       const xv = x instanceof Var ? x : constant(x);
@@ -187,7 +187,7 @@ export class GRU extends Module {
     const finals: Var[] = [];
     for (let l = 0; l < this.numLayers; l++) {
       const layerH0 = h0 ? sliceLayer(h0, l, D) : null;
-      const { y, hN } = gruLayer(input, layerH0, this.layers[l], { resetAfter: this.resetAfter, lengths, checkpoint, xProj: l === 0 ? xProj : undefined });
+      const { y, hN } = gruLayer(input, layerH0, this.layers[l], { resetAfter: this.resetAfter, lengths, checkpoint, sparse: l === 0 ? sparse : undefined });
       finals.push(hN);
       input = this.training && this.dropout > 0 && l < this.numLayers - 1 ? dropout(y, this.dropout, this.rng) : y;
     }

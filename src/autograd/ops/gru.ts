@@ -6,6 +6,7 @@
 import { Tensor, allocateLike, type FloatArray } from '../../tensor/tensor.js';
 import { backend, gruCacheSizes, type GruCache } from '../../kernels/index.js';
 import { Var, needsGrad, record, wants } from '../var.js';
+import type { SparseProjector } from './sparse-projection.js';
 
 /** Parameters of one direction, PyTorch layout. */
 export interface GruDirectionParams {
@@ -26,12 +27,13 @@ export interface GruLayerOptions {
    */
   checkpoint?: number;
   /**
-   * Per direction, the input projection x·W_ihᵀ + b_ih (T, B, 3H) computed by
-   * the caller (e.g. {@link sparseProjection} of sparse inputs); x is then
-   * ignored (pass shape [T, B, 0]) and W_ih, b_ih get no gradient here — it
-   * flows into these Vars instead.
+   * Sparse input: per direction, a projector of the CSR steps through that
+   * direction's W_ih and b_ih. x is then ignored (pass shape [T, B, 0]); each
+   * segment's projection is computed when the kernel needs it (and again in
+   * backward when checkpointing), so no (T, B, 3H) projection is kept, and
+   * W_ih gets a sparse gradient.
    */
-  xProj?: readonly Var[];
+  sparse?: readonly SparseProjector[];
 }
 
 /**
@@ -50,9 +52,9 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
   const y = new Var(new Tensor(allocateLike(like, T * B * ldy), [T, B, ldy]));
   const hN = new Var(new Tensor(allocateLike(like, D * B * H), [D, B, H]));
   const h0Data = h0 ? h0.data : allocateLike(like, D * B * H);
-  const xProj = opts.xProj ?? null;
+  const sparse = opts.sparse ?? null;
   const G = 3 * H;
-  const inputs = xProj ? [h0, ...xProj, ...dirs.flatMap((p) => [p.wHh, p.bHh])] : [x, h0, ...dirs.flatMap((p) => [p.wIh, p.wHh, p.bIh, p.bHh])];
+  const inputs = [sparse ? null : x, h0, ...dirs.flatMap((p) => [p.wIh, p.wHh, p.bIh, p.bHh])];
   const training = needsGrad(inputs);
   const seg = opts.checkpoint && opts.checkpoint > 0 && opts.checkpoint < T ? opts.checkpoint : T;
   const checkpointing = seg < T;
@@ -71,8 +73,16 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
     T: b - a, B, I, H,
     wIh: p.wIh.data, wHh: p.wHh.data, bIh: p.bIh?.data ?? null, bHh: p.bHh?.data ?? null,
     reverse: d === 1, resetAfter: opts.resetAfter, lengths: localLengths([a, b]),
-    xProj: xProj ? xProj[d].data.subarray(a * B * G, b * B * G) : null,
   });
+  // Sparse input: the projection of segment [a, b) of direction d (a scratch of the largest segment).
+  const scratch = sparse ? allocateLike(like, seg * B * G) : null;
+  const dScratch = sparse && training ? allocateLike(like, seg * B * G) : null;
+  const project = (d: number, [a, b]: [number, number], fill = true) => {
+    if (!sparse) return null;
+    const out = scratch!.subarray(0, (b - a) * B * G);
+    if (fill) sparse[d].forward(a * B, b * B, out);
+    return out;
+  };
   // Per direction: the state entering each segment (checkpointing) or the whole cache (not).
   const entry: FloatArray[][] = [];
   const caches: (GruCache | null)[] = [];
@@ -87,7 +97,7 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
     for (const sg of order) {
       starts[segments.indexOf(sg)] = h;
       const next = allocateLike(like, B * H);
-      k.gruForward({ ...mode(p, d, sg), y: y.data.subarray(sg[0] * B * ldy), yOff: d * H, ldy, hN: next, x: x.data.subarray(sg[0] * B * I, sg[1] * B * I), h0: h, cache });
+      k.gruForward({ ...mode(p, d, sg), xProj: project(d, sg), y: y.data.subarray(sg[0] * B * ldy), yOff: d * H, ldy, hN: next, x: x.data.subarray(sg[0] * B * I, sg[1] * B * I), h0: h, cache });
       h = next;
     }
     entry.push(starts);
@@ -105,28 +115,33 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
         const i = segments.indexOf(sg);
         const xs = x.data.subarray(sg[0] * B * I, sg[1] * B * I);
         let cache = caches[d];
+        // Backward reads the cache, not the projection: recompute it only to rebuild a cache.
+        const xProj = project(d, sg, !cache);
         if (!cache) {
           // Recompute this segment's cache from the state that entered it.
           cache = newCache(sg[1] - sg[0]);
-          k.gruForward({ ...mode(p, d, sg), y: allocateLike(like, (sg[1] - sg[0]) * B * H), yOff: 0, ldy: H, hN: allocateLike(like, B * H), x: xs, h0: entry[d][i], cache });
+          k.gruForward({ ...mode(p, d, sg), xProj, y: allocateLike(like, (sg[1] - sg[0]) * B * H), yOff: 0, ldy: H, hN: allocateLike(like, B * H), x: xs, h0: entry[d][i], cache });
         }
+        const dXProj = xProj ? dScratch!.subarray(0, xProj.length).fill(0) : null;
         const dhPrev = allocateLike(like, B * H);
         k.gruBackward({
           ...mode(p, d, sg),
-          dx: !xProj && wants(x) ? x.gradBuffer().data.subarray(sg[0] * B * I, sg[1] * B * I) : null,
-          dXProj: xProj && wants(xProj[d]) ? xProj[d].gradBuffer().data.subarray(sg[0] * B * G, sg[1] * B * G) : null,
+          xProj, dXProj,
+          dx: !sparse && wants(x) ? x.gradBuffer().data.subarray(sg[0] * B * I, sg[1] * B * I) : null,
           dh0: dhPrev,
-          dWIh: xProj ? EMPTY : p.wIh.gradBuffer().data,
+          dWIh: sparse ? EMPTY : p.wIh.gradBuffer().data,
           dWHh: p.wHh.gradBuffer().data,
-          dBIh: p.bIh && !xProj ? p.bIh.gradBuffer().data : null,
+          dBIh: p.bIh && !sparse ? p.bIh.gradBuffer().data : null,
           dBHh: p.bHh ? p.bHh.gradBuffer().data : null,
           dy: y.grad ? y.grad.data.subarray(sg[0] * B * ldy) : null, dyOff: d * H, ldy,
           dhN: dh,
           x: xs, h0: entry[d][i],
           cache,
         });
+        if (sparse && dXProj) sparse[d].backward(sg[0] * B, sg[1] * B, dXProj);
         dh = dhPrev;
       }
+      sparse?.[d].finish();
       if (wants(h0) && dh) {
         const g = h0.gradBuffer().data;
         for (let j = 0; j < B * H; j++) g[d * B * H + j] += dh[j];
