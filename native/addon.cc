@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "attention.h"
 #include "gemm.h"
 #include "gru.h"
 #include "isa.h"
@@ -230,6 +231,71 @@ napi_value GruBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The inputs attentionForward and attentionBackward share, at positions
+// [at, at + 9): q, keys, values, v (null: the dot score), lengths, B, S, A, D.
+template <typename S>
+void read_attention_inputs(Args& a, S& s, size_t at) {
+  s.B = a.integer(at + 5);
+  s.S = a.integer(at + 6);
+  s.A = a.integer(at + 7);
+  s.D = a.integer(at + 8);
+  const long B = s.B, Sn = s.S, A = s.A, D = s.D;
+  s.q = a.f32(at, "q", B * A);
+  s.keys = a.f32(at + 1, "keys", B * Sn * A);
+  s.values = a.f32(at + 2, "values", B * Sn * D);
+  s.v = a.f32(at + 3, "v", A, true);
+  s.lengths = a.i32(at + 4, "lengths", B);
+}
+
+// attentionForward(alpha, context, u, q, keys, values, v, lengths, B, S, A, D)
+// Outputs first (llm.c style); u (or null) is written for the additive score only.
+napi_value AttentionForward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 12);
+  grunative::AttentionForward f{};
+  read_attention_inputs(a, f, 3);
+  const long B = f.B, S = f.S, A = f.A, D = f.D;
+  f.alpha = a.f32(0, "alpha", B * S);
+  f.context = a.f32(1, "context", B * D);
+  f.u = f.v ? a.f32(2, "u", B * S * A, true) : nullptr;
+  if (a.failed) return nullptr;
+  std::lock_guard<std::mutex> lock(g_call_mutex);
+  grunative::attention_forward(f);
+  return nullptr;
+}
+
+// attentionBackward(dq, dKeys, dValues, dv, dContext, alpha, u, q, keys, values, v, lengths, B, S, A, D)
+// Accumulates into the gradients given (each may be null; dv is read for the additive score only).
+napi_value AttentionBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 16);
+  grunative::AttentionBackward w{};
+  read_attention_inputs(a, w, 7);
+  const long B = w.B, S = w.S, A = w.A, D = w.D;
+  w.dq = a.f32(0, "dq", B * A, true);
+  w.dKeys = a.f32(1, "dKeys", B * S * A, true);
+  w.dValues = a.f32(2, "dValues", B * S * D, true);
+  w.dv = w.v ? a.f32(3, "dv", A, true) : nullptr;
+  w.dContext = a.f32(4, "dContext", B * D);
+  w.alpha = a.f32(5, "alpha", B * S);
+  w.u = w.v ? a.f32(6, "u", B * S * A, true) : nullptr;
+  if (a.failed) return nullptr;
+  std::lock_guard<std::mutex> lock(g_call_mutex);
+  grunative::attention_backward(w);
+  return nullptr;
+}
+
+// attentionTanh(out, x): the attention kernels' vectorised tanh (for the accuracy test).
+napi_value AttentionTanh(napi_env env, napi_callback_info info) {
+  Args a(env, info, 2);
+  const float* x = a.f32(1, "x", 0);
+  if (a.failed) return nullptr;
+  size_t n = 0;
+  napi_get_typedarray_info(env, a.argv[1], nullptr, &n, nullptr, nullptr, nullptr);
+  float* out = a.f32(0, "out", long(n));
+  if (a.failed) return nullptr;
+  grunative::attention_tanh(out, x, long(n));
+  return nullptr;
+}
+
 // info() -> { isa, vectorWidth, hardwareThreads }
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, isa, vw, hw;
@@ -250,6 +316,9 @@ NAPI_MODULE_INIT() {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gruForward", nullptr, GruForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gruBackward", nullptr, GruBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionTanh", nullptr, AttentionTanh, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

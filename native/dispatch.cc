@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "attention.h"
 #include "gemm.h"
 #include "gru.h"
 #include "isa.h"
@@ -86,6 +87,36 @@ void gru_backward(const GruBackward& a, int threads) {
     case Isa::Avx2: isa_avx2::gru_backward(a, threads); return;
 #endif
     default: isa_generic::gru_backward(a, threads); return;
+  }
+}
+
+void attention_forward(const AttentionForward& a) {
+  switch (isa()) {
+#if defined(GRU_HAVE_X86_KERNELS)
+    case Isa::Avx512: isa_avx512::attention_forward(a); return;
+    case Isa::Avx2: isa_avx2::attention_forward(a); return;
+#endif
+    default: isa_generic::attention_forward(a); return;
+  }
+}
+
+void attention_backward(const AttentionBackward& a) {
+  switch (isa()) {
+#if defined(GRU_HAVE_X86_KERNELS)
+    case Isa::Avx512: isa_avx512::attention_backward(a); return;
+    case Isa::Avx2: isa_avx2::attention_backward(a); return;
+#endif
+    default: isa_generic::attention_backward(a); return;
+  }
+}
+
+void attention_tanh(float* out, const float* x, long n) {
+  switch (isa()) {
+#if defined(GRU_HAVE_X86_KERNELS)
+    case Isa::Avx512: isa_avx512::attention_tanh(out, x, n); return;
+    case Isa::Avx2: isa_avx2::attention_tanh(out, x, n); return;
+#endif
+    default: isa_generic::attention_tanh(out, x, n); return;
   }
 }
 

@@ -116,6 +116,59 @@ export function gruCacheSizes(d: GruDims): { gates: number; hPrev: number; hn: n
   return { gates: d.T * d.B * 3 * d.H, hPrev: d.T * d.B * d.H, hn: d.T * d.B * d.H };
 }
 
+/**
+ * Sizes of one encoder–decoder attention step: B batch, S source steps,
+ * A key (= query) size, D value size.
+ */
+export interface AttentionDims {
+  B: number;
+  S: number;
+  A: number;
+  D: number;
+}
+
+/**
+ * What both attention kernels read. The score is additive (Bahdanau)
+ * e_j = vᵀ tanh(K_j + q) when `v` is given, dot (Luong) e_j = qᵀ K_j when
+ * it is null; α = softmax of e over j < length, context = Σ_j α_j V_j.
+ */
+export interface AttentionInputs extends AttentionDims {
+  q: FloatArray; // (B, A)
+  keys: FloatArray; // (B, S, A)
+  values: FloatArray; // (B, S, D)
+  /** (A) for the additive score; null selects the dot score. */
+  v: FloatArray | null;
+  /** Valid source steps per row (B), clamped to [0, S]; null: all S. A row of length 0 gets α = 0 and context = 0. */
+  lengths: Int32Array | null;
+}
+
+export interface AttentionForwardArgs extends AttentionInputs {
+  /** Output (B, S), overwritten: the attention weights, 0 past each row's length. */
+  alpha: FloatArray;
+  /** Output (B, D), overwritten. */
+  context: FloatArray;
+  /**
+   * Additive only, optional output (B, S, A): u = tanh(K_j + q) for j < length
+   * (rows past the length are not written), for a backward that should not
+   * recompute it. Null: not saved.
+   */
+  u: FloatArray | null;
+}
+
+export interface AttentionBackwardArgs extends AttentionInputs {
+  /** Accumulated gradients (+=); each may be null when not wanted (dv: additive only). */
+  dq: FloatArray | null; // (B, A)
+  dKeys: FloatArray | null; // (B, S, A)
+  dValues: FloatArray | null; // (B, S, D)
+  dv: FloatArray | null; // (A)
+  /** Gradient of the context (B, D). */
+  dContext: FloatArray;
+  /** The forward's α (B, S). */
+  alpha: FloatArray;
+  /** Additive: the forward's saved u (B, S, A), or null to recompute tanh(K_j + q) from keys and q. */
+  u: FloatArray | null;
+}
+
 /** A compute backend. */
 export interface Backend {
   readonly name: string;
@@ -165,4 +218,9 @@ export interface Backend {
   gruForward(a: GruForwardArgs): void;
   /** Its backward: accumulates into every gradient buffer given. */
   gruBackward(a: GruBackwardArgs): void;
+
+  /** Encoder–decoder attention for one decoder step: scores, masked softmax, context. */
+  attentionForward(a: AttentionForwardArgs): void;
+  /** Its backward: accumulates into dq, dKeys, dValues and dv (those given). */
+  attentionBackward(a: AttentionBackwardArgs): void;
 }

@@ -3,10 +3,12 @@
  *   additive (Bahdanau): e_j = vᵀ tanh(K_j + q)  with K = W_k·enc (precomputed), q = W_q·s
  *   dot (Luong general): e_j = qᵀ K_j            with K = W·enc (precomputed), q = s
  *   α = softmax over j < length,  context = Σ_j α_j V_j
+ * The kernels are the backend's attentionForward / attentionBackward (ref: src/kernels/ref/attention.ts).
  * Legend: B batch, S source steps, A key size, D value size.
  */
 import { Tensor, allocateLike, shapeString } from '../../tensor/tensor.js';
 import { Var, record, wants } from '../var.js';
+import { backend } from '../../kernels/index.js';
 
 export type AttentionScore = 'additive' | 'dot';
 
@@ -17,67 +19,29 @@ export function encoderAttention(score: AttentionScore, q: Var, keys: Var, value
   if (q.shape[0] !== B || q.shape[1] !== A || values.shape[0] !== B || values.shape[1] !== S || (score === 'additive' && (!v || v.shape[0] !== A))) {
     throw new Error(`encoderAttention: expected q [B, A], keys [B, S, A], values [B, S, D]${score === 'additive' ? ', v [A]' : ''}; got ${shapeString(q.shape)}, ${shapeString(keys.shape)}, ${shapeString(values.shape)}`);
   }
+  const k = backend();
   const like = q.data;
   const alpha = allocateLike(like, B * S);
-  const u = score === 'additive' ? allocateLike(like, B * S * A) : null; // tanh(K_j + q)
   const context = new Var(new Tensor(allocateLike(like, B * D), [B, D]));
-  for (let b = 0; b < B; b++) {
-    const L = lengths ? lengths[b] : S;
-    let max = -Infinity;
-    for (let j = 0; j < L; j++) {
-      let e = 0;
-      const kk = (b * S + j) * A;
-      if (u) {
-        for (let a = 0; a < A; a++) e += v!.data[a] * (u[kk + a] = Math.tanh(keys.data[kk + a] + q.data[b * A + a]));
-      } else {
-        for (let a = 0; a < A; a++) e += q.data[b * A + a] * keys.data[kk + a];
-      }
-      alpha[b * S + j] = e;
-      if (e > max) max = e;
-    }
-    let sum = 0;
-    for (let j = 0; j < L; j++) sum += alpha[b * S + j] = Math.exp(alpha[b * S + j] - max);
-    for (let j = 0; j < L; j++) {
-      const w = (alpha[b * S + j] /= sum);
-      for (let d = 0; d < D; d++) context.data[b * D + d] += w * values.data[(b * S + j) * D + d];
-    }
-  }
+  const additive = score === 'additive';
+  // The additive backward recomputes tanh(K_j + q) (the kernels take u = null):
+  // it reads a (B, S, A) array either way (keys, or a saved u), so saving u would
+  // only add a store and a buffer per decoder step.
+  const inputs = { B, S, A, D, q: q.data, keys: keys.data, values: values.data, v: additive ? v!.data : null, lengths };
+  k.attentionForward({ ...inputs, alpha, context: context.data, u: null });
   record(`${score}Attention`, [q, keys, values, v], [context], () => {
     const dc = context.grad?.data;
     if (!dc) return;
-    const dq = wants(q) ? q.gradBuffer().data : null;
-    const dk = wants(keys) ? keys.gradBuffer().data : null;
-    const dval = wants(values) ? values.gradBuffer().data : null;
-    const dv = wants(v) ? v!.gradBuffer().data : null;
-    for (let b = 0; b < B; b++) {
-      const L = lengths ? lengths[b] : S;
-      const dAlpha = new Float64Array(L);
-      let dot = 0;
-      for (let j = 0; j < L; j++) {
-        let t = 0;
-        for (let d = 0; d < D; d++) {
-          t += dc[b * D + d] * values.data[(b * S + j) * D + d];
-          if (dval) dval[(b * S + j) * D + d] += alpha[b * S + j] * dc[b * D + d];
-        }
-        dAlpha[j] = t;
-        dot += alpha[b * S + j] * t;
-      }
-      for (let j = 0; j < L; j++) {
-        const de = alpha[b * S + j] * (dAlpha[j] - dot);
-        const kk = (b * S + j) * A;
-        for (let a = 0; a < A; a++) {
-          if (u) {
-            if (dv) dv[a] += de * u[kk + a];
-            const dpre = de * v!.data[a] * (1 - u[kk + a] * u[kk + a]);
-            if (dk) dk[kk + a] += dpre;
-            if (dq) dq[b * A + a] += dpre;
-          } else {
-            if (dk) dk[kk + a] += de * q.data[b * A + a];
-            if (dq) dq[b * A + a] += de * keys.data[kk + a];
-          }
-        }
-      }
-    }
+    k.attentionBackward({
+      ...inputs,
+      dq: wants(q) ? q.gradBuffer().data : null,
+      dKeys: wants(keys) ? keys.gradBuffer().data : null,
+      dValues: wants(values) ? values.gradBuffer().data : null,
+      dv: additive && wants(v) ? v.gradBuffer().data : null,
+      dContext: dc,
+      alpha,
+      u: null,
+    });
   });
   return { context, weights: new Tensor(alpha, [B, S]) };
 }

@@ -1,14 +1,15 @@
 /**
  * The native backend: a Node addon (C++, built at install time by node-gyp
  * from binding.gyp and native/) with a packed, register-blocked SGEMM and the
- * fused, multi-threaded GRU sequence kernels. Float32 only: whenever any array
+ * fused, multi-threaded GRU sequence kernels, and the encoder–decoder attention
+ * step (single-threaded, vectorised tanh). Float32 only: whenever any array
  * of a call is a Float64Array (gradient checks run in float64) the call goes
  * to the reference backend, and so do the cheap pointwise kernels.
  *
  * Threads: hardware concurrency by default; `GRU_TS_THREADS=n` or
  * {@link Backend.setThreads} override it (whichever was changed last wins).
  */
-import type { Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
+import type { AttentionBackwardArgs, AttentionForwardArgs, Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
 import type { FloatArray } from '../../tensor/tensor.js';
 import { refBackend } from '../ref/index.js';
 
@@ -39,6 +40,21 @@ interface NativeAddon {
     gates: Float32Array, hPrev: Float32Array, hn: Float32Array,
     xProj: Float32Array | null, dXProj: Float32Array | null, threads: number,
   ): void;
+  /** Outputs first (llm.c style); u is written for the additive score (v given) only. */
+  attentionForward(
+    alpha: Float32Array, context: Float32Array, u: Float32Array | null,
+    q: Float32Array, keys: Float32Array, values: Float32Array, v: Float32Array | null, lengths: Int32Array | null,
+    B: number, S: number, A: number, D: number,
+  ): void;
+  /** Accumulates into the gradients given; u null: recomputed. */
+  attentionBackward(
+    dq: Float32Array | null, dKeys: Float32Array | null, dValues: Float32Array | null, dv: Float32Array | null,
+    dContext: Float32Array, alpha: Float32Array, u: Float32Array | null,
+    q: Float32Array, keys: Float32Array, values: Float32Array, v: Float32Array | null, lengths: Int32Array | null,
+    B: number, S: number, A: number, D: number,
+  ): void;
+  /** out[i] = the attention kernels' vectorised tanh of x[i]. */
+  attentionTanh(out: Float32Array, x: Float32Array): void;
   info(): { isa: string; vectorWidth: number; hardwareThreads: number };
 }
 
@@ -84,6 +100,8 @@ const isF32 = (a: FloatArray | null): boolean => a === null || a instanceof Floa
 export interface NativeBackend extends Backend {
   /** The kernel set chosen for this CPU: 'avx512', 'avx2' or 'generic'. */
   readonly isa: string;
+  /** out[i] = tanh(x[i]) by the attention kernels' vectorised approximation (for the accuracy test). */
+  attentionTanh(out: Float32Array, x: Float32Array): void;
 }
 
 /** The native backend, or null when the addon is not built. */
@@ -91,6 +109,8 @@ export function loadNativeBackend(): NativeBackend | null {
   const addon = loadAddon();
   if (!addon) return null;
   const info = addon.info();
+  // An addon built before the attention kernels existed: those calls stay on ref.
+  const hasAttention = typeof addon.attentionForward === 'function';
   const hardware = Math.max(1, info.hardwareThreads);
 
   // Thread count: 0 means the default (hardware concurrency).
@@ -165,6 +185,39 @@ export function loadNativeBackend(): NativeBackend | null {
         c.gates as Float32Array, c.hPrev as Float32Array, c.hn as Float32Array,
         xProj as Float32Array | null, dXProj as Float32Array | null, threads(),
       );
+    },
+
+    attentionForward(a: AttentionForwardArgs): void {
+      const u = a.v ? a.u : null; // u is additive-only
+      if (!(hasAttention && isF32(a.q) && isF32(a.keys) && isF32(a.values) && isF32(a.v) && isF32(a.alpha) && isF32(a.context) && isF32(u))) {
+        refBackend.attentionForward(a);
+        return;
+      }
+      addon.attentionForward(
+        a.alpha as Float32Array, a.context as Float32Array, u as Float32Array | null,
+        a.q as Float32Array, a.keys as Float32Array, a.values as Float32Array, a.v as Float32Array | null, a.lengths,
+        a.B, a.S, a.A, a.D,
+      );
+    },
+
+    attentionBackward(a: AttentionBackwardArgs): void {
+      const u = a.v ? a.u : null, dv = a.v ? a.dv : null; // additive-only
+      if (!(hasAttention && isF32(a.q) && isF32(a.keys) && isF32(a.values) && isF32(a.v) && isF32(a.alpha) && isF32(u) && isF32(a.dContext) &&
+        isF32(a.dq) && isF32(a.dKeys) && isF32(a.dValues) && isF32(dv))) {
+        refBackend.attentionBackward(a);
+        return;
+      }
+      addon.attentionBackward(
+        a.dq as Float32Array | null, a.dKeys as Float32Array | null, a.dValues as Float32Array | null, dv as Float32Array | null,
+        a.dContext as Float32Array, a.alpha as Float32Array, u as Float32Array | null,
+        a.q as Float32Array, a.keys as Float32Array, a.values as Float32Array, a.v as Float32Array | null, a.lengths,
+        a.B, a.S, a.A, a.D,
+      );
+    },
+
+    attentionTanh(out: Float32Array, x: Float32Array): void {
+      if (!hasAttention) throw new Error('native backend: this addon was built without the attention kernels; run npm run build:native');
+      addon.attentionTanh(out, x);
     },
   };
   return backend;

@@ -3,6 +3,7 @@ import type { Backend } from '../backend.js';
 import { gemm } from './gemm.js';
 import { gruBackward, gruForward } from './gru.js';
 import * as ew from './elementwise.js';
+import { attentionBackward, attentionForward } from './attention.js';
 
 export const refBackend: Backend = {
   name: 'ref',
@@ -17,4 +18,6 @@ export const refBackend: Backend = {
   embeddingBackward: ew.embeddingBackward,
   gruForward,
   gruBackward,
+  attentionForward,
+  attentionBackward,
 };

@@ -8,6 +8,9 @@
  * out; the memory grows when a call needs more and is then reused. Kernels
  * never allocate.
  *
+ * The attention step runs on one thread (it is a small, memory-bound call:
+ * each copies its keys and values in).
+ *
  * Float64 inputs (gradient checks) go to the reference backend unchanged, as
  * do the small pointwise/loss/embedding ops (copying them in and out would
  * cost more than the JS loops).
@@ -17,7 +20,7 @@
  * instances; without one the kernels run on this thread with nt = 1.
  * Calls that would need more than WebAssembly's 4 GiB run on ref.
  */
-import type { Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
+import type { AttentionBackwardArgs, AttentionForwardArgs, Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
 import type { FloatArray } from '../../tensor/tensor.js';
 import { refBackend } from '../ref/index.js';
 
@@ -71,6 +74,16 @@ export interface KernelExports {
     dy: number, ldy: number, dhN: number, gates: number, hPrev: number, hn: number,
     dx: number, dh0: number, dWIh: number, dWHh: number, dBIh: number, dBHh: number, dXProj: number,
     work: number, tid: number, nt: number, sync: number,
+  ): void;
+  attentionWorkBytes(S: number): number;
+  attentionForward(
+    alpha: number, context: number, u: number, q: number, keys: number, values: number, v: number, lengths: number,
+    B: number, S: number, A: number, D: number, work: number,
+  ): void;
+  attentionBackward(
+    dq: number, dKeys: number, dValues: number, dv: number, dContext: number, alpha: number, u: number,
+    q: number, keys: number, values: number, v: number, lengths: number,
+    B: number, S: number, A: number, D: number, work: number,
   ): void;
   vexp(out: number, x: number, n: number): void;
   vsigmoid(out: number, x: number, n: number): void;
@@ -215,6 +228,8 @@ export function createWasmBackend(
   if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
   new Int32Array(memory.buffer, syncPtr, 32).fill(0);
   const gemmWork = align64(exports.sgemmWorkBytes());
+  // A module built before the attention kernels existed: those calls stay on ref.
+  const hasAttention = typeof exports.attentionForward === 'function';
   // Thread count, as the native backend: GRU_TS_THREADS or setThreads, whichever changed last; else the default.
   const envThreads = (): string | undefined => (typeof process !== 'undefined' ? process.env?.GRU_TS_THREADS : undefined);
   const parse = (v: string | undefined): number => {
@@ -401,6 +416,88 @@ export function createWasmBackend(
     if (dXProj) dXProj.set(arena.f32(pdXp, dXProj.length));
   }
 
+  function attentionForward(a: AttentionForwardArgs): void {
+    orRef(() => attentionForwardWasm(a), () => refBackend.attentionForward(a));
+  }
+
+  function attentionForwardWasm(a: AttentionForwardArgs): void {
+    const { B, S, A, D } = a;
+    const u = a.v ? a.u : null; // additive only
+    if (
+      !hasAttention || isF64(a.q) || isF64(a.keys) || isF64(a.values) || isF64(a.v) || isF64(a.alpha) || isF64(a.context) || isF64(u) ||
+      B <= 0 || S <= 0 || A <= 0 || D <= 0
+    ) {
+      refBackend.attentionForward(a);
+      return;
+    }
+    arena.reset();
+    const { pq, pk, pv, pw, plen } = putAttentionInputs(a, true);
+    const pa = arena.alloc(B * S * 4);
+    const pc = arena.alloc(B * D * 4);
+    const pu = u ? arena.alloc(B * S * A * 4) : 0;
+    const work = arena.alloc(exports.attentionWorkBytes(S));
+    exports.attentionForward(pa, pc, pu, pq, pk, pv, pw, plen, B, S, A, D, work);
+    (a.alpha as Float32Array).set(arena.f32(pa, B * S));
+    (a.context as Float32Array).set(arena.f32(pc, B * D));
+    if (u) {
+      // Only the rows inside each length were written.
+      const src = arena.f32(pu, B * S * A), dst = u as Float32Array;
+      for (let b = 0; b < B; b++) {
+        const L = a.lengths ? Math.max(0, Math.min(S, a.lengths[b])) : S;
+        dst.set(src.subarray(b * S * A, (b * S + L) * A), b * S * A);
+      }
+    }
+  }
+
+  /** Copies in q, keys (unless not read), values, v and lengths (after arena.reset()). */
+  function putAttentionInputs(a: AttentionForwardArgs | AttentionBackwardArgs, needKeys: boolean): { pq: number; pk: number; pv: number; pw: number; plen: number } {
+    const { B, S, A, D } = a;
+    return {
+      pq: arena.put((a.q as Float32Array).subarray(0, B * A)),
+      pk: needKeys ? arena.put((a.keys as Float32Array).subarray(0, B * S * A)) : 0,
+      pv: arena.put((a.values as Float32Array).subarray(0, B * S * D)),
+      pw: a.v ? arena.put((a.v as Float32Array).subarray(0, A)) : 0,
+      plen: a.lengths ? arena.putI32(a.lengths.subarray(0, B)) : 0,
+    };
+  }
+
+  function attentionBackward(a: AttentionBackwardArgs): void {
+    orRef(() => attentionBackwardWasm(a), () => refBackend.attentionBackward(a));
+  }
+
+  function attentionBackwardWasm(a: AttentionBackwardArgs): void {
+    const { B, S, A, D } = a;
+    const u = a.v ? a.u : null, dvArg = a.v ? a.dv : null; // additive only
+    if (
+      !hasAttention || isF64(a.q) || isF64(a.keys) || isF64(a.values) || isF64(a.v) || isF64(a.alpha) || isF64(u) || isF64(a.dContext) ||
+      isF64(a.dq) || isF64(a.dKeys) || isF64(a.dValues) || isF64(dvArg) ||
+      B <= 0 || S <= 0 || A <= 0 || D <= 0
+    ) {
+      refBackend.attentionBackward(a);
+      return;
+    }
+    arena.reset();
+    // The additive backward reads u in place of the keys when it is given.
+    const { pq, pk, pv, pw, plen } = putAttentionInputs(a, !(a.v && u));
+    const pa = arena.put((a.alpha as Float32Array).subarray(0, B * S));
+    const pu = u ? arena.put((u as Float32Array).subarray(0, B * S * A)) : 0;
+    const pdc = arena.put((a.dContext as Float32Array).subarray(0, B * D));
+    const dq = a.dq ? (a.dq as Float32Array).subarray(0, B * A) : null;
+    const dKeys = a.dKeys ? (a.dKeys as Float32Array).subarray(0, B * S * A) : null;
+    const dValues = a.dValues ? (a.dValues as Float32Array).subarray(0, B * S * D) : null;
+    const dv = dvArg ? (dvArg as Float32Array).subarray(0, A) : null;
+    const pdq = dq ? arena.put(dq) : 0;
+    const pdk = dKeys ? arena.put(dKeys) : 0;
+    const pdV = dValues ? arena.put(dValues) : 0;
+    const pdv = dv ? arena.put(dv) : 0;
+    const work = arena.alloc(exports.attentionWorkBytes(S));
+    exports.attentionBackward(pdq, pdk, pdV, pdv, pdc, pa, pu, pq, pk, pv, pw, plen, B, S, A, D, work);
+    if (dq) dq.set(arena.f32(pdq, dq.length));
+    if (dKeys) dKeys.set(arena.f32(pdk, dKeys.length));
+    if (dValues) dValues.set(arena.f32(pdV, dValues.length));
+    if (dv) dv.set(arena.f32(pdv, dv.length));
+  }
+
   const backend: WasmBackend = {
     name: 'wasm',
     gemm,
@@ -414,6 +511,8 @@ export function createWasmBackend(
     embeddingBackward: refBackend.embeddingBackward,
     gruForward,
     gruBackward,
+    attentionForward,
+    attentionBackward,
     memoryBytes: () => arena.bytes,
     barrierSleeps: () => Atomics.load(new Int32Array(memory.buffer, syncPtr, 32), 24),
   };

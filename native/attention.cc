@@ -1,0 +1,247 @@
+// Encoder-decoder attention for one decoder step, compiled once per
+// instruction set (see simd.h), with the structure and formulas of
+// src/kernels/ref/attention.ts. Row b at a time:
+//   scores    e_j = v . tanh(K_j + q) (additive) or q . K_j (dot), j < L,
+//             vectorised over the key size A (horizontal sum per j);
+//   softmax   in double over j < L (alpha = 0 past L);
+//   context   sum_j alpha_j V_j, vectorised over D in register blocks.
+// Backward recomputes tanh(K_j + q) unless the forward's u is given: the
+// keys must be read in either case (or u, of the same size), so recomputing
+// costs only the tanh, and spares the forward a (B, S, A) store (and its
+// caller the buffer).
+//
+// tanh: |x| < 0.625: the Cephes odd polynomial x + x^3 P(x^2) (no
+// cancellation near 0); above: 1 - 2 / (e^{2|x|} + 1) with the sign of x,
+// e^y Cephes-style (simd.h). Measured against float64 Math.tanh over
+// [-10, 10] (test/attention-kernels.test.ts): within 3e-7 relative (a few
+// ulp), on every kernel set.
+#include <cmath>
+#include <vector>
+
+#include "simd.h"
+#include "attention.h"
+
+namespace ISA_NS {
+namespace {
+
+using grunative::AttentionBackward;
+using grunative::AttentionForward;
+
+GRU_INLINE vf vabs(vf x) { return reinterpret_cast<vf>(reinterpret_cast<vi>(x) & 0x7fffffff); }
+
+/** tanh(x), accurate to a few ulp in relative terms (see the top of the file); NaN stays NaN. */
+GRU_INLINE vf vtanh_acc(vf x) {
+  const vf a = vabs(x);
+  // Small |x|: |x| + |x|^3 P(x^2).
+  const vf z = a * a;
+  vf p = vset1(-5.70498872745e-3f);
+  p = p * z + 2.06390887954e-2f;
+  p = p * z + -5.37397155531e-2f;
+  p = p * z + 1.33314422036e-1f;
+  p = p * z + -3.33332819422e-1f;
+  const vf small = (p * z) * a + a;
+  // Large |x|: 1 - 2 / (e^{2|x|} + 1).
+  const vf big = 1.0f - 2.0f / (vexp(a + a) + 1.0f);
+  // tanh(|x|), then the sign of x (so tanh(-0) = -0; NaN stays NaN).
+  const vf t = a < 0.625f ? small : big;
+  return reinterpret_cast<vf>(reinterpret_cast<vi>(t) | (reinterpret_cast<vi>(x) & int32_t(0x80000000u)));
+}
+
+GRU_INLINE float hsum(vf v) {
+  float s = 0;
+  for (int i = 0; i < VW; i++) s += v[i];
+  return s;
+}
+
+inline long row_length(const int32_t* lengths, long b, long S) {
+  if (!lengths) return S;
+  const long L = lengths[b];
+  return L < 0 ? 0 : (L > S ? S : L);
+}
+
+/** v . tanh(k + q) over A, storing tanh(k + q) into u when given. */
+GRU_INLINE float additive_score(const float* __restrict k, const float* __restrict q, const float* __restrict v,
+                                float* __restrict u, long A) {
+  vf acc0 = vzero(), acc1 = vzero();
+  long i = 0;
+  for (; i + 2 * VW <= A; i += 2 * VW) {
+    const vf t0 = vtanh_acc(vload(k + i) + vload(q + i));
+    const vf t1 = vtanh_acc(vload(k + i + VW) + vload(q + i + VW));
+    if (u) {
+      vstore(u + i, t0);
+      vstore(u + i + VW, t1);
+    }
+    acc0 += t0 * vload(v + i);
+    acc1 += t1 * vload(v + i + VW);
+  }
+  for (; i < A; i += VW) {
+    const long n = lmin(VW, A - i);
+    const vf t = vtanh_acc(vloadn(k + i, n) + vloadn(q + i, n));
+    if (u) vstoren(u + i, t, n);
+    acc0 += t * vloadn(v + i, n);  // lanes past A: tanh(0) * 0
+  }
+  return hsum(acc0 + acc1);
+}
+
+/** q . k over A. */
+GRU_INLINE float dot_score(const float* __restrict k, const float* __restrict q, long A) {
+  vf acc0 = vzero(), acc1 = vzero();
+  long i = 0;
+  for (; i + 2 * VW <= A; i += 2 * VW) {
+    acc0 += vload(k + i) * vload(q + i);
+    acc1 += vload(k + i + VW) * vload(q + i + VW);
+  }
+  for (; i < A; i += VW) {
+    const long n = lmin(VW, A - i);
+    acc0 += vloadn(k + i, n) * vloadn(q + i, n);
+  }
+  return hsum(acc0 + acc1);
+}
+
+/** out[d] = sum_{j < L} w[j] V[j * D + d] for d < D, in register blocks of 4 vectors. */
+void weighted_rows(float* __restrict out, const float* __restrict w, const float* __restrict V, long L, long D) {
+  long d = 0;
+  for (; d + 4 * VW <= D; d += 4 * VW) {
+    vf c0 = vzero(), c1 = vzero(), c2 = vzero(), c3 = vzero();
+    for (long j = 0; j < L; j++) {
+      const vf wj = vset1(w[j]);
+      const float* r = V + j * D + d;
+      c0 += wj * vload(r);
+      c1 += wj * vload(r + VW);
+      c2 += wj * vload(r + 2 * VW);
+      c3 += wj * vload(r + 3 * VW);
+    }
+    vstore(out + d, c0);
+    vstore(out + d + VW, c1);
+    vstore(out + d + 2 * VW, c2);
+    vstore(out + d + 3 * VW, c3);
+  }
+  for (; d < D; d += VW) {
+    const long n = lmin(VW, D - d);
+    vf c = vzero();
+    for (long j = 0; j < L; j++) c += vset1(w[j]) * vloadn(V + j * D + d, n);
+    vstoren(out + d, c, n);
+  }
+}
+
+/** Returns dc . Vj; adds w * dc to dVj when given. */
+GRU_INLINE float value_row_backward(const float* __restrict dc, const float* __restrict Vj, float* __restrict dVj,
+                                    float w, long D) {
+  vf acc0 = vzero(), acc1 = vzero();
+  const vf wv = vset1(w);
+  long d = 0;
+  for (; d + 2 * VW <= D; d += 2 * VW) {
+    const vf c0 = vload(dc + d), c1 = vload(dc + d + VW);
+    acc0 += c0 * vload(Vj + d);
+    acc1 += c1 * vload(Vj + d + VW);
+    if (dVj) {
+      vstore(dVj + d, vload(dVj + d) + wv * c0);
+      vstore(dVj + d + VW, vload(dVj + d + VW) + wv * c1);
+    }
+  }
+  for (; d < D; d += VW) {
+    const long n = lmin(VW, D - d);
+    const vf c = vloadn(dc + d, n);
+    acc0 += c * vloadn(Vj + d, n);
+    if (dVj) vstoren(dVj + d, vloadn(dVj + d, n) + wv * c, n);
+  }
+  return hsum(acc0 + acc1);
+}
+
+/**
+ * Additive score backward for one key row, de = dloss/de_j:
+ * dv += de u, g = de v (1 - u^2), dk += g, dq += g (each when given).
+ */
+GRU_INLINE void additive_row_backward(float de, const float* __restrict k, const float* __restrict q,
+                                      const float* __restrict v, const float* __restrict u, float* __restrict dk,
+                                      float* __restrict dq, float* __restrict dv, long A) {
+  const vf dev = vset1(de);
+  for (long i = 0; i < A; i += VW) {
+    const long n = lmin(VW, A - i);
+    const vf t = u ? vloadn(u + i, n) : vtanh_acc(vloadn(k + i, n) + vloadn(q + i, n));
+    if (dv) vstoren(dv + i, vloadn(dv + i, n) + dev * t, n);
+    const vf g = dev * vloadn(v + i, n) * (1.0f - t * t);
+    if (dk) vstoren(dk + i, vloadn(dk + i, n) + g, n);
+    if (dq) vstoren(dq + i, vloadn(dq + i, n) + g, n);
+  }
+}
+
+/** Dot score backward for one key row: dk += de q, dq += de k (each when given). */
+GRU_INLINE void dot_row_backward(float de, const float* __restrict k, const float* __restrict q, float* __restrict dk,
+                                 float* __restrict dq, long A) {
+  const vf dev = vset1(de);
+  for (long i = 0; i < A; i += VW) {
+    const long n = lmin(VW, A - i);
+    if (dk) vstoren(dk + i, vloadn(dk + i, n) + dev * vloadn(q + i, n), n);
+    if (dq) vstoren(dq + i, vloadn(dq + i, n) + dev * vloadn(k + i, n), n);
+  }
+}
+
+/** Per-thread scratch of at least n doubles (calls are serialized by the addon; this is for safety). */
+double* scratch(long n) {
+  static thread_local std::vector<double> buf;
+  if (long(buf.size()) < n) buf.resize(size_t(n));
+  return buf.data();
+}
+
+}  // namespace
+
+void attention_forward(const AttentionForward& a) {
+  const long B = a.B, S = a.S, A = a.A, D = a.D;
+  double* p = scratch(S);
+  for (long b = 0; b < B; b++) {
+    const long L = row_length(a.lengths, b, S);
+    const float* q = a.q + b * A;
+    float* alpha = a.alpha + b * S;
+    // Scores (into alpha for now).
+    for (long j = 0; j < L; j++) {
+      const float* k = a.keys + (b * S + j) * A;
+      alpha[j] = a.v ? additive_score(k, q, a.v, a.u ? a.u + (b * S + j) * A : nullptr, A) : dot_score(k, q, A);
+    }
+    // Masked softmax, in double.
+    double max = -INFINITY, sum = 0;
+    for (long j = 0; j < L; j++) max = alpha[j] > max ? alpha[j] : max;
+    for (long j = 0; j < L; j++) sum += p[j] = std::exp(double(alpha[j]) - max);
+    for (long j = 0; j < S; j++) alpha[j] = j < L ? float(p[j] / sum) : 0.0f;
+    weighted_rows(a.context + b * D, alpha, a.values + b * S * D, L, D);
+  }
+}
+
+void attention_backward(const AttentionBackward& a) {
+  const long B = a.B, S = a.S, A = a.A, D = a.D;
+  float* dv = a.v ? a.dv : nullptr;
+  double* dAlpha = scratch(S);
+  for (long b = 0; b < B; b++) {
+    const long L = row_length(a.lengths, b, S);
+    const float* alpha = a.alpha + b * S;
+    const float* dc = a.dContext + b * D;
+    const float* q = a.q + b * A;
+    float* dq = a.dq ? a.dq + b * A : nullptr;
+    // Through the context: dV_j += alpha_j dc, dalpha_j = dc . V_j.
+    double dot = 0;
+    for (long j = 0; j < L; j++) {
+      const long r = b * S + j;
+      const float t = value_row_backward(dc, a.values + r * D, a.dValues ? a.dValues + r * D : nullptr, alpha[j], D);
+      dAlpha[j] = t;
+      dot += double(alpha[j]) * t;
+    }
+    // Through the softmax and the score.
+    for (long j = 0; j < L; j++) {
+      const long r = b * S + j;
+      const float de = float(double(alpha[j]) * (dAlpha[j] - dot));
+      const float* k = a.keys + r * A;
+      float* dk = a.dKeys ? a.dKeys + r * A : nullptr;
+      if (a.v) additive_row_backward(de, k, q, a.v, a.u ? a.u + r * A : nullptr, dk, dq, dv, A);
+      else dot_row_backward(de, k, q, dk, dq, A);
+    }
+  }
+}
+
+void attention_tanh(float* out, const float* x, long n) {
+  for (long i = 0; i < n; i += VW) {
+    const long m = lmin(VW, n - i);
+    vstoren(out + i, vtanh_acc(vloadn(x + i, m)), m);
+  }
+}
+
+}  // namespace ISA_NS
