@@ -29,3 +29,4 @@ export * from './models/lm/task.js';
 export * from './data/datasets.js';
 export * from './models/seq2seq/model.js';
 export * from './models/seq2seq/task.js';
+export * from './sparse/index.js';

@@ -17,6 +17,7 @@ import { loadForecaster } from '../models/forecast/task.js';
 import { loadClassifier } from '../models/classify/task.js';
 import { loadLM } from '../models/lm/task.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { pruneCommand } from '../sparse/prune-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -90,6 +91,8 @@ export function buildProgram(): Command {
     .argument('<model>', 'path to a .safetensors file')
     .option('--json', 'print one JSON object')
     .action((model: string, opts: { json?: boolean }) => infoCommand(model, opts));
+
+  pruneCommand(program);
 
   program
     .command('demo')

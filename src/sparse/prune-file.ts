@@ -1,0 +1,75 @@
+/**
+ * Pruning a saved task model: read the model file, rebuild its module,
+ * prune, and write the same format (so `gru eval` / `gru predict` and the
+ * `load…` functions read it unchanged) with the pruning recorded in the
+ * metadata entry `sparsity`.
+ */
+import { readSafetensors } from '../io/safetensors-file.js';
+import { readModelFile, writeModelFile, type TaskName } from '../models/model-file.js';
+import { loadForecaster } from '../models/forecast/task.js';
+import { loadClassifier } from '../models/classify/task.js';
+import { loadLM } from '../models/lm/task.js';
+import { loadSeq2Seq } from '../models/seq2seq/task.js';
+import type { Module } from '../nn/module.js';
+import { magnitudePrune, type PruneOptions, type PruneStat } from './prune.js';
+
+/** The `sparsity` metadata entry of a pruned model file (stored as JSON). */
+export interface SparsityMetadata {
+  method: 'magnitude';
+  /** The requested density (fraction of weights kept). */
+  density: number;
+  scope: 'per-matrix' | 'global';
+  /** Weights kept / weights in the pruned matrices. */
+  overallDensity: number;
+  /** Density of each pruned matrix by parameter name. */
+  matrices: Record<string, number>;
+}
+
+/** What {@link pruneModelFile} did. */
+export interface PruneFileResult {
+  task: TaskName;
+  stats: PruneStat[];
+  /** Weights kept and in total over the pruned matrices. */
+  kept: number;
+  size: number;
+  sparsity: SparsityMetadata;
+}
+
+/** Rebuilds the module of a task model file (any of the four tasks). */
+export function loadTaskModule(path: string): { task: TaskName; module: Module } {
+  const { task } = readModelFile(path);
+  switch (task) {
+    case 'forecast': return { task, module: loadForecaster(path) };
+    case 'classify': return { task, module: loadClassifier(path).model };
+    case 'lm': return { task, module: loadLM(path).model };
+    case 'seq2seq': return { task, module: loadSeq2Seq(path).model };
+    default: throw new Error(`${path}: cannot prune a '${String(task)}' model`);
+  }
+}
+
+/**
+ * Prunes the model in `input` with {@link magnitudePrune} and writes it to
+ * `output` (atomically; `output` may equal `input`). Metadata is kept as it
+ * was, plus `sparsity` ({@link SparsityMetadata}).
+ */
+export function pruneModelFile(input: string, output: string, o: PruneOptions): PruneFileResult {
+  const { task, module } = loadTaskModule(input);
+  const stats = magnitudePrune(module, o);
+  let kept = 0, size = 0;
+  for (const s of stats) {
+    kept += s.kept;
+    size += s.size;
+  }
+  const sparsity: SparsityMetadata = {
+    method: 'magnitude',
+    density: o.density,
+    scope: o.scope ?? 'per-matrix',
+    overallDensity: size === 0 ? 0 : kept / size,
+    matrices: Object.fromEntries(stats.map((s) => [s.name, s.density])),
+  };
+  const metadata = { ...readSafetensors(input).metadata };
+  delete metadata.checkpoint; // a training checkpoint's state no longer fits the pruned weights
+  metadata.sparsity = JSON.stringify(sparsity);
+  writeModelFile(output, module.stateDict(), metadata);
+  return { task, stats, kept, size, sparsity };
+}
