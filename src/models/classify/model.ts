@@ -7,6 +7,8 @@ import { noGrad, type Var } from '../../autograd/var.js';
 import { crossEntropy } from '../../autograd/ops/losses.js';
 import { swapAxes01, reshape } from '../../autograd/ops/basic.js';
 import { sliceRows } from '../../autograd/ops/slice.js';
+import { dropout } from '../../autograd/ops/dropout.js';
+import { Rng } from '../../tensor/random.js';
 import { Embedding } from '../../nn/embedding.js';
 import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
@@ -25,6 +27,8 @@ export interface ClassifyConfig {
   dropout: number;
   /** How the GRU's states become one vector: the final states of both directions, or attention pooling over all steps. */
   pooling?: 'last' | 'attention';
+  /** Dropout on the token embeddings in training (default 0): a regulariser for small corpora. */
+  embeddingDropout?: number;
 }
 
 /** A batch of token ids, padded to the longest text in it. */
@@ -53,9 +57,13 @@ export class Classifier extends Module {
   readonly gru: GRU;
   readonly head: Linear;
   readonly pool: AttentionPool | null;
+  private rng: Rng;
 
   constructor(readonly config: ClassifyConfig, vocabSize: number, seed = 0) {
     super();
+    const p = config.embeddingDropout ?? 0;
+    if (!(p >= 0 && p < 1)) throw new Error(`Classifier: embeddingDropout must be in [0, 1), got ${p}`);
+    this.rng = new Rng(seed + 5);
     const D = config.bidirectional ? 2 : 1;
     this.pool = config.pooling === 'attention' ? this.child('pool', new AttentionPool({ inputSize: D * config.hiddenSize, seed: seed + 3 })) : null;
     this.embed = this.child('embedding', new Embedding({ numEmbeddings: vocabSize, embeddingDim: config.embeddingSize, seed }));
@@ -67,12 +75,19 @@ export class Classifier extends Module {
   forward(b: TextBatch): Var {
     const { hiddenSize: H, numLayers: L } = this.config;
     const D = this.config.bidirectional ? 2 : 1;
-    const x = this.embed.forward(b.ids, [b.B, b.T]);
+    const e = this.embed.forward(b.ids, [b.B, b.T]);
+    const p = this.config.embeddingDropout ?? 0;
+    const x = this.training && p > 0 ? dropout(e, p, this.rng) : e;
     const { output, hN } = this.gru.forward(x, { lengths: b.lengths });
     if (this.pool) return this.head.forward(this.pool.forward(output, b.lengths).pooled);
     // Last layer's final states (D, B, H) → (B, D·H).
     const last = sliceRows(hN, (L - 1) * D, D, [D, b.B, H]);
     return this.head.forward(reshape(swapAxes01(last), [b.B, D * H]));
+  }
+
+  override reseed(seed: number): void {
+    super.reseed(seed);
+    this.rng = new Rng(seed + 5);
   }
 
   loss(b: TextBatch): Var {

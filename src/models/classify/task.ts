@@ -26,6 +26,8 @@ export interface ClassifyOptions extends TrainingOptions {
   bidirectional?: boolean;
   dropout?: number;
   pooling?: 'last' | 'attention';
+  /** Dropout on the token embeddings while training (default 0). */
+  embeddingDropout?: number;
 }
 
 export interface ClassifyEvaluation {
@@ -85,6 +87,7 @@ export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClass
     bidirectional: o.bidirectional ?? true,
     dropout: o.dropout ?? 0,
     pooling: o.pooling ?? 'last',
+    ...(o.embeddingDropout ? { embeddingDropout: o.embeddingDropout } : {}),
   };
   const model = new Classifier(config, tokenizer.size, seed);
   const encoded = texts.map((x) => tokenizer.encode(x, config.maxLen));
