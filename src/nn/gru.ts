@@ -200,12 +200,13 @@ function checkPositiveInt(v: number, name: string): void {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`GRU: ${name} must be a positive integer, got ${v}`);
 }
 
-function checkLengths(lengths: ArrayLike<number>, B: number, T: number): Int32Array {
-  if (lengths.length !== B) throw new Error(`GRU.forward: lengths must have one entry per sequence (${B}), got ${lengths.length}`);
+/** Valid lengths (one per sequence, each in [1, T]) as Int32Array; errors name `who`. @internal */
+export function checkLengths(lengths: ArrayLike<number>, B: number, T: number, who = 'GRU.forward'): Int32Array {
+  if (lengths.length !== B) throw new Error(`${who}: lengths must have one entry per sequence (${B}), got ${lengths.length}`);
   const out = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     const n = lengths[b];
-    if (!Number.isInteger(n) || n < 1 || n > T) throw new Error(`GRU.forward: lengths[${b}] must be an integer in [1, ${T}], got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > T) throw new Error(`${who}: lengths[${b}] must be an integer in [1, ${T}], got ${n}`);
     out[b] = n;
   }
   return out;

@@ -6,7 +6,7 @@
  * bidirectional, multi-layer, batchFirst, h0 and packed-sequence lengths.
  */
 import { Var } from '../autograd/var.js';
-import type { GRU, GRUForwardOptions } from '../nn/gru.js';
+import { checkLengths, type GRU, type GRUForwardOptions } from '../nn/gru.js';
 import type { Linear } from '../nn/linear.js';
 import { Tensor, allocateLike, assertFinite, shapeString, type FloatArray } from '../tensor/tensor.js';
 import { csrDensity, csrFromDense, type CsrMatrix } from '../tensor/csr.js';
@@ -145,7 +145,7 @@ export class SparseGRU {
     const D = this.numDirections;
     const H = this.hiddenSize;
     const like = xt.data;
-    const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, B, T);
+    const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, B, T, 'SparseGRU.forward');
     let h0: FloatArray | null = null;
     if (opts.h0 !== undefined) {
       const h = opts.h0 instanceof Var ? opts.h0.value : opts.h0;
@@ -264,17 +264,6 @@ function swap01(src: FloatArray, A: number, B: number, F: number): FloatArray {
   const out = allocateLike(src, A * B * F);
   for (let i = 0; i < A; i++) {
     for (let j = 0; j < B; j++) out.set(src.subarray((i * B + j) * F, (i * B + j + 1) * F), (j * A + i) * F);
-  }
-  return out;
-}
-
-function checkLengths(lengths: ArrayLike<number>, B: number, T: number): Int32Array {
-  if (lengths.length !== B) throw new Error(`SparseGRU.forward: lengths must have one entry per sequence (${B}), got ${lengths.length}`);
-  const out = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    const n = lengths[b];
-    if (!Number.isInteger(n) || n < 1 || n > T) throw new Error(`SparseGRU.forward: lengths[${b}] must be an integer in [1, ${T}], got ${n}`);
-    out[b] = n;
   }
   return out;
 }
