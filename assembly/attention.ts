@@ -3,8 +3,12 @@
  * of src/kernels/ref/attention.ts, row b at a time:
  *   scores   e_j = vᵀ tanh(K_j + q) (additive, v ≠ 0) or qᵀ K_j (dot, v = 0)
  *            over j < L, f32x4 over the key size A;
- *   softmax  in f64 over j < L (α = 0 past L);
- *   context  Σ_j α_j V_j, f32x4 over D in register blocks.
+ *   softmax  in f64 over j < L (α = 0 past L), times the per-slot gain
+ *            when one is given (β = α g, not renormalised);
+ *   context  Σ_j β_j V_j, f32x4 over D in register blocks.
+ * Key row (b, j) starts at element b·kb + j·kj of keys (and of u, dKeys),
+ * value row (b, j) at b·vb + j·vj of values (and dValues): the strides of
+ * src/kernels/backend.ts (dense: kb = S·A, kj = A, vb = S·D, vj = D).
  * Backward accumulates (+=) into the gradients given (0 = not wanted) and
  * recomputes tanh(K_j + q) unless the forward's u is given.
  * tanh is math.ts's tanh4 (within 3e-7 of float64, see the wasm test).
@@ -80,9 +84,9 @@ function dotScore(k: usize, q: usize, A: i32): f32 {
   return s;
 }
 
-/** out[d] = Σ_{j < L} w[j] V[j·D + d] for d < D (w: L floats, V: L rows of D). */
-function weightedRows(out: usize, w: usize, V: usize, L: i32, D: i32): void {
-  const row = <usize>D << 2;
+/** out[d] = Σ_{j < L} w[j] V[j·ldv + d] for d < D (w: L floats, V: L rows of D, ldv apart). */
+function weightedRows(out: usize, w: usize, V: usize, L: i32, D: i32, ldv: i32): void {
+  const row = <usize>ldv << 2;
   let d = 0;
   for (; d + 16 <= D; d += 16) {
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
@@ -186,14 +190,20 @@ export function attentionWorkBytes(S: i32): usize {
   return (<usize>S << 3) + 64;
 }
 
+/** 2: the attention kernels take row strides and a gain (the loader checks this). */
+export function attentionVersion(): i32 {
+  return 2;
+}
+
 /**
- * alpha (B, S), context (B, D) and, additive only and when u ≠ 0, u (B, S, A)
- * from q (B, A), keys (B, S, A), values (B, S, D), v (A) or 0, lengths (B) or 0.
+ * alpha (B, S), context (B, D) and, additive only and when u ≠ 0, u (the
+ * keys' layout) from q (B, A), keys, values, v (A) or 0, lengths (B) or 0,
+ * gain (B, S) or 0; kb, kj, vb, vj: the row strides in elements.
  */
 export function attentionForward(
   alpha: usize, context: usize, u: usize,
-  q: usize, keys: usize, values: usize, v: usize, lengths: usize,
-  B: i32, S: i32, A: i32, D: i32, work: usize,
+  q: usize, keys: usize, values: usize, v: usize, lengths: usize, gain: usize,
+  B: i32, S: i32, A: i32, D: i32, kb: i32, kj: i32, vb: i32, vj: i32, work: usize,
 ): void {
   const p = (work + 7) & ~(<usize>7); // S f64
   for (let b = 0; b < B; b++) {
@@ -203,55 +213,74 @@ export function attentionForward(
     // Scores (into alpha for now).
     let max = -Infinity;
     for (let j = 0; j < L; j++) {
-      const r = <usize>(b * S + j) * A << 2;
+      const r = (<usize>b * <usize>kb + <usize>j * <usize>kj) << 2;
       const e = v != 0 ? additiveScore(keys + r, qb, v, u != 0 ? u + r : 0, A) : dotScore(keys + r, qb, A);
       store<f32>(al + (<usize>j << 2), e);
       if (<f64>e > max) max = <f64>e;
     }
-    // Masked softmax, in f64.
+    // Masked softmax, in f64 (times the gain).
     let sum: f64 = 0;
     for (let j = 0; j < L; j++) {
       const e = Math.exp(<f64>load<f32>(al + (<usize>j << 2)) - max);
       store<f64>(p + (<usize>j << 3), e);
       sum += e;
     }
-    for (let j = 0; j < S; j++) store<f32>(al + (<usize>j << 2), j < L ? <f32>(load<f64>(p + (<usize>j << 3)) / sum) : 0);
-    weightedRows(context + (<usize>(b * D) << 2), al, values + (<usize>(b * S) * D << 2), L, D);
+    if (gain != 0) {
+      const g = gain + (<usize>(b * S) << 2);
+      for (let j = 0; j < S; j++) {
+        store<f32>(al + (<usize>j << 2), j < L ? <f32>(load<f64>(p + (<usize>j << 3)) / sum * <f64>load<f32>(g + (<usize>j << 2))) : 0);
+      }
+    } else {
+      for (let j = 0; j < S; j++) store<f32>(al + (<usize>j << 2), j < L ? <f32>(load<f64>(p + (<usize>j << 3)) / sum) : 0);
+    }
+    weightedRows(context + (<usize>(b * D) << 2), al, values + ((<usize>b * <usize>vb) << 2), L, D, vj);
   }
 }
 
 /**
- * Accumulates dq (B, A), dKeys (B, S, A), dValues (B, S, D), dv (A, additive
- * only) — each 0 when not wanted — from dContext (B, D), the forward's alpha
- * and (or 0) u, and the forward's inputs.
+ * Accumulates dq (B, A), dKeys, dValues (their inputs' layouts), dv (A,
+ * additive only), dGain (B, S, with a gain only) — each 0 when not wanted —
+ * from dContext (B, D), the forward's alpha and (or 0) u, and the forward's inputs.
  */
 export function attentionBackward(
-  dq: usize, dKeys: usize, dValues: usize, dv: usize,
+  dq: usize, dKeys: usize, dValues: usize, dv: usize, dGain: usize,
   dContext: usize, alpha: usize, u: usize,
-  q: usize, keys: usize, values: usize, v: usize, lengths: usize,
-  B: i32, S: i32, A: i32, D: i32, work: usize,
+  q: usize, keys: usize, values: usize, v: usize, lengths: usize, gain: usize,
+  B: i32, S: i32, A: i32, D: i32, kb: i32, kj: i32, vb: i32, vj: i32, work: usize,
 ): void {
   const dA = (work + 7) & ~(<usize>7); // S f64
   const dvp = v != 0 ? dv : 0;
+  const dgp = gain != 0 ? dGain : 0;
   for (let b = 0; b < B; b++) {
     const L = rowLength(lengths, b, S);
     const al = alpha + (<usize>(b * S) << 2);
     const dc = dContext + (<usize>(b * D) << 2);
     const qb = q + (<usize>(b * A) << 2);
     const dqb = dq != 0 ? dq + (<usize>(b * A) << 2) : 0;
-    // Through the context: dV_j += α_j dc, dα_j = dcᵀ V_j.
+    // Through the context: dV_j += β_j dc, dβ_j = dcᵀ V_j.
     let dot: f64 = 0;
     for (let j = 0; j < L; j++) {
-      const r = <usize>(b * S + j) * D << 2;
+      const r = (<usize>b * <usize>vb + <usize>j * <usize>vj) << 2;
       const w = load<f32>(al + (<usize>j << 2));
       const t = valueRowBackward(dc, values + r, dValues != 0 ? dValues + r : 0, w, D);
       store<f64>(dA + (<usize>j << 3), <f64>t);
       dot += <f64>w * <f64>t;
     }
-    // Through the softmax and the score.
+    // Through the gain, the softmax and the score.
+    const g = gain != 0 ? gain + (<usize>(b * S) << 2) : 0;
+    const dg = dgp != 0 ? dgp + (<usize>(b * S) << 2) : 0;
     for (let j = 0; j < L; j++) {
-      const de = <f32>(<f64>load<f32>(al + (<usize>j << 2)) * (load<f64>(dA + (<usize>j << 3)) - dot));
-      const r = <usize>(b * S + j) * A << 2;
+      const w = <f64>load<f32>(al + (<usize>j << 2));
+      const da = load<f64>(dA + (<usize>j << 3));
+      let de: f32;
+      if (g != 0) {
+        const a0 = w / <f64>load<f32>(g + (<usize>j << 2));
+        de = <f32>(w * da - a0 * dot);
+        if (dg != 0) store<f32>(dg + (<usize>j << 2), load<f32>(dg + (<usize>j << 2)) + <f32>(a0 * da));
+      } else {
+        de = <f32>(w * (da - dot));
+      }
+      const r = (<usize>b * <usize>kb + <usize>j * <usize>kj) << 2;
       const dk = dKeys != 0 ? dKeys + r : 0;
       if (v != 0) additiveRowBackward(de, keys + r, qb, v, u != 0 ? u + r : 0, dk, dqb, dvp, A);
       else dotRowBackward(de, keys + r, qb, dk, dqb, A);

@@ -7,7 +7,7 @@
 export { sgemm, sgemmPart, sgemmWorkBytes } from './gemm';
 export { gruForward, gruForwardWorkBytes, gruBackward, gruBackwardWorkBytes } from './gru';
 export { vexp, vsigmoid, vtanh } from './math';
-export { attentionForward, attentionBackward, attentionWorkBytes } from './attention';
+export { attentionForward, attentionBackward, attentionWorkBytes, attentionVersion } from './attention';
 
 /** First byte the loader may use. */
 export function heapBase(): usize {

@@ -231,52 +231,82 @@ napi_value GruBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Elements of a strided (B, L_b, cols) block whose row (b, j) starts at
+// b * sb + j * sj: one past the last element of any row j < L_b (0 when no
+// row is valid). Rows past each length are never touched, so only these must exist.
+long strided_extent(const int32_t* lengths, long B, long S, long sb, long sj, long cols) {
+  long end = 0;
+  for (long b = 0; b < B; b++) {
+    long L = lengths ? lengths[b] : S;
+    L = L < 0 ? 0 : (L > S ? S : L);
+    if (L > 0 && cols > 0) {
+      const long e = b * sb + (L - 1) * sj + cols;
+      if (e > end) end = e;
+    }
+  }
+  return end;
+}
+
 // The inputs attentionForward and attentionBackward share, at positions
-// [at, at + 9): q, keys, values, v (null: the dot score), lengths, B, S, A, D.
+// [at, at + 14): q, keys, values, v (null: the dot score), lengths, B, S, A, D,
+// the row strides keyStrideB, keyStrideJ, valueStrideB, valueStrideJ, and gain (or null).
+// Returns the extents (in elements) the key and value layouts need.
 template <typename S>
-void read_attention_inputs(Args& a, S& s, size_t at) {
+void read_attention_inputs(Args& a, S& s, size_t at, long& keyExtent, long& valueExtent) {
   s.B = a.integer(at + 5);
   s.S = a.integer(at + 6);
   s.A = a.integer(at + 7);
   s.D = a.integer(at + 8);
+  s.kb = a.integer(at + 9);
+  s.kj = a.integer(at + 10);
+  s.vb = a.integer(at + 11);
+  s.vj = a.integer(at + 12);
   const long B = s.B, Sn = s.S, A = s.A, D = s.D;
-  s.q = a.f32(at, "q", B * A);
-  s.keys = a.f32(at + 1, "keys", B * Sn * A);
-  s.values = a.f32(at + 2, "values", B * Sn * D);
-  s.v = a.f32(at + 3, "v", A, true);
   s.lengths = a.i32(at + 4, "lengths", B);
+  keyExtent = a.failed ? 0 : strided_extent(s.lengths, B, Sn, s.kb, s.kj, A);
+  valueExtent = a.failed ? 0 : strided_extent(s.lengths, B, Sn, s.vb, s.vj, D);
+  s.q = a.f32(at, "q", B * A);
+  s.keys = a.f32(at + 1, "keys", keyExtent);
+  s.values = a.f32(at + 2, "values", valueExtent);
+  s.v = a.f32(at + 3, "v", A, true);
+  s.gain = a.f32(at + 13, "gain", B * Sn, true);
 }
 
-// attentionForward(alpha, context, u, q, keys, values, v, lengths, B, S, A, D)
-// Outputs first (llm.c style); u (or null) is written for the additive score only.
+// attentionForward(alpha, context, u, q, keys, values, v, lengths, B, S, A, D, kb, kj, vb, vj, gain)
+// Outputs first (llm.c style); u (or null, the keys' layout) is written for the additive score only.
 napi_value AttentionForward(napi_env env, napi_callback_info info) {
-  Args a(env, info, 12);
+  Args a(env, info, 17);
   grunative::AttentionForward f{};
-  read_attention_inputs(a, f, 3);
-  const long B = f.B, S = f.S, A = f.A, D = f.D;
+  long keyExtent = 0, valueExtent = 0;
+  read_attention_inputs(a, f, 3, keyExtent, valueExtent);
+  const long B = f.B, S = f.S, D = f.D;
   f.alpha = a.f32(0, "alpha", B * S);
   f.context = a.f32(1, "context", B * D);
-  f.u = f.v ? a.f32(2, "u", B * S * A, true) : nullptr;
+  f.u = f.v ? a.f32(2, "u", keyExtent, true) : nullptr;
   if (a.failed) return nullptr;
   std::lock_guard<std::mutex> lock(g_call_mutex);
   grunative::attention_forward(f);
   return nullptr;
 }
 
-// attentionBackward(dq, dKeys, dValues, dv, dContext, alpha, u, q, keys, values, v, lengths, B, S, A, D)
-// Accumulates into the gradients given (each may be null; dv is read for the additive score only).
+// attentionBackward(dq, dKeys, dValues, dv, dContext, alpha, u, q, keys, values, v, lengths, B, S, A, D,
+//                   kb, kj, vb, vj, gain, dGain)
+// Accumulates into the gradients given (each may be null; dv is read for the additive score only,
+// dGain with a gain only).
 napi_value AttentionBackward(napi_env env, napi_callback_info info) {
-  Args a(env, info, 16);
+  Args a(env, info, 22);
   grunative::AttentionBackward w{};
-  read_attention_inputs(a, w, 7);
+  long keyExtent = 0, valueExtent = 0;
+  read_attention_inputs(a, w, 7, keyExtent, valueExtent);
   const long B = w.B, S = w.S, A = w.A, D = w.D;
   w.dq = a.f32(0, "dq", B * A, true);
-  w.dKeys = a.f32(1, "dKeys", B * S * A, true);
-  w.dValues = a.f32(2, "dValues", B * S * D, true);
+  w.dKeys = a.f32(1, "dKeys", keyExtent, true);
+  w.dValues = a.f32(2, "dValues", valueExtent, true);
   w.dv = w.v ? a.f32(3, "dv", A, true) : nullptr;
   w.dContext = a.f32(4, "dContext", B * D);
   w.alpha = a.f32(5, "alpha", B * S);
-  w.u = w.v ? a.f32(6, "u", B * S * A, true) : nullptr;
+  w.u = w.v ? a.f32(6, "u", keyExtent, true) : nullptr;
+  w.dGain = w.gain ? a.f32(21, "dGain", B * S, true) : nullptr;
   if (a.failed) return nullptr;
   std::lock_guard<std::mutex> lock(g_call_mutex);
   grunative::attention_backward(w);
@@ -296,16 +326,19 @@ napi_value AttentionTanh(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// info() -> { isa, vectorWidth, hardwareThreads }
+// info() -> { isa, vectorWidth, hardwareThreads, attentionVersion }
+// attentionVersion 2: the attention calls take row strides and a gain (1: dense only, no gain).
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value obj, isa, vw, hw;
+  napi_value obj, isa, vw, hw, av;
   napi_create_object(env, &obj);
   napi_create_string_utf8(env, grunative::isa_name(), NAPI_AUTO_LENGTH, &isa);
   napi_create_int32(env, grunative::isa_vector_width(), &vw);
   napi_create_int32(env, grunative::hardware_threads(), &hw);
+  napi_create_int32(env, 2, &av);
   napi_set_named_property(env, obj, "isa", isa);
   napi_set_named_property(env, obj, "vectorWidth", vw);
   napi_set_named_property(env, obj, "hardwareThreads", hw);
+  napi_set_named_property(env, obj, "attentionVersion", av);
   return obj;
 }
 

@@ -3,8 +3,11 @@
 // src/kernels/ref/attention.ts. Row b at a time:
 //   scores    e_j = v . tanh(K_j + q) (additive) or q . K_j (dot), j < L,
 //             vectorised over the key size A (horizontal sum per j);
-//   softmax   in double over j < L (alpha = 0 past L);
-//   context   sum_j alpha_j V_j, vectorised over D in register blocks.
+//   softmax   in double over j < L (alpha = 0 past L), times the per-slot
+//             gain when one is given (beta = alpha g, not renormalised);
+//   context   sum_j beta_j V_j, vectorised over D in register blocks.
+// Key and value rows are addressed through the strides of attention.h, so
+// the memory may be a slice of a time-major history (the AttentionGRU).
 // Backward recomputes tanh(K_j + q) unless the forward's u is given: the
 // keys must be read in either case (or u, of the same size), so recomputing
 // costs only the tanh, and spares the forward a (B, S, A) store (and its
@@ -98,14 +101,14 @@ GRU_INLINE float dot_score(const float* __restrict k, const float* __restrict q,
   return hsum(acc0 + acc1);
 }
 
-/** out[d] = sum_{j < L} w[j] V[j * D + d] for d < D, in register blocks of 4 vectors. */
-void weighted_rows(float* __restrict out, const float* __restrict w, const float* __restrict V, long L, long D) {
+/** out[d] = sum_{j < L} w[j] V[j * ldv + d] for d < D, in register blocks of 4 vectors. */
+void weighted_rows(float* __restrict out, const float* __restrict w, const float* __restrict V, long L, long D, long ldv) {
   long d = 0;
   for (; d + 4 * VW <= D; d += 4 * VW) {
     vf c0 = vzero(), c1 = vzero(), c2 = vzero(), c3 = vzero();
     for (long j = 0; j < L; j++) {
       const vf wj = vset1(w[j]);
-      const float* r = V + j * D + d;
+      const float* r = V + j * ldv + d;
       c0 += wj * vload(r);
       c1 += wj * vload(r + VW);
       c2 += wj * vload(r + 2 * VW);
@@ -119,7 +122,7 @@ void weighted_rows(float* __restrict out, const float* __restrict w, const float
   for (; d < D; d += VW) {
     const long n = lmin(VW, D - d);
     vf c = vzero();
-    for (long j = 0; j < L; j++) c += vset1(w[j]) * vloadn(V + j * D + d, n);
+    for (long j = 0; j < L; j++) c += vset1(w[j]) * vloadn(V + j * ldv + d, n);
     vstoren(out + d, c, n);
   }
 }
@@ -195,15 +198,20 @@ void attention_forward(const AttentionForward& a) {
     float* alpha = a.alpha + b * S;
     // Scores (into alpha for now).
     for (long j = 0; j < L; j++) {
-      const float* k = a.keys + (b * S + j) * A;
-      alpha[j] = a.v ? additive_score(k, q, a.v, a.u ? a.u + (b * S + j) * A : nullptr, A) : dot_score(k, q, A);
+      const long r = b * a.kb + j * a.kj;
+      alpha[j] = a.v ? additive_score(a.keys + r, q, a.v, a.u ? a.u + r : nullptr, A) : dot_score(a.keys + r, q, A);
     }
-    // Masked softmax, in double.
+    // Masked softmax, in double (times the gain).
     double max = -INFINITY, sum = 0;
     for (long j = 0; j < L; j++) max = alpha[j] > max ? alpha[j] : max;
     for (long j = 0; j < L; j++) sum += p[j] = std::exp(double(alpha[j]) - max);
-    for (long j = 0; j < S; j++) alpha[j] = j < L ? float(p[j] / sum) : 0.0f;
-    weighted_rows(a.context + b * D, alpha, a.values + b * S * D, L, D);
+    if (a.gain) {
+      const float* g = a.gain + b * S;
+      for (long j = 0; j < S; j++) alpha[j] = j < L ? float(p[j] / sum * double(g[j])) : 0.0f;
+    } else {
+      for (long j = 0; j < S; j++) alpha[j] = j < L ? float(p[j] / sum) : 0.0f;
+    }
+    weighted_rows(a.context + b * D, alpha, a.values + b * a.vb, L, D, a.vj);
   }
 }
 
@@ -217,21 +225,30 @@ void attention_backward(const AttentionBackward& a) {
     const float* dc = a.dContext + b * D;
     const float* q = a.q + b * A;
     float* dq = a.dq ? a.dq + b * A : nullptr;
-    // Through the context: dV_j += alpha_j dc, dalpha_j = dc . V_j.
+    // Through the context: dV_j += beta_j dc, dbeta_j = dc . V_j.
     double dot = 0;
     for (long j = 0; j < L; j++) {
-      const long r = b * S + j;
-      const float t = value_row_backward(dc, a.values + r * D, a.dValues ? a.dValues + r * D : nullptr, alpha[j], D);
+      const long r = b * a.vb + j * a.vj;
+      const float t = value_row_backward(dc, a.values + r, a.dValues ? a.dValues + r : nullptr, alpha[j], D);
       dAlpha[j] = t;
       dot += double(alpha[j]) * t;
     }
-    // Through the softmax and the score.
+    // Through the gain, the softmax and the score.
+    const float* g = a.gain ? a.gain + b * S : nullptr;
+    float* dg = g && a.dGain ? a.dGain + b * S : nullptr;
     for (long j = 0; j < L; j++) {
-      const long r = b * S + j;
-      const float de = float(double(alpha[j]) * (dAlpha[j] - dot));
-      const float* k = a.keys + r * A;
-      float* dk = a.dKeys ? a.dKeys + r * A : nullptr;
-      if (a.v) additive_row_backward(de, k, q, a.v, a.u ? a.u + r * A : nullptr, dk, dq, dv, A);
+      const long r = b * a.kb + j * a.kj;
+      float de;
+      if (g) {
+        const double al = double(alpha[j]) / double(g[j]);
+        de = float(double(alpha[j]) * dAlpha[j] - al * dot);
+        if (dg) dg[j] += float(al * dAlpha[j]);
+      } else {
+        de = float(double(alpha[j]) * (dAlpha[j] - dot));
+      }
+      const float* k = a.keys + r;
+      float* dk = a.dKeys ? a.dKeys + r : nullptr;
+      if (a.v) additive_row_backward(de, k, q, a.v, a.u ? a.u + r : nullptr, dk, dq, dv, A);
       else dot_row_backward(de, k, q, dk, dq, A);
     }
   }

@@ -130,27 +130,50 @@ export interface AttentionDims {
 /**
  * What both attention kernels read. The score is additive (Bahdanau)
  * e_j = vᵀ tanh(K_j + q) when `v` is given, dot (Luong) e_j = qᵀ K_j when
- * it is null; α = softmax of e over j < length, context = Σ_j α_j V_j.
+ * it is null; α = softmax of e over j < length, context = Σ_j α_j V_j
+ * (with a `gain`: weights β_j = α_j g_j, not renormalised, and context = Σ_j β_j V_j).
+ *
+ * Layout: keys and values are (B, S, A) and (B, S, D) by default. The
+ * optional strides place row (b, j) elsewhere: key row (b, j) is the A
+ * elements from b·keyStrideB + j·keyStrideJ, value row (b, j) the D elements
+ * from b·valueStrideB + j·valueStrideJ (dKeys and u share the keys' layout,
+ * dValues the values'). For memory that is a slice of a time-major history,
+ * e.g. rows j of (T, B, A) from step t₀ on: keys = K.subarray(t₀·B·A),
+ * keyStrideB = A, keyStrideJ = B·A. Rows j ≥ length are neither read nor
+ * written, so the arrays need only cover rows j < length.
  */
 export interface AttentionInputs extends AttentionDims {
   q: FloatArray; // (B, A)
-  keys: FloatArray; // (B, S, A)
-  values: FloatArray; // (B, S, D)
+  keys: FloatArray; // (B, S, A), or as the key strides say
+  values: FloatArray; // (B, S, D), or as the value strides say
   /** (A) for the additive score; null selects the dot score. */
   v: FloatArray | null;
   /** Valid source steps per row (B), clamped to [0, S]; null: all S. A row of length 0 gets α = 0 and context = 0. */
   lengths: Int32Array | null;
+  /** Elements (non-negative integers) between key rows b and b + 1 (default S·A) and between rows j and j + 1 (default A). */
+  keyStrideB?: number;
+  keyStrideJ?: number;
+  /** Elements between value rows b and b + 1 (default S·D) and between rows j and j + 1 (default D). */
+  valueStrideB?: number;
+  valueStrideJ?: number;
+  /**
+   * Optional per-slot weights (B, S), applied after the softmax and not
+   * renormalised: β_j = α_j g_j (Luong's local-p Gaussian). Entries for
+   * j < length must be nonzero (backward recovers α_j = β_j / g_j).
+   * Absent or null: g = 1.
+   */
+  gain?: FloatArray | null;
 }
 
 export interface AttentionForwardArgs extends AttentionInputs {
-  /** Output (B, S), overwritten: the attention weights, 0 past each row's length. */
+  /** Output (B, S), overwritten: the attention weights (β with a gain), 0 past each row's length. */
   alpha: FloatArray;
   /** Output (B, D), overwritten. */
   context: FloatArray;
   /**
-   * Additive only, optional output (B, S, A): u = tanh(K_j + q) for j < length
-   * (rows past the length are not written), for a backward that should not
-   * recompute it. Null: not saved.
+   * Additive only, optional output (B, S, A), in the keys' layout: u = tanh(K_j + q)
+   * for j < length (rows past the length are not written), for a backward that
+   * should not recompute it. Null: not saved.
    */
   u: FloatArray | null;
 }
@@ -158,14 +181,19 @@ export interface AttentionForwardArgs extends AttentionInputs {
 export interface AttentionBackwardArgs extends AttentionInputs {
   /** Accumulated gradients (+=); each may be null when not wanted (dv: additive only). */
   dq: FloatArray | null; // (B, A)
-  dKeys: FloatArray | null; // (B, S, A)
-  dValues: FloatArray | null; // (B, S, D)
+  dKeys: FloatArray | null; // (B, S, A), the keys' layout
+  dValues: FloatArray | null; // (B, S, D), the values' layout
   dv: FloatArray | null; // (A)
   /** Gradient of the context (B, D). */
   dContext: FloatArray;
-  /** The forward's α (B, S). */
+  /** The forward's α (B, S) (β with a gain). */
   alpha: FloatArray;
-  /** Additive: the forward's saved u (B, S, A), or null to recompute tanh(K_j + q) from keys and q. */
+  /**
+   * With a gain only, optional (B, S), accumulated (+=): ∂loss/∂g_j = α_j dβ_j
+   * for j < length (0 added past it). Absent or null: not wanted.
+   */
+  dGain?: FloatArray | null;
+  /** Additive: the forward's saved u (B, S, A, the keys' layout), or null to recompute tanh(K_j + q) from keys and q. */
   u: FloatArray | null;
 }
 

@@ -29,6 +29,15 @@
  * gates and weights (T·(4H + A + W) numbers per sequence, plus p_s and the
  * window bounds), and backward recomputes the tanh terms (and the
  * predictor's tanh(W_p S_s)) instead of storing T·W·A of them.
+ *
+ * Each step's scores, softmax and context (and their backward) run on the
+ * backend's attention kernels (Backend.attentionForward / attentionBackward,
+ * additive score, D = H), reading the window straight out of the time-major
+ * K (T+1, B, A) and S (T+1, B, H) through the kernels' row strides (B·A and
+ * B·H between consecutive states): one call per step for a trailing window
+ * (every row's window is [lo_s, s]), one per step and row for the predictive
+ * one (each row has its own window), with G as the kernels' per-slot gain
+ * and ∂loss/∂G from their dGain.
  * Legend: T steps, B batch, I input, H hidden, A attention size, W window slots.
  */
 import { Tensor, allocateLike, shapeString, type FloatArray } from '../../tensor/tensor.js';
@@ -111,6 +120,14 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
   const pos = pred ? new Float64Array(T * B) : null; // (T, B) p_s
   const sig = pred ? new Float64Array(T * B) : null; // (T, B) σ(v_pᵀ tanh(W_p S_s))
   const qp = pred ? allocateLike(like, B * A) : null; // W_p S_s
+  // The attention kernels' per-call inputs: each row's window length, and (predictive) the Gaussian G per slot.
+  const lens = new Int32Array(pred ? 1 : B);
+  const gain = pred ? allocateLike(like, Wn) : null;
+  /** The kernels' layout of the window starting at state j0 (row b of step s: state j0 + k is slot k). */
+  const memory = (j0: number, b: number) => ({
+    keys: K.subarray((j0 * B + b) * A), values: S.subarray((j0 * B + b) * H),
+    keyStrideB: A, keyStrideJ: B * A, valueStrideB: H, valueStrideJ: B * H,
+  });
   if (h0) S.set(h0.data.subarray(0, B * H));
   const bI = p.bIh?.data ?? null, bH = p.bHh?.data ?? null;
   const vA = p.v.data;
@@ -141,29 +158,28 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
       lo.fill(Math.max(0, s + 1 - Wn), s * B, (s + 1) * B);
       hi.fill(s, s * B, (s + 1) * B);
     }
+    // Scores over the window, softmax, (Gaussian), context: C[s] and the weights alpha[s].
+    if (pred) {
+      for (let b = 0; b < B; b++) {
+        const j0 = lo[s * B + b], L = hi[s * B + b] - j0 + 1, ps = pos![s * B + b];
+        for (let j = 0; j < L; j++) gain![j] = Math.exp(-(j0 + j - ps) * (j0 + j - ps) * gInv);
+        lens[0] = L;
+        const ab = (s * B + b) * Wn, c = (s * B + b) * H;
+        k.attentionForward({
+          B: 1, S: Wn, A, D: H, q: q.subarray(b * A, (b + 1) * A), ...memory(j0, b), v: vA, lengths: lens, gain,
+          alpha: alpha.subarray(ab, ab + Wn), context: C.subarray(c, c + H), u: null,
+        });
+      }
+    } else {
+      const j0 = lo[s * B];
+      lens.fill(s - j0 + 1);
+      k.attentionForward({
+        B, S: Wn, A, D: H, q, ...memory(j0, 0), v: vA, lengths: lens,
+        alpha: alpha.subarray(s * B * Wn, (s + 1) * B * Wn), context: C.subarray(s * B * H, (s + 1) * B * H), u: null,
+      });
+    }
     for (let b = 0; b < B; b++) {
-      // scores over the window, softmax, (Gaussian), context
-      const ab = (s * B + b) * Wn;
-      const j0 = lo[s * B + b], j1 = hi[s * B + b];
-      let max = -Infinity;
-      for (let j = j0; j <= j1; j++) {
-        let e = 0;
-        const kk = (j * B + b) * A;
-        for (let a = 0; a < A; a++) e += vA[a] * Math.tanh(K[kk + a] + q[b * A + a]);
-        alpha[ab + j - j0] = e;
-        if (e > max) max = e;
-      }
-      let sum = 0;
-      for (let j = j0; j <= j1; j++) sum += alpha[ab + j - j0] = Math.exp(alpha[ab + j - j0] - max);
-      const ps = pred ? pos![s * B + b] : 0;
-      const c = (s * B + b) * H;
-      for (let j = j0; j <= j1; j++) {
-        let wt = alpha[ab + j - j0] / sum;
-        if (pred) wt *= Math.exp(-(j - ps) * (j - ps) * gInv);
-        alpha[ab + j - j0] = wt;
-        for (let d = 0; d < H; d++) C[c + d] += wt * S[(j * B + b) * H + d];
-      }
-      const g = g0 + b * G;
+      const g = g0 + b * G, c = (s * B + b) * H;
       for (let d = 0; d < H; d++) {
         const r = sigmoid(gates[g + d] + gh[g + d]);
         gates[g + d] = r;
@@ -206,7 +222,9 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
     if (pred) k.gemm(false, true, T * B, A, H, 1, S, 0, H, wP!.data, 0, H, 0, QP!, 0, A);
     const dqp = pred ? allocateLike(like, B * A) : null;
     const dWP = pred ? allocateLike(like, A * H) : null, dvP = pred ? allocateLike(like, A) : null;
-    const dBeta = new Float64Array(Wn);
+    const dc = allocateLike(like, B * H); // gradient of the step's context: d(r ⊙ c) ⊙ r
+    const dGain = pred ? allocateLike(like, Wn) : null; // ∂loss/∂G per slot (predictive)
+    const mem = (j0: number, b: number) => ({ ...memory(j0, b), dKeys: dK.subarray((j0 * B + b) * A), dValues: dS.subarray((j0 * B + b) * H) });
     if (y.grad) dS.set(y.grad.data, B * H);
     if (hN.grad) for (let i = 0; i < B * H; i++) dS[T * B * H + i] += hN.grad.data[i];
 
@@ -235,52 +253,32 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
       for (let b = 0; b < B; b++) {
         const g = g0 + b * G;
         const c = (s * B + b) * H;
-        const ab = (s * B + b) * Wn;
-        const j0 = lo[s * B + b], j1 = hi[s * B + b];
         for (let d = 0; d < H; d++) {
           const r = gates[g + d];
           const drPre = drc[b * H + d] * C[c + d] * r * (1 - r);
           dgi[g + d] = drPre;
           dgh[g + d] = drPre;
+          dc[b * H + d] = drc[b * H + d] * r; // c = Σ β_j S_j enters as r ⊙ c
         }
-        // c = Σ β_j S_j → dβ_j = dc · S_j, dS_j += β_j dc, with dc = d(r⊙c) ⊙ r
-        let dot = 0;
-        for (let j = j0; j <= j1; j++) {
-          let t = 0;
-          const wt = alpha[ab + j - j0];
-          for (let d = 0; d < H; d++) {
-            const dc = drc[b * H + d] * gates[g + d];
-            t += dc * S[(j * B + b) * H + d];
-            dS[(j * B + b) * H + d] += wt * dc;
-          }
-          dBeta[j - j0] = t;
-          dot += wt * t; // = Σ α_j dα_j also with the Gaussian (α_j dα_j = β_j dβ_j)
-        }
-        // Trailing: β = α. Predictive: β_j = α_j G_j, so dα_j = G_j dβ_j,
-        // dp += dβ_j β_j (j − p) / σ², and de_j = α_j (dα_j − dot) = β_j dβ_j − α_j dot.
-        const ps = pred ? pos![s * B + b] : 0;
-        let dp = 0;
-        for (let a = 0; a < A; a++) dq[b * A + a] = 0;
-        for (let j = j0; j <= j1; j++) {
-          const wt = alpha[ab + j - j0];
-          let de: number;
-          if (pred) {
-            const al = wt / Math.exp(-(j - ps) * (j - ps) * gInv); // G_j ≥ e^{−4.5}: |j − p| ≤ D + ½
-            de = wt * dBeta[j - j0] - al * dot;
-            dp += dBeta[j - j0] * wt * (j - ps) * 2 * gInv;
-          } else {
-            de = wt * (dBeta[j - j0] - dot);
-          }
-          const kk = (j * B + b) * A;
-          for (let a = 0; a < A; a++) {
-            const u = Math.tanh(K[kk + a] + Q[(s * B + b) * A + a]);
-            dv[a] += de * u;
-            const dpre = de * vA[a] * (1 - u * u);
-            dK[kk + a] += dpre;
-            dq[b * A + a] += dpre;
-          }
-        }
-        if (pred) {
+      }
+      // Through the context, the (Gaussian,) softmax and the scores: dS_j and dK_j over the
+      // window, dv, and dq — the gradient of this step's query alone (the kernels add to it).
+      dq.fill(0);
+      const qs = Q.subarray(s * B * A, (s + 1) * B * A);
+      if (pred) {
+        for (let b = 0; b < B; b++) {
+          const j0 = lo[s * B + b], L = hi[s * B + b] - j0 + 1, ps = pos![s * B + b];
+          for (let j = 0; j < L; j++) gain![j] = Math.exp(-(j0 + j - ps) * (j0 + j - ps) * gInv);
+          dGain!.fill(0);
+          lens[0] = L;
+          const ab = (s * B + b) * Wn;
+          k.attentionBackward({
+            B: 1, S: Wn, A, D: H, q: qs.subarray(b * A, (b + 1) * A), ...mem(j0, b), v: vA, lengths: lens, gain, dGain,
+            dq: dq.subarray(b * A, (b + 1) * A), dv, dContext: dc.subarray(b * H, (b + 1) * H), alpha: alpha.subarray(ab, ab + Wn), u: null,
+          });
+          // β_j = α_j G_j, G_j = exp(−(j − p)² / (2σ²)): dp = Σ_j (∂loss/∂G_j) G_j (j − p) / σ².
+          let dp = 0;
+          for (let j = 0; j < L; j++) dp += dGain![j] * gain![j] * (j0 + j - ps) * 2 * gInv;
           // p = (s + 1) σ(v_pᵀ u),  u = tanh(W_p S_s)
           const sg = sig![s * B + b];
           const dl = dp * (s + 1) * sg * (1 - sg);
@@ -290,6 +288,13 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
             dqp![b * A + a] = dl * vP!.data[a] * (1 - u * u);
           }
         }
+      } else {
+        const j0 = lo[s * B];
+        lens.fill(s - j0 + 1);
+        k.attentionBackward({
+          B, S: Wn, A, D: H, q: qs, ...mem(j0, 0), v: vA, lengths: lens,
+          dq, dv, dContext: dc, alpha: alpha.subarray(s * B * Wn, (s + 1) * B * Wn), u: null,
+        });
       }
       // q = U_a S_s
       k.gemm(false, false, B, H, A, 1, dq, 0, A, p.uA.data, 0, H, 1, dS, prev, H);

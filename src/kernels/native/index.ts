@@ -9,9 +9,10 @@
  * Threads: hardware concurrency by default; `GRU_TS_THREADS=n` or
  * {@link Backend.setThreads} override it (whichever was changed last wins).
  */
-import type { AttentionBackwardArgs, AttentionForwardArgs, Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
+import type { AttentionBackwardArgs, AttentionForwardArgs, AttentionInputs, Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
 import type { FloatArray } from '../../tensor/tensor.js';
 import { refBackend } from '../ref/index.js';
+import { attentionStrides } from '../ref/attention.js';
 
 /** The addon's exports (native/addon.cc). */
 interface NativeAddon {
@@ -40,11 +41,16 @@ interface NativeAddon {
     gates: Float32Array, hPrev: Float32Array, hn: Float32Array,
     xProj: Float32Array | null, dXProj: Float32Array | null, threads: number,
   ): void;
-  /** Outputs first (llm.c style); u is written for the additive score (v given) only. */
+  /**
+   * Outputs first (llm.c style); u is written for the additive score (v given) only.
+   * kb, kj, vb, vj: the key and value row strides; gain (B, S) or null. (An addon of
+   * attentionVersion 1 takes neither and ignores them: dense, no gain.)
+   */
   attentionForward(
     alpha: Float32Array, context: Float32Array, u: Float32Array | null,
     q: Float32Array, keys: Float32Array, values: Float32Array, v: Float32Array | null, lengths: Int32Array | null,
     B: number, S: number, A: number, D: number,
+    kb: number, kj: number, vb: number, vj: number, gain: Float32Array | null,
   ): void;
   /** Accumulates into the gradients given; u null: recomputed. */
   attentionBackward(
@@ -52,10 +58,12 @@ interface NativeAddon {
     dContext: Float32Array, alpha: Float32Array, u: Float32Array | null,
     q: Float32Array, keys: Float32Array, values: Float32Array, v: Float32Array | null, lengths: Int32Array | null,
     B: number, S: number, A: number, D: number,
+    kb: number, kj: number, vb: number, vj: number, gain: Float32Array | null, dGain: Float32Array | null,
   ): void;
   /** out[i] = the attention kernels' vectorised tanh of x[i]. */
   attentionTanh(out: Float32Array, x: Float32Array): void;
-  info(): { isa: string; vectorWidth: number; hardwareThreads: number };
+  /** attentionVersion: 2 with strides and gain; absent in older addons (dense only). */
+  info(): { isa: string; vectorWidth: number; hardwareThreads: number; attentionVersion?: number };
 }
 
 /** build/Release/gru_native.node, from src/kernels/native/ and from dist/kernels/native/ alike. */
@@ -109,8 +117,13 @@ export function loadNativeBackend(): NativeBackend | null {
   const addon = loadAddon();
   if (!addon) return null;
   const info = addon.info();
-  // An addon built before the attention kernels existed: those calls stay on ref.
+  // An addon built before the attention kernels existed: those calls stay on ref;
+  // one built before their strides and gain (attentionVersion < 2): strided or gained calls do.
   const hasAttention = typeof addon.attentionForward === 'function';
+  const stridedAttention = hasAttention && (info.attentionVersion ?? 1) >= 2;
+  /** The kernels can take this call: an old addon only dense layouts without a gain. */
+  const attentionFits = (a: AttentionInputs, s: { kb: number; kj: number; vb: number; vj: number }): boolean =>
+    hasAttention && (stridedAttention || (!a.gain && s.kb === a.S * a.A && s.kj === a.A && s.vb === a.S * a.D && s.vj === a.D));
   const hardware = Math.max(1, info.hardwareThreads);
 
   // Thread count: 0 means the default (hardware concurrency).
@@ -189,21 +202,25 @@ export function loadNativeBackend(): NativeBackend | null {
 
     attentionForward(a: AttentionForwardArgs): void {
       const u = a.v ? a.u : null; // u is additive-only
-      if (!(hasAttention && isF32(a.q) && isF32(a.keys) && isF32(a.values) && isF32(a.v) && isF32(a.alpha) && isF32(a.context) && isF32(u))) {
+      const gain = a.gain ?? null;
+      const s = attentionStrides(a);
+      if (!(attentionFits(a, s) && isF32(a.q) && isF32(a.keys) && isF32(a.values) && isF32(a.v) && isF32(a.alpha) && isF32(a.context) && isF32(u) && isF32(gain))) {
         refBackend.attentionForward(a);
         return;
       }
       addon.attentionForward(
         a.alpha as Float32Array, a.context as Float32Array, u as Float32Array | null,
         a.q as Float32Array, a.keys as Float32Array, a.values as Float32Array, a.v as Float32Array | null, a.lengths,
-        a.B, a.S, a.A, a.D,
+        a.B, a.S, a.A, a.D, s.kb, s.kj, s.vb, s.vj, gain as Float32Array | null,
       );
     },
 
     attentionBackward(a: AttentionBackwardArgs): void {
       const u = a.v ? a.u : null, dv = a.v ? a.dv : null; // additive-only
-      if (!(hasAttention && isF32(a.q) && isF32(a.keys) && isF32(a.values) && isF32(a.v) && isF32(a.alpha) && isF32(u) && isF32(a.dContext) &&
-        isF32(a.dq) && isF32(a.dKeys) && isF32(a.dValues) && isF32(dv))) {
+      const gain = a.gain ?? null, dGain = gain ? a.dGain ?? null : null;
+      const s = attentionStrides(a);
+      if (!(attentionFits(a, s) && isF32(a.q) && isF32(a.keys) && isF32(a.values) && isF32(a.v) && isF32(a.alpha) && isF32(u) && isF32(a.dContext) &&
+        isF32(a.dq) && isF32(a.dKeys) && isF32(a.dValues) && isF32(dv) && isF32(gain) && isF32(dGain))) {
         refBackend.attentionBackward(a);
         return;
       }
@@ -211,7 +228,7 @@ export function loadNativeBackend(): NativeBackend | null {
         a.dq as Float32Array | null, a.dKeys as Float32Array | null, a.dValues as Float32Array | null, dv as Float32Array | null,
         a.dContext as Float32Array, a.alpha as Float32Array, u as Float32Array | null,
         a.q as Float32Array, a.keys as Float32Array, a.values as Float32Array, a.v as Float32Array | null, a.lengths,
-        a.B, a.S, a.A, a.D,
+        a.B, a.S, a.A, a.D, s.kb, s.kj, s.vb, s.vj, gain as Float32Array | null, dGain as Float32Array | null,
       );
     },
 

@@ -23,6 +23,7 @@
 import type { AttentionBackwardArgs, AttentionForwardArgs, Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
 import type { FloatArray } from '../../tensor/tensor.js';
 import { refBackend } from '../ref/index.js';
+import { attentionStrides } from '../ref/attention.js';
 
 // Minimal WebAssembly typings (the project's lib is ES2022 without DOM).
 export interface WasmMemory {
@@ -76,14 +77,16 @@ export interface KernelExports {
     work: number, tid: number, nt: number, sync: number,
   ): void;
   attentionWorkBytes(S: number): number;
+  /** 2: the attention kernels below (row strides, gain); absent in older modules. */
+  attentionVersion(): number;
   attentionForward(
-    alpha: number, context: number, u: number, q: number, keys: number, values: number, v: number, lengths: number,
-    B: number, S: number, A: number, D: number, work: number,
+    alpha: number, context: number, u: number, q: number, keys: number, values: number, v: number, lengths: number, gain: number,
+    B: number, S: number, A: number, D: number, kb: number, kj: number, vb: number, vj: number, work: number,
   ): void;
   attentionBackward(
-    dq: number, dKeys: number, dValues: number, dv: number, dContext: number, alpha: number, u: number,
-    q: number, keys: number, values: number, v: number, lengths: number,
-    B: number, S: number, A: number, D: number, work: number,
+    dq: number, dKeys: number, dValues: number, dv: number, dGain: number, dContext: number, alpha: number, u: number,
+    q: number, keys: number, values: number, v: number, lengths: number, gain: number,
+    B: number, S: number, A: number, D: number, kb: number, kj: number, vb: number, vj: number, work: number,
   ): void;
   vexp(out: number, x: number, n: number): void;
   vsigmoid(out: number, x: number, n: number): void;
@@ -228,8 +231,8 @@ export function createWasmBackend(
   if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
   new Int32Array(memory.buffer, syncPtr, 32).fill(0);
   const gemmWork = align64(exports.sgemmWorkBytes());
-  // A module built before the attention kernels existed: those calls stay on ref.
-  const hasAttention = typeof exports.attentionForward === 'function';
+  // A module built before the attention kernels (or their strides and gain) existed: those calls stay on ref.
+  const hasAttention = typeof exports.attentionVersion === 'function' && exports.attentionVersion() >= 2;
   // Thread count, as the native backend: GRU_TS_THREADS or setThreads, whichever changed last; else the default.
   const envThreads = (): string | undefined => (typeof process !== 'undefined' ? process.env?.GRU_TS_THREADS : undefined);
   const parse = (v: string | undefined): number => {
@@ -423,41 +426,64 @@ export function createWasmBackend(
   function attentionForwardWasm(a: AttentionForwardArgs): void {
     const { B, S, A, D } = a;
     const u = a.v ? a.u : null; // additive only
+    const gain = a.gain ?? null;
     if (
       !hasAttention || isF64(a.q) || isF64(a.keys) || isF64(a.values) || isF64(a.v) || isF64(a.alpha) || isF64(a.context) || isF64(u) ||
-      B <= 0 || S <= 0 || A <= 0 || D <= 0
+      isF64(gain) || B <= 0 || S <= 0 || A <= 0 || D <= 0
     ) {
       refBackend.attentionForward(a);
       return;
     }
     arena.reset();
-    const { pq, pk, pv, pw, plen } = putAttentionInputs(a, true);
+    const l = attentionLayout(a);
+    const { pq, pk, pv, pw, plen, pg } = putAttentionInputs(a, l, true);
     const pa = arena.alloc(B * S * 4);
     const pc = arena.alloc(B * D * 4);
-    const pu = u ? arena.alloc(B * S * A * 4) : 0;
+    const pu = u ? arena.alloc(l.keyExtent * 4) : 0;
     const work = arena.alloc(exports.attentionWorkBytes(S));
-    exports.attentionForward(pa, pc, pu, pq, pk, pv, pw, plen, B, S, A, D, work);
+    exports.attentionForward(pa, pc, pu, pq, pk, pv, pw, plen, pg, B, S, A, D, l.kb, l.kj, l.vb, l.vj, work);
     (a.alpha as Float32Array).set(arena.f32(pa, B * S));
     (a.context as Float32Array).set(arena.f32(pc, B * D));
     if (u) {
       // Only the rows inside each length were written.
-      const src = arena.f32(pu, B * S * A), dst = u as Float32Array;
+      const src = arena.f32(pu, l.keyExtent), dst = u as Float32Array;
       for (let b = 0; b < B; b++) {
         const L = a.lengths ? Math.max(0, Math.min(S, a.lengths[b])) : S;
-        dst.set(src.subarray(b * S * A, (b * S + L) * A), b * S * A);
+        if (l.kj === A) dst.set(src.subarray(b * l.kb, b * l.kb + L * A), b * l.kb);
+        else for (let j = 0; j < L; j++) dst.set(src.subarray(b * l.kb + j * l.kj, b * l.kb + j * l.kj + A), b * l.kb + j * l.kj);
       }
     }
   }
 
-  /** Copies in q, keys (unless not read), values, v and lengths (after arena.reset()). */
-  function putAttentionInputs(a: AttentionForwardArgs | AttentionBackwardArgs, needKeys: boolean): { pq: number; pk: number; pv: number; pw: number; plen: number } {
+  /**
+   * The row strides with their defaults, and how many elements of keys and of values
+   * the rows inside each length span (only those are copied in and out).
+   */
+  function attentionLayout(a: AttentionForwardArgs | AttentionBackwardArgs): { kb: number; kj: number; vb: number; vj: number; keyExtent: number; valueExtent: number } {
     const { B, S, A, D } = a;
+    const st = attentionStrides(a);
+    let keyExtent = 0, valueExtent = 0;
+    for (let b = 0; b < B; b++) {
+      const L = a.lengths ? Math.max(0, Math.min(S, a.lengths[b])) : S;
+      if (L === 0) continue;
+      keyExtent = Math.max(keyExtent, b * st.kb + (L - 1) * st.kj + A);
+      valueExtent = Math.max(valueExtent, b * st.vb + (L - 1) * st.vj + D);
+    }
+    return { ...st, keyExtent, valueExtent };
+  }
+
+  /** Copies in q, keys (unless not read), values, v, lengths and gain (after arena.reset()). */
+  function putAttentionInputs(
+    a: AttentionForwardArgs | AttentionBackwardArgs, l: { keyExtent: number; valueExtent: number }, needKeys: boolean,
+  ): { pq: number; pk: number; pv: number; pw: number; plen: number; pg: number } {
+    const { B, S, A } = a;
     return {
       pq: arena.put((a.q as Float32Array).subarray(0, B * A)),
-      pk: needKeys ? arena.put((a.keys as Float32Array).subarray(0, B * S * A)) : 0,
-      pv: arena.put((a.values as Float32Array).subarray(0, B * S * D)),
+      pk: needKeys ? arena.put((a.keys as Float32Array).subarray(0, l.keyExtent)) : 0,
+      pv: arena.put((a.values as Float32Array).subarray(0, l.valueExtent)),
       pw: a.v ? arena.put((a.v as Float32Array).subarray(0, A)) : 0,
       plen: a.lengths ? arena.putI32(a.lengths.subarray(0, B)) : 0,
+      pg: a.gain ? arena.put((a.gain as Float32Array).subarray(0, B * S)) : 0,
     };
   }
 
@@ -468,34 +494,40 @@ export function createWasmBackend(
   function attentionBackwardWasm(a: AttentionBackwardArgs): void {
     const { B, S, A, D } = a;
     const u = a.v ? a.u : null, dvArg = a.v ? a.dv : null; // additive only
+    const gain = a.gain ?? null, dGainArg = gain ? a.dGain ?? null : null;
     if (
       !hasAttention || isF64(a.q) || isF64(a.keys) || isF64(a.values) || isF64(a.v) || isF64(a.alpha) || isF64(u) || isF64(a.dContext) ||
-      isF64(a.dq) || isF64(a.dKeys) || isF64(a.dValues) || isF64(dvArg) ||
+      isF64(a.dq) || isF64(a.dKeys) || isF64(a.dValues) || isF64(dvArg) || isF64(gain) || isF64(dGainArg) ||
       B <= 0 || S <= 0 || A <= 0 || D <= 0
     ) {
       refBackend.attentionBackward(a);
       return;
     }
     arena.reset();
+    const l = attentionLayout(a);
     // The additive backward reads u in place of the keys when it is given.
-    const { pq, pk, pv, pw, plen } = putAttentionInputs(a, !(a.v && u));
+    const { pq, pk, pv, pw, plen, pg } = putAttentionInputs(a, l, !(a.v && u));
     const pa = arena.put((a.alpha as Float32Array).subarray(0, B * S));
-    const pu = u ? arena.put((u as Float32Array).subarray(0, B * S * A)) : 0;
+    const pu = u ? arena.put((u as Float32Array).subarray(0, l.keyExtent)) : 0;
     const pdc = arena.put((a.dContext as Float32Array).subarray(0, B * D));
     const dq = a.dq ? (a.dq as Float32Array).subarray(0, B * A) : null;
-    const dKeys = a.dKeys ? (a.dKeys as Float32Array).subarray(0, B * S * A) : null;
-    const dValues = a.dValues ? (a.dValues as Float32Array).subarray(0, B * S * D) : null;
+    const dKeys = a.dKeys ? (a.dKeys as Float32Array).subarray(0, l.keyExtent) : null;
+    const dValues = a.dValues ? (a.dValues as Float32Array).subarray(0, l.valueExtent) : null;
     const dv = dvArg ? (dvArg as Float32Array).subarray(0, A) : null;
+    const dGain = dGainArg ? (dGainArg as Float32Array).subarray(0, B * S) : null;
     const pdq = dq ? arena.put(dq) : 0;
     const pdk = dKeys ? arena.put(dKeys) : 0;
     const pdV = dValues ? arena.put(dValues) : 0;
     const pdv = dv ? arena.put(dv) : 0;
+    const pdg = dGain ? arena.put(dGain) : 0;
     const work = arena.alloc(exports.attentionWorkBytes(S));
-    exports.attentionBackward(pdq, pdk, pdV, pdv, pdc, pa, pu, pq, pk, pv, pw, plen, B, S, A, D, work);
+    exports.attentionBackward(pdq, pdk, pdV, pdv, pdg, pdc, pa, pu, pq, pk, pv, pw, plen, pg, B, S, A, D, l.kb, l.kj, l.vb, l.vj, work);
     if (dq) dq.set(arena.f32(pdq, dq.length));
+    // Whole extents go back: the gaps between rows were copied in and are unchanged.
     if (dKeys) dKeys.set(arena.f32(pdk, dKeys.length));
     if (dValues) dValues.set(arena.f32(pdV, dValues.length));
     if (dv) dv.set(arena.f32(pdv, dv.length));
+    if (dGain) dGain.set(arena.f32(pdg, dGain.length));
   }
 
   const backend: WasmBackend = {
