@@ -95,3 +95,16 @@ test('seq2seq with attention learns to reverse words (both attention forms), bea
   assert.equal(editDistance(['a', 'b', 'c'], ['a', 'c']), 1);
   assert.equal(editDistance([], ['a', 'b']), 2);
 });
+
+test('classifier embedding dropout acts in training only, and bad rates are errors', async () => {
+  const { Classifier, makeTextBatch } = await import('../src/index.js');
+  const config = { labels: ['a', 'b'], tokenizer: 'word' as const, maxLen: 8, embeddingSize: 6, hiddenSize: 5, numLayers: 1, bidirectional: true, dropout: 0, pooling: 'attention' as const, embeddingDropout: 0.5 };
+  const model = new Classifier(config, 12, 1);
+  const batch = makeTextBatch([[1, 2, 3, 4], [5, 6, 7]], [0, 1]);
+  model.train();
+  const a = model.forward(batch).data.slice(), b = model.forward(batch).data.slice();
+  assert.notDeepEqual(Array.from(a), Array.from(b), 'two training passes should drop different embeddings');
+  model.eval();
+  assert.deepEqual(Array.from(model.forward(batch).data), Array.from(model.forward(batch).data));
+  assert.throws(() => new Classifier({ ...config, embeddingDropout: 1 }, 12), /embeddingDropout must be in \[0, 1\), got 1/);
+});

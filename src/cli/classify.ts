@@ -18,6 +18,7 @@ export interface ClassifyFlags extends CommonTrainFlags {
   layers?: number;
   unidirectional?: boolean;
   dropout?: number;
+  embeddingDropout?: number;
   pooling: 'last' | 'attention';
 }
 
@@ -37,6 +38,7 @@ export function classifyTrainCommand(train: Command): void {
     .option('--layers <n>', 'GRU layers', positiveInt)
     .option('--unidirectional', 'one direction only (default: bidirectional)')
     .option('--dropout <p>', 'dropout between GRU layers', probability)
+    .option('--embedding-dropout <p>', 'dropout on the token embeddings while training', probability)
     .option('--pooling <kind>', 'last (final states) or attention (attention pooling over all steps)', (v: string) => {
       if (v !== 'last' && v !== 'attention') throw new Error(`--pooling: expected last or attention, got '${v}'`);
       return v;
@@ -50,7 +52,7 @@ export function runClassifyTraining(f: ClassifyFlags): void {
   const table = loadTable(f.data);
   const r = trainClassifier(table, {
     textColumn: f.textColumn, labelColumn: f.labelColumn, tokenizer: f.tokenizer, maxLen: f.maxLen, maxVocab: f.vocab,
-    embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, bidirectional: !f.unidirectional, dropout: f.dropout, pooling: f.pooling,
+    embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, bidirectional: !f.unidirectional, dropout: f.dropout, embeddingDropout: f.embeddingDropout, pooling: f.pooling,
     epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed,
     checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, onEvent: progressReporter({ json: f.json }),
   });
