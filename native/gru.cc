@@ -156,6 +156,21 @@ GRU_INLINE void keep_projection(const Fwd& f, long row, long j, long nu) {
   vstoren(d + 2 * H, vloadn(s + 2 * H, nu), nu);
 }
 
+/**
+ * The start of a row's step, shared by both forms: saves h_{t−1} for backward
+ * and, past the row's length, carries the state, writes a zero output and
+ * keeps the projection. True when the row is finished (nothing more to do).
+ */
+GRU_INLINE bool carry_if_inactive(const Fwd& f, long t, long b, long row, long j, long nu, vf hp, float* hnext, float* y) {
+  const GruForward& a = *f.a;
+  if (a.hPrev) vstoren(a.hPrev + row * a.H + j, hp, nu);
+  if (!inactive(a.lengths, b, t)) return false;
+  vstoren(y, vzero(), nu);
+  vstoren(hnext + b * a.H + j, hp, nu);
+  keep_projection(f, row, j, nu);
+  return true;
+}
+
 /** PyTorch form, rows [b0, b0 + M) of step t, unit block u. */
 template <int M, bool FULL>
 GRU_INLINE void fwd_after(const Fwd& f, long t, long b0, long u, const float* hcur, float* hnext) {
@@ -181,13 +196,7 @@ GRU_INLINE void fwd_after(const Fwd& f, long t, long b0, long u, const float* hc
     const long b = b0 + i, row = t * a.B + b;
     float* y = a.y + row * a.ldy + a.yOff + j;
     const vf hp = vloadn(hcur + b * H + j, nu);
-    if (a.hPrev) vstoren(a.hPrev + row * H + j, hp, nu);
-    if (inactive(a.lengths, b, t)) {
-      vstoren(y, vzero(), nu);
-      vstoren(hnext + b * H + j, hp, nu);
-      keep_projection(f, row, j, nu);
-      continue;
-    }
+    if (carry_if_inactive(f, t, b, row, j, nu, hp, hnext, y)) continue;
     const float* gi = f.gi + row * G;
     const vf r = vsigmoid(vloadn(gi + j, nu) + (acc[i][0] + bhr));
     const vf z = vsigmoid(vloadn(gi + H + j, nu) + (acc[i][1] + bhz));
@@ -240,13 +249,7 @@ GRU_INLINE void fwd_before_n(const Fwd& f, long t, long b0, long u, const float*
     const long b = b0 + i, row = t * a.B + b;
     float* y = a.y + row * a.ldy + a.yOff + j;
     const vf hp = vloadn(hcur + b * H + j, nu);
-    if (a.hPrev) vstoren(a.hPrev + row * H + j, hp, nu);
-    if (inactive(a.lengths, b, t)) {
-      vstoren(y, vzero(), nu);
-      vstoren(hnext + b * H + j, hp, nu);
-      keep_projection(f, row, j, nu);
-      continue;
-    }
+    if (carry_if_inactive(f, t, b, row, j, nu, hp, hnext, y)) continue;
     const vf r = vloadn(f.rz + b * 2 * H + j, nu);
     const vf z = vloadn(f.rz + b * 2 * H + H + j, nu);
     const vf n = vtanh(vloadn(f.gi + row * G + 2 * H + j, nu) + (acc[i][0] + bhn));
