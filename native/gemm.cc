@@ -211,7 +211,7 @@ void sgemm(const Gemm& g, int threads) {
   }
   const double work = double(g.M) * double(g.N) * double(g.K);
   long nt = threads;
-  if (work < 262144.0) nt = 1;
+  if (work < grunative::kMinParallelWork) nt = 1;
   Split s{&g, true, g.M};
   if (nt > 1) {
     const long rowTiles = (g.M + MR - 1) / MR, colTiles = (g.N + NR - 1) / NR;

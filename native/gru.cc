@@ -88,10 +88,11 @@ constexpr int ks_for(int m, int budget) {
 /** Per-step work (multiply-adds) below which one thread is faster than a barrier. */
 constexpr double kMinStepWorkPerThread = 4096.0;
 
-int step_threads(int threads, long units, long B, long H) {
+int step_threads(int threads, long units, long T, long B, long H) {
   long nt = threads < 1 ? 1 : threads;
   if (nt > units) nt = units;
   const double work = double(B) * 3.0 * double(H) * double(H);
+  if (double(T) * work < grunative::kMinParallelWork) return 1;
   while (nt > 1 && work / double(nt) < kMinStepWorkPerThread) nt--;
   return int(nt);
 }
@@ -518,7 +519,7 @@ void gru_forward(const GruForward& a, int threads) {
   f.h[1] = st + B * H;
   f.rz = st + 2 * B * H;
   f.rh = st + 4 * B * H;
-  const int nt = step_threads(threads, f.blocks, B, H);
+  const int nt = step_threads(threads, f.blocks, T, B, H);
   grunative::barrier_init(&f.bar, nt);
   grunative::parallel_run(nt, forward_job, &f);
 }
@@ -544,7 +545,7 @@ void gru_backward(const GruBackward& a, int threads) {
   float* bias = grunative::scratch(grunative::kSlotBias, size_t(2 * G));
   w.dbi = bias;
   w.dbh = bias + G;
-  const int nt = step_threads(threads, w.panels, B, H);
+  const int nt = step_threads(threads, w.panels, T, B, H);
   grunative::barrier_init(&w.bar, nt);
   grunative::parallel_run(nt, backward_job, &w);
 

@@ -19,6 +19,18 @@ void parallel_run(int n, JobFn fn, void* ctx);
 /** True on a thread that is executing a job of parallel_run. */
 bool in_parallel_region();
 
+/**
+ * Multiply-adds below which a call runs on one thread. Between two calls the
+ * workers often go to sleep (the caller's JavaScript runs longer than their
+ * spin), so a parallel region pays a wake-up of tens of microseconds; the
+ * many small calls of a decoder step (B x 3H x H for one time step) ran 40%
+ * slower on two threads than on one.
+ */
+#ifndef GRU_MIN_PARALLEL_WORK
+#define GRU_MIN_PARALLEL_WORK 4194304.0
+#endif
+constexpr double kMinParallelWork = GRU_MIN_PARALLEL_WORK;
+
 /** Logical CPUs of this machine (at least 1). */
 int hardware_threads();
 

@@ -4,13 +4,14 @@ import { evaluateSeq2Seq, loadPairs, saveSeq2Seq, trainSeq2Seq, translate, type 
 import { heatmap } from '../plot/heatmap.js';
 import { writePicture } from '../plot/png.js';
 import { writeLossCurve } from './pictures.js';
-import { addCommonTrainOptions, positiveInt, stem, type CommonTrainFlags } from './options.js';
+import { addCommonTrainOptions, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
 import { progressReporter } from './progress.js';
 
 interface Seq2SeqFlags extends CommonTrainFlags {
   attention: 'bahdanau' | 'luong';
   embedding?: number;
   hidden?: number;
+  dropout?: number;
   beam: number;
   testLimit?: number;
 }
@@ -24,6 +25,7 @@ export function seq2seqTrainCommand(train: Command): void {
     }, 'bahdanau')
     .option('--embedding <n>', 'embedding size', positiveInt)
     .option('--hidden <n>', 'encoder and decoder size', positiveInt)
+    .option('--dropout <p>', 'dropout on the source embeddings and the decoder readout while training', probability)
     .option('--beam <k>', 'beam width for the test evaluation', positiveInt, 1)
     .option('--test-limit <n>', 'evaluate on at most n test pairs', positiveInt)
     .action((f: Seq2SeqFlags) => runSeq2SeqTraining(f));
@@ -33,7 +35,7 @@ export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
   if (!f.data) throw new Error('--data is required: cmudict or a TSV file');
   const t0 = performance.now();
   const r = trainSeq2Seq(loadPairs(f.data), {
-    attention: f.attention, embeddingSize: f.embedding, encoderSize: f.hidden, decoderSize: f.hidden, attentionSize: f.hidden,
+    attention: f.attention, embeddingSize: f.embedding, encoderSize: f.hidden, decoderSize: f.hidden, attentionSize: f.hidden, dropout: f.dropout,
     epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed, beam: f.beam, testLimit: f.testLimit,
     checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, onEvent: progressReporter({ json: f.json }),
   });
@@ -45,10 +47,10 @@ export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
 
 function report(ev: Seq2SeqEvaluation, o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string }): void {
   if (o.json) {
-    console.log(JSON.stringify({ task: 'seq2seq', split: ev.split, pairs: ev.pairs, beam: ev.beam, metrics: ev.metrics, model: o.model, pictures: o.pictures, seconds: o.seconds }));
+    console.log(JSON.stringify({ task: 'seq2seq', split: ev.split, pairs: ev.pairs, beam: ev.beam, metrics: ev.metrics, firstTarget: ev.firstTarget, model: o.model, pictures: o.pictures, seconds: o.seconds }));
     return;
   }
-  console.log(`${o.source}, ${ev.split} (${ev.pairs} pairs, beam ${ev.beam}): WER ${(100 * ev.metrics.wer).toFixed(2)}%   PER ${(100 * ev.metrics.per).toFixed(2)}%`);
+  console.log(`${o.source}, ${ev.split} (${ev.pairs} pairs, beam ${ev.beam}): WER ${(100 * ev.metrics.wer).toFixed(2)}%   PER ${(100 * ev.metrics.per).toFixed(2)}%   (first target only: WER ${(100 * ev.firstTarget.wer).toFixed(2)}%, PER ${(100 * ev.firstTarget.per).toFixed(2)}%)`);
   if (o.seconds !== undefined) console.log(`  trained in ${o.seconds.toFixed(0)} s`);
   if (o.model) console.log(`model: ${o.model}`);
   if (o.pictures?.length) console.log(`pictures: ${o.pictures.join(', ')}`);

@@ -5,7 +5,7 @@ import type { Var } from '../autograd/var.js';
 export function clipGradNorm(params: Var[], maxNorm: number): number {
   let sq = 0;
   const grads = params.map((p) => p.grad?.data ?? p.sparseGrad?.values ?? null);
-  for (const g of grads) if (g) for (const x of g) sq += x * x;
+  for (const g of grads) if (g) for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
   const norm = Math.sqrt(sq);
   if (!Number.isFinite(norm)) throw new Error(`clipGradNorm: the gradient norm is ${norm}; training diverged or an input was not finite`);
   const s = maxNorm / (norm + 1e-6);

@@ -13,6 +13,7 @@ import { crossEntropy } from '../../autograd/ops/losses.js';
 import { gruLayer } from '../../autograd/ops/gru.js';
 import { concatLast } from '../../autograd/ops/concat-last.js';
 import { concat0 } from '../../autograd/ops/slice.js';
+import { dropout } from '../../autograd/ops/dropout.js';
 import { encoderAttention, type AttentionScore } from '../../autograd/ops/encoder-attention.js';
 import { uniformInit } from '../../tensor/init.js';
 import { Rng } from '../../tensor/random.js';
@@ -29,6 +30,8 @@ export interface Seq2SeqConfig {
   decoderSize: number;
   attentionSize: number;
   maxTargetLen: number;
+  /** Dropout on the source embeddings and on the readout vector in training (default 0). */
+  dropout?: number;
 }
 
 /** Source ids (B, S) with lengths; target ids (B, T) including the final <eos>, −100 padded. */
@@ -78,9 +81,13 @@ export class Seq2Seq extends Module {
   readonly decoder: GRU;
   readonly combine: Linear;
   readonly out: Linear;
+  private rng: Rng;
 
   constructor(readonly config: Seq2SeqConfig, readonly srcVocab: number, readonly tgtVocab: number, seed = 0) {
     super();
+    const p = config.dropout ?? 0;
+    if (!(p >= 0 && p < 1)) throw new Error(`Seq2Seq: dropout must be in [0, 1), got ${p}`);
+    this.rng = new Rng(seed + 10);
     const { embeddingSize: E, encoderSize: He, decoderSize: Hd, attentionSize: A } = config;
     const bahdanau = config.attention === 'bahdanau';
     this.srcEmbed = this.child('src_embedding', new Embedding({ numEmbeddings: srcVocab, embeddingDim: E, seed }));
@@ -95,8 +102,18 @@ export class Seq2Seq extends Module {
     this.out = this.child('out', new Linear({ inFeatures: Hd, outFeatures: tgtVocab, seed: seed + 9 }));
   }
 
+  override reseed(seed: number): void {
+    super.reseed(seed);
+    this.rng = new Rng(seed + 10);
+  }
+
+  private drop(x: Var): Var {
+    const p = this.config.dropout ?? 0;
+    return this.training && p > 0 ? dropout(x, p, this.rng) : x;
+  }
+
   encode(b: { B: number; S: number; src: Int32Array; srcLengths: Int32Array }): Encoded {
-    const x = this.srcEmbed.forward(b.src, [b.B, b.S]);
+    const x = this.drop(this.srcEmbed.forward(b.src, [b.B, b.S]));
     const { output, hN } = this.encoder.forward(x, { lengths: b.srcLengths });
     // Both directions' final states → the decoder's first state.
     const both = reshape(swapAxes01(hN), [b.B, 2 * this.config.encoderSize]);
@@ -104,40 +121,55 @@ export class Seq2Seq extends Module {
     return { B: b.B, S: b.S, values: output, keys: this.keyProj.forward(output), lengths: b.srcLengths, state };
   }
 
-  /** One decoder step: previous tokens (B) and state (1, B, Hd) → logits (B, V), new state, attention weights (B, S). */
-  step(enc: Encoded, prev: Int32Array, state: Var): { logits: Var; state: Var; weights: Tensor } {
+  /**
+   * The recurrent half of a decoder step: previous tokens (B) and state
+   * (1, B, Hd) → new state, the attention context (B, 2He) and weights (B, S).
+   */
+  private recur(enc: Encoded, prev: Int32Array, state: Var): { state: Var; context: Var; weights: Tensor } {
     const B = prev.length;
-    const { decoderSize: Hd } = this.config;
+    const { decoderSize: Hd, embeddingSize: E, encoderSize: He } = this.config;
     const emb = this.tgtEmbed.forward(prev, [B]);
     const d = this.decoder.layers[0];
-    let context: Var, weights: Tensor, next: Var;
     if (this.queryProj) {
       const q = this.queryProj.forward(reshape(state, [B, Hd]));
-      ({ context, weights } = encoderAttention('additive', q, enc.keys, enc.values, this.v, enc.lengths));
-      const input = reshape(concatLast([emb, context]), [1, B, this.config.embeddingSize + 2 * this.config.encoderSize]);
-      next = gruLayer(input, state, d, { resetAfter: true, lengths: null }).hN;
-    } else {
-      next = gruLayer(reshape(emb, [1, B, this.config.embeddingSize]), state, d, { resetAfter: true, lengths: null }).hN;
-      ({ context, weights } = encoderAttention('dot', reshape(next, [B, Hd]), enc.keys, enc.values, null, enc.lengths));
+      const { context, weights } = encoderAttention('additive', q, enc.keys, enc.values, this.v, enc.lengths);
+      const input = reshape(concatLast([emb, context]), [1, B, E + 2 * He]);
+      return { state: gruLayer(input, state, d, { resetAfter: true, lengths: null }).hN, context, weights };
     }
-    const h = tanh(this.combine.forward(concatLast([reshape(next, [B, Hd]), context])));
-    return { logits: this.out.forward(h), state: next, weights };
+    const next = gruLayer(reshape(emb, [1, B, E]), state, d, { resetAfter: true, lengths: null }).hN;
+    const { context, weights } = encoderAttention('dot', reshape(next, [B, Hd]), enc.keys, enc.values, null, enc.lengths);
+    return { state: next, context, weights };
   }
 
-  /** Teacher-forced mean cross-entropy per target token. */
+  /** The readout half, for any number of rows: states (N, Hd) and contexts (N, 2He) → logits (N, V). */
+  private readout(states: Var, contexts: Var): Var {
+    return this.out.forward(this.drop(tanh(this.combine.forward(concatLast([states, contexts])))));
+  }
+
+  /** One decoder step: previous tokens (B) and state (1, B, Hd) → logits (B, V), new state, attention weights (B, S). */
+  step(enc: Encoded, prev: Int32Array, state: Var): { logits: Var; state: Var; weights: Tensor } {
+    const r = this.recur(enc, prev, state);
+    return { logits: this.readout(reshape(r.state, [prev.length, this.config.decoderSize]), r.context), state: r.state, weights: r.weights };
+  }
+
+  /**
+   * Teacher-forced mean cross-entropy per target token. The readout does not
+   * feed back, so it runs once over all steps' states (T·B rows).
+   */
   loss(b: PairBatch): Var {
     const enc = this.encode(b);
     let state = enc.state;
-    const logits: Var[] = [];
+    const states: Var[] = [], contexts: Var[] = [];
     const targets = new Int32Array(b.B * b.T);
     for (let t = 0; t < b.T; t++) {
       const prev = Int32Array.from({ length: b.B }, (_, i) => b.tgtIn[i * b.T + t]);
-      const r = this.step(enc, prev, state);
+      const r = this.recur(enc, prev, state);
       state = r.state;
-      logits.push(r.logits);
+      states.push(reshape(r.state, [b.B, this.config.decoderSize]));
+      contexts.push(r.context);
       for (let i = 0; i < b.B; i++) targets[t * b.B + i] = b.tgtOut[i * b.T + t];
     }
-    return crossEntropy(concat0(logits), targets);
+    return crossEntropy(this.readout(concat0(states), concat0(contexts)), targets);
   }
 
   /**
