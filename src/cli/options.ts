@@ -44,6 +44,7 @@ export interface CommonTrainFlags {
   patience?: number;
   checkpoint?: string;
   resume?: boolean;
+  average?: number;
   png?: boolean;
   json?: boolean;
 }
@@ -60,6 +61,11 @@ export function addCommonTrainOptions(c: Command, defaults: { data?: string; out
     .option('--seed <n>', 'random seed (same seed, same model)', nonNegativeInt)
     .option('--checkpoint <file>', 'checkpoint written after every epoch (default: OUT.ckpt.safetensors)')
     .option('--resume', 'continue from the checkpoint if it exists')
+    .option('--average <decay>', 'validate and keep a moving average of the weights with this decay (e.g. 0.999)', (v: string) => {
+      const d = Number(v);
+      if (!(d > 0 && d < 1)) throw new Error(`--average: expected a decay between 0 and 1 (exclusive), got '${v}'`);
+      return d;
+    })
     .option('--png', 'also write PNG pictures')
     .option('--json', 'print one JSON object with the results');
 }

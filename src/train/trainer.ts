@@ -1,8 +1,9 @@
 /**
  * The training loop: seeded epoch order, gradient clipping, NaN guard,
  * learning-rate schedule, early stopping on validation loss, keeping the
- * best weights, an atomic checkpoint after every epoch and exact resumption
- * from it. Progress is reported as events, so a terminal draws a bar and a
+ * best weights, optional weight averaging (an exponential moving average of
+ * the weights, validated and kept in their place), an atomic checkpoint after
+ * every epoch and exact resumption from it. Progress is reported as events, so a terminal draws a bar and a
  * web page draws a chart from the same stream.
  */
 import { existsSync } from 'node:fs';
@@ -44,6 +45,8 @@ export interface TrainingOptions {
   checkpointPath?: string;
   /** Continue from checkpointPath if it exists. */
   resume?: boolean;
+  /** Validate and keep an exponential moving average of the weights with this decay (e.g. 0.999; default: off). */
+  averageDecay?: number;
   onEvent?: (e: TrainEvent) => void;
 }
 
@@ -69,11 +72,20 @@ export interface FitOptions<Batch> {
   checkpointMetadata?: () => Record<string, string>;
   /** Continue from checkpointPath if it exists. */
   resume?: boolean;
+  /**
+   * Weight averaging (Polyak): after every step avg ← d·avg + (1−d)·w with
+   * d = min(averageDecay, (1 + t) / (10 + t)) at step t, so the start is not
+   * remembered for long. Validation, best weights and the final model use the
+   * average; training continues from the raw weights. Default: off.
+   */
+  averageDecay?: number;
   onEvent?: (e: TrainEvent) => void;
 }
 
 interface CheckpointState {
   epoch: number;
+  /** Updates folded into the weight average so far. */
+  averaged?: number;
   history: EpochRecord[];
   bestLoss: number;
   bestEpoch: number;
@@ -84,6 +96,7 @@ interface CheckpointState {
 
 const OPT = '__optimizer__.';
 const BEST = '__best__.';
+const AVERAGE = '__average__.';
 
 /** Trains `model`; returns the history. With validation, the best epoch's weights are in the model at the end. */
 export function fit<Batch>(o: FitOptions<Batch>): EpochRecord[] {
@@ -93,19 +106,30 @@ export function fit<Batch>(o: FitOptions<Batch>): EpochRecord[] {
   const batchesOf = typeof o.batches === 'function' ? o.batches : () => o.batches as Batch[];
   let st: CheckpointState = { epoch: -1, history: [], bestLoss: Infinity, bestEpoch: -1, badEpochs: 0, optimizer: {}, schedule: {} };
   let best: Record<string, Tensor> | null = null;
+  const decay = o.averageDecay;
+  if (decay !== undefined && !(decay > 0 && decay < 1)) throw new Error(`fit: averageDecay must be in (0, 1), got ${decay}`);
+  let average: Map<Var, Tensor> | null = decay === undefined ? null : new Map(o.model.namedParameters().map(([, p]) => [p, p.value.clone()]));
 
   if (o.resume && o.checkpointPath && existsSync(o.checkpointPath)) {
     const file = readSafetensors(o.checkpointPath);
     if (!file.metadata.checkpoint) throw new Error(`${o.checkpointPath}: not a training checkpoint (no 'checkpoint' metadata)`);
     st = JSON.parse(file.metadata.checkpoint) as CheckpointState;
     st.bestLoss ??= Infinity; // JSON writes Infinity as null
-    const weights: Record<string, Tensor> = {}, opt: Record<string, Tensor> = {}, bestW: Record<string, Tensor> = {};
+    const weights: Record<string, Tensor> = {}, opt: Record<string, Tensor> = {}, bestW: Record<string, Tensor> = {}, avgW: Record<string, Tensor> = {};
     for (const [k, t] of file.tensors) {
       if (k.startsWith(OPT)) opt[k.slice(OPT.length)] = t;
       else if (k.startsWith(BEST)) bestW[k.slice(BEST.length)] = t;
+      else if (k.startsWith(AVERAGE)) avgW[k.slice(AVERAGE.length)] = t;
       else weights[k] = t;
     }
     o.model.loadStateDict(weights);
+    if (average) {
+      for (const [name, p] of o.model.namedParameters()) {
+        const t = avgW[name];
+        if (!t) throw new Error(`${o.checkpointPath}: no weight average for '${name}'; it was written without averageDecay`);
+        average.set(p, t);
+      }
+    }
     o.optimizer.loadState({ tensors: opt, scalars: st.optimizer });
     o.schedule?.loadState(st.schedule);
     best = Object.keys(bestW).length ? bestW : null;
@@ -132,11 +156,14 @@ export function fit<Batch>(o: FitOptions<Batch>): EpochRecord[] {
       backward(loss);
       if (clip > 0) clipGradNorm(o.optimizer.params, clip);
       o.optimizer.step();
+      if (average) foldIntoAverage(average, decay!, (st.averaged = (st.averaged ?? 0) + 1));
       sum += v;
       const rate = (s + 1) / ((performance.now() - t0) / 1000);
       emit({ type: 'step', epoch, step: s + 1, stepsPerEpoch: n, loss: v, lr: o.optimizer.lr, stepsPerSecond: rate, etaSeconds: ((o.epochs - epoch) * n - s - 1) / rate });
     }
     o.model.eval();
+    // Validate (and keep as best) the averaged weights; training resumes from the raw ones.
+    const raw = average ? swapIn(average) : null;
     const val = o.validate ? noGrad(o.validate) : undefined;
     const rec: EpochRecord = { epoch, trainLoss: sum / n, lr: o.optimizer.lr, seconds: (performance.now() - t0) / 1000 };
     if (val) {
@@ -150,13 +177,14 @@ export function fit<Batch>(o: FitOptions<Batch>): EpochRecord[] {
       st.badEpochs = 0;
       best = o.model.stateDict();
     } else if (val) st.badEpochs++;
+    if (raw) swapIn(raw);
     st.history.push(rec);
     st.epoch = epoch;
     o.schedule?.epochEnd(epoch, val?.loss);
     emit({ type: 'epoch', improved, ...rec });
 
     if (o.checkpointPath) {
-      writeCheckpoint(o.checkpointPath, o, st, best);
+      writeCheckpoint(o.checkpointPath, o, st, best, average);
       emit({ type: 'checkpoint', path: o.checkpointPath, epoch });
     }
     if (o.patience !== undefined && st.badEpochs >= o.patience) {
@@ -165,16 +193,37 @@ export function fit<Batch>(o: FitOptions<Batch>): EpochRecord[] {
     }
   }
   if (best) o.model.loadStateDict(best);
+  else if (average) swapIn(average);
   o.model.eval();
   emit({ type: 'stop', reason: stopped, bestEpoch: st.bestEpoch });
   return st.history;
 }
 
-function writeCheckpoint<B>(path: string, o: FitOptions<B>, st: CheckpointState, best: Record<string, Tensor> | null): void {
+/** avg ← d·avg + (1−d)·w, with the decay warmed up over the first updates (t counts from 1). */
+function foldIntoAverage(average: Map<Var, Tensor>, decay: number, t: number): void {
+  const d = Math.min(decay, t / (9 + t));
+  for (const [p, avg] of average) {
+    const a = avg.data, w = p.value.data;
+    for (let i = 0; i < a.length; i++) a[i] = d * a[i] + (1 - d) * w[i];
+  }
+}
+
+/** Puts `weights` into their parameters and returns what was there (so a second call swaps back). */
+function swapIn(weights: Map<Var, Tensor>): Map<Var, Tensor> {
+  const previous = new Map<Var, Tensor>();
+  for (const [p, t] of weights) {
+    previous.set(p, p.value);
+    p.value = t;
+  }
+  return previous;
+}
+
+function writeCheckpoint<B>(path: string, o: FitOptions<B>, st: CheckpointState, best: Record<string, Tensor> | null, average: Map<Var, Tensor> | null): void {
   const optState = o.optimizer.state();
   const tensors: Record<string, Tensor> = { ...o.model.stateDict() };
   for (const [k, t] of Object.entries(optState.tensors)) tensors[OPT + k] = t;
   if (best) for (const [k, t] of Object.entries(best)) tensors[BEST + k] = t;
+  if (average) for (const [name, p] of o.model.namedParameters()) tensors[AVERAGE + name] = average.get(p)!;
   const state: CheckpointState = { ...st, optimizer: optState.scalars, schedule: o.schedule?.state() ?? {} };
   writeSafetensors(path, tensors, { ...(o.checkpointMetadata?.() ?? {}), checkpoint: JSON.stringify(state) });
 }

@@ -113,6 +113,7 @@ export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClass
     checkpointPath: o.checkpointPath,
     checkpointMetadata: () => classifierMetadata({ model, tokenizer }),
     resume: o.resume,
+    averageDecay: o.averageDecay,
     onEvent: o.onEvent,
   });
   const r = evaluateBatches(model, evalBatches(testIdx));

@@ -112,6 +112,7 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     checkpointPath: o.checkpointPath,
     checkpointMetadata: () => forecasterMetadata(model),
     resume: o.resume,
+    averageDecay: o.averageDecay,
     onEvent: o.onEvent,
   });
   return { model, history, test: evaluateForecaster(model, series, valEnd, N, 'test'), series };

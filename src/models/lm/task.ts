@@ -94,6 +94,7 @@ export function trainLM(texts: string[], o: LMOptions = {}): TrainedLM & { histo
     checkpointPath: o.checkpointPath,
     checkpointMetadata: () => lmMetadata({ model, tokenizer }),
     resume: o.resume,
+    averageDecay: o.averageDecay,
     onEvent: o.onEvent,
   });
   return { model, tokenizer, history, test: { bitsPerChar: bitsPerChar(model, testBatches), sequences: testIdx.length } };

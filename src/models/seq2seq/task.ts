@@ -168,6 +168,7 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}): TrainedSeq2
     checkpointPath: o.checkpointPath,
     checkpointMetadata: () => seq2seqMetadata({ model, source, target }),
     resume: o.resume,
+    averageDecay: o.averageDecay,
     onEvent: o.onEvent,
   });
   const trained = { model, source, target };
