@@ -8,6 +8,7 @@ export { sgemm, sgemmPart, sgemmWorkBytes } from './gemm';
 export { gruForward, gruForwardWorkBytes, gruBackward, gruBackwardWorkBytes } from './gru';
 export { vexp, vsigmoid, vtanh } from './math';
 export { attentionForward, attentionBackward, attentionWorkBytes, attentionVersion } from './attention';
+export { adamUpdate } from './optim';
 
 /** First byte the loader may use. */
 export function heapBase(): usize {

@@ -13,6 +13,7 @@
 #include "gemm.h"
 #include "gru.h"
 #include "isa.h"
+#include "optim.h"
 #include "threads.h"
 
 namespace {
@@ -326,6 +327,24 @@ napi_value AttentionTanh(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamUpdate(w, g, m, v, lr, beta1, beta2, eps, c1, c2, l2, shrink): Adam over every entry of w, in place.
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  Args a(env, info, 12);
+  const float* g = a.f32(1, "g", 0);
+  if (a.failed) return nullptr;
+  size_t n = 0;
+  napi_get_typedarray_info(env, a.argv[1], nullptr, &n, nullptr, nullptr, nullptr);
+  float* w = a.f32(0, "w", long(n));
+  float* m = a.f32(2, "m", long(n));
+  float* v = a.f32(3, "v", long(n));
+  grunative::AdamStep s{float(a.num(4)), float(a.num(5)), float(a.num(6)), float(a.num(7)),
+                        float(a.num(8)), float(a.num(9)), float(a.num(10)), float(a.num(11))};
+  if (a.failed) return nullptr;
+  std::lock_guard<std::mutex> lock(g_call_mutex);
+  grunative::adam_update(w, g, m, v, long(n), s);
+  return nullptr;
+}
+
 // info() -> { isa, vectorWidth, hardwareThreads, attentionVersion }
 // attentionVersion 2: the attention calls take row strides and a gain (1: dense only, no gain).
 napi_value Info(napi_env env, napi_callback_info) {
@@ -352,6 +371,7 @@ NAPI_MODULE_INIT() {
       {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionTanh", nullptr, AttentionTanh, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

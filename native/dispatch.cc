@@ -8,6 +8,7 @@
 #include "gemm.h"
 #include "gru.h"
 #include "isa.h"
+#include "optim.h"
 
 namespace grunative {
 namespace {
@@ -117,6 +118,16 @@ void attention_tanh(float* out, const float* x, long n) {
     case Isa::Avx2: isa_avx2::attention_tanh(out, x, n); return;
 #endif
     default: isa_generic::attention_tanh(out, x, n); return;
+  }
+}
+
+void adam_update(float* w, const float* g, float* m, float* v, long n, const AdamStep& s) {
+  switch (isa()) {
+#if defined(GRU_HAVE_X86_KERNELS)
+    case Isa::Avx512: isa_avx512::adam_update(w, g, m, v, n, s); return;
+    case Isa::Avx2: isa_avx2::adam_update(w, g, m, v, n, s); return;
+#endif
+    default: isa_generic::adam_update(w, g, m, v, n, s); return;
   }
 }
 

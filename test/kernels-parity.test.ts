@@ -67,3 +67,25 @@ for (const k of others()) {
     }
   });
 }
+
+for (const k of others()) {
+  test(`${k.name}: Adam and AdamW updates over 20 steps, odd lengths`, () => {
+    const rng = new Rng(7);
+    for (const n of [1, 3, 8, 37, 1000, 4099]) {
+      for (const [l2, wd] of [[0, 0], [0.01, 0], [0, 0.05]]) {
+        const w0 = rand(rng, n), want = { w: w0.slice(), m: new Float32Array(n), v: new Float32Array(n) };
+        const got = { w: w0.slice(), m: new Float32Array(n), v: new Float32Array(n) };
+        for (let t = 1; t <= 20; t++) {
+          const g = rand(rng, n, 0.1);
+          const s = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, c1: 1 - 0.9 ** t, c2: 1 - 0.999 ** t, l2, shrink: 1 - 1e-2 * wd };
+          refBackend.adamUpdate(want.w, g, want.m, want.v, s);
+          k.adamUpdate(got.w, g, got.m, got.v, s);
+        }
+        for (const key of ['w', 'm', 'v'] as const) {
+          const err = maxRelError(got[key], want[key]);
+          assert.ok(err <= TOL, `n=${n} l2=${l2} wd=${wd} ${key}: ${err}`);
+        }
+      }
+    }
+  });
+}

@@ -197,6 +197,22 @@ export interface AttentionBackwardArgs extends AttentionInputs {
   u: FloatArray | null;
 }
 
+/**
+ * One Adam step's constants (see optim/adam.ts): c1 = 1 − β1ᵗ and c2 = 1 − β2ᵗ
+ * (bias corrections), l2 the weight decay added to the gradient (Adam), shrink
+ * the decoupled decay factor 1 − lr·wd (AdamW; 1 for Adam).
+ */
+export interface AdamStep {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  c1: number;
+  c2: number;
+  l2: number;
+  shrink: number;
+}
+
 /** A compute backend. */
 export interface Backend {
   readonly name: string;
@@ -251,4 +267,10 @@ export interface Backend {
   attentionForward(a: AttentionForwardArgs): void;
   /** Its backward: accumulates into dq, dKeys, dValues and dv (those given). */
   attentionBackward(a: AttentionBackwardArgs): void;
+
+  /**
+   * Adam over every entry, in place: g' = g + l2·w; m = β1 m + (1−β1) g';
+   * v = β2 v + (1−β2) g'²; w = shrink·w − lr·(m/c1) / (√(v/c2) + eps).
+   */
+  adamUpdate(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, s: AdamStep): void;
 }

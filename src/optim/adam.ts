@@ -2,6 +2,8 @@
 import type { SparseGrad, Var } from '../autograd/var.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { Optimizer } from './optimizer.js';
+import { backend } from '../kernels/index.js';
+import type { AdamStep } from '../kernels/backend.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -46,25 +48,15 @@ export class Adam extends Optimizer {
     const c2 = 1 - beta2 ** this.steps;
     const l2 = this.decoupled ? 0 : weightDecay;
     const shrink = this.decoupled ? 1 - this.lr * weightDecay : 1;
-    if (positions) adamAt(positions, w, g, m, v, this.lr, beta1, beta2, c1, c2, eps, l2, shrink);
-    else adamDense(w, g, m, v, this.lr, beta1, beta2, c1, c2, eps, l2, shrink);
+    const step = { lr: this.lr, beta1, beta2, eps, c1, c2, l2, shrink };
+    if (positions) adamAt(positions, w, g, m, v, step);
+    else backend().adamUpdate(w, g, m, v, step);
   }
 }
 
-// Two loops rather than one with `positions ? positions[j] : j`: the dense
-// one is the hot path of every training step and runs twice as fast alone.
-function adamDense(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number, l2: number, shrink: number): void {
-  for (let i = 0; i < g.length; i++) {
-    const gi = g[i] + l2 * w[i];
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] = shrink * w[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
-  }
-}
-
-function adamAt(positions: Int32Array, w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number, l2: number, shrink: number): void {
+/** The lazy update: entry positions[j] with gradient g[j] (the dense one is a backend kernel). */
+function adamAt(positions: Int32Array, w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, s: AdamStep): void {
+  const { lr, beta1, beta2, eps, c1, c2, l2, shrink } = s;
   for (let j = 0; j < g.length; j++) {
     const i = positions[j];
     const gi = g[j] + l2 * w[i];

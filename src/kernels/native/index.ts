@@ -62,6 +62,8 @@ interface NativeAddon {
   ): void;
   /** out[i] = the attention kernels' vectorised tanh of x[i]. */
   attentionTanh(out: Float32Array, x: Float32Array): void;
+  /** Adam over every entry of w, in place (absent in addons built before it). */
+  adamUpdate?(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number, l2: number, shrink: number): void;
   /** attentionVersion: 2 with strides and gain; absent in older addons (dense only). */
   info(): { isa: string; vectorWidth: number; hardwareThreads: number; attentionVersion?: number };
 }
@@ -230,6 +232,14 @@ export function loadNativeBackend(): NativeBackend | null {
         a.q as Float32Array, a.keys as Float32Array, a.values as Float32Array, a.v as Float32Array | null, a.lengths,
         a.B, a.S, a.A, a.D, s.kb, s.kj, s.vb, s.vj, gain as Float32Array | null, dGain as Float32Array | null,
       );
+    },
+
+    adamUpdate(w, g, m, v, st): void {
+      if (!(addon.adamUpdate && isF32(w) && isF32(g) && isF32(m) && isF32(v))) {
+        refBackend.adamUpdate(w, g, m, v, st);
+        return;
+      }
+      addon.adamUpdate(w as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, st.lr, st.beta1, st.beta2, st.eps, st.c1, st.c2, st.l2, st.shrink);
     },
 
     attentionTanh(out: Float32Array, x: Float32Array): void {

@@ -4,6 +4,7 @@ import { gemm } from './gemm.js';
 import { gruBackward, gruForward } from './gru.js';
 import * as ew from './elementwise.js';
 import { attentionBackward, attentionForward } from './attention.js';
+import { adamUpdate } from './optim.js';
 
 export const refBackend: Backend = {
   name: 'ref',
@@ -20,4 +21,5 @@ export const refBackend: Backend = {
   gruBackward,
   attentionForward,
   attentionBackward,
+  adamUpdate,
 };

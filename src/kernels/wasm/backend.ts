@@ -20,7 +20,7 @@
  * instances; without one the kernels run on this thread with nt = 1.
  * Calls that would need more than WebAssembly's 4 GiB run on ref.
  */
-import type { AttentionBackwardArgs, AttentionForwardArgs, Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
+import type { AdamStep, AttentionBackwardArgs, AttentionForwardArgs, Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
 import type { FloatArray } from '../../tensor/tensor.js';
 import { refBackend } from '../ref/index.js';
 import { attentionStrides } from '../ref/attention.js';
@@ -88,6 +88,8 @@ export interface KernelExports {
     q: number, keys: number, values: number, v: number, lengths: number, gain: number,
     B: number, S: number, A: number, D: number, kb: number, kj: number, vb: number, vj: number, work: number,
   ): void;
+  /** Absent in modules built before it. */
+  adamUpdate?(w: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number, l2: number, shrink: number): void;
   vexp(out: number, x: number, n: number): void;
   vsigmoid(out: number, x: number, n: number): void;
   vtanh(out: number, x: number, n: number): void;
@@ -530,6 +532,25 @@ export function createWasmBackend(
     if (dGain) dGain.set(arena.f32(pdg, dGain.length));
   }
 
+  function adamUpdate(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, st: AdamStep): void {
+    orRef(() => adamUpdateWasm(w, g, m, v, st), () => refBackend.adamUpdate(w, g, m, v, st));
+  }
+
+  function adamUpdateWasm(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, st: AdamStep): void {
+    if (!exports.adamUpdate || isF64(w) || isF64(g) || isF64(m) || isF64(v)) {
+      refBackend.adamUpdate(w, g, m, v, st);
+      return;
+    }
+    const n = g.length;
+    arena.reset();
+    const f32 = (a: FloatArray) => (a as Float32Array).subarray(0, n);
+    const pw = arena.put(f32(w)), pg = arena.put(f32(g)), pm = arena.put(f32(m)), pv = arena.put(f32(v));
+    exports.adamUpdate(pw, pg, pm, pv, n, st.lr, st.beta1, st.beta2, st.eps, st.c1, st.c2, st.l2, st.shrink);
+    (w as Float32Array).set(arena.f32(pw, n));
+    (m as Float32Array).set(arena.f32(pm, n));
+    (v as Float32Array).set(arena.f32(pv, n));
+  }
+
   const backend: WasmBackend = {
     name: 'wasm',
     gemm,
@@ -545,6 +566,7 @@ export function createWasmBackend(
     gruBackward,
     attentionForward,
     attentionBackward,
+    adamUpdate,
     memoryBytes: () => arena.bytes,
     barrierSleeps: () => Atomics.load(new Int32Array(memory.buffer, syncPtr, 32), 24),
   };
