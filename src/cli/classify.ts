@@ -54,7 +54,7 @@ export function runClassifyTraining(f: ClassifyFlags): void {
     textColumn: f.textColumn, labelColumn: f.labelColumn, tokenizer: f.tokenizer, maxLen: f.maxLen, maxVocab: f.vocab,
     embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, bidirectional: !f.unidirectional, dropout: f.dropout, embeddingDropout: f.embeddingDropout, pooling: f.pooling,
     epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed,
-    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, onEvent: progressReporter({ json: f.json }),
+    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, monitor: f.monitor, onEvent: progressReporter({ json: f.json }),
   });
   saveClassifier(r, f.out);
   const seconds = (performance.now() - t0) / 1000;

@@ -43,7 +43,7 @@ export function runForecastTraining(f: ForecastFlags, extra: Partial<ForecastOpt
   const r = trainForecaster(table, {
     column: f.column, dateColumn: f.date, covariates: f.covariates, lookback: f.lookback, horizon: f.horizon, season: f.season,
     testSize: f.testSize, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, epochs: f.epochs, batchSize: f.batchSize,
-    lr: f.lr, patience: f.patience, seed: f.seed, checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average,
+    lr: f.lr, patience: f.patience, seed: f.seed, checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, monitor: f.monitor,
     onEvent: progressReporter({ json: f.json }),
     ...extra,
   });

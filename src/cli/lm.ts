@@ -33,7 +33,7 @@ export function runLMTraining(f: LMFlags): void {
   const r = trainLM(loadTexts(f.data), {
     embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, maxLen: f.maxLen,
     epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed,
-    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, onEvent: progressReporter({ json: f.json }),
+    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, monitor: f.monitor, onEvent: progressReporter({ json: f.json }),
   });
   saveLM(r, f.out);
   const seconds = (performance.now() - t0) / 1000;

@@ -1,5 +1,6 @@
 /** Option parsers that reject bad values with a message naming what was expected. */
 import { InvalidArgumentError, type Command } from 'commander';
+import type { Monitor } from '../train/trainer.js';
 
 export function positiveInt(v: string): number {
   const n = Number(v);
@@ -45,6 +46,7 @@ export interface CommonTrainFlags {
   checkpoint?: string;
   resume?: boolean;
   average?: number;
+  monitor?: Monitor;
   png?: boolean;
   json?: boolean;
 }
@@ -61,12 +63,20 @@ export function addCommonTrainOptions(c: Command, defaults: { data?: string; out
     .option('--seed <n>', 'random seed (same seed, same model)', nonNegativeInt)
     .option('--checkpoint <file>', 'checkpoint written after every epoch (default: OUT.ckpt.safetensors)')
     .option('--resume', 'continue from the checkpoint if it exists')
+    .option('--monitor <metric>', `select epochs (early stopping, best weights) by a validation metric: ${Object.keys(MONITORS).join(', ')} (default: the loss)`, monitorOption)
     .option('--average <decay>', 'validate and keep a moving average of the weights with this decay (e.g. 0.999)', (v: string) => {
       const d = Number(v);
-      if (!(d > 0 && d < 1)) throw new Error(`--average: expected a decay between 0 and 1 (exclusive), got '${v}'`);
+      if (!(d > 0 && d < 1)) throw new InvalidArgumentError(`expected a decay between 0 and 1 (exclusive), got '${v}'`);
       return d;
     })
     .option('--png', 'also write PNG pictures')
     .option('--json', 'print one JSON object with the results');
 }
 
+/** Validation metrics `--monitor` takes, and whether higher is better. */
+const MONITORS: Record<string, boolean> = { accuracy: true, macroF1: true, mae: false, rmse: false, smape: false, bitsPerChar: false };
+
+function monitorOption(v: string): Monitor {
+  if (!(v in MONITORS)) throw new InvalidArgumentError(`expected one of ${Object.keys(MONITORS).join(', ')}, got '${v}'`);
+  return { metric: v, higherIsBetter: MONITORS[v] };
+}

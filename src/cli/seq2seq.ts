@@ -37,7 +37,7 @@ export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
   const r = trainSeq2Seq(loadPairs(f.data), {
     attention: f.attention, embeddingSize: f.embedding, encoderSize: f.hidden, decoderSize: f.hidden, attentionSize: f.hidden, dropout: f.dropout,
     epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed, beam: f.beam, testLimit: f.testLimit,
-    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, onEvent: progressReporter({ json: f.json }),
+    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, monitor: f.monitor, onEvent: progressReporter({ json: f.json }),
   });
   saveSeq2Seq(r, f.out);
   const seconds = (performance.now() - t0) / 1000;

@@ -1,10 +1,11 @@
 /**
  * The training loop: seeded epoch order, gradient clipping, NaN guard,
- * learning-rate schedule, early stopping on validation loss, keeping the
- * best weights, optional weight averaging (an exponential moving average of
- * the weights, validated and kept in their place), an atomic checkpoint after
- * every epoch and exact resumption from it. Progress is reported as events, so a terminal draws a bar and a
- * web page draws a chart from the same stream.
+ * learning-rate schedule, early stopping on the validation loss or a
+ * validation metric, keeping the best weights, optional weight averaging (an
+ * exponential moving average of the weights, validated and kept in their
+ * place), an atomic checkpoint after every epoch and exact resumption from
+ * it. Progress is reported as events, so a terminal draws a bar and a web
+ * page draws a chart from the same stream.
  */
 import { existsSync } from 'node:fs';
 import { backward, noGrad, type Var } from '../autograd/var.js';
@@ -47,7 +48,15 @@ export interface TrainingOptions {
   resume?: boolean;
   /** Validate and keep an exponential moving average of the weights with this decay (e.g. 0.999; default: off). */
   averageDecay?: number;
+  /** Early stopping and best weights on this validation metric (e.g. 'accuracy') instead of the loss. */
+  monitor?: Monitor;
   onEvent?: (e: TrainEvent) => void;
+}
+
+/** A validation metric to select epochs by; ties go to the lower validation loss. */
+export interface Monitor {
+  metric: string;
+  higherIsBetter: boolean;
 }
 
 export interface FitOptions<Batch> {
@@ -64,8 +73,10 @@ export interface FitOptions<Batch> {
   seed?: number;
   /** Clip the gradient norm to this (default 5; 0 disables). */
   clipNorm?: number;
-  /** Stop after this many epochs without a better validation loss. */
+  /** Stop after this many epochs without a better validation loss (or monitored metric). */
   patience?: number;
+  /** Select epochs by this metric of `validate` (default: the validation loss). */
+  monitor?: Monitor;
   /** Checkpoint written (atomically) after every epoch. */
   checkpointPath?: string;
   /** Metadata stored in the checkpoint (e.g. the task model's, so the checkpoint also loads as a model). */
@@ -88,6 +99,8 @@ interface CheckpointState {
   averaged?: number;
   history: EpochRecord[];
   bestLoss: number;
+  /** The monitored metric at the best epoch (with a monitor). */
+  bestMetric?: number;
   bestEpoch: number;
   badEpochs: number;
   optimizer: Record<string, number>;
@@ -170,8 +183,9 @@ export function fit<Batch>(o: FitOptions<Batch>): EpochRecord[] {
       rec.valLoss = val.loss;
       rec.metrics = val.metrics;
     }
-    const improved = val !== undefined && val.loss < st.bestLoss;
+    const improved = val !== undefined && better(val, st, o.monitor);
     if (improved) {
+      if (o.monitor) st.bestMetric = val!.metrics![o.monitor.metric];
       st.bestLoss = val!.loss;
       st.bestEpoch = epoch;
       st.badEpochs = 0;
@@ -197,6 +211,15 @@ export function fit<Batch>(o: FitOptions<Batch>): EpochRecord[] {
   o.model.eval();
   emit({ type: 'stop', reason: stopped, bestEpoch: st.bestEpoch });
   return st.history;
+}
+
+/** Whether this validation beats the best so far: on the monitored metric (ties: the loss), else on the loss. */
+function better(val: { loss: number; metrics?: Record<string, number> }, st: CheckpointState, monitor?: Monitor): boolean {
+  if (!monitor) return val.loss < st.bestLoss;
+  const m = val.metrics?.[monitor.metric];
+  if (m === undefined) throw new Error(`fit: monitor '${monitor.metric}' is not among the validation metrics (${Object.keys(val.metrics ?? {}).join(', ') || 'none'})`);
+  if (st.bestMetric === undefined || m !== st.bestMetric) return st.bestMetric === undefined || (monitor.higherIsBetter ? m > st.bestMetric : m < st.bestMetric);
+  return val.loss < st.bestLoss;
 }
 
 /** avg ← d·avg + (1−d)·w, with the decay warmed up over the first updates (t counts from 1). */

@@ -114,6 +114,7 @@ export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClass
     checkpointMetadata: () => classifierMetadata({ model, tokenizer }),
     resume: o.resume,
     averageDecay: o.averageDecay,
+    monitor: o.monitor,
     onEvent: o.onEvent,
   });
   const r = evaluateBatches(model, evalBatches(testIdx));

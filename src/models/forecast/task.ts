@@ -113,6 +113,7 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     checkpointMetadata: () => forecasterMetadata(model),
     resume: o.resume,
     averageDecay: o.averageDecay,
+    monitor: o.monitor,
     onEvent: o.onEvent,
   });
   return { model, history, test: evaluateForecaster(model, series, valEnd, N, 'test'), series };

@@ -95,6 +95,7 @@ export function trainLM(texts: string[], o: LMOptions = {}): TrainedLM & { histo
     checkpointMetadata: () => lmMetadata({ model, tokenizer }),
     resume: o.resume,
     averageDecay: o.averageDecay,
+    monitor: o.monitor,
     onEvent: o.onEvent,
   });
   return { model, tokenizer, history, test: { bitsPerChar: bitsPerChar(model, testBatches), sequences: testIdx.length } };

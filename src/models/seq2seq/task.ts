@@ -169,6 +169,7 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}): TrainedSeq2
     checkpointMetadata: () => seq2seqMetadata({ model, source, target }),
     resume: o.resume,
     averageDecay: o.averageDecay,
+    monitor: o.monitor,
     onEvent: o.onEvent,
   });
   const trained = { model, source, target };

@@ -1,6 +1,7 @@
-// fit's weight averaging: the kept weights are the warmed-up moving average
-// of the raw weights (recomputed here in float64), validation sees them, and a
-// resumed run ends where an uninterrupted one does.
+// What fit validates and keeps. Weight averaging: the kept weights are the
+// warmed-up moving average of the raw weights (recomputed here in float64),
+// validation sees them, and a resumed run ends where an uninterrupted one
+// does. Monitoring a metric: epochs are chosen by it (ties by the loss).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -91,4 +92,27 @@ test('a resumed run with averaging ends where an uninterrupted one does', () => 
 
 test('a decay outside (0, 1) is refused', () => {
   assert.throws(() => train({ epochs: 1, decay: 1 }), /averageDecay must be in \(0, 1\), got 1/);
+});
+
+test('monitor: the best epoch by a validation metric, ties broken by the loss; patience counts on it', () => {
+  const run = (accuracy: number[], loss: number[], monitor?: { metric: string; higherIsBetter: boolean }, patience?: number) => {
+    const model = new Tiny();
+    let e = 0, best = -1, epochs = 0;
+    fit({
+      model, optimizer: new Adam(model.parameters()), batches, loss: (b) => mseLoss(model.lin.forward(constant(b.x)), constant(b.y)),
+      validate: () => ({ loss: loss[e], metrics: { accuracy: accuracy[e++] } }),
+      epochs: accuracy.length, monitor, patience,
+      onEvent: (ev) => {
+        if (ev.type === 'stop') best = ev.bestEpoch;
+        if (ev.type === 'epoch') epochs++;
+      },
+    });
+    return { best, epochs };
+  };
+  const acc = [0.5, 0.8, 0.8, 0.7], loss = [1, 0.5, 0.4, 0.3];
+  assert.equal(run(acc, loss).best, 3);
+  assert.equal(run(acc, loss, { metric: 'accuracy', higherIsBetter: true }).best, 2);
+  assert.equal(run(acc, loss, { metric: 'accuracy', higherIsBetter: false }).best, 0);
+  assert.deepEqual(run([0.5, 0.8, 0.7, 0.9], [1, 1, 1, 1], { metric: 'accuracy', higherIsBetter: true }, 1), { best: 1, epochs: 3 });
+  assert.throws(() => run(acc, loss, { metric: 'f1', higherIsBetter: true }), /monitor 'f1' is not among the validation metrics \(accuracy\)/);
 });
