@@ -55,6 +55,12 @@ test('unknown flags and bad option values exit non-zero', () => {
   const v = gru('train', 'forecast', '--data', series, '--column', 'value', '--epochs', '-3');
   assert.notEqual(v.code, 0);
   assert.match(v.err, /expected a positive integer, got '-3'/);
+  const m = gru('train', 'classify', '--data', series, '--monitor', 'f1');
+  assert.notEqual(m.code, 0);
+  assert.match(m.err, /--monitor <metric>' argument 'f1' is invalid\. expected one of accuracy, macroF1/);
+  const a = gru('train', 'classify', '--data', series, '--average', '1.5');
+  assert.notEqual(a.code, 0);
+  assert.match(a.err, /expected a decay between 0 and 1 \(exclusive\), got '1\.5'/);
 });
 
 test('train, eval --json, predict, info for forecast; model of another task and newer format are refused', () => {
