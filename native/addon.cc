@@ -88,6 +88,12 @@ struct Args {
     if (need > 0 && long(length) < need) range(what, need, long(length));
     return static_cast<float*>(data);
   }
+  /** The element count of typed array i (0 if it is not one). */
+  long length(size_t i) {
+    size_t n = 0;
+    if (failed || napi_get_typedarray_info(env, argv[i], nullptr, &n, nullptr, nullptr, nullptr) != napi_ok) return 0;
+    return long(n);
+  }
   int32_t* i32(size_t i, const char* what, long need) {
     if (failed || isNull(i)) return nullptr;
     bool is = false;
@@ -318,12 +324,10 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
 napi_value AttentionTanh(napi_env env, napi_callback_info info) {
   Args a(env, info, 2);
   const float* x = a.f32(1, "x", 0);
+  const long n = a.length(1);
+  float* out = a.f32(0, "out", n);
   if (a.failed) return nullptr;
-  size_t n = 0;
-  napi_get_typedarray_info(env, a.argv[1], nullptr, &n, nullptr, nullptr, nullptr);
-  float* out = a.f32(0, "out", long(n));
-  if (a.failed) return nullptr;
-  grunative::attention_tanh(out, x, long(n));
+  grunative::attention_tanh(out, x, n);
   return nullptr;
 }
 
@@ -331,17 +335,15 @@ napi_value AttentionTanh(napi_env env, napi_callback_info info) {
 napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   Args a(env, info, 12);
   const float* g = a.f32(1, "g", 0);
-  if (a.failed) return nullptr;
-  size_t n = 0;
-  napi_get_typedarray_info(env, a.argv[1], nullptr, &n, nullptr, nullptr, nullptr);
-  float* w = a.f32(0, "w", long(n));
-  float* m = a.f32(2, "m", long(n));
-  float* v = a.f32(3, "v", long(n));
+  const long n = a.length(1);
+  float* w = a.f32(0, "w", n);
+  float* m = a.f32(2, "m", n);
+  float* v = a.f32(3, "v", n);
   grunative::AdamStep s{float(a.num(4)), float(a.num(5)), float(a.num(6)), float(a.num(7)),
                         float(a.num(8)), float(a.num(9)), float(a.num(10)), float(a.num(11))};
   if (a.failed) return nullptr;
   std::lock_guard<std::mutex> lock(g_call_mutex);
-  grunative::adam_update(w, g, m, v, long(n), s);
+  grunative::adam_update(w, g, m, v, n, s);
   return nullptr;
 }
 

@@ -1,9 +1,8 @@
 /** Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), with PyTorch's bias correction and eps placement. */
 import type { SparseGrad, Var } from '../autograd/var.js';
-import type { FloatArray } from '../tensor/tensor.js';
+import { allocateLike, type FloatArray } from '../tensor/tensor.js';
 import { Optimizer } from './optimizer.js';
 import { backend } from '../kernels/index.js';
-import type { AdamStep } from '../kernels/backend.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -49,22 +48,24 @@ export class Adam extends Optimizer {
     const l2 = this.decoupled ? 0 : weightDecay;
     const shrink = this.decoupled ? 1 - this.lr * weightDecay : 1;
     const step = { lr: this.lr, beta1, beta2, eps, c1, c2, l2, shrink };
-    if (positions) adamAt(positions, w, g, m, v, step);
-    else backend().adamUpdate(w, g, m, v, step);
-  }
-}
-
-/** The lazy update: entry positions[j] with gradient g[j] (the dense one is a backend kernel). */
-function adamAt(positions: Int32Array, w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, s: AdamStep): void {
-  const { lr, beta1, beta2, eps, c1, c2, l2, shrink } = s;
-  for (let j = 0; j < g.length; j++) {
-    const i = positions[j];
-    const gi = g[j] + l2 * w[i];
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] = shrink * w[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+    if (!positions) {
+      backend().adamUpdate(w, g, m, v, step);
+      return;
+    }
+    // Lazy: the same update on the touched entries, gathered and scattered back.
+    const at = (a: FloatArray) => {
+      const out = allocateLike(a, positions.length);
+      for (let j = 0; j < positions.length; j++) out[j] = a[positions[j]];
+      return out;
+    };
+    const ws = at(w), ms = at(m), vs = at(v);
+    backend().adamUpdate(ws, g, ms, vs, step);
+    for (let j = 0; j < positions.length; j++) {
+      const i = positions[j];
+      w[i] = ws[j];
+      m[i] = ms[j];
+      v[i] = vs[j];
+    }
   }
 }
 
