@@ -14,6 +14,10 @@
  * on Zen 3 (Node 20) 4×8 ran fastest of 4×8, 5×8, 6×8 (spills), 3×12, 4×12,
  * 2×16 and 3×16, and unrolling k only made TurboFan's allocation worse.
  *
+ * Built with relaxed-simd (wasm/*-relaxed.wasm, for engines that have it:
+ * browsers, Node 22+), each multiply-add is one relaxed_madd (an FMA where
+ * the CPU has one).
+ *
  * The recurrent products of the GRU reuse the same micro-kernel through
  * {@link gemmPackedB}: B packed once per call (the recurrent weights), A (the
  * state, a few rows) packed per step.
@@ -158,6 +162,13 @@ export function packB(B: usize, sBk: i32, sBj: i32, kc: i32, nc: i32, dst: usize
   else v128.store(c + off, f32x4.add(f32x4.mul(acc, va), f32x4.mul(v128.load(c + off), vb)));
 }
 
+/** c + a·b: fused (relaxed_madd) in the relaxed-simd build, a multiply then an add otherwise. */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 /**
  * The 4×8 micro-kernel: C[0..mr, 0..nr] = alpha · Σ_k pa(k)ᵀ pb(k) + beta · C
  * (beta = 0: C is not read). pa: kc×4 packed A; pb: kc×8 packed B.
@@ -175,17 +186,17 @@ export function kernel4x8(
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     const a0 = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c00 = madd(a0, b0, c00);
+    c01 = madd(a0, b1, c01);
     const a1 = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c10 = madd(a1, b0, c10);
+    c11 = madd(a1, b1, c11);
     const a2 = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c20 = madd(a2, b0, c20);
+    c21 = madd(a2, b1, c21);
     const a3 = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    c30 = madd(a3, b0, c30);
+    c31 = madd(a3, b1, c31);
     pa += 16;
     pb += 32;
   }

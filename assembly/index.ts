@@ -10,6 +10,11 @@ export { vexp, vsigmoid, vtanh } from './math';
 export { attentionForward, attentionBackward, attentionWorkBytes, attentionVersion } from './attention';
 export { adamUpdate } from './optim';
 
+/** 1 in the relaxed-simd build (fused multiply-adds), 0 in the plain SIMD one. */
+export function relaxedSimd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
 /** First byte the loader may use. */
 export function heapBase(): usize {
   return __heap_base;

@@ -7,6 +7,8 @@ export interface GruBrowserResult {
   userAgent: string;
   /** The engine validates a WebAssembly SIMD (v128) function. */
   simd: boolean;
+  /** The relaxed-simd build (fused multiply-adds) was used: this browser validates it. */
+  relaxedSimd: boolean;
   wasmBytes: number;
   backends: string[];
   parity: {

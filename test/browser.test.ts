@@ -104,7 +104,7 @@ test('browser: the wasm backend in headless Chromium matches ref and trains', { 
   assert.deepEqual(problems, [], 'no errors in the page');
   const r = res as GruBrowserResult;
   t.diagnostic(
-    `${r.userAgent}; build ${built - t0} ms, page ${done - built} ms; wasm vs ref max diff ${r.parity.maxAbsDiff.toExponential(2)} ` +
+    `${r.userAgent}; ${r.relaxedSimd ? 'relaxed-simd' : 'simd'} build; vite build ${built - t0} ms, page ${done - built} ms; wasm vs ref max diff ${r.parity.maxAbsDiff.toExponential(2)} ` +
       `(rel ${r.parity.maxRelDiff.toExponential(2)}); loss ${r.training.initialLoss.toFixed(4)} → ${r.training.finalLoss.toFixed(4)}; ` +
       `train step ${r.training.msPerStepWasm.toFixed(2)} ms wasm / ${r.training.msPerStepRef.toFixed(2)} ms ref; ` +
       `forward T=100 B=32 I=64 H=128 ${r.speed.msWasm.toFixed(1)} ms wasm / ${r.speed.msRef.toFixed(1)} ms ref; ` +
@@ -112,9 +112,11 @@ test('browser: the wasm backend in headless Chromium matches ref and trains', { 
       `${r.exported.onnxMaxDiff === 0 && r.exported.safetensorsMaxDiff === 0}`,
   );
 
-  // The module was fetched from our server as application/wasm and compiled with SIMD.
-  assert.deepEqual(wasmTypes, ['application/wasm']);
+  // The modules (relaxed-simd and plain builds) were fetched from our server as application/wasm;
+  // Chromium validates relaxed-simd, so that build runs (and must match ref like the plain one).
+  assert.deepEqual(wasmTypes, ['application/wasm', 'application/wasm']);
   assert.ok(r.simd, 'the browser validates WebAssembly SIMD');
+  assert.equal(r.relaxedSimd, true, 'Chromium runs the relaxed-simd build');
   assert.ok(r.backends.includes('wasm') && r.backends.includes('ref'), `backends: ${r.backends.join(', ')}`);
 
   // The wasm backend really ran: selected during the runs, its GRU kernels called, its memory used.

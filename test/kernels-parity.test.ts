@@ -16,6 +16,12 @@ function rand(rng: Rng, n: number, scale = 1): Float32Array {
 test('the backends in this process', () => {
   assert.ok(backendNames().includes('ref'));
   console.log(`# backends: ${backendNames().join(', ')}`);
+  // test/wasm-relaxed.test.ts runs this file again where the relaxed-simd build loads.
+  if (process.env.GRU_TS_EXPECT_RELAXED_SIMD === '1') {
+    setBackend('wasm');
+    assert.equal((backend() as Backend & { relaxedSimd?: boolean }).relaxedSimd, true, 'expected the relaxed-simd wasm build');
+    console.log('# wasm: relaxed-simd build');
+  }
 });
 
 for (const k of others()) {

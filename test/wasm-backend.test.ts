@@ -18,7 +18,14 @@ const missing = wasm === null ? `wasm modules not built (npm run build:wasm): ${
 
 test('wasm: the modules are built (npm install builds them)', () => {
   assert.equal(missing, '');
-  assert.ok(existsSync(mtPath), `no ${mtPath}`);
+  for (const f of ['gru-mt.wasm', 'gru-relaxed.wasm', 'gru-mt-relaxed.wasm']) assert.ok(existsSync(join(wasmDir(), f)), `no ${f} in ${wasmDir()}`);
+});
+
+test('wasm: a relaxed-simd build is used exactly where this engine validates it', () => {
+  const relaxed = readFileSync(join(wasmDir(), 'gru-relaxed.wasm'));
+  assert.equal(wasm!.relaxedSimd, WebAssembly.validate(relaxed));
+  // The plain build validates everywhere SIMD does.
+  assert.ok(WebAssembly.validate(readFileSync(stPath)));
 });
 
 /** Float32 values (also when returned as float64, so both precisions see the same inputs). */

@@ -90,6 +90,8 @@ export interface KernelExports {
   ): void;
   /** Absent in modules built before it. */
   adamUpdate?(w: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number, l2: number, shrink: number): void;
+  /** 1 in the relaxed-simd build (absent in modules built before it). */
+  relaxedSimd?(): number;
   vexp(out: number, x: number, n: number): void;
   vsigmoid(out: number, x: number, n: number): void;
   vtanh(out: number, x: number, n: number): void;
@@ -210,6 +212,8 @@ const isF64 = (a: FloatArray | null | undefined): boolean => a instanceof Float6
 
 /** The wasm {@link Backend}, plus what tests and the timing script look at. */
 export interface WasmBackend extends Backend {
+  /** The module is the relaxed-simd build: its products use fused multiply-adds. */
+  readonly relaxedSimd: boolean;
   /** Bytes of linear memory in use by the arena (it only grows). */
   memoryBytes(): number;
   /** Times a thread slept in a barrier so far (it spins first; diagnostics). */
@@ -567,6 +571,7 @@ export function createWasmBackend(
     attentionForward,
     attentionBackward,
     adamUpdate,
+    relaxedSimd: (exports.relaxedSimd?.() ?? 0) === 1,
     memoryBytes: () => arena.bytes,
     barrierSleeps: () => Atomics.load(new Int32Array(memory.buffer, syncPtr, 32), 24),
   };
@@ -595,15 +600,27 @@ export function instantiateWasmBackend(module: WasmModule): WasmBackend {
   return createWasmBackend(ex, ex.memory);
 }
 
-/** For browsers (or anywhere async is fine): the module's bytes, or a URL to fetch them from. */
-export async function initWasmBackend(source: ArrayBuffer | ArrayBufferView | URL | string): Promise<WasmBackend> {
+type WasmSource = ArrayBuffer | ArrayBufferView | URL | string;
+
+/**
+ * For browsers (or anywhere async is fine): the module's bytes, or a URL to
+ * fetch them from. Given several (e.g. gru-relaxed.wasm, then gru.wasm), the
+ * first this engine validates is used: engines without relaxed-simd fall
+ * back to the plain SIMD build.
+ */
+export async function initWasmBackend(source: WasmSource | readonly WasmSource[]): Promise<WasmBackend> {
   const wa = webAssembly();
   if (!wa) throw new Error('wasm backend: this platform has no WebAssembly');
-  let bytes: ArrayBuffer | ArrayBufferView;
-  if (typeof source === 'string' || source instanceof URL) {
-    const res = await fetch(source);
-    if (!res.ok) throw new Error(`wasm backend: fetching ${String(source)} failed with ${res.status}`);
-    bytes = await res.arrayBuffer();
-  } else bytes = source;
-  return instantiateWasmBackend(await wa.compile(bytes));
+  const sources = Array.isArray(source) ? source : [source as WasmSource];
+  for (const [i, s] of sources.entries()) {
+    let bytes: ArrayBuffer | ArrayBufferView;
+    if (typeof s === 'string' || s instanceof URL) {
+      const res = await fetch(s);
+      if (!res.ok) throw new Error(`wasm backend: fetching ${String(s)} failed with ${res.status}`);
+      bytes = await res.arrayBuffer();
+    } else bytes = s;
+    if (i < sources.length - 1 && !wa.validate(bytes)) continue;
+    return instantiateWasmBackend(await wa.compile(bytes));
+  }
+  throw new Error('wasm backend: initWasmBackend was given no module');
 }

@@ -3,7 +3,9 @@
  * modules synchronously from wasm/ at the package root (three levels above
  * both src/kernels/wasm/ and dist/kernels/wasm/; GRU_TS_WASM_DIR overrides
  * the folder): gru-mt.wasm (shared memory, worker threads) where
- * SharedArrayBuffer exists, else gru.wasm (one thread). Elsewhere,
+ * SharedArrayBuffer exists, else gru.wasm (one thread), each as its
+ * relaxed-simd build (gru-mt-relaxed.wasm, gru-relaxed.wasm: fused
+ * multiply-adds) where this engine validates it (Node 22+). Elsewhere,
  * {@link initWasmBackend} takes the single-threaded module's bytes or URL and
  * compiles asynchronously (browsers refuse large synchronous compiles on the
  * main thread).
@@ -61,15 +63,24 @@ export function loadWasmBackend(): Backend | null {
   const { existsSync, readFileSync } = nodeBuiltin<Fs>('node:fs');
   const { join } = nodeBuiltin<Path>('node:path');
   const dir = wasmDir();
-  const mt = join(dir, 'gru-mt.wasm');
-  if (typeof SharedArrayBuffer !== 'undefined' && existsSync(mt)) {
+  /** wasm/<name>-relaxed.wasm where it exists and validates here, else wasm/<name>.wasm (null if neither is built). */
+  const read = (name: string): Uint8Array | null => {
+    const relaxed = join(dir, `${name}-relaxed.wasm`);
+    if (existsSync(relaxed)) {
+      const bytes = readFileSync(relaxed);
+      if (wa.validate(bytes)) return bytes;
+    }
+    const plain = join(dir, `${name}.wasm`);
+    return existsSync(plain) ? readFileSync(plain) : null;
+  };
+  const mt = typeof SharedArrayBuffer !== 'undefined' ? read('gru-mt') : null;
+  if (mt) {
     try {
-      return instantiateThreadedWasmBackend(new wa.Module(readFileSync(mt)));
+      return instantiateThreadedWasmBackend(new wa.Module(mt));
     } catch {
       // no shared memory here after all: one thread
     }
   }
-  const st = join(dir, 'gru.wasm');
-  if (!existsSync(st)) return null;
-  return instantiateWasmBackend(new wa.Module(readFileSync(st)));
+  const st = read('gru');
+  return st ? instantiateWasmBackend(new wa.Module(st)) : null;
 }
