@@ -8,6 +8,11 @@ export function gruTsEngine(backendName: string, threads?: number): Engine {
   return {
     name: `gru-ts ${backendName}${threads ? ` ×${threads}` : ''}`,
     family: `gru-ts-${backendName}`,
+    get note() {
+      if (backendName !== 'wasm' || threads !== 1) return undefined;
+      const relaxed = (backend() as { relaxedSimd?: boolean }).relaxedSimd;
+      return `gru-ts wasm ran its ${relaxed ? 'relaxed-simd build (fused multiply-add; Node 22+ and browsers, Node 20 with --experimental-wasm-relaxed-simd)' : 'plain SIMD build (this Node does not validate relaxed-simd)'}.`;
+    },
     async prepare(w: Workload): Promise<Step | string> {
       if (backendName === 'ref' && flops(w) > 5e9) return 'skipped: minutes per step';
       setBackend(backendName);
