@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   classifyText, generate, loadClassifier, loadForecaster, loadLM, saveClassifier, saveForecaster, saveLM,
-  trainClassifier, trainForecaster, trainLM, forecastNext, trainSeq2Seq, translate, saveSeq2Seq, loadSeq2Seq, editDistance, Rng,
+  trainClassifier, trainForecaster, trainLM, forecastNext, trainSeq2Seq, translate, saveSeq2Seq, loadSeq2Seq, editDistance, evaluateSeq2Seq, Rng,
 } from '../src/index.js';
 import { dailySeries, labelledTexts } from './helpers/synthetic.js';
 
@@ -90,6 +90,16 @@ test('seq2seq with attention learns to reverse words (both attention forms), bea
       const path = join(dir, 's.safetensors');
       saveSeq2Seq(r, path);
       assert.deepEqual(translate(loadSeq2Seq(path), 'abcf').output, translate(r, 'abcf').output);
+      // Scoring against alternatives: right if the output equals any; PER against the closest.
+      const out = translate(r, 'fedcb').output; // B C D E F
+      const ev = evaluateSeq2Seq(r, [
+        { source: 'fedcb', target: ['X', 'C', 'D', 'E', 'F'], alternatives: [['B', 'C', 'D', 'E', 'F', 'G', 'H'], out] },
+        { source: 'fedcb', target: ['B', 'C', 'D', 'E'], alternatives: [['Q']] },
+      ], 1, 'check');
+      assert.equal(ev.metrics.wer, 0.5); // the first matches an alternative, the second nothing
+      assert.equal(ev.metrics.per, (0 + 1) / (5 + 4));
+      assert.equal(ev.firstTarget.wer, 1);
+      assert.equal(ev.firstTarget.per, (1 + 1) / (5 + 4));
     }
   }
   assert.equal(editDistance(['a', 'b', 'c'], ['a', 'c']), 1);
