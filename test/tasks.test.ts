@@ -118,3 +118,17 @@ test('classifier embedding dropout acts in training only, and bad rates are erro
   assert.deepEqual(Array.from(model.forward(batch).data), Array.from(model.forward(batch).data));
   assert.throws(() => new Classifier({ ...config, embeddingDropout: 1 }, 12), /embeddingDropout must be in \[0, 1\), got 1/);
 });
+
+test('cmudict: one pair per word, stress removed, other pronunciations kept as alternatives', async () => {
+  const { cmudictPairs } = await import('../src/index.js');
+  const pairs = cmudictPairs();
+  assert.ok(pairs.length > 120000, `${pairs.length} words`);
+  const words = new Set(pairs.map((p) => p.source));
+  assert.equal(words.size, pairs.length, 'no word twice');
+  const a = pairs.find((p) => p.source === 'a')!;
+  assert.deepEqual(a.target, ['AH']);
+  assert.deepEqual(a.alternatives, [['EY']]);
+  assert.ok(pairs.every((p) => p.target.every((ph) => /^[A-Z]+$/.test(ph))), 'no stress digits');
+  const withAlternatives = pairs.filter((p) => p.alternatives).length;
+  assert.ok(withAlternatives > 5000 && withAlternatives < 12000, `${withAlternatives} words with alternatives`);
+});
