@@ -117,3 +117,24 @@ test('a training run killed mid-way leaves a checkpoint that loads, and --resume
   assert.equal(r.code, 0, r.err);
   assert.ok(existsSync(model));
 });
+
+test('seq2seq from a TSV: train with --dropout and --average, --json metrics (closest and first target), predict, eval', () => {
+  const words = Array.from({ length: 150 }, (_, i) => 'abcdef'.slice(i % 3, 3 + (i % 4)) + 'fed'[i % 3]);
+  const tsv = join(dir, 'pairs.tsv');
+  writeFileSync(tsv, words.map((w) => `${w}\t${[...w].reverse().join(' ').toUpperCase()}`).join('\n'));
+  const model = join(dir, 'g2p.safetensors');
+  const t = gru('train', 'seq2seq', '--data', tsv, '--epochs', '2', '--hidden', '8', '--embedding', '8', '--dropout', '0.1', '--average', '0.99', '--out', model, '--json');
+  assert.equal(t.code, 0, t.err);
+  const r = JSON.parse(t.out.trim().split('\n').pop()!);
+  assert.equal(r.task, 'seq2seq');
+  for (const k of ['wer', 'per']) {
+    assert.ok(r.metrics[k] >= 0 && Number.isFinite(r.metrics[k]), `metrics.${k} ${r.metrics[k]}`);
+    assert.ok(r.firstTarget[k] >= r.metrics[k], `first-target ${k} is never below the closest-target ${k}`);
+  }
+  const p = gru('predict', model, '--text', 'abcd');
+  assert.equal(p.code, 0, p.err);
+  assert.match(p.out, /^[A-Z ]*$/m);
+  const e = gru('eval', model, '--data', tsv, '--json');
+  assert.equal(e.code, 0, e.err);
+  assert.equal(JSON.parse(e.out).split, tsv);
+});
