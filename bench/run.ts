@@ -162,7 +162,8 @@ async function main(): Promise<void> {
       old = readFileSync(path, 'utf8');
     } catch {}
     const marker = '<!-- bench:latest -->';
-    const head = old.includes(marker) ? old.slice(0, old.indexOf(marker)) : '# Benchmark results\n\n';
+    // Everything before the marker is kept (a file without one keeps all of it; the run goes at the end).
+    const head = old.includes(marker) ? old.slice(0, old.indexOf(marker)) : old ? `${old.trimEnd()}\n\n` : '# Benchmark results\n\n';
     writeFileSync(path, `${head}${marker}\n## Latest run\n\n${lines.join('\n')}\n`);
   }
   setBackend(backendNames()[0]);

@@ -5,18 +5,19 @@ import { flops, inputs } from '../workloads.js';
 import type { Engine, Step } from './engine.js';
 
 export function gruTsEngine(backendName: string, threads?: number): Engine {
+  let relaxed: boolean | undefined; // the wasm build prepare() found
   return {
     name: `gru-ts ${backendName}${threads ? ` ×${threads}` : ''}`,
     family: `gru-ts-${backendName}`,
     get note() {
-      if (backendName !== 'wasm' || threads !== 1) return undefined;
-      const relaxed = (backend() as { relaxedSimd?: boolean }).relaxedSimd;
+      if (backendName !== 'wasm' || threads !== 1 || relaxed === undefined) return undefined;
       return `gru-ts wasm ran its ${relaxed ? 'relaxed-simd build (fused multiply-add; Node 22+ and browsers, Node 20 with --experimental-wasm-relaxed-simd)' : 'plain SIMD build (this Node does not validate relaxed-simd)'}.`;
     },
     async prepare(w: Workload): Promise<Step | string> {
       if (backendName === 'ref' && flops(w) > 5e9) return 'skipped: minutes per step';
       setBackend(backendName);
       if (threads) backend().setThreads?.(threads);
+      if (backendName === 'wasm') relaxed = (backend() as { relaxedSimd?: boolean }).relaxedSimd === true;
       const { x, y } = inputs(w);
       // inputs() is batch-major (B, T, I), as the other engines take it.
       const gru = new GRU({ inputSize: w.I, hiddenSize: w.H, batchFirst: true, seed: 1 });
