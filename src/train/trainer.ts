@@ -121,7 +121,7 @@ export function fit<Batch>(o: FitOptions<Batch>): EpochRecord[] {
   let best: Record<string, Tensor> | null = null;
   const decay = o.averageDecay;
   if (decay !== undefined && !(decay > 0 && decay < 1)) throw new Error(`fit: averageDecay must be in (0, 1), got ${decay}`);
-  let average: Map<Var, Tensor> | null = decay === undefined ? null : new Map(o.model.namedParameters().map(([, p]) => [p, p.value.clone()]));
+  const average: Map<Var, Tensor> | null = decay === undefined ? null : new Map(o.model.namedParameters().map(([, p]) => [p, p.value.clone()]));
 
   if (o.resume && o.checkpointPath && existsSync(o.checkpointPath)) {
     const file = readSafetensors(o.checkpointPath);
@@ -218,7 +218,8 @@ function better(val: { loss: number; metrics?: Record<string, number> }, st: Che
   if (!monitor) return val.loss < st.bestLoss;
   const m = val.metrics?.[monitor.metric];
   if (m === undefined) throw new Error(`fit: monitor '${monitor.metric}' is not among the validation metrics (${Object.keys(val.metrics ?? {}).join(', ') || 'none'})`);
-  if (st.bestMetric === undefined || m !== st.bestMetric) return st.bestMetric === undefined || (monitor.higherIsBetter ? m > st.bestMetric : m < st.bestMetric);
+  if (st.bestMetric === undefined) return true;
+  if (m !== st.bestMetric) return monitor.higherIsBetter ? m > st.bestMetric : m < st.bestMetric;
   return val.loss < st.bestLoss;
 }
 
