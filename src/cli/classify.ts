@@ -4,8 +4,7 @@ import { loadTable } from '../data/datasets.js';
 import { classifyText, evaluateClassifierOn, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from '../models/classify/task.js';
 import type { TokenizerKind } from '../data/tokenizer.js';
 import { writeConfusion, writeLossCurve } from './pictures.js';
-import { addCommonTrainOptions, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
-import { progressReporter } from './progress.js';
+import { addCommonTrainOptions, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
 
 export interface ClassifyFlags extends CommonTrainFlags {
   textColumn: string;
@@ -53,8 +52,7 @@ export function runClassifyTraining(f: ClassifyFlags): void {
   const r = trainClassifier(table, {
     textColumn: f.textColumn, labelColumn: f.labelColumn, tokenizer: f.tokenizer, maxLen: f.maxLen, maxVocab: f.vocab,
     embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, bidirectional: !f.unidirectional, dropout: f.dropout, embeddingDropout: f.embeddingDropout, pooling: f.pooling,
-    epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed,
-    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, monitor: f.monitor, onEvent: progressReporter({ json: f.json }),
+    ...trainingOptions(f),
   });
   saveClassifier(r, f.out);
   const seconds = (performance.now() - t0) / 1000;

@@ -4,8 +4,7 @@ import { loadTable } from '../data/datasets.js';
 import { evaluateForecasterOn, forecastNext, saveForecaster, trainForecaster, type ForecastEvaluation, type ForecastOptions } from '../models/forecast/task.js';
 import type { Forecaster } from '../models/forecast/model.js';
 import { writeForecastChart, writeLossCurve } from './pictures.js';
-import { addCommonTrainOptions, list, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
-import { progressReporter } from './progress.js';
+import { addCommonTrainOptions, trainingOptions, list, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
 
 interface ForecastFlags extends CommonTrainFlags {
   column: string;
@@ -42,9 +41,7 @@ export function runForecastTraining(f: ForecastFlags, extra: Partial<ForecastOpt
   const table = loadTable(f.data);
   const r = trainForecaster(table, {
     column: f.column, dateColumn: f.date, covariates: f.covariates, lookback: f.lookback, horizon: f.horizon, season: f.season,
-    testSize: f.testSize, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, epochs: f.epochs, batchSize: f.batchSize,
-    lr: f.lr, patience: f.patience, seed: f.seed, checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, monitor: f.monitor,
-    onEvent: progressReporter({ json: f.json }),
+    testSize: f.testSize, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, ...trainingOptions(f),
     ...extra,
   });
   saveForecaster(r.model, f.out);

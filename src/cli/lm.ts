@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { bitsPerChar, generate, loadTexts, saveLM, trainLM, type TrainedLM } from '../models/lm/task.js';
 import { makeLMBatch } from '../models/lm/model.js';
 import { writeLossCurve } from './pictures.js';
-import { addCommonTrainOptions, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
-import { progressReporter } from './progress.js';
+import { addCommonTrainOptions, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
 
 interface LMFlags extends CommonTrainFlags {
   embedding?: number;
@@ -32,8 +31,7 @@ export function runLMTraining(f: LMFlags): void {
   const t0 = performance.now();
   const r = trainLM(loadTexts(f.data), {
     embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, maxLen: f.maxLen,
-    epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed,
-    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, monitor: f.monitor, onEvent: progressReporter({ json: f.json }),
+    ...trainingOptions(f),
   });
   saveLM(r, f.out);
   const seconds = (performance.now() - t0) / 1000;

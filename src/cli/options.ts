@@ -1,6 +1,7 @@
 /** Option parsers that reject bad values with a message naming what was expected. */
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Monitor } from '../train/trainer.js';
+import type { Monitor, TrainingOptions } from '../train/trainer.js';
+import { progressReporter } from './progress.js';
 
 export function positiveInt(v: string): number {
   const n = Number(v);
@@ -71,6 +72,15 @@ export function addCommonTrainOptions(c: Command, defaults: { data?: string; out
     })
     .option('--png', 'also write PNG pictures')
     .option('--json', 'print one JSON object with the results');
+}
+
+/** The common flags as the task trainers' options (the checkpoint defaults to OUT.ckpt.safetensors). */
+export function trainingOptions(f: CommonTrainFlags): TrainingOptions {
+  return {
+    epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed,
+    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, monitor: f.monitor,
+    onEvent: progressReporter({ json: f.json }),
+  };
 }
 
 /** Validation metrics `--monitor` takes, and whether higher is better. */

@@ -4,8 +4,7 @@ import { evaluateSeq2Seq, loadPairs, saveSeq2Seq, trainSeq2Seq, translate, type 
 import { heatmap } from '../plot/heatmap.js';
 import { writePicture } from '../plot/png.js';
 import { writeLossCurve } from './pictures.js';
-import { addCommonTrainOptions, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
-import { progressReporter } from './progress.js';
+import { addCommonTrainOptions, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
 
 interface Seq2SeqFlags extends CommonTrainFlags {
   attention: 'bahdanau' | 'luong';
@@ -36,8 +35,7 @@ export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
   const t0 = performance.now();
   const r = trainSeq2Seq(loadPairs(f.data), {
     attention: f.attention, embeddingSize: f.embedding, encoderSize: f.hidden, decoderSize: f.hidden, attentionSize: f.hidden, dropout: f.dropout,
-    epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed, beam: f.beam, testLimit: f.testLimit,
-    checkpointPath: f.checkpoint ?? `${stem(f.out)}.ckpt.safetensors`, resume: f.resume, averageDecay: f.average, monitor: f.monitor, onEvent: progressReporter({ json: f.json }),
+    beam: f.beam, testLimit: f.testLimit, ...trainingOptions(f),
   });
   saveSeq2Seq(r, f.out);
   const seconds = (performance.now() - t0) / 1000;

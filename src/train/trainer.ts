@@ -53,6 +53,11 @@ export interface TrainingOptions {
   onEvent?: (e: TrainEvent) => void;
 }
 
+/** The training settings a task hands to {@link fit} as they come (it sets epochs, patience and seed with its own defaults). */
+export function passedToFit(o: TrainingOptions): Pick<FitOptions<unknown>, 'checkpointPath' | 'resume' | 'averageDecay' | 'monitor' | 'onEvent'> {
+  return { checkpointPath: o.checkpointPath, resume: o.resume, averageDecay: o.averageDecay, monitor: o.monitor, onEvent: o.onEvent };
+}
+
 /** A validation metric to select epochs by; ties go to the lower validation loss. */
 export interface Monitor {
   metric: string;

@@ -8,7 +8,7 @@ import { permutation, stratifiedSplit } from '../../data/split.js';
 import { Tokenizer, type TokenizerKind } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
-import { fit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
+import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { classificationMetrics } from '../../train/metrics.js';
 import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { Classifier, makeTextBatch, type ClassifyConfig, type TextBatch } from './model.js';
@@ -110,12 +110,8 @@ export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClass
     epochs: o.epochs ?? 10,
     seed,
     patience: o.patience ?? 3,
-    checkpointPath: o.checkpointPath,
     checkpointMetadata: () => classifierMetadata({ model, tokenizer }),
-    resume: o.resume,
-    averageDecay: o.averageDecay,
-    monitor: o.monitor,
-    onEvent: o.onEvent,
+    ...passedToFit(o),
   });
   const r = evaluateBatches(model, evalBatches(testIdx));
   return { model, tokenizer, history, test: { split: 'test', examples: testIdx.length, metrics: r.metrics, confusion: r.confusion, labels: classes } };

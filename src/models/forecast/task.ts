@@ -7,7 +7,7 @@
 import type { Table } from '../../data/csv.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
-import { fit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
+import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { forecastMetrics } from '../../train/metrics.js';
 import { permutation } from '../../data/split.js';
 import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
@@ -109,12 +109,8 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     epochs: o.epochs ?? 30,
     seed,
     patience: o.patience ?? 6,
-    checkpointPath: o.checkpointPath,
     checkpointMetadata: () => forecasterMetadata(model),
-    resume: o.resume,
-    averageDecay: o.averageDecay,
-    monitor: o.monitor,
-    onEvent: o.onEvent,
+    ...passedToFit(o),
   });
   return { model, history, test: evaluateForecaster(model, series, valEnd, N, 'test'), series };
 }

