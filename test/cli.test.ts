@@ -118,12 +118,12 @@ test('a training run killed mid-way leaves a checkpoint that loads, and --resume
   assert.ok(existsSync(model));
 });
 
-test('seq2seq from a TSV: train with --dropout and --average, --json metrics (closest and first target), predict, eval', () => {
+test('seq2seq from a TSV: train with --layers, --dropout and --average, --json metrics (closest and first target), predict, eval', () => {
   const words = Array.from({ length: 150 }, (_, i) => 'abcdef'.slice(i % 3, 3 + (i % 4)) + 'fed'[i % 3]);
   const tsv = join(dir, 'pairs.tsv');
   writeFileSync(tsv, words.map((w) => `${w}\t${[...w].reverse().join(' ').toUpperCase()}`).join('\n'));
   const model = join(dir, 'g2p.safetensors');
-  const t = gru('train', 'seq2seq', '--data', tsv, '--epochs', '2', '--hidden', '8', '--embedding', '8', '--dropout', '0.1', '--average', '0.99', '--out', model, '--json');
+  const t = gru('train', 'seq2seq', '--data', tsv, '--epochs', '2', '--hidden', '8', '--embedding', '8', '--layers', '2', '--dropout', '0.1', '--average', '0.99', '--out', model, '--json');
   assert.equal(t.code, 0, t.err);
   const r = JSON.parse(t.out.trim().split('\n').pop()!);
   assert.equal(r.task, 'seq2seq');
@@ -134,6 +134,8 @@ test('seq2seq from a TSV: train with --dropout and --average, --json metrics (cl
   const p = gru('predict', model, '--text', 'abcd');
   assert.equal(p.code, 0, p.err);
   assert.match(p.out, /^[A-Z ]*$/m);
+  const info = gru('info', model);
+  assert.match(info.out, /"?encoderLayers"?: ?2/);
   const e = gru('eval', model, '--data', tsv, '--json');
   assert.equal(e.code, 0, e.err);
   assert.equal(JSON.parse(e.out).split, tsv);

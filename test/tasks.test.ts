@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   classifyText, generate, loadClassifier, loadForecaster, loadLM, saveClassifier, saveForecaster, saveLM,
-  trainClassifier, trainForecaster, trainLM, forecastNext, trainSeq2Seq, translate, saveSeq2Seq, loadSeq2Seq, editDistance, evaluateSeq2Seq, Rng,
+  trainClassifier, trainForecaster, trainLM, forecastNext, trainSeq2Seq, translate, saveSeq2Seq, loadSeq2Seq, editDistance, evaluateSeq2Seq, Rng, Seq2Seq,
 } from '../src/index.js';
 import { dailySeries, labelledTexts } from './helpers/synthetic.js';
 
@@ -104,6 +104,23 @@ test('seq2seq with attention learns to reverse words (both attention forms), bea
   }
   assert.equal(editDistance(['a', 'b', 'c'], ['a', 'c']), 1);
   assert.equal(editDistance([], ['a', 'b']), 2);
+});
+
+test('seq2seq with a stacked encoder (2 bidirectional layers, dropout between them) learns, saves and loads', () => {
+  const rng = new Rng(2);
+  const pairs = Array.from({ length: 600 }, () => {
+    const w = Array.from({ length: 2 + rng.int(4) }, () => 'abcdef'[rng.int(6)]).join('');
+    return { source: w, target: [...w].reverse().map((c) => c.toUpperCase()) };
+  });
+  const r = trainSeq2Seq(pairs, { embeddingSize: 16, encoderSize: 24, encoderLayers: 2, decoderSize: 24, attentionSize: 16, dropout: 0.1, epochs: 15, batchSize: 16, lr: 1e-2, patience: 20 });
+  assert.equal(r.model.encoder.numLayers, 2);
+  assert.ok(r.test.metrics.wer <= 0.1, `WER ${r.test.metrics.wer}`);
+  const path = join(dir, 's2.safetensors');
+  saveSeq2Seq(r, path);
+  const back = loadSeq2Seq(path);
+  assert.equal(back.model.encoder.numLayers, 2);
+  assert.deepEqual(translate(back, 'abcfe', { beam: 3 }).output, translate(r, 'abcfe', { beam: 3 }).output);
+  assert.throws(() => new Seq2Seq({ ...r.model.config, encoderLayers: 0 }, 8, 8), /encoderLayers must be a positive integer, got 0/);
 });
 
 test('classifier embedding dropout acts in training only, and bad rates are errors', async () => {

@@ -10,6 +10,7 @@ interface Seq2SeqFlags extends CommonTrainFlags {
   attention: 'bahdanau' | 'luong';
   embedding?: number;
   hidden?: number;
+  layers?: number;
   dropout?: number;
   beam: number;
   testLimit?: number;
@@ -24,7 +25,8 @@ export function seq2seqTrainCommand(train: Command): void {
     }, 'bahdanau')
     .option('--embedding <n>', 'embedding size', positiveInt)
     .option('--hidden <n>', 'encoder and decoder size', positiveInt)
-    .option('--dropout <p>', 'dropout on the source embeddings and the decoder readout while training', probability)
+    .option('--layers <n>', 'stacked bidirectional encoder layers (default 1)', positiveInt)
+    .option('--dropout <p>', 'dropout on the source embeddings, between encoder layers and on the decoder readout while training', probability)
     .option('--beam <k>', 'beam width for the test evaluation', positiveInt, 1)
     .option('--test-limit <n>', 'evaluate on at most n test pairs', positiveInt)
     .action((f: Seq2SeqFlags) => runSeq2SeqTraining(f));
@@ -34,7 +36,7 @@ export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
   if (!f.data) throw new Error('--data is required: cmudict or a TSV file');
   const t0 = performance.now();
   const r = trainSeq2Seq(loadPairs(f.data), {
-    attention: f.attention, embeddingSize: f.embedding, encoderSize: f.hidden, decoderSize: f.hidden, attentionSize: f.hidden, dropout: f.dropout,
+    attention: f.attention, embeddingSize: f.embedding, encoderSize: f.hidden, encoderLayers: f.layers, decoderSize: f.hidden, attentionSize: f.hidden, dropout: f.dropout,
     beam: f.beam, testLimit: f.testLimit, ...trainingOptions(f),
   });
   saveSeq2Seq(r, f.out);

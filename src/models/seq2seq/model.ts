@@ -12,7 +12,7 @@ import { tanh } from '../../autograd/ops/activations.js';
 import { crossEntropy } from '../../autograd/ops/losses.js';
 import { gruLayer } from '../../autograd/ops/gru.js';
 import { concatLast } from '../../autograd/ops/concat-last.js';
-import { concat0 } from '../../autograd/ops/slice.js';
+import { concat0, sliceRows } from '../../autograd/ops/slice.js';
 import { dropout } from '../../autograd/ops/dropout.js';
 import { encoderAttention, type AttentionScore } from '../../autograd/ops/encoder-attention.js';
 import { uniformInit } from '../../tensor/init.js';
@@ -27,10 +27,12 @@ export interface Seq2SeqConfig {
   attention: 'bahdanau' | 'luong';
   embeddingSize: number;
   encoderSize: number;
+  /** Stacked bidirectional encoder layers (default 1); dropout applies between them too. */
+  encoderLayers?: number;
   decoderSize: number;
   attentionSize: number;
   maxTargetLen: number;
-  /** Dropout on the source embeddings and on the readout vector in training (default 0). */
+  /** Dropout on the source embeddings, between encoder layers and on the readout vector in training (default 0). */
   dropout?: number;
 }
 
@@ -90,9 +92,11 @@ export class Seq2Seq extends Module {
     this.rng = new Rng(seed + 10);
     const { embeddingSize: E, encoderSize: He, decoderSize: Hd, attentionSize: A } = config;
     const bahdanau = config.attention === 'bahdanau';
+    const L = config.encoderLayers ?? 1;
+    if (!(Number.isInteger(L) && L >= 1)) throw new Error(`Seq2Seq: encoderLayers must be a positive integer, got ${L}`);
     this.srcEmbed = this.child('src_embedding', new Embedding({ numEmbeddings: srcVocab, embeddingDim: E, seed }));
     this.tgtEmbed = this.child('tgt_embedding', new Embedding({ numEmbeddings: tgtVocab, embeddingDim: E, seed: seed + 1 }));
-    this.encoder = this.child('encoder', new GRU({ inputSize: E, hiddenSize: He, bidirectional: true, batchFirst: true, seed: seed + 2 }));
+    this.encoder = this.child('encoder', new GRU({ inputSize: E, hiddenSize: He, numLayers: L, dropout: p, bidirectional: true, batchFirst: true, seed: seed + 2 }));
     this.bridge = this.child('bridge', new Linear({ inFeatures: 2 * He, outFeatures: Hd, seed: seed + 3 }));
     this.keyProj = this.child('key', new Linear({ inFeatures: 2 * He, outFeatures: bahdanau ? A : Hd, bias: false, seed: seed + 4 }));
     this.queryProj = bahdanau ? this.child('query', new Linear({ inFeatures: Hd, outFeatures: A, bias: false, seed: seed + 5 })) : null;
@@ -115,8 +119,10 @@ export class Seq2Seq extends Module {
   encode(b: { B: number; S: number; src: Int32Array; srcLengths: Int32Array }): Encoded {
     const x = this.drop(this.srcEmbed.forward(b.src, [b.B, b.S]));
     const { output, hN } = this.encoder.forward(x, { lengths: b.srcLengths });
-    // Both directions' final states → the decoder's first state.
-    const both = reshape(swapAxes01(hN), [b.B, 2 * this.config.encoderSize]);
+    // Both directions' final states of the last layer → the decoder's first state.
+    const He = this.config.encoderSize;
+    const last = hN.shape[0] === 2 ? hN : sliceRows(hN, hN.shape[0] - 2, 2, [2, b.B, He]);
+    const both = reshape(swapAxes01(last), [b.B, 2 * He]);
     const state = reshape(tanh(this.bridge.forward(both)), [1, b.B, this.config.decoderSize]);
     return { B: b.B, S: b.S, values: output, keys: this.keyProj.forward(output), lengths: b.srcLengths, state };
   }

@@ -86,9 +86,11 @@ export interface Seq2SeqOptions extends TrainingOptions {
   attention?: 'bahdanau' | 'luong';
   embeddingSize?: number;
   encoderSize?: number;
+  /** Stacked bidirectional encoder layers (default 1). */
+  encoderLayers?: number;
   decoderSize?: number;
   attentionSize?: number;
-  /** Dropout on source embeddings and the decoder's readout in training (default 0). */
+  /** Dropout on source embeddings, between encoder layers and on the decoder's readout in training (default 0). */
   dropout?: number;
   beam?: number;
   /** Evaluate on at most this many test pairs (default: all). */
@@ -123,6 +125,7 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}): TrainedSeq2
     attention: o.attention ?? 'bahdanau',
     embeddingSize: o.embeddingSize ?? 64,
     encoderSize: o.encoderSize ?? 128,
+    ...(o.encoderLayers && o.encoderLayers > 1 ? { encoderLayers: o.encoderLayers } : {}),
     decoderSize: o.decoderSize ?? 128,
     attentionSize: o.attentionSize ?? 128,
     maxTargetLen: Math.max(...train.map((p) => p.target.length)) + 5,
