@@ -182,17 +182,31 @@ void read_gru_common(Args& a, S& s, size_t xProjAt) {
   s.resetAfter = a.flag(12);
 }
 
+// Elements a (T, B) grid of H-wide rows at columns [off, off + H) needs, row
+// (t, b) starting at t·ldT + b·ld; the columns must fit inside each stride used.
+long output_extent(Args& a, long T, long B, long H, long off, long ld, long ldT, const char* what) {
+  if (a.failed || T * B == 0) return 0;
+  if ((B > 1 && off + H > ld) || (T > 1 && off + H > ldT)) {
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "gru_native: %s columns [%ld, %ld) exceed a row stride (ld %ld, ldT %ld)", what, off, off + H, ld, ldT);
+    a.fail(msg);
+    return 0;
+  }
+  return (T - 1) * ldT + (B - 1) * ld + off + H;
+}
+
 // gruForward(T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter,
-//            y, yOff, ldy, hN, gates, hPrev, hn, xProj, threads)
+//            y, yOff, ldy, hN, gates, hPrev, hn, xProj, threads, ldyT)
+// Row (t, b) of y starts at t·ldyT + b·ldy (gruVersion 2; time-major: ldyT = B·ldy).
 napi_value GruForward(napi_env env, napi_callback_info info) {
-  Args a(env, info, 22);
+  Args a(env, info, 23);
   grunative::GruForward f{};
   read_gru_common(a, f, 20);
   const long T = f.T, B = f.B, H = f.H, G = 3 * H;
   f.yOff = a.integer(14);
   f.ldy = a.integer(15);
-  if (!a.failed && f.yOff + H > f.ldy && T * B > 0) a.fail("gru_native: yOff + H exceeds ldy");
-  f.y = a.f32(13, "y", T * B > 0 ? (T * B - 1) * f.ldy + f.yOff + H : 0);
+  f.ldyT = a.integer(22);
+  f.y = a.f32(13, "y", output_extent(a, T, B, H, f.yOff, f.ldy, f.ldyT, "y"));
   f.hN = a.f32(16, "hN", B * H);
   const bool cached = !a.failed && !a.isNull(17);
   f.gates = cached ? a.f32(17, "cache.gates", T * B * G) : nullptr;
@@ -207,10 +221,10 @@ napi_value GruForward(napi_env env, napi_callback_info info) {
 
 // gruBackward(T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter,
 //             dx, dh0, dWIh, dWHh, dBIh, dBHh, dy, dyOff, ldy, dhN, gates, hPrev, hn,
-//             xProj, dXProj, threads)
+//             xProj, dXProj, threads, ldyT)
 // With xProj, dx, dWIh and dBIh are not touched (may be null); dXProj (or null) gets the projection's gradient.
 napi_value GruBackward(napi_env env, napi_callback_info info) {
-  Args a(env, info, 29);
+  Args a(env, info, 30);
   grunative::GruBackward w{};
   read_gru_common(a, w, 26);
   const long T = w.T, B = w.B, I = w.I, H = w.H, G = 3 * H;
@@ -223,9 +237,9 @@ napi_value GruBackward(napi_env env, napi_callback_info info) {
   w.dBHh = a.f32(18, "dBHh", G, true);
   w.dyOff = a.integer(20);
   w.ldy = a.integer(21);
+  w.ldyT = a.integer(29);
   const bool hasDy = !a.failed && !a.isNull(19);
-  if (hasDy && w.dyOff + H > w.ldy && T * B > 0) a.fail("gru_native: dyOff + H exceeds ldy");
-  w.dy = hasDy ? a.f32(19, "dy", T * B > 0 ? (T * B - 1) * w.ldy + w.dyOff + H : 0) : nullptr;
+  w.dy = hasDy ? a.f32(19, "dy", output_extent(a, T, B, H, w.dyOff, w.ldy, w.ldyT, "dy")) : nullptr;
   w.dhN = a.f32(22, "dhN", B * H, true);
   w.gates = a.f32(23, "cache.gates", T * B * G);
   w.hPrev = a.f32(24, "cache.hPrev", T * B * H);
@@ -347,15 +361,18 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// info() -> { isa, vectorWidth, hardwareThreads, attentionVersion }
+// info() -> { isa, vectorWidth, hardwareThreads, attentionVersion, gruVersion }
 // attentionVersion 2: the attention calls take row strides and a gain (1: dense only, no gain).
+// gruVersion 2: the GRU calls take y's time stride ldyT last (absent: time-major only).
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value obj, isa, vw, hw, av;
+  napi_value obj, isa, vw, hw, av, gv;
   napi_create_object(env, &obj);
   napi_create_string_utf8(env, grunative::isa_name(), NAPI_AUTO_LENGTH, &isa);
   napi_create_int32(env, grunative::isa_vector_width(), &vw);
   napi_create_int32(env, grunative::hardware_threads(), &hw);
   napi_create_int32(env, 2, &av);
+  napi_create_int32(env, 2, &gv);
+  napi_set_named_property(env, obj, "gruVersion", gv);
   napi_set_named_property(env, obj, "isa", isa);
   napi_set_named_property(env, obj, "vectorWidth", vw);
   napi_set_named_property(env, obj, "hardwareThreads", hw);

@@ -185,7 +185,7 @@ GRU_INLINE void fwd_after(const Fwd& f, long t, long b0, long u, const float* hc
     __builtin_prefetch(g, 0, 3);
     __builtin_prefetch(g + H, 0, 3);
     __builtin_prefetch(g + 2 * H, 0, 3);
-    __builtin_prefetch(a.y + (t * a.B + b0 + i) * a.ldy + a.yOff + j, 1, 3);
+    __builtin_prefetch(a.y + t * a.ldyT + (b0 + i) * a.ldy + a.yOff + j, 1, 3);
   }
   vf acc[M][3];
   tile<M, 3, ks_for(M, FMR)>(H, hcur + b0 * H, H, 1, f.P + u * H * PS, PS, acc);
@@ -195,7 +195,7 @@ GRU_INLINE void fwd_after(const Fwd& f, long t, long b0, long u, const float* hc
 #pragma GCC unroll 16
   for (int i = 0; i < M; i++) {
     const long b = b0 + i, row = t * a.B + b;
-    float* y = a.y + row * a.ldy + a.yOff + j;
+    float* y = a.y + t * a.ldyT + b * a.ldy + a.yOff + j;
     const vf hp = vloadn(hcur + b * H + j, nu);
     if (carry_if_inactive(f, t, b, row, j, nu, hp, hnext, y)) continue;
     const float* gi = f.gi + row * G;
@@ -248,7 +248,7 @@ GRU_INLINE void fwd_before_n(const Fwd& f, long t, long b0, long u, const float*
 #pragma GCC unroll 16
   for (int i = 0; i < M; i++) {
     const long b = b0 + i, row = t * a.B + b;
-    float* y = a.y + row * a.ldy + a.yOff + j;
+    float* y = a.y + t * a.ldyT + b * a.ldy + a.yOff + j;
     const vf hp = vloadn(hcur + b * H + j, nu);
     if (carry_if_inactive(f, t, b, row, j, nu, hp, hnext, y)) continue;
     const vf r = vloadn(f.rz + b * 2 * H + j, nu);
@@ -352,7 +352,7 @@ void bwd_gates(const Bwd& w, long t, long j0, long j1, const float* dh, float* d
       continue;
     }
     const float* gt = a.gates + g;
-    const float* dyRow = a.dy ? a.dy + row * a.ldy + a.dyOff : nullptr;
+    const float* dyRow = a.dy ? a.dy + t * a.ldyT + b * a.ldy + a.dyOff : nullptr;
     for (long j = j0; j < j1; j += VW) {
       const long n = lmin(VW, j1 - j);
       const vf r = vloadn(gt + j, n), z = vloadn(gt + H + j, n), nn = vloadn(gt + 2 * H + j, n);

@@ -15,7 +15,7 @@ struct GruForward {
   const float* bHh;    // (3H) or null
   const int32_t* lengths;  // (B) or null
   bool reverse, resetAfter;
-  float* y; long yOff, ldy;  // (T, B, ldy), columns [yOff, yOff + H)
+  float* y; long yOff, ldy, ldyT;  // row (t, b) at t·ldyT + b·ldy, columns [yOff, yOff + H)
   float* hN;           // (B, H)
   float* gates;        // cache (T, B, 3H) or null (then all three are null)
   float* hPrev;        // cache (T, B, H)
@@ -38,7 +38,7 @@ struct GruBackward {
   float* dWHh;         // (3H, H)
   float* dBIh;         // (3H) or null
   float* dBHh;         // (3H) or null
-  const float* dy; long dyOff, ldy;  // or null
+  const float* dy; long dyOff, ldy, ldyT;  // y's layout, or null
   const float* dhN;    // (B, H) or null
   const float* gates; const float* hPrev; const float* hn;  // the forward cache
   // Non-null: the forward used a precomputed input projection. Then x, wIh,

@@ -1,35 +1,37 @@
 // Checkpointed BPTT gives the same gradients as keeping every state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GRU, Rng, Var, backend, backward, mul, sum, constant, backendNames, setBackend, detach } from '../src/index.js';
+import { GRU, Rng, Var, add, backend, backward, mul, sum, constant, backendNames, setBackend, detach, swapAxes01 } from '../src/index.js';
 import { maxRelError, randomTensor } from './helpers/random.js';
 
-function gradients(checkpoint: number | 'auto' | undefined, dtype: 'float32' | 'float64') {
+/** Gradients of x, h0 and the weights; batch-first runs on the same (transposed) data, so its gradients equal the time-major ones. */
+function gradients(checkpoint: number | 'auto' | undefined, dtype: 'float32' | 'float64', batchFirst = false) {
   const rng = new Rng(3);
-  const gru = new GRU({ inputSize: 3, hiddenSize: 6, numLayers: 2, bidirectional: true, checkpoint, seed: 4, dtype });
+  const gru = new GRU({ inputSize: 3, hiddenSize: 6, numLayers: 2, bidirectional: true, checkpoint, batchFirst, seed: 4, dtype });
   const x = new Var(randomTensor(rng, [23, 3, 3], 1, dtype), true, 'x');
   const h0 = new Var(randomTensor(rng, [4, 3, 6], 0.5, dtype), true, 'h0');
-  const { output, hN } = gru.forward(x, { h0, lengths: [23, 17, 5] });
-  const w1 = constant(randomTensor(rng, output.shape as number[], 1, dtype));
+  const { output, hN } = gru.forward(batchFirst ? swapAxes01(x) : x, { h0, lengths: [23, 17, 5] });
+  const w = constant(randomTensor(rng, [23, 3, 12], 1, dtype));
+  const w1 = batchFirst ? swapAxes01(w) : w;
   const w2 = constant(randomTensor(rng, hN.shape as number[], 1, dtype));
-  const loss = sum(mul(output, w1));
-  const loss2 = sum(mul(hN, w2));
-  backward(loss);
-  backward(loss2);
+  backward(add(sum(mul(output, w1)), sum(mul(hN, w2))));
   return [x.grad!, h0.grad!, ...gru.parameters().map((p) => p.grad!)].map((g) => g.data);
 }
 
 for (const name of backendNames()) {
-  test(`${name}: checkpoint k = 1, 4, 5, 'auto' and 23 give the full path's gradients`, () => {
+  test(`${name}: checkpoint k = 1, 4, 5, 'auto' and 23 give the full path's gradients, time-major and batch-first`, () => {
     setBackend(name);
     const dtype = 'float32';
     const full = gradients(undefined, dtype);
-    for (const k of [1, 4, 5, 'auto', 23] as const) {
-      const got = gradients(k, dtype);
-      got.forEach((g, i) => {
-        const err = maxRelError(g, full[i]);
-        assert.ok(err <= 1e-6, `${backend().name} k=${k}: gradient ${i} differs by ${err}`);
-      });
+    for (const batchFirst of [false, true]) {
+      for (const k of [undefined, 1, 4, 5, 'auto', 23] as const) {
+        if (k === undefined && !batchFirst) continue;
+        const got = gradients(k, dtype, batchFirst);
+        got.forEach((g, i) => {
+          const err = maxRelError(g, full[i]);
+          assert.ok(err <= 1e-6, `${backend().name} k=${k} batchFirst=${batchFirst}: gradient ${i} differs by ${err}`);
+        });
+      }
     }
   });
 }

@@ -44,7 +44,7 @@ for (const k of others()) {
     }
   });
 
-  test(`${k.name}: GRU forward and backward, both directions, both reset forms, with lengths`, () => {
+  test(`${k.name}: GRU forward and backward, both directions, both reset forms, with lengths, y time-major or batch-first`, () => {
     const rng = new Rng(2);
     for (let c = 0; c < 16; c++) {
       const T = 1 + rng.int(9), B = 1 + rng.int(9), I = 1 + rng.int(40), H = 1 + rng.int(70);
@@ -52,23 +52,26 @@ for (const k of others()) {
       const lengths = rng.uniform() < 0.5 ? Int32Array.from({ length: B }, () => 1 + rng.int(T)) : null;
       const w = { wIh: rand(rng, 3 * H * I, 0.5), wHh: rand(rng, 3 * H * H, 0.5), bIh: bias ? rand(rng, 3 * H) : null, bHh: bias ? rand(rng, 3 * H) : null };
       const x = rand(rng, T * B * I), h0 = rand(rng, B * H, 0.5);
-      const ldy = H + 2 * rng.int(2) * H, yOff = ldy > H ? H : 0;
-      const dy = rand(rng, T * B * ldy), dhN = rand(rng, B * H);
+      // y's rows: C wide (this direction's H columns at yOff), time-major or batch-first.
+      const C = H + 2 * rng.int(2) * H, yOff = C > H ? H : 0;
+      const batchFirst = rng.uniform() < 0.5;
+      const [ldy, ldyT] = batchFirst ? [T * C, C] : [C, undefined];
+      const dy = rand(rng, T * B * C), dhN = rand(rng, B * H);
       const run = (be: Backend) => {
         const s = gruCacheSizes({ T, B, I, H });
         const cache = { gates: new Float32Array(s.gates), hPrev: new Float32Array(s.hPrev), hn: new Float32Array(s.hn) };
-        const y = new Float32Array(T * B * ldy), hN = new Float32Array(B * H);
+        const y = new Float32Array(T * B * C), hN = new Float32Array(B * H);
         const mode = { T, B, I, H, ...w, reverse, resetAfter, lengths };
-        be.gruForward({ ...mode, y, yOff, ldy, hN, x, h0, cache });
+        be.gruForward({ ...mode, y, yOff, ldy, ldyT, hN, x, h0, cache });
         const g = { dx: new Float32Array(T * B * I), dh0: new Float32Array(B * H), dWIh: new Float32Array(3 * H * I), dWHh: new Float32Array(3 * H * H), dBIh: bias ? new Float32Array(3 * H) : null, dBHh: bias ? new Float32Array(3 * H) : null };
-        be.gruBackward({ ...mode, ...g, dy, dyOff: yOff, ldy, dhN, x, h0, cache });
+        be.gruBackward({ ...mode, ...g, dy, dyOff: yOff, ldy, ldyT, dhN, x, h0, cache });
         return { y, hN, ...g };
       };
       const want = run(refBackend), got = run(k);
       for (const key of Object.keys(want) as (keyof typeof want)[]) {
         if (want[key] === null) continue;
         const err = maxRelError(got[key] as FloatArray, want[key] as FloatArray);
-        assert.ok(err <= TOL, `T=${T} B=${B} I=${I} H=${H} reverse=${reverse} resetAfter=${resetAfter} lengths=${!!lengths}: ${key} off by ${err}`);
+        assert.ok(err <= TOL, `T=${T} B=${B} I=${I} H=${H} reverse=${reverse} resetAfter=${resetAfter} lengths=${!!lengths} batchFirst=${batchFirst}: ${key} off by ${err}`);
       }
     }
   });

@@ -53,10 +53,16 @@ export interface GruMode {
 }
 
 export interface GruForwardArgs extends GruDims, GruWeights, GruMode {
-  /** Output (T, B, ldy); this direction writes columns [yOff, yOff + H). */
+  /**
+   * Output; this direction writes columns [yOff, yOff + H) of row (t, b),
+   * which starts at t·ldyT + b·ldy. Time-major (T, B, ldy) by default
+   * (ldyT = B·ldy); batch-first (B, T, C) is ldy = T·C, ldyT = C.
+   */
   y: FloatArray;
   yOff: number;
   ldy: number;
+  /** Elements between rows (t, b) and (t + 1, b) of y (default B·ldy). */
+  ldyT?: number;
   /** Output (B, H): each sequence's state after its last valid step. */
   hN: FloatArray;
   /** Input (T, B, I). */
@@ -85,10 +91,12 @@ export interface GruBackwardArgs extends GruDims, GruWeights, GruMode {
   dWHh: FloatArray; // (3H, H)
   dBIh: FloatArray | null; // (3H)
   dBHh: FloatArray | null; // (3H)
-  /** Gradient of the output (T, B, ldy) at columns [dyOff, dyOff + H), or null for none. */
+  /** Gradient of the output at columns [dyOff, dyOff + H), in y's layout (row (t, b) at t·ldyT + b·ldy), or null for none. */
   dy: FloatArray | null;
   dyOff: number;
   ldy: number;
+  /** Elements between rows (t, b) and (t + 1, b) of dy (default B·ldy). */
+  ldyT?: number;
   /** Gradient of hN (B, H), or null for none. */
   dhN: FloatArray | null;
   x: FloatArray;

@@ -187,12 +187,13 @@ export class GRU extends Module {
     const finals: Var[] = [];
     for (let l = 0; l < this.numLayers; l++) {
       const layerH0 = h0 ? sliceLayer(h0, l, D) : null;
-      const { y, hN } = gruLayer(input, layerH0, this.layers[l], { resetAfter: this.resetAfter, lengths, checkpoint, sparse: l === 0 ? sparse : undefined });
+      const last = l === this.numLayers - 1;
+      // The last layer writes batch-first output itself; the layers below stay time-major.
+      const { y, hN } = gruLayer(input, layerH0, this.layers[l], { resetAfter: this.resetAfter, lengths, checkpoint, sparse: l === 0 ? sparse : undefined, batchFirst: last && this.batchFirst });
       finals.push(hN);
-      input = this.training && this.dropout > 0 && l < this.numLayers - 1 ? dropout(y, this.dropout, this.rng) : y;
+      input = this.training && this.dropout > 0 && !last ? dropout(y, this.dropout, this.rng) : y;
     }
-    const output = this.batchFirst ? swapAxes01(input) : input;
-    return { output, hN: concat0(finals) };
+    return { output: input, hN: concat0(finals) };
   }
 }
 

@@ -34,12 +34,15 @@ export interface GruLayerOptions {
    * W_ih gets a sparse gradient.
    */
   sparse?: readonly SparseProjector[];
+  /** Write y batch-first, (B, T, D·H), rather than time-major (the kernels take y's strides, so no transpose). */
+  batchFirst?: boolean;
 }
 
 /**
  * x (T, B, I), h0 (D, B, H) or null for zeros, one parameter set per
  * direction (D = 1 or 2; the second runs in reverse) →
- * y (T, B, D·H) with directions concatenated on the last axis, hN (D, B, H).
+ * y (T, B, D·H) — (B, T, D·H) with `batchFirst` — with directions
+ * concatenated on the last axis, hN (D, B, H).
  * The caller has validated shapes and lengths.
  */
 export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionParams[], opts: GruLayerOptions): { y: Var; hN: Var } {
@@ -48,8 +51,10 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
   const H = dirs[0].wHh.shape[1];
   const k = backend();
   const like = x.data;
-  const ldy = D * H;
-  const y = new Var(new Tensor(allocateLike(like, T * B * ldy), [T, B, ldy]));
+  const C = D * H;
+  // Row (t, b) of y starts at t·ldyT + b·ldy.
+  const [ldy, ldyT] = opts.batchFirst ? [T * C, C] : [C, B * C];
+  const y = new Var(new Tensor(allocateLike(like, T * B * C), opts.batchFirst ? [B, T, C] : [T, B, C]));
   const hN = new Var(new Tensor(allocateLike(like, D * B * H), [D, B, H]));
   const h0Data = h0 ? h0.data : allocateLike(like, D * B * H);
   const sparse = opts.sparse ?? null;
@@ -97,7 +102,7 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
     for (const sg of order) {
       starts[segments.indexOf(sg)] = h;
       const next = allocateLike(like, B * H);
-      k.gruForward({ ...mode(p, d, sg), xProj: project(d, sg), y: y.data.subarray(sg[0] * B * ldy), yOff: d * H, ldy, hN: next, x: x.data.subarray(sg[0] * B * I, sg[1] * B * I), h0: h, cache });
+      k.gruForward({ ...mode(p, d, sg), xProj: project(d, sg), y: y.data.subarray(sg[0] * ldyT), yOff: d * H, ldy, ldyT, hN: next, x: x.data.subarray(sg[0] * B * I, sg[1] * B * I), h0: h, cache });
       h = next;
     }
     entry.push(starts);
@@ -133,7 +138,7 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
           dWHh: p.wHh.gradBuffer().data,
           dBIh: p.bIh && !sparse ? p.bIh.gradBuffer().data : null,
           dBHh: p.bHh ? p.bHh.gradBuffer().data : null,
-          dy: y.grad ? y.grad.data.subarray(sg[0] * B * ldy) : null, dyOff: d * H, ldy,
+          dy: y.grad ? y.grad.data.subarray(sg[0] * ldyT) : null, dyOff: d * H, ldy, ldyT,
           dhN: dh,
           x: xs, h0: entry[d][i],
           cache,

@@ -28,7 +28,7 @@ interface NativeAddon {
     lengths: Int32Array | null, reverse: boolean, resetAfter: boolean,
     y: Float32Array, yOff: number, ldy: number, hN: Float32Array,
     gates: Float32Array | null, hPrev: Float32Array | null, hn: Float32Array | null,
-    xProj: Float32Array | null, threads: number,
+    xProj: Float32Array | null, threads: number, ldyT: number,
   ): void;
   /** With xProj, x, wIh, bIh, dx, dWIh and dBIh are not touched (may be null); dXProj gets the projection's gradient. */
   gruBackward(
@@ -39,7 +39,7 @@ interface NativeAddon {
     dBIh: Float32Array | null, dBHh: Float32Array | null,
     dy: Float32Array | null, dyOff: number, ldy: number, dhN: Float32Array | null,
     gates: Float32Array, hPrev: Float32Array, hn: Float32Array,
-    xProj: Float32Array | null, dXProj: Float32Array | null, threads: number,
+    xProj: Float32Array | null, dXProj: Float32Array | null, threads: number, ldyT: number,
   ): void;
   /**
    * Outputs first (llm.c style); u is written for the additive score (v given) only.
@@ -65,7 +65,8 @@ interface NativeAddon {
   /** Adam over every entry of w, in place (absent in addons built before it). */
   adamUpdate?(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number, l2: number, shrink: number): void;
   /** attentionVersion: 2 with strides and gain; absent in older addons (dense only). */
-  info(): { isa: string; vectorWidth: number; hardwareThreads: number; attentionVersion?: number };
+  /** gruVersion: 2 when the GRU calls take y's time stride (absent in older addons: time-major only). */
+  info(): { isa: string; vectorWidth: number; hardwareThreads: number; attentionVersion?: number; gruVersion?: number };
 }
 
 /** build/Release/gru_native.node, from src/kernels/native/ and from dist/kernels/native/ alike. */
@@ -126,6 +127,8 @@ export function loadNativeBackend(): NativeBackend | null {
   /** The kernels can take this call: an old addon only dense layouts without a gain. */
   const attentionFits = (a: AttentionInputs, s: { kb: number; kj: number; vb: number; vj: number }): boolean =>
     hasAttention && (stridedAttention || (!a.gain && s.kb === a.S * a.A && s.kj === a.A && s.vb === a.S * a.D && s.vj === a.D));
+  // An addon built before y's time stride: only time-major y (ldyT = B·ldy) runs there.
+  const yFits = (a: { B: number; ldy: number; ldyT?: number }): boolean => (info.gruVersion ?? 1) >= 2 || (a.ldyT ?? a.B * a.ldy) === a.B * a.ldy;
   const hardware = Math.max(1, info.hardwareThreads);
 
   // Thread count: 0 means the default (hardware concurrency).
@@ -166,7 +169,7 @@ export function loadNativeBackend(): NativeBackend | null {
       const xProj = a.xProj ?? null;
       const p = xProj !== null;
       if (!((p ? isF32(xProj) : isF32(a.x) && isF32(a.wIh) && isF32(a.bIh)) && isF32(a.h0) && isF32(a.wHh) && isF32(a.bHh) &&
-        isF32(a.y) && isF32(a.hN) && (c === null || (isF32(c.gates) && isF32(c.hPrev) && isF32(c.hn))))) {
+        isF32(a.y) && isF32(a.hN) && (c === null || (isF32(c.gates) && isF32(c.hPrev) && isF32(c.hn))) && yFits(a))) {
         refBackend.gruForward(a);
         return;
       }
@@ -175,7 +178,7 @@ export function loadNativeBackend(): NativeBackend | null {
         p ? null : a.bIh as Float32Array | null, a.bHh as Float32Array | null, a.lengths, a.reverse, a.resetAfter,
         a.y as Float32Array, a.yOff, a.ldy, a.hN as Float32Array,
         (c?.gates ?? null) as Float32Array | null, (c?.hPrev ?? null) as Float32Array | null, (c?.hn ?? null) as Float32Array | null,
-        xProj as Float32Array | null, threads(),
+        xProj as Float32Array | null, threads(), a.ldyT ?? a.B * a.ldy,
       );
     },
 
@@ -187,7 +190,7 @@ export function loadNativeBackend(): NativeBackend | null {
       const dXProj = p ? a.dXProj ?? null : null;
       if (!((p ? isF32(xProj) && isF32(dXProj) : isF32(a.x) && isF32(a.wIh) && isF32(a.bIh) && isF32(a.dx) && isF32(a.dWIh) && isF32(a.dBIh)) &&
         isF32(a.h0) && isF32(a.wHh) && isF32(a.bHh) && isF32(a.dh0) && isF32(a.dWHh) && isF32(a.dBHh) &&
-        isF32(a.dy) && isF32(a.dhN) && isF32(c.gates) && isF32(c.hPrev) && isF32(c.hn))) {
+        isF32(a.dy) && isF32(a.dhN) && isF32(c.gates) && isF32(c.hPrev) && isF32(c.hn) && yFits(a))) {
         refBackend.gruBackward(a);
         return;
       }
@@ -198,7 +201,7 @@ export function loadNativeBackend(): NativeBackend | null {
         p ? null : a.dBIh as Float32Array | null, a.dBHh as Float32Array | null,
         a.dy as Float32Array | null, a.dyOff, a.ldy, a.dhN as Float32Array | null,
         c.gates as Float32Array, c.hPrev as Float32Array, c.hn as Float32Array,
-        xProj as Float32Array | null, dXProj as Float32Array | null, threads(),
+        xProj as Float32Array | null, dXProj as Float32Array | null, threads(), a.ldyT ?? a.B * a.ldy,
       );
     },
 

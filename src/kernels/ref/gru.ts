@@ -29,6 +29,7 @@ function active(lengths: Int32Array | null, b: number, t: number, T: number): bo
 
 export function gruForward(a: GruForwardArgs): void {
   const { T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter, y, yOff, ldy, hN } = a;
+  const ldyT = a.ldyT ?? B * ldy;
   const xProj = a.xProj ?? null;
   const like = xProj ?? x; // precision of the scratch (x may be empty in xProj mode)
   const G = 3 * H;
@@ -69,7 +70,7 @@ export function gruForward(a: GruForwardArgs): void {
       gemm(false, true, B, H, H, 1, rh, 0, H, wHh, 2 * H * H, H, 1, gh, 2 * H, G);
     }
     for (let b = 0; b < B; b++) {
-      const yRow = (t * B + b) * ldy + yOff;
+      const yRow = t * ldyT + b * ldy + yOff;
       if (!active(lengths, b, t, T)) {
         for (let j = 0; j < H; j++) y[yRow + j] = 0;
         continue;
@@ -97,6 +98,7 @@ export function gruForward(a: GruForwardArgs): void {
 
 export function gruBackward(a: GruBackwardArgs): void {
   const { T, B, I, H, x, wIh, wHh, lengths, reverse, resetAfter, dy, dyOff, ldy, dhN, cache } = a;
+  const ldyT = a.ldyT ?? B * ldy;
   const { gates, hPrev, hn } = cache;
   const xProj = a.xProj ?? null;
   const like = xProj ?? x; // precision of the scratch (x may be empty in xProj mode)
@@ -124,7 +126,7 @@ export function gruBackward(a: GruBackwardArgs): void {
         const z = gates[g + H + j];
         const n = gates[g + 2 * H + j];
         const hp = hPrev[c + j];
-        const dOut = dh[b * H + j] + (dy ? dy[(t * B + b) * ldy + dyOff + j] : 0);
+        const dOut = dh[b * H + j] + (dy ? dy[t * ldyT + b * ldy + dyOff + j] : 0);
         // h' = (1 − z) n + z h
         const dn = dOut * (1 - z);
         const dzPre = dOut * (hp - n) * z * (1 - z);

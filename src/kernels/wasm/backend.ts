@@ -336,8 +336,13 @@ export function createWasmBackend(
     ], nt);
     const yc = arena.f32(py, TB * H);
     const y = a.y as Float32Array;
-    if (a.ldy === H && a.yOff === 0) y.set(yc);
-    else for (let r = 0; r < TB; r++) y.set(yc.subarray(r * H, r * H + H), r * a.ldy + a.yOff);
+    const ldyT = a.ldyT ?? B * a.ldy;
+    if (a.ldy === H && ldyT === B * H && a.yOff === 0) y.set(yc);
+    else {
+      for (let t = 0; t < T; t++) {
+        for (let b = 0; b < B; b++) y.set(yc.subarray((t * B + b) * H, (t * B + b + 1) * H), t * ldyT + b * a.ldy + a.yOff);
+      }
+    }
     (a.hN as Float32Array).set(arena.f32(phN, B * H));
     if (c) {
       (c.gates as Float32Array).set(arena.f32(pg, TB * G));
@@ -385,11 +390,17 @@ export function createWasmBackend(
     let pdy = 0;
     if (a.dy) {
       const dy = a.dy as Float32Array;
-      if (a.ldy === H && a.dyOff === 0) pdy = arena.put(dy.subarray(0, TB * H));
+      const ldyT = a.ldyT ?? B * a.ldy;
+      if (a.ldy === H && ldyT === B * H && a.dyOff === 0) pdy = arena.put(dy.subarray(0, TB * H));
       else {
         pdy = arena.alloc(TB * H * 4);
         const v = arena.f32(pdy, TB * H);
-        for (let r = 0; r < TB; r++) v.set(dy.subarray(r * a.ldy + a.dyOff, r * a.ldy + a.dyOff + H), r * H);
+        for (let t = 0; t < T; t++) {
+          for (let b = 0; b < B; b++) {
+            const o = t * ldyT + b * a.ldy + a.dyOff;
+            v.set(dy.subarray(o, o + H), (t * B + b) * H);
+          }
+        }
       }
     }
     const pdhN = a.dhN ? arena.put((a.dhN as Float32Array).subarray(0, B * H)) : 0;
