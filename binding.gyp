@@ -1,6 +1,6 @@
 {
   # The native backend: build/Release/gru_native.node. The kernels (native/gemm.cc,
-  # native/gru.cc, native/attention.cc, native/optim.cc) are compiled once per instruction set into static libraries
+  # native/gru.cc, native/attention.cc, native/optim.cc, native/elementwise.cc) are compiled once per instruction set into static libraries
   # (portable; AVX2+FMA and AVX-512F on x86-64); the addon picks one at run time.
   'variables': {
     # 1: compile the AVX-512 kernel set for AVX2 (its 16-float layout, emulated),
@@ -23,7 +23,7 @@
     {
       'target_name': 'gru_kernels_generic',
       'type': 'static_library',
-      'sources': ['native/gemm.cc', 'native/gru.cc', 'native/attention.cc', 'native/optim.cc'],
+      'sources': ['native/gemm.cc', 'native/gru.cc', 'native/attention.cc', 'native/optim.cc', 'native/elementwise.cc'],
     },
     {
       'target_name': 'gru_native',
@@ -49,7 +49,7 @@
         {
           'target_name': 'gru_kernels_avx2',
           'type': 'static_library',
-          'sources': ['native/gemm.cc', 'native/gru.cc', 'native/attention.cc', 'native/optim.cc'],
+          'sources': ['native/gemm.cc', 'native/gru.cc', 'native/attention.cc', 'native/optim.cc', 'native/elementwise.cc'],
           'defines': ['GRU_ISA_AVX2'],
           'cflags': ['-mavx2', '-mfma'],
           'xcode_settings': { 'OTHER_CFLAGS': ['-mavx2', '-mfma', '-ffp-contract=fast'] },
@@ -57,7 +57,7 @@
         {
           'target_name': 'gru_kernels_avx512',
           'type': 'static_library',
-          'sources': ['native/gemm.cc', 'native/gru.cc', 'native/attention.cc', 'native/optim.cc'],
+          'sources': ['native/gemm.cc', 'native/gru.cc', 'native/attention.cc', 'native/optim.cc', 'native/elementwise.cc'],
           'defines': ['GRU_ISA_AVX512'],
           'conditions': [
             ['gru_avx512_emulated==1', {

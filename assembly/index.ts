@@ -9,6 +9,7 @@ export { gruForward, gruForwardWorkBytes, gruBackward, gruBackwardWorkBytes } fr
 export { vexp, vsigmoid, vtanh } from './math';
 export { attentionForward, attentionBackward, attentionWorkBytes, attentionVersion } from './attention';
 export { adamUpdate } from './optim';
+export { softmaxCrossEntropyForward } from './loss';
 
 /** 1 in the relaxed-simd build (fused multiply-adds), 0 in the plain SIMD one. */
 export function relaxedSimd(): i32 {

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "attention.h"
+#include "elementwise.h"
 #include "gemm.h"
 #include "gru.h"
 #include "isa.h"
@@ -334,17 +335,6 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// attentionTanh(out, x): the attention kernels' vectorised tanh (for the accuracy test).
-napi_value AttentionTanh(napi_env env, napi_callback_info info) {
-  Args a(env, info, 2);
-  const float* x = a.f32(1, "x", 0);
-  const long n = a.length(1);
-  float* out = a.f32(0, "out", n);
-  if (a.failed) return nullptr;
-  grunative::attention_tanh(out, x, n);
-  return nullptr;
-}
-
 // adamUpdate(w, g, m, v, lr, beta1, beta2, eps, c1, c2, l2, shrink): Adam over every entry of w, in place.
 napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   Args a(env, info, 12);
@@ -358,6 +348,127 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   if (a.failed) return nullptr;
   std::lock_guard<std::mutex> lock(g_call_mutex);
   grunative::adam_update(w, g, m, v, n, s);
+  return nullptr;
+}
+
+// unaryForward(op, out, x) and unaryBackward(op, dx, dy, y): op 0 tanh, 1 sigmoid, 2 relu, 3 identity.
+grunative::Unary unary_op(Args& a, size_t i) {
+  const long op = a.integer(i);
+  if (!a.failed && op > 3) a.fail("gru_native: unary op must be 0 (tanh), 1 (sigmoid), 2 (relu) or 3 (identity)");
+  return grunative::Unary(op);
+}
+
+napi_value UnaryForward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 3);
+  const grunative::Unary op = unary_op(a, 0);
+  const float* x = a.f32(2, "x", 0);
+  const long n = a.length(2);
+  float* out = a.f32(1, "out", n);
+  if (a.failed) return nullptr;
+  grunative::unary_forward(op, out, x, n);
+  return nullptr;
+}
+
+napi_value UnaryBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  const grunative::Unary op = unary_op(a, 0);
+  const float* dy = a.f32(2, "dy", 0);
+  const long n = a.length(2);
+  float* dx = a.f32(1, "dx", n);
+  const float* y = a.f32(3, "y", n);
+  if (a.failed) return nullptr;
+  grunative::unary_backward(op, dx, dy, y, n);
+  return nullptr;
+}
+
+// addBias(out, bias, N, C) and addBiasBackward(dBias, dOut, N, C).
+napi_value AddBias(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  const long N = a.integer(2), C = a.integer(3);
+  float* out = a.f32(0, "out", N * C);
+  const float* bias = a.f32(1, "bias", C);
+  if (a.failed) return nullptr;
+  grunative::add_bias(out, bias, N, C);
+  return nullptr;
+}
+
+napi_value AddBiasBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  const long N = a.integer(2), C = a.integer(3);
+  float* dBias = a.f32(0, "dBias", C);
+  const float* dOut = a.f32(1, "dOut", N * C);
+  if (a.failed) return nullptr;
+  grunative::add_bias_backward(dBias, dOut, N, C);
+  return nullptr;
+}
+
+/** Targets (N), each < C (negative: ignored). */
+const int32_t* class_targets(Args& a, size_t i, long N, long C) {
+  const int32_t* t = a.i32(i, "targets", N);
+  if (!a.failed && !t) a.fail("gru_native: targets must be an Int32Array");
+  for (long r = 0; !a.failed && r < N; r++)
+    if (t[r] >= C) a.fail("gru_native: a target class is >= the number of classes");
+  return t;
+}
+
+// softmaxCrossEntropyForward(probs, logits, targets, N, C) -> the summed loss.
+napi_value SoftmaxCrossEntropyForward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 5);
+  const long N = a.integer(3), C = a.integer(4);
+  float* probs = a.f32(0, "probs", N * C);
+  const float* logits = a.f32(1, "logits", N * C);
+  const int32_t* targets = class_targets(a, 2, N, C);
+  if (a.failed) return nullptr;
+  napi_value out;
+  napi_create_double(env, grunative::softmax_ce_forward(probs, logits, targets, N, C), &out);
+  return out;
+}
+
+// softmaxCrossEntropyBackward(dLogits, probs, targets, N, C, scale).
+napi_value SoftmaxCrossEntropyBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 6);
+  const long N = a.integer(3), C = a.integer(4);
+  float* dLogits = a.f32(0, "dLogits", N * C);
+  const float* probs = a.f32(1, "probs", N * C);
+  const int32_t* targets = class_targets(a, 2, N, C);
+  const float scale = float(a.num(5));
+  if (a.failed) return nullptr;
+  grunative::softmax_ce_backward(dLogits, probs, targets, N, C, scale);
+  return nullptr;
+}
+
+/** The ids (N = its length), each a row of a table of `rows` rows. */
+const int32_t* row_ids(Args& a, size_t i, long rows, long* N) {
+  *N = a.length(i);
+  const int32_t* ids = a.i32(i, "ids", *N);
+  if (!a.failed && !ids) a.fail("gru_native: ids must be an Int32Array");
+  for (long r = 0; !a.failed && r < *N; r++)
+    if (ids[r] < 0 || ids[r] >= rows) a.fail("gru_native: an id is outside the embedding table");
+  return ids;
+}
+
+// embeddingForward(out, table, ids, D) and embeddingBackward(dTable, dOut, ids, D).
+napi_value EmbeddingForward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  const long D = a.integer(3);
+  const float* table = a.f32(1, "table", 0);
+  long N = 0;
+  const int32_t* ids = row_ids(a, 2, D > 0 ? a.length(1) / D : 0, &N);
+  float* out = a.f32(0, "out", N * D);
+  if (a.failed) return nullptr;
+  grunative::embedding_forward(out, table, ids, N, D);
+  return nullptr;
+}
+
+napi_value EmbeddingBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  const long D = a.integer(3);
+  float* dTable = a.f32(0, "dTable", 0);
+  long N = 0;
+  const int32_t* ids = row_ids(a, 2, D > 0 ? a.length(0) / D : 0, &N);
+  const float* dOut = a.f32(1, "dOut", N * D);
+  if (a.failed) return nullptr;
+  grunative::embedding_backward(dTable, dOut, ids, N, D);
   return nullptr;
 }
 
@@ -389,8 +500,15 @@ NAPI_MODULE_INIT() {
       {"gruBackward", nullptr, GruBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"attentionTanh", nullptr, AttentionTanh, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unaryForward", nullptr, UnaryForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unaryBackward", nullptr, UnaryBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addBias", nullptr, AddBias, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addBiasBackward", nullptr, AddBiasBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxCrossEntropyForward", nullptr, SoftmaxCrossEntropyForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxCrossEntropyBackward", nullptr, SoftmaxCrossEntropyBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"embeddingForward", nullptr, EmbeddingForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"embeddingBackward", nullptr, EmbeddingBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -12,12 +12,7 @@
 // keys must be read in either case (or u, of the same size), so recomputing
 // costs only the tanh, and spares the forward a (B, S, A) store (and its
 // caller the buffer).
-//
-// tanh: |x| < 0.625: the Cephes odd polynomial x + x^3 P(x^2) (no
-// cancellation near 0); above: 1 - 2 / (e^{2|x|} + 1) with the sign of x,
-// e^y Cephes-style (simd.h). Measured against float64 Math.tanh over
-// [-10, 10] (test/attention-kernels.test.ts): within 3e-7 relative (a few
-// ulp), on every kernel set.
+// tanh: vtanh_acc (simd.h), a few ulp in relative terms.
 #include <cmath>
 #include <vector>
 
@@ -29,26 +24,6 @@ namespace {
 
 using grunative::AttentionBackward;
 using grunative::AttentionForward;
-
-GRU_INLINE vf vabs(vf x) { return reinterpret_cast<vf>(reinterpret_cast<vi>(x) & 0x7fffffff); }
-
-/** tanh(x), accurate to a few ulp in relative terms (see the top of the file); NaN stays NaN. */
-GRU_INLINE vf vtanh_acc(vf x) {
-  const vf a = vabs(x);
-  // Small |x|: |x| + |x|^3 P(x^2).
-  const vf z = a * a;
-  vf p = vset1(-5.70498872745e-3f);
-  p = p * z + 2.06390887954e-2f;
-  p = p * z + -5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z + -3.33332819422e-1f;
-  const vf small = (p * z) * a + a;
-  // Large |x|: 1 - 2 / (e^{2|x|} + 1).
-  const vf big = 1.0f - 2.0f / (vexp(a + a) + 1.0f);
-  // tanh(|x|), then the sign of x (so tanh(-0) = -0; NaN stays NaN).
-  const vf t = a < 0.625f ? small : big;
-  return reinterpret_cast<vf>(reinterpret_cast<vi>(t) | (reinterpret_cast<vi>(x) & int32_t(0x80000000u)));
-}
 
 GRU_INLINE float hsum(vf v) {
   float s = 0;
@@ -251,13 +226,6 @@ void attention_backward(const AttentionBackward& a) {
       if (a.v) additive_row_backward(de, k, q, a.v, a.u ? a.u + r : nullptr, dk, dq, dv, A);
       else dot_row_backward(de, k, q, dk, dq, A);
     }
-  }
-}
-
-void attention_tanh(float* out, const float* x, long n) {
-  for (long i = 0; i < n; i += VW) {
-    const long m = lmin(VW, n - i);
-    vstoren(out + i, vtanh_acc(vloadn(x + i, m)), m);
   }
 }
 

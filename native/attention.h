@@ -45,16 +45,12 @@ struct AttentionBackward {
 void attention_forward(const AttentionForward& a);
 void attention_backward(const AttentionBackward& a);
 
-/** Accuracy check: out[i] = the kernels' vectorised tanh of x[i]. */
-void attention_tanh(float* out, const float* x, long n);
-
 }  // namespace grunative
 
 #define GRU_DECLARE_ATTENTION(ns)                                  \
   namespace ns {                                                   \
   void attention_forward(const grunative::AttentionForward& a);    \
   void attention_backward(const grunative::AttentionBackward& a);  \
-  void attention_tanh(float* out, const float* x, long n);         \
   }
 GRU_DECLARE_ATTENTION(isa_generic)
 GRU_DECLARE_ATTENTION(isa_avx2)

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "attention.h"
+#include "elementwise.h"
 #include "gemm.h"
 #include "gru.h"
 #include "isa.h"
@@ -111,16 +112,6 @@ void attention_backward(const AttentionBackward& a) {
   }
 }
 
-void attention_tanh(float* out, const float* x, long n) {
-  switch (isa()) {
-#if defined(GRU_HAVE_X86_KERNELS)
-    case Isa::Avx512: isa_avx512::attention_tanh(out, x, n); return;
-    case Isa::Avx2: isa_avx2::attention_tanh(out, x, n); return;
-#endif
-    default: isa_generic::attention_tanh(out, x, n); return;
-  }
-}
-
 void adam_update(float* w, const float* g, float* m, float* v, long n, const AdamStep& s) {
   switch (isa()) {
 #if defined(GRU_HAVE_X86_KERNELS)
@@ -130,5 +121,31 @@ void adam_update(float* w, const float* g, float* m, float* v, long n, const Ada
     default: isa_generic::adam_update(w, g, m, v, n, s); return;
   }
 }
+
+// The elementwise kernels: the same switch for each.
+#if defined(GRU_HAVE_X86_KERNELS)
+#define GRU_DISPATCH(call)                                  \
+  switch (isa()) {                                          \
+    case Isa::Avx512: return isa_avx512::call;              \
+    case Isa::Avx2: return isa_avx2::call;                  \
+    default: return isa_generic::call;                      \
+  }
+#else
+#define GRU_DISPATCH(call) return isa_generic::call;
+#endif
+
+void unary_forward(Unary op, float* out, const float* x, long n) { GRU_DISPATCH(unary_forward(op, out, x, n)) }
+void unary_backward(Unary op, float* dx, const float* dy, const float* y, long n) { GRU_DISPATCH(unary_backward(op, dx, dy, y, n)) }
+void add_bias(float* out, const float* bias, long N, long C) { GRU_DISPATCH(add_bias(out, bias, N, C)) }
+void add_bias_backward(float* dBias, const float* dOut, long N, long C) { GRU_DISPATCH(add_bias_backward(dBias, dOut, N, C)) }
+double softmax_ce_forward(float* probs, const float* logits, const int32_t* targets, long N, long C) {
+  GRU_DISPATCH(softmax_ce_forward(probs, logits, targets, N, C))
+}
+void softmax_ce_backward(float* dLogits, const float* probs, const int32_t* targets, long N, long C, float scale) {
+  GRU_DISPATCH(softmax_ce_backward(dLogits, probs, targets, N, C, scale))
+}
+void embedding_forward(float* out, const float* table, const int32_t* ids, long N, long D) { GRU_DISPATCH(embedding_forward(out, table, ids, N, D)) }
+void embedding_backward(float* dTable, const float* dOut, const int32_t* ids, long N, long D) { GRU_DISPATCH(embedding_backward(dTable, dOut, ids, N, D)) }
+#undef GRU_DISPATCH
 
 }  // namespace grunative

@@ -444,31 +444,26 @@ for (const k of others()) {
   });
 }
 
-const native = (): (Backend & { attentionTanh(out: Float32Array, x: Float32Array): void }) | null => {
-  if (!backendNames().includes('native')) return null;
+test('native: the vectorised tanh (attention kernels, unaryForward) is within 3e-7 relative of float64 Math.tanh', { skip: !backendNames().includes('native') && 'no native backend' }, () => {
   setBackend('native');
-  return backend() as Backend & { attentionTanh(out: Float32Array, x: Float32Array): void };
-};
-
-test('native: the attention tanh is within 3e-7 relative of float64 Math.tanh', { skip: !backendNames().includes('native') && 'no native backend' }, () => {
-  const nb = native()!;
+  const nb = backend();
   const xs: number[] = [];
   for (let i = 0; i <= 400000; i++) xs.push(-10 + (20 * i) / 400000);
   for (let e = -40; e <= 0; e++) xs.push(2 ** e, -(2 ** e), 0.625 * (1 + 2 ** e / 64), 0.625 * (1 - 2 ** e / 64));
   const x = Float32Array.from(xs);
   const out = new Float32Array(x.length);
-  nb.attentionTanh(out, x);
+  nb.unaryForward('tanh', out, x);
   let worst = 0, at = 0;
   for (let i = 0; i < x.length; i++) {
     const t = Math.tanh(x[i]);
     const err = Math.abs(out[i] - t) / Math.max(Math.abs(t), 1e-30);
     if (err > worst) { worst = err; at = x[i]; }
   }
-  console.log(`# native attention tanh: max relative error ${worst.toExponential(2)} at x = ${at}`);
+  console.log(`# native tanh: max relative error ${worst.toExponential(2)} at x = ${at}`);
   assert.ok(worst <= 3e-7, `max relative error ${worst} at ${at}`);
   const special = Float32Array.from([0, -0, Infinity, -Infinity, NaN, 100, -100, 1e-30]);
   const so = new Float32Array(special.length);
-  nb.attentionTanh(so, special);
+  nb.unaryForward('tanh', so, special);
   assert.deepEqual(Array.from(so.subarray(0, 4)), [0, -0, 1, -1]);
   assert.ok(Number.isNaN(so[4]));
   assert.deepEqual(Array.from(so.subarray(5)), [1, -1, Math.fround(1e-30)]);

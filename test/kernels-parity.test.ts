@@ -78,6 +78,56 @@ for (const k of others()) {
 }
 
 for (const k of others()) {
+  test(`${k.name}: pointwise ops, bias, softmax cross-entropy and embedding, forward and backward`, () => {
+    const rng = new Rng(4);
+    for (let c = 0; c < 12; c++) {
+      const N = 1 + rng.int(40), C = 1 + rng.int(70);
+      const x = rand(rng, N * C, 6), dy = rand(rng, N * C);
+      for (const op of ['tanh', 'sigmoid', 'relu', 'identity'] as const) {
+        const want = new Float32Array(N * C), got = new Float32Array(N * C);
+        refBackend.unaryForward(op, want, x);
+        k.unaryForward(op, got, x);
+        assert.ok(maxRelError(got, want) <= TOL, `${op} forward N=${N} C=${C}: ${maxRelError(got, want)}`);
+        const dWant = rand(new Rng(c), N * C), dGot = dWant.slice();
+        refBackend.unaryBackward(op, dWant, dy, want);
+        k.unaryBackward(op, dGot, dy, want);
+        assert.ok(maxRelError(dGot, dWant) <= TOL, `${op} backward N=${N} C=${C}`);
+      }
+      const bias = rand(rng, C), bWant = x.slice(), bGot = x.slice();
+      refBackend.addBias(bWant, bias, N, C);
+      k.addBias(bGot, bias, N, C);
+      assert.ok(maxRelError(bGot, bWant) <= TOL, `addBias N=${N} C=${C}`);
+      const dbWant = rand(rng, C), dbGot = dbWant.slice();
+      refBackend.addBiasBackward(dbWant, dy, N, C);
+      k.addBiasBackward(dbGot, dy, N, C);
+      assert.ok(maxRelError(dbGot, dbWant) <= TOL, `addBiasBackward N=${N} C=${C}`);
+      // Some rows ignored (negative targets).
+      const targets = Int32Array.from({ length: N }, () => (rng.uniform() < 0.2 ? -100 : rng.int(C)));
+      const pWant = new Float32Array(N * C), pGot = new Float32Array(N * C);
+      const lWant = refBackend.softmaxCrossEntropyForward(pWant, x, targets, N, C);
+      const lGot = k.softmaxCrossEntropyForward(pGot, x, targets, N, C);
+      assert.ok(maxRelError(pGot, pWant) <= TOL, `softmax probs N=${N} C=${C}`);
+      assert.ok(Math.abs(lGot - lWant) <= TOL * Math.max(1, Math.abs(lWant)), `softmax loss ${lGot} vs ${lWant}`);
+      const gWant = rand(rng, N * C), gGot = gWant.slice();
+      refBackend.softmaxCrossEntropyBackward(gWant, pWant, targets, N, C, 0.37);
+      k.softmaxCrossEntropyBackward(gGot, pWant, targets, N, C, 0.37);
+      assert.ok(maxRelError(gGot, gWant) <= TOL, `softmax backward N=${N} C=${C}`);
+      // Embedding: rows of a (V, C) table, ids repeating.
+      const V = 1 + rng.int(9), table = rand(rng, V * C);
+      const ids = Int32Array.from({ length: N }, () => rng.int(V));
+      const eWant = new Float32Array(N * C), eGot = new Float32Array(N * C);
+      refBackend.embeddingForward(eWant, table, ids, C);
+      k.embeddingForward(eGot, table, ids, C);
+      assert.deepEqual(eGot, eWant, `embedding forward N=${N} C=${C}`);
+      const dtWant = rand(rng, V * C), dtGot = dtWant.slice();
+      refBackend.embeddingBackward(dtWant, dy, ids, C);
+      k.embeddingBackward(dtGot, dy, ids, C);
+      assert.ok(maxRelError(dtGot, dtWant) <= TOL, `embedding backward N=${N} C=${C}`);
+    }
+  });
+}
+
+for (const k of others()) {
   test(`${k.name}: Adam and AdamW updates over 20 steps, odd lengths`, () => {
     const rng = new Rng(7);
     for (const n of [1, 3, 8, 37, 1000, 4099]) {

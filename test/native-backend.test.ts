@@ -28,12 +28,14 @@ interface GruCase {
   T: number; B: number; I: number; H: number;
   reverse: boolean; resetAfter: boolean; lengths: Int32Array | null; bias: boolean;
   ldy: number; yOff: number;
+  /** y's time stride (default B·ldy). */
+  ldyT?: number;
 }
 
 /** Forward (with cache) then backward with every gradient wanted; returns every output. */
 function runGru(be: Backend, c: GruCase, seed: number, dtype: 'float32' | 'float64' = 'float32'): Record<string, FloatArray> {
   const rng = new Rng(seed);
-  const { T, B, I, H, ldy, yOff } = c;
+  const { T, B, I, H, ldy, yOff, ldyT } = c;
   const G = 3 * H;
   const alloc = (n: number) => (dtype === 'float32' ? new Float32Array(n) : new Float64Array(n));
   // PyTorch's initialization scale. (Much larger recurrent weights make the
@@ -50,12 +52,12 @@ function runGru(be: Backend, c: GruCase, seed: number, dtype: 'float32' | 'float
   const cache = { gates: alloc(s.gates), hPrev: alloc(s.hPrev), hn: alloc(s.hn) };
   const y = alloc(T * B * ldy), hN = alloc(B * H);
   const mode = { T, B, I, H, ...w, reverse: c.reverse, resetAfter: c.resetAfter, lengths: c.lengths };
-  be.gruForward({ ...mode, y, yOff, ldy, hN, x, h0, cache });
+  be.gruForward({ ...mode, y, yOff, ldy, ldyT, hN, x, h0, cache });
   const g = {
     dx: alloc(T * B * I), dh0: alloc(B * H), dWIh: alloc(G * I), dWHh: alloc(G * H),
     dBIh: c.bias ? alloc(G) : null, dBHh: c.bias ? alloc(G) : null,
   };
-  be.gruBackward({ ...mode, ...g, dy, dyOff: yOff, ldy, dhN, x, h0, cache });
+  be.gruBackward({ ...mode, ...g, dy, dyOff: yOff, ldy, ldyT, dhN, x, h0, cache });
   const out: Record<string, FloatArray> = { y, hN, ...cache };
   for (const [k, v] of Object.entries(g)) if (v) out[k] = v;
   return out;
@@ -172,6 +174,17 @@ test('native: float64 inputs go to the reference backend (bit-identical)', () =>
     assert.ok(n[key] instanceof Float64Array, key);
     assert.deepEqual(n[key], r[key], key);
   }
+});
+
+test('native: ids outside the embedding table, target classes past C and overlapping y rows are errors, not reads out of bounds', () => {
+  const k = native!;
+  const table = new Float32Array(4 * 3), out = new Float32Array(2 * 3);
+  assert.throws(() => k.embeddingForward(out, table, Int32Array.of(1, 4), 3), /an id is outside the embedding table/);
+  assert.throws(() => k.embeddingBackward(table, out, Int32Array.of(-1, 0), 3), /an id is outside the embedding table/);
+  const probs = new Float32Array(2 * 5);
+  assert.throws(() => k.softmaxCrossEntropyForward(probs, probs.slice(), Int32Array.of(0, 5), 2, 5), /target class is >= the number of classes/);
+  const c: GruCase = { T: 3, B: 2, I: 2, H: 4, reverse: false, resetAfter: true, lengths: null, bias: true, ldy: 4, yOff: 0 };
+  assert.throws(() => runGru(k, { ...c, ldyT: 2 }, 1), /y columns \[0, 4\) exceed a row stride \(ld 4, ldT 2\)/);
 });
 
 test('native: thread count from setThreads and GRU_TS_THREADS, whichever changed last', () => {

@@ -9,7 +9,7 @@
  * Threads: hardware concurrency by default; `GRU_TS_THREADS=n` or
  * {@link Backend.setThreads} override it (whichever was changed last wins).
  */
-import type { AttentionBackwardArgs, AttentionForwardArgs, AttentionInputs, Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
+import type { AttentionBackwardArgs, AttentionForwardArgs, AttentionInputs, Backend, GruBackwardArgs, GruForwardArgs, UnaryOp } from '../backend.js';
 import type { FloatArray } from '../../tensor/tensor.js';
 import { refBackend } from '../ref/index.js';
 import { attentionStrides } from '../ref/attention.js';
@@ -60,14 +60,24 @@ interface NativeAddon {
     B: number, S: number, A: number, D: number,
     kb: number, kj: number, vb: number, vj: number, gain: Float32Array | null, dGain: Float32Array | null,
   ): void;
-  /** out[i] = the attention kernels' vectorised tanh of x[i]. */
-  attentionTanh(out: Float32Array, x: Float32Array): void;
+  /** op: 0 tanh, 1 sigmoid, 2 relu, 3 identity. The elementwise kernels are absent in addons built before them. */
+  unaryForward?(op: number, out: Float32Array, x: Float32Array): void;
+  unaryBackward?(op: number, dx: Float32Array, dy: Float32Array, y: Float32Array): void;
+  addBias?(out: Float32Array, bias: Float32Array, N: number, C: number): void;
+  addBiasBackward?(dBias: Float32Array, dOut: Float32Array, N: number, C: number): void;
+  softmaxCrossEntropyForward?(probs: Float32Array, logits: Float32Array, targets: Int32Array, N: number, C: number): number;
+  softmaxCrossEntropyBackward?(dLogits: Float32Array, probs: Float32Array, targets: Int32Array, N: number, C: number, scale: number): void;
+  embeddingForward?(out: Float32Array, table: Float32Array, ids: Int32Array, D: number): void;
+  embeddingBackward?(dTable: Float32Array, dOut: Float32Array, ids: Int32Array, D: number): void;
   /** Adam over every entry of w, in place (absent in addons built before it). */
   adamUpdate?(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number, l2: number, shrink: number): void;
   /** attentionVersion: 2 with strides and gain; absent in older addons (dense only). */
   /** gruVersion: 2 when the GRU calls take y's time stride (absent in older addons: time-major only). */
   info(): { isa: string; vectorWidth: number; hardwareThreads: number; attentionVersion?: number; gruVersion?: number };
 }
+
+/** The addon's unary op codes. */
+const UNARY: Record<UnaryOp, number> = { tanh: 0, sigmoid: 1, relu: 2, identity: 3 };
 
 /** build/Release/gru_native.node, from src/kernels/native/ and from dist/kernels/native/ alike. */
 const ADDON = '../../../build/Release/gru_native.node';
@@ -111,8 +121,6 @@ const isF32 = (a: FloatArray | null): boolean => a === null || a instanceof Floa
 export interface NativeBackend extends Backend {
   /** The kernel set chosen for this CPU: 'avx512', 'avx2' or 'generic'. */
   readonly isa: string;
-  /** out[i] = tanh(x[i]) by the attention kernels' vectorised approximation (for the accuracy test). */
-  attentionTanh(out: Float32Array, x: Float32Array): void;
 }
 
 /** The native backend, or null when the addon is not built. */
@@ -245,9 +253,38 @@ export function loadNativeBackend(): NativeBackend | null {
       addon.adamUpdate(w as Float32Array, g as Float32Array, m as Float32Array, v as Float32Array, st.lr, st.beta1, st.beta2, st.eps, st.c1, st.c2, st.l2, st.shrink);
     },
 
-    attentionTanh(out: Float32Array, x: Float32Array): void {
-      if (!hasAttention) throw new Error('native backend: this addon was built without the attention kernels; run npm run build:native');
-      addon.attentionTanh(out, x);
+    // The elementwise kernels: float32 arrays on the addon, anything else (float64) on ref.
+    unaryForward(op, out, x): void {
+      if (addon.unaryForward && isF32(out) && isF32(x)) addon.unaryForward(UNARY[op], out as Float32Array, x as Float32Array);
+      else refBackend.unaryForward(op, out, x);
+    },
+    unaryBackward(op, dx, dy, y): void {
+      if (addon.unaryBackward && isF32(dx) && isF32(dy) && isF32(y)) addon.unaryBackward(UNARY[op], dx as Float32Array, dy as Float32Array, y as Float32Array);
+      else refBackend.unaryBackward(op, dx, dy, y);
+    },
+    addBias(out, bias, N, C): void {
+      if (addon.addBias && isF32(out) && isF32(bias)) addon.addBias(out as Float32Array, bias as Float32Array, N, C);
+      else refBackend.addBias(out, bias, N, C);
+    },
+    addBiasBackward(dBias, dOut, N, C): void {
+      if (addon.addBiasBackward && isF32(dBias) && isF32(dOut)) addon.addBiasBackward(dBias as Float32Array, dOut as Float32Array, N, C);
+      else refBackend.addBiasBackward(dBias, dOut, N, C);
+    },
+    softmaxCrossEntropyForward(probs, logits, targets, N, C): number {
+      if (addon.softmaxCrossEntropyForward && isF32(probs) && isF32(logits)) return addon.softmaxCrossEntropyForward(probs as Float32Array, logits as Float32Array, targets, N, C);
+      return refBackend.softmaxCrossEntropyForward(probs, logits, targets, N, C);
+    },
+    softmaxCrossEntropyBackward(dLogits, probs, targets, N, C, scale): void {
+      if (addon.softmaxCrossEntropyBackward && isF32(dLogits) && isF32(probs)) addon.softmaxCrossEntropyBackward(dLogits as Float32Array, probs as Float32Array, targets, N, C, scale);
+      else refBackend.softmaxCrossEntropyBackward(dLogits, probs, targets, N, C, scale);
+    },
+    embeddingForward(out, table, ids, D): void {
+      if (addon.embeddingForward && isF32(out) && isF32(table)) addon.embeddingForward(out as Float32Array, table as Float32Array, ids, D);
+      else refBackend.embeddingForward(out, table, ids, D);
+    },
+    embeddingBackward(dTable, dOut, ids, D): void {
+      if (addon.embeddingBackward && isF32(dTable) && isF32(dOut)) addon.embeddingBackward(dTable as Float32Array, dOut as Float32Array, ids, D);
+      else refBackend.embeddingBackward(dTable, dOut, ids, D);
     },
   };
   return backend;

@@ -20,7 +20,7 @@
  * instances; without one the kernels run on this thread with nt = 1.
  * Calls that would need more than WebAssembly's 4 GiB run on ref.
  */
-import type { AdamStep, AttentionBackwardArgs, AttentionForwardArgs, Backend, GruBackwardArgs, GruForwardArgs } from '../backend.js';
+import type { AdamStep, AttentionBackwardArgs, AttentionForwardArgs, Backend, GruBackwardArgs, GruForwardArgs, UnaryOp } from '../backend.js';
 import type { FloatArray } from '../../tensor/tensor.js';
 import { refBackend } from '../ref/index.js';
 import { attentionStrides } from '../ref/attention.js';
@@ -90,6 +90,8 @@ export interface KernelExports {
   ): void;
   /** Absent in modules built before it. */
   adamUpdate?(w: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number, l2: number, shrink: number): void;
+  /** Absent in modules built before it. */
+  softmaxCrossEntropyForward?(probs: number, logits: number, targets: number, N: number, C: number): number;
   /** 1 in the relaxed-simd build (absent in modules built before it). */
   relaxedSimd?(): number;
   vexp(out: number, x: number, n: number): void;
@@ -566,14 +568,47 @@ export function createWasmBackend(
     (v as Float32Array).set(arena.f32(pv, n));
   }
 
+  // tanh, sigmoid and the softmax are exp-bound: worth the copies into linear memory and back.
+  function unaryForward(op: UnaryOp, out: FloatArray, x: FloatArray): void {
+    const kernel = op === 'tanh' ? exports.vtanh : op === 'sigmoid' ? exports.vsigmoid : null;
+    if (!kernel || isF64(out) || isF64(x)) {
+      refBackend.unaryForward(op, out, x);
+      return;
+    }
+    orRef(() => {
+      const n = x.length;
+      arena.reset();
+      const px = arena.put(x as Float32Array);
+      kernel(px, px, n);
+      (out as Float32Array).set(arena.f32(px, n));
+    }, () => refBackend.unaryForward(op, out, x));
+  }
+
+  function softmaxCrossEntropyForward(probs: FloatArray, logits: FloatArray, targets: Int32Array, N: number, C: number): number {
+    const kernel = exports.softmaxCrossEntropyForward;
+    if (!kernel || isF64(probs) || isF64(logits) || targets.some((t) => t >= C)) return refBackend.softmaxCrossEntropyForward(probs, logits, targets, N, C);
+    let loss = 0;
+    orRef(() => {
+      arena.reset();
+      const pl = arena.put((logits as Float32Array).subarray(0, N * C));
+      const pt = arena.putI32(targets.subarray(0, N));
+      const pp = arena.alloc(N * C * 4);
+      loss = kernel(pp, pl, pt, N, C);
+      (probs as Float32Array).set(arena.f32(pp, N * C));
+    }, () => (loss = refBackend.softmaxCrossEntropyForward(probs, logits, targets, N, C)));
+    return loss;
+  }
+
   const backend: WasmBackend = {
     name: 'wasm',
     gemm,
+    // Memory-bound (a pass or a copy each): the plain loop over the caller's
+    // arrays is already as fast as copying them into linear memory would be.
     addBias: refBackend.addBias,
     addBiasBackward: refBackend.addBiasBackward,
-    unaryForward: refBackend.unaryForward,
+    unaryForward,
     unaryBackward: refBackend.unaryBackward,
-    softmaxCrossEntropyForward: refBackend.softmaxCrossEntropyForward,
+    softmaxCrossEntropyForward,
     softmaxCrossEntropyBackward: refBackend.softmaxCrossEntropyBackward,
     embeddingForward: refBackend.embeddingForward,
     embeddingBackward: refBackend.embeddingBackward,
