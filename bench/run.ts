@@ -6,7 +6,7 @@
  * a child process), and ratios. `--write` also records the tables in
  * bench/RESULTS.md.
  *
- *   npm run bench -- [--workloads A,B,C,D] [--engines native,onnxruntime,…] [--no-memory] [--write]
+ *   npm run bench -- [--workloads A,B,C,D] [--engines native,onnxruntime,…] [--rounds 3] [--no-memory] [--write]
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -68,8 +68,12 @@ async function time(step: Step): Promise<Timing> {
     total += dt;
     if (dt > 4000 && times.length >= 2) break;
   }
-  times.sort((a, b) => a - b);
-  return { medianMs: times[Math.floor(times.length / 2)], runs: times.length };
+  return { medianMs: median(times), runs: times.length };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** Child mode: run one engine on one workload twice; print the peak RSS. */
@@ -104,6 +108,8 @@ async function main(): Promise<void> {
   const ws = workloads.filter((w) => !selected || selected.includes(w.id));
   const engines = selectEngines();
   const memory = !args.includes('--no-memory');
+  const rounds = Number(opt('--rounds') ?? 3);
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds: expected a positive integer, got ${opt('--rounds')}`);
   const lines: string[] = [];
   const say = (s = '') => {
     console.log(s);
@@ -119,18 +125,28 @@ async function main(): Promise<void> {
     const gf = flops(w) / 1e9;
     say(`### ${w.id}: ${w.what} (${gf.toFixed(3)} GFLOP)`);
     say();
-    const rows: { e: Engine; t?: Timing; why?: string; mem?: number | null }[] = [];
-    for (const e of engines) {
-      const step = await e.prepare(w);
-      if (typeof step === 'string') {
-        rows.push({ e, why: step });
-        continue;
+    // Rounds: every engine once per round, so a noisy spell of the machine
+    // falls on all of them alike; an engine's time is the median of its rounds'
+    // medians. Engines slower than a second a step run in the first round only.
+    const rows: { e: Engine; t?: Timing; why?: string; mem?: number | null }[] = engines.map((e) => ({ e }));
+    const perRound = new Map<Engine, number[]>();
+    for (let round = 0; round < rounds; round++) {
+      for (const row of rows) {
+        const e = row.e;
+        if (row.why || (round > 0 && row.t!.medianMs > 1000)) continue;
+        const step = await e.prepare(w);
+        if (typeof step === 'string') {
+          row.why = step;
+          continue;
+        }
+        const t = await time(step);
+        e.release?.();
+        const ms = [...(perRound.get(e) ?? []), t.medianMs];
+        perRound.set(e, ms);
+        row.t = { medianMs: median(ms), runs: (row.t?.runs ?? 0) + t.runs };
+        if (round === 0 && memory) row.mem = peakMemory(e, w);
+        process.stderr.write(`  ${w.id} ${e.name}: ${t.medianMs.toFixed(2)} ms${rounds > 1 ? ` (round ${round + 1})` : ''}\n`);
       }
-      const t = await time(step);
-      e.release?.();
-      const mem = memory ? peakMemory(e, w) : null;
-      rows.push({ e, t, mem });
-      process.stderr.write(`  ${w.id} ${e.name}: ${t.medianMs.toFixed(2)} ms\n`);
     }
     const ref = (fam: string) => rows.find((r) => r.e.name === fam && r.t)?.t?.medianMs;
     const bases = ['gru-ts native ×2', 'gru-ts native ×1', 'gru-ts wasm ×1'].filter((n) => ref(n) !== undefined);
@@ -152,7 +168,7 @@ async function main(): Promise<void> {
     say(flat.trim());
     say();
   }
-  say('Ratios are this engine\'s time ÷ the gru-ts backend\'s time: above 1× means gru-ts is faster. "of ceiling" is against the 2-thread sgemm ceiling.');
+  say(`Times are medians over ${rounds} round${rounds > 1 ? 's' : ''} (each engine once per round; engines slower than 1 s a step: the first round only). Ratios are this engine's time ÷ the gru-ts backend's time: above 1× means gru-ts is faster. "of ceiling" is against the 2-thread sgemm ceiling.`);
   for (const e of engines) if (e.note) say(`- ${e.note}`);
 
   if (args.includes('--write')) {
