@@ -46,7 +46,7 @@ if (runs('births')) {
 }
 
 if (runs('spam')) {
-  const settings = { tokenizer: 'word' as const, pooling: 'attention' as const, maxLen: 256, embeddingSize: 64, hiddenSize: 64, embeddingDropout: 0.3, epochs: 10, patience: 3, batchSize: 32, lr: 2e-3, seed: 0 };
+  const settings = { tokenizer: 'word' as const, pooling: 'attention' as const, maxLen: 512, embeddingSize: 64, hiddenSize: 64, embeddingDropout: 0.3, epochs: 10, patience: 3, batchSize: 32, lr: 2e-3, seed: 0 };
   const [r, s] = timed(() => trainClassifier(spamTable(), { ...settings, onEvent: progress }));
   say(`## spam — SpamAssassin corpus, stratified 70/10/20 split, tested on the 20%`);
   say();

@@ -27,6 +27,7 @@ export * from './models/classify/task.js';
 export * from './models/lm/model.js';
 export * from './models/lm/task.js';
 export * from './data/datasets.js';
+export * from './data/email.js';
 export * from './models/seq2seq/model.js';
 export * from './models/seq2seq/task.js';
 export * from './sparse/index.js';

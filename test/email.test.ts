@@ -1,7 +1,7 @@
 // Emails as a reader sees them: the spam dataset's text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readableEmail } from '../src/data/email.js';
+import { readableEmail } from '../src/index.js';
 
 test('readableEmail: reader headers kept, transport headers dropped, quoted-printable and base64 decoded, HTML as text, alternatives once, attachments named', () => {
   const raw = [
