@@ -3,14 +3,18 @@
  * settings the README states, reporting held-out metrics and training time.
  * Not part of `npm test` (minutes, not seconds). Writes QUALITY.md.
  *
- *   npm run quality -- [births] [spam] [names] [cmudict]
+ *   npm run quality -- [births] [spam] [names] [cmudict] [--resume]
+ *
+ * cmudict checkpoints every epoch (in the system's temporary folder);
+ * --resume continues an interrupted run from there, with the same result.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backend, birthsTable, cmudictPairs, trainSeq2Seq, generate, loadTexts, spamTable, trainClassifier, trainForecaster, trainLM, type TrainEvent } from '../src/index.js';
 
-const want = process.argv.slice(2);
+const resume = process.argv.includes('--resume');
+const want = process.argv.slice(2).filter((a) => a !== '--resume');
 const runs = (name: string) => want.length === 0 || want.includes(name);
 const lines: string[] = [];
 const say = (s = '') => {
@@ -76,7 +80,9 @@ if (runs('cmudict')) {
   const settings = { attention: 'bahdanau' as const, embeddingSize: 64, encoderSize: 256, encoderLayers: 2, decoderSize: 256, attentionSize: 256, dropout: 0.2, averageDecay: 0.999, epochs: 18, patience: 4, batchSize: 64, lr: 1.5e-3, beam: 5, seed: 0 };
   // A checkpoint each epoch, so a long run can be inspected (gru eval) or resumed.
   const checkpointPath = join(tmpdir(), 'gru-quality-cmudict.ckpt.safetensors');
-  const [r, s] = timed(() => trainSeq2Seq(cmudictPairs(), { ...settings, checkpointPath, onEvent: progress }));
+  const r = trainSeq2Seq(cmudictPairs(), { ...settings, checkpointPath, resume, onEvent: progress });
+  // Training time from the epochs' records, so a resumed run counts the epochs before it too.
+  const s = r.history.reduce((sum, h) => sum + h.seconds, 0);
   say(`## cmudict — grapheme to phoneme, seeded 90/5/5 split by word, trained on the first pronunciation, scored against the closest of a word's pronunciations (Bisani & Ney), stress removed`);
   say();
   say(`| model | WER | PER | WER, PER against the first pronunciation only | training |`);
