@@ -71,8 +71,10 @@ interface NativeAddon {
   embeddingBackward?(dTable: Float32Array, dOut: Float32Array, ids: Int32Array, D: number): void;
   /** Adam over every entry of w, in place (absent in addons built before it). */
   adamUpdate?(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number, l2: number, shrink: number): void;
-  /** attentionVersion: 2 with strides and gain; absent in older addons (dense only). */
-  /** gruVersion: 2 when the GRU calls take y's time stride (absent in older addons: time-major only). */
+  /**
+   * attentionVersion: 2 with strides and gain; absent in older addons (dense only).
+   * gruVersion: 2 when the GRU calls take y's time stride; absent in older addons (time-major only).
+   */
   info(): { isa: string; vectorWidth: number; hardwareThreads: number; attentionVersion?: number; gruVersion?: number };
 }
 
