@@ -62,67 +62,7 @@ int isa_vector_width() {
   }
 }
 
-void sgemm(const Gemm& g, int threads) {
-  switch (isa()) {
-#if defined(GRU_HAVE_X86_KERNELS)
-    case Isa::Avx512: isa_avx512::sgemm(g, threads); return;
-    case Isa::Avx2: isa_avx2::sgemm(g, threads); return;
-#endif
-    default: isa_generic::sgemm(g, threads); return;
-  }
-}
-
-void gru_forward(const GruForward& a, int threads) {
-  switch (isa()) {
-#if defined(GRU_HAVE_X86_KERNELS)
-    case Isa::Avx512: isa_avx512::gru_forward(a, threads); return;
-    case Isa::Avx2: isa_avx2::gru_forward(a, threads); return;
-#endif
-    default: isa_generic::gru_forward(a, threads); return;
-  }
-}
-
-void gru_backward(const GruBackward& a, int threads) {
-  switch (isa()) {
-#if defined(GRU_HAVE_X86_KERNELS)
-    case Isa::Avx512: isa_avx512::gru_backward(a, threads); return;
-    case Isa::Avx2: isa_avx2::gru_backward(a, threads); return;
-#endif
-    default: isa_generic::gru_backward(a, threads); return;
-  }
-}
-
-void attention_forward(const AttentionForward& a) {
-  switch (isa()) {
-#if defined(GRU_HAVE_X86_KERNELS)
-    case Isa::Avx512: isa_avx512::attention_forward(a); return;
-    case Isa::Avx2: isa_avx2::attention_forward(a); return;
-#endif
-    default: isa_generic::attention_forward(a); return;
-  }
-}
-
-void attention_backward(const AttentionBackward& a) {
-  switch (isa()) {
-#if defined(GRU_HAVE_X86_KERNELS)
-    case Isa::Avx512: isa_avx512::attention_backward(a); return;
-    case Isa::Avx2: isa_avx2::attention_backward(a); return;
-#endif
-    default: isa_generic::attention_backward(a); return;
-  }
-}
-
-void adam_update(float* w, const float* g, float* m, float* v, long n, const AdamStep& s) {
-  switch (isa()) {
-#if defined(GRU_HAVE_X86_KERNELS)
-    case Isa::Avx512: isa_avx512::adam_update(w, g, m, v, n, s); return;
-    case Isa::Avx2: isa_avx2::adam_update(w, g, m, v, n, s); return;
-#endif
-    default: isa_generic::adam_update(w, g, m, v, n, s); return;
-  }
-}
-
-// The elementwise kernels: the same switch for each.
+// Every kernel entry point: the same switch over the kernel sets.
 #if defined(GRU_HAVE_X86_KERNELS)
 #define GRU_DISPATCH(call)                                  \
   switch (isa()) {                                          \
@@ -133,6 +73,18 @@ void adam_update(float* w, const float* g, float* m, float* v, long n, const Ada
 #else
 #define GRU_DISPATCH(call) return isa_generic::call;
 #endif
+
+void sgemm(const Gemm& g, int threads) { GRU_DISPATCH(sgemm(g, threads)) }
+
+void gru_forward(const GruForward& a, int threads) { GRU_DISPATCH(gru_forward(a, threads)) }
+
+void gru_backward(const GruBackward& a, int threads) { GRU_DISPATCH(gru_backward(a, threads)) }
+
+void attention_forward(const AttentionForward& a) { GRU_DISPATCH(attention_forward(a)) }
+
+void attention_backward(const AttentionBackward& a) { GRU_DISPATCH(attention_backward(a)) }
+
+void adam_update(float* w, const float* g, float* m, float* v, long n, const AdamStep& s) { GRU_DISPATCH(adam_update(w, g, m, v, n, s)) }
 
 void unary_forward(Unary op, float* out, const float* x, long n) { GRU_DISPATCH(unary_forward(op, out, x, n)) }
 void unary_backward(Unary op, float* dx, const float* dy, const float* y, long n) { GRU_DISPATCH(unary_backward(op, dx, dy, y, n)) }
@@ -146,6 +98,7 @@ void softmax_ce_backward(float* dLogits, const float* probs, const int32_t* targ
 }
 void embedding_forward(float* out, const float* table, const int32_t* ids, long N, long D) { GRU_DISPATCH(embedding_forward(out, table, ids, N, D)) }
 void embedding_backward(float* dTable, const float* dOut, const int32_t* ids, long N, long D) { GRU_DISPATCH(embedding_backward(dTable, dOut, ids, N, D)) }
+
 #undef GRU_DISPATCH
 
 }  // namespace grunative
