@@ -5,28 +5,53 @@
  *
  * Blocking: B is packed KC×NC at a time into panels of NR = 8 columns
  * (k-major, 8 floats per k, zero-padded), A is packed MC×KC at a time into
- * panels of MR = 4 rows (k-major, 4 floats per k, zero-padded); the
- * micro-kernel keeps a 4×8 tile of C in 8 v128 accumulators and per k loads
- * 2 vectors of B and broadcasts 4 values of A: 8 multiplies + 8 adds.
- * Why 4×8: V8 gives wasm 15 allocatable xmm registers and wasm SIMD (without
- * relaxed-simd) has no fused multiply-add, so every product needs a temporary;
- * 8 accumulators + 2 B vectors + 1 broadcast + 1 temporary fit, and measured
- * on Zen 3 (Node 20) 4×8 ran fastest of 4×8, 5×8, 6×8 (spills), 3×12, 4×12,
- * 2×16 and 3×16, and unrolling k only made TurboFan's allocation worse.
+ * blocks of 5 rows, the last few of 4 (k-major, 5 or 4 floats per k, see
+ * {@link fiveRowEnd}); a 5×8 micro-kernel keeps its tile of C in 10 v128
+ * accumulators and per k loads 2 vectors of B and the block's 5 values of A.
+ *
+ * Why 5×8, and why A is loaded as one vector and broadcast by shuffles: V8
+ * gives wasm 15 allocatable xmm registers, and TurboFan (Node 20) schedules
+ * every load of the loop body before the arithmetic, so all loaded values are
+ * live at once. 5×8 with broadcast loads needs 10 + 2 + 5 = 17 registers and
+ * spills (21 GFLOP/s on Zen 5); with one vector load of rows 0–3 and a
+ * broadcast load of row 4 it needs 10 + 2 + 2 + 1 shuffle temporary = 15.
+ * Measured on Zen 5 with the panels in L1: 55.5 GFLOP/s (relaxed-simd) and
+ * 47 (plain SIMD, multiply then add) against 49.5 and 38 for 4×8 — 10
+ * accumulators hide the FMA latency that 8 (2 pipes × 4 cycles) only just
+ * cover. 6×8 and 4×12 spill in either form. 4-row blocks use the 4×8 kernel.
  *
  * Built with relaxed-simd (wasm/*-relaxed.wasm, for engines that have it:
  * browsers, Node 22+), each multiply-add is one relaxed_madd (an FMA where
  * the CPU has one).
  *
- * The recurrent products of the GRU reuse the same micro-kernel through
- * {@link gemmPackedB}: B packed once per call (the recurrent weights), A (the
- * state, a few rows) packed per step.
+ * The recurrent products of the GRU reuse the same micro-kernels through
+ * {@link gemmPackedB} and {@link blockKernel}: B packed once per call (the
+ * recurrent weights), A (the state, a few rows) packed per step.
  */
 
 import { shareLo, shareHi } from './threads';
 
-export const MR: i32 = 4;
+/** The most rows of a packed A block (blocks have 5 rows, or 4: see {@link fiveRowEnd}). */
+export const MR: i32 = 5;
 export const NR: i32 = 8;
+
+/**
+ * Rows [0, fiveRowEnd(M)) of a packed A are in 5-row blocks, the rest in
+ * 4-row blocks: M = 5a + 4b with every block full whenever M ≥ 12 (M = 32:
+ * four 5-row blocks, three 4-row ones). Below that, M ≤ 4 is one 4-row
+ * block and other M are 5-row blocks with a partial last one.
+ */
+export function fiveRowEnd(M: i32): i32 {
+  const fours = (4 * M) % 5; // 4·fours ≡ M (mod 5)
+  if (4 * fours <= M) return M - 4 * fours;
+  return M < 5 ? 0 : M;
+}
+
+/** Height of the block starting at row ir (end: {@link fiveRowEnd}). */
+// @ts-ignore: decorator
+@inline export function blockHeight(ir: i32, end: i32): i32 {
+  return ir < end ? 5 : 4;
+}
 /**
  * Depth of one packed block. Small on purpose: C is stored (in float32)
  * between blocks, so each float32 running sum covers at most 64 products;
@@ -45,29 +70,33 @@ export function sgemmWorkBytes(): i32 {
 }
 
 /**
- * Packs an mc×kc block of A into MR-row panels: panel p holds, for each k,
- * A(p·MR + 0..3, k) contiguously; rows past mc are zero.
+ * Packs an mc×kc block of A into row blocks of 5 or 4 (see {@link fiveRowEnd}):
+ * the block of height h at row i0 starts i0·kc floats into dst and holds, for
+ * each k, A(i0 + 0..h-1, k) contiguously; rows past mc are zero.
  * Element (i, k) is at A + (i·sAi + k·sAk)·4.
  */
 export function packA(A: usize, sAi: i32, sAk: i32, mc: i32, kc: i32, dst: usize): void {
   const bi = <usize>sAi << 2;
   const bk = <usize>sAk << 2;
-  for (let i0 = 0; i0 < mc; i0 += MR) {
-    const mr = min(MR, mc - i0);
+  const end = fiveRowEnd(mc);
+  for (let i0 = 0; i0 < mc; ) {
+    const h = blockHeight(i0, end);
+    const mr = min(h, mc - i0);
     const src = A + <usize>i0 * bi;
-    if (mr == MR && sAi == 1) {
-      // op(A) columns are contiguous: one vector per k.
+    const dk = <usize>h << 2; // bytes per k
+    let d = dst + (<usize>i0 * kc << 2);
+    if (mr == h && sAi == 1) {
+      // op(A) columns are contiguous: one vector (and row 4) per k.
       let s = src;
-      let d = dst;
       for (let k = 0; k < kc; k++) {
         v128.store(d, v128.load(s));
+        if (h == 5) store<f32>(d, load<f32>(s, 16), 16);
         s += bk;
-        d += 16;
+        d += dk;
       }
-    } else if (mr == MR && sAk == 1) {
-      // Rows are contiguous: 4 row pointers, 4×4 transposes.
+    } else if (mr == h && sAk == 1) {
+      // Rows are contiguous: 4×4 transposes of rows 0–3, then row 4 one by one.
       let r0 = src, r1 = src + bi, r2 = src + 2 * bi, r3 = src + 3 * bi;
-      let d = dst;
       let k = 0;
       for (; k + 4 <= kc; k += 4) {
         const a = v128.load(r0), b = v128.load(r1), c = v128.load(r2), e = v128.load(r3);
@@ -76,11 +105,11 @@ export function packA(A: usize, sAi: i32, sAk: i32, mc: i32, kc: i32, dst: usize
         const ce0 = v128.shuffle<f32>(c, e, 0, 4, 1, 5);
         const ce1 = v128.shuffle<f32>(c, e, 2, 6, 3, 7);
         v128.store(d, v128.shuffle<f32>(ab0, ce0, 0, 1, 4, 5));
-        v128.store(d, v128.shuffle<f32>(ab0, ce0, 2, 3, 6, 7), 16);
-        v128.store(d, v128.shuffle<f32>(ab1, ce1, 0, 1, 4, 5), 32);
-        v128.store(d, v128.shuffle<f32>(ab1, ce1, 2, 3, 6, 7), 48);
+        v128.store(d + dk, v128.shuffle<f32>(ab0, ce0, 2, 3, 6, 7));
+        v128.store(d + 2 * dk, v128.shuffle<f32>(ab1, ce1, 0, 1, 4, 5));
+        v128.store(d + 3 * dk, v128.shuffle<f32>(ab1, ce1, 2, 3, 6, 7));
         r0 += 16; r1 += 16; r2 += 16; r3 += 16;
-        d += 64;
+        d += 4 * dk;
       }
       for (; k < kc; k++) {
         store<f32>(d, load<f32>(r0));
@@ -88,18 +117,27 @@ export function packA(A: usize, sAi: i32, sAk: i32, mc: i32, kc: i32, dst: usize
         store<f32>(d, load<f32>(r2), 8);
         store<f32>(d, load<f32>(r3), 12);
         r0 += 4; r1 += 4; r2 += 4; r3 += 4;
-        d += 16;
+        d += dk;
+      }
+      if (h == 5) {
+        let r4 = src + 4 * bi;
+        let d4 = dst + (<usize>i0 * kc << 2) + 16;
+        for (k = 0; k < kc; k++) {
+          store<f32>(d4, load<f32>(r4));
+          r4 += 4;
+          d4 += dk;
+        }
       }
     } else {
       for (let k = 0; k < kc; k++) {
-        const d = dst + (<usize>k << 4);
         const s = src + <usize>k * bk;
-        for (let i = 0; i < MR; i++) {
+        for (let i = 0; i < h; i++) {
           store<f32>(d + (<usize>i << 2), i < mr ? load<f32>(s + <usize>i * bi) : 0);
         }
+        d += dk;
       }
     }
-    dst += <usize>kc << 4;
+    i0 += h;
   }
 }
 
@@ -154,12 +192,19 @@ export function packB(B: usize, sBk: i32, sBj: i32, kc: i32, nc: i32, dst: usize
   }
 }
 
+/** Row c[0..8] from two accumulators. mode 0: C = acc; 1: C = alpha·acc; 2: C = alpha·acc + beta·C. */
 // @ts-ignore: decorator
-@inline function out4(c: usize, off: usize, acc: v128, va: v128, vb: v128, mode: i32): void {
-  // mode 0: C = acc; 1: C = alpha·acc; 2: C = alpha·acc + beta·C
-  if (mode == 0) v128.store(c + off, acc);
-  else if (mode == 1) v128.store(c + off, f32x4.mul(acc, va));
-  else v128.store(c + off, f32x4.add(f32x4.mul(acc, va), f32x4.mul(v128.load(c + off), vb)));
+@inline function out8(c: usize, lo: v128, hi: v128, va: v128, vb: v128, mode: i32): void {
+  if (mode == 0) {
+    v128.store(c, lo);
+    v128.store(c, hi, 16);
+  } else if (mode == 1) {
+    v128.store(c, f32x4.mul(lo, va));
+    v128.store(c, f32x4.mul(hi, va), 16);
+  } else {
+    v128.store(c, f32x4.add(f32x4.mul(lo, va), f32x4.mul(v128.load(c), vb)));
+    v128.store(c, f32x4.add(f32x4.mul(hi, va), f32x4.mul(v128.load(c, 16), vb)), 16);
+  }
 }
 
 /** c + a·b: fused (relaxed_madd) in the relaxed-simd build, a multiply then an add otherwise. */
@@ -172,9 +217,9 @@ export function packB(B: usize, sBk: i32, sBj: i32, kc: i32, nc: i32, dst: usize
 /**
  * The 4×8 micro-kernel: C[0..mr, 0..nr] = alpha · Σ_k pa(k)ᵀ pb(k) + beta · C
  * (beta = 0: C is not read). pa: kc×4 packed A; pb: kc×8 packed B.
- * Edge tiles (mr < 4 or nr < 8) go through the 32-float buffer tmp.
+ * Edge tiles (mr < 4 or nr < 8) go through the buffer tmp ({@link storeEdge}).
  */
-export function kernel4x8(
+function kernel4x8(
   kc: i32, pa: usize, pb: usize, c: usize, ldc: i32,
   alpha: f32, beta: f32, mr: i32, nr: i32, tmp: usize,
 ): void {
@@ -202,32 +247,80 @@ export function kernel4x8(
   }
   const va = f32x4.splat(alpha);
   const vb = f32x4.splat(beta);
-  if (mr == MR && nr == NR) {
-    const ld = <usize>ldc << 2;
+  if (mr == 4 && nr == NR) {
     const mode = beta != 0 ? 2 : alpha != 1 ? 1 : 0;
-    const c1 = c + ld, c2 = c + 2 * ld, c3 = c + 3 * ld;
-    if (mode == 0) {
-      out4(c, 0, c00, va, vb, 0); out4(c, 16, c01, va, vb, 0);
-      out4(c1, 0, c10, va, vb, 0); out4(c1, 16, c11, va, vb, 0);
-      out4(c2, 0, c20, va, vb, 0); out4(c2, 16, c21, va, vb, 0);
-      out4(c3, 0, c30, va, vb, 0); out4(c3, 16, c31, va, vb, 0);
-    } else if (mode == 1) {
-      out4(c, 0, c00, va, vb, 1); out4(c, 16, c01, va, vb, 1);
-      out4(c1, 0, c10, va, vb, 1); out4(c1, 16, c11, va, vb, 1);
-      out4(c2, 0, c20, va, vb, 1); out4(c2, 16, c21, va, vb, 1);
-      out4(c3, 0, c30, va, vb, 1); out4(c3, 16, c31, va, vb, 1);
-    } else {
-      out4(c, 0, c00, va, vb, 2); out4(c, 16, c01, va, vb, 2);
-      out4(c1, 0, c10, va, vb, 2); out4(c1, 16, c11, va, vb, 2);
-      out4(c2, 0, c20, va, vb, 2); out4(c2, 16, c21, va, vb, 2);
-      out4(c3, 0, c30, va, vb, 2); out4(c3, 16, c31, va, vb, 2);
-    }
+    const ld = <usize>ldc << 2;
+    out8(c, c00, c01, va, vb, mode);
+    out8(c + ld, c10, c11, va, vb, mode);
+    out8(c + 2 * ld, c20, c21, va, vb, mode);
+    out8(c + 3 * ld, c30, c31, va, vb, mode);
     return;
   }
   v128.store(tmp, f32x4.mul(c00, va), 0); v128.store(tmp, f32x4.mul(c01, va), 16);
   v128.store(tmp, f32x4.mul(c10, va), 32); v128.store(tmp, f32x4.mul(c11, va), 48);
   v128.store(tmp, f32x4.mul(c20, va), 64); v128.store(tmp, f32x4.mul(c21, va), 80);
   v128.store(tmp, f32x4.mul(c30, va), 96); v128.store(tmp, f32x4.mul(c31, va), 112);
+  storeEdge(c, ldc, beta, mr, nr, tmp);
+}
+
+/**
+ * The 5×8 micro-kernel, as {@link kernel4x8} for a 5-row block (pa: kc×5).
+ * Rows 0–3 of A come in one vector load and are broadcast by shuffles, which
+ * TurboFan places next to their use (see the file comment).
+ */
+function kernel5x8(
+  kc: i32, pa: usize, pb: usize, c: usize, ldc: i32,
+  alpha: f32, beta: f32, mr: i32, nr: i32, tmp: usize,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a = v128.load(pa);
+    const a4 = v128.load32_splat(pa, 16);
+    let s = v128.shuffle<f32>(a, a, 0, 0, 0, 0);
+    c00 = madd(s, b0, c00);
+    c01 = madd(s, b1, c01);
+    s = v128.shuffle<f32>(a, a, 1, 1, 1, 1);
+    c10 = madd(s, b0, c10);
+    c11 = madd(s, b1, c11);
+    s = v128.shuffle<f32>(a, a, 2, 2, 2, 2);
+    c20 = madd(s, b0, c20);
+    c21 = madd(s, b1, c21);
+    s = v128.shuffle<f32>(a, a, 3, 3, 3, 3);
+    c30 = madd(s, b0, c30);
+    c31 = madd(s, b1, c31);
+    c40 = madd(a4, b0, c40);
+    c41 = madd(a4, b1, c41);
+    pa += 20;
+    pb += 32;
+  }
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  if (mr == 5 && nr == NR) {
+    const mode = beta != 0 ? 2 : alpha != 1 ? 1 : 0;
+    const ld = <usize>ldc << 2;
+    out8(c, c00, c01, va, vb, mode);
+    out8(c + ld, c10, c11, va, vb, mode);
+    out8(c + 2 * ld, c20, c21, va, vb, mode);
+    out8(c + 3 * ld, c30, c31, va, vb, mode);
+    out8(c + 4 * ld, c40, c41, va, vb, mode);
+    return;
+  }
+  v128.store(tmp, f32x4.mul(c00, va), 0); v128.store(tmp, f32x4.mul(c01, va), 16);
+  v128.store(tmp, f32x4.mul(c10, va), 32); v128.store(tmp, f32x4.mul(c11, va), 48);
+  v128.store(tmp, f32x4.mul(c20, va), 64); v128.store(tmp, f32x4.mul(c21, va), 80);
+  v128.store(tmp, f32x4.mul(c30, va), 96); v128.store(tmp, f32x4.mul(c31, va), 112);
+  v128.store(tmp, f32x4.mul(c40, va), 128); v128.store(tmp, f32x4.mul(c41, va), 144);
+  storeEdge(c, ldc, beta, mr, nr, tmp);
+}
+
+/** C[0..mr, 0..nr] = tmp (rows of 8, alpha applied) + beta · C: the edge tiles' store. */
+function storeEdge(c: usize, ldc: i32, beta: f32, mr: i32, nr: i32, tmp: usize): void {
   for (let i = 0; i < mr; i++) {
     const row = c + <usize>i * (<usize>ldc << 2);
     const t = tmp + (<usize>i << 5);
@@ -242,19 +335,40 @@ export function kernel4x8(
   }
 }
 
+/**
+ * The micro-kernel for the packed A block of height h (5 or 4) at pa, which
+ * holds mr ≤ h real rows. tmp: MR·NR floats.
+ */
+// @ts-ignore: decorator
+@inline function blockKernel(
+  h: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: i32,
+  alpha: f32, beta: f32, mr: i32, nr: i32, tmp: usize,
+): void {
+  if (h == 5) kernel5x8(kc, pa, pb, c, ldc, alpha, beta, mr, nr, tmp);
+  else kernel4x8(kc, pa, pb, c, ldc, alpha, beta, mr, nr, tmp);
+}
+
+/** Every row block of a packed A (M rows, depth kc at pA) against one packed B panel pb: C rows 0..M. */
+export function blockColumn(
+  M: i32, kc: i32, pA: usize, pb: usize, c: usize, ldc: i32,
+  alpha: f32, beta: f32, nr: i32, tmp: usize,
+): void {
+  const ld = <usize>ldc << 2;
+  const end = fiveRowEnd(M);
+  for (let ir = 0; ir < M; ) {
+    const h = blockHeight(ir, end);
+    blockKernel(h, kc, pA + (<usize>ir * kc << 2), pb, c + <usize>ir * ld, ldc, alpha, beta, min(h, M - ir), nr, tmp);
+    ir += h;
+  }
+}
+
 /** C (mc×nc) from packed blocks pA (mc×kc) and pB (kc×nc). */
 function macroKernel(
   mc: i32, nc: i32, kc: i32, pA: usize, pB: usize, C: usize, ldc: i32,
   alpha: f32, beta: f32, tmp: usize,
 ): void {
-  const ld = <usize>ldc << 2;
   for (let jr = 0; jr < nc; jr += NR) {
-    const nr = min(NR, nc - jr);
-    const pb = pB + <usize>jr * (<usize>kc << 2);
-    const cj = C + (<usize>jr << 2);
-    for (let ir = 0; ir < mc; ir += MR) {
-      kernel4x8(kc, pA + <usize>ir * (<usize>kc << 2), pb, cj + <usize>ir * ld, ldc, alpha, beta, min(MR, mc - ir), nr, tmp);
-    }
+    blockColumn(mc, kc, pA, pB + <usize>jr * (<usize>kc << 2), C + (<usize>jr << 2), ldc, alpha, beta, min(NR, nc - jr), tmp);
   }
 }
 
@@ -301,7 +415,7 @@ export function sgemm(
 /**
  * C[:, j-panels p0..p1) = alpha · A · B + beta · C where B is already packed
  * (panel p at pB + p·panelBytes, kc×8) and A (M×kc, row stride lda) is packed
- * here into pA (ceil(M/4)·4·kc floats). N is the full column count of C's
+ * here into pA (ceil(M/5)·5·kc floats). N is the full column count of C's
  * block (edge panel width). Used by the GRU time loops; no allocation.
  */
 export function gemmPackedB(
@@ -309,14 +423,8 @@ export function gemmPackedB(
   p0: i32, p1: i32, C: usize, ldc: i32, alpha: f32, beta: f32, pA: usize, tmp: usize,
 ): void {
   packA(A, lda, 1, M, kc, pA);
-  const ld = <usize>ldc << 2;
   for (let p = p0; p < p1; p++) {
-    const nr = min(NR, N - p * NR);
-    const pb = pB + <usize>p * panelBytes;
-    const cj = C + (<usize>(p * NR) << 2);
-    for (let ir = 0; ir < M; ir += MR) {
-      kernel4x8(kc, pA + <usize>ir * (<usize>kc << 2), pb, cj + <usize>ir * ld, ldc, alpha, beta, min(MR, M - ir), nr, tmp);
-    }
+    blockColumn(M, kc, pA, pB + <usize>p * panelBytes, C + (<usize>(p * NR) << 2), ldc, alpha, beta, min(NR, N - p * NR), tmp);
   }
 }
 

@@ -21,7 +21,7 @@
  * Scratch comes from `work` (see *WorkBytes), laid out by the plan functions;
  * nothing is allocated.
  */
-import { MR, NR, sgemm, sgemmWorkBytes, packA, packB, kernel4x8 } from './gemm';
+import { MR, NR, sgemm, sgemmWorkBytes, packA, packB, blockColumn } from './gemm';
 import { sigmoid4, tanh4 } from './math';
 import { barrier, shareLo, shareHi } from './threads';
 
@@ -70,18 +70,10 @@ function tiles(
   M: i32, kc: i32, pA: usize, pB: usize, panelBytes: usize, gateBytes: usize,
   g0: i32, g1: i32, p0: i32, p1: i32, H: i32, C: usize, ldc: i32, beta: f32, tmp: usize,
 ): void {
-  const ld = <usize>ldc << 2;
-  const aStride = <usize>kc << 4; // bytes per MR-row panel of packed A
   for (let g = g0; g < g1; g++) {
     for (let p = p0; p < p1; p++) {
-      const nr = min(NR, H - p * NR);
       const pb = pB + <usize>g * gateBytes + <usize>p * panelBytes;
-      const cj = C + (<usize>(g * H + p * NR) << 2);
-      let pa = pA;
-      for (let ir = 0; ir < M; ir += MR) {
-        kernel4x8(kc, pa, pb, cj + <usize>ir * ld, ldc, 1, beta, min(MR, M - ir), nr, tmp);
-        pa += aStride;
-      }
+      blockColumn(M, kc, pA, pb, C + (<usize>(g * H + p * NR) << 2), ldc, 1, beta, min(NR, H - p * NR), tmp);
     }
   }
 }
@@ -204,7 +196,7 @@ let fHa: usize = 0; // (B, H) state, double-buffered
 let fHb: usize = 0;
 let fRh: usize = 0; // (B, H) r ⊙ h (reset-before)
 let fRb: usize = 0; // (B, H) r (reset-before)
-let fPA: usize = 0; // per thread: packed A (ceil4(B)·H) + edge tile
+let fPA: usize = 0; // per thread: packed A (ceil5(B)·H) + edge tile
 let fPAStride: usize = 0;
 let fGw: usize = 0; // per thread: sgemm workspace
 let fGwStride: usize = 0;

@@ -18,11 +18,20 @@
 // @ts-ignore: decorator
 @inline const LN2_LO: f32 = -2.12194440e-4;
 
-/** e^x for each lane (x clamped to [−87.33, 88.72], so no inf/denormals). */
 // @ts-ignore: decorator
-@inline export function exp4(x: v128): v128 {
-  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.7228317)), f32x4.splat(-87.3365448));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+@inline const ROUND: f32 = 12582912; // 1.5·2^23: adding it rounds |y| < 2^22 to an integer, kept in the low mantissa bits
+
+/**
+ * e^x for x in [−87.34, 88.73] (the caller clamps). n = nearest(x·log2 e) by
+ * the 1.5·2^23 trick (the same integer as f32x4.nearest, and its bits are
+ * those of t, so no float→int conversion, which V8 expands to ~8
+ * instructions). wide = false: the caller keeps n ≤ 127 and 2^n is one
+ * scale; wide = true: n = 128 at the top of the range, so the scale is split.
+ */
+// @ts-ignore: decorator
+@inline function expIn(x: v128, wide: bool): v128 {
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND));
+  const n = f32x4.sub(t, f32x4.splat(ROUND));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -32,18 +41,25 @@
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
-  // 2^n: n ∈ [−126, 128]; n = 128 only at the top of the clamp, where p < 1, so split it.
-  const ni = i32x4.trunc_sat_f32x4_s(n);
+  // The low bits of t are n (two's complement, above the constant's zero low bits): (n + 127) << 23 is 2^n.
+  if (!wide) return f32x4.mul(p, i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23));
+  const ni = i32x4.sub(t, i32x4.splat(0x4B400000));
   const half = i32x4.shr_s(ni, 1);
   const s1 = i32x4.shl(i32x4.add(half, i32x4.splat(127)), 23);
   const s2 = i32x4.shl(i32x4.add(i32x4.sub(ni, half), i32x4.splat(127)), 23);
   return f32x4.mul(f32x4.mul(p, s1), s2);
 }
 
+/** e^x for each lane (x clamped to [−87.33, 88.72], so no inf/denormals). */
+// @ts-ignore: decorator
+@inline export function exp4(x: v128): v128 {
+  return expIn(f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.7228317)), f32x4.splat(-87.3365448)), true);
+}
+
 /** σ(x) = 1/(1+e^−x) for each lane. */
 // @ts-ignore: decorator
 @inline export function sigmoid4(x: v128): v128 {
-  const e = exp4(f32x4.neg(f32x4.abs(x)));
+  const e = expIn(f32x4.pmax(f32x4.neg(f32x4.abs(x)), f32x4.splat(-87.3365448)), false);
   const s = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
   return v128.bitselect(s, f32x4.mul(e, s), f32x4.ge(x, f32x4.splat(0)));
 }
@@ -60,8 +76,8 @@
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
   const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
-  // Large |x|: 1 − 2/(e^{2|x|} + 1), sign of x.
-  const e = exp4(f32x4.add(a, a));
+  // Large |x|: 1 − 2/(e^{2|x|} + 1), sign of x. 2|x| stops at 20: from |x| = 10 on the result rounds to 1 anyway.
+  const e = expIn(f32x4.pmin(f32x4.add(a, a), f32x4.splat(20)), false);
   const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
   const signed = v128.or(big, v128.and(x, i32x4.splat(0x80000000)));
   return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(0.625)));

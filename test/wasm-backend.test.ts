@@ -123,6 +123,17 @@ test('wasm: gemm M=200 N=300 K=700, every transpose, alpha and beta', () => {
   }
 });
 
+test('wasm: gemm with every row count 1–16 (5- and 4-row blocks of A, partial last blocks)', () => {
+  const k = fresh();
+  const rng = new Rng(16);
+  for (let M = 1; M <= 16; M++) {
+    for (const [tA, tB] of [[false, false], [true, true]]) {
+      const { got, want } = gemmCase(k, rng, M, 19, 37, tA, tB, M % 2 ? 1 : 0.5, M % 3 ? 0 : 0.25);
+      assert.ok(maxRelError(got, want) <= TOL, `M=${M} tA=${tA} tB=${tB}: ${maxRelError(got, want)}`);
+    }
+  }
+});
+
 test('wasm: gemm with beta = 0 ignores NaN in C and keeps the row gaps', () => {
   const k = wasm!;
   const M = 9, N = 13, K = 17, ldc = 16;
@@ -256,7 +267,8 @@ test('wasm: vector exp, sigmoid and tanh within 3e-7 of float64', () => {
   const X = new Float32Array(ex.memory.buffer, base, n), O = new Float32Array(ex.memory.buffer, base + 4 * n + 32, n);
   const sig = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
   for (const [name, f, lo, hi, absFloor] of [
-    ['vexp', Math.exp, -87, 88, 0], ['vsigmoid', sig, -40, 40, 1e-30], ['vtanh', Math.tanh, -10, 10, 1e-30], ['vtanh', Math.tanh, -0.7, 0.7, 0],
+    ['vexp', Math.exp, -87, 88, 0], ['vsigmoid', sig, -40, 40, 1e-30], ['vsigmoid', sig, -100, 100, 1e-30],
+    ['vtanh', Math.tanh, -10, 10, 1e-30], ['vtanh', Math.tanh, -30, 30, 1e-30], ['vtanh', Math.tanh, -0.7, 0.7, 0],
   ] as const) {
     for (let i = 0; i < n; i++) X[i] = lo + ((hi - lo) * i) / (n - 1);
     ex[name](O.byteOffset, X.byteOffset, n);
