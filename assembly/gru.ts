@@ -274,8 +274,8 @@ export function gruForwardWorkBytes(T: i32, B: i32, I: i32, H: i32, nt: i32): us
 }
 
 /**
- * One direction of one GRU layer (see the ref kernel). y is written
- * compactly with row stride ldy (the caller scatters); bIh and bHh must not
+ * One direction of one GRU layer (see the ref kernel). Row (t, b) of y is at
+ * y + t·ldyT + b·ldy floats (time-major: ldyT = B·ldy; batch-first: ldy = T·ldyT); bIh and bHh must not
  * be null (pass zeros); hPrev and hn may be 0 (no cache). Inactive steps leave h,
  * write y = 0 and hn = 0 and leave gates as the input projection (as ref).
  * projected ≠ 0: `gates` already holds the input projection x W_ihᵀ + b_ih
@@ -285,7 +285,7 @@ export function gruForward(
   T: i32, B: i32, I: i32, H: i32,
   x: usize, h0: usize, wIh: usize, wHh: usize, bIh: usize, bHh: usize, lengths: usize,
   reverse: i32, resetAfter: i32,
-  y: usize, ldy: i32, hN: usize, gates: usize, hPrev: usize, hn: usize, projected: i32,
+  y: usize, ldy: i32, ldyT: i32, hN: usize, gates: usize, hPrev: usize, hn: usize, projected: i32,
   work: usize, tid: i32, nt: i32, sync: usize,
 ): void {
   planForward(work, B, H, nt);
@@ -303,6 +303,7 @@ export function gruForward(
   const TB = T * B;
   const J4 = <usize>j0 << 2;
   const ldy4 = <usize>ldy << 2;
+  const ldyT4 = <usize>ldyT << 2;
 
   if (nj > 0) {
     for (let g = 0; g < 3; g++) {
@@ -349,7 +350,7 @@ export function gruForward(
     }
     for (let b = 0; b < B; b++) {
       const hr = <usize>b * H4 + J4;
-      const yp = y + <usize>(t * B + b) * ldy4 + J4;
+      const yp = y + <usize>t * ldyT4 + <usize>b * ldy4 + J4;
       const hnp = hn ? hn + <usize>(t * B) * H4 + hr : 0;
       const gi = gates + <usize>(t * B + b) * G4 + J4;
       const bi = bIh + J4;
@@ -474,15 +475,15 @@ export function gruBackwardWorkBytes(T: i32, B: i32, I: i32, H: i32, nt: i32): u
 
 /**
  * Backward of {@link gruForward}; accumulates into dx, dh0, dWIh, dWHh,
- * dBIh, dBHh, dXProj (each but dWHh may be 0). dy is compact (row stride ldy)
- * or 0; dhN may be 0. dXProj (T, B, 3H) receives the gradient of the input
+ * dBIh, dBHh, dXProj (each but dWHh may be 0). dy has y's layout (strides
+ * ldy, ldyT) or is 0; dhN may be 0. dXProj (T, B, 3H) receives the gradient of the input
  * projection (the input-side gate gradients); with a precomputed projection
  * the caller passes it and 0 for x, wIh, dx, dWIh and dBIh.
  */
 export function gruBackward(
   T: i32, B: i32, I: i32, H: i32,
   x: usize, wIh: usize, wHh: usize, lengths: usize, reverse: i32, resetAfter: i32,
-  dy: usize, ldy: i32, dhN: usize, gates: usize, hPrev: usize, hn: usize,
+  dy: usize, ldy: i32, ldyT: i32, dhN: usize, gates: usize, hPrev: usize, hn: usize,
   dx: usize, dh0: usize, dWIh: usize, dWHh: usize, dBIh: usize, dBHh: usize, dXProj: usize,
   work: usize, tid: i32, nt: i32, sync: usize,
 ): void {
@@ -499,6 +500,7 @@ export function gruBackward(
   const gw = bGw + <usize>tid * bGwStride;
   const TB = T * B;
   const ldy4 = <usize>ldy << 2;
+  const ldyT4 = <usize>ldyT << 2;
   const ra = resetAfter != 0;
 
   if (nj > 0) {
@@ -530,7 +532,7 @@ export function gruBackward(
       }
       const c = <usize>(t * B) * H4 + hr;
       const g = gates + grow;
-      const dyp = dy ? dy + <usize>(t * B + b) * ldy4 + J4 : 0;
+      const dyp = dy ? dy + <usize>t * ldyT4 + <usize>b * ldy4 + J4 : 0;
       let j = 0;
       if (ra) {
         for (; j + 4 <= nj; j += 4) {

@@ -65,14 +65,14 @@ export interface KernelExports {
     T: number, B: number, I: number, H: number,
     x: number, h0: number, wIh: number, wHh: number, bIh: number, bHh: number, lengths: number,
     reverse: number, resetAfter: number,
-    y: number, ldy: number, hN: number, gates: number, hPrev: number, hn: number, projected: number,
+    y: number, ldy: number, ldyT: number, hN: number, gates: number, hPrev: number, hn: number, projected: number,
     work: number, tid: number, nt: number, sync: number,
   ): void;
   gruBackwardWorkBytes(T: number, B: number, I: number, H: number, nt: number): number;
   gruBackward(
     T: number, B: number, I: number, H: number,
     x: number, wIh: number, wHh: number, lengths: number, reverse: number, resetAfter: number,
-    dy: number, ldy: number, dhN: number, gates: number, hPrev: number, hn: number,
+    dy: number, ldy: number, ldyT: number, dhN: number, gates: number, hPrev: number, hn: number,
     dx: number, dh0: number, dWIh: number, dWHh: number, dBIh: number, dBHh: number, dXProj: number,
     work: number, tid: number, nt: number, sync: number,
   ): void;
@@ -222,6 +222,12 @@ export interface WasmBackend extends Backend {
   barrierSleeps(): number;
 }
 
+/** Whether rows (t, b) at t·ldyT + b·ldy fill T·B·H floats without gaps: time-major or batch-first, H wide. */
+function denseLayout(ldy: number, ldyT: number | undefined, T: number, B: number, H: number): boolean {
+  const lt = ldyT ?? B * ldy;
+  return (ldy === H && lt === B * H) || (lt === H && ldy === T * H);
+}
+
 /** Products smaller than this many multiply-adds stay on one thread (waking workers costs ~10–50 µs). */
 const PARALLEL_GEMM_MACS = 1 << 21;
 
@@ -332,15 +338,17 @@ export function createWasmBackend(
     const phn = c ? arena.alloc(TB * H * 4) : 0;
     const nt = nThreads();
     const work = arena.alloc(exports.gruForwardWorkBytes(T, B, I, H, nt));
+    // y without gaps (time-major or batch-first) is written in its own layout and copied out at once.
+    const dense = denseLayout(a.ldy, a.ldyT, T, B, H);
     run('gruForward', [
       T, B, I, H, px, ph0, pwi, pwh, pbi, pbh, plen, a.reverse ? 1 : 0, a.resetAfter ? 1 : 0,
-      py, H, phN, pg, php, phn, xProj ? 1 : 0, work,
+      py, dense ? a.ldy : H, dense ? a.ldyT ?? B * a.ldy : B * H, phN, pg, php, phn, xProj ? 1 : 0, work,
     ], nt);
     const yc = arena.f32(py, TB * H);
     const y = a.y as Float32Array;
-    const ldyT = a.ldyT ?? B * a.ldy;
-    if (a.ldy === H && ldyT === B * H && a.yOff === 0) y.set(yc);
+    if (dense) y.set(yc, a.yOff);
     else {
+      const ldyT = a.ldyT ?? B * a.ldy;
       for (let t = 0; t < T; t++) {
         for (let b = 0; b < B; b++) y.set(yc.subarray((t * B + b) * H, (t * B + b + 1) * H), t * ldyT + b * a.ldy + a.yOff);
       }
@@ -390,10 +398,11 @@ export function createWasmBackend(
     const TB = T * B;
     const { px, pwi, pwh, plen } = putSequence(a, projected);
     let pdy = 0;
+    const dense = denseLayout(a.ldy, a.ldyT, T, B, H);
     if (a.dy) {
       const dy = a.dy as Float32Array;
       const ldyT = a.ldyT ?? B * a.ldy;
-      if (a.ldy === H && ldyT === B * H && a.dyOff === 0) pdy = arena.put(dy.subarray(0, TB * H));
+      if (dense) pdy = arena.put(dy.subarray(a.dyOff, a.dyOff + TB * H));
       else {
         pdy = arena.alloc(TB * H * 4);
         const v = arena.f32(pdy, TB * H);
@@ -427,7 +436,7 @@ export function createWasmBackend(
     const work = arena.alloc(exports.gruBackwardWorkBytes(T, B, I, H, nt));
     run('gruBackward', [
       T, B, I, H, px, pwi, pwh, plen, a.reverse ? 1 : 0, a.resetAfter ? 1 : 0,
-      pdy, H, pdhN, pg, php, phn, pdx, pdh0, pdWi, pdWh, pdBi, pdBh, pdXp, work,
+      pdy, dense ? a.ldy : H, dense ? a.ldyT ?? B * a.ldy : B * H, pdhN, pg, php, phn, pdx, pdh0, pdWi, pdWh, pdBi, pdBh, pdXp, work,
     ], nt);
     if (dx) dx.set(arena.f32(pdx, dx.length));
     if (dh0) dh0.set(arena.f32(pdh0, dh0.length));
