@@ -77,6 +77,34 @@ GRU_INLINE void vstoren(float* p, vf v, long n) {
   for (long i = 0; i < n; i++) p[i] = v[i];
 }
 
+/** s[i] = the sum of the lanes of v[i], four at once (shuffles shared between them). */
+GRU_INLINE void vhsum4(const vf (&v)[4], float (&s)[4]) {
+#if defined(__AVX512F__) && VW == 16
+  const __m512 a = reinterpret_cast<__m512>(v[0]), b = reinterpret_cast<__m512>(v[1]);
+  const __m512 c = reinterpret_cast<__m512>(v[2]), d = reinterpret_cast<__m512>(v[3]);
+  // 256-bit halves added: [a, b] and [c, d]; then 128-bit quarters: [a, b, c, d], 4 lanes each.
+  const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+  const __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
+  __m512 q = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
+  q = _mm512_add_ps(q, _mm512_permute_ps(q, 0x4E));
+  q = _mm512_add_ps(q, _mm512_permute_ps(q, 0xB1));
+  _mm_storeu_ps(s, _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), q)));
+#elif defined(__AVX2__) && VW == 8
+  const __m256 a = reinterpret_cast<__m256>(v[0]), b = reinterpret_cast<__m256>(v[1]);
+  const __m256 c = reinterpret_cast<__m256>(v[2]), d = reinterpret_cast<__m256>(v[3]);
+  const __m256 ab = _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+  const __m256 cd = _mm256_add_ps(_mm256_permute2f128_ps(c, d, 0x20), _mm256_permute2f128_ps(c, d, 0x31));
+  __m256 h = _mm256_hadd_ps(ab, cd);  // [a a c c | b b d d] in pairs
+  h = _mm256_hadd_ps(h, h);           // [a c a c | b d b d]
+  _mm_storeu_ps(s, _mm_unpacklo_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+#else
+  for (int i = 0; i < 4; i++) {
+    s[i] = 0.0f;
+    for (int l = 0; l < VW; l++) s[i] += v[i][l];
+  }
+#endif
+}
+
 // Clamps that let NaN through (as Math.exp and Math.tanh do).
 GRU_INLINE vf vclamp_hi(vf x, float hi) { return x > hi ? vset1(hi) : x; }
 GRU_INLINE vf vclamp_lo(vf x, float lo) { return x < lo ? vset1(lo) : x; }

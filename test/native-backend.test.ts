@@ -127,6 +127,22 @@ test('native: GRU T=20 B=33 I=64 H=256, both forms, lengths, reverse, strided y,
   }
 });
 
+test('native: one step of a few rows (weights read in place, no packing) matches ref: both forms, lengths, strided y, partial vectors', () => {
+  const k = native!;
+  k.setThreads!(1);
+  let i = 0;
+  for (const B of [1, 2, 3, 5, 8, 9]) {
+    for (const resetAfter of [true, false]) {
+      for (const [I, H] of [[64, 256], [13, 77]]) {
+        const lengths = B > 1 ? Int32Array.from({ length: B }, (_, b) => (b === 1 ? 0 : 1)) : null;
+        const c: GruCase = { T: 1, B, I, H, reverse: false, resetAfter, lengths, bias: i % 3 !== 2, ldy: 2 * H, yOff: H };
+        assertClose(runGru(k, c, 300 + i), runGru(refBackend, c, 300 + i), `B=${B} I=${I} H=${H} resetAfter=${resetAfter}`);
+        i++;
+      }
+    }
+  }
+});
+
 test('native: caches are interchangeable with the reference backend', () => {
   const k = native!;
   const T = 6, B = 4, I = 10, H = 40, G = 3 * H;
@@ -218,10 +234,10 @@ test('native: the portable kernel set (GRU_TS_NATIVE_ISA=generic) matches too', 
     refBackend.gemm(false, false, 37, 29, 53, 1, A, 0, 53, B, 0, 29, 0, C1, 0, 29);
     k.gemm(false, false, 37, 29, 53, 1, A, 0, 53, B, 0, 29, 0, C2, 0, 29);
     worst = Math.max(worst, err(C2, C1));
-    for (const resetAfter of [true, false]) {
-      const T = 6, Bt = 7, I = 9, H = 42, G = 3 * H;
+    for (const [resetAfter, T] of [[true, 6], [false, 6], [true, 1], [false, 1]]) {
+      const Bt = 7, I = 9, H = 42, G = 3 * H;
       const w = { wIh: r(G * I, 0.4), wHh: r(G * H, 0.4), bIh: r(G), bHh: r(G) };
-      const x = r(T * Bt * I), h0 = r(Bt * H), dy = r(T * Bt * H), lengths = Int32Array.of(6, 1, 3, 6, 2, 5, 4);
+      const x = r(T * Bt * I), h0 = r(Bt * H), dy = r(T * Bt * H), lengths = T === 1 ? Int32Array.of(1, 0, 1, 1, 0, 1, 1) : Int32Array.of(6, 1, 3, 6, 2, 5, 4);
       const run = (be) => {
         const s = gruCacheSizes({ T, B: Bt, I, H });
         const cache = { gates: new Float32Array(s.gates), hPrev: new Float32Array(s.hPrev), hn: new Float32Array(s.hn) };
