@@ -18,6 +18,10 @@
 // (which stays in its own core's L2), by a 1-row tile that splits k over
 // several accumulator sets (tile<1, 3, KS>) to hide the FMA latency.
 //
+// T = 1 with at most kDirectRows rows (generation, beam search): no packing;
+// each weight row is read once in place and dotted with every row's input and
+// state (forward_one_step).
+//
 // Backward: per step, each thread forms the gate gradients of its own units
 // (elementwise), then, after a barrier, its own columns of dh·U from all gate
 // gradients (U packed once into column panels). The weight gradients are one
@@ -172,6 +176,20 @@ GRU_INLINE bool carry_if_inactive(const Fwd& f, long t, long b, long row, long j
   return true;
 }
 
+/** The end of a row's step: the cache (r, z, n and hn) when one is kept, the new state and y. */
+GRU_INLINE void store_step(const Fwd& f, long row, long b, long j, long nu, vf r, vf z, vf n, vf hn, vf hNew, float* hnext, float* y) {
+  const GruForward& a = *f.a;
+  if (a.gates) {
+    float* g = f.gates + row * f.G;
+    vstoren(g + j, r, nu);
+    vstoren(g + a.H + j, z, nu);
+    vstoren(g + 2 * a.H + j, n, nu);
+    vstoren(a.hn + row * a.H + j, hn, nu);
+  }
+  vstoren(hnext + b * a.H + j, hNew, nu);
+  vstoren(y, hNew, nu);
+}
+
 /** PyTorch form, rows [b0, b0 + M) of step t, unit block u. */
 template <int M, bool FULL>
 GRU_INLINE void fwd_after(const Fwd& f, long t, long b0, long u, const float* hcur, float* hnext) {
@@ -203,16 +221,7 @@ GRU_INLINE void fwd_after(const Fwd& f, long t, long b0, long u, const float* hc
     const vf z = vsigmoid(vloadn(gi + H + j, nu) + (acc[i][1] + bhz));
     const vf ghn = acc[i][2] + bhn;
     const vf n = vtanh(vloadn(gi + 2 * H + j, nu) + r * ghn);
-    const vf hNew = (1.0f - z) * n + z * hp;
-    if (a.gates) {
-      float* g = f.gates + row * G;
-      vstoren(g + j, r, nu);
-      vstoren(g + H + j, z, nu);
-      vstoren(g + 2 * H + j, n, nu);
-      vstoren(a.hn + row * H + j, ghn, nu);
-    }
-    vstoren(hnext + b * H + j, hNew, nu);
-    vstoren(y, hNew, nu);
+    store_step(f, row, b, j, nu, r, z, n, ghn, (1.0f - z) * n + z * hp, hnext, y);
   }
 }
 
@@ -254,16 +263,7 @@ GRU_INLINE void fwd_before_n(const Fwd& f, long t, long b0, long u, const float*
     const vf r = vloadn(f.rz + b * 2 * H + j, nu);
     const vf z = vloadn(f.rz + b * 2 * H + H + j, nu);
     const vf n = vtanh(vloadn(f.gi + row * G + 2 * H + j, nu) + (acc[i][0] + bhn));
-    const vf hNew = (1.0f - z) * n + z * hp;
-    if (a.gates) {
-      float* g = f.gates + row * G;
-      vstoren(g + j, r, nu);
-      vstoren(g + H + j, z, nu);
-      vstoren(g + 2 * H + j, n, nu);
-      vstoren(a.hn + row * H + j, vloadn(f.rh + b * H + j, nu), nu);
-    }
-    vstoren(hnext + b * H + j, hNew, nu);
-    vstoren(y, hNew, nu);
+    store_step(f, row, b, j, nu, r, z, n, vloadn(f.rh + b * H + j, nu), (1.0f - z) * n + z * hp, hnext, y);
   }
 }
 
@@ -586,16 +586,8 @@ void forward_one_step(const GruForward& a) {
       const vf z = vsigmoid(vloadn(gi + H + j, nu) + vloadn(g + H + j, nu));
       const vf ghn = vloadn(g + 2 * H + j, nu);
       const vf n = vtanh(vloadn(gi + 2 * H + j, nu) + (a.resetAfter ? r * ghn : ghn));
-      const vf hNew = (1.0f - z) * n + z * hp;
-      if (a.gates) {
-        float* c = f.gates + b * G;
-        vstoren(c + j, r, nu);
-        vstoren(c + H + j, z, nu);
-        vstoren(c + 2 * H + j, n, nu);
-        vstoren(a.hn + b * H + j, a.resetAfter ? ghn : vloadn(rh + b * H + j, nu), nu);
-      }
-      vstoren(a.hN + b * H + j, hNew, nu);
-      vstoren(y, hNew, nu);
+      const vf hn = a.resetAfter ? ghn : vloadn(rh + b * H + j, nu);
+      store_step(f, b, b, j, nu, r, z, n, hn, (1.0f - z) * n + z * hp, a.hN, y);
     }
   }
 }
