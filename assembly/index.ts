@@ -10,6 +10,7 @@ export { vexp, vsigmoid, vtanh } from './math';
 export { attentionForward, attentionBackward, attentionWorkBytes, attentionVersion } from './attention';
 export { adamUpdate } from './optim';
 export { softmaxCrossEntropyForward } from './loss';
+export { barrierMaySleep } from './threads';
 
 /** 1 in the relaxed-simd build (fused multiply-adds), 0 in the plain SIMD one. */
 export function relaxedSimd(): i32 {

@@ -13,6 +13,14 @@
  */
 const SPINS: i32 = 1 << 16;
 
+/** False on a browser's main thread, where waiting on an address traps: that thread only spins. */
+let maySleep = true;
+
+/** Whether this instance's thread may sleep in a barrier (1) or must spin (0); per instance, so per thread. */
+export function barrierMaySleep(may: i32): void {
+  maySleep = may != 0;
+}
+
 /**
  * Centralised barrier: count at sync, generation at sync + 64 (separate
  * cache lines), a count of sleeps at sync + 96. The last thread to arrive resets the count and bumps the
@@ -29,7 +37,7 @@ export function barrier(sync: usize, nt: i32): void {
   }
   let spins = 0;
   while (atomic.load<i32>(sync, 64) == gen) {
-    if (++spins >= SPINS) {
+    if (++spins >= SPINS && maySleep) {
       atomic.add<i32>(sync, 1, 96); // sleeps, for diagnostics (read by the loader's barrierSleeps)
       memory.atomic.wait32(sync + 64, gen, -1);
       spins = 0;

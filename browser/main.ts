@@ -3,7 +3,9 @@
  * plain-TypeScript reference backend (forward and gradients of a 2-layer
  * bidirectional GRU), trains a small sine forecaster on both, exports the
  * trained GRU to ONNX and safetensors bytes and reads them back, and times a
- * larger forward pass. Everything is seeded, so every run gives the same
+ * larger forward pass. Served cross-origin isolated (COOP/COEP headers: the
+ * test's server and `npm run demo:browser` send them), the kernels run on Web
+ * Workers (gru-mt.wasm, all cores); otherwise on the page's thread. Everything is seeded, so every run gives the same
  * numbers. The result is shown on the page and left in `window.__gruResult`
  * (test/browser.test.ts reads it).
  *
@@ -13,9 +15,11 @@
  */
 import wasmUrl from '../wasm/gru.wasm?url';
 import relaxedWasmUrl from '../wasm/gru-relaxed.wasm?url';
+import mtWasmUrl from '../wasm/gru-mt.wasm?url';
+import mtRelaxedWasmUrl from '../wasm/gru-mt-relaxed.wasm?url';
 import {
   Adam, GRU, Linear, Rng, Tensor, backend, backendNames, backward, clipGradNorm, constant, exportGruToOnnx, importOnnxGru,
-  initWasmBackend, lineChart, mseLoss, noGrad, parseSafetensors, registerBackend, serializeSafetensors, setBackend, sliceRows,
+  initThreadedWasmBackend, initWasmBackend, lineChart, mseLoss, noGrad, parseSafetensors, registerBackend, serializeSafetensors, setBackend, sliceRows,
   type Backend, type Var, type WasmBackend,
 } from '../src/browser.js';
 import type { GruBrowserResult } from './result.js';
@@ -156,6 +160,13 @@ function timeForward(name: string, shape: { T: number; B: number; I: number; H: 
   return Math.min(...ms);
 }
 
+/** The output of the seeded no-tape forward pass that timeForward times, on the current backend. */
+function forwardOutput(shape: { T: number; B: number; I: number; H: number }): Float32Array {
+  const gru = new GRU({ inputSize: shape.I, hiddenSize: shape.H, seed: 5 });
+  const x = uniform(new Rng(6), [shape.T, shape.B, shape.I]);
+  return Float32Array.from(noGrad(() => gru.forward(x)).output.data);
+}
+
 /** The two loss curves (log scale), drawn by the library's SVG line chart. */
 function lossChart(wasm: number[], ref: number[]): string {
   const steps = wasm.map((_, i) => i);
@@ -172,11 +183,15 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const status = $('status');
 
-  // 1. The kernels: the single-threaded build, relaxed-simd (fused multiply-adds) where this browser
-  // validates it, else plain SIMD; register it as 'wasm'.
-  const [relaxedBytes, bytes] = await Promise.all([relaxedWasmUrl, wasmUrl].map(async (u) => (await fetch(u)).arrayBuffer()));
-  const wasm: WasmBackend = await initWasmBackend([relaxedBytes, bytes]);
-  const build = wasm.relaxedSimd ? 'gru-relaxed.wasm' : 'gru.wasm';
+  // 1. The kernels: relaxed-simd (fused multiply-adds) where this browser validates it, else plain
+  // SIMD; the shared-memory build on Web Workers where the page is cross-origin isolated, else the
+  // single-threaded one; register it as 'wasm'.
+  const isolated = globalThis.crossOriginIsolated === true;
+  const urls = isolated ? [mtRelaxedWasmUrl, mtWasmUrl] : [relaxedWasmUrl, wasmUrl];
+  const [relaxedBytes, bytes] = await Promise.all(urls.map(async (u) => (await fetch(u)).arrayBuffer()));
+  const wasm: WasmBackend = isolated ? await initThreadedWasmBackend([relaxedBytes, bytes]) : await initWasmBackend([relaxedBytes, bytes]);
+  const threads = wasm.threads?.() ?? 1;
+  const build = `gru${isolated ? '-mt' : ''}${wasm.relaxedSimd ? '-relaxed' : ''}.wasm`;
   const wasmCalls: Record<string, number> = {};
   registerBackend(counted(wasm, wasmCalls));
   const simd = WebAssembly.validate(SIMD_PROBE);
@@ -184,6 +199,7 @@ async function main(): Promise<void> {
   $('env').innerHTML = `<h2>Environment</h2><table>
     <tr><td>browser</td><td>${navigator.userAgent}</td></tr>
     <tr><td>WebAssembly SIMD</td><td>${simd ? '<span class="ok">yes</span>' : '<span class="bad">no</span>'} (${build}, ${((wasm.relaxedSimd ? relaxedBytes : bytes).byteLength / 1024).toFixed(1)} KiB, compiled)</td></tr>
+    <tr><td>threads</td><td>${threads} (${isolated ? 'cross-origin isolated: Web Workers on shared memory' : 'not cross-origin isolated: the page\'s thread only'})</td></tr>
     <tr><td>backends</td><td>${backends.join(', ')}</td></tr></table>`;
   status.textContent = 'Comparing wasm with ref…';
   await nextFrame();
@@ -234,14 +250,22 @@ async function main(): Promise<void> {
   status.textContent = 'Timing a larger forward pass…';
   await nextFrame();
 
-  // 5. Speed: a larger forward pass, no tape.
+  // 5. Speed: a larger forward pass, no tape; with threads, also on one thread (the same output).
   const big = { T: 100, B: 32, I: 64, H: 128 };
   const msWasm = timeForward('wasm', big, 5);
+  let oneThread: { ms: number; maxDiff: number } | null = null;
+  if (threads > 1) {
+    const many = forwardOutput(big);
+    wasm.setThreads!(1);
+    oneThread = { ms: timeForward('wasm', big, 5), maxDiff: compare(forwardOutput(big), many).abs };
+    wasm.setThreads!(threads);
+  }
   const msRef = timeForward('ref', big, 2);
   setBackend('wasm');
   $('speed').innerHTML = `<h2>Speed</h2><table>
     <tr><th>GRU forward, T=${big.T}, B=${big.B}, input ${big.I}, hidden ${big.H}</th><th>ms</th></tr>
-    <tr><td>wasm (${wasm.relaxedSimd ? 'relaxed ' : ''}SIMD, one thread)</td><td class="num">${fmt(msWasm, 1)}</td></tr>
+    <tr><td>wasm (${wasm.relaxedSimd ? 'relaxed ' : ''}SIMD, ${threads} thread${threads > 1 ? 's' : ''})</td><td class="num">${fmt(msWasm, 1)}</td></tr>
+    ${oneThread ? `<tr><td>wasm, one thread (output difference ${oneThread.maxDiff.toExponential(1)})</td><td class="num">${fmt(oneThread.ms, 1)}</td></tr>` : ''}
     <tr><td>ref (plain TypeScript)</td><td class="num">${fmt(msRef, 1)}</td></tr>
     <tr><td>speed-up</td><td class="num">${(msRef / msWasm).toFixed(1)}×</td></tr></table>`;
 
@@ -259,7 +283,9 @@ async function main(): Promise<void> {
     },
     exported,
     lossChartBytes: chart.length,
-    speed: { shape: big, msWasm, msRef, speedup: msRef / msWasm },
+    speed: { shape: big, msWasm, msRef, speedup: msRef / msWasm, oneThread },
+    threads,
+    crossOriginIsolated: isolated,
     wasmCalls,
     wasmMemoryBytes: wasm.memoryBytes(),
     totalMs: performance.now() - t0,

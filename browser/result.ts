@@ -44,7 +44,14 @@ export interface GruBrowserResult {
   };
   /** Length of the loss chart's SVG (drawn by the library's lineChart). */
   lossChartBytes: number;
-  speed: { shape: { T: number; B: number; I: number; H: number }; msWasm: number; msRef: number; speedup: number };
+  speed: {
+    shape: { T: number; B: number; I: number; H: number }; msWasm: number; msRef: number; speedup: number;
+    /** With threads: the same pass on one thread, and the largest difference of its output from the threads' output. */
+    oneThread: { ms: number; maxDiff: number } | null;
+  };
+  /** Threads the wasm backend ran on (1 unless the page is cross-origin isolated). */
+  threads: number;
+  crossOriginIsolated: boolean;
   /** Calls into the wasm backend object (counted by a proxy around it). */
   wasmCalls: Record<string, number>;
   /** Linear memory the wasm arena has used (0 would mean its kernels never ran). */

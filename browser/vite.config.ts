@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
+const isolated = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 export default defineConfig({
   root,
@@ -16,6 +17,7 @@ export default defineConfig({
     // Keep gru.wasm a file served as application/wasm, never a data: URL.
     assetsInlineLimit: 0,
   },
-  server: { host: '127.0.0.1', port: 5173 },
-  preview: { host: '127.0.0.1', port: 4173 },
+  // Cross-origin isolated (shared memory), so the page runs the wasm kernels on Web Workers.
+  server: { host: '127.0.0.1', port: 5173, headers: isolated },
+  preview: { host: '127.0.0.1', port: 4173, headers: isolated },
 });

@@ -3,8 +3,9 @@
  *
  * Everything of the package root that runs without Node: tensors, the
  * kernels registry with the WebAssembly backend ({@link initWasmBackend}
- * compiles wasm/gru.wasm from its bytes or URL; register it with
- * {@link registerBackend}), autograd, layers, optimizers, safetensors and
+ * compiles wasm/gru.wasm from its bytes or URL; {@link initThreadedWasmBackend}
+ * runs wasm/gru-mt.wasm on Web Workers in a cross-origin-isolated page;
+ * register it with {@link registerBackend}), autograd, layers, optimizers, safetensors and
  * ONNX as bytes, SVG charts, the tokenizer and metrics, and the task models.
  *
  * Left out, because they need Node or its modules: files (safetensors-file,
@@ -18,7 +19,8 @@
  */
 export * from './tensor/index.js';
 export * from './kernels/index.js';
-export { initWasmBackend, instantiateWasmBackend, WasmOutOfMemory, type WasmBackend } from './kernels/wasm/backend.js';
+export { initWasmBackend, instantiateWasmBackend, WasmOutOfMemory, type WasmBackend, type WasmSource } from './kernels/wasm/backend.js';
+export { initThreadedWasmBackend } from './kernels/wasm/threads.js';
 export * from './autograd/index.js';
 export * from './nn/index.js';
 export * from './optim/index.js';

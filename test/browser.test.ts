@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -31,7 +31,10 @@ const MIME: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-/** A static file server for `dir` on 127.0.0.1 (a free port). */
+/** The headers that make a page cross-origin isolated, so it has shared memory (the demo then runs the wasm kernels on Web Workers). */
+const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
+/** A static file server for `dir` on 127.0.0.1 (a free port), cross-origin isolated. */
 async function serve(dir: string): Promise<{ server: Server; url: string }> {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -42,7 +45,7 @@ async function serve(dir: string): Promise<{ server: Server; url: string }> {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...ISOLATED });
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');
@@ -107,7 +110,7 @@ test('browser: the wasm backend in headless Chromium matches ref and trains', { 
     `${r.userAgent}; ${r.relaxedSimd ? 'relaxed-simd' : 'simd'} build; vite build ${built - t0} ms, page ${done - built} ms; wasm vs ref max diff ${r.parity.maxAbsDiff.toExponential(2)} ` +
       `(rel ${r.parity.maxRelDiff.toExponential(2)}); loss ${r.training.initialLoss.toFixed(4)} → ${r.training.finalLoss.toFixed(4)}; ` +
       `train step ${r.training.msPerStepWasm.toFixed(2)} ms wasm / ${r.training.msPerStepRef.toFixed(2)} ms ref; ` +
-      `forward T=100 B=32 I=64 H=128 ${r.speed.msWasm.toFixed(1)} ms wasm / ${r.speed.msRef.toFixed(1)} ms ref; ` +
+      `forward T=100 B=32 I=64 H=128 ${r.speed.msWasm.toFixed(1)} ms wasm ×${r.threads}${r.speed.oneThread ? ` (×1 ${r.speed.oneThread.ms.toFixed(1)} ms)` : ''} / ${r.speed.msRef.toFixed(1)} ms ref; ` +
       `ONNX ${r.exported.onnxBytes} B, safetensors ${r.exported.safetensorsBytes} B read back exactly: ` +
       `${r.exported.onnxMaxDiff === 0 && r.exported.safetensorsMaxDiff === 0}`,
   );
@@ -115,6 +118,15 @@ test('browser: the wasm backend in headless Chromium matches ref and trains', { 
   // The modules (relaxed-simd and plain builds) were fetched from our server as application/wasm;
   // Chromium validates relaxed-simd, so that build runs (and must match ref like the plain one).
   assert.deepEqual(wasmTypes, ['application/wasm', 'application/wasm']);
+  // Served cross-origin isolated, the page runs the shared-memory build on Web Workers, one thread a core
+  // (everything below — parity, gradients, training — ran on them); its output equals one thread's.
+  assert.equal(r.crossOriginIsolated, true, 'the page is cross-origin isolated');
+  const cores = Math.min(8, availableParallelism());
+  assert.equal(r.threads, cores, `threads: ${r.threads}, cores: ${cores}`);
+  if (cores > 1) {
+    assert.ok(r.speed.oneThread !== null, 'timed on one thread too');
+    assert.ok(r.speed.oneThread.maxDiff <= 1e-6, `threads vs one thread: output differs by ${r.speed.oneThread.maxDiff}`);
+  }
   assert.ok(r.simd, 'the browser validates WebAssembly SIMD');
   assert.equal(r.relaxedSimd, true, 'Chromium runs the relaxed-simd build');
   assert.ok(r.backends.includes('wasm') && r.backends.includes('ref'), `backends: ${r.backends.join(', ')}`);

@@ -76,6 +76,8 @@ export interface KernelExports {
     dx: number, dh0: number, dWIh: number, dWHh: number, dBIh: number, dBHh: number, dXProj: number,
     work: number, tid: number, nt: number, sync: number,
   ): void;
+  /** 0: this instance's thread only spins in barriers (a browser's main thread may not wait). */
+  barrierMaySleep(may: number): void;
   attentionWorkBytes(S: number): number;
   /** 2: the attention kernels below (row strides, gain); absent in older modules. */
   attentionVersion(): number;
@@ -655,7 +657,8 @@ export function instantiateWasmBackend(module: WasmModule): WasmBackend {
   return createWasmBackend(ex, ex.memory);
 }
 
-type WasmSource = ArrayBuffer | ArrayBufferView | URL | string;
+/** A module's bytes, or a URL to fetch them from. */
+export type WasmSource = ArrayBuffer | ArrayBufferView | URL | string;
 
 /**
  * For browsers (or anywhere async is fine): the module's bytes, or a URL to
@@ -664,6 +667,11 @@ type WasmSource = ArrayBuffer | ArrayBufferView | URL | string;
  * back to the plain SIMD build.
  */
 export async function initWasmBackend(source: WasmSource | readonly WasmSource[]): Promise<WasmBackend> {
+  return instantiateWasmBackend(await compileFirstValid(source));
+}
+
+/** Compiles the first of `source` that this engine validates (the last is compiled regardless, so its error shows). @internal */
+export async function compileFirstValid(source: WasmSource | readonly WasmSource[]): Promise<WasmModule> {
   const wa = webAssembly();
   if (!wa) throw new Error('wasm backend: this platform has no WebAssembly');
   const sources = Array.isArray(source) ? source : [source as WasmSource];
@@ -675,7 +683,7 @@ export async function initWasmBackend(source: WasmSource | readonly WasmSource[]
       bytes = await res.arrayBuffer();
     } else bytes = s;
     if (i < sources.length - 1 && !wa.validate(bytes)) continue;
-    return instantiateWasmBackend(await wa.compile(bytes));
+    return wa.compile(bytes);
   }
-  throw new Error('wasm backend: initWasmBackend was given no module');
+  throw new Error('wasm backend: no module was given');
 }

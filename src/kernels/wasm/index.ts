@@ -32,6 +32,7 @@ type Url = typeof import('node:url');
 const WASM_DIR = '../../../wasm/';
 
 export { createWasmBackend, initWasmBackend, instantiateWasmBackend, type WasmBackend } from './backend.js';
+export { initThreadedWasmBackend } from './threads.js';
 
 /** The folder of the built modules. */
 export function wasmDir(): string {

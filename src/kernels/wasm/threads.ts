@@ -16,7 +16,10 @@
  * kernels registry, which must load in a browser (and under a bundler's dev
  * server) as it is.
  */
-import { controlBlock, parallelKernels, type KernelExports, type ParallelKernel, type ParallelRunner, type WasmMemory, type WasmModule } from './backend.js';
+import {
+  compileFirstValid, controlBlock, createWasmBackend, parallelKernels, webAssembly,
+  type KernelExports, type ParallelKernel, type ParallelRunner, type WasmBackend, type WasmMemory, type WasmModule, type WasmSource,
+} from './backend.js';
 
 type GetBuiltin = (id: string) => unknown;
 type WorkerThreads = typeof import('node:worker_threads');
@@ -52,13 +55,15 @@ const NT = 3;
 const NARGS = 4;
 const ERR = 5;
 
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, ctlPtr, syncPtr, tid, names } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm abort'); } } }).exports;
+/**
+ * A worker's loop, the same in Node and in browsers: wait on the sequence
+ * word, run this thread's share of the kernel, count itself done. Expects
+ * ex (the worker's instance), memory, ctlPtr, syncPtr, tid, names, seq.
+ */
+const WORKER_LOOP = `
 const i32 = new Int32Array(memory.buffer, ctlPtr, 16);
 const f64 = new Float64Array(memory.buffer, ctlPtr + 64, 32);
-let seen = workerData.seq;
+let seen = seq;
 for (;;) {
   Atomics.wait(i32, ${SEQ}, seen);
   seen = Atomics.load(i32, ${SEQ});
@@ -77,22 +82,58 @@ for (;;) {
 }
 `;
 
-/** A pool over `memory` running the kernels of `module` (tid 0 runs on `exports`, the caller's instance). */
+const instantiate = "new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm abort'); } } }).exports";
+
+/** worker_threads: the worker's data comes as workerData. */
+const NODE_WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, ctlPtr, syncPtr, tid, names, seq } = workerData;
+const ex = ${instantiate};
+${WORKER_LOOP}`;
+
+/** A Web Worker: the data comes in the first message; it answers 'ready' once instantiated, then never returns to its event loop. */
+const BROWSER_WORKER_SOURCE = `
+onmessage = (event) => {
+  const { module, memory, ctlPtr, syncPtr, tid, names, seq } = event.data;
+  const ex = ${instantiate};
+  postMessage('ready');
+  ${WORKER_LOOP}
+};`;
+
+/** The parts of a Web Worker used here (this file also compiles without the DOM's types). */
+interface WebWorker {
+  onmessage: ((e: unknown) => void) | null;
+  onerror: ((e: { message?: string }) => void) | null;
+  postMessage(data: unknown): void;
+}
+
+/** What a pool's workers are told when they start. */
+interface WorkerData {
+  module: WasmModule; memory: WasmMemory; ctlPtr: number; syncPtr: number; tid: number; names: readonly string[]; seq: number;
+}
+
+/**
+ * A pool over `memory` running the kernels of `module` (tid 0 runs on
+ * `exports`, the caller's instance). In Node it spawns worker_threads as
+ * calls first want them; in a browser ({@link initThreadedWasmBackend}) the
+ * workers are started beforehand, and the caller's thread, which may not
+ * block there, spins instead of waiting.
+ */
 export class WorkerPool implements ParallelRunner {
-  private workers: InstanceType<WorkerThreads['Worker']>[] = [];
+  private workers: unknown[] = [];
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly ctlPtr: number;
   private readonly syncPtr: number;
-  private readonly Worker: WorkerThreads['Worker'];
 
   constructor(
     private readonly module: WasmModule,
     private readonly memory: WasmMemory,
     private readonly exports: KernelExports,
     readonly maxThreads: number,
+    /** Starts worker tid (Node); null where all workers were started beforehand. */
+    private readonly start: ((data: WorkerData) => { unref?(): void }) | null = nodeWorker,
   ) {
-    this.Worker = nodeBuiltin<WorkerThreads>('node:worker_threads').Worker;
     const { ctlPtr, syncPtr } = controlBlock(exports.heapBase());
     this.ctlPtr = ctlPtr;
     this.syncPtr = syncPtr;
@@ -102,22 +143,26 @@ export class WorkerPool implements ParallelRunner {
     this.i32.fill(0);
   }
 
+  /** What worker `tid` needs to start (for pools whose workers are started elsewhere). */
+  workerData(tid: number): WorkerData {
+    return { module: this.module, memory: this.memory, ctlPtr: this.ctlPtr, syncPtr: this.syncPtr, tid, names: parallelKernels, seq: Atomics.load(this.i32, SEQ) };
+  }
+
+  /** Counts workers started elsewhere. */
+  adopt(worker: unknown): void {
+    this.workers.push(worker);
+  }
+
   private spawn(n: number): void {
-    while (this.workers.length < n) {
-      const w = new this.Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: {
-          module: this.module, memory: this.memory, ctlPtr: this.ctlPtr, syncPtr: this.syncPtr,
-          tid: this.workers.length + 1, names: parallelKernels, seq: Atomics.load(this.i32, SEQ),
-        },
-      });
-      w.unref();
+    while (this.workers.length < n && this.start) {
+      const w = this.start(this.workerData(this.workers.length + 1));
+      w.unref?.();
       this.workers.push(w);
     }
   }
 
   run(name: ParallelKernel, args: number[], nt: number): void {
-    nt = Math.min(nt, this.maxThreads);
+    nt = Math.min(nt, this.maxThreads, this.start ? Infinity : this.workers.length + 1);
     this.spawn(nt - 1);
     const { i32, f64 } = this;
     f64.set(args);
@@ -139,7 +184,7 @@ export class WorkerPool implements ParallelRunner {
     for (let d = Atomics.load(i32, DONE); d < n; d = Atomics.load(i32, DONE)) {
       // A trap on this thread can leave the workers in a barrier: give up on them after a while.
       if (error && Date.now() - t0 > 2000) break;
-      Atomics.wait(i32, DONE, d, 100);
+      if (this.start) Atomics.wait(i32, DONE, d, 100); // (a browser's main thread may not wait: it spins)
     }
     if (error) throw error;
     if (Atomics.load(i32, ERR)) throw new Error(`wasm backend: ${name} failed on a worker thread`);
@@ -152,4 +197,60 @@ export class WorkerPool implements ParallelRunner {
     Atomics.notify(this.i32, SEQ);
     this.workers = [];
   }
+}
+
+/** A worker_threads worker running the loop (Node). */
+function nodeWorker(data: WorkerData): { unref(): void } {
+  const { Worker } = nodeBuiltin<WorkerThreads>('node:worker_threads');
+  return new Worker(NODE_WORKER_SOURCE, { eval: true, workerData: data });
+}
+
+/**
+ * For browsers: the wasm backend on `threads` threads (default: the cores,
+ * at most 8), from the shared-memory build's bytes or URL — given several
+ * (gru-mt-relaxed.wasm, then gru-mt.wasm), the first this engine validates.
+ * Needs shared memory, which a page has when it is cross-origin isolated
+ * (served with Cross-Origin-Opener-Policy: same-origin and
+ * Cross-Origin-Embedder-Policy: require-corp). The workers start here, before
+ * any call: a browser starts a worker only while the page's thread is free,
+ * and a call keeps it busy (it spins where Node would wait).
+ */
+export async function initThreadedWasmBackend(source: WasmSource | readonly WasmSource[], threads?: number): Promise<WasmBackend> {
+  const wa = webAssembly();
+  if (!wa) throw new Error('wasm backend: this platform has no WebAssembly');
+  if (typeof SharedArrayBuffer === 'undefined') {
+    throw new Error('wasm backend: threads need shared memory, which this page does not have (serve it cross-origin isolated: COOP same-origin, COEP require-corp)');
+  }
+  const g = globalThis as unknown as { navigator?: { hardwareConcurrency?: number }; Worker?: new (url: string) => WebWorker };
+  if (!g.Worker) throw new Error('wasm backend: threads need Web Workers, which this platform does not have');
+  const cores = g.navigator?.hardwareConcurrency ?? 1;
+  const nt = threads ?? Math.max(1, Math.min(8, cores));
+  if (!Number.isInteger(nt) || nt < 1) throw new Error(`initThreadedWasmBackend: threads must be a positive integer, got ${threads}`);
+  const module = await compileFirstValid(source);
+  const memory = new wa.Memory({ initial: 16, maximum: 65536, shared: true });
+  const exports = new wa.Instance(module, {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('wasm backend: abort');
+      },
+    },
+  }).exports as unknown as KernelExports;
+  exports.barrierMaySleep(0);
+  const pool = new WorkerPool(module, memory, exports, nt, null);
+  const url = URL.createObjectURL(new Blob([BROWSER_WORKER_SOURCE], { type: 'text/javascript' }));
+  try {
+    await Promise.all(
+      Array.from({ length: nt - 1 }, (_, i) => new Promise<void>((ready, fail) => {
+        const w = new g.Worker!(url);
+        w.onmessage = () => ready();
+        w.onerror = (e) => fail(new Error(`wasm backend: worker ${i + 1} failed to start: ${e.message ?? 'no reason given'}`));
+        w.postMessage(pool.workerData(i + 1));
+        pool.adopt(w);
+      })),
+    );
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+  return createWasmBackend(exports, memory, pool, nt);
 }
