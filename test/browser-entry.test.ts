@@ -155,7 +155,7 @@ test("browser entry: 'gru-ts/browser' and 'gru-ts/wasm/gru.wasm' resolve through
   assert.equal(fileURLToPath(import.meta.resolve('gru-ts/wasm/gru.wasm')), resolve(root, 'wasm/gru.wasm'));
   const browser: Record<string, unknown> = await import('gru-ts/browser');
   const full: Record<string, unknown> = await import('gru-ts');
-  for (const name of ['Tensor', 'GRU', 'AttentionGRU', 'Linear', 'Adam', 'backward', 'initWasmBackend', 'registerBackend', 'setBackend',
+  for (const name of ['Tensor', 'GRU', 'AttentionGRU', 'Linear', 'Adam', 'backward', 'initWasmBackend', 'initThreadedWasmBackend', 'registerBackend', 'setBackend',
     'backendNames', 'parseSafetensors', 'serializeSafetensors', 'exportGruToOnnx', 'importOnnxGru', 'lineChart', 'heatmap', 'Tokenizer',
     'Classifier', 'CharLM', 'Seq2Seq']) {
     assert.ok(name in browser, `'gru-ts/browser' does not export ${name}`);
@@ -163,9 +163,9 @@ test("browser entry: 'gru-ts/browser' and 'gru-ts/wasm/gru.wasm' resolve through
   for (const name of ['readSafetensors', 'writeSafetensors', 'svgToPng', 'writePicture', 'loadTable', 'readModelFile', 'fit', 'parseCsv']) {
     assert.ok(!(name in browser), `'gru-ts/browser' exports the Node-only ${name}`);
   }
-  // The browser entry is a subset of the root, plus the WebAssembly loader the root leaves to Node.
+  // The browser entry is a subset of the root, plus the WebAssembly loaders the root leaves to Node.
   const extra = Object.keys(browser).filter((k) => !(k in full));
-  assert.deepEqual(extra.filter((k) => !['initWasmBackend', 'instantiateWasmBackend', 'WasmOutOfMemory'].includes(k)), []);
+  assert.deepEqual(extra.filter((k) => !['initWasmBackend', 'initThreadedWasmBackend', 'instantiateWasmBackend', 'WasmOutOfMemory'].includes(k)), []);
 });
 
 test('browser entry: initWasmBackend from bytes, registered, gives the GRU outputs of ref', async () => {

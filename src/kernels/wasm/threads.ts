@@ -1,6 +1,7 @@
 /**
- * Threads for the wasm backend in Node: worker_threads, each with its own
- * instance of the shared-memory build (wasm/gru-mt.wasm) on the same
+ * Threads for the wasm backend: worker_threads in Node, Web Workers in a
+ * cross-origin-isolated page ({@link initThreadedWasmBackend}), each with its
+ * own instance of the shared-memory build (wasm/gru-mt.wasm) on the same
  * WebAssembly.Memory. The caller's thread is thread 0.
  *
  * A call: the caller writes the kernel id, thread count and arguments into
@@ -8,8 +9,9 @@
  * every worker wakes (Atomics.wait on the sequence word), runs its share
  * (tid < nt) and bumps the done word. Inside the kernels the threads meet at
  * a spin-then-wait barrier once per time step (assembly/threads.ts).
- * Workers are spawned on the first call that wants them, and unref'd so they
- * never keep the process alive.
+ * In Node, workers are spawned on the first call that wants them, and unref'd
+ * so they never keep the process alive; in a browser they start before the
+ * first call, and the page's thread spins where Node's would wait.
  *
  * Node's modules are loaded when first needed, through {@link nodeBuiltin},
  * never imported at the top: this file sits in the import graph of the
