@@ -30,6 +30,7 @@
  */
 
 import { shareLo, shareHi } from './threads';
+import { madd } from './math';
 
 /** The most rows of a packed A block (blocks have 5 rows, or 4: see {@link fiveRowEnd}). */
 export const MR: i32 = 5;
@@ -207,12 +208,6 @@ export function packB(B: usize, sBk: i32, sBj: i32, kc: i32, nc: i32, dst: usize
   }
 }
 
-/** c + a·b: fused (relaxed_madd) in the relaxed-simd build, a multiply then an add otherwise. */
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
 
 /**
  * The 4×8 micro-kernel: C[0..mr, 0..nr] = alpha · Σ_k pa(k)ᵀ pb(k) + beta · C

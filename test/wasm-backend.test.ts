@@ -256,11 +256,21 @@ test('wasm: threads (shared memory, worker_threads) match ref and one thread', (
   assertGruVsRef(k, bigCases[0].c, bigCases[0].seed, 'back to one thread');
 });
 
-test('wasm: vector exp, sigmoid and tanh within 3e-7 of float64', () => {
+test('wasm: vector exp, sigmoid and tanh within 3e-7 of float64 (each build this engine runs)', (t) => {
+  // The relaxed-simd build evaluates the polynomials with fused multiply-adds: check it where it validates
+  // (Node 22+, or Node 20 with --experimental-wasm-relaxed-simd: test/wasm-relaxed.test.ts runs this test so).
+  const relaxedPath = join(wasmDir(), 'gru-relaxed.wasm');
+  const builds = [stPath, ...(webAssembly()!.validate(readFileSync(relaxedPath)) ? [relaxedPath] : [])];
+  if (process.env.GRU_TS_EXPECT_RELAXED_SIMD === '1') assert.equal(builds.length, 2, 'this engine should run the relaxed-simd build');
+  t.diagnostic(`vector math checked in ${builds.map((b) => b.split(/[\\/]/).pop()).join(', ')}`);
+  for (const path of builds) checkVectorMath(path);
+});
+
+function checkVectorMath(path: string): void {
   const WA = (globalThis as unknown as {
     WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: Record<string, any> } };
   }).WebAssembly;
-  const ex = new WA.Instance(new WA.Module(readFileSync(stPath)), { env: { abort() {} } }).exports;
+  const ex = new WA.Instance(new WA.Module(readFileSync(path)), { env: { abort() {} } }).exports;
   const n = 200_003;
   const base = ex.heapBase() + 4096;
   ex.memory.grow(Math.ceil((base + 8 * n + 64) / 65536));
@@ -278,6 +288,6 @@ test('wasm: vector exp, sigmoid and tanh within 3e-7 of float64', () => {
       if (w === 0) continue;
       worst = Math.max(worst, Math.abs(O[i] - w) / Math.max(Math.abs(w), absFloor));
     }
-    assert.ok(worst <= 3e-7, `${name} on [${lo}, ${hi}]: relative error ${worst}`);
+    assert.ok(worst <= 3e-7, `${path}: ${name} on [${lo}, ${hi}]: relative error ${worst}`);
   }
-});
+}

@@ -19,3 +19,13 @@ test('relaxed-simd wasm builds: the kernel parity suite against ref', () => {
   assert.match(r.stdout, /# wasm: relaxed-simd build/);
   assert.match(r.stdout, /# fail 0/);
 });
+
+test('relaxed-simd wasm build: its vector exp, sigmoid and tanh (fused polynomials) within 3e-7 of float64', () => {
+  const r = spawnSync(process.execPath, [...(flagKnown ? [FLAG] : []), '--import', 'tsx', '--test', '--test-name-pattern', 'vector exp', 'test/wasm-backend.test.ts'], {
+    env: { ...process.env, NODE_TEST_CONTEXT: undefined, GRU_TS_EXPECT_RELAXED_SIMD: '1' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, `vector math test failed:\n${r.stdout.slice(-4000)}${r.stderr.slice(-2000)}`);
+  assert.match(r.stdout, /vector math checked in gru\.wasm, gru-relaxed\.wasm/);
+  assert.match(r.stdout, /# pass 1/);
+});
