@@ -20,8 +20,8 @@
  * setThreads(n) override it (whichever changed last wins, as in native).
  */
 import type { Backend } from '../backend.js';
-import { createWasmBackend, instantiateWasmBackend, webAssembly, type KernelExports, type WasmBackend, type WasmModule } from './backend.js';
-import { WorkerPool, isNode, nodeBuiltin } from './threads.js';
+import { createWasmBackend, instantiateWasmBackend, webAssembly, type WasmBackend, type WasmModule } from './backend.js';
+import { WorkerPool, instantiateShared, isNode, nodeBuiltin } from './threads.js';
 
 type Fs = typeof import('node:fs');
 type Os = typeof import('node:os');
@@ -42,17 +42,7 @@ export function wasmDir(): string {
 
 /** The shared-memory build with a worker pool; threads default to the cores (≤ 8). */
 export function instantiateThreadedWasmBackend(module: WasmModule): WasmBackend {
-  const wa = webAssembly()!;
-  const memory = new wa.Memory({ initial: 16, maximum: 65536, shared: true });
-  const instance = new wa.Instance(module, {
-    env: {
-      memory,
-      abort: () => {
-        throw new Error('wasm backend: abort');
-      },
-    },
-  });
-  const ex = instance.exports as unknown as KernelExports;
+  const { memory, exports: ex } = instantiateShared(module);
   const cores = Math.max(1, Math.min(8, nodeBuiltin<Os>('node:os').availableParallelism()));
   return createWasmBackend(ex, memory, new WorkerPool(module, memory, ex, Math.max(cores, 8)), cores);
 }

@@ -201,6 +201,20 @@ export class WorkerPool implements ParallelRunner {
   }
 }
 
+/** The shared-memory build instantiated on a new shared memory (thread 0's instance). */
+export function instantiateShared(module: WasmModule): { memory: WasmMemory; exports: KernelExports } {
+  const memory = new (webAssembly()!).Memory({ initial: 16, maximum: 65536, shared: true });
+  const instance = new (webAssembly()!).Instance(module, {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('wasm backend: abort');
+      },
+    },
+  });
+  return { memory, exports: instance.exports as unknown as KernelExports };
+}
+
 /** A worker_threads worker running the loop (Node). */
 function nodeWorker(data: WorkerData): { unref(): void } {
   const { Worker } = nodeBuiltin<WorkerThreads>('node:worker_threads');
@@ -229,15 +243,7 @@ export async function initThreadedWasmBackend(source: WasmSource | readonly Wasm
   const nt = threads ?? Math.max(1, Math.min(8, cores));
   if (!Number.isInteger(nt) || nt < 1) throw new Error(`initThreadedWasmBackend: threads must be a positive integer, got ${threads}`);
   const module = await compileFirstValid(source);
-  const memory = new wa.Memory({ initial: 16, maximum: 65536, shared: true });
-  const exports = new wa.Instance(module, {
-    env: {
-      memory,
-      abort: () => {
-        throw new Error('wasm backend: abort');
-      },
-    },
-  }).exports as unknown as KernelExports;
+  const { memory, exports } = instantiateShared(module);
   exports.barrierMaySleep(0);
   const pool = new WorkerPool(module, memory, exports, nt, null);
   const url = URL.createObjectURL(new Blob([BROWSER_WORKER_SOURCE], { type: 'text/javascript' }));
