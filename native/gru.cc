@@ -489,8 +489,6 @@ void backward_job(void* p, int tid, int nt) {
   }
 }
 
-}  // namespace
-
 // ---------------------------------------------------------------- one step of a few rows
 //
 // T = 1 with a few rows (text generation, beam search): the call is one
@@ -528,9 +526,9 @@ GRU_INLINE void row_dots_tile(const float* __restrict W, long j0, long nr, long 
     for (; k + VW <= K; k += VW) row_dots_slice<NB, true>(acc, W, j0, nr, K, v, ldv, k, VW);
   for (; k < K; k += VW) row_dots_slice<NB, false>(acc, W, j0, nr, K, v, ldv, k, lmin(VW, K - k));
   for (int b = 0; b < NB; b++) {
-    const vf v[4] = {acc[0][b], acc[1][b], acc[2][b], acc[3][b]};
+    const vf part[4] = {acc[0][b], acc[1][b], acc[2][b], acc[3][b]};
     float sum[4];
-    vhsum4(v, sum);
+    vhsum4(part, sum);
     for (int r = 0; r < nr; r++) out[b * ldo + j0 + r] = (bias ? bias[j0 + r] : 0.0f) + sum[r];
   }
 }
@@ -552,9 +550,10 @@ void forward_one_step(const GruForward& a) {
   Fwd f;
   f.a = &a;
   f.G = G;
-  float* st = grunative::scratch(grunative::kSlotState, size_t(5 * B * H + 2 * B * G));
+  float* st = grunative::scratch(grunative::kSlotState, size_t(2 * B * G + B * H));
   float* gh = st;           // (B, 3H) U h (+ b_hh); the Cho form's n part is U_n (r ⊙ h)
   float* rh = st + B * G;   // (B, H) r ⊙ h, Cho form
+  // (B, 3H) at st + B·G + B·H: gi when there is no cache to hold it
   if (a.xProj) {
     f.gi = a.xProj;
     f.gates = a.gates;
@@ -591,6 +590,8 @@ void forward_one_step(const GruForward& a) {
     }
   }
 }
+
+}  // namespace
 
 void gru_forward(const GruForward& a, int threads) {
   const long T = a.T, B = a.B, I = a.I, H = a.H, G = 3 * H;
