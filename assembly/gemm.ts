@@ -25,8 +25,8 @@
  * the CPU has one).
  *
  * The recurrent products of the GRU reuse the same micro-kernels through
- * {@link gemmPackedB} and {@link blockKernel}: B packed once per call (the
- * recurrent weights), A (the state, a few rows) packed per step.
+ * {@link blockColumn}: B packed once per call (the recurrent weights), A (the
+ * state, a few rows) packed per step.
  */
 
 import { shareLo, shareHi } from './threads';
@@ -42,7 +42,7 @@ export const NR: i32 = 8;
  * four 5-row blocks, three 4-row ones). Below that, M ≤ 4 is one 4-row
  * block and other M are 5-row blocks with a partial last one.
  */
-export function fiveRowEnd(M: i32): i32 {
+function fiveRowEnd(M: i32): i32 {
   const fours = (4 * M) % 5; // 4·fours ≡ M (mod 5)
   if (4 * fours <= M) return M - 4 * fours;
   return M < 5 ? 0 : M;
@@ -50,9 +50,10 @@ export function fiveRowEnd(M: i32): i32 {
 
 /** Height of the block starting at row ir (end: {@link fiveRowEnd}). */
 // @ts-ignore: decorator
-@inline export function blockHeight(ir: i32, end: i32): i32 {
+@inline function blockHeight(ir: i32, end: i32): i32 {
   return ir < end ? 5 : 4;
 }
+
 /**
  * Depth of one packed block. Small on purpose: C is stored (in float32)
  * between blocks, so each float32 running sum covers at most 64 products;
@@ -404,22 +405,6 @@ export function sgemm(
         macroKernel(mc, nc, kc, pA, pB, C + ((<usize>ic * ldc + jc) << 2), ldc, alpha, b, tmp);
       }
     }
-  }
-}
-
-/**
- * C[:, j-panels p0..p1) = alpha · A · B + beta · C where B is already packed
- * (panel p at pB + p·panelBytes, kc×8) and A (M×kc, row stride lda) is packed
- * here into pA (ceil(M/5)·5·kc floats). N is the full column count of C's
- * block (edge panel width). Used by the GRU time loops; no allocation.
- */
-export function gemmPackedB(
-  M: i32, N: i32, kc: i32, A: usize, lda: i32, pB: usize, panelBytes: usize,
-  p0: i32, p1: i32, C: usize, ldc: i32, alpha: f32, beta: f32, pA: usize, tmp: usize,
-): void {
-  packA(A, lda, 1, M, kc, pA);
-  for (let p = p0; p < p1; p++) {
-    blockColumn(M, kc, pA, pB + <usize>p * panelBytes, C + (<usize>(p * NR) << 2), ldc, alpha, beta, min(NR, N - p * NR), tmp);
   }
 }
 
