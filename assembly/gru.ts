@@ -275,9 +275,10 @@ export function gruForwardWorkBytes(T: i32, B: i32, I: i32, H: i32, nt: i32): us
 
 /**
  * One direction of one GRU layer (see the ref kernel). Row (t, b) of y is at
- * y + t·ldyT + b·ldy floats (time-major: ldyT = B·ldy; batch-first: ldy = T·ldyT); bIh and bHh must not
- * be null (pass zeros); hPrev and hn may be 0 (no cache). Inactive steps leave h,
- * write y = 0 and hn = 0 and leave gates as the input projection (as ref).
+ * y + t·ldyT + b·ldy floats (time-major: ldyT = B·ldy; batch-first:
+ * ldy = T·ldyT); bIh and bHh must not be null (pass zeros); hPrev and hn
+ * may be 0 (no cache). Inactive steps leave h, write y = 0 and hn = 0 and
+ * leave gates as the input projection (as ref).
  * projected ≠ 0: `gates` already holds the input projection x W_ihᵀ + b_ih
  * (the caller's xProj); x and wIh are not read, and bIh must be zeros.
  */
@@ -476,8 +477,8 @@ export function gruBackwardWorkBytes(T: i32, B: i32, I: i32, H: i32, nt: i32): u
 /**
  * Backward of {@link gruForward}; accumulates into dx, dh0, dWIh, dWHh,
  * dBIh, dBHh, dXProj (each but dWHh may be 0). dy has y's layout (strides
- * ldy, ldyT) or is 0; dhN may be 0. dXProj (T, B, 3H) receives the gradient of the input
- * projection (the input-side gate gradients); with a precomputed projection
+ * ldy, ldyT) or is 0; dhN may be 0. dXProj (T, B, 3H) receives the gradient
+ * of the input projection (the input-side gate gradients); with a precomputed projection
  * the caller passes it and 0 for x, wIh, dx, dWIh and dBIh.
  */
 export function gruBackward(
