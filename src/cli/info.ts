@@ -23,6 +23,7 @@ export function infoCommand(path: string, opts: { json?: boolean }): void {
     for (const [k, v] of meta) console.log(`    ${k}: ${v.length > 200 ? v.slice(0, 200) + '…' : v}`);
   }
   console.log('  tensors:');
-  const w = Math.max(...tensors.map((t) => t.name.length), 4);
+  // A loop, not Math.max(...spread): a spread of 200,000 arguments overflows the stack.
+  const w = tensors.reduce((m, t) => Math.max(m, t.name.length), 4);
   for (const t of tensors) console.log(`    ${t.name.padEnd(w)}  ${t.dtype.padEnd(7)}  ${shapeString(t.shape)}`);
 }

@@ -1,5 +1,6 @@
 /** Reading tables from CSV (csv-parse) and JSONL, with errors that name the row and column. */
 import { parse } from 'csv-parse/sync';
+import { GruError } from '../errors.js';
 
 /** A table of strings with named columns. */
 export interface Table {
@@ -15,9 +16,9 @@ export function parseCsv(text: string, source = 'CSV'): Table {
   try {
     records = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: false, bom: true }) as string[][];
   } catch (e) {
-    throw new Error(`${source}: malformed CSV: ${(e as Error).message}`);
+    throw new GruError('INVALID_DATA', `${source}: malformed CSV: ${(e as Error).message}`);
   }
-  if (records.length === 0) throw new Error(`${source}: expected a header row and data rows, got an empty file`);
+  if (records.length === 0) throw new GruError('INVALID_DATA', `${source}: expected a header row and data rows, got an empty file`);
   const [columns, ...rows] = records;
   return { columns, rows, source };
 }
@@ -27,25 +28,49 @@ export function parseJsonl(text: string, source = 'JSONL'): Table {
   const objects: Record<string, unknown>[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
+    // Checked first: later steps (String() of a cell, JSON.stringify in a message) recurse.
+    if (exceedsDepth(line, MAX_JSONL_DEPTH)) {
+      throw new GruError('INVALID_DATA', `${source}: line ${i + 1}: values nest more than ${MAX_JSONL_DEPTH} deep; expected a JSON object of column values`);
+    }
     let v: unknown;
     try {
       v = JSON.parse(line);
     } catch (e) {
-      throw new Error(`${source}: line ${i + 1} is not valid JSON (${(e as Error).message})`);
+      throw new GruError('INVALID_DATA', `${source}: line ${i + 1} is not valid JSON (${(e as Error).message})`);
     }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${source}: line ${i + 1}: expected a JSON object, got ${JSON.stringify(v).slice(0, 40)}`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new GruError('INVALID_DATA', `${source}: line ${i + 1}: expected a JSON object, got ${JSON.stringify(v).slice(0, 40)}`);
     objects.push(v as Record<string, unknown>);
   });
-  if (objects.length === 0) throw new Error(`${source}: expected JSON objects, one per line, got none`);
+  if (objects.length === 0) throw new GruError('INVALID_DATA', `${source}: expected JSON objects, one per line, got none`);
   const columns = Object.keys(objects[0]);
   const rows = objects.map((o) => columns.map((c) => (o[c] === undefined || o[c] === null ? '' : String(o[c]))));
   return { columns, rows, source };
 }
 
+/** Deepest nesting of arrays/objects accepted in a JSONL line (a table row needs 1 or 2). */
+const MAX_JSONL_DEPTH = 128;
+
+/** Whether arrays/objects in JSON text nest deeper than `max`, counted without recursion (brackets inside strings skipped). */
+function exceedsDepth(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > max) return true;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return false;
+}
+
 /** Index of a column; the error lists the columns there are. */
 export function columnIndex(t: Table, name: string): number {
   const i = t.columns.indexOf(name);
-  if (i < 0) throw new Error(`${t.source}: no column '${name}'; the columns are: ${t.columns.join(', ')}`);
+  if (i < 0) throw new GruError('INVALID_DATA', `${t.source}: no column '${name}'; the columns are: ${t.columns.join(', ')}`);
   return i;
 }
 
@@ -55,9 +80,9 @@ export function numericColumn(t: Table, name: string): Float64Array {
   const out = new Float64Array(t.rows.length);
   t.rows.forEach((r, i) => {
     const cell = r[c];
-    if (cell === undefined || cell === '') throw new Error(`${t.source}: column '${name}' has a gap (empty cell) at data row ${i + 1}; fill or drop it first`);
+    if (cell === undefined || cell === '') throw new GruError('INVALID_DATA', `${t.source}: column '${name}' has a gap (empty cell) at data row ${i + 1}; fill or drop it first`);
     const v = Number(cell);
-    if (!Number.isFinite(v)) throw new Error(`${t.source}: column '${name}' must be numeric, got '${cell}' at data row ${i + 1}`);
+    if (!Number.isFinite(v)) throw new GruError('INVALID_DATA', `${t.source}: column '${name}' must be numeric, got '${cell}' at data row ${i + 1}`);
     out[i] = v;
   });
   return out;
@@ -69,7 +94,7 @@ export function dateColumn(t: Table, name: string): number[] {
   return t.rows.map((r, i) => {
     const cell = r[c] ?? '';
     const ms = /^\d{4}-\d{2}-\d{2}$/.test(cell) ? Date.parse(`${cell}T00:00:00Z`) : Date.parse(cell);
-    if (!Number.isFinite(ms)) throw new Error(`${t.source}: column '${name}' must hold dates (e.g. 2024-01-31), got '${cell}' at data row ${i + 1}`);
+    if (!Number.isFinite(ms)) throw new GruError('INVALID_DATA', `${t.source}: column '${name}' must hold dates (e.g. 2024-01-31), got '${cell}' at data row ${i + 1}`);
     return ms;
   });
 }

@@ -22,8 +22,9 @@
  */
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import { Tensor, allocate, shapeString, sizeOf, type DType, type FloatArray } from '../tensor/tensor.js';
+import { Tensor, allocate, shapeString, type DType, type FloatArray } from '../tensor/tensor.js';
 import { GRU } from '../nn/gru.js';
+import { GruError, type GruErrorCode } from '../errors.js';
 
 const { onnx } = onnxProto;
 
@@ -104,13 +105,13 @@ function int64ToBigInt(v: unknown, unsigned = false): bigint {
   let b: bigint;
   if (typeof v === 'bigint') b = v;
   else if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw new Error(`expected an integer, got ${v}`);
+    if (!Number.isInteger(v)) throw new GruError('INVALID_FILE', `expected an integer, got ${v}`);
     b = BigInt(v);
   } else if (typeof v === 'string' && /^-?\d+$/.test(v)) b = BigInt(v);
   else if (v !== null && typeof v === 'object' && typeof (v as { low?: unknown }).low === 'number' && typeof (v as { high?: unknown }).high === 'number') {
     const { low, high } = v as { low: number; high: number };
     b = (BigInt(high) << 32n) | BigInt(low >>> 0);
-  } else throw new Error(`expected a 64-bit integer, got ${String(v)}`);
+  } else throw new GruError('INVALID_FILE', `expected a 64-bit integer, got ${String(v)}`);
   return unsigned ? BigInt.asUintN(64, b) : BigInt.asIntN(64, b);
 }
 
@@ -118,7 +119,7 @@ function int64ToBigInt(v: unknown, unsigned = false): bigint {
 function int64ToNumber(v: unknown, what: string): number {
   const b = int64ToBigInt(v);
   if (b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new Error(`${what}: ${b} does not fit a JavaScript number exactly`);
+    throw new GruError('INVALID_FILE', `${what}: ${b} does not fit a JavaScript number exactly`);
   }
   return Number(b);
 }
@@ -132,43 +133,54 @@ function int64ToNumber(v: unknown, what: string): number {
  * `int32_data`, `int64_data`, `uint64_data`). Supported types: FLOAT, DOUBLE,
  * INT8/16/32/64, UINT8/16/32/64, BOOL.
  *
- * @throws if the data type is unsupported (FLOAT16, STRING, …), the data is
- *   external or segmented, a dimension is negative, or the number of elements
- *   is not the product of the dims.
+ * @throws a {@link GruError}: 'UNSUPPORTED' if the data type is unsupported
+ *   (FLOAT16, STRING, …) or the data is external or segmented; 'INVALID_FILE'
+ *   if a dimension is negative or the number of elements present is not the
+ *   product of the dims (checked before anything is allocated).
  */
 export function tensorFromOnnx(proto: OnnxTypes.ITensorProto): OnnxTensor {
   const name = proto.name ?? '';
   const what = `ONNX tensor${name ? ` '${name}'` : ''}`;
   const dims = (proto.dims ?? []).map((d, i) => {
     const n = int64ToNumber(d, `${what}: dims[${i}]`);
-    if (n < 0) throw new Error(`${what}: dims must be non-negative, got dims[${i}] = ${n}`);
+    if (n < 0) throw new GruError('INVALID_FILE', `${what}: dims must be non-negative, got dims[${i}] = ${n}`);
     return n;
   });
   const dataType = proto.dataType ?? 0;
   const type = ELEMENT_TYPES[dataType];
-  if (!type) throw new Error(`${what}: data type ${dataTypeName(dataType)} (${dataType}) is not supported; expected one of ${SUPPORTED_TYPES()}`);
+  if (!type) throw new GruError('UNSUPPORTED', `${what}: data type ${dataTypeName(dataType)} (${dataType}) is not supported; expected one of ${SUPPORTED_TYPES()}`);
   if (proto.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     const loc = (proto.externalData ?? []).find((e) => e.key === 'location')?.value;
-    throw new Error(`${what}: its data is stored outside the model${loc ? ` (in '${loc}')` : ''}, which is not supported; save the model with the data inside it`);
+    throw new GruError('UNSUPPORTED', `${what}: its data is stored outside the model${loc ? ` (in '${loc}')` : ''}, which is not supported; save the model with the data inside it`);
   }
-  if (proto.segment) throw new Error(`${what}: segmented tensors are not supported`);
-  const n = sizeOf(dims);
-  const data = type.make(n);
+  if (proto.segment) throw new GruError('UNSUPPORTED', `${what}: segmented tensors are not supported`);
+  // The dims are only a claim: check them against the data actually present before allocating
+  // anything, so dims [1e6, 1e6] with 4 bytes of data are refused instead of reserving gigabytes.
   const raw = proto.rawData;
-  if (raw && raw.length > 0) {
-    // raw_data is little-endian per onnx.proto; a DataView reads it so on any host and at any byte offset.
-    if (raw.length !== n * type.bytes) {
-      throw new Error(`${what}: raw_data has ${raw.length} bytes, but dims ${shapeString(dims)} of ${dataTypeName(dataType)} need ${n * type.bytes} (${n} × ${type.bytes})`);
+  const values: readonly unknown[] = proto[type.field] ?? [];
+  const fieldName = type.field.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+  let n = 1;
+  for (const d of dims) {
+    n *= d;
+    if (!Number.isSafeInteger(n * type.bytes)) {
+      const present = raw && raw.length > 0 ? `${raw.length} bytes of raw_data` : `${values.length} elements in ${fieldName}`;
+      throw new GruError('INVALID_FILE', `${what}: dims ${shapeString(dims)} of ${dataTypeName(dataType)} claim more than 2^53 - 1 bytes; the tensor holds ${present}`);
     }
+  }
+  if (raw && raw.length > 0) {
+    if (raw.length !== n * type.bytes) {
+      throw new GruError('INVALID_FILE', `${what}: raw_data has ${raw.length} bytes, but dims ${shapeString(dims)} of ${dataTypeName(dataType)} need ${n * type.bytes} (${n} × ${type.bytes})`);
+    }
+    const data = type.make(n);
+    // raw_data is little-endian per onnx.proto; a DataView reads it so on any host and at any byte offset.
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < n; i++) (data as { [i: number]: number | bigint })[i] = type.read(view, i * type.bytes);
     return { name, dataType, dataTypeName: dataTypeName(dataType), dims, data };
   }
-  const values: readonly unknown[] = proto[type.field] ?? [];
-  const fieldName = type.field.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
   if (values.length !== n) {
-    throw new Error(`${what}: holds ${values.length} elements (${fieldName}, no raw_data), but dims ${shapeString(dims)} need ${n}`);
+    throw new GruError('INVALID_FILE', `${what}: holds ${values.length} elements (${fieldName}, no raw_data), but dims ${shapeString(dims)} need ${n}`);
   }
+  const data = type.make(n);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
     const unsigned = data instanceof BigUint64Array;
     for (let i = 0; i < n; i++) data[i] = int64ToBigInt(values[i], unsigned);
@@ -184,14 +196,14 @@ export function tensorFromOnnx(proto: OnnxTypes.ITensorProto): OnnxTensor {
  * Decodes a serialized `onnx.TensorProto` (e.g. the `input_0.pb` files of
  * ONNX's test data sets) and reads it with {@link tensorFromOnnx}.
  *
- * @throws with a message naming the input when the bytes are not a TensorProto.
+ * @throws a {@link GruError} ('INVALID_FILE') naming the input when the bytes are not a TensorProto.
  */
 export function decodeOnnxTensor(bytes: Uint8Array): OnnxTensor {
   let proto: OnnxTypes.TensorProto;
   try {
     proto = onnx.TensorProto.decode(bytes);
   } catch (e) {
-    throw new Error(`decodeOnnxTensor: could not decode ${bytes.length} bytes as an onnx.TensorProto (${(e as Error).message})`);
+    throw new GruError('INVALID_FILE', `decodeOnnxTensor: could not decode ${bytes.length} bytes as an onnx.TensorProto (${(e as Error).message})`);
   }
   return tensorFromOnnx(proto);
 }
@@ -218,7 +230,7 @@ function view(t: OnnxTensorInput): { dims: readonly number[]; data: ArrayLike<nu
 /** A float input (X, W, R, B, initial_h) as our Tensor of the given dtype; integers are refused since ONNX's GRU takes float types only. */
 function floatInput(t: OnnxTensorInput, what: string, dtype: DType): Tensor {
   const v = view(t);
-  if (!v.float) throw new Error(`${what}: expected a FLOAT or DOUBLE tensor, got ${v.typeName}`);
+  if (!v.float) throw new GruError('INVALID_ARGUMENT', `${what}: expected a FLOAT or DOUBLE tensor, got ${v.typeName}`);
   if (t instanceof Tensor && t.dtype === dtype) return t;
   const out = allocate(v.data.length, dtype);
   for (let i = 0; i < v.data.length; i++) out[i] = Number(v.data[i]);
@@ -229,7 +241,7 @@ function expectDims(dims: readonly number[], want: readonly (number | null)[], w
   const ok = dims.length === want.length && want.every((w, i) => w === null || dims[i] === w);
   if (!ok) {
     const wantStr = `[${want.map((w, i) => (w === null ? names.split(',')[i].trim() : String(w))).join(', ')}]`;
-    throw new Error(`${what}: expected shape ${wantStr}, got ${shapeString(dims)}`);
+    throw new GruError('INVALID_ARGUMENT', `${what}: expected shape ${wantStr}, got ${shapeString(dims)}`);
   }
 }
 
@@ -294,9 +306,9 @@ function numDirectionsOf(direction: OnnxGruDirection): number {
   return direction === 'bidirectional' ? 2 : 1;
 }
 
-function checkDirection(d: unknown, what: string): OnnxGruDirection {
+function checkDirection(d: unknown, what: string, code: GruErrorCode = 'INVALID_ARGUMENT'): OnnxGruDirection {
   if (d === 'forward' || d === 'reverse' || d === 'bidirectional') return d;
-  throw new Error(`${what}: direction must be 'forward', 'reverse' or 'bidirectional', got ${JSON.stringify(d)}`);
+  throw new GruError(code, `${what}: direction must be 'forward', 'reverse' or 'bidirectional', got ${JSON.stringify(d)}`);
 }
 
 /**
@@ -308,24 +320,25 @@ function buildGru(o: GruFromOnnxOptions, what: string): GRU {
   const direction = checkDirection(o.direction ?? 'forward', what);
   const D = numDirectionsOf(direction);
   const lbr = o.linearBeforeReset ?? 0;
-  if (lbr !== 0 && lbr !== 1) throw new Error(`${what}: linearBeforeReset must be 0 or 1, got ${String(lbr)}`);
+  if (lbr !== 0 && lbr !== 1) throw new GruError('INVALID_ARGUMENT', `${what}: linearBeforeReset must be 0 or 1, got ${String(lbr)}`);
   const W = view(o.W), R = view(o.R);
-  if (!W.float) throw new Error(`${what}: W must be FLOAT or DOUBLE, got ${W.typeName}`);
-  if (!R.float) throw new Error(`${what}: R must be FLOAT or DOUBLE, got ${R.typeName}`);
+  if (!W.float) throw new GruError('INVALID_ARGUMENT', `${what}: W must be FLOAT or DOUBLE, got ${W.typeName}`);
+  if (!R.float) throw new GruError('INVALID_ARGUMENT', `${what}: R must be FLOAT or DOUBLE, got ${R.typeName}`);
   if (R.dims.length !== 3 || R.dims[1] % 3 !== 0 || R.dims[1] / 3 !== R.dims[2]) {
-    throw new Error(`${what}: R must have shape [numDirections, 3·hiddenSize, hiddenSize], got ${shapeString(R.dims)}`);
+    throw new GruError('INVALID_ARGUMENT', `${what}: R must have shape [numDirections, 3·hiddenSize, hiddenSize], got ${shapeString(R.dims)}`);
   }
   const H = R.dims[2];
-  if (H === 0) throw new Error(`${what}: hidden size must be positive, got R of shape ${shapeString(R.dims)}`);
-  if (o.hiddenSize != null && o.hiddenSize !== H) throw new Error(`${what}: hidden_size is ${o.hiddenSize} but R has shape ${shapeString(R.dims)} (hidden size ${H})`);
+  if (H === 0) throw new GruError('INVALID_ARGUMENT', `${what}: hidden size must be positive, got R of shape ${shapeString(R.dims)}`);
+  if (o.hiddenSize != null && o.hiddenSize !== H) throw new GruError('INVALID_ARGUMENT', `${what}: hidden_size is ${o.hiddenSize} but R has shape ${shapeString(R.dims)} (hidden size ${H})`);
   expectDims(R.dims, [D, 3 * H, H], `${what}: R (direction '${direction}')`, 'numDirections, 3H, H');
-  if (W.dims.length !== 3) throw new Error(`${what}: W must have shape [${D}, ${3 * H}, inputSize], got ${shapeString(W.dims)}`);
+  if (W.dims.length !== 3) throw new GruError('INVALID_ARGUMENT', `${what}: W must have shape [${D}, ${3 * H}, inputSize], got ${shapeString(W.dims)}`);
   const I = W.dims[2];
   expectDims(W.dims, [D, 3 * H, null], `${what}: W (direction '${direction}', hidden size ${H})`, ',,inputSize');
+  if (I === 0) throw new GruError('INVALID_ARGUMENT', `${what}: input size must be positive, got W of shape ${shapeString(W.dims)}`);
   let Bv: ReturnType<typeof view> | null = null;
   if (o.B != null) {
     Bv = view(o.B);
-    if (!Bv.float) throw new Error(`${what}: B must be FLOAT or DOUBLE, got ${Bv.typeName}`);
+    if (!Bv.float) throw new GruError('INVALID_ARGUMENT', `${what}: B must be FLOAT or DOUBLE, got ${Bv.typeName}`);
     expectDims(Bv.dims, [D, 6 * H], `${what}: B (direction '${direction}', hidden size ${H})`, '');
   }
   const dtype: DType = o.dtype ?? (W.f64 ? 'float64' : 'float32');
@@ -367,11 +380,11 @@ function buildGru(o: GruFromOnnxOptions, what: string): GRU {
  * const gru = gruFromOnnxWeights({ W, R, B, linearBeforeReset: 0 }); // resetAfter: false
  * const { output, hN } = gru.forward(x);                              // x [T, B, I]
  * ```
- * @throws when shapes do not agree with each other, with hiddenSize or with direction.
+ * @throws a {@link GruError} ('INVALID_ARGUMENT') when shapes do not agree with each other, with hiddenSize or with direction.
  */
 export function gruFromOnnxWeights(o: GruFromOnnxOptions): GRU {
   if (o.direction === 'reverse') {
-    throw new Error(
+    throw new GruError('INVALID_ARGUMENT',
       "gruFromOnnxWeights: direction 'reverse' cannot be expressed as a GRU module (it reverses only the second direction of a bidirectional pair); use runOnnxGru, which runs it on time-reversed sequences",
     );
   }
@@ -395,7 +408,7 @@ export interface OnnxGruExport extends OnnxGruAttributes {
  */
 export function gruToOnnxWeights(gru: GRU, layer = 0): OnnxGruExport {
   if (!Number.isInteger(layer) || layer < 0 || layer >= gru.numLayers) {
-    throw new Error(`gruToOnnxWeights: layer must be an integer in [0, ${gru.numLayers - 1}], got ${layer}`);
+    throw new GruError('INVALID_ARGUMENT', `gruToOnnxWeights: layer must be an integer in [0, ${gru.numLayers - 1}], got ${layer}`);
   }
   const dirs = gru.layers[layer];
   const D = dirs.length, H = gru.hiddenSize, I = dirs[0].wIh.shape[1];
@@ -475,22 +488,22 @@ export interface OnnxGruRunOptions extends Partial<OnnxGruAttributes> {
 export function runOnnxGru(inputs: OnnxGruInputs, options: OnnxGruRunOptions = {}): OnnxGruOutputs {
   const what = 'runOnnxGru';
   const layout = options.layout ?? 0;
-  if (layout !== 0 && layout !== 1) throw new Error(`${what}: layout must be 0 or 1, got ${String(layout)}`);
+  if (layout !== 0 && layout !== 1) throw new GruError('INVALID_ARGUMENT', `${what}: layout must be 0 or 1, got ${String(layout)}`);
   const direction = checkDirection(options.direction ?? (options.gru?.bidirectional ? 'bidirectional' : 'forward'), what);
   let gru: GRU;
   if (options.gru) {
-    if (inputs.W != null || inputs.R != null || inputs.B != null) throw new Error(`${what}: pass either a gru or the weights W/R/B, not both`);
+    if (inputs.W != null || inputs.R != null || inputs.B != null) throw new GruError('INVALID_ARGUMENT', `${what}: pass either a gru or the weights W/R/B, not both`);
     gru = options.gru;
-    if (gru.numLayers !== 1) throw new Error(`${what}: the gru must have one layer (an ONNX GRU node is one layer), got ${gru.numLayers}`);
+    if (gru.numLayers !== 1) throw new GruError('INVALID_ARGUMENT', `${what}: the gru must have one layer (an ONNX GRU node is one layer), got ${gru.numLayers}`);
     if (gru.bidirectional !== (direction === 'bidirectional')) {
-      throw new Error(`${what}: direction '${direction}' needs a ${direction === 'bidirectional' ? 'bidirectional' : 'unidirectional'} gru`);
+      throw new GruError('INVALID_ARGUMENT', `${what}: direction '${direction}' needs a ${direction === 'bidirectional' ? 'bidirectional' : 'unidirectional'} gru`);
     }
-    if (options.hiddenSize != null && options.hiddenSize !== gru.hiddenSize) throw new Error(`${what}: hidden_size ${options.hiddenSize} but the gru has hidden size ${gru.hiddenSize}`);
+    if (options.hiddenSize != null && options.hiddenSize !== gru.hiddenSize) throw new GruError('INVALID_ARGUMENT', `${what}: hidden_size ${options.hiddenSize} but the gru has hidden size ${gru.hiddenSize}`);
     if (options.linearBeforeReset != null && (options.linearBeforeReset === 1) !== gru.resetAfter) {
-      throw new Error(`${what}: linear_before_reset ${options.linearBeforeReset} but the gru has resetAfter ${gru.resetAfter}`);
+      throw new GruError('INVALID_ARGUMENT', `${what}: linear_before_reset ${options.linearBeforeReset} but the gru has resetAfter ${gru.resetAfter}`);
     }
   } else {
-    if (inputs.W == null || inputs.R == null) throw new Error(`${what}: inputs W and R are required (or pass a gru in the options)`);
+    if (inputs.W == null || inputs.R == null) throw new GruError('INVALID_ARGUMENT', `${what}: inputs W and R are required (or pass a gru in the options)`);
     gru = buildGru({ W: inputs.W, R: inputs.R, B: inputs.B, hiddenSize: options.hiddenSize, direction, linearBeforeReset: options.linearBeforeReset }, what);
   }
   const dtype = gru.dtype;
@@ -499,7 +512,7 @@ export function runOnnxGru(inputs: OnnxGruInputs, options: OnnxGruRunOptions = {
   const X = floatInput(inputs.X, `${what}: X`, dtype);
   expectDims(X.shape, [null, null, I], `${what}: X (layout ${layout}, input size ${I})`, layout === 0 ? 'T, B, I' : 'B, T, I');
   const [T, Bn] = layout === 0 ? [X.shape[0], X.shape[1]] : [X.shape[1], X.shape[0]];
-  if (T === 0 || Bn === 0) throw new Error(`${what}: X needs at least one step and one sequence, got ${shapeString(X.shape)}`);
+  if (T === 0 || Bn === 0) throw new GruError('INVALID_ARGUMENT', `${what}: X needs at least one step and one sequence, got ${shapeString(X.shape)}`);
 
   let lengths: number[] | null = null;
   if (inputs.sequence_lens != null) {
@@ -507,10 +520,10 @@ export function runOnnxGru(inputs: OnnxGruInputs, options: OnnxGruRunOptions = {
     const isTensor = s instanceof Tensor || (typeof s === 'object' && 'dims' in s && 'data' in s);
     const dims = isTensor ? view(s as OnnxTensorInput).dims : [s.length];
     const data = isTensor ? view(s as OnnxTensorInput).data : (s as ArrayLike<number>);
-    if (dims.length !== 1 || dims[0] !== Bn) throw new Error(`${what}: sequence_lens must have shape [${Bn}] (batch), got ${shapeString(dims)}`);
+    if (dims.length !== 1 || dims[0] !== Bn) throw new GruError('INVALID_ARGUMENT', `${what}: sequence_lens must have shape [${Bn}] (batch), got ${shapeString(dims)}`);
     lengths = Array.from({ length: Bn }, (_, b) => {
       const n = Number(data[b]);
-      if (!Number.isInteger(n) || n < 1 || n > T) throw new Error(`${what}: sequence_lens[${b}] must be an integer in [1, ${T}], got ${String(data[b])}`);
+      if (!Number.isInteger(n) || n < 1 || n > T) throw new GruError('INVALID_ARGUMENT', `${what}: sequence_lens[${b}] must be an integer in [1, ${T}], got ${String(data[b])}`);
       return n;
     });
   }
@@ -607,16 +620,16 @@ export interface ImportedOnnxGru extends OnnxGruAttributes {
 
 /** Decodes a ModelProto, turning protobuf's internal errors into a message about the input. */
 function decodeModel(modelBytes: Uint8Array): OnnxTypes.ModelProto {
-  if (!(modelBytes instanceof Uint8Array)) throw new Error(`importOnnxGru: expected the model as a Uint8Array, got ${typeof modelBytes}`);
+  if (!(modelBytes instanceof Uint8Array)) throw new GruError('INVALID_ARGUMENT', `importOnnxGru: expected the model as a Uint8Array, got ${typeof modelBytes}`);
   let model: OnnxTypes.ModelProto;
   try {
     model = onnx.ModelProto.decode(modelBytes);
   } catch (e) {
-    throw new Error(`importOnnxGru: could not decode ${modelBytes.length} bytes as an ONNX model (onnx.ModelProto): ${(e as Error).message}; expected the contents of a .onnx file`);
+    throw new GruError('INVALID_FILE', `importOnnxGru: could not decode ${modelBytes.length} bytes as an ONNX model (onnx.ModelProto): ${(e as Error).message}; expected the contents of a .onnx file`);
   }
   // Protobuf decoding accepts many byte strings that are not models; a real one has a graph with nodes.
   if (!model.graph || (model.graph.node ?? []).length === 0) {
-    throw new Error(`importOnnxGru: ${modelBytes.length} bytes decoded to no ONNX graph with nodes; expected the contents of a .onnx file`);
+    throw new GruError('INVALID_FILE', `importOnnxGru: ${modelBytes.length} bytes decoded to no ONNX graph with nodes; expected the contents of a .onnx file`);
   }
   return model;
 }
@@ -632,32 +645,32 @@ function readAttributes(node: OnnxTypes.INodeProto, D: (d: OnnxGruDirection) => 
   const out: OnnxGruAttributes = { hiddenSize: null, direction: 'forward', linearBeforeReset: 0, layout: 0 };
   let activations: string[] | null = null;
   const int = (a: OnnxTypes.IAttributeProto) => {
-    if (a.type !== A.INT) throw new Error(`${what}: attribute ${a.name} must be an INT, got type ${A[a.type ?? 0] ?? a.type}`);
+    if (a.type !== A.INT) throw new GruError('INVALID_FILE', `${what}: attribute ${a.name} must be an INT, got type ${A[a.type ?? 0] ?? a.type}`);
     return int64ToNumber(a.i ?? 0, `${what}: attribute ${a.name}`);
   };
   for (const a of node.attribute ?? []) {
-    if (a.refAttrName) throw new Error(`${what}: attribute ${a.name} refers to a function attribute (${a.refAttrName}); not supported`);
+    if (a.refAttrName) throw new GruError('UNSUPPORTED', `${what}: attribute ${a.name} refers to a function attribute (${a.refAttrName}); not supported`);
     switch (a.name) {
       case 'hidden_size': {
         const h = int(a);
-        if (h <= 0) throw new Error(`${what}: hidden_size must be positive, got ${h}`);
+        if (h <= 0) throw new GruError('INVALID_FILE', `${what}: hidden_size must be positive, got ${h}`);
         out.hiddenSize = h;
         break;
       }
       case 'direction': {
-        if (a.type !== A.STRING) throw new Error(`${what}: attribute direction must be a STRING, got type ${A[a.type ?? 0] ?? a.type}`);
-        out.direction = checkDirection(attrString(a), what);
+        if (a.type !== A.STRING) throw new GruError('INVALID_FILE', `${what}: attribute direction must be a STRING, got type ${A[a.type ?? 0] ?? a.type}`);
+        out.direction = checkDirection(attrString(a), what, 'INVALID_FILE');
         break;
       }
       case 'linear_before_reset': {
         const v = int(a);
-        if (v !== 0 && v !== 1) throw new Error(`${what}: linear_before_reset must be 0 or 1, got ${v}`);
+        if (v !== 0 && v !== 1) throw new GruError('INVALID_FILE', `${what}: linear_before_reset must be 0 or 1, got ${v}`);
         out.linearBeforeReset = v;
         break;
       }
       case 'layout': {
         const v = int(a);
-        if (v !== 0 && v !== 1) throw new Error(`${what}: layout must be 0 or 1, got ${v}`);
+        if (v !== 0 && v !== 1) throw new GruError('INVALID_FILE', `${what}: layout must be 0 or 1, got ${v}`);
         out.layout = v;
         break;
       }
@@ -665,20 +678,20 @@ function readAttributes(node: OnnxTypes.INodeProto, D: (d: OnnxGruDirection) => 
         activations = (a.strings ?? []).map((s) => new TextDecoder().decode(s));
         break;
       case 'clip':
-        throw new Error(`${what}: attribute clip (${a.f}) is not supported; only unclipped GRUs can be imported`);
+        throw new GruError('UNSUPPORTED', `${what}: attribute clip (${a.f}) is not supported; only unclipped GRUs can be imported`);
       case 'activation_alpha':
       case 'activation_beta':
         // Parameters of activations such as LeakyRelu; Sigmoid and Tanh (the only ones accepted below) take none.
         break;
       default:
-        throw new Error(`${what}: unknown attribute '${a.name}'; expected hidden_size, direction, linear_before_reset, layout, activations, activation_alpha, activation_beta or clip`);
+        throw new GruError('INVALID_FILE', `${what}: unknown attribute '${a.name}'; expected hidden_size, direction, linear_before_reset, layout, activations, activation_alpha, activation_beta or clip`);
     }
   }
   if (activations !== null) {
     const want = Array.from({ length: 2 * D(out.direction) }, (_, i) => (i % 2 === 0 ? 'sigmoid' : 'tanh'));
     const ok = activations.length === want.length && activations.every((s, i) => s.toLowerCase() === want[i]);
     if (!ok) {
-      throw new Error(`${what}: only the default activations are supported (${want.map((s) => s[0].toUpperCase() + s.slice(1)).join(', ')}), got ${activations.join(', ') || '(none)'}`);
+      throw new GruError('UNSUPPORTED', `${what}: only the default activations are supported (${want.map((s) => s[0].toUpperCase() + s.slice(1)).join(', ')}), got ${activations.join(', ') || '(none)'}`);
     }
   }
   return out;
@@ -693,9 +706,10 @@ function readAttributes(node: OnnxTypes.INodeProto, D: (d: OnnxGruDirection) => 
  * `initializers` supplies values for node inputs that are graph inputs
  * (e.g. the `input_N.pb` tensors of ONNX's test data sets), by name.
  *
- * @throws on bytes that are not an ONNX model, when the graph has no GRU node
- *   or several (naming what it has), and on attributes our GRU cannot
- *   compute: activations other than Sigmoid/Tanh, clip.
+ * @throws a {@link GruError}: 'INVALID_FILE' on bytes that are not an ONNX
+ *   model and on malformed tensors, attributes or weights; 'UNSUPPORTED' when
+ *   the graph has no GRU node or several (naming what it has), and on
+ *   attributes our GRU cannot compute: activations other than Sigmoid/Tanh, clip.
  */
 export function importOnnxGru(
   modelBytes: Uint8Array,
@@ -708,7 +722,7 @@ export function importOnnxGru(
   const grus = nodes.filter(isGru);
   if (grus.length !== 1) {
     const ops = [...new Set(nodes.map((n) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.` : '') + (n.opType ?? '?')))].join(', ');
-    throw new Error(
+    throw new GruError('UNSUPPORTED',
       grus.length === 0
         ? `importOnnxGru: expected a GRU node, but the graph has none (its nodes: ${ops || 'none'})`
         : `importOnnxGru: expected one GRU node, found ${grus.length} (${grus.map((n, i) => n.name || `#${i}`).join(', ')}); import them one at a time`,
@@ -721,8 +735,8 @@ export function importOnnxGru(
 
   const inputNames = GRU_INPUTS.map((_, i) => node.input?.[i] ?? '');
   const outputNames = GRU_OUTPUTS.map((_, i) => node.output?.[i] ?? '');
-  if ((node.input?.length ?? 0) > GRU_INPUTS.length) throw new Error(`importOnnxGru: a GRU node has at most 6 inputs, got ${node.input!.length}`);
-  if (!inputNames[0] || !inputNames[1] || !inputNames[2]) throw new Error(`importOnnxGru: the GRU node must name inputs X, W and R, got [${(node.input ?? []).join(', ')}]`);
+  if ((node.input?.length ?? 0) > GRU_INPUTS.length) throw new GruError('INVALID_FILE', `importOnnxGru: a GRU node has at most 6 inputs, got ${node.input!.length}`);
+  if (!inputNames[0] || !inputNames[1] || !inputNames[2]) throw new GruError('INVALID_FILE', `importOnnxGru: the GRU node must name inputs X, W and R, got [${(node.input ?? []).join(', ')}]`);
 
   // Values known ahead of time for the node's inputs. Only those the node uses are read, so unrelated initializers of unsupported types do no harm.
   const used = new Set(inputNames.filter((n) => n));
@@ -749,10 +763,16 @@ export function importOnnxGru(
   else if (missing.length > 0) gruUnavailable = `no values for ${missing.join(', ')}: graph inputs without initializers; pass them to importOnnxGru or use gruFromOnnxWeights`;
   else {
     const B = inputNames[3] ? constants.get(inputNames[3]) : null;
-    gru = gruFromOnnxWeights({
-      W: constants.get(inputNames[1])!, R: constants.get(inputNames[2])!, B,
-      hiddenSize: attrs.hiddenSize, direction: attrs.direction, linearBeforeReset: attrs.linearBeforeReset, layout: attrs.layout,
-    });
+    try {
+      gru = gruFromOnnxWeights({
+        W: constants.get(inputNames[1])!, R: constants.get(inputNames[2])!, B,
+        hiddenSize: attrs.hiddenSize, direction: attrs.direction, linearBeforeReset: attrs.linearBeforeReset, layout: attrs.layout,
+      });
+    } catch (e) {
+      // Weights that do not fit together came from the file, not from the caller.
+      if (e instanceof GruError && e.code === 'INVALID_ARGUMENT') throw new GruError('INVALID_FILE', e.message, { cause: e });
+      throw e;
+    }
   }
 
   const result: ImportedOnnxGru = {
@@ -764,8 +784,8 @@ export function importOnnxGru(
         const name = inputNames[i];
         if (!name) return null;
         const v = given.get(name) ?? constants.get(name);
-        if (v === undefined && i < 3) throw new Error(`run: no value for GRU input ${GRU_INPUTS[i]} ('${name}'); pass it in feeds`);
-        if (v === undefined) throw new Error(`run: no value for optional GRU input ${GRU_INPUTS[i]} ('${name}'); pass it in feeds`);
+        if (v === undefined && i < 3) throw new GruError('INVALID_ARGUMENT', `run: no value for GRU input ${GRU_INPUTS[i]} ('${name}'); pass it in feeds`);
+        if (v === undefined) throw new GruError('INVALID_ARGUMENT', `run: no value for optional GRU input ${GRU_INPUTS[i]} ('${name}'); pass it in feeds`);
         return v;
       };
       const X = value(0)!;

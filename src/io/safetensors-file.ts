@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
 import type { LoadOptions, Module } from '../nn/module.js';
+import { GruError } from '../errors.js';
 import { parseSafetensors, serializeSafetensors, type IntTensor, type SafetensorsFile } from './safetensors.js';
 
 /** Reads and parses a safetensors file; see {@link parseSafetensors} for what is checked. */
@@ -15,7 +16,9 @@ export function readSafetensors(path: string): SafetensorsFile {
   try {
     return parseSafetensors(bytes);
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
+    const message = `${path}: ${(e as Error).message}`;
+    // Keep the rejection's class and code; anything else is a bug and stays a plain Error.
+    throw e instanceof GruError ? new GruError(e.code, message, { cause: e }) : new Error(message, { cause: e });
   }
 }
 

@@ -16,6 +16,7 @@
  * what the header claims.
  */
 import { Tensor } from '../tensor/tensor.js';
+import { GruError } from '../errors.js';
 
 /** Floating-point element types this module reads; F16 and BF16 are widened to float32 on reading. */
 export type SafetensorsFloatDType = 'F64' | 'F32' | 'F16' | 'BF16';
@@ -77,9 +78,66 @@ function show(v: unknown): string {
   try {
     s = JSON.stringify(v) ?? String(v);
   } catch {
-    s = String(v);
+    s = Array.isArray(v) ? '[array]' : String(v); // String() of an array recurses too
   }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/**
+ * Deepest nesting of arrays and objects accepted in a header: serde_json's
+ * default recursion limit, which the reference reader uses. A real header
+ * nests 3 deep; the limit keeps every recursive step after parsing
+ * (JSON.stringify and String() in messages) clear of a stack overflow.
+ */
+const MAX_HEADER_DEPTH = 128;
+
+/**
+ * One pass over the raw header text, before JSON.parse: throws when arrays
+ * and objects nest deeper than {@link MAX_HEADER_DEPTH}, and returns the
+ * first top-level key that occurs twice (null if none) — JSON.parse would
+ * silently keep the last one. The key result is meaningful only for text
+ * that JSON.parse accepts, so it is acted on after parsing.
+ */
+function scanHeader(text: string): string | null {
+  const keys = new Set<string>();
+  let duplicate: string | null = null;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      let escaped = false;
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) {
+        if (text.charCodeAt(i) === 0x5c /* \ */) { escaped = true; i++; }
+      }
+      // At depth 1 a string followed by ':' is a key of the top-level object.
+      if (depth === 1 && duplicate === null) {
+        let j = i + 1;
+        while (j < text.length && (text[j] === ' ' || text[j] === '\t' || text[j] === '\n' || text[j] === '\r')) j++;
+        if (text[j] === ':') {
+          const key = escaped ? decodeJsonString(text.slice(start, i + 1)) : text.slice(start + 1, i);
+          if (keys.has(key)) duplicate = key;
+          keys.add(key);
+        }
+      }
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > MAX_HEADER_DEPTH) {
+        throw new GruError('INVALID_FILE', `safetensors: header nests arrays/objects more than ${MAX_HEADER_DEPTH} deep (at character ${i} of the header); expected a flat {name: {dtype, shape, data_offsets}} object`);
+      }
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return duplicate;
+}
+
+/** A JSON string literal's value ("a\u0062" → "ab"); the literal itself when invalid (JSON.parse then reports it). */
+function decodeJsonString(literal: string): string {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return literal;
+  }
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -101,26 +159,27 @@ interface Entry {
  * Parses a safetensors file held in memory. Tensor data are copied out, so
  * the result does not keep `bytes` alive and may be modified freely.
  *
- * Throws an Error naming what was expected and what was found when the file
- * is malformed: truncated, header too large or not a JSON object, unknown
- * dtype, bad shape or offsets, byte length ≠ elements × element size,
- * tensors overlapping or not covering the data buffer exactly, metadata
- * that is not a string → string map. Every check runs before any allocation
- * sized by the header.
+ * Throws a {@link GruError} with code 'INVALID_FILE', naming what was
+ * expected and what was found, when the file is malformed: truncated, header
+ * too large, nested more than 128 deep, not a JSON object or with a key
+ * given twice, unknown dtype, bad shape or offsets, byte length ≠ elements ×
+ * element size, tensors overlapping or not covering the data buffer
+ * exactly, metadata that is not a string → string map. Every check runs
+ * before any allocation sized by the header.
  */
 export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   if (bytes.length < 8) {
-    throw new Error(`safetensors: expected at least 8 bytes (the header length), got a file of ${bytes.length} bytes`);
+    throw new GruError('INVALID_FILE', `safetensors: expected at least 8 bytes (the header length), got a file of ${bytes.length} bytes`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // Compared as bigint first: a u64 may not fit a double exactly.
   const n64 = view.getBigUint64(0, true);
   if (n64 > BigInt(SAFETENSORS_MAX_HEADER_BYTES)) {
-    throw new Error(`safetensors: header length must be at most ${SAFETENSORS_MAX_HEADER_BYTES} bytes, got ${n64}`);
+    throw new GruError('INVALID_FILE', `safetensors: header length must be at most ${SAFETENSORS_MAX_HEADER_BYTES} bytes, got ${n64}`);
   }
   const headerLength = Number(n64);
   if (headerLength > bytes.length - 8) {
-    throw new Error(`safetensors: header length ${headerLength} exceeds the ${bytes.length - 8} bytes after the length field (file truncated?)`);
+    throw new GruError('INVALID_FILE', `safetensors: header length ${headerLength} exceeds the ${bytes.length - 8} bytes after the length field (file truncated?)`);
   }
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
@@ -129,16 +188,20 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart));
   } catch {
-    throw new Error('safetensors: header must be valid UTF-8, got invalid byte sequences');
+    throw new GruError('INVALID_FILE', 'safetensors: header must be valid UTF-8, got invalid byte sequences');
   }
+  const duplicate = scanHeader(text); // before JSON.parse: refuses hostile nesting cheaply
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (e) {
-    throw new Error(`safetensors: header must be JSON, got a parse error: ${(e as Error).message}`);
+    throw new GruError('INVALID_FILE', `safetensors: header must be JSON, got a parse error: ${(e as Error).message}`);
   }
   if (!isPlainObject(header)) {
-    throw new Error(`safetensors: header must be a JSON object, got ${show(header)}`);
+    throw new GruError('INVALID_FILE', `safetensors: header must be a JSON object, got ${show(header)}`);
+  }
+  if (duplicate !== null) {
+    throw new GruError('INVALID_FILE', `safetensors: header key '${duplicate}' occurs more than once; expected each tensor name (and ${METADATA_KEY}) once`);
   }
 
   const metadata = parseMetadata(header[METADATA_KEY]);
@@ -174,10 +237,10 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
 function parseMetadata(raw: unknown): Record<string, string> {
   if (raw === undefined || raw === null) return {}; // the reference reader accepts null too
   if (!isPlainObject(raw)) {
-    throw new Error(`safetensors: ${METADATA_KEY} must be an object of strings, got ${show(raw)}`);
+    throw new GruError('INVALID_FILE', `safetensors: ${METADATA_KEY} must be an object of strings, got ${show(raw)}`);
   }
   for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== 'string') throw new Error(`safetensors: ${METADATA_KEY}['${k}'] must be a string, got ${show(v)}`);
+    if (typeof v !== 'string') throw new GruError('INVALID_FILE', `safetensors: ${METADATA_KEY}['${k}'] must be a string, got ${show(v)}`);
   }
   // fromEntries defines own properties, so even a key "__proto__" survives.
   return Object.fromEntries(Object.entries(raw)) as Record<string, string>;
@@ -185,38 +248,38 @@ function parseMetadata(raw: unknown): Record<string, string> {
 
 function parseEntry(name: string, raw: unknown, dataLength: number): Entry {
   const where = `safetensors: tensor '${name}'`;
-  if (!isPlainObject(raw)) throw new Error(`${where}: expected an object {dtype, shape, data_offsets}, got ${show(raw)}`);
+  if (!isPlainObject(raw)) throw new GruError('INVALID_FILE', `${where}: expected an object {dtype, shape, data_offsets}, got ${show(raw)}`);
   const { dtype, shape, data_offsets: offsets } = raw;
   if (!isDType(dtype)) {
-    throw new Error(`${where}: unsupported dtype ${show(dtype)} (expected one of ${Object.keys(DTYPE_SIZE).join(', ')})`);
+    throw new GruError('INVALID_FILE', `${where}: unsupported dtype ${show(dtype)} (expected one of ${Object.keys(DTYPE_SIZE).join(', ')})`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new Error(`${where}: shape must be an array of non-negative integers, got ${show(shape)}`);
+    throw new GruError('INVALID_FILE', `${where}: shape must be an array of non-negative integers, got ${show(shape)}`);
   }
   // Element count, refusing overflow early: shape [2**40, 2**40] claims 2**80 elements.
   let count = 1;
   for (const d of shape as number[]) {
     count *= d;
     if (!Number.isSafeInteger(count)) {
-      throw new Error(`${where}: shape ${show(shape)} has too many elements (more than 2^53 - 1)`);
+      throw new GruError('INVALID_FILE', `${where}: shape ${show(shape)} has too many elements (more than 2^53 - 1)`);
     }
   }
   const byteLength = count * DTYPE_SIZE[dtype];
   if (!Number.isSafeInteger(byteLength)) {
-    throw new Error(`${where}: shape ${show(shape)} of ${dtype} is too large (more than 2^53 - 1 bytes)`);
+    throw new GruError('INVALID_FILE', `${where}: shape ${show(shape)} of ${dtype} is too large (more than 2^53 - 1 bytes)`);
   }
   if (
     !Array.isArray(offsets) || offsets.length !== 2 ||
     !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]
   ) {
-    throw new Error(`${where}: data_offsets must be two non-negative integers [begin, end] with begin <= end, got ${show(offsets)}`);
+    throw new GruError('INVALID_FILE', `${where}: data_offsets must be two non-negative integers [begin, end] with begin <= end, got ${show(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
   if (end > dataLength) {
-    throw new Error(`${where}: data_offsets end ${end} lies beyond the data buffer of ${dataLength} bytes (file truncated?)`);
+    throw new GruError('INVALID_FILE', `${where}: data_offsets end ${end} lies beyond the data buffer of ${dataLength} bytes (file truncated?)`);
   }
   if (end - begin !== byteLength) {
-    throw new Error(
+    throw new GruError('INVALID_FILE', 
       `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, expected ${byteLength} (${count} elements of ${dtype} for shape ${show(shape)})`,
     );
   }
@@ -230,12 +293,12 @@ function checkCoverage(entries: Entry[], dataLength: number): void {
   let previous: Entry | null = null;
   for (const e of sorted) {
     if (e.begin < covered) {
-      throw new Error(
+      throw new GruError('INVALID_FILE', 
         `safetensors: tensor '${e.name}' at [${e.begin}, ${e.end}] overlaps tensor '${previous!.name}' at [${previous!.begin}, ${previous!.end}]`,
       );
     }
     if (e.begin > covered) {
-      throw new Error(
+      throw new GruError('INVALID_FILE', 
         `safetensors: data bytes [${covered}, ${e.begin}) belong to no tensor (before '${e.name}'); expected tensors to cover the data buffer contiguously`,
       );
     }
@@ -243,7 +306,7 @@ function checkCoverage(entries: Entry[], dataLength: number): void {
     previous = e;
   }
   if (covered !== dataLength) {
-    throw new Error(
+    throw new GruError('INVALID_FILE', 
       `safetensors: tensors cover ${covered} bytes but the data buffer has ${dataLength}; expected tensors to cover the data buffer contiguously, without trailing bytes`,
     );
   }
@@ -309,7 +372,7 @@ interface Outgoing {
  * that of a hash map, i.e. arbitrary), so a parsed file re-serializes to the
  * same bytes; it is omitted from the header when empty.
  *
- * Throws before producing anything when a name is empty, `__metadata__`,
+ * Throws a {@link GruError} ('INVALID_ARGUMENT') before producing anything when a name is empty, `__metadata__`,
  * used twice or not well-formed Unicode, when a tensor's data are not a
  * Float32Array/Float64Array (an IntArray for `ints`) or do not match its
  * shape, or when a metadata value is not a string.
@@ -332,20 +395,20 @@ export function serializeSafetensors(
     const data = (t as Tensor | undefined)?.data as unknown;
     if (data instanceof Float32Array) add(name, 'F32', t.shape, data);
     else if (data instanceof Float64Array) add(name, 'F64', t.shape, data);
-    else throw new Error(`serializeSafetensors: tensor '${name}' must hold a Float32Array or Float64Array, got ${typeName(data)}`);
+    else throw new GruError('INVALID_ARGUMENT', `serializeSafetensors: tensor '${name}' must hold a Float32Array or Float64Array, got ${typeName(data)}`);
   }
   for (const [name, t] of entriesOf(ints ?? {})) {
     const dtype = intDTypeOf(t?.data);
-    if (dtype === null) throw new Error(`serializeSafetensors: integer tensor '${name}' must hold an integer typed array, got ${typeName(t?.data)}`);
+    if (dtype === null) throw new GruError('INVALID_ARGUMENT', `serializeSafetensors: integer tensor '${name}' must hold an integer typed array, got ${typeName(t?.data)}`);
     add(name, dtype, t.shape, t.data);
   }
 
   const meta: unknown = metadata ?? {};
-  if (!isPlainObject(meta)) throw new Error(`serializeSafetensors: metadata must be an object of strings, got ${typeName(meta)}`);
+  if (!isPlainObject(meta)) throw new GruError('INVALID_ARGUMENT', `serializeSafetensors: metadata must be an object of strings, got ${typeName(meta)}`);
   const metaEntries = Object.entries(meta);
   for (const [k, v] of metaEntries) {
-    if (typeof v !== 'string') throw new Error(`serializeSafetensors: metadata['${k}'] must be a string, got ${typeName(v)}`);
-    if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) throw new Error(`serializeSafetensors: metadata['${k}'] is not well-formed Unicode (lone surrogate)`);
+    if (typeof v !== 'string') throw new GruError('INVALID_ARGUMENT', `serializeSafetensors: metadata['${k}'] must be a string, got ${typeName(v)}`);
+    if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) throw new GruError('INVALID_ARGUMENT', `serializeSafetensors: metadata['${k}'] is not well-formed Unicode (lone surrogate)`);
   }
 
   // The reference order: dtype rank descending, then name by UTF-8 bytes (Rust's string order).
@@ -383,18 +446,18 @@ const LONE_SURROGATE = /\p{Cs}/u;
 
 function checkName(name: string, seen: Set<string>): void {
   if (name === '' || name === METADATA_KEY || LONE_SURROGATE.test(name)) {
-    throw new Error(`serializeSafetensors: invalid tensor name ${show(name)} (expected a non-empty, well-formed string other than '${METADATA_KEY}')`);
+    throw new GruError('INVALID_ARGUMENT', `serializeSafetensors: invalid tensor name ${show(name)} (expected a non-empty, well-formed string other than '${METADATA_KEY}')`);
   }
-  if (seen.has(name)) throw new Error(`serializeSafetensors: tensor name '${name}' is used twice (floats and ints share one namespace)`);
+  if (seen.has(name)) throw new GruError('INVALID_ARGUMENT', `serializeSafetensors: tensor name '${name}' is used twice (floats and ints share one namespace)`);
   seen.add(name);
 }
 
 function checkShape(name: string, shape: readonly number[], length: number): void {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new Error(`serializeSafetensors: tensor '${name}': shape must be an array of non-negative integers, got ${show(shape)}`);
+    throw new GruError('INVALID_ARGUMENT', `serializeSafetensors: tensor '${name}': shape must be an array of non-negative integers, got ${show(shape)}`);
   }
   const count = shape.reduce((a, d) => a * d, 1);
-  if (count !== length) throw new Error(`serializeSafetensors: tensor '${name}': shape ${show(shape)} needs ${count} elements, data has ${length}`);
+  if (count !== length) throw new GruError('INVALID_ARGUMENT', `serializeSafetensors: tensor '${name}': shape ${show(shape)} needs ${count} elements, data has ${length}`);
 }
 
 function entriesOf<T>(m: Record<string, T> | Map<string, T>): [string, T][] {
@@ -440,7 +503,7 @@ export function intsToNumbers(t: IntTensor | IntArray, what = 'integer tensor'):
     const v = data[i];
     if (typeof v === 'bigint') {
       if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-        throw new Error(`${what}: expected values within ±(2^53 - 1), got ${v} at flat index ${i}`);
+        throw new GruError('INVALID_DATA', `${what}: expected values within ±(2^53 - 1), got ${v} at flat index ${i}`);
       }
       out[i] = Number(v);
     } else {
@@ -461,7 +524,7 @@ export function intsToInt32Array(t: IntTensor | IntArray, what = 'integer tensor
     const v = data[i];
     const n = typeof v === 'bigint' ? (v >= -0x80000000n && v <= 0x7fffffffn ? Number(v) : NaN) : v;
     if (!(n >= -0x80000000 && n <= 0x7fffffff)) {
-      throw new Error(`${what}: expected int32 values in [-2147483648, 2147483647], got ${v} at flat index ${i}`);
+      throw new GruError('INVALID_DATA', `${what}: expected int32 values in [-2147483648, 2147483647], got ${v} at flat index ${i}`);
     }
     out[i] = n;
   }
