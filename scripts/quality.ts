@@ -64,7 +64,7 @@ if (runs('spam')) {
 
 if (runs('names')) {
   const settings = { hiddenSize: 128, embeddingSize: 32, epochs: 30, patience: 3, batchSize: 32, lr: 3e-3, seed: 0 };
-  const [r, s] = timed(() => trainLM(loadTexts('names'), { ...settings, onEvent: progress }));
+  const [r, s] = timed(() => trainLM(loadTexts('names'), { ...settings, onEvent: progress }, 'names'));
   say(`## names — character-level language model, 5% of the names held out`);
   say();
   say(`| model | bits per character (test) | training |`);
@@ -80,7 +80,7 @@ if (runs('cmudict')) {
   const settings = { attention: 'bahdanau' as const, embeddingSize: 64, encoderSize: 256, encoderLayers: 2, decoderSize: 256, attentionSize: 256, dropout: 0.2, averageDecay: 0.999, epochs: 16, patience: 4, batchSize: 64, lr: 1.5e-3, beam: 5, seed: 0 };
   // A checkpoint each epoch, so a long run can be inspected (gru eval) or resumed.
   const checkpointPath = join(tmpdir(), 'gru-quality-cmudict.ckpt.safetensors');
-  const r = trainSeq2Seq(cmudictPairs(), { ...settings, checkpointPath, resume, onEvent: progress });
+  const r = trainSeq2Seq(cmudictPairs(), { ...settings, checkpointPath, resume, onEvent: progress }, 'cmudict');
   // Training time from the epochs' records, so a resumed run counts the epochs before it too.
   const s = r.history.reduce((sum, h) => sum + h.seconds, 0);
   say(`## cmudict — grapheme to phoneme, seeded 90/5/5 split by word, trained on the first pronunciation, scored against the closest of a word's pronunciations (Bisani & Ney), stress removed`);

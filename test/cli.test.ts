@@ -75,6 +75,10 @@ test('train, eval --json, predict, info for forecast; model of another task and 
   assert.equal(j.task, 'forecast');
   assert.equal(j.split, 'test');
   assert.ok(j.metrics.mae > 0 && j.metrics.rmse >= j.metrics.mae && j.baselines.seasonalNaive.mae > 0);
+  assert.equal(j.windows, 28 - 3 + 1, 'the windows whose targets lie in the final 28 rows');
+  const all = JSON.parse(gru('eval', model, '--split', 'all', '--json').out);
+  assert.equal(all.split, 'all');
+  assert.equal(all.windows, 200 - 14 - 3 + 1, 'every complete window');
   const p = gru('predict', model, '--input', series, '--json');
   assert.equal(JSON.parse(p.out).values.length, 3);
   assert.match(gru('info', model).out, /task: forecast/);
@@ -99,6 +103,43 @@ test('classify: empty text, and a label the model never saw', () => {
   oneLineError(gru('eval', model, '--data', other), /label 'neutral' is not one the model knows \(neg, pos\)/);
   const p = gru('predict', model, '--text', 'a great film', '--json');
   assert.ok(['pos', 'neg'].includes(JSON.parse(p.out).label));
+});
+
+test('eval scores the held-out test split of the training data, every row of other data, and says which', () => {
+  const model = join(dir, 'split.safetensors');
+  const t = gru('train', 'classify', '--data', texts, '--epochs', '1', '--hidden', '8', '--embedding', '8', '--seed', '3', '--out', model, '--json');
+  assert.equal(t.code, 0, t.err);
+  const trained = JSON.parse(t.out.trim().split('\n').pop()!);
+  const json = (...args: string[]) => {
+    const r = gru('eval', model, ...args, '--json');
+    assert.equal(r.code, 0, r.err);
+    return JSON.parse(r.out);
+  };
+  // Without --data: the training data the model file names; without --split: its test rows, the same ones training scored.
+  const test = json();
+  assert.equal(test.split, 'test');
+  assert.equal(test.examples, 24, 'a stratified 20% of 120 rows');
+  assert.deepEqual(test.metrics, trained.metrics);
+  assert.deepEqual(json('--data', texts), test);
+  const all = json('--data', texts, '--split', 'all');
+  assert.equal(all.split, 'all');
+  assert.equal(all.examples, 120);
+  // Any other data is scored whole; it has no test split to ask for.
+  const rows = labelledTexts(120);
+  rows.rows[0][0] += ' changed';
+  const edited = csv('edited.csv', toCsv(rows));
+  const e = json('--data', edited);
+  assert.equal(e.split, 'all');
+  assert.equal(e.examples, 120);
+  oneLineError(gru('eval', model, '--data', edited, '--split', 'test'), /edited\.csv is not the data the model was trained on \(.*texts\.csv, 120 rows; the rows differ\), so it has no test split; pass --split all/);
+  oneLineError(gru('eval', model, '--split', 'some'), /--split <which>' argument 'some' is invalid\. expected one of test, all/);
+  // A model file that records no split (an older release's) is not scored on unknown rows by default.
+  const file = parseSafetensors(readFileSync(model));
+  const { data: _, ...older } = file.metadata;
+  const old = join(dir, 'older.safetensors');
+  writeFileSync(old, serializeSafetensors(file.tensors, older));
+  oneLineError(gru('eval', old, '--data', texts), /does not record how its training data was split, so its test rows are unknown; pass --split all/);
+  assert.equal(gru('eval', old, '--data', texts, '--split', 'all').code, 0);
 });
 
 test('a training run killed mid-way leaves a checkpoint that loads, and --resume finishes it', async () => {
@@ -138,5 +179,8 @@ test('seq2seq from a TSV: train with --layers, --dropout and --average, --json m
   assert.match(info.out, /"?encoderLayers"?: ?2/);
   const e = gru('eval', model, '--data', tsv, '--json');
   assert.equal(e.code, 0, e.err);
-  assert.equal(JSON.parse(e.out).split, tsv);
+  const ev = JSON.parse(e.out);
+  assert.equal(ev.split, 'test');
+  assert.equal(ev.pairs, r.pairs, 'the same held-out pairs as training scored');
+  assert.deepEqual(ev.metrics, r.metrics);
 });

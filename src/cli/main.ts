@@ -5,19 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { mkdirSync } from 'node:fs';
 import { infoCommand } from './info.js';
-import { forecastTrainCommand, evalForecast, predictForecast } from './forecast.js';
-import { demoCommand } from './demo.js';
-import { classifyTrainCommand, evalClassify, predictClassify } from './classify.js';
-import { lmTrainCommand, evalLM, predictLM } from './lm.js';
-import { seq2seqTrainCommand, evalSeq2Seq, predictSeq2Seq } from './seq2seq.js';
-import { loadSeq2Seq } from '../models/seq2seq/task.js';
-import { readModelFile } from '../models/model-file.js';
-import { loadForecaster } from '../models/forecast/task.js';
-import { loadClassifier } from '../models/classify/task.js';
-import { loadLM } from '../models/lm/task.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
-import { pruneCommand } from '../sparse/prune-command.js';
+import { pruneCommand } from './prune.js';
+import { TASKS } from '../tasks/index.js';
+import { addTaskOptions, findTask, loadTaskModel, type EvalFlags, type PredictFlags } from '../tasks/registry.js';
+import { SPLIT_CHOICES, type SplitChoice } from '../tasks/training-data.js';
+import { oneOf } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -30,60 +24,32 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  const train = program.command('train').description('train a model: forecast, classify, lm, seq2seq');
-  forecastTrainCommand(train);
-  classifyTrainCommand(train);
-  lmTrainCommand(train);
-  seq2seqTrainCommand(train);
+  const train = program.command('train').description(`train a model: ${TASKS.map((t) => t.name).join(', ')}`);
+  for (const t of TASKS) t.addTrainCommand(train);
 
-  program
+  const evaluate = program
     .command('eval')
-    .description('evaluate a model on data (the same held-out split as in training)')
+    .description('score a model on data: by default the held-out test split of its training data (recomputed from the model file), every row of any other data')
     .argument('<model>', 'model file')
-    .requiredOption('--data <name|file>', 'dataset name or file')
-    .option('--beam <k>', 'beam width (seq2seq)', positiveInt, 1)
-    .option('--json', 'print one JSON object')
-    .action((path: string, o: { data: string; beam: number; json?: boolean }) => {
-      const task = readModelFile(path).task;
-      if (task === 'forecast') return evalForecast(loadForecaster(path), o.data, !!o.json);
-      if (task === 'classify') return evalClassify(loadClassifier(path), o.data, !!o.json);
-      if (task === 'lm') return evalLM(loadLM(path), o.data, !!o.json);
-      if (task === 'seq2seq') return evalSeq2Seq(loadSeq2Seq(path), o.data, o.beam, !!o.json);
-      throw new Error(`${path}: gru eval does not handle ${task} models`);
-    });
+    .option('--data <name|file>', 'dataset name or file (default: the training data the model file names)')
+    .option('--split <which>', `test (the held-out rows of the training data) or all (every row)`, oneOf<SplitChoice>(SPLIT_CHOICES))
+    .option('--json', 'print one JSON object');
+  addTaskOptions(evaluate, TASKS, (t) => t.evalOptions);
+  evaluate.action((path: string, flags: EvalFlags) => {
+    const { task, model } = loadTaskModel(TASKS, path);
+    task.evaluate(model, flags);
+  });
 
-  program
+  const predict = program
     .command('predict')
-    .description('run a model: forecast after --input, classify --text, or sample --steps characters')
+    .description('run a model: forecast after --input, classify or map --text, or generate text')
     .argument('<model>', 'model file')
-    .option('--input <file>', 'a CSV file (forecast: the history to continue)')
-    .option('--text <text>', 'text to classify, or to start generation from')
-    .option('--steps <n>', 'most characters to generate', positiveInt)
-    .option('--temperature <t>', 'sampling temperature (lm)', positiveNumber, 0.8)
-    .option('--top-k <k>', 'sample among the k most likely characters (lm; 0 = all)', nonNegativeInt, 0)
-    .option('--count <n>', 'texts to generate (lm)', positiveInt, 1)
-    .option('--seed <n>', 'random seed for sampling', nonNegativeInt, 0)
-    .option('--beam <k>', 'beam width (seq2seq)', positiveInt, 1)
-    .option('--attention <file.svg>', 'write the attention map (seq2seq)')
-    .option('--png', 'also write the attention map as PNG')
-    .option('--json', 'print one JSON object')
-    .action((path: string, o: { input?: string; text?: string; steps?: number; temperature: number; topK: number; count: number; seed: number; beam: number; attention?: string; png?: boolean; json?: boolean }) => {
-      const task = readModelFile(path).task;
-      if (task === 'forecast') {
-        if (!o.input) throw new Error('a forecast model needs --input FILE: the history to forecast from');
-        return predictForecast(loadForecaster(path), o.input, !!o.json);
-      }
-      if (task === 'classify') {
-        if (o.text === undefined) throw new Error('a classify model needs --text "…"');
-        return predictClassify(loadClassifier(path), o.text, !!o.json);
-      }
-      if (task === 'lm') return predictLM(loadLM(path), o);
-      if (task === 'seq2seq') {
-        if (o.text === undefined) throw new Error('a seq2seq model needs --text "…"');
-        return predictSeq2Seq(loadSeq2Seq(path), o.text, o);
-      }
-      throw new Error(`${path}: gru predict does not handle ${task} models`);
-    });
+    .option('--json', 'print one JSON object');
+  addTaskOptions(predict, TASKS, (t) => t.predictOptions);
+  predict.action((path: string, flags: PredictFlags) => {
+    const { task, model } = loadTaskModel(TASKS, path);
+    task.predict(model, flags);
+  });
 
   program
     .command('info')
@@ -94,13 +60,18 @@ export function buildProgram(): Command {
 
   pruneCommand(program);
 
+  const demos = TASKS.filter((t) => t.demo);
   program
     .command('demo')
-    .description('train a small model on data that ships with gru-ts and show the results (default: forecast)')
-    .argument('[task]', 'forecast, classify or lm', 'forecast')
+    .description(`train a small model on data that ships with gru-ts and show the results: ${demos.map((t) => `${t.name} (${t.demo!.summary})`).join(', ')}`)
+    .argument('[task]', demos.map((t) => t.name).join(', '), 'forecast')
     .option('--out <dir>', 'where to write the model and pictures', 'gru-demo')
     .option('--png', 'also write PNG pictures')
-    .action((task: string, o: { out: string; png?: boolean }) => demoCommand(task, o));
+    .action((name: string, o: { out: string; png?: boolean }) => {
+      const task = findTask(demos, name, 'demo');
+      mkdirSync(o.out, { recursive: true });
+      task.demo!.run(o);
+    });
   return program;
 }
 

@@ -27,6 +27,14 @@ export function probability(v: string): number {
   return n;
 }
 
+/** A parser accepting one of `choices`. */
+export function oneOf<T extends string>(choices: readonly T[]): (v: string) => T {
+  return (v) => {
+    if (!(choices as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got '${v}'`);
+    return v as T;
+  };
+}
+
 export function list(v: string): string[] {
   return v.split(',').map((s) => s.trim()).filter(Boolean);
 }

@@ -35,3 +35,14 @@ export function stratifiedSplit(labels: readonly string[], fractions: readonly n
   }
   return parts.map((p) => p.sort((a, b) => a - b));
 }
+
+/**
+ * A seeded shuffle of 0…n−1 cut in three: the first `testFraction` of it
+ * (at least one) the test part, as many the validation part, the rest the
+ * training part. Returns [train, validation, test].
+ */
+export function shuffledSplit(n: number, seed: number, testFraction: number): number[][] {
+  const order = permutation(n, seed);
+  const nTest = Math.max(1, Math.round(testFraction * n));
+  return [order.slice(2 * nTest), order.slice(nTest, 2 * nTest), order.slice(0, nTest)];
+}

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { permutation } from '../../data/split.js';
+import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import { Tokenizer, type TokenizerJSON } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
@@ -101,10 +102,17 @@ export interface TrainedSeq2Seq {
   model: Seq2Seq;
   source: Tokenizer;
   target: Tokenizer;
+  /** The training pairs and their split (recorded in the model file, so `gru eval` scores the same test pairs). */
+  data?: TrainingDataRecord;
 }
 
+/** Share of the pairs held out for testing (and as many for validation). */
+const TEST_FRACTION = 0.05;
+
+const pairsFingerprint = (pairs: Pair[]) => fingerprint(pairs.flatMap((p) => [p.source, p.target.join(' '), (p.alternatives ?? []).map((a) => a.join(' ')).join('|')]));
+
 export interface Seq2SeqEvaluation {
-  split: string;
+  split: SplitChoice;
   pairs: number;
   /** Against the closest of each source's targets (the target and its alternatives). */
   metrics: { wer: number; per: number };
@@ -113,11 +121,11 @@ export interface Seq2SeqEvaluation {
   beam: number;
 }
 
-export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}): TrainedSeq2Seq & { history: EpochRecord[]; test: Seq2SeqEvaluation } {
+/** Trains on `pairs` (from `dataSource`, recorded in the model file): a seeded 90/5/5 split, training, WER and PER on the test pairs. */
+export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource = 'pairs'): TrainedSeq2Seq & { history: EpochRecord[]; test: Seq2SeqEvaluation } {
   const seed = o.seed ?? 0;
-  const order = permutation(pairs.length, seed);
-  const n5 = Math.max(1, Math.round(0.05 * pairs.length));
-  const test = order.slice(0, n5).map((i) => pairs[i]), val = order.slice(n5, 2 * n5).map((i) => pairs[i]), train = order.slice(2 * n5).map((i) => pairs[i]);
+  const data: TrainingDataRecord = { source: dataSource, rows: pairs.length, fingerprint: pairsFingerprint(pairs), split: { method: 'shuffled', seed, testFraction: TEST_FRACTION } };
+  const [train, val, test] = splitRows(data.split, pairs.length).map((idx) => idx.map((i) => pairs[i]));
   if (train.length === 0) throw new Error(`need more pairs to train: got ${pairs.length}`);
   const source = Tokenizer.fit(train.map((p) => p.source), { kind: 'char', lowercase: false });
   const target = Tokenizer.fit(train.map((p) => p.target.join(' ')), { kind: 'word', lowercase: false });
@@ -167,10 +175,10 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}): TrainedSeq2
     epochs: o.epochs ?? 20,
     seed,
     patience: o.patience ?? 3,
-    checkpointMetadata: () => seq2seqMetadata({ model, source, target }),
+    checkpointMetadata: () => seq2seqMetadata({ model, source, target, data }),
     ...passedToFit(o),
   });
-  const trained = { model, source, target };
+  const trained = { model, source, target, data };
   const testSet = o.testLimit ? test.slice(0, o.testLimit) : test;
   return { ...trained, history, test: evaluateSeq2Seq(trained, testSet, o.beam ?? 1, 'test') };
 }
@@ -185,7 +193,18 @@ export function translate(m: TrainedSeq2Seq, text: string, o: { beam?: number } 
   return { output: r.ids.map((i) => m.target.vocab[i]), attention: r.attention, sourceTokens: chars };
 }
 
-export function evaluateSeq2Seq(m: TrainedSeq2Seq, pairs: Pair[], beam: number, split: string): Seq2SeqEvaluation {
+/**
+ * Scores a trained model on `pairs` (from `source`): the test pairs when they
+ * are its training pairs, every pair otherwise; `split` asks for one ({@link chooseSplit}).
+ */
+export function evaluateSeq2SeqOn(m: TrainedSeq2Seq, pairs: Pair[], source: string, beam: number, split?: SplitChoice): Seq2SeqEvaluation {
+  const chosen = chooseSplit(m.data, pairsFingerprint(pairs), source, split);
+  const scored = chosen === 'test' ? splitRows(m.data!.split, pairs.length)[2].map((i) => pairs[i]) : pairs;
+  return evaluateSeq2Seq(m, scored, beam, chosen);
+}
+
+/** WER and PER of `pairs` (all of them), with beam search of width `beam`. */
+export function evaluateSeq2Seq(m: TrainedSeq2Seq, pairs: Pair[], beam: number, split: SplitChoice): Seq2SeqEvaluation {
   const any = { wrong: 0, edits: 0, total: 0 }, first = { wrong: 0, edits: 0, total: 0 };
   const count = (c: typeof any, d: number, length: number) => {
     if (d > 0) c.wrong++;
@@ -205,7 +224,7 @@ export function evaluateSeq2Seq(m: TrainedSeq2Seq, pairs: Pair[], beam: number, 
 }
 
 export function seq2seqMetadata(m: TrainedSeq2Seq): Record<string, string> {
-  return modelMetadata('seq2seq', { config: m.model.config, sourceTokenizer: m.source.toJSON(), targetTokenizer: m.target.toJSON() });
+  return modelMetadata('seq2seq', { config: m.model.config, sourceTokenizer: m.source.toJSON(), targetTokenizer: m.target.toJSON(), ...(m.data ? { data: m.data } : {}) });
 }
 
 export function saveSeq2Seq(m: TrainedSeq2Seq, path: string): void {
@@ -218,5 +237,5 @@ export function loadSeq2Seq(path: string): TrainedSeq2Seq {
   const target = Tokenizer.fromJSON(f.meta.targetTokenizer as TokenizerJSON);
   const model = new Seq2Seq(f.meta.config as Seq2SeqConfig, source.size, target.size);
   model.loadStateDict(f.weights);
-  return { model: model.eval(), source, target };
+  return { model: model.eval(), source, target, data: f.data };
 }

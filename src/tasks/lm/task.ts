@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { namesList } from '../../data/datasets.js';
 import { parseCsv, parseJsonl, textColumn } from '../../data/csv.js';
 import { permutation } from '../../data/split.js';
+import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import { Tokenizer } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
@@ -23,6 +24,8 @@ export interface LMOptions extends TrainingOptions {
 export interface TrainedLM {
   model: CharLM;
   tokenizer: Tokenizer;
+  /** The training texts and their split (recorded in the model file, so `gru eval` scores the same test texts). */
+  data?: TrainingDataRecord;
 }
 
 /** Texts for `--data`: names, a .txt file (a text per line), or a CSV/JSONL file's `text` column. */
@@ -54,11 +57,17 @@ export function bitsPerChar(model: CharLM, batches: LMBatch[]): number {
   return nats / chars / Math.LN2;
 }
 
-export function trainLM(texts: string[], o: LMOptions = {}): TrainedLM & { history: EpochRecord[]; test: { bitsPerChar: number; sequences: number } } {
+/** Share of the texts held out for testing (and as many for validation). */
+const TEST_FRACTION = 0.05;
+
+/**
+ * Trains a character model on `texts` (from `source`, recorded in the model
+ * file): a seeded 90/5/5 split, training, bits per character on the test texts.
+ */
+export function trainLM(texts: string[], o: LMOptions = {}, source = 'texts'): TrainedLM & { history: EpochRecord[]; test: { bitsPerChar: number; sequences: number } } {
   const seed = o.seed ?? 0;
-  const order = permutation(texts.length, seed);
-  const nTest = Math.max(1, Math.round(0.05 * texts.length));
-  const testIdx = order.slice(0, nTest), valIdx = order.slice(nTest, 2 * nTest), trainIdx = order.slice(2 * nTest);
+  const data: TrainingDataRecord = { source, rows: texts.length, fingerprint: fingerprint(texts), split: { method: 'shuffled', seed, testFraction: TEST_FRACTION } };
+  const [trainIdx, valIdx, testIdx] = splitRows(data.split, texts.length);
   if (trainIdx.length === 0) throw new Error(`need more texts to train a language model: got ${texts.length}`);
   const tokenizer = Tokenizer.fit(trainIdx.map((i) => texts[i]), { kind: 'char', lowercase: false });
   const config: LMConfig = {
@@ -91,10 +100,23 @@ export function trainLM(texts: string[], o: LMOptions = {}): TrainedLM & { histo
     epochs: o.epochs ?? 20,
     seed,
     patience: o.patience ?? 3,
-    checkpointMetadata: () => lmMetadata({ model, tokenizer }),
+    checkpointMetadata: () => lmMetadata({ model, tokenizer, data }),
     ...passedToFit(o),
   });
-  return { model, tokenizer, history, test: { bitsPerChar: bitsPerChar(model, testBatches), sequences: testIdx.length } };
+  return { model, tokenizer, data, history, test: { bitsPerChar: bitsPerChar(model, testBatches), sequences: testIdx.length } };
+}
+
+/**
+ * Bits per character of a trained model on `texts` (from `source`): the test
+ * texts when they are its training texts, every text otherwise; `split`
+ * asks for one ({@link chooseSplit}).
+ */
+export function evaluateLM(lm: TrainedLM, texts: string[], source: string, split?: SplitChoice): { split: SplitChoice; sequences: number; bitsPerChar: number } {
+  const chosen = chooseSplit(lm.data, fingerprint(texts), source, split);
+  const idx = chosen === 'test' ? splitRows(lm.data!.split, texts.length)[2] : [...texts.keys()];
+  const batches: LMBatch[] = [];
+  for (let i = 0; i < idx.length; i += 64) batches.push(makeLMBatch(idx.slice(i, i + 64).map((j) => lm.tokenizer.encode(texts[j], lm.model.config.maxLen))));
+  return { split: chosen, sequences: idx.length, bitsPerChar: bitsPerChar(lm.model, batches) };
 }
 
 /** Samples texts; `prefix` characters must be in the vocabulary. */

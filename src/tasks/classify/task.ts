@@ -4,14 +4,18 @@
  * with length-bucketed batches, and accuracy / macro-F1 / confusion matrix.
  */
 import { columnIndex, type Table } from '../../data/csv.js';
-import { permutation, stratifiedSplit } from '../../data/split.js';
+import { permutation } from '../../data/split.js';
 import { Tokenizer, type TokenizerKind } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { classificationMetrics } from '../../train/metrics.js';
 import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
+import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import { Classifier, makeTextBatch, type ClassifyConfig, type TextBatch } from './model.js';
+
+/** Train, validation and test shares of each label's rows. */
+const SPLIT_FRACTIONS = [0.7, 0.1, 0.2];
 
 export interface ClassifyOptions extends TrainingOptions {
   textColumn?: string;
@@ -31,7 +35,8 @@ export interface ClassifyOptions extends TrainingOptions {
 }
 
 export interface ClassifyEvaluation {
-  split: string;
+  /** The held-out test rows of the training data, or every row of the data scored. */
+  split: SplitChoice;
   examples: number;
   metrics: { accuracy: number; macroF1: number };
   confusion: number[][];
@@ -41,9 +46,11 @@ export interface ClassifyEvaluation {
 export interface TrainedClassifier {
   model: Classifier;
   tokenizer: Tokenizer;
+  /** The training data and its split (recorded in the model file, so `gru eval` scores the same test rows). */
+  data?: TrainingDataRecord;
 }
 
-function readTexts(t: Table, o: ClassifyOptions): { texts: string[]; labels: string[] } {
+function readTexts(t: Table, o: { textColumn?: string; labelColumn?: string }): { texts: string[]; labels: string[] } {
   const ti = columnIndex(t, o.textColumn ?? 'text');
   const li = columnIndex(t, o.labelColumn ?? 'label');
   const texts = t.rows.map((r) => r[ti] ?? '');
@@ -54,6 +61,8 @@ function readTexts(t: Table, o: ClassifyOptions): { texts: string[]; labels: str
   });
   return { texts, labels };
 }
+
+const textsFingerprint = (texts: string[], labels: string[]) => fingerprint(texts.flatMap((x, i) => [x, labels[i]]));
 
 /** Batches of similar lengths (less padding): shuffle, then sort within chunks of 20 batches. */
 function bucketed(idx: number[], lengthOf: (i: number) => number, bs: number, seed: number): number[][] {
@@ -69,7 +78,8 @@ function bucketed(idx: number[], lengthOf: (i: number) => number, bs: number, se
 export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClassifier & { history: EpochRecord[]; test: ClassifyEvaluation } {
   const { texts, labels } = readTexts(t, o);
   const seed = o.seed ?? 0;
-  const [trainIdx, valIdx, testIdx] = stratifiedSplit(labels, [0.7, 0.1, 0.2], seed);
+  const data: TrainingDataRecord = { source: t.source, rows: texts.length, fingerprint: textsFingerprint(texts, labels), split: { method: 'stratified', seed, fractions: SPLIT_FRACTIONS }, columns: { text: o.textColumn ?? 'text', label: o.labelColumn ?? 'label' } };
+  const [trainIdx, valIdx, testIdx] = splitRows(data.split, texts.length, labels);
   const classes = [...new Set(trainIdx.map((i) => labels[i]))].sort();
   for (const [name, idx] of [['validation', valIdx], ['test', testIdx]] as const) {
     const unseen = idx.find((i) => !classes.includes(labels[i]));
@@ -110,11 +120,11 @@ export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClass
     epochs: o.epochs ?? 10,
     seed,
     patience: o.patience ?? 3,
-    checkpointMetadata: () => classifierMetadata({ model, tokenizer }),
+    checkpointMetadata: () => classifierMetadata({ model, tokenizer, data }),
     ...passedToFit(o),
   });
   const r = evaluateBatches(model, evalBatches(testIdx));
-  return { model, tokenizer, history, test: { split: 'test', examples: testIdx.length, metrics: r.metrics, confusion: r.confusion, labels: classes } };
+  return { model, tokenizer, data, history, test: { split: 'test', examples: testIdx.length, metrics: r.metrics, confusion: r.confusion, labels: classes } };
 }
 
 function evaluateBatches(model: Classifier, batches: TextBatch[]): { loss: number; metrics: { accuracy: number; macroF1: number }; confusion: number[][] } {
@@ -135,17 +145,22 @@ function evaluateBatches(model: Classifier, batches: TextBatch[]): { loss: numbe
   return { loss: loss / pred.length, metrics: { accuracy: m.accuracy, macroF1: m.macroF1 }, confusion: m.confusion };
 }
 
-/** Evaluates on every row of a table (e.g. a separate test file). */
-export function evaluateClassifierOn(c: TrainedClassifier, t: Table, o: { textColumn?: string; labelColumn?: string } = {}): ClassifyEvaluation {
-  const { texts, labels } = readTexts(t, o);
+/**
+ * Scores a trained classifier on a table: the test split when the table is
+ * its training data (the same rows, split as in training), every row of any
+ * other table; `split` asks for one ({@link chooseSplit}).
+ */
+export function evaluateClassifierOn(c: TrainedClassifier, t: Table, o: { split?: SplitChoice } = {}): ClassifyEvaluation {
+  const { texts, labels } = readTexts(t, { textColumn: c.data?.columns?.text, labelColumn: c.data?.columns?.label });
+  const split = chooseSplit(c.data, textsFingerprint(texts, labels), t.source, o.split);
   const classes = c.model.config.labels;
   const unknown = labels.find((l) => !classes.includes(l));
   if (unknown !== undefined) throw new Error(`${t.source}: label '${unknown}' is not one the model knows (${classes.join(', ')})`);
-  const idx = [...texts.keys()];
+  const idx = split === 'test' ? splitRows(c.data!.split, texts.length, labels)[2] : [...texts.keys()];
   const enc = texts.map((x) => c.tokenizer.encode(x, c.model.config.maxLen));
   const batches = bucketed(idx, (i) => enc[i].length, 128, 1).map((ix) => makeTextBatch(ix.map((i) => enc[i]), ix.map((i) => classes.indexOf(labels[i]))));
   const r = evaluateBatches(c.model, batches);
-  return { split: t.source, examples: texts.length, metrics: r.metrics, confusion: r.confusion, labels: classes };
+  return { split, examples: idx.length, metrics: r.metrics, confusion: r.confusion, labels: classes };
 }
 
 /** The label and class probabilities of one text. */

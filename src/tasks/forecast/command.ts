@@ -1,10 +1,13 @@
-/** `gru train forecast`, and forecast models in `gru eval` / `gru predict`. */
+/** The forecast task's commands: `gru train forecast`, and forecast models in `gru eval` / `gru predict`. */
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadTable } from '../data/datasets.js';
-import { evaluateForecasterOn, forecastNext, saveForecaster, trainForecaster, type ForecastEvaluation, type ForecastOptions } from '../models/forecast/task.js';
-import type { Forecaster } from '../models/forecast/model.js';
-import { writeForecastChart, writeLossCurve } from './pictures.js';
-import { addCommonTrainOptions, trainingOptions, list, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
+import { loadTable } from '../../data/datasets.js';
+import { evaluateForecasterOn, forecastNext, loadForecaster, saveForecaster, trainForecaster, type ForecastEvaluation, type ForecastOptions } from './task.js';
+import { evalSource, type TaskDefinition } from '../registry.js';
+import type { Forecaster } from './model.js';
+import { writeLossCurve } from '../pictures.js';
+import { writeForecastChart } from './picture.js';
+import { addCommonTrainOptions, trainingOptions, list, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 
 interface ForecastFlags extends CommonTrainFlags {
   column: string;
@@ -19,7 +22,7 @@ interface ForecastFlags extends CommonTrainFlags {
   dropout?: number;
 }
 
-export function forecastTrainCommand(train: Command): void {
+function addTrainCommand(train: Command): void {
   const c = train.command('forecast').description('forecast a numeric series from a CSV file (or --data births)');
   addCommonTrainOptions(c, { out: 'forecast.safetensors' })
     .requiredOption('--column <name>', 'the value column')
@@ -58,12 +61,12 @@ function reportForecast(
   o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string },
 ): void {
   if (o.json) {
-    console.log(JSON.stringify({ task: 'forecast', split: ev.split, windows: ev.windows, metrics: ev.metrics, baselines: ev.baselines, model: o.model, pictures: o.pictures, seconds: o.seconds }));
+    console.log(JSON.stringify({ task: 'forecast', data: o.source, split: ev.split, windows: ev.windows, metrics: ev.metrics, baselines: ev.baselines, model: o.model, pictures: o.pictures, seconds: o.seconds }));
     return;
   }
   const m = ev.metrics, b = ev.baselines.seasonalNaive;
   const pct = (100 * (b.mae - m.mae)) / b.mae;
-  console.log(`${o.source}, ${ev.split} (${ev.windows} forecasts):`);
+  console.log(`${o.source}, ${ev.split === 'test' ? 'held-out final rows' : 'every window'} (${ev.windows} forecasts):`);
   console.log(`  MAE   ${m.mae.toFixed(2).padStart(10)}   seasonal naive ${b.mae.toFixed(2)}  (${pct >= 0 ? `${pct.toFixed(1)}% better` : `${(-pct).toFixed(1)}% worse`})`);
   console.log(`  RMSE  ${m.rmse.toFixed(2).padStart(10)}   seasonal naive ${b.rmse.toFixed(2)}`);
   console.log(`  sMAPE ${m.smape.toFixed(2).padStart(9)}%   seasonal naive ${b.smape.toFixed(2)}%`);
@@ -72,17 +75,32 @@ function reportForecast(
   if (o.pictures?.length) console.log(`pictures: ${o.pictures.join(', ')}`);
 }
 
-export function evalForecast(model: Forecaster, data: string, json: boolean): void {
-  const table = loadTable(data);
-  reportForecast(evaluateForecasterOn(model, table), { json, source: table.source });
-}
-
-export function predictForecast(model: Forecaster, input: string, json: boolean): void {
-  const table = loadTable(input);
-  const r = forecastNext(model, table);
-  if (json) {
-    console.log(JSON.stringify({ task: 'forecast', dates: r.dates?.map((d) => new Date(d).toISOString().slice(0, 10)) ?? null, values: r.values }));
-    return;
-  }
-  r.values.forEach((v, k) => console.log(`${r.dates ? new Date(r.dates[k]).toISOString().slice(0, 10) : `+${k + 1}`}\t${v.toFixed(2)}`));
-}
+export const forecastTask: TaskDefinition<Forecaster> = {
+  name: 'forecast',
+  summary: 'forecast a numeric series',
+  addTrainCommand,
+  load: loadForecaster,
+  module: (m) => m,
+  evaluate(model, flags) {
+    const table = loadTable(evalSource(flags, model.data));
+    reportForecast(evaluateForecasterOn(model, table, flags.split), { json: flags.json, source: table.source });
+  },
+  predict(model, flags) {
+    if (typeof flags.input !== 'string') throw new Error('a forecast model needs --input FILE: the history to forecast from');
+    const table = loadTable(flags.input);
+    const r = forecastNext(model, table);
+    if (flags.json) {
+      console.log(JSON.stringify({ task: 'forecast', dates: r.dates?.map((d) => new Date(d).toISOString().slice(0, 10)) ?? null, values: r.values }));
+      return;
+    }
+    r.values.forEach((v, k) => console.log(`${r.dates ? new Date(r.dates[k]).toISOString().slice(0, 10) : `+${k + 1}`}\t${v.toFixed(2)}`));
+  },
+  predictOptions: [{ flags: '--input <file>', description: 'a CSV file: the history to continue' }],
+  demo: {
+    summary: 'US daily births, 7 days ahead',
+    run(o) {
+      console.log('Forecasting US daily births 7 days ahead from the last 56 days (1969–1988; tested on the final 365 days)…');
+      runForecastTraining({ data: 'births', column: 'births', lookback: 56, horizon: 7, out: join(o.out, 'births.safetensors'), png: o.png, epochs: 12 });
+    },
+  },
+};

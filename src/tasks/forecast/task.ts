@@ -11,6 +11,7 @@ import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../
 import { forecastMetrics } from '../../train/metrics.js';
 import { permutation } from '../../data/split.js';
 import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { fingerprint, type SplitChoice } from '../training-data.js';
 import { advance, seasonOf } from './calendar.js';
 import { Forecaster, type ForecastConfig } from './model.js';
 import { fitNormalization, makeBatch, originsBetween, seasonalNaive, seriesFromTable, type Normalization, type Series } from './series.js';
@@ -38,7 +39,8 @@ export interface ForecastMetrics {
 }
 
 export interface ForecastEvaluation {
-  split: string;
+  /** The final `testSize` rows, or every complete window. */
+  split: SplitChoice;
   windows: number;
   metrics: ForecastMetrics;
   baselines: { seasonalNaive: ForecastMetrics };
@@ -84,6 +86,7 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
   const norm = fitNormalization(series, season, trainEnd);
   const seed = o.seed ?? 0;
   const model = new Forecaster(config, norm, seed);
+  model.data = { source: table.source, rows: N, fingerprint: fingerprint(series.values), split: { method: 'time', testRows: test } };
   const trainOrigins = originsBetween(config, 0, trainEnd);
   const valBatch = makeBatch(series, config, norm, originsBetween(config, trainEnd, valEnd));
   const bs = o.batchSize ?? 64;
@@ -116,7 +119,7 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
 }
 
 /** Metrics on the windows whose targets lie in [from, to), with the seasonal-naive baseline. */
-export function evaluateForecaster(model: Forecaster, series: Series, from: number, to: number, split: string): ForecastEvaluation {
+export function evaluateForecaster(model: Forecaster, series: Series, from: number, to: number, split: SplitChoice): ForecastEvaluation {
   const c = model.config;
   const origins = originsBetween(c, from, to);
   if (origins.length === 0) throw new Error(`no complete ${c.lookback}+${c.horizon} windows in the ${split} part (${to - from} rows)`);
@@ -134,14 +137,19 @@ export function evaluateForecaster(model: Forecaster, series: Series, from: numb
   return { split, windows: origins.length, metrics: forecastMetrics(predictions, actual), baselines: { seasonalNaive: forecastMetrics(naive, actual) }, origins, predictions };
 }
 
-/** Evaluates a trained model on the last `testSize` rows of a table with the model's columns. */
-export function evaluateForecasterOn(model: Forecaster, table: Table): ForecastEvaluation & { series: Series } {
+/**
+ * Evaluates a trained model on a table with the model's columns: on its
+ * last `testSize` rows (the test split in time, which training never saw
+ * when the table is the training series), or with `split: 'all'` on every
+ * complete window.
+ */
+export function evaluateForecasterOn(model: Forecaster, table: Table, split: SplitChoice = 'test'): ForecastEvaluation & { series: Series } {
   const c = model.config;
   const series = seriesFromTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates });
   const N = series.values.length;
-  const from = Math.max(0, N - c.testSize);
-  if (from < c.lookback) throw new Error(`${table.source}: ${N} rows are too few to test on the last ${c.testSize} with a lookback of ${c.lookback}`);
-  return { ...evaluateForecaster(model, series, from, N, 'test'), series };
+  const from = split === 'all' ? 0 : Math.max(0, N - c.testSize);
+  if (split === 'test' && from < c.lookback) throw new Error(`${table.source}: ${N} rows are too few to test on the last ${c.testSize} with a lookback of ${c.lookback}`);
+  return { ...evaluateForecaster(model, series, from, N, split), series };
 }
 
 /** Forecasts the `horizon` steps after the end of a table with the model's columns. */
@@ -156,7 +164,7 @@ export function forecastNext(model: Forecaster, table: Table): { dates: number[]
 }
 
 export function forecasterMetadata(model: Forecaster): Record<string, string> {
-  return modelMetadata('forecast', { config: model.config, normalization: model.norm });
+  return modelMetadata('forecast', { config: model.config, normalization: model.norm, ...(model.data ? { data: model.data } : {}) });
 }
 
 export function saveForecaster(model: Forecaster, path: string): void {
@@ -167,5 +175,6 @@ export function loadForecaster(path: string): Forecaster {
   const f = readModelFile(path, 'forecast');
   const model = new Forecaster(f.meta.config as ForecastConfig, f.meta.normalization as Normalization);
   model.loadStateDict(f.weights);
+  model.data = f.data;
   return model.eval();
 }

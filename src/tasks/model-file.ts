@@ -6,18 +6,22 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors-file.js';
+import type { TrainingDataRecord } from './training-data.js';
 
 export const MODEL_FORMAT = 'gru-ts';
 /** Bumped when a reader of an older version could not read the files. */
 export const MODEL_FORMAT_VERSION = 1;
 
-export type TaskName = 'forecast' | 'classify' | 'lm' | 'seq2seq';
+/** A task's registered name ('forecast', 'classify', …; see tasks/registry.ts). */
+export type TaskName = string;
 
 export interface ModelFile {
   task: TaskName;
   /** Parsed JSON entries of the metadata (config, tokenizer, …). */
   meta: Record<string, unknown>;
   weights: Map<string, Tensor>;
+  /** What the file records of its training data and split (files of older releases have none). */
+  data?: TrainingDataRecord;
 }
 
 /** Metadata entries for a task model: the JSON-encoded parts plus format and version. */
@@ -53,5 +57,5 @@ export function readModelFile(path: string, expectTask?: TaskName): ModelFile {
     }
   }
   const weights = new Map([...f.tensors].filter(([k]) => !k.startsWith('__')));
-  return { task, meta, weights };
+  return { task, meta, weights, data: meta.data as TrainingDataRecord | undefined };
 }

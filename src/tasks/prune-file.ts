@@ -5,13 +5,11 @@
  * metadata entry `sparsity`.
  */
 import { readSafetensors } from '../io/safetensors-file.js';
-import { readModelFile, writeModelFile, type TaskName } from '../models/model-file.js';
-import { loadForecaster } from '../models/forecast/task.js';
-import { loadClassifier } from '../models/classify/task.js';
-import { loadLM } from '../models/lm/task.js';
-import { loadSeq2Seq } from '../models/seq2seq/task.js';
+import { writeModelFile, type TaskName } from './model-file.js';
 import type { Module } from '../nn/module.js';
-import { magnitudePrune, type PruneOptions, type PruneStat } from './prune.js';
+import { magnitudePrune, type PruneOptions, type PruneStat } from '../sparse/prune.js';
+import { loadTaskModel } from './registry.js';
+import { TASKS } from './index.js';
 
 /** The `sparsity` metadata entry of a pruned model file (stored as JSON). */
 export interface SparsityMetadata {
@@ -35,16 +33,10 @@ export interface PruneFileResult {
   sparsity: SparsityMetadata;
 }
 
-/** Rebuilds the module of a task model file (any of the four tasks). */
+/** Rebuilds the module of a task model file (of any registered task). */
 export function loadTaskModule(path: string): { task: TaskName; module: Module } {
-  const { task } = readModelFile(path);
-  switch (task) {
-    case 'forecast': return { task, module: loadForecaster(path) };
-    case 'classify': return { task, module: loadClassifier(path).model };
-    case 'lm': return { task, module: loadLM(path).model };
-    case 'seq2seq': return { task, module: loadSeq2Seq(path).model };
-    default: throw new Error(`${path}: cannot prune a '${String(task)}' model`);
-  }
+  const { task, model } = loadTaskModel(TASKS, path);
+  return { task: task.name, module: task.module(model) };
 }
 
 /**

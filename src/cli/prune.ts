@@ -1,7 +1,7 @@
 /** `gru prune MODEL --density D --out OUT`: magnitude pruning of a saved model. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { shapeString } from '../tensor/tensor.js';
-import { pruneModelFile } from './prune-file.js';
+import { pruneModelFile } from '../tasks/prune-file.js';
 
 /** Parses a density option: a number in (0, 1]. */
 export function densityOption(v: string): number {

@@ -1,10 +1,12 @@
-/** `gru train classify`, and classifiers in `gru eval` / `gru predict`. */
+/** The classify task's commands: `gru train classify`, and classifiers in `gru eval` / `gru predict`. */
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadTable } from '../data/datasets.js';
-import { classifyText, evaluateClassifierOn, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from '../models/classify/task.js';
-import type { TokenizerKind } from '../data/tokenizer.js';
-import { writeConfusion, writeLossCurve } from './pictures.js';
-import { addCommonTrainOptions, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
+import { loadTable } from '../../data/datasets.js';
+import { classifyText, evaluateClassifierOn, loadClassifier, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from './task.js';
+import { evalSource, type TaskDefinition } from '../registry.js';
+import type { TokenizerKind } from '../../data/tokenizer.js';
+import { writeConfusion, writeLossCurve } from '../pictures.js';
+import { addCommonTrainOptions, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 
 export interface ClassifyFlags extends CommonTrainFlags {
   textColumn: string;
@@ -21,7 +23,7 @@ export interface ClassifyFlags extends CommonTrainFlags {
   pooling: 'last' | 'attention';
 }
 
-export function classifyTrainCommand(train: Command): void {
+function addTrainCommand(train: Command): void {
   const c = train.command('classify').description('classify texts: a CSV/JSONL file with text and label columns (or --data spam)');
   addCommonTrainOptions(c, { out: 'classifier.safetensors' })
     .option('--text-column <name>', 'the text column', 'text')
@@ -68,7 +70,7 @@ function reportClassify(ev: ClassifyEvaluation, o: { json?: boolean; model?: str
     console.log(JSON.stringify({ task: 'classify', split: ev.split, examples: ev.examples, metrics: ev.metrics, confusion: ev.confusion, labels: ev.labels, model: o.model, pictures: o.pictures, seconds: o.seconds }));
     return;
   }
-  console.log(`${o.source}, ${ev.split} (${ev.examples} examples):`);
+  console.log(`${o.source}, ${ev.split === 'test' ? 'held-out test split' : 'every row'} (${ev.examples} examples):`);
   console.log(`  accuracy ${(100 * ev.metrics.accuracy).toFixed(2)}%   macro-F1 ${ev.metrics.macroF1.toFixed(4)}`);
   const w = Math.max(...ev.labels.map((l) => l.length), 6);
   console.log(`  confusion (rows actual, columns predicted):`);
@@ -79,13 +81,28 @@ function reportClassify(ev: ClassifyEvaluation, o: { json?: boolean; model?: str
   if (o.pictures?.length) console.log(`pictures: ${o.pictures.join(', ')}`);
 }
 
-export function evalClassify(c: TrainedClassifier, data: string, json: boolean): void {
-  const table = loadTable(data);
-  reportClassify(evaluateClassifierOn(c, table), { json, source: table.source });
-}
-
-export function predictClassify(c: TrainedClassifier, text: string, json: boolean): void {
-  const r = classifyText(c, text);
-  if (json) console.log(JSON.stringify({ task: 'classify', ...r }));
-  else console.log(`${r.label}\t(${Object.entries(r.probabilities).map(([l, p]) => `${l} ${p.toFixed(3)}`).join(', ')})`);
-}
+export const classifyTask: TaskDefinition<TrainedClassifier> = {
+  name: 'classify',
+  summary: 'classify texts',
+  addTrainCommand,
+  load: loadClassifier,
+  module: (c) => c.model,
+  evaluate(c, flags) {
+    const table = loadTable(evalSource(flags, c.data));
+    reportClassify(evaluateClassifierOn(c, table, { split: flags.split }), { json: flags.json, source: table.source });
+  },
+  predict(c, flags) {
+    if (typeof flags.text !== 'string') throw new Error('a classify model needs --text "…"');
+    const r = classifyText(c, flags.text);
+    if (flags.json) console.log(JSON.stringify({ task: 'classify', ...r }));
+    else console.log(`${r.label}\t(${Object.entries(r.probabilities).map(([l, p]) => `${l} ${p.toFixed(3)}`).join(', ')})`);
+  },
+  predictOptions: [{ flags: '--text <text>', description: 'the text to classify' }],
+  demo: {
+    summary: 'a spam filter for the SpamAssassin corpus',
+    run(o) {
+      console.log('Classifying the SpamAssassin corpus (6,046 emails) as spam or ham; tested on a stratified 20%…');
+      runClassifyTraining({ data: 'spam', textColumn: 'text', labelColumn: 'label', tokenizer: 'word', pooling: 'attention', maxLen: 128, epochs: 4, out: join(o.out, 'spam.safetensors'), png: o.png });
+    },
+  },
+};

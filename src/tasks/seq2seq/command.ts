@@ -1,10 +1,11 @@
-/** `gru train seq2seq`, and seq2seq models in `gru eval` / `gru predict` (with an attention map). */
+/** The seq2seq task's commands: `gru train seq2seq`, and seq2seq models in `gru eval` / `gru predict` (with an attention map). */
 import type { Command } from 'commander';
-import { evaluateSeq2Seq, loadPairs, saveSeq2Seq, trainSeq2Seq, translate, type Seq2SeqEvaluation, type TrainedSeq2Seq } from '../models/seq2seq/task.js';
-import { heatmap } from '../plot/heatmap.js';
-import { writePicture } from '../plot/png.js';
-import { writeLossCurve } from './pictures.js';
-import { addCommonTrainOptions, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from './options.js';
+import { evaluateSeq2SeqOn, loadPairs, loadSeq2Seq, saveSeq2Seq, trainSeq2Seq, translate, type Seq2SeqEvaluation, type TrainedSeq2Seq } from './task.js';
+import { evalSource, type TaskDefinition } from '../registry.js';
+import { heatmap } from '../../plot/heatmap.js';
+import { writePicture } from '../../plot/png.js';
+import { writeLossCurve } from '../pictures.js';
+import { addCommonTrainOptions, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 
 interface Seq2SeqFlags extends CommonTrainFlags {
   attention: 'bahdanau' | 'luong';
@@ -16,7 +17,7 @@ interface Seq2SeqFlags extends CommonTrainFlags {
   testLimit?: number;
 }
 
-export function seq2seqTrainCommand(train: Command): void {
+function addTrainCommand(train: Command): void {
   const c = train.command('seq2seq').description('sequence to sequence with attention: --data cmudict (grapheme to phoneme) or a TSV of source<TAB>target pairs');
   addCommonTrainOptions(c, { out: 'seq2seq.safetensors' })
     .option('--attention <kind>', 'bahdanau (additive) or luong (general)', (v: string) => {
@@ -38,7 +39,7 @@ export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
   const r = trainSeq2Seq(loadPairs(f.data), {
     attention: f.attention, embeddingSize: f.embedding, encoderSize: f.hidden, encoderLayers: f.layers, decoderSize: f.hidden, attentionSize: f.hidden, dropout: f.dropout,
     beam: f.beam, testLimit: f.testLimit, ...trainingOptions(f),
-  });
+  }, f.data);
   saveSeq2Seq(r, f.out);
   const seconds = (performance.now() - t0) / 1000;
   const pictures = writeLossCurve(`${stem(f.out)}.loss.svg`, r.history, !!f.png, 'validation cross-entropy');
@@ -47,20 +48,16 @@ export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
 
 function report(ev: Seq2SeqEvaluation, o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string }): void {
   if (o.json) {
-    console.log(JSON.stringify({ task: 'seq2seq', split: ev.split, pairs: ev.pairs, beam: ev.beam, metrics: ev.metrics, firstTarget: ev.firstTarget, model: o.model, pictures: o.pictures, seconds: o.seconds }));
+    console.log(JSON.stringify({ task: 'seq2seq', data: o.source, split: ev.split, pairs: ev.pairs, beam: ev.beam, metrics: ev.metrics, firstTarget: ev.firstTarget, model: o.model, pictures: o.pictures, seconds: o.seconds }));
     return;
   }
-  console.log(`${o.source}, ${ev.split} (${ev.pairs} pairs, beam ${ev.beam}): WER ${(100 * ev.metrics.wer).toFixed(2)}%   PER ${(100 * ev.metrics.per).toFixed(2)}%   (first target only: WER ${(100 * ev.firstTarget.wer).toFixed(2)}%, PER ${(100 * ev.firstTarget.per).toFixed(2)}%)`);
+  console.log(`${o.source}, ${ev.split === 'test' ? 'held-out test split' : 'every pair'} (${ev.pairs} pairs, beam ${ev.beam}): WER ${(100 * ev.metrics.wer).toFixed(2)}%   PER ${(100 * ev.metrics.per).toFixed(2)}%   (first target only: WER ${(100 * ev.firstTarget.wer).toFixed(2)}%, PER ${(100 * ev.firstTarget.per).toFixed(2)}%)`);
   if (o.seconds !== undefined) console.log(`  trained in ${o.seconds.toFixed(0)} s`);
   if (o.model) console.log(`model: ${o.model}`);
   if (o.pictures?.length) console.log(`pictures: ${o.pictures.join(', ')}`);
 }
 
-export function evalSeq2Seq(m: TrainedSeq2Seq, data: string, beam: number, json: boolean): void {
-  report(evaluateSeq2Seq(m, loadPairs(data), beam, data), { json, source: data });
-}
-
-export function predictSeq2Seq(m: TrainedSeq2Seq, text: string, o: { beam: number; attention?: string; png?: boolean; json?: boolean }): void {
+function predict(m: TrainedSeq2Seq, text: string, o: { beam: number; attention?: string; png?: boolean; json?: boolean }): void {
   const r = translate(m, text, { beam: o.beam });
   let pictures: string[] = [];
   if (o.attention) {
@@ -78,3 +75,26 @@ export function predictSeq2Seq(m: TrainedSeq2Seq, text: string, o: { beam: numbe
   if (o.json) console.log(JSON.stringify({ task: 'seq2seq', input: text, output: r.output, attention: r.attention, pictures }));
   else console.log(r.output.join(' ') + (pictures.length ? `\nattention map: ${pictures.join(', ')}` : ''));
 }
+
+export const seq2seqTask: TaskDefinition<TrainedSeq2Seq> = {
+  name: 'seq2seq',
+  summary: 'sequence to sequence with attention',
+  addTrainCommand,
+  load: loadSeq2Seq,
+  module: (m) => m.model,
+  evaluate(m, flags) {
+    const source = evalSource(flags, m.data);
+    report(evaluateSeq2SeqOn(m, loadPairs(source), source, flags.beam as number, flags.split), { json: flags.json, source });
+  },
+  predict(m, flags) {
+    if (typeof flags.text !== 'string') throw new Error('a seq2seq model needs --text "…"');
+    predict(m, flags.text, flags as { beam: number; attention?: string; png?: boolean; json?: boolean });
+  },
+  evalOptions: [{ flags: '--beam <k>', description: 'beam width', parse: positiveInt, default: 1 }],
+  predictOptions: [
+    { flags: '--text <text>', description: 'the source to map' },
+    { flags: '--beam <k>', description: 'beam width', parse: positiveInt, default: 1 },
+    { flags: '--attention <file.svg>', description: 'write the attention map' },
+    { flags: '--png', description: 'also write the attention map as PNG' },
+  ],
+};

@@ -4,6 +4,7 @@
  * the correction to the seasonal-naive forecast in units of the series'
  * typical seasonal change:  ŷ_{t+k} = y_{t+k−season} + scale · head(h_T, cal_{t+k}).
  */
+import type { TrainingDataRecord } from '../training-data.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Var, constant, noGrad } from '../../autograd/var.js';
 import { reshape } from '../../autograd/ops/basic.js';
@@ -39,6 +40,8 @@ export class Forecaster extends Module {
   readonly stateHead: Linear;
   readonly stepHead: Linear;
   readonly out: Linear;
+  /** The training series and its split, recorded in the model file. */
+  data?: TrainingDataRecord;
 
   constructor(readonly config: ForecastConfig, readonly norm: Normalization, seed = 0) {
     super();

@@ -1,0 +1,84 @@
+/** The lm task's commands: `gru train lm`, and language models in `gru eval` / `gru predict`. */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { evaluateLM, generate, loadLM, loadTexts, saveLM, trainLM, type TrainedLM } from './task.js';
+import { evalSource, type TaskDefinition } from '../registry.js';
+import { writeLossCurve } from '../pictures.js';
+import { addCommonTrainOptions, trainingOptions, nonNegativeInt, positiveInt, positiveNumber, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+
+interface LMFlags extends CommonTrainFlags {
+  embedding?: number;
+  hidden?: number;
+  layers?: number;
+  dropout?: number;
+  maxLen?: number;
+  samples: number;
+}
+
+function addTrainCommand(train: Command): void {
+  const c = train.command('lm').description('character-level language model: a text file, one text per line (or --data names)');
+  addCommonTrainOptions(c, { out: 'lm.safetensors' })
+    .option('--embedding <n>', 'embedding size', positiveInt)
+    .option('--hidden <n>', 'GRU hidden size', positiveInt)
+    .option('--layers <n>', 'GRU layers', positiveInt)
+    .option('--dropout <p>', 'dropout between GRU layers', probability)
+    .option('--max-len <n>', 'characters read per text', positiveInt)
+    .option('--samples <n>', 'texts to sample after training', positiveInt, 10)
+    .action((f: LMFlags) => runLMTraining(f));
+}
+
+export function runLMTraining(f: LMFlags): void {
+  if (!f.data) throw new Error('--data is required: names, or a text file');
+  const t0 = performance.now();
+  const r = trainLM(loadTexts(f.data), {
+    embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, maxLen: f.maxLen,
+    ...trainingOptions(f),
+  }, f.data);
+  saveLM(r, f.out);
+  const seconds = (performance.now() - t0) / 1000;
+  const pictures = writeLossCurve(`${stem(f.out)}.loss.svg`, r.history, !!f.png, 'validation bits/char');
+  const samples = generate(r, { count: f.samples, temperature: 0.8, seed: f.seed ?? 0 });
+  if (f.json) {
+    console.log(JSON.stringify({ task: 'lm', split: 'test', sequences: r.test.sequences, metrics: { bitsPerChar: r.test.bitsPerChar }, samples, model: f.out, pictures, seconds }));
+    return;
+  }
+  console.log(`${f.data}, test (${r.test.sequences} held-out texts): ${r.test.bitsPerChar.toFixed(3)} bits per character`);
+  console.log(`  samples (temperature 0.8): ${samples.join(', ')}`);
+  console.log(`  trained in ${seconds.toFixed(0)} s`);
+  console.log(`model: ${f.out}`);
+  console.log(`pictures: ${pictures.join(', ')}`);
+}
+
+export const lmTask: TaskDefinition<TrainedLM> = {
+  name: 'lm',
+  summary: 'character-level language model',
+  addTrainCommand,
+  load: loadLM,
+  module: (lm) => lm.model,
+  evaluate(lm, flags) {
+    const source = evalSource(flags, lm.data);
+    const r = evaluateLM(lm, loadTexts(source), source, flags.split);
+    if (flags.json) console.log(JSON.stringify({ task: 'lm', data: source, split: r.split, sequences: r.sequences, metrics: { bitsPerChar: r.bitsPerChar } }));
+    else console.log(`${source}, ${r.split === 'test' ? 'held-out test split' : 'every text'} (${r.sequences} texts): ${r.bitsPerChar.toFixed(3)} bits per character (unknown characters count as <unk>)`);
+  },
+  predict(lm, o) {
+    const out = generate(lm, { prefix: (o.text as string | undefined) ?? '', steps: o.steps as number | undefined, temperature: o.temperature as number, topK: o.topK as number, count: o.count as number, seed: o.seed as number });
+    if (o.json) console.log(JSON.stringify({ task: 'lm', samples: out }));
+    else console.log(out.join('\n'));
+  },
+  predictOptions: [
+    { flags: '--text <text>', description: 'text to start generation from' },
+    { flags: '--steps <n>', description: 'most characters to generate', parse: positiveInt },
+    { flags: '--temperature <t>', description: 'sampling temperature', parse: positiveNumber, default: 0.8 },
+    { flags: '--top-k <k>', description: 'sample among the k most likely characters (0 = all)', parse: nonNegativeInt, default: 0 },
+    { flags: '--count <n>', description: 'texts to generate', parse: positiveInt, default: 1 },
+    { flags: '--seed <n>', description: 'random seed for sampling', parse: nonNegativeInt, default: 0 },
+  ],
+  demo: {
+    summary: 'a generator of English first names',
+    run(o) {
+      console.log('A character-level language model of English first names; bits per character on held-out names…');
+      runLMTraining({ data: 'names', epochs: 8, samples: 10, out: join(o.out, 'names.safetensors'), png: o.png });
+    },
+  },
+};

@@ -1,0 +1,30 @@
+/** Pictures every task writes: loss curves, confusion matrices. */
+import { lineChart } from '../plot/line-chart.js';
+import { heatmap } from '../plot/heatmap.js';
+import { writePicture } from '../plot/png.js';
+import type { EpochRecord } from '../train/trainer.js';
+
+/** Train and validation loss per epoch. */
+export function writeLossCurve(path: string, history: EpochRecord[], png: boolean, valName = 'validation'): string[] {
+  const epochs = history.map((h) => h.epoch + 1);
+  const series = [{ name: 'train loss', x: epochs, y: history.map((h) => h.trainLoss) }];
+  if (history.some((h) => h.valLoss !== undefined)) series.push({ name: valName, x: epochs, y: history.map((h) => h.valLoss ?? NaN) });
+  const svg = lineChart({ title: 'Training', xLabel: 'epoch', yLabel: 'loss', series, xType: 'number' });
+  return writePicture(path, svg, png);
+}
+
+/** Confusion matrix (actual × predicted) as a heatmap with counts. */
+export function writeConfusion(path: string, confusion: number[][], labels: string[], png: boolean): string[] {
+  const rowSums = confusion.map((r) => r.reduce((a, b) => a + b, 0) || 1);
+  const svg = heatmap({
+    title: 'Confusion matrix (rows: actual, columns: predicted; share of each actual class)',
+    rows: labels,
+    cols: labels,
+    values: confusion.map((r, i) => r.map((v) => v / rowSums[i])),
+    valueFormat: (v) => `${(100 * v).toFixed(1)}%`,
+    showValues: labels.length <= 25,
+    yLabel: 'actual',
+    xLabel: 'predicted',
+  });
+  return writePicture(path, svg, png);
+}
