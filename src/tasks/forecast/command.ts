@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadTable } from '../../data/datasets.js';
-import { evaluateForecasterOn, forecastNext, loadForecaster, saveForecaster, trainForecaster, type ForecastEvaluation, type ForecastOptions } from './task.js';
+import { evaluateForecasterOn, forecastNext, loadForecaster, saveForecaster, trainForecaster, type ForecastEvaluation, type ForecastMetrics, type ForecastOptions } from './task.js';
+import { BASELINE_LABELS, BASELINE_NAMES, type BaselineName } from './baselines.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import type { Forecaster } from './model.js';
 import { writeLossCurve } from '../pictures.js';
@@ -56,20 +57,28 @@ export function runForecastTraining(f: ForecastFlags, extra: Partial<ForecastOpt
   reportForecast(r.test, { json: f.json, model: f.out, pictures, seconds, source: table.source });
 }
 
+/** "12.3% better than the best baseline (Holt-Winters)" */
+export function comparedWithBest(ev: ForecastEvaluation): string {
+  const pct = 100 * (1 - ev.best.maeRatio);
+  return `${Math.abs(pct).toFixed(1)}% ${pct >= 0 ? 'better' : 'worse'} than the best baseline (${BASELINE_LABELS[ev.best.baseline]})`;
+}
+
 function reportForecast(
   ev: ForecastEvaluation,
   o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string },
 ): void {
   if (o.json) {
-    console.log(JSON.stringify({ task: 'forecast', data: o.source, split: ev.split, windows: ev.windows, metrics: ev.metrics, baselines: ev.baselines, model: o.model, pictures: o.pictures, seconds: o.seconds }));
+    console.log(JSON.stringify({ task: 'forecast', data: o.source, split: ev.split, windows: ev.windows, metrics: ev.metrics, baselines: ev.baselines, skipped: ev.skipped, best: ev.best, model: o.model, pictures: o.pictures, seconds: o.seconds }));
     return;
   }
-  const m = ev.metrics, b = ev.baselines.seasonalNaive;
-  const pct = (100 * (b.mae - m.mae)) / b.mae;
   console.log(`${o.source}, ${ev.split === 'test' ? 'held-out final rows' : 'every window'} (${ev.windows} forecasts):`);
-  console.log(`  MAE   ${m.mae.toFixed(2).padStart(10)}   seasonal naive ${b.mae.toFixed(2)}  (${pct >= 0 ? `${pct.toFixed(1)}% better` : `${(-pct).toFixed(1)}% worse`})`);
-  console.log(`  RMSE  ${m.rmse.toFixed(2).padStart(10)}   seasonal naive ${b.rmse.toFixed(2)}`);
-  console.log(`  sMAPE ${m.smape.toFixed(2).padStart(9)}%   seasonal naive ${b.smape.toFixed(2)}%`);
+  const row = (name: string, m: ForecastMetrics) =>
+    console.log(`  ${name.padEnd(16)}${m.mae.toFixed(2).padStart(12)}${m.rmse.toFixed(2).padStart(12)}${`${m.smape.toFixed(2)}%`.padStart(9)}${m.mase.toFixed(3).padStart(9)}`);
+  console.log(`  ${''.padEnd(16)}${'MAE'.padStart(12)}${'RMSE'.padStart(12)}${'sMAPE'.padStart(9)}${'MASE'.padStart(9)}`);
+  row('GRU', ev.metrics);
+  for (const name of BASELINE_NAMES) if (ev.baselines[name]) row(BASELINE_LABELS[name], ev.baselines[name]!);
+  console.log(`  GRU: ${comparedWithBest(ev)}`);
+  for (const [name, why] of Object.entries(ev.skipped)) console.log(`  (${BASELINE_LABELS[name as BaselineName]} not fitted: ${why})`);
   if (o.seconds !== undefined) console.log(`  trained in ${o.seconds.toFixed(0)} s`);
   if (o.model) console.log(`model: ${o.model}`);
   if (o.pictures?.length) console.log(`pictures: ${o.pictures.join(', ')}`);

@@ -2,7 +2,8 @@
  * The forecast task end to end: read the series, split it in time (the
  * final part for testing, the part before it for validation), fit the
  * normalisation on training data only, train, and evaluate against the
- * seasonal-naive forecast.
+ * classical baselines a statistician would run (seasonal naive, linear
+ * autoregression, Holt–Winters) on the same test windows.
  */
 import type { Table } from '../../data/csv.js';
 import { Adam } from '../../optim/adam.js';
@@ -14,7 +15,8 @@ import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
 import { fingerprint, type SplitChoice } from '../training-data.js';
 import { advance, seasonOf } from './calendar.js';
 import { Forecaster, type ForecastConfig } from './model.js';
-import { fitNormalization, makeBatch, originsBetween, seasonalNaive, seriesFromTable, type Normalization, type Series } from './series.js';
+import { fitNormalization, makeBatch, originsBetween, seriesFromTable, type Normalization, type Series } from './series.js';
+import { BASELINE_NAMES, classicalBaselines, mase, type BaselineName } from './baselines.js';
 
 export interface ForecastOptions extends TrainingOptions {
   column: string;
@@ -35,7 +37,10 @@ export interface ForecastOptions extends TrainingOptions {
 export interface ForecastMetrics {
   mae: number;
   rmse: number;
+  /** Symmetric MAPE in percent (M4). */
   smape: number;
+  /** MAE over the in-sample seasonal-naive MAE (M4's MASE; below 1 beats seasonal naive in sample). */
+  mase: number;
 }
 
 export interface ForecastEvaluation {
@@ -43,10 +48,20 @@ export interface ForecastEvaluation {
   split: SplitChoice;
   windows: number;
   metrics: ForecastMetrics;
-  baselines: { seasonalNaive: ForecastMetrics };
-  /** One-step-ahead… horizon-ahead forecasts per origin, for plotting. */
+  /**
+   * The classical baselines on the same windows. On the test split all three,
+   * fitted on the rows before it; on every window seasonal naive alone (a
+   * fitted baseline would be scored on its own fitting rows).
+   */
+  baselines: { seasonalNaive: ForecastMetrics } & Partial<Record<BaselineName, ForecastMetrics>>;
+  /** Baselines that could not be fitted (too few rows for the lags or seasons), and why. */
+  skipped: Partial<Record<BaselineName, string>>;
+  /** The baseline with the lowest MAE, and the model's MAE relative to it (below 1: better). */
+  best: { baseline: BaselineName; maeRatio: number };
+  /** Forecasts 1…horizon steps ahead per origin, for plotting: the model's and each baseline's, origin-major. */
   origins: number[];
   predictions: Float64Array;
+  baselinePredictions: Partial<Record<BaselineName, Float64Array>>;
 }
 
 /** Splits [0, N) in time: train | validation | test. */
@@ -118,7 +133,13 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
   return { model, history, test: evaluateForecaster(model, series, valEnd, N, 'test'), series };
 }
 
-/** Metrics on the windows whose targets lie in [from, to), with the seasonal-naive baseline. */
+/**
+ * Metrics on the windows whose targets lie in [from, to), beside the
+ * classical baselines: on the test split (from > 0) seasonal naive, linear
+ * AR on the lookback lags and Holt–Winters, fitted on [0, from); on every
+ * window, seasonal naive alone. MASE is scaled by the seasonal-naive MAE
+ * over [0, from) (over the whole series for every window).
+ */
 export function evaluateForecaster(model: Forecaster, series: Series, from: number, to: number, split: SplitChoice): ForecastEvaluation {
   const c = model.config;
   const origins = originsBetween(c, from, to);
@@ -127,14 +148,26 @@ export function evaluateForecaster(model: Forecaster, series: Series, from: numb
   for (let i = 0; i < origins.length; i += 256) {
     predictions.set(model.predict(makeBatch(series, c, model.norm, origins.slice(i, i + 256))), i * c.horizon);
   }
-  const actual: number[] = [], naive: number[] = [];
-  for (const t of origins) {
-    for (let k = 1; k <= c.horizon; k++) {
-      actual.push(series.values[t + k]);
-      naive.push(seasonalNaive(series.values, t, k, c.season));
-    }
-  }
-  return { split, windows: origins.length, metrics: forecastMetrics(predictions, actual), baselines: { seasonalNaive: forecastMetrics(naive, actual) }, origins, predictions };
+  const actual = new Float64Array(origins.length * c.horizon);
+  origins.forEach((t, o) => actual.set(series.values.subarray(t + 1, t + 1 + c.horizon), o * c.horizon));
+  const season = Math.max(1, c.season);
+  const insample = series.values.subarray(0, from > season ? from : to);
+  const score = (pred: ArrayLike<number>): ForecastMetrics => ({ ...forecastMetrics(pred, actual), mase: mase(pred, actual, insample, season) });
+
+  // Fitted baselines only on the test split: on every window they would be scored on their own fitting rows.
+  const run = classicalBaselines(series.values.subarray(0, to), {
+    fitEnd: from, season, lags: c.lookback, horizon: c.horizon, origins, names: split === 'test' ? BASELINE_NAMES : ['seasonalNaive'],
+  });
+  const baselinePredictions = run.predictions, skipped = run.skipped;
+  const baselines: ForecastEvaluation['baselines'] = { seasonalNaive: score(baselinePredictions.seasonalNaive!) };
+  for (const name of BASELINE_NAMES) if (baselinePredictions[name]) baselines[name] = score(baselinePredictions[name]!);
+  const bestName = (Object.keys(baselines) as BaselineName[]).reduce((a, b) => (baselines[b]!.mae < baselines[a]!.mae ? b : a));
+  const metrics = score(predictions);
+  return {
+    split, windows: origins.length, metrics, baselines, skipped,
+    best: { baseline: bestName, maeRatio: metrics.mae / baselines[bestName]!.mae },
+    origins, predictions, baselinePredictions,
+  };
 }
 
 /**
