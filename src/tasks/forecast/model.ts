@@ -1,13 +1,20 @@
 /**
- * Forecaster: GRU over the lookback window → for each forecast step, a small
- * head that combines the final state with that step's calendar, predicting
- * the correction to the seasonal-naive forecast in units of the series'
- * typical seasonal change:  ŷ_{t+k} = y_{t+k−season} + scale · head(h_T, cal_{t+k}).
+ * Forecaster: a linear "highway" from the window's values (LSTNet; NLinear)
+ * plus a GRU over the lookback window whose head combines the final state
+ * with each forecast step's calendar. Both predict the correction to the
+ * seasonal-naive forecast in units of the series' typical seasonal change:
+ *
+ *   ŷ_{t+k} = y_{t+k−season} + scale · (highway(x̃)_k + head(h_T, cal_{t+k}))
+ *
+ * where x̃ are the window's values relative to its last season's mean, in
+ * the same units. The highway is fitted by ridge regression before training
+ * and the head's output layer starts at zero, so training starts from the
+ * best linear forecast of the window and the GRU learns what it misses.
  */
 import type { TrainingDataRecord } from '../training-data.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Var, constant, noGrad } from '../../autograd/var.js';
-import { reshape } from '../../autograd/ops/basic.js';
+import { add, reshape } from '../../autograd/ops/basic.js';
 import { tanh } from '../../autograd/ops/activations.js';
 import { linear } from '../../autograd/ops/linear.js';
 import { mseLoss } from '../../autograd/ops/losses.js';
@@ -33,6 +40,8 @@ export interface ForecastConfig {
   numLayers: number;
   headSize: number;
   dropout: number;
+  /** The linear path from the window's values (absent in files of older releases: no highway). */
+  highway?: boolean;
 }
 
 export class Forecaster extends Module {
@@ -40,6 +49,7 @@ export class Forecaster extends Module {
   readonly stateHead: Linear;
   readonly stepHead: Linear;
   readonly out: Linear;
+  readonly highway: Linear | null;
   /** The training series and its split, recorded in the model file. */
   data?: TrainingDataRecord;
 
@@ -50,6 +60,12 @@ export class Forecaster extends Module {
     this.stateHead = this.child('state_head', new Linear({ inFeatures: config.hiddenSize, outFeatures: config.headSize, seed: seed + 1 }));
     this.stepHead = this.child('step_head', new Linear({ inFeatures: f.step, outFeatures: config.headSize, seed: seed + 2 }));
     this.out = this.child('out', new Linear({ inFeatures: config.headSize, outFeatures: 1, seed: seed + 3 }));
+    this.highway = config.highway ? this.child('highway', new Linear({ inFeatures: config.lookback, outFeatures: config.horizon, seed: seed + 4 })) : null;
+    if (config.highway) {
+      // The recurrent part starts silent: the forecast is the highway's until training finds better.
+      this.out.weight.value.data.fill(0);
+      this.out.bias!.value.data.fill(0);
+    }
   }
 
   /** Normalised corrections (B, horizon). */
@@ -60,7 +76,8 @@ export class Forecaster extends Module {
     const last = sliceRows(hN, numLayers - 1, 1, [b.B, H]);
     const steps = this.stepHead.forward(constant(new Tensor(b.steps, [b.B, K, f.step])));
     const hidden = tanh(addBroadcast(steps, this.stateHead.forward(last)));
-    return reshape(this.out.forward(hidden), [b.B, K]);
+    const recurrent = reshape(this.out.forward(hidden), [b.B, K]);
+    return this.highway ? add(recurrent, this.highway.forward(constant(new Tensor(b.window, [b.B, L])))) : recurrent;
   }
 
   loss(b: ForecastBatch): Var {

@@ -98,6 +98,8 @@ export interface ForecastBatch {
   target: Float32Array;
   /** (B, horizon) the seasonal-naive forecasts, to add back */
   baseline: Float64Array;
+  /** (B, lookback) the window's values relative to its last season's mean, in units of scale (the highway's input) */
+  window: Float32Array;
   /** Index of each window's last input step */
   origins: number[];
 }
@@ -114,6 +116,7 @@ export function makeBatch(s: Series, w: WindowShape, norm: Normalization, origin
   const steps = new Float32Array(B * K * sizes.step);
   const target = new Float32Array(B * K);
   const baseline = new Float64Array(B * K);
+  const window = new Float32Array(B * L);
   const sc = norm.scale;
   origins.forEach((t, b) => {
     let level = 0;
@@ -123,7 +126,7 @@ export function makeBatch(s: Series, w: WindowShape, norm: Normalization, origin
     for (let j = 0; j < L; j++) {
       const i = t - L + 1 + j;
       const row = x.subarray((b * L + j) * sizes.input, (b * L + j + 1) * sizes.input);
-      row[0] = (s.values[i] - level) / sc;
+      row[0] = window[b * L + j] = (s.values[i] - level) / sc;
       let f = 1;
       if (s.dates) for (const v of calendarFeatures(s.dates[i], w.frequency)) row[f++] = v;
       s.covariates.forEach((c, ci) => (row[f++] = (c[i] - norm.covariateMean[ci]) / norm.covariateStd[ci]));
@@ -138,7 +141,7 @@ export function makeBatch(s: Series, w: WindowShape, norm: Normalization, origin
       if (t + k < s.values.length) target[b * K + k - 1] = (s.values[t + k] - base) / sc;
     }
   });
-  return { B, x, steps, target, baseline, origins };
+  return { B, x, steps, target, baseline, window, origins };
 }
 
 /** The valid forecast origins whose targets all lie in [from, to). */

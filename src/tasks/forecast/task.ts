@@ -15,7 +15,9 @@ import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
 import { fingerprint, type SplitChoice } from '../training-data.js';
 import { advance, seasonOf } from './calendar.js';
 import { Forecaster, type ForecastConfig } from './model.js';
-import { fitNormalization, makeBatch, originsBetween, seriesFromTable, type Normalization, type Series } from './series.js';
+import { fitNormalization, makeBatch, originsBetween, seriesFromTable, type ForecastBatch, type Normalization, type Series } from './series.js';
+import { ridge, type RidgeFit } from './ridge.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { BASELINE_NAMES, classicalBaselines, mase, type BaselineName } from './baselines.js';
 
 export interface ForecastOptions extends TrainingOptions {
@@ -32,6 +34,8 @@ export interface ForecastOptions extends TrainingOptions {
   numLayers?: number;
   headSize?: number;
   dropout?: number;
+  /** A linear path from the window's values beside the GRU, fitted before training (default true). */
+  highway?: boolean;
 }
 
 export interface ForecastMetrics {
@@ -80,9 +84,13 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
   const series = seriesFromTable(table, { column: o.column, dateColumn: o.dateColumn, covariates: o.covariates });
   const N = series.values.length;
   const season = o.season ?? seasonOf(series.frequency);
+  const horizon = o.horizon ?? Math.max(1, season);
+  const test = o.testSize ?? (series.frequency === 'daily' ? 365 : Math.max(horizon, Math.round(0.2 * N)));
+  // Four seasons of history by default, fewer when the training part is short (it must hold two windows).
+  const lookback = o.lookback ?? Math.max(Math.min(Math.max(4 * season, 8), Math.floor((N - 2 * test) / 2) - horizon), Math.max(1, season));
   const config: ForecastConfig = {
-    lookback: o.lookback ?? Math.max(4 * season, 8),
-    horizon: o.horizon ?? Math.max(1, season),
+    lookback,
+    horizon,
     season,
     frequency: series.frequency,
     column: o.column,
@@ -93,9 +101,9 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     numLayers: o.numLayers ?? 1,
     headSize: o.headSize ?? 64,
     dropout: o.dropout ?? 0,
+    highway: o.highway ?? true,
   };
   if (config.lookback < Math.max(1, season)) throw new Error(`lookback ${config.lookback} must be at least one season (${season})`);
-  const test = o.testSize ?? (series.frequency === 'daily' ? 365 : Math.max(config.horizon, Math.round(0.2 * N)));
   config.testSize = test;
   const { trainEnd, valEnd } = timeSplit(N, test, config);
   const norm = fitNormalization(series, season, trainEnd);
@@ -111,7 +119,19 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     for (let i = 0; i < order.length; i += bs) out.push(makeBatch(series, config, norm, order.slice(i, i + bs)));
     return out;
   };
-  const optimizer = new Adam(model.parameters(), { lr: o.lr ?? 3e-3 });
+  const validationMae = () => {
+    const pred = model.predict(valBatch);
+    const actual = valBatch.origins.flatMap((t) => Array.from({ length: config.horizon }, (_, k) => series.values[t + k + 1]));
+    return forecastMetrics(pred, actual);
+  };
+  let start: { weights: Map<string, Tensor>; mae: number } | null = null;
+  if (model.highway) {
+    fitHighway(model, makeBatch(series, config, norm, trainOrigins), validationMae);
+    start = { weights: new Map(Object.entries(model.stateDict())), mae: validationMae().mae };
+  }
+  // The highway stays at its ridge fit (Adam's unit-size steps would only shake it off its optimum); the GRU learns what it misses.
+  const fixed = new Set(model.highway?.parameters() ?? []);
+  const optimizer = new Adam(model.parameters().filter((p) => !fixed.has(p)), { lr: o.lr ?? 3e-3 });
   const history = fit({
     model,
     optimizer,
@@ -119,9 +139,7 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     batches,
     loss: (b) => model.loss(b),
     validate: () => {
-      const pred = model.predict(valBatch);
-      const actual = valBatch.origins.flatMap((t) => Array.from({ length: config.horizon }, (_, k) => series.values[t + k + 1]));
-      const m = forecastMetrics(pred, actual);
+      const m = validationMae();
       return { loss: m.mae, metrics: { ...m } };
     },
     epochs: o.epochs ?? 30,
@@ -130,7 +148,30 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     checkpointMetadata: () => forecasterMetadata(model),
     ...passedToFit(o),
   });
+  // Training keeps its best epoch; keep the linear start instead when no epoch beat it on validation.
+  if (start && !history.some((h) => (h.valLoss ?? Infinity) < start.mae)) model.loadStateDict(start.weights);
   return { model, history, test: evaluateForecaster(model, series, valEnd, N, 'test'), series };
+}
+
+/**
+ * Fits the highway by ridge regression of the training windows' targets on
+ * their values, the penalty chosen on validation (the recurrent part is
+ * silent, so `validationMae` measures the highway alone).
+ */
+function fitHighway(model: Forecaster, train: ForecastBatch, validationMae: () => { mae: number }): void {
+  const { lookback: L, horizon: K } = model.config;
+  const highway = model.highway!;
+  const use = (f: RidgeFit) => {
+    highway.weight.value.data.set(f.weight);
+    highway.bias!.value.data.set(f.bias);
+  };
+  let best = { mae: Infinity, fit: null as RidgeFit | null };
+  for (const f of ridge(train.window, train.target, train.B, L, K, [1e-4, 1e-3, 1e-2, 1e-1, 1])) {
+    use(f);
+    const mae = validationMae().mae;
+    if (mae < best.mae) best = { mae, fit: f };
+  }
+  use(best.fit!);
 }
 
 /**
