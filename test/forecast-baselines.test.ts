@@ -15,6 +15,7 @@ import {
   linearARForecast,
   mase,
   seasonalNaiveForecast,
+  ridge,
   type HoltWintersParams,
 } from '../src/index.js';
 
@@ -216,4 +217,26 @@ test('bad input fails with what was expected and what came', () => {
   const few = classicalBaselines(y, { fitEnd: 20, season: 12, lags: 2, horizon: 3, origins: [19, 25] });
   assert.deepEqual(Object.keys(few.predictions), ['seasonalNaive', 'linearAR']);
   assert.match(few.skipped.holtWinters!, /season 12 needs fitEnd ≥ max\(2·season, season \+ 5\) = 24; got fitEnd = 20/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Ridge (the forecaster's highway)
+
+test('ridge recovers an exact linear map with a tiny penalty, and matches the one-feature closed form', () => {
+  const rng = (s => () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5)(7);
+  const n = 50, p = 3, q = 2;
+  const W = [0.5, -1, 2, 3, 0, -0.25], b = [1, -2];
+  const X = Float64Array.from({ length: n * p }, rng);
+  const Y = new Float64Array(n * q);
+  for (let i = 0; i < n; i++) for (let k = 0; k < q; k++) Y[i * q + k] = b[k] + W[k * p] * X[i * p] + W[k * p + 1] * X[i * p + 1] + W[k * p + 2] * X[i * p + 2];
+  const [exact] = ridge(X, Y, n, p, q, [0]);
+  exact.weight.forEach((w, i) => assert.ok(Math.abs(w - W[i]) < 1e-6, `weight ${i}: ${w} vs ${W[i]}`));
+  exact.bias.forEach((v, k) => assert.ok(Math.abs(v - b[k]) < 1e-6));
+  // One feature: w = Σ x̄ȳ / (Σ x̄² + λn), b = ȳ − w·x̄ (worked out by hand from the definition).
+  const x = [1, 2, 4], y = [1, 3, 4], lambda = 0.5;
+  const mx = 7 / 3, my = 8 / 3;
+  const sxy = x.reduce((s, xi, i) => s + (xi - mx) * (y[i] - my), 0), sxx = x.reduce((s, xi) => s + (xi - mx) ** 2, 0);
+  const [shrunk] = ridge(x, y, 3, 1, 1, [lambda]);
+  assert.ok(Math.abs(shrunk.weight[0] - sxy / (sxx + lambda * 3)) < 1e-12);
+  assert.ok(Math.abs(shrunk.bias[0] - (my - shrunk.weight[0] * mx)) < 1e-12);
 });
