@@ -12,6 +12,7 @@ import {
   fitLinearAR,
   holtWintersFitted,
   holtWintersForecast,
+  holtWintersRolling,
   linearARForecast,
   mase,
   seasonalNaiveForecast,
@@ -239,4 +240,11 @@ test('ridge recovers an exact linear map with a tiny penalty, and matches the on
   const [shrunk] = ridge(x, y, 3, 1, 1, [lambda]);
   assert.ok(Math.abs(shrunk.weight[0] - sxy / (sxx + lambda * 3)) < 1e-12);
   assert.ok(Math.abs(shrunk.bias[0] - (my - shrunk.weight[0] * mx)) < 1e-12);
+});
+
+test('holtWintersRolling gives every origin the forecast holtWintersForecast gives it', () => {
+  const y = Array.from({ length: 60 }, (_, i) => 10 + 0.3 * i + 3 * Math.sin((2 * Math.PI * i) / 6) + ((i * 7919) % 13) / 13);
+  const model = fitHoltWinters(y, 48, 6);
+  const rolling = holtWintersRolling(model, y, 4);
+  for (const t of [0, 5, 30, 47, 59]) assert.deepEqual([...rolling.subarray(t * 4, t * 4 + 4)], [...holtWintersForecast(model, y, t, 4)]);
 });

@@ -30,6 +30,20 @@ test('forecast: learns a weekly series with a trend, beats seasonal naive, saves
   assert.equal(forecastNext(back, t).dates!.length, 3);
 });
 
+test('forecast on a Holt-Winters base: saved with its parameters, reloaded to the same forecasts, refuses a history that starts elsewhere', () => {
+  const t = dailySeries(240);
+  const r = trainForecaster(t, { column: 'value', ...small, epochs: 2, base: 'holtWinters' });
+  const hw = r.model.config.base;
+  assert.equal(hw?.method, 'holtWinters');
+  const path = join(dir, 'hw.safetensors');
+  saveForecaster(r.model, path);
+  const back = loadForecaster(path);
+  assert.deepEqual(back.config.base, hw);
+  assert.deepEqual(forecastNext(back, t).values, forecastNext(r.model, t).values);
+  const later = { ...t, rows: t.rows.slice(30) };
+  assert.throws(() => forecastNext(back, later), /Holt-Winters base filters the series from its first row \(\d{4}-\d{2}-\d{2}\); give the whole history from there/);
+});
+
 test('forecast: a resumed run gives the same losses as an uninterrupted one', () => {
   const t = dailySeries(200, 3);
   const whole = trainForecaster(t, { column: 'value', ...small, epochs: 4, patience: 10 });

@@ -297,9 +297,10 @@ function checkParams(fn: string, p: HoltWintersParams): void {
 
 /**
  * Runs the recursions over y[0, end) from the initial states in `p`; writes ŷ_i into `fitted`
- * when given and leaves the states after y_{end−1} in `state`.
+ * when given, calls `visit(i)` with the states after y_i in `state` when given, and leaves the
+ * states after y_{end−1} in `state`.
  */
-function filter(p: HoltWintersParams, y: ArrayLike<number>, end: number, fitted: Float64Array | null, state: HWState): void {
+function filter(p: HoltWintersParams, y: ArrayLike<number>, end: number, fitted: Float64Array | null, state: HWState, visit?: (i: number) => void): void {
   const m = ringLength(p.season);
   const gamma = p.season > 1 ? p.gamma : 0;
   const s = state.seasonal; // (m) ring
@@ -313,6 +314,11 @@ function filter(p: HoltWintersParams, y: ArrayLike<number>, end: number, fitted:
     s[i % m] = gamma * (y[i] - level - trend) + (1 - gamma) * si; // s_{i+m}
     trend = p.beta * (next - level) + (1 - p.beta) * trend; // b_i
     level = next;
+    if (visit) {
+      state.level = level;
+      state.trend = trend;
+      visit(i);
+    }
   }
   state.level = level;
   state.trend = trend;
@@ -344,6 +350,23 @@ export function holtWintersForecast(params: HoltWintersParams, values: ArrayLike
   filter(params, values, origin + 1, null, state);
   const out = new Float64Array(horizon);
   for (let k = 1; k <= horizon; k++) out[k - 1] = state.level + k * state.trend + state.seasonal[(origin + k) % m];
+  return out;
+}
+
+/**
+ * Forecasts from every origin in one pass: row t of the result (N, horizon) forecasts
+ * values[t + 1 … t + horizon] from values[0 … t], as {@link holtWintersForecast} at origin t.
+ */
+export function holtWintersRolling(params: HoltWintersParams, values: ArrayLike<number>, horizon: number): Float64Array {
+  checkParams('holtWintersRolling', params);
+  checkInt('holtWintersRolling: horizon', horizon, 1);
+  checkFinite('holtWintersRolling', values, values.length);
+  const m = ringLength(params.season);
+  const out = new Float64Array(values.length * horizon); // (N, horizon)
+  const state: HWState = { level: 0, trend: 0, seasonal: new Float64Array(m) };
+  filter(params, values, values.length, null, state, (t) => {
+    for (let k = 1; k <= horizon; k++) out[t * horizon + k - 1] = state.level + k * state.trend + state.seasonal[(t + k) % m];
+  });
   return out;
 }
 

@@ -1,10 +1,11 @@
 /**
  * Forecaster: a linear "highway" from the window's values (LSTNet; NLinear)
  * plus a GRU over the lookback window whose head combines the final state
- * with each forecast step's calendar. Both predict the correction to the
- * seasonal-naive forecast in units of the series' typical seasonal change:
+ * with each forecast step's calendar. Both predict the correction to a
+ * classical base forecast b_{t,k} (seasonal naive or Holt–Winters, chosen on
+ * validation) in units of the series' typical seasonal change:
  *
- *   ŷ_{t+k} = y_{t+k−season} + scale · (highway(x̃)_k + head(h_T, cal_{t+k}))
+ *   ŷ_{t+k} = b_{t,k} + scale · (highway(x̃)_k + head(h_T, cal_{t+k}))
  *
  * where x̃ are the window's values relative to its last season's mean, in
  * the same units. The highway is fitted by ridge regression before training
@@ -24,7 +25,7 @@ import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import type { Frequency } from './calendar.js';
-import { featureSizes, type ForecastBatch, type Normalization } from './series.js';
+import { featureSizes, type ForecastBase, type ForecastBatch, type Normalization } from './series.js';
 
 export interface ForecastConfig {
   lookback: number;
@@ -42,6 +43,8 @@ export interface ForecastConfig {
   dropout: number;
   /** The linear path from the window's values (absent in files of older releases: no highway). */
   highway?: boolean;
+  /** The classical forecast the model corrects (absent in files of older releases: seasonal naive). */
+  base?: ForecastBase;
 }
 
 export class Forecaster extends Module {

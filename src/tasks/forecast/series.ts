@@ -2,11 +2,13 @@
  * A numeric series prepared for forecasting: values, optional dates and
  * covariates; windows of `lookback` inputs and `horizon` targets; and the
  * normalisation, which makes each window relative to its own recent level
- * and to the seasonal-naive forecast, so trends and level shifts beyond
- * anything seen in training stay in range.
+ * and its targets relative to a classical base forecast (seasonal naive or
+ * Holt–Winters), so trends and level shifts beyond anything seen in training
+ * stay in range.
  */
 import { dateColumn, numericColumn, type Table } from '../../data/csv.js';
 import { advance, calendarFeatures, detectFrequency, seasonOf, type Frequency } from './calendar.js';
+import { holtWintersRolling, seasonalNaiveForecast, type HoltWintersParams } from './baselines.js';
 
 export interface Series {
   values: Float64Array;
@@ -75,10 +77,32 @@ export function fitNormalization(s: Series, season: number, end: number): Normal
   return { scale, covariateMean, covariateStd };
 }
 
-/** Seasonal-naive forecast of y[t + k] (k = 1…) made at origin t: the value one season earlier. */
-export function seasonalNaive(values: ArrayLike<number>, t: number, k: number, season: number): number {
-  const s = Math.max(1, season);
-  return values[t + k - s * Math.ceil(k / s)];
+/**
+ * The classical forecast a model corrects: seasonal naive, or Holt–Winters
+ * with parameters and initial states fitted on the training part, filtered
+ * from the series' first row (`firstDate`, when the series has dates).
+ */
+export type ForecastBase =
+  | { method: 'seasonalNaive' }
+  | { method: 'holtWinters'; params: HoltWintersParams; firstDate: number | null };
+
+/**
+ * The base forecasts from every origin, (N, horizon) row-major: row t
+ * forecasts values[t + 1 … t + horizon] from values[0 … t]. Seasonal-naive
+ * rows before the first full season are NaN (no window starts there).
+ */
+export function baseForecasts(s: Series, w: WindowShape, base: ForecastBase = { method: 'seasonalNaive' }): Float64Array {
+  const N = s.values.length, K = w.horizon;
+  if (base.method === 'holtWinters') {
+    if (s.dates && base.firstDate !== null && s.dates[0] !== base.firstDate) {
+      throw new Error(`the model's Holt-Winters base filters the series from its first row (${new Date(base.firstDate).toISOString().slice(0, 10)}); give the whole history from there, this one starts at ${new Date(s.dates[0]).toISOString().slice(0, 10)}`);
+    }
+    return holtWintersRolling(base.params, s.values, K);
+  }
+  const m = Math.max(1, w.season);
+  const out = new Float64Array(N * K).fill(NaN);
+  for (let t = m - 1; t < N; t++) out.set(seasonalNaiveForecast(s.values, t, K, m), t * K);
+  return out;
 }
 
 /** Features per input step and per forecast step. */
@@ -94,9 +118,9 @@ export interface ForecastBatch {
   x: Float32Array;
   /** (B, horizon, step features): calendar of each forecast step and its one-hot position */
   steps: Float32Array;
-  /** (B, horizon) normalised targets (y − seasonal naive) / scale; NaN-free only where targets exist */
+  /** (B, horizon) normalised targets (y − base forecast) / scale; NaN-free only where targets exist */
   target: Float32Array;
-  /** (B, horizon) the seasonal-naive forecasts, to add back */
+  /** (B, horizon) the base forecasts, to add back */
   baseline: Float64Array;
   /** (B, lookback) the window's values relative to its last season's mean, in units of scale (the highway's input) */
   window: Float32Array;
@@ -105,10 +129,11 @@ export interface ForecastBatch {
 }
 
 /**
- * Builds a batch for forecast origins (index of each window's last input).
+ * Builds a batch for forecast origins (index of each window's last input),
+ * with targets relative to the base forecasts (`base`, from {@link baseForecasts}).
  * Targets past the end of the series are left 0 (prediction only).
  */
-export function makeBatch(s: Series, w: WindowShape, norm: Normalization, origins: number[]): ForecastBatch {
+export function makeBatch(s: Series, w: WindowShape, norm: Normalization, origins: number[], base: Float64Array): ForecastBatch {
   const { lookback: L, horizon: K, season } = w;
   const sizes = featureSizes(w, s.covariates.length);
   const B = origins.length;
@@ -136,9 +161,9 @@ export function makeBatch(s: Series, w: WindowShape, norm: Normalization, origin
       let f = 0;
       if (s.dates) for (const v of calendarFeatures(advance(s.dates[t], w.frequency, k), w.frequency)) row[f++] = v;
       row[f + k - 1] = 1;
-      const base = seasonalNaive(s.values, t, k, season);
-      baseline[b * K + k - 1] = base;
-      if (t + k < s.values.length) target[b * K + k - 1] = (s.values[t + k] - base) / sc;
+      const forecast = base[t * K + k - 1];
+      baseline[b * K + k - 1] = forecast;
+      if (t + k < s.values.length) target[b * K + k - 1] = (s.values[t + k] - forecast) / sc;
     }
   });
   return { B, x, steps, target, baseline, window, origins };

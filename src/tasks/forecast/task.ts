@@ -15,10 +15,10 @@ import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
 import { fingerprint, type SplitChoice } from '../training-data.js';
 import { advance, seasonOf } from './calendar.js';
 import { Forecaster, type ForecastConfig } from './model.js';
-import { fitNormalization, makeBatch, originsBetween, seriesFromTable, type ForecastBatch, type Normalization, type Series } from './series.js';
+import { baseForecasts, fitNormalization, makeBatch, originsBetween, seriesFromTable, type ForecastBase, type ForecastBatch, type Normalization, type Series } from './series.js';
 import { ridge, type RidgeFit } from './ridge.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { BASELINE_NAMES, classicalBaselines, mase, type BaselineName } from './baselines.js';
+import { BASELINE_NAMES, classicalBaselines, fitHoltWinters, mase, type BaselineName } from './baselines.js';
 
 export interface ForecastOptions extends TrainingOptions {
   column: string;
@@ -36,6 +36,8 @@ export interface ForecastOptions extends TrainingOptions {
   dropout?: number;
   /** A linear path from the window's values beside the GRU, fitted before training (default true). */
   highway?: boolean;
+  /** The classical forecast the model corrects: chosen on validation ('auto', the default), or one of them. */
+  base?: 'auto' | ForecastBase['method'];
 }
 
 export interface ForecastMetrics {
@@ -111,12 +113,14 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
   const model = new Forecaster(config, norm, seed);
   model.data = { source: table.source, rows: N, fingerprint: fingerprint(series.values), split: { method: 'time', testRows: test } };
   const trainOrigins = originsBetween(config, 0, trainEnd);
-  const valBatch = makeBatch(series, config, norm, originsBetween(config, trainEnd, valEnd));
+  const valOrigins = originsBetween(config, trainEnd, valEnd);
+  let base = baseForecasts(series, config, config.base);
+  let valBatch = makeBatch(series, config, norm, valOrigins, base);
   const bs = o.batchSize ?? 64;
   const batches = (epoch: number) => {
     const order = permutation(trainOrigins.length, seed * 65537 + epoch).map((i) => trainOrigins[i]);
     const out = [];
-    for (let i = 0; i < order.length; i += bs) out.push(makeBatch(series, config, norm, order.slice(i, i + bs)));
+    for (let i = 0; i < order.length; i += bs) out.push(makeBatch(series, config, norm, order.slice(i, i + bs), base));
     return out;
   };
   const validationMae = () => {
@@ -124,10 +128,25 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     const actual = valBatch.origins.flatMap((t) => Array.from({ length: config.horizon }, (_, k) => series.values[t + k + 1]));
     return forecastMetrics(pred, actual);
   };
-  let start: { weights: Map<string, Tensor>; mae: number } | null = null;
-  if (model.highway) {
-    fitHighway(model, makeBatch(series, config, norm, trainOrigins), validationMae);
-    start = { weights: new Map(Object.entries(model.stateDict())), mae: validationMae().mae };
+  const start = model.highway ? chooseStart() : null;
+  /**
+   * Chooses where training starts: each candidate base with its ridge
+   * highway, fitted on the training part and scored on validation; the
+   * best (base, penalty) is kept.
+   */
+  function chooseStart(): { weights: Map<string, Tensor>; mae: number; method: ForecastBase['method']; lambda: number } {
+    let best: { weights: Map<string, Tensor>; mae: number; method: ForecastBase['method']; lambda: number; base: ForecastBase } | null = null;
+    for (const candidate of baseCandidates(series, config, trainEnd, o.base ?? 'auto')) {
+      base = baseForecasts(series, config, candidate);
+      valBatch = makeBatch(series, config, norm, valOrigins, base);
+      const chosen = fitHighway(model, makeBatch(series, config, norm, trainOrigins, base), RIDGE_PENALTIES, validationMae);
+      if (!best || chosen.mae < best.mae) best = { ...chosen, weights: new Map(Object.entries(model.stateDict())), method: candidate.method, base: candidate };
+    }
+    config.base = best!.base;
+    base = baseForecasts(series, config, config.base);
+    valBatch = makeBatch(series, config, norm, valOrigins, base);
+    model.loadStateDict(best!.weights);
+    return best!;
   }
   // The highway stays at its ridge fit (Adam's unit-size steps would only shake it off its optimum); the GRU learns what it misses.
   const fixed = new Set(model.highway?.parameters() ?? []);
@@ -148,30 +167,67 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     checkpointMetadata: () => forecasterMetadata(model),
     ...passedToFit(o),
   });
-  // Training keeps its best epoch; keep the linear start instead when no epoch beat it on validation.
-  if (start && !history.some((h) => (h.valLoss ?? Infinity) < start.mae)) model.loadStateDict(start.weights);
+  if (start) {
+    // Training keeps its best epoch; keep the linear start instead when no epoch beat it on validation.
+    if (!history.some((h) => (h.valLoss ?? Infinity) < start.mae)) model.loadStateDict(start.weights);
+    // With the model chosen, refit its classical parts on training and validation rows together, as the
+    // baselines are fitted before the test (the GRU's correction stays as trained).
+    [config.base] = baseCandidates(series, config, valEnd, start.method);
+    base = baseForecasts(series, config, config.base);
+    const saved = model.stateDict();
+    model.out.weight.value.data.fill(0); // the highway alone, for its refit
+    model.out.bias!.value.data.fill(0);
+    fitHighway(model, makeBatch(series, config, norm, originsBetween(config, 0, valEnd), base), [start.lambda], () => ({ mae: 0 }));
+    model.out.weight.value.data.set(saved['out.weight'].data);
+    model.out.bias!.value.data.set(saved['out.bias'].data);
+  }
   return { model, history, test: evaluateForecaster(model, series, valEnd, N, 'test'), series };
 }
 
 /**
- * Fits the highway by ridge regression of the training windows' targets on
- * their values, the penalty chosen on validation (the recurrent part is
- * silent, so `validationMae` measures the highway alone).
+ * The base forecasts to try: seasonal naive, and Holt–Winters fitted on the
+ * training part (unless its fit fails, e.g. fewer than two seasons of rows).
  */
-function fitHighway(model: Forecaster, train: ForecastBatch, validationMae: () => { mae: number }): void {
+function baseCandidates(series: Series, c: ForecastConfig, trainEnd: number, choice: 'auto' | ForecastBase['method']): ForecastBase[] {
+  const out: ForecastBase[] = [];
+  if (choice !== 'holtWinters') out.push({ method: 'seasonalNaive' });
+  if (choice !== 'seasonalNaive') {
+    try {
+      const hw = fitHoltWinters(series.values, trainEnd, Math.max(1, c.season));
+      const params = { season: hw.season, alpha: hw.alpha, beta: hw.beta, gamma: hw.gamma, level0: hw.level0, trend0: hw.trend0, seasonal0: Array.from(hw.seasonal0) };
+      out.push({ method: 'holtWinters', params, firstDate: series.dates?.[0] ?? null });
+    } catch (e) {
+      if (choice === 'holtWinters') throw e;
+    }
+  }
+  return out;
+}
+
+/** Ridge penalties the highway tries (relative to the number of windows); Infinity: no highway, the base alone. */
+const RIDGE_PENALTIES = [1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, Infinity];
+
+/**
+ * Fits the highway by ridge regression of the windows' targets on their
+ * values, with the penalty of `lambdas` that `validationMae` likes best
+ * (the recurrent part is silent, so it measures the highway alone).
+ */
+function fitHighway(model: Forecaster, windows: ForecastBatch, lambdas: readonly number[], validationMae: () => { mae: number }): { mae: number; lambda: number } {
   const { lookback: L, horizon: K } = model.config;
   const highway = model.highway!;
   const use = (f: RidgeFit) => {
     highway.weight.value.data.set(f.weight);
     highway.bias!.value.data.set(f.bias);
   };
-  let best = { mae: Infinity, fit: null as RidgeFit | null };
-  for (const f of ridge(train.window, train.target, train.B, L, K, [1e-4, 1e-3, 1e-2, 1e-1, 1])) {
+  const fits = ridge(windows.window, windows.target, windows.B, L, K, lambdas.filter(Number.isFinite));
+  if (lambdas.includes(Infinity)) fits.splice(lambdas.indexOf(Infinity), 0, { weight: new Float64Array(K * L), bias: new Float64Array(K) });
+  let best = { mae: Infinity, lambda: lambdas[0], fit: fits[0] };
+  fits.forEach((f, i) => {
     use(f);
     const mae = validationMae().mae;
-    if (mae < best.mae) best = { mae, fit: f };
-  }
-  use(best.fit!);
+    if (mae < best.mae) best = { mae, lambda: lambdas[i], fit: f };
+  });
+  use(best.fit);
+  return { mae: best.mae, lambda: best.lambda };
 }
 
 /**
@@ -185,9 +241,10 @@ export function evaluateForecaster(model: Forecaster, series: Series, from: numb
   const c = model.config;
   const origins = originsBetween(c, from, to);
   if (origins.length === 0) throw new Error(`no complete ${c.lookback}+${c.horizon} windows in the ${split} part (${to - from} rows)`);
+  const base = baseForecasts(series, c, c.base);
   const predictions = new Float64Array(origins.length * c.horizon);
   for (let i = 0; i < origins.length; i += 256) {
-    predictions.set(model.predict(makeBatch(series, c, model.norm, origins.slice(i, i + 256))), i * c.horizon);
+    predictions.set(model.predict(makeBatch(series, c, model.norm, origins.slice(i, i + 256), base)), i * c.horizon);
   }
   const actual = new Float64Array(origins.length * c.horizon);
   origins.forEach((t, o) => actual.set(series.values.subarray(t + 1, t + 1 + c.horizon), o * c.horizon));
@@ -232,7 +289,7 @@ export function forecastNext(model: Forecaster, table: Table): { dates: number[]
   const series = seriesFromTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates });
   const N = series.values.length;
   if (N < c.lookback) throw new Error(`${table.source}: need at least ${c.lookback} rows (the lookback) to forecast, got ${N}`);
-  const values = Array.from(model.predict(makeBatch(series, c, model.norm, [N - 1])));
+  const values = Array.from(model.predict(makeBatch(series, c, model.norm, [N - 1], baseForecasts(series, c, c.base))));
   const dates = series.dates ? values.map((_, k) => advance(series.dates![N - 1], c.frequency, k + 1)) : null;
   return { dates, values };
 }
