@@ -83,9 +83,43 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // commander printed its message
     if (argv.includes('--debug')) console.error(e);
-    else console.error(`gru: ${e instanceof Error ? e.message : String(e)}`);
+    else console.error(`gru: ${describeError(e)}`);
     return 1;
   }
+}
+
+/** What a system call's error code means, in words. */
+const ERRNO: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'the file system is read-only',
+  EEXIST: 'it already exists',
+  EMFILE: 'too many open files',
+  EBUSY: 'the file is busy',
+};
+
+/**
+ * One line for an error: a GruError's message as it is; a system call's
+ * error (errno) in words with the path; running out of memory as what to
+ * make smaller.
+ */
+export function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const errno = e as NodeJS.ErrnoException & { dest?: string };
+  if (typeof errno.code === 'string' && typeof errno.syscall === 'string' && /^E[A-Z]+$/.test(errno.code)) {
+    const verb = ({ open: 'open', read: 'read', write: 'write', rename: 'replace', unlink: 'remove', mkdir: 'create', scandir: 'list', stat: 'find' } as Record<string, string>)[errno.syscall] ?? errno.syscall;
+    const where = errno.path ? ` ${errno.path}${errno.dest ? ` → ${errno.dest}` : ''}` : '';
+    return `cannot ${verb}${where}: ${ERRNO[errno.code] ?? errno.message} (${errno.code})`;
+  }
+  if (e instanceof RangeError && /Invalid typed array length|Array buffer allocation failed|Invalid array length|Array buffer allocation/.test(e.message)) {
+    return `not enough memory for this model or batch (${e.message}); choose a smaller --hidden, --layers, --embedding, --batch-size or --max-len`;
+  }
+  return e.message;
 }
 
 main(process.argv).then((code) => {

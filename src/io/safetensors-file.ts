@@ -2,9 +2,9 @@
  * safetensors files on disk (node:fs). Kept apart from safetensors.ts so
  * that bundling the parser for a browser does not pull in node:fs.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
 import type { LoadOptions, Module } from '../nn/module.js';
 import { GruError } from '../errors.js';
@@ -65,6 +65,54 @@ export function loadStateDictFile(module: Module, path: string, opts: LoadOption
 /** Saves a module's parameters (its state dict, PyTorch names) to a safetensors file, atomically. */
 export function saveStateDictFile(module: Module, path: string, metadata?: Record<string, string>): void {
   writeSafetensors(path, module.stateDict(), metadata);
+}
+
+/** The temporary files of `path`: `${path}.tmp-<pid>-<12 hex digits>`. */
+const TEMPORARY = /^\.tmp-(\d+)-[0-9a-f]{12}$/;
+
+/**
+ * Removes the temporary files an atomic write of `path` left behind when
+ * its process died mid-write (killed, out of power): those whose process no
+ * longer runs, and those of `deadThreadsOf` (a process id: this one, when a
+ * worker thread that wrote `path` was terminated). Files of a live process
+ * are left alone (it may be writing). Returns the paths removed. Best
+ * effort: unreadable directories and files that cannot be removed are
+ * skipped.
+ */
+export function removeStaleTemporaries(path: string, deadThreadsOf?: number): string[] {
+  const dir = dirname(path);
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(base)) continue;
+    const m = TEMPORARY.exec(name.slice(base.length));
+    if (!m || (Number(m[1]) !== deadThreadsOf && processAlive(Number(m[1])))) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(join(dir, name));
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+/** Whether a process with this id runs on this machine (one we may not signal counts as running). */
+export function processAlive(pid: number): boolean {
+  if (!(Number.isInteger(pid) && pid > 0)) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Write to `${path}.tmp-<pid>-<random>`, fsync, rename over path; remove the temp file on any failure. */

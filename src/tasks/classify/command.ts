@@ -1,12 +1,12 @@
 /** The classify task's commands: `gru train classify`, and classifiers in `gru eval` / `gru predict`. */
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadTable } from '../../data/datasets.js';
 import { classifyText, evaluateClassifierOn, loadClassifier, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import type { TokenizerKind } from '../../data/tokenizer.js';
 import { writeConfusion, writeLossCurve } from '../pictures.js';
-import { addCommonTrainOptions, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { addCommonTrainOptions, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CommonTrainFlags } from '../../cli/options.js';
 
 export interface ClassifyFlags extends CommonTrainFlags {
   textColumn: string;
@@ -29,19 +29,19 @@ function addTrainCommand(train: Command): void {
     .option('--text-column <name>', 'the text column', 'text')
     .option('--label-column <name>', 'the label column', 'label')
     .option('--tokenizer <kind>', 'word or char', (v: string) => {
-      if (v !== 'word' && v !== 'char') throw new Error(`--tokenizer: expected word or char, got '${v}'`);
+      if (v !== 'word' && v !== 'char') throw new InvalidArgumentError(`expected word or char, got '${v}'`);
       return v;
     }, 'word')
-    .option('--max-len <n>', 'tokens read per text', positiveInt)
-    .option('--vocab <n>', 'largest vocabulary', positiveInt)
-    .option('--embedding <n>', 'embedding size', positiveInt)
-    .option('--hidden <n>', 'GRU hidden size', positiveInt)
-    .option('--layers <n>', 'GRU layers', positiveInt)
+    .option('--max-len <n>', 'tokens read per text', maxLength)
+    .option('--vocab <n>', 'largest vocabulary, counting the 4 reserved tokens (at least 5)', vocabularySize)
+    .option('--embedding <n>', 'embedding size', embeddingSize)
+    .option('--hidden <n>', 'GRU hidden size', hiddenSize)
+    .option('--layers <n>', 'GRU layers', layerCount)
     .option('--unidirectional', 'one direction only (default: bidirectional)')
     .option('--dropout <p>', 'dropout between GRU layers', probability)
     .option('--embedding-dropout <p>', 'dropout on the token embeddings while training', probability)
     .option('--pooling <kind>', 'last (final states) or attention (attention pooling over all steps)', (v: string) => {
-      if (v !== 'last' && v !== 'attention') throw new Error(`--pooling: expected last or attention, got '${v}'`);
+      if (v !== 'last' && v !== 'attention') throw new InvalidArgumentError(`expected last or attention, got '${v}'`);
       return v;
     }, 'last')
     .action((f: ClassifyFlags) => runClassifyTraining(f));

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { evaluateLM, generate, loadLM, loadTexts, saveLM, trainLM, type TrainedLM } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { writeLossCurve } from '../pictures.js';
-import { addCommonTrainOptions, trainingOptions, nonNegativeInt, positiveInt, positiveNumber, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { addCommonTrainOptions, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, maxLength, trainingOptions, nonNegativeInt, positiveNumber, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 
 interface LMFlags extends CommonTrainFlags {
   embedding?: number;
@@ -18,12 +18,12 @@ interface LMFlags extends CommonTrainFlags {
 function addTrainCommand(train: Command): void {
   const c = train.command('lm').description('character-level language model: a text file, one text per line (or --data names)');
   addCommonTrainOptions(c, { out: 'lm.safetensors' })
-    .option('--embedding <n>', 'embedding size', positiveInt)
-    .option('--hidden <n>', 'GRU hidden size', positiveInt)
-    .option('--layers <n>', 'GRU layers', positiveInt)
+    .option('--embedding <n>', 'embedding size', embeddingSize)
+    .option('--hidden <n>', 'GRU hidden size', hiddenSize)
+    .option('--layers <n>', 'GRU layers', layerCount)
     .option('--dropout <p>', 'dropout between GRU layers', probability)
-    .option('--max-len <n>', 'characters read per text', positiveInt)
-    .option('--samples <n>', 'texts to sample after training', positiveInt, 10)
+    .option('--max-len <n>', 'characters read per text', maxLength)
+    .option('--samples <n>', 'texts to sample after training', intBetween(1, LIMITS.samples), 10)
     .action((f: LMFlags) => runLMTraining(f));
 }
 
@@ -68,10 +68,10 @@ export const lmTask: TaskDefinition<TrainedLM> = {
   },
   predictOptions: [
     { flags: '--text <text>', description: 'text to start generation from' },
-    { flags: '--steps <n>', description: 'most characters to generate', parse: positiveInt },
+    { flags: '--steps <n>', description: 'most characters to generate', parse: maxLength },
     { flags: '--temperature <t>', description: 'sampling temperature', parse: positiveNumber, default: 0.8 },
     { flags: '--top-k <k>', description: 'sample among the k most likely characters (0 = all)', parse: nonNegativeInt, default: 0 },
-    { flags: '--count <n>', description: 'texts to generate', parse: positiveInt, default: 1 },
+    { flags: '--count <n>', description: 'texts to generate', parse: intBetween(1, LIMITS.samples), default: 1 },
     { flags: '--seed <n>', description: 'random seed for sampling', parse: nonNegativeInt, default: 0 },
   ],
   demo: {

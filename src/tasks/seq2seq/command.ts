@@ -1,11 +1,11 @@
 /** The seq2seq task's commands: `gru train seq2seq`, and seq2seq models in `gru eval` / `gru predict` (with an attention map). */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { evaluateSeq2SeqOn, loadPairs, loadSeq2Seq, saveSeq2Seq, trainSeq2Seq, translate, type Seq2SeqEvaluation, type TrainedSeq2Seq } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { heatmap } from '../../plot/heatmap.js';
 import { writePicture } from '../../plot/png.js';
 import { writeLossCurve } from '../pictures.js';
-import { addCommonTrainOptions, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { addCommonTrainOptions, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 
 interface Seq2SeqFlags extends CommonTrainFlags {
   attention: 'bahdanau' | 'luong';
@@ -21,14 +21,14 @@ function addTrainCommand(train: Command): void {
   const c = train.command('seq2seq').description('sequence to sequence with attention: --data cmudict (grapheme to phoneme) or a TSV of source<TAB>target pairs');
   addCommonTrainOptions(c, { out: 'seq2seq.safetensors' })
     .option('--attention <kind>', 'bahdanau (additive) or luong (general)', (v: string) => {
-      if (v !== 'bahdanau' && v !== 'luong') throw new Error(`--attention: expected bahdanau or luong, got '${v}'`);
+      if (v !== 'bahdanau' && v !== 'luong') throw new InvalidArgumentError(`expected bahdanau or luong, got '${v}'`);
       return v;
     }, 'bahdanau')
-    .option('--embedding <n>', 'embedding size', positiveInt)
-    .option('--hidden <n>', 'encoder and decoder size', positiveInt)
-    .option('--layers <n>', 'stacked bidirectional encoder layers (default 1)', positiveInt)
+    .option('--embedding <n>', 'embedding size', embeddingSize)
+    .option('--hidden <n>', 'encoder and decoder size', hiddenSize)
+    .option('--layers <n>', 'stacked bidirectional encoder layers (default 1)', layerCount)
     .option('--dropout <p>', 'dropout on the source embeddings, between encoder layers and on the decoder readout while training', probability)
-    .option('--beam <k>', 'beam width for the test evaluation', positiveInt, 1)
+    .option('--beam <k>', 'beam width for the test evaluation', intBetween(1, LIMITS.beam), 1)
     .option('--test-limit <n>', 'evaluate on at most n test pairs', positiveInt)
     .action((f: Seq2SeqFlags) => runSeq2SeqTraining(f));
 }
@@ -90,10 +90,10 @@ export const seq2seqTask: TaskDefinition<TrainedSeq2Seq> = {
     if (typeof flags.text !== 'string') throw new Error('a seq2seq model needs --text "…"');
     predict(m, flags.text, flags as { beam: number; attention?: string; png?: boolean; json?: boolean });
   },
-  evalOptions: [{ flags: '--beam <k>', description: 'beam width', parse: positiveInt, default: 1 }],
+  evalOptions: [{ flags: '--beam <k>', description: 'beam width', parse: intBetween(1, LIMITS.beam), default: 1 }],
   predictOptions: [
     { flags: '--text <text>', description: 'the source to map' },
-    { flags: '--beam <k>', description: 'beam width', parse: positiveInt, default: 1 },
+    { flags: '--beam <k>', description: 'beam width', parse: intBetween(1, LIMITS.beam), default: 1 },
     { flags: '--attention <file.svg>', description: 'write the attention map' },
     { flags: '--png', description: 'also write the attention map as PNG' },
   ],
