@@ -6,9 +6,12 @@
     # 1: compile the AVX-512 kernel set for AVX2 (its 16-float layout, emulated),
     # so its logic can be tested on a machine without AVX-512.
     'gru_avx512_emulated%': 0,
+    # KERNEL_ABI of src/kernels/spec.ts, passed by scripts/build-native.mjs (0: built some other way,
+    # and refused at load).
+    'gru_kernel_abi%': 0,
   },
   'target_defaults': {
-    'cflags': ['-O3', '-fPIC', '-ffp-contract=fast', '-fno-math-errno', '-fvisibility=hidden', '-Wno-unused-function'],
+    'cflags': ['-O3', '-fPIC', '-ffp-contract=fast', '-fno-math-errno', '-fvisibility=hidden', '-Wall', '-Wextra', '-Wno-unused-function'],
     'cflags!': ['-O2'],
     'cflags_cc': ['-std=gnu++17'],
     'cflags_cc!': ['-std=gnu++14', '-std=gnu++1y'],
@@ -29,7 +32,7 @@
       'target_name': 'gru_native',
       'sources': ['native/addon.cc', 'native/dispatch.cc', 'native/threads.cc'],
       'dependencies': ['gru_kernels_generic'],
-      'defines': ['NAPI_VERSION=8'],
+      'defines': ['NAPI_VERSION=8', 'GRU_KERNEL_ABI=<(gru_kernel_abi)'],
       'cflags': ['-pthread'],
       'ldflags': ['-pthread'],
       'conditions': [
@@ -62,7 +65,9 @@
           'conditions': [
             ['gru_avx512_emulated==1', {
               'defines': ['GRU_VW_OVERRIDE=16'],
-              'cflags': ['-mavx2', '-mfma'],
+              # (-Wno-psabi: 64-byte vectors without AVX-512 change the calling convention, a note that
+              # does not matter inside one translation unit)
+              'cflags': ['-mavx2', '-mfma', '-Wno-psabi'],
               'xcode_settings': { 'OTHER_CFLAGS': ['-mavx2', '-mfma', '-ffp-contract=fast'] },
             }, {
               'cflags': ['-mavx512f', '-mfma'],

@@ -185,14 +185,14 @@ function dotRowBackward(de: f32, k: usize, q: usize, dk: usize, dq: usize, A: i3
   }
 }
 
-/** Scratch bytes of either attention kernel. */
-export function attentionWorkBytes(S: i32): usize {
+/** Scratch bytes of {@link attentionForward}: S scores in float64. */
+export function attentionForwardWorkBytes(B: i32, S: i32, A: i32, D: i32, nt: i32): usize {
   return (<usize>S << 3) + 64;
 }
 
-/** 2: the attention kernels take row strides and a gain (the loader checks this). */
-export function attentionVersion(): i32 {
-  return 2;
+/** Scratch bytes of {@link attentionBackward}: S score gradients in float64. */
+export function attentionBackwardWorkBytes(B: i32, S: i32, A: i32, D: i32, nt: i32): usize {
+  return (<usize>S << 3) + 64;
 }
 
 /**

@@ -413,7 +413,7 @@ export function sgemm(
  * 8-column panels) when N ≥ M, else the rows [m0, m1). work holds nt
  * workspaces of {@link sgemmWorkBytes} (64-aligned each).
  */
-export function sgemmPart(
+function sgemmPart(
   transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32,
   A: usize, lda: i32, B: usize, ldb: i32,
   beta: f32, C: usize, ldc: i32, work: usize, tid: i32, nt: i32, sync: usize,
@@ -430,4 +430,24 @@ export function sgemmPart(
     const a = A + ((transA ? <usize>m0 : <usize>m0 * lda) << 2);
     sgemm(transA, transB, m1 - m0, N, K, alpha, a, lda, B, ldb, beta, C + <usize>m0 * (<usize>ldc << 2), ldc, w);
   }
+}
+
+/** Bytes of `work` that {@link gemm} needs on nt threads. */
+export function gemmWorkBytes(M: i32, N: i32, K: i32, nt: i32): usize {
+  return ((<usize>sgemmWorkBytes() + 63) & ~(<usize>63)) * <usize>nt;
+}
+
+/**
+ * Backend.gemm (src/kernels/spec.ts): C = alpha · op(A) · op(B) + beta · C,
+ * each matrix from its offset (in elements), on thread tid of nt.
+ */
+export function gemm(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32,
+  A: usize, aOff: i32, lda: i32, B: usize, bOff: i32, ldb: i32,
+  beta: f32, C: usize, cOff: i32, ldc: i32, work: usize, tid: i32, nt: i32, sync: usize,
+): void {
+  sgemmPart(
+    transA, transB, M, N, K, alpha, A + (<usize>aOff << 2), lda, B + (<usize>bOff << 2), ldb,
+    beta, C + (<usize>cOff << 2), ldc, work, tid, nt, sync,
+  );
 }

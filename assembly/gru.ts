@@ -200,11 +200,15 @@ let fPA: usize = 0; // per thread: packed A (ceil5(B)·H) + edge tile
 let fPAStride: usize = 0;
 let fGw: usize = 0; // per thread: sgemm workspace
 let fGwStride: usize = 0;
+let fGates: usize = 0; // (T, B, 3H) the gates when the caller keeps no cache
+let fZero: usize = 0; // (3H) zeros: the bias when there is none
 
-function planForward(work: usize, B: i32, H: i32, nt: i32): usize {
+function planForward(work: usize, T: i32, B: i32, H: i32, nt: i32): usize {
   const Hp = roundUp(H, NR);
   const G = 3 * H;
   cur = work;
+  fGates = take(<usize>T * B * G * 4);
+  fZero = take(<usize>G * 4);
   fWp = take(<usize>(3 * Hp) * H * 4);
   fGh = take(<usize>B * G * 4);
   fHa = take(<usize>B * H * 4);
@@ -220,7 +224,7 @@ function planForward(work: usize, B: i32, H: i32, nt: i32): usize {
 
 /** Bytes of `work` that {@link gruForward} needs. */
 export function gruForwardWorkBytes(T: i32, B: i32, I: i32, H: i32, nt: i32): usize {
-  return planForward(0, B, H, nt);
+  return planForward(0, T, B, H, nt);
 }
 
 /** gi + b_i, the input projection with its bias (added here rather than in a pass of its own). */
@@ -274,23 +278,27 @@ export function gruForwardWorkBytes(T: i32, B: i32, I: i32, H: i32, nt: i32): us
 }
 
 /**
- * One direction of one GRU layer (see the ref kernel). Row (t, b) of y is at
- * y + t·ldyT + b·ldy floats (time-major: ldyT = B·ldy; batch-first:
- * ldy = T·ldyT); bIh and bHh must not be null (pass zeros); hPrev and hn
- * may be 0 (no cache). Inactive steps leave h, write y = 0 and hn = 0 and
- * leave gates as the input projection (as ref).
- * projected ≠ 0: `gates` already holds the input projection x W_ihᵀ + b_ih
- * (the caller's xProj); x and wIh are not read, and bIh must be zeros.
+ * One direction of one GRU layer (see the ref kernel); the arguments are
+ * Backend.gruForward's fields in spec order (src/kernels/spec.ts). Row
+ * (t, b) of y is at y + (yOff + t·ldyT + b·ldy) floats (time-major:
+ * ldyT = B·ldy; batch-first: ldy = T·ldyT); the cache (gates, hPrev, hn)
+ * and the biases may be 0. Inactive steps leave h, write y = 0 and hn = 0
+ * and leave gates as the input projection (as ref).
+ * xProj ≠ 0: the caller's input projection x W_ihᵀ + b_ih; x, wIh and bIh
+ * are 0 then.
  */
 export function gruForward(
-  T: i32, B: i32, I: i32, H: i32,
-  x: usize, h0: usize, wIh: usize, wHh: usize, bIh: usize, bHh: usize, lengths: usize,
-  reverse: i32, resetAfter: i32,
-  y: usize, ldy: i32, ldyT: i32, hN: usize, gates: usize, hPrev: usize, hn: usize, projected: i32,
+  y: usize, yOff: i32, ldy: i32, ldyT: i32, hN: usize, cacheGates: usize, hPrev: usize, hn: usize,
+  xProj: usize, x: usize, h0: usize, wIh: usize, wHh: usize, bIhIn: usize, bHhIn: usize, lengths: usize,
+  reverse: i32, resetAfter: i32, T: i32, B: i32, I: i32, H: i32,
   work: usize, tid: i32, nt: i32, sync: usize,
 ): void {
-  planForward(work, B, H, nt);
+  planForward(work, T, B, H, nt);
   share(H, tid, nt);
+  y += <usize>yOff << 2;
+  const gates = cacheGates ? cacheGates : fGates;
+  const bIh = bIhIn ? bIhIn : fZero;
+  const bHh = bHhIn ? bHhIn : fZero;
   const G = 3 * H;
   const P = (H + NR - 1) / NR;
   const nj = j1 - j0;
@@ -309,8 +317,14 @@ export function gruForward(
   if (nj > 0) {
     for (let g = 0; g < 3; g++) {
       const col = <usize>(g * H + j0);
-      // gi = x W_ihᵀ for this thread's columns, all T·B rows at once (b_ih joins in the cells).
-      if (!projected) sgemm(0, 1, TB, nj, I, 1, x, I, wIh + col * I * 4, I, 0, gates + (col << 2), G, gw);
+      memory.fill(fZero + (col << 2), 0, <usize>nj << 2); // this thread reads its own columns of the bias only
+      if (xProj) {
+        // The caller's gi (b_ih included) for this thread's columns.
+        for (let r = 0; r < TB; r++) memory.copy(gates + <usize>r * G4 + (col << 2), xProj + <usize>r * G4 + (col << 2), <usize>nj << 2);
+      } else {
+        // gi = x W_ihᵀ for this thread's columns, all T·B rows at once (b_ih joins in the cells).
+        sgemm(0, 1, TB, nj, I, 1, x, I, wIh + col * I * 4, I, 0, gates + (col << 2), G, gw);
+      }
       // Whhᵀ columns of this gate, this thread's panels: B(k, j) = Whh[(gH + j)·H + k].
       packB(wHh + col * H4, 1, H, H, nj, fWp + <usize>g * gateBytes + <usize>p0 * panelBytes);
     }
@@ -475,21 +489,24 @@ export function gruBackwardWorkBytes(T: i32, B: i32, I: i32, H: i32, nt: i32): u
 }
 
 /**
- * Backward of {@link gruForward}; accumulates into dx, dh0, dWIh, dWHh,
- * dBIh, dBHh, dXProj (each but dWHh may be 0). dy has y's layout (strides
- * ldy, ldyT) or is 0; dhN may be 0. dXProj (T, B, 3H) receives the gradient
- * of the input projection (the input-side gate gradients); with a precomputed projection
- * the caller passes it and 0 for x, wIh, dx, dWIh and dBIh.
+ * Backward of {@link gruForward}, Backend.gruBackward's fields in spec order;
+ * accumulates into dx, dh0, dWIh, dWHh, dBIh, dBHh, dXProj (each but dWHh
+ * may be 0). dy has y's layout (offset dyOff, strides ldy, ldyT) or is 0;
+ * dhN may be 0. dXProj (T, B, 3H) receives the gradient of the input
+ * projection (the input-side gate gradients); with a precomputed projection
+ * (xProj ≠ 0, not read) x, wIh, dx, dWIh and dBIh are 0. h0, bIh and bHh
+ * are not read (the cache holds what they gave).
  */
 export function gruBackward(
-  T: i32, B: i32, I: i32, H: i32,
-  x: usize, wIh: usize, wHh: usize, lengths: usize, reverse: i32, resetAfter: i32,
-  dy: usize, ldy: i32, ldyT: i32, dhN: usize, gates: usize, hPrev: usize, hn: usize,
   dx: usize, dh0: usize, dWIh: usize, dWHh: usize, dBIh: usize, dBHh: usize, dXProj: usize,
+  dy: usize, dyOff: i32, ldy: i32, ldyT: i32, dhN: usize, gates: usize, hPrev: usize, hn: usize,
+  xProj: usize, x: usize, h0: usize, wIh: usize, wHh: usize, bIh: usize, bHh: usize, lengths: usize,
+  reverse: i32, resetAfter: i32, T: i32, B: i32, I: i32, H: i32,
   work: usize, tid: i32, nt: i32, sync: usize,
 ): void {
   planBackward(work, T, B, H, nt);
   share(H, tid, nt);
+  if (dy) dy += <usize>dyOff << 2;
   const G = 3 * H;
   const nj = j1 - j0;
   const H4 = <usize>H << 2;

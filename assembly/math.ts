@@ -128,3 +128,14 @@ export function vtanh(out: usize, x: usize, n: i32): void {
   for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), tanh4(v128.load(x + (<usize>i << 2))));
   for (; i < n; i++) store<f32>(out + (<usize>i << 2), tanh1(load<f32>(x + (<usize>i << 2))));
 }
+
+/**
+ * Backend.unaryForward for the exp-bound ops (op 0 tanh, 1 sigmoid; the
+ * loader sends relu and identity to ref, where a plain loop is as fast as
+ * the copies into linear memory would be).
+ */
+export function unaryForward(op: i32, out: usize, x: usize, n: i32): void {
+  if (op == 0) vtanh(out, x, n);
+  else if (op == 1) vsigmoid(out, x, n);
+  else unreachable();
+}

@@ -10,37 +10,40 @@
 #pragma once
 #include <cstdint>
 
+#include "abi.h"
+
 namespace grunative {
 
-struct AttentionForward {
-  long B, S, A, D;
-  long kb, kj, vb, vj;   // row strides (elements) of keys / values
-  const float* q;        // (B, A)
-  const float* keys;     // (B, S, A) in the key layout
-  const float* values;   // (B, S, D) in the value layout
-  const float* v;        // (A), or null: the dot score
-  const int32_t* lengths;  // (B) or null; clamped to [0, S]
-  const float* gain;     // (B, S) or null: per-slot weights after the softmax (nonzero for j < length)
-  float* alpha;          // out (B, S)
-  float* context;        // out (B, D)
-  float* u;              // out (B, S, A) or null: tanh(K_j + q) for j < length (additive)
-};
+// X(type, member, spec field name, nullable): the fields of src/kernels/spec.ts.
+#define GRU_ATTENTION_INPUT_FIELDS(X)                                                               \
+  X(const float*, q, "q", false)        /* (B, A) */                                                \
+  X(const float*, keys, "keys", false)  /* (B, S, A) in the key layout */                           \
+  X(const float*, values, "values", false) /* (B, S, D) in the value layout */                      \
+  X(const float*, v, "v", true)         /* (A), or null: the dot score */                           \
+  X(const int32_t*, lengths, "lengths", true) /* (B) or null; clamped to [0, S] */                  \
+  X(const float*, gain, "gain", true)   /* (B, S) or null: weights after the softmax, nonzero for j < length */ \
+  X(long, B, "B", false) X(long, S, "S", false) X(long, A, "A", false) X(long, D, "D", false)       \
+  X(long, kb, "keyStrideB", false) X(long, kj, "keyStrideJ", false)       /* key row strides */     \
+  X(long, vb, "valueStrideB", false) X(long, vj, "valueStrideJ", false)   /* value row strides */
 
-struct AttentionBackward {
-  long B, S, A, D;
-  long kb, kj, vb, vj;
-  const float* q; const float* keys; const float* values; const float* v;
-  const int32_t* lengths;
-  const float* gain;     // (B, S) or null
-  float* dGain;          // (B, S) or null (with a gain only): += alpha_j dbeta_j
-  const float* alpha;    // the forward's (B, S)
-  const float* u;        // the forward's (B, S, A), or null: recomputed (additive)
-  const float* dContext; // (B, D)
-  float* dq;             // (B, A) or null
-  float* dKeys;          // (B, S, A) or null
-  float* dValues;        // (B, S, D) or null
-  float* dv;             // (A) or null (additive only)
-};
+#define GRU_ATTENTION_FORWARD_FIELDS(X)                                                             \
+  X(float*, alpha, "alpha", false)      /* out (B, S) */                                            \
+  X(float*, context, "context", false)  /* out (B, D) */                                            \
+  X(float*, u, "u", true)               /* (B, S, A) or null: tanh(K_j + q) for j < length (additive) */ \
+  GRU_ATTENTION_INPUT_FIELDS(X)
+GRU_ARGS(AttentionForward, GRU_ATTENTION_FORWARD_FIELDS)
+
+#define GRU_ATTENTION_BACKWARD_FIELDS(X)                                                            \
+  X(float*, dq, "dq", true)             /* (B, A) or null */                                        \
+  X(float*, dKeys, "dKeys", true)       /* the keys' layout, or null */                             \
+  X(float*, dValues, "dValues", true)   /* the values' layout, or null */                           \
+  X(float*, dv, "dv", true)             /* (A) or null (additive only) */                           \
+  X(float*, dGain, "dGain", true)       /* (B, S) or null (with a gain only): += alpha_j dbeta_j */ \
+  X(const float*, dContext, "dContext", false) /* (B, D) */                                         \
+  X(const float*, alpha, "alpha", false) /* the forward's (B, S) */                                 \
+  X(const float*, u, "u", true)         /* the forward's (B, S, A), or null: recomputed (additive) */ \
+  GRU_ATTENTION_INPUT_FIELDS(X)
+GRU_ARGS(AttentionBackward, GRU_ATTENTION_BACKWARD_FIELDS)
 
 void attention_forward(const AttentionForward& a);
 void attention_backward(const AttentionBackward& a);

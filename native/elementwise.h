@@ -3,6 +3,8 @@
 #pragma once
 #include <cstdint>
 
+#include "abi.h"
+
 namespace grunative {
 
 /** Backend.UnaryOp, in this order. */
@@ -19,6 +21,38 @@ void softmax_ce_backward(float* dLogits, const float* probs, const int32_t* targ
 void embedding_forward(float* out, const float* table, const int32_t* ids, long N, long D);
 /** Rows ids[n] of dTable += dOut[n], in order n = 0 … N−1 (as ref). */
 void embedding_backward(float* dTable, const float* dOut, const int32_t* ids, long N, long D);
+
+// The calls (Backend's parameters; n and N are the lengths of x, dy and ids).
+#define GRU_UNARY_FORWARD_FIELDS(X) \
+  X(long, op, "op", false) X(float*, out, "out", false) X(const float*, x, "x", false) X(long, n, "n", false)
+GRU_ARGS(UnaryForwardCall, GRU_UNARY_FORWARD_FIELDS)
+#define GRU_UNARY_BACKWARD_FIELDS(X)                                                              \
+  X(long, op, "op", false) X(float*, dx, "dx", false) X(const float*, dy, "dy", false)            \
+  X(const float*, y, "y", false) X(long, n, "n", false)
+GRU_ARGS(UnaryBackwardCall, GRU_UNARY_BACKWARD_FIELDS)
+#define GRU_ADD_BIAS_FIELDS(X) \
+  X(float*, out, "out", false) X(const float*, bias, "bias", false) X(long, N, "N", false) X(long, C, "C", false)
+GRU_ARGS(AddBiasCall, GRU_ADD_BIAS_FIELDS)
+#define GRU_ADD_BIAS_BACKWARD_FIELDS(X) \
+  X(float*, dBias, "dBias", false) X(const float*, dOut, "dOut", false) X(long, N, "N", false) X(long, C, "C", false)
+GRU_ARGS(AddBiasBackwardCall, GRU_ADD_BIAS_BACKWARD_FIELDS)
+#define GRU_SOFTMAX_CE_FORWARD_FIELDS(X)                                                          \
+  X(float*, probs, "probs", false) X(const float*, logits, "logits", false)                       \
+  X(const int32_t*, targets, "targets", false) X(long, N, "N", false) X(long, C, "C", false)
+GRU_ARGS(SoftmaxCeForwardCall, GRU_SOFTMAX_CE_FORWARD_FIELDS)
+#define GRU_SOFTMAX_CE_BACKWARD_FIELDS(X)                                                         \
+  X(float*, dLogits, "dLogits", false) X(const float*, probs, "probs", false)                     \
+  X(const int32_t*, targets, "targets", false) X(long, N, "N", false) X(long, C, "C", false)      \
+  X(float, scale, "scale", false)
+GRU_ARGS(SoftmaxCeBackwardCall, GRU_SOFTMAX_CE_BACKWARD_FIELDS)
+#define GRU_EMBEDDING_FORWARD_FIELDS(X)                                                           \
+  X(float*, out, "out", false) X(const float*, table, "table", false)                             \
+  X(const int32_t*, ids, "ids", false) X(long, D, "D", false) X(long, N, "N", false)
+GRU_ARGS(EmbeddingForwardCall, GRU_EMBEDDING_FORWARD_FIELDS)
+#define GRU_EMBEDDING_BACKWARD_FIELDS(X)                                                          \
+  X(float*, dTable, "dTable", false) X(const float*, dOut, "dOut", false)                         \
+  X(const int32_t*, ids, "ids", false) X(long, D, "D", false) X(long, N, "N", false)
+GRU_ARGS(EmbeddingBackwardCall, GRU_EMBEDDING_BACKWARD_FIELDS)
 
 }  // namespace grunative
 

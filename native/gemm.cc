@@ -183,7 +183,7 @@ struct Split {
   long chunk;
 };
 
-void gemm_job(void* p, int tid, int nthreads) {
+void gemm_job(void* p, int tid, int /* nthreads: the split was made for them */) {
   const Split& s = *static_cast<const Split*>(p);
   const Gemm& g = *s.g;
   const long total = s.byRows ? g.M : g.N;

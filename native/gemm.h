@@ -1,6 +1,7 @@
 // Packed single-precision matrix product (BLAS sgemm semantics, row-major):
 // C = alpha * op(A) * op(B) + beta * C, op(A) M x K, op(B) K x N.
 #pragma once
+#include "abi.h"
 
 namespace grunative {
 
@@ -18,6 +19,16 @@ struct Gemm {
 
 /** Dispatches to the best kernel set of this CPU; threads <= 1 runs serially. */
 void sgemm(const Gemm& g, int threads);
+
+// Backend.gemm's call: each matrix as (array, offset, leading dimension).
+#define GRU_GEMM_CALL_FIELDS(X)                                                                     \
+  X(bool, transA, "transA", false) X(bool, transB, "transB", false)                                 \
+  X(long, M, "M", false) X(long, N, "N", false) X(long, K, "K", false) X(float, alpha, "alpha", false) \
+  X(const float*, A, "A", false) X(long, aOff, "aOff", false) X(long, lda, "lda", false)            \
+  X(const float*, B, "B", false) X(long, bOff, "bOff", false) X(long, ldb, "ldb", false)            \
+  X(float, beta, "beta", false)                                                                     \
+  X(float*, C, "C", false) X(long, cOff, "cOff", false) X(long, ldc, "ldc", false)
+GRU_ARGS(GemmCall, GRU_GEMM_CALL_FIELDS)
 
 }  // namespace grunative
 

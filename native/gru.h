@@ -3,51 +3,66 @@
 #pragma once
 #include <cstdint>
 
+#include "abi.h"
+
 namespace grunative {
 
-struct GruForward {
-  long T, B, I, H;
-  const float* x;      // (T, B, I)
-  const float* h0;     // (B, H)
-  const float* wIh;    // (3H, I)
-  const float* wHh;    // (3H, H)
-  const float* bIh;    // (3H) or null
-  const float* bHh;    // (3H) or null
-  const int32_t* lengths;  // (B) or null
-  bool reverse, resetAfter;
-  float* y; long yOff, ldy, ldyT;  // row (t, b) at t·ldyT + b·ldy, columns [yOff, yOff + H)
-  float* hN;           // (B, H)
-  float* gates;        // cache (T, B, 3H) or null (then all three are null)
-  float* hPrev;        // cache (T, B, H)
-  float* hn;           // cache (T, B, H)
-  // Precomputed input projection x W_ihᵀ + b_ih (T, B, 3H), or null. When
-  // given, x, wIh and bIh are not read (I may be 0).
-  const float* xProj;
-};
+// X(type, member, spec field name, nullable): the fields of src/kernels/spec.ts.
+#define GRU_FORWARD_FIELDS(X)                                                                       \
+  X(float*, y, "y", false)             /* row (t, b) at t·ldyT + b·ldy, columns [yOff, yOff + H) */ \
+  X(long, yOff, "yOff", false)                                                                      \
+  X(long, ldy, "ldy", false)                                                                        \
+  X(long, ldyT, "ldyT", false)                                                                      \
+  X(float*, hN, "hN", false)           /* (B, H) */                                                 \
+  X(float*, gates, "cache.gates", true) /* cache (T, B, 3H) or null (then all three are null) */    \
+  X(float*, hPrev, "cache.hPrev", true) /* cache (T, B, H) */                                       \
+  X(float*, hn, "cache.hn", true)       /* cache (T, B, H) */                                       \
+  /* The input side: x, wIh, bIh, or (all three null) the precomputed projection x W_ihᵀ + b_ih. */ \
+  X(const float*, xProj, "xProj", true) /* (T, B, 3H) or null */                                    \
+  X(const float*, x, "x", true)         /* (T, B, I) */                                             \
+  X(const float*, h0, "h0", false)      /* (B, H) */                                                \
+  X(const float*, wIh, "wIh", true)     /* (3H, I) */                                               \
+  X(const float*, wHh, "wHh", false)    /* (3H, H) */                                               \
+  X(const float*, bIh, "bIh", true)     /* (3H) or null */                                          \
+  X(const float*, bHh, "bHh", true)     /* (3H) or null */                                          \
+  X(const int32_t*, lengths, "lengths", true) /* (B) or null */                                     \
+  X(bool, reverse, "reverse", false)                                                                \
+  X(bool, resetAfter, "resetAfter", false)                                                          \
+  X(long, T, "T", false) X(long, B, "B", false) X(long, I, "I", false) X(long, H, "H", false)
+GRU_ARGS(GruForward, GRU_FORWARD_FIELDS)
 
-struct GruBackward {
-  long T, B, I, H;
-  const float* x; const float* h0;
-  const float* wIh; const float* wHh;
-  const float* bIh; const float* bHh;
-  const int32_t* lengths;
-  bool reverse, resetAfter;
-  float* dx;           // (T, B, I) or null
-  float* dh0;          // (B, H) or null
-  float* dWIh;         // (3H, I)
-  float* dWHh;         // (3H, H)
-  float* dBIh;         // (3H) or null
-  float* dBHh;         // (3H) or null
-  const float* dy; long dyOff, ldy, ldyT;  // y's layout, or null
-  const float* dhN;    // (B, H) or null
-  const float* gates; const float* hPrev; const float* hn;  // the forward cache
-  // Non-null: the forward used a precomputed input projection. Then x, wIh,
-  // dx, dWIh and dBIh are not touched, and the input projection's gradient
-  // (the input-side gate gradients) is accumulated into dXProj (T, B, 3H) when
-  // that is non-null.
-  const float* xProj;
-  float* dXProj;
-};
+// Backward accumulates into every gradient given. With xProj (its presence
+// selects the mode; its data is not read) x, wIh, dx, dWIh and dBIh are null,
+// and the input projection's gradient (the input-side gate gradients) is
+// accumulated into dXProj when that is non-null.
+#define GRU_BACKWARD_FIELDS(X)                                                                      \
+  X(float*, dx, "dx", true)             /* (T, B, I) or null */                                     \
+  X(float*, dh0, "dh0", true)           /* (B, H) or null */                                        \
+  X(float*, dWIh, "dWIh", true)         /* (3H, I), null with xProj */                              \
+  X(float*, dWHh, "dWHh", false)        /* (3H, H) */                                               \
+  X(float*, dBIh, "dBIh", true)         /* (3H) or null */                                          \
+  X(float*, dBHh, "dBHh", true)         /* (3H) or null */                                          \
+  X(float*, dXProj, "dXProj", true)     /* (T, B, 3H) or null */                                    \
+  X(const float*, dy, "dy", true)       /* y's layout, or null */                                   \
+  X(long, dyOff, "dyOff", false)                                                                    \
+  X(long, ldy, "ldy", false)                                                                        \
+  X(long, ldyT, "ldyT", false)                                                                      \
+  X(const float*, dhN, "dhN", true)     /* (B, H) or null */                                        \
+  X(const float*, gates, "cache.gates", false) /* the forward's cache */                            \
+  X(const float*, hPrev, "cache.hPrev", false)                                                      \
+  X(const float*, hn, "cache.hn", false)                                                            \
+  X(const float*, xProj, "xProj", true)                                                             \
+  X(const float*, x, "x", true)                                                                     \
+  X(const float*, h0, "h0", false)                                                                  \
+  X(const float*, wIh, "wIh", true)                                                                 \
+  X(const float*, wHh, "wHh", false)                                                                \
+  X(const float*, bIh, "bIh", true)                                                                 \
+  X(const float*, bHh, "bHh", true)                                                                 \
+  X(const int32_t*, lengths, "lengths", true)                                                       \
+  X(bool, reverse, "reverse", false)                                                                \
+  X(bool, resetAfter, "resetAfter", false)                                                          \
+  X(long, T, "T", false) X(long, B, "B", false) X(long, I, "I", false) X(long, H, "H", false)
+GRU_ARGS(GruBackward, GRU_BACKWARD_FIELDS)
 
 void gru_forward(const GruForward& a, int threads);
 void gru_backward(const GruBackward& a, int threads);

@@ -83,12 +83,17 @@ GRU_INLINE void vhsum4(const vf (&v)[4], float (&s)[4]) {
   const __m512 a = reinterpret_cast<__m512>(v[0]), b = reinterpret_cast<__m512>(v[1]);
   const __m512 c = reinterpret_cast<__m512>(v[2]), d = reinterpret_cast<__m512>(v[3]);
   // 256-bit halves added: [a, b] and [c, d]; then 128-bit quarters: [a, b, c, d], 4 lanes each.
-  const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
-  const __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
-  __m512 q = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
-  q = _mm512_add_ps(q, _mm512_permute_ps(q, 0x4E));
-  q = _mm512_add_ps(q, _mm512_permute_ps(q, 0xB1));
-  _mm_storeu_ps(s, _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), q)));
+  // The masked forms with every lane selected (the same instructions): GCC 12's
+  // unmasked ones read an uninitialized placeholder and warn (GCC PR 105593).
+  const __m512 z = _mm512_setzero_ps();
+  const __mmask16 all = 0xFFFF;
+  const __m512 ab = _mm512_add_ps(_mm512_mask_shuffle_f32x4(z, all, a, b, 0x44), _mm512_mask_shuffle_f32x4(z, all, a, b, 0xEE));
+  const __m512 cd = _mm512_add_ps(_mm512_mask_shuffle_f32x4(z, all, c, d, 0x44), _mm512_mask_shuffle_f32x4(z, all, c, d, 0xEE));
+  __m512 q = _mm512_add_ps(_mm512_mask_shuffle_f32x4(z, all, ab, cd, 0x88), _mm512_mask_shuffle_f32x4(z, all, ab, cd, 0xDD));
+  q = _mm512_add_ps(q, _mm512_mask_permute_ps(z, all, q, 0x4E));
+  q = _mm512_add_ps(q, _mm512_mask_permute_ps(z, all, q, 0xB1));
+  const __m512i lanes = _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  _mm512_mask_storeu_ps(s, 0x000F, _mm512_mask_permutexvar_ps(z, all, lanes, q));  // lanes 0–3 only
 #elif defined(__AVX2__) && VW == 8
   const __m256 a = reinterpret_cast<__m256>(v[0]), b = reinterpret_cast<__m256>(v[1]);
   const __m256 c = reinterpret_cast<__m256>(v[2]), d = reinterpret_cast<__m256>(v[3]);

@@ -8,7 +8,7 @@
 // node-gyp is found as npm provides it (npm_config_node_gyp), else npm's own
 // copy beside this Node, else through npx.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,8 +35,20 @@ function nodeGyp() {
   return [process.platform === 'win32' ? 'npx.cmd' : 'npx', ['node-gyp'], process.platform === 'win32'];
 }
 
+/** KERNEL_ABI of the kernel specs: src/kernels/spec.ts in a checkout, dist/kernels/spec.js in the package. */
+function kernelAbi() {
+  for (const f of ['src/kernels/spec.ts', 'dist/kernels/spec.js']) {
+    const p = join(root, f);
+    const m = existsSync(p) && /export const KERNEL_ABI = (\d+);/.exec(readFileSync(p, 'utf8'));
+    if (m) return m[1];
+  }
+  return null;
+}
+const abi = kernelAbi();
+if (!abi) giveUp('KERNEL_ABI not found in src/kernels/spec.ts or dist/kernels/spec.js');
+
 const [cmd, pre, shell] = nodeGyp();
-const args = [...pre, 'rebuild', '--jobs', 'max'];
+const args = [...pre, 'rebuild', '--jobs', 'max', `--gru_kernel_abi=${abi}`];
 // Outside npm (no npm_config_nodedir), use this Node's own headers when it ships them,
 // so that no download is needed.
 const headers = join(dirname(process.execPath), '..', 'include', 'node');

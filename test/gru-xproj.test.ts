@@ -86,33 +86,22 @@ function runNormal(be: Backend, c: Case, d: Data) {
 const SENTINEL = 7.25;
 
 /**
- * xProj mode. `empty`: I = 0 with an empty x and W_ih (and no b_ih); else the
- * real sizes with an empty x and W_ih and a NaN b_ih, all of which must be ignored.
- * dx, dW_ih, db_ih are sentinel-filled and must come back untouched.
+ * xProj mode: no x, W_ih or b_ih (and no dx, dW_ih, db_ih). `empty`: I = 0
+ * (the convention); else I keeps its size, which this mode does not use.
  */
 function runProjected(be: Backend, c: Case, d: Data, empty: boolean, dXProj0: Float32Array | null = null) {
   const { T, B, H, ldy, yOff } = c;
   const G = 3 * H;
   const I = empty ? 0 : c.I;
-  const x = new Float32Array(0), wIh = new Float32Array(0);
-  const bIh = empty || !c.bias ? null : new Float32Array(G).fill(Number.NaN);
-  const mode = { T, B, I, H, wIh, wHh: d.wHh, bIh, bHh: d.bHh, reverse: c.reverse, resetAfter: c.resetAfter, lengths: c.lengths };
+  const mode = { T, B, I, H, wHh: d.wHh, bHh: d.bHh, reverse: c.reverse, resetAfter: c.resetAfter, lengths: c.lengths };
   const cache = newCache(c);
   const y = new Float32Array(T * B * ldy).fill(SENTINEL), hN = new Float32Array(B * H);
   const xProj = d.xProj.slice();
-  be.gruForward({ ...mode, y, yOff, ldy, hN, x, h0: d.h0, cache, xProj });
+  be.gruForward({ ...mode, y, yOff, ldy, hN, h0: d.h0, cache, xProj });
   assert.deepEqual(xProj, d.xProj, 'forward must not write xProj');
   const dXProj = dXProj0 ? dXProj0.slice() : new Float32Array(T * B * G);
-  const g = {
-    dx: empty ? new Float32Array(0) : new Float32Array(T * B * c.I).fill(SENTINEL),
-    dh0: new Float32Array(B * H), dWIh: empty ? new Float32Array(0) : new Float32Array(G * c.I).fill(SENTINEL), dWHh: new Float32Array(G * H),
-    dBIh: c.bias && !empty ? new Float32Array(G).fill(SENTINEL) : null, dBHh: c.bias ? new Float32Array(G) : null,
-  };
-  be.gruBackward({ ...mode, ...g, dy: d.dy, dyOff: yOff, ldy, dhN: d.dhN, x, h0: d.h0, cache, xProj, dXProj });
-  for (const k of ['dx', 'dWIh', 'dBIh'] as const) {
-    const v = g[k];
-    if (v) assert.ok(v.every((e) => e === SENTINEL), `${be.name}: xProj mode wrote ${k}`);
-  }
+  const g = { dh0: new Float32Array(B * H), dWHh: new Float32Array(G * H), dBHh: c.bias ? new Float32Array(G) : null };
+  be.gruBackward({ ...mode, ...g, dy: d.dy, dyOff: yOff, ldy, dhN: d.dhN, h0: d.h0, cache, xProj, dXProj });
   // y's other columns survive.
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < ldy; j++) {
@@ -255,18 +244,31 @@ test('xProj without a cache, and float64 xProj (ref delegation)', () => {
   for (const k of backends) {
     const y = new Float32Array(c.T * c.B * c.H), hN = new Float32Array(c.B * c.H);
     k.gruForward({
-      T: c.T, B: c.B, I: 0, H: c.H, wIh: new Float32Array(0), wHh: d.wHh, bIh: null, bHh: d.bHh, reverse: c.reverse, resetAfter: c.resetAfter,
-      lengths: c.lengths, y, yOff: 0, ldy: c.H, hN, x: new Float32Array(0), h0: d.h0, cache: null, xProj: d.xProj,
+      T: c.T, B: c.B, I: 0, H: c.H, wHh: d.wHh, bHh: d.bHh, reverse: c.reverse, resetAfter: c.resetAfter,
+      lengths: c.lengths, y, yOff: 0, ldy: c.H, hN, h0: d.h0, cache: null, xProj: d.xProj,
     });
     close(y, want.y, `${k.name}: y without cache`);
     close(hN, want.hN, `${k.name}: hN without cache`);
     const f64 = (a: Float32Array | null) => (a ? Float64Array.from(a) : null);
     const y64 = new Float64Array(c.T * c.B * c.H), hN64 = new Float64Array(c.B * c.H);
     k.gruForward({
-      T: c.T, B: c.B, I: 0, H: c.H, wIh: new Float64Array(0), wHh: f64(d.wHh)!, bIh: null, bHh: f64(d.bHh), reverse: c.reverse, resetAfter: c.resetAfter,
-      lengths: c.lengths, y: y64, yOff: 0, ldy: c.H, hN: hN64, x: new Float64Array(0), h0: f64(d.h0)!, cache: null, xProj: f64(d.xProj),
+      T: c.T, B: c.B, I: 0, H: c.H, wHh: f64(d.wHh)!, bHh: f64(d.bHh), reverse: c.reverse, resetAfter: c.resetAfter,
+      lengths: c.lengths, y: y64, yOff: 0, ldy: c.H, hN: hN64, h0: f64(d.h0)!, cache: null, xProj: f64(d.xProj)!,
     });
     close(y64, want.y, `${k.name}: y in float64`);
     close(hN64, want.hN, `${k.name}: hN in float64`);
+  }
+});
+
+test('xProj together with x, W_ih or b_ih (or their gradients) is refused on every backend', () => {
+  const c: Case = { T: 2, B: 2, I: 3, H: 4, reverse: false, resetAfter: true, bias: true, lengths: null, ldy: 4, yOff: 0 };
+  const d = makeData(c, 3);
+  for (const k of backends) {
+    const base = { T: 2, B: 2, I: 3, H: 4, wHh: d.wHh, bHh: d.bHh, reverse: false, resetAfter: true, lengths: null, y: new Float32Array(16), yOff: 0, ldy: 4, hN: new Float32Array(8), h0: d.h0, cache: null };
+    // (the types forbid it; a caller without them gets a GruError)
+    const both = { ...base, xProj: d.xProj, x: d.x, wIh: d.wIh, bIh: d.bIh } as never;
+    assert.throws(() => k.gruForward(both), (e: Error) => e.name === 'GruError' && /with xProj \(the input projection\) there is no x, wIh, bIh/.test(e.message));
+    const neither = { ...base } as never;
+    assert.throws(() => k.gruForward(neither), /expected x and wIh \(or xProj\)/);
   }
 });

@@ -34,12 +34,16 @@ export interface GruCache {
   hn: FloatArray;
 }
 
-/** Weights of one direction of one layer, PyTorch layout and gate order (r, z, n). */
-export interface GruWeights {
-  wIh: FloatArray; // (3H, I)
+/** The recurrent weights of one direction of one layer, PyTorch layout and gate order (r, z, n). */
+export interface GruRecurrentWeights {
   wHh: FloatArray; // (3H, H)
-  bIh: FloatArray | null; // (3H)
   bHh: FloatArray | null; // (3H)
+}
+
+/** Weights of one direction of one layer, PyTorch layout and gate order (r, z, n). */
+export interface GruWeights extends GruRecurrentWeights {
+  wIh: FloatArray; // (3H, I)
+  bIh: FloatArray | null; // (3H)
 }
 
 /** How the sequence is walked. */
@@ -52,7 +56,28 @@ export interface GruMode {
   lengths: Int32Array | null;
 }
 
-export interface GruForwardArgs extends GruDims, GruWeights, GruMode {
+/**
+ * The input side of a GRU forward, one of two kinds:
+ * - dense: x (T, B, I) and W_ih, b_ih; the kernel forms x·W_ihᵀ + b_ih for
+ *   every step in one product;
+ * - projected: xProj (T, B, 3H), time-major, gate order r, z, n, the
+ *   caller's x·W_ihᵀ + b_ih (b_ih already added), for sparse inputs whose
+ *   projection is a gather-and-sum of W_ih columns. There is no x, W_ih or
+ *   b_ih then, and I is not used (0 by convention).
+ * Everything else (reverse, lengths, both reset forms, the cache, y's
+ * columns) works the same for both.
+ */
+export type GruInput =
+  | { x: FloatArray; wIh: FloatArray; bIh: FloatArray | null; xProj?: null }
+  | { xProj: FloatArray; x?: null; wIh?: null; bIh?: null };
+
+/** What both GRU kernels take besides the input side. */
+export interface GruCall extends GruDims, GruRecurrentWeights, GruMode {
+  /** Input (B, H). */
+  h0: FloatArray;
+}
+
+export type GruForwardArgs = GruCall & GruInput & {
   /**
    * Output; this direction writes columns [yOff, yOff + H) of row (t, b),
    * which starts at t·ldyT + b·ldy. Time-major (T, B, ldy) by default
@@ -65,31 +90,28 @@ export interface GruForwardArgs extends GruDims, GruWeights, GruMode {
   ldyT?: number;
   /** Output (B, H): each sequence's state after its last valid step. */
   hN: FloatArray;
-  /** Input (T, B, I). */
-  x: FloatArray;
-  /** Input (B, H). */
-  h0: FloatArray;
   /** Filled for backward when given; sized by {@link gruCacheSizes}. */
   cache: GruCache | null;
-  /**
-   * Precomputed input projection (T, B, 3H), time-major, gate order r, z, n:
-   * x·W_ihᵀ + b_ih for every step, b_ih already added. When given, the kernel
-   * uses it in place of its own input product and b_ih, and ignores `x`,
-   * `wIh` and `bIh` (callers may pass I = 0, an empty x and an empty wIh):
-   * for sparse inputs, whose projection is a gather-and-sum of W_ih columns.
-   * Everything else (reverse, lengths, both reset forms, the cache, y's
-   * columns) works as without it. Absent or null: the normal path.
-   */
-  xProj?: FloatArray | null;
-}
+};
 
-export interface GruBackwardArgs extends GruDims, GruWeights, GruMode {
+/**
+ * The input side of a GRU backward, matching its forward's:
+ * - dense: accumulates dx (T, B, I, or null), dW_ih (3H, I) and db_ih (3H, or null);
+ * - projected (the forward's xProj given): accumulates (+=) dXProj (T, B, 3H,
+ *   or null), the gradient of the loss with respect to xProj, i.e. of the
+ *   input-side gate pre-activations (r, z, n), from which the caller forms
+ *   dx = dXProj·W_ih, dW_ih = dXProjᵀ·x and db_ih = Σ_rows dXProj. Steps
+ *   masked by `lengths` get zero gradient. The kernel reads none of xProj:
+ *   its presence selects the mode.
+ */
+export type GruBackwardInput =
+  | { x: FloatArray; wIh: FloatArray; bIh: FloatArray | null; dx: FloatArray | null; dWIh: FloatArray; dBIh: FloatArray | null; xProj?: null; dXProj?: null }
+  | { xProj: FloatArray; dXProj: FloatArray | null; x?: null; wIh?: null; bIh?: null; dx?: null; dWIh?: null; dBIh?: null };
+
+export type GruBackwardArgs = GruCall & GruBackwardInput & {
   /** Accumulated gradients (each may be null when not wanted). */
-  dx: FloatArray | null; // (T, B, I)
   dh0: FloatArray | null; // (B, H)
-  dWIh: FloatArray; // (3H, I)
   dWHh: FloatArray; // (3H, H)
-  dBIh: FloatArray | null; // (3H)
   dBHh: FloatArray | null; // (3H)
   /** Gradient of the output at columns [dyOff, dyOff + H), in y's layout (row (t, b) at t·ldyT + b·ldy), or null for none. */
   dy: FloatArray | null;
@@ -99,25 +121,8 @@ export interface GruBackwardArgs extends GruDims, GruWeights, GruMode {
   ldyT?: number;
   /** Gradient of hN (B, H), or null for none. */
   dhN: FloatArray | null;
-  x: FloatArray;
-  h0: FloatArray;
   cache: GruCache;
-  /**
-   * The forward's precomputed input projection ({@link GruForwardArgs.xProj});
-   * given (non-null) it selects that mode: the kernel then never reads `x` or
-   * `wIh` (they may be empty, I = 0) and leaves `dx`, `dWIh` and `dBIh`
-   * untouched; the input side's gradient goes to {@link GruBackwardArgs.dXProj}.
-   */
-  xProj?: FloatArray | null;
-  /**
-   * xProj mode only: accumulates (+=) the gradient of the loss with respect
-   * to xProj (T, B, 3H), i.e. the gradients of the input-side gate
-   * pre-activations (r, z, n), from which the caller forms
-   * dx = dXProj·W_ih, dW_ih = dXProjᵀ·x and db_ih = Σ_rows dXProj.
-   * Steps masked by `lengths` get zero gradient. Null: not wanted.
-   */
-  dXProj?: FloatArray | null;
-}
+};
 
 /** Element counts of a {@link GruCache} for the given sizes. */
 export function gruCacheSizes(d: GruDims): { gates: number; hPrev: number; hn: number } {

@@ -5,12 +5,16 @@
  * (or {@link setBackend}) picks one explicitly.
  */
 import type { Backend } from './backend.js';
-import { refBackend } from './ref/index.js';
+import { createBackend } from './registry.js';
 import { loadNativeBackend } from './native/index.js';
 import { loadWasmBackend } from './wasm/index.js';
 
 export * from './backend.js';
-export { refBackend };
+export { createBackend, KernelOutOfMemory, type FastKernel, type FastKernels } from './registry.js';
+export { kernelSpecs, KERNEL_ABI, type KernelSpec, type KernelName, type Field as KernelField } from './spec.js';
+
+/** The reference backend: every call checked against its spec, then the plain TypeScript kernels. */
+export const refBackend: Backend = createBackend('ref', {});
 
 /** Loaders of the fast backends, fastest first. */
 const fastLoaders: { name: string; load: () => Backend | null }[] = [

@@ -4,7 +4,7 @@
  * cache; backward runs the fused backward kernel.
  */
 import { Tensor, allocateLike, type FloatArray } from '../../tensor/tensor.js';
-import { backend, gruCacheSizes, type GruCache } from '../../kernels/index.js';
+import { backend, gruCacheSizes, type GruBackwardInput, type GruCache, type GruInput } from '../../kernels/index.js';
 import { Var, needsGrad, record, wants } from '../var.js';
 import type { SparseProjector } from './sparse-projection.js';
 
@@ -75,19 +75,21 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
     return { gates: allocateLike(like, s.gates), hPrev: allocateLike(like, s.hPrev), hn: allocateLike(like, s.hn) };
   };
   const mode = (p: GruDirectionParams, d: number, [a, b]: [number, number]) => ({
-    T: b - a, B, I, H,
-    wIh: p.wIh.data, wHh: p.wHh.data, bIh: p.bIh?.data ?? null, bHh: p.bHh?.data ?? null,
+    T: b - a, B, I, H, wHh: p.wHh.data, bHh: p.bHh?.data ?? null,
     reverse: d === 1, resetAfter: opts.resetAfter, lengths: localLengths([a, b]),
   });
   // Sparse input: the projection of segment [a, b) of direction d (a scratch of the largest segment).
   const scratch = sparse ? allocateLike(like, seg * B * G) : null;
   const dScratch = sparse && training ? allocateLike(like, seg * B * G) : null;
   const project = (d: number, [a, b]: [number, number], fill = true) => {
-    if (!sparse) return null;
     const out = scratch!.subarray(0, (b - a) * B * G);
-    if (fill) sparse[d].forward(a * B, b * B, out);
+    if (fill) sparse![d].forward(a * B, b * B, out);
     return out;
   };
+  const xs = ([a, b]: [number, number]) => x.data.subarray(a * B * I, b * B * I);
+  // The kernels' input side: x and W_ih, or (sparse) the projection.
+  const input = (p: GruDirectionParams, d: number, sg: [number, number], fill = true): GruInput =>
+    sparse ? { xProj: project(d, sg, fill) } : { x: xs(sg), wIh: p.wIh.data, bIh: p.bIh?.data ?? null };
   // Per direction: the state entering each segment (checkpointing) or the whole cache (not).
   const entry: FloatArray[][] = [];
   const caches: (GruCache | null)[] = [];
@@ -102,7 +104,7 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
     for (const sg of order) {
       starts[segments.indexOf(sg)] = h;
       const next = allocateLike(like, B * H);
-      k.gruForward({ ...mode(p, d, sg), xProj: project(d, sg), y: y.data.subarray(sg[0] * ldyT), yOff: d * H, ldy, ldyT, hN: next, x: x.data.subarray(sg[0] * B * I, sg[1] * B * I), h0: h, cache });
+      k.gruForward({ ...mode(p, d, sg), ...input(p, d, sg), y: y.data.subarray(sg[0] * ldyT), yOff: d * H, ldy, ldyT, hN: next, h0: h, cache });
       h = next;
     }
     entry.push(starts);
@@ -118,32 +120,37 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
       for (let s = order.length - 1; s >= 0; s--) {
         const sg = order[s];
         const i = segments.indexOf(sg);
-        const xs = x.data.subarray(sg[0] * B * I, sg[1] * B * I);
         let cache = caches[d];
         // Backward reads the cache, not the projection: recompute it only to rebuild a cache.
-        const xProj = project(d, sg, !cache);
+        const inp = input(p, d, sg, !cache);
         if (!cache) {
           // Recompute this segment's cache from the state that entered it.
           cache = newCache(sg[1] - sg[0]);
-          k.gruForward({ ...mode(p, d, sg), xProj, y: allocateLike(like, (sg[1] - sg[0]) * B * H), yOff: 0, ldy: H, hN: allocateLike(like, B * H), x: xs, h0: entry[d][i], cache });
+          k.gruForward({ ...mode(p, d, sg), ...inp, y: allocateLike(like, (sg[1] - sg[0]) * B * H), yOff: 0, ldy: H, hN: allocateLike(like, B * H), h0: entry[d][i], cache });
         }
-        const dXProj = xProj ? dScratch!.subarray(0, xProj.length).fill(0) : null;
         const dhPrev = allocateLike(like, B * H);
+        // The input side's gradients: dx, dW_ih, db_ih, or (sparse) the projection's, scattered into W_ih's by the projector.
+        const dXProj = inp.xProj ? dScratch!.subarray(0, inp.xProj.length).fill(0) : null;
+        const dInput: GruBackwardInput = inp.xProj
+          ? { xProj: inp.xProj, dXProj }
+          : {
+            x: inp.x, wIh: inp.wIh, bIh: inp.bIh,
+            dx: wants(x) ? x.gradBuffer().data.subarray(sg[0] * B * I, sg[1] * B * I) : null,
+            dWIh: p.wIh.gradBuffer().data,
+            dBIh: p.bIh ? p.bIh.gradBuffer().data : null,
+          };
         k.gruBackward({
           ...mode(p, d, sg),
-          xProj, dXProj,
-          dx: !sparse && wants(x) ? x.gradBuffer().data.subarray(sg[0] * B * I, sg[1] * B * I) : null,
+          ...dInput,
           dh0: dhPrev,
-          dWIh: sparse ? EMPTY : p.wIh.gradBuffer().data,
           dWHh: p.wHh.gradBuffer().data,
-          dBIh: p.bIh && !sparse ? p.bIh.gradBuffer().data : null,
           dBHh: p.bHh ? p.bHh.gradBuffer().data : null,
           dy: y.grad ? y.grad.data.subarray(sg[0] * ldyT) : null, dyOff: d * H, ldy, ldyT,
           dhN: dh,
-          x: xs, h0: entry[d][i],
+          h0: entry[d][i],
           cache,
         });
-        if (sparse && dXProj) sparse[d].backward(sg[0] * B, sg[1] * B, dXProj);
+        if (dXProj) sparse![d].backward(sg[0] * B, sg[1] * B, dXProj);
         dh = dhPrev;
       }
       sparse?.[d].finish();
@@ -155,5 +162,3 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
   });
   return { y, hN };
 }
-
-const EMPTY = new Float32Array(0);

@@ -16,21 +16,12 @@
  * Scores, their softmax and dβ are kept in float64 scratch.
  * Legend: B batch, S source steps, A key size, D value size.
  */
-import type { AttentionBackwardArgs, AttentionForwardArgs, AttentionInputs } from '../backend.js';
+import type { AttentionBackwardArgs, AttentionForwardArgs } from '../backend.js';
+import { attentionStrides } from '../spec.js';
 
 /** The row's valid length, clamped to [0, S]. */
 export function attentionLength(lengths: Int32Array | null, b: number, S: number): number {
   return lengths === null ? S : Math.max(0, Math.min(S, lengths[b]));
-}
-
-/** The key and value strides, defaults filled in: kb, kj (keys, dKeys, u) and vb, vj (values, dValues). */
-export function attentionStrides(a: AttentionInputs): { kb: number; kj: number; vb: number; vj: number } {
-  return {
-    kb: a.keyStrideB ?? a.S * a.A,
-    kj: a.keyStrideJ ?? a.A,
-    vb: a.valueStrideB ?? a.S * a.D,
-    vj: a.valueStrideJ ?? a.D,
-  };
 }
 
 export function attentionForward(a: AttentionForwardArgs): void {

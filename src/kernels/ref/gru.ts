@@ -28,10 +28,9 @@ function active(lengths: Int32Array | null, b: number, t: number, T: number): bo
 }
 
 export function gruForward(a: GruForwardArgs): void {
-  const { T, B, I, H, x, h0, wIh, wHh, bIh, bHh, lengths, reverse, resetAfter, y, yOff, ldy, hN } = a;
+  const { T, B, I, H, h0, wHh, bHh, lengths, reverse, resetAfter, y, yOff, ldy, hN } = a;
   const ldyT = a.ldyT ?? B * ldy;
-  const xProj = a.xProj ?? null;
-  const like = xProj ?? x; // precision of the scratch (x may be empty in xProj mode)
+  const like = h0; // precision of the scratch
   const G = 3 * H;
   const gates = a.cache?.gates ?? allocateLike(like, T * B * G); // (T, B, 3H): first W x + b_i, then r, z, n
   const hPrev = a.cache?.hPrev ?? null; // (T, B, H)
@@ -41,13 +40,13 @@ export function gruForward(a: GruForwardArgs): void {
   const rh = allocateLike(like, B * H); // (B, H) r ⊙ h, resetBefore only
   h.set(h0.subarray(0, B * H));
 
-  if (xProj) {
-    // The caller's gi = x W_ihᵀ + b_ih (x, W_ih, b_ih are not read).
-    gates.set(xProj.subarray(0, T * B * G));
+  if (a.xProj) {
+    // The caller's gi = x W_ihᵀ + b_ih.
+    gates.set(a.xProj.subarray(0, T * B * G));
   } else {
     // gi = x W_ihᵀ + b_ih for all T·B rows at once.
-    gemm(false, true, T * B, G, I, 1, x, 0, I, wIh, 0, I, 0, gates, 0, G);
-    if (bIh) addBias(gates, bIh, T * B, G);
+    gemm(false, true, T * B, G, I, 1, a.x, 0, I, a.wIh, 0, I, 0, gates, 0, G);
+    if (a.bIh) addBias(gates, a.bIh, T * B, G);
   }
 
   for (let s = 0; s < T; s++) {
@@ -97,11 +96,10 @@ export function gruForward(a: GruForwardArgs): void {
 }
 
 export function gruBackward(a: GruBackwardArgs): void {
-  const { T, B, I, H, x, wIh, wHh, lengths, reverse, resetAfter, dy, dyOff, ldy, dhN, cache } = a;
+  const { T, B, I, H, wHh, lengths, reverse, resetAfter, dy, dyOff, ldy, dhN, cache } = a;
   const ldyT = a.ldyT ?? B * ldy;
   const { gates, hPrev, hn } = cache;
-  const xProj = a.xProj ?? null;
-  const like = xProj ?? x; // precision of the scratch (x may be empty in xProj mode)
+  const like = a.h0; // precision of the scratch
   const G = 3 * H;
   const dgi = allocateLike(like, T * B * G); // (T, B, 3H) gradient of W x + b_i
   const dgh = allocateLike(like, T * B * G); // (T, B, 3H) gradient of U h + b_h (resetBefore: n rows are of U_n(r⊙h) + b_hn)
@@ -174,18 +172,19 @@ export function gruBackward(a: GruBackwardArgs): void {
 
   if (a.dh0) for (let i = 0; i < B * H; i++) a.dh0[i] += dh[i];
   // Weight gradients over all steps at once: dW_ih += dgiᵀ x, dW_hh += dghᵀ h_prev.
-  // xProj mode: the input side's gradient is dgi itself (rows of masked steps are zero).
-  if (xProj) {
-    const dXProj = a.dXProj ?? null;
-    if (dXProj) for (let i = 0; i < T * B * G; i++) dXProj[i] += dgi[i];
-  } else gemm(true, false, G, I, T * B, 1, dgi, 0, G, x, 0, I, 1, a.dWIh, 0, I);
+  // Projected input: its gradient is dgi itself (rows of masked steps are zero).
+  if (a.xProj) {
+    if (a.dXProj) for (let i = 0; i < T * B * G; i++) a.dXProj[i] += dgi[i];
+  } else {
+    gemm(true, false, G, I, T * B, 1, dgi, 0, G, a.x, 0, I, 1, a.dWIh, 0, I);
+    if (a.dBIh) addBiasBackward(a.dBIh, dgi, T * B, G);
+    if (a.dx) gemm(false, false, T * B, I, G, 1, dgi, 0, G, a.wIh, 0, I, 1, a.dx, 0, I);
+  }
   if (resetAfter) {
     gemm(true, false, G, H, T * B, 1, dgh, 0, G, hPrev, 0, H, 1, a.dWHh, 0, H);
   } else {
     gemm(true, false, 2 * H, H, T * B, 1, dgh, 0, G, hPrev, 0, H, 1, a.dWHh, 0, H);
     gemm(true, false, H, H, T * B, 1, dgh, 2 * H, G, hn, 0, H, 1, a.dWHh, 2 * H * H, H);
   }
-  if (a.dBIh && !xProj) addBiasBackward(a.dBIh, dgi, T * B, G);
   if (a.dBHh) addBiasBackward(a.dBHh, dgh, T * B, G);
-  if (a.dx && !xProj) gemm(false, false, T * B, I, G, 1, dgi, 0, G, wIh, 0, I, 1, a.dx, 0, I);
 }

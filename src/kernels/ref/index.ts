@@ -1,4 +1,8 @@
-/** The reference backend: plain TypeScript loops, the readable truth every fast backend must match. */
+/**
+ * The reference kernels: plain TypeScript loops, the readable truth every fast
+ * backend must match. The registry (../registry.ts) makes them the `ref`
+ * backend and runs them wherever a fast kernel is missing or declines.
+ */
 import type { Backend } from '../backend.js';
 import { gemm } from './gemm.js';
 import { gruBackward, gruForward } from './gru.js';
@@ -6,8 +10,7 @@ import * as ew from './elementwise.js';
 import { attentionBackward, attentionForward } from './attention.js';
 import { adamUpdate } from './optim.js';
 
-export const refBackend: Backend = {
-  name: 'ref',
+export const refKernels: Omit<Backend, 'name' | 'setThreads' | 'threads'> = {
   gemm,
   addBias: ew.addBias,
   addBiasBackward: ew.addBiasBackward,
