@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,7 +147,7 @@ test('eval scores the held-out test split of the training data, every row of oth
   assert.equal(gru('eval', old, '--data', texts, '--split', 'all').code, 0);
 });
 
-test('a training run killed mid-way leaves a checkpoint that loads, and --resume finishes it', async () => {
+test('a training run killed mid-way leaves a checkpoint that loads, and --resume continues it from there to the uninterrupted losses', async () => {
   const model = join(dir, 'k.safetensors');
   const ckpt = join(dir, 'k.ckpt.safetensors');
   const child = spawn(process.execPath, [cli, 'train', 'forecast', '--data', series, '--column', 'value', ...fast.slice(2), '--epochs', '400', '--patience', '400', '--out', model], { cwd: dir, stdio: 'ignore' });
@@ -157,11 +157,32 @@ test('a training run killed mid-way leaves a checkpoint that loads, and --resume
   child.kill('SIGKILL');
   await new Promise((r) => child.on('exit', r));
   assert.ok(existsSync(ckpt), 'a checkpoint was written before the kill');
-  const state = JSON.parse(parseSafetensors(readFileSync(ckpt)).metadata.checkpoint);
-  assert.ok(state.epoch >= 0 && state.epoch < 399, `checkpoint at epoch ${state.epoch}`);
-  const r = gru('train', 'forecast', '--data', series, '--column', 'value', ...fast.slice(2), '--epochs', String(state.epoch + 3), '--patience', '400', '--out', model, '--resume');
+  const before = parseSafetensors(readFileSync(ckpt));
+  const state = JSON.parse(before.metadata.checkpoint);
+  const k = state.epoch;
+  assert.ok(k >= 0 && k < 399, `checkpoint at epoch ${k}`);
+  assert.deepEqual(state.history.map((h: { epoch: number }) => h.epoch), [...Array(k + 1).keys()], 'the checkpoint holds every epoch up to its own');
+  assert.ok(!existsSync(model), 'the model file is written only when training ends');
+
+  const epochs = String(k + 3);
+  const r = gru('train', 'forecast', '--data', series, '--column', 'value', ...fast.slice(2), '--epochs', epochs, '--patience', '400', '--out', model, '--resume');
   assert.equal(r.code, 0, r.err);
-  assert.ok(existsSync(model));
+  assert.ok(r.err.includes(`resuming from ${ckpt} after epoch ${k + 1}`), r.err);
+  // Only the epochs after the checkpoint's were trained (a run ignoring --resume would print epoch 1 onwards).
+  const trained = [...r.err.matchAll(/^epoch (\d+):/gm)].map((m) => Number(m[1]));
+  assert.deepEqual(trained, [k + 2, k + 3]);
+  const after = JSON.parse(parseSafetensors(readFileSync(ckpt)).metadata.checkpoint);
+  assert.equal(after.history.length, k + 3);
+  assert.deepEqual(after.history.slice(0, k + 1), state.history, 'the epochs before the kill are kept as they were');
+  // The resumed run's losses are those of a run never interrupted.
+  const whole = join(dir, 'whole.safetensors');
+  const u = gru('train', 'forecast', '--data', series, '--column', 'value', ...fast.slice(2), '--epochs', epochs, '--patience', '400', '--out', whole);
+  assert.equal(u.code, 0, u.err);
+  const reference = JSON.parse(parseSafetensors(readFileSync(join(dir, 'whole.ckpt.safetensors'))).metadata.checkpoint).history;
+  const losses = (h: { trainLoss: number; valLoss: number; lr: number }[]) => h.map((e) => [e.trainLoss, e.valLoss, e.lr]);
+  assert.deepEqual(losses(after.history), losses(reference));
+  assert.deepEqual(parseSafetensors(readFileSync(model)).tensors, parseSafetensors(readFileSync(whole)).tensors, 'the same final model');
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('k.') && (f.includes('.tmp-') || f.endsWith('.lock'))), [], 'no temporary or lock file left');
 });
 
 test('seq2seq from a TSV: train with --layers, --dropout and --average, --json metrics (closest and first target), predict, eval', () => {
