@@ -88,13 +88,40 @@ export function numericColumn(t: Table, name: string): Float64Array {
   return out;
 }
 
-/** A column as dates (UTC midnight, ms); ISO dates like 2024-01-31 or anything Date.parse reads. */
+/**
+ * A date cell as UTC milliseconds, the same whatever the machine's time
+ * zone: `2024-01-31`, `2024-01-31T13:45[:30]` or with a space, `2024-01`
+ * (the month's first day), `2024` (the year's), `2024-Q3` / `2024Q3` (the
+ * quarter's first day), US `1/31/2024` with an optional time; a time with an
+ * explicit zone (`…Z`, `…+02:00`) keeps it. NaN when it is none of these.
+ */
+export function parseDate(cell: string): number {
+  const s = cell.trim();
+  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?$/.exec(s);
+  if (m) return utc(+m[1], +m[2], +m[3], m[4], m[5], m[6], m[7]);
+  if ((m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(s))) return utc(+m[3], +m[1], +m[2], m[4], m[5], m[6]);
+  if ((m = /^(\d{4})-(\d{2})$/.exec(s))) return utc(+m[1], +m[2], 1);
+  if ((m = /^(\d{4})-?Q([1-4])$/i.exec(s))) return utc(+m[1], 3 * +m[2] - 2, 1);
+  if ((m = /^(\d{4})$/.exec(s))) return utc(+m[1], 1, 1);
+  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(s) && /^\d{4}-\d{2}-\d{2}T/.test(s)) return Date.parse(s);
+  return NaN;
+}
+
+/** Date.UTC with range checks (Date.UTC would roll 2024-02-31 over into March). */
+function utc(y: number, mo: number, d: number, h = '0', mi = '0', sec = '0', frac = ''): number {
+  const ms = Date.UTC(y, mo - 1, d, +h, +mi, +sec, frac ? Math.round(Number(frac) * 1000) : 0);
+  const back = new Date(ms);
+  if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || +h > 23 || +mi > 59 || +sec > 59) return NaN;
+  return ms;
+}
+
+/** A column as dates (UTC ms), read by {@link parseDate}. */
 export function dateColumn(t: Table, name: string): number[] {
   const c = columnIndex(t, name);
   return t.rows.map((r, i) => {
     const cell = r[c] ?? '';
-    const ms = /^\d{4}-\d{2}-\d{2}$/.test(cell) ? Date.parse(`${cell}T00:00:00Z`) : Date.parse(cell);
-    if (!Number.isFinite(ms)) throw new GruError('INVALID_DATA', `${t.source}: column '${name}' must hold dates (e.g. 2024-01-31), got '${cell}' at data row ${i + 1}`);
+    const ms = parseDate(cell);
+    if (!Number.isFinite(ms)) throw new GruError('INVALID_DATA', `${t.source}: column '${name}' must hold dates (2024-01-31, 2024-01-31T13:45, 2024-01, 2024-Q1, 2024 or 1/31/2024), got '${cell}' at data row ${i + 1}`);
     return ms;
   });
 }

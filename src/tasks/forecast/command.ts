@@ -1,6 +1,6 @@
 /** The forecast task's commands: `gru train forecast`, and forecast models in `gru eval` / `gru predict`. */
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadTable } from '../../data/datasets.js';
 import { evaluateForecasterOn, forecastNext, loadForecaster, saveForecaster, trainForecaster, type ForecastEvaluation, type ForecastMetrics, type ForecastOptions } from './task.js';
 import { BASELINE_LABELS, BASELINE_NAMES, type BaselineName } from './baselines.js';
@@ -8,7 +8,8 @@ import { evalSource, type TaskDefinition } from '../registry.js';
 import type { Forecaster } from './model.js';
 import { writeLossCurve } from '../pictures.js';
 import { writeForecastChart } from './picture.js';
-import { addCommonTrainOptions, trainingOptions, list, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { addCommonTrainOptions, trainingOptions, list, oneOf, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import type { FillMethod } from './series.js';
 
 interface ForecastFlags extends CommonTrainFlags {
   column: string;
@@ -21,6 +22,8 @@ interface ForecastFlags extends CommonTrainFlags {
   hidden?: number;
   layers?: number;
   dropout?: number;
+  fill?: FillMethod;
+  base?: ForecastOptions['base'];
 }
 
 function addTrainCommand(train: Command): void {
@@ -36,6 +39,12 @@ function addTrainCommand(train: Command): void {
     .option('--hidden <n>', 'GRU hidden size', positiveInt)
     .option('--layers <n>', 'GRU layers', positiveInt)
     .option('--dropout <p>', 'dropout between GRU layers', probability)
+    .option('--fill <method>', 'fill empty cells and missing dates: linear or previous (default: they are errors)', oneOf<FillMethod>(['linear', 'previous']))
+    .option('--base <method>', 'the classical forecast the model corrects: auto (chosen on validation), seasonal-naive or holt-winters', (v: string) => {
+      const methods = { auto: 'auto', 'seasonal-naive': 'seasonalNaive', 'holt-winters': 'holtWinters' } as const;
+      if (!(v in methods)) throw new InvalidArgumentError(`expected auto, seasonal-naive or holt-winters, got '${v}'`);
+      return methods[v as keyof typeof methods];
+    }, 'auto')
     .action((f: ForecastFlags) => runForecastTraining(f));
 }
 
@@ -45,7 +54,7 @@ export function runForecastTraining(f: ForecastFlags, extra: Partial<ForecastOpt
   const table = loadTable(f.data);
   const r = trainForecaster(table, {
     column: f.column, dateColumn: f.date, covariates: f.covariates, lookback: f.lookback, horizon: f.horizon, season: f.season,
-    testSize: f.testSize, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, ...trainingOptions(f),
+    testSize: f.testSize, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, fill: f.fill, base: f.base, ...trainingOptions(f),
     ...extra,
   });
   saveForecaster(r.model, f.out);

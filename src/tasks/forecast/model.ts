@@ -25,7 +25,7 @@ import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import type { Frequency } from './calendar.js';
-import { featureSizes, type ForecastBase, type ForecastBatch, type Normalization } from './series.js';
+import { featureSizes, type FillMethod, type ForecastBase, type ForecastBatch, type Normalization } from './series.js';
 
 export interface ForecastConfig {
   lookback: number;
@@ -45,6 +45,8 @@ export interface ForecastConfig {
   highway?: boolean;
   /** The classical forecast the model corrects (absent in files of older releases: seasonal naive). */
   base?: ForecastBase;
+  /** How empty cells and missing dates were filled in training, and are filled in predictions. */
+  fill?: FillMethod;
 }
 
 export class Forecaster extends Module {

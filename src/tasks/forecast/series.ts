@@ -23,20 +23,86 @@ export interface SeriesColumns {
   /** Date column name; defaults to a column named "date" when there is one. */
   dateColumn?: string;
   covariates?: string[];
+  /** Fill empty cells and missing dates: by linear interpolation or with the previous value (default: both are errors). */
+  fill?: FillMethod;
 }
 
-/** Reads the value, date and covariate columns; dates must increase. */
+export type FillMethod = 'linear' | 'previous';
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, ms % 86_400_000 === 0 ? 10 : 16);
+
+/**
+ * Reads the value, date and covariate columns. Dates must increase and,
+ * in a series of a regular frequency, follow each other without gaps;
+ * empty cells and missing dates are errors that list them, or are filled
+ * with `fill`.
+ */
 export function seriesFromTable(t: Table, c: SeriesColumns): Series {
-  const values = numericColumn(t, c.column);
+  const columns = [c.column, ...(c.covariates ?? [])];
+  let cells = columns.map((name) => numericCells(t, name, c.fill));
   const dateName = c.dateColumn ?? (t.columns.includes('date') ? 'date' : undefined);
-  const dates = dateName ? dateColumn(t, dateName) : null;
+  let dates = dateName ? dateColumn(t, dateName) : null;
+  let frequency: Frequency = 'none';
   if (dates) {
     for (let i = 1; i < dates.length; i++) {
-      if (!(dates[i] > dates[i - 1])) throw new Error(`${t.source}: dates in '${dateName}' must increase; data row ${i + 1} (${new Date(dates[i]).toISOString().slice(0, 10)}) does not come after the row before`);
+      if (!(dates[i] > dates[i - 1])) throw new Error(`${t.source}: dates in '${dateName}' must increase; data row ${i + 1} (${day(dates[i])}) does not come after the row before`);
     }
+    frequency = detectFrequency(dates);
+    if (frequency !== 'none') ({ dates, cells } = withMissingDates(t.source, dates, cells, frequency, c.fill));
   }
-  const covariates = (c.covariates ?? []).map((name) => numericColumn(t, name));
-  return { values, dates, covariates, frequency: dates ? detectFrequency(dates) : 'none' };
+  const [values, ...covariates] = cells.map((v) => (c.fill ? filled(v, c.fill) : v));
+  return { values, dates, covariates, frequency };
+}
+
+/** A numeric column with empty cells as NaN when they will be filled, else an error naming the rows. */
+function numericCells(t: Table, name: string, fill: FillMethod | undefined): Float64Array {
+  const i = t.columns.indexOf(name);
+  const empty = i < 0 ? [] : t.rows.flatMap((r, k) => ((r[i] ?? '').trim() === '' ? [k + 1] : []));
+  if (empty.length && fill) {
+    const v = numericColumn({ ...t, rows: t.rows.map((r) => ((r[i] ?? '').trim() === '' ? Object.assign([...r], { [i]: '0' }) : r)) }, name);
+    for (const row of empty) v[row - 1] = NaN;
+    return v;
+  }
+  if (empty.length) throw new Error(`${t.source}: column '${name}' has ${empty.length} empty cell${empty.length > 1 ? 's' : ''} (data row${empty.length > 1 ? 's' : ''} ${listed(empty.map(String))}); fill them with --fill linear or --fill previous, or drop the rows`);
+  return numericColumn(t, name);
+}
+
+const listed = (items: string[]) => (items.length <= 5 ? items.join(', ') : `${items.slice(0, 5).join(', ')} and ${items.length - 5} more`);
+
+/** Inserts the dates a regular series skips (with NaN values to fill), or lists them in an error without `fill`. */
+function withMissingDates(source: string, dates: number[], cells: Float64Array[], f: Frequency, fill: FillMethod | undefined): { dates: number[]; cells: Float64Array[] } {
+  const all: number[] = [dates[0]];
+  const from: number[] = [0]; // row of each date in the input, −1 where missing
+  const missing: string[] = [];
+  for (let i = 1; i < dates.length; i++) {
+    let next = advance(all[all.length - 1], f, 1);
+    for (let n = 0; next < dates[i]; n++) {
+      if (n > 100_000) throw new Error(`${source}: data row ${i + 1} (${day(dates[i])}) is far from the ${f} step after ${day(dates[i - 1])}`);
+      missing.push(`${day(next)} (after data row ${i})`);
+      all.push(next);
+      from.push(-1);
+      next = advance(next, f, 1);
+    }
+    if (next !== dates[i]) throw new Error(`${source}: dates are not ${f}: data row ${i + 1} is ${day(dates[i])}, the next ${f} date after ${day(all[all.length - 1])} is ${day(next)}`);
+    all.push(dates[i]);
+    from.push(i);
+  }
+  if (missing.length === 0) return { dates, cells };
+  if (!fill) throw new Error(`${source}: ${missing.length} missing date${missing.length > 1 ? 's' : ''} in a ${f} series: ${listed(missing)}; fill them with --fill linear or --fill previous`);
+  return { dates: all, cells: cells.map((v) => Float64Array.from(from, (i) => (i < 0 ? NaN : v[i]))) };
+}
+
+/** NaN entries filled by linear interpolation between their neighbours (the nearest value at the ends), or with the previous value. */
+function filled(v: Float64Array, method: FillMethod): Float64Array {
+  const out = v.slice();
+  const known = [...out.keys()].filter((i) => !Number.isNaN(out[i]));
+  if (known.length === 0) throw new Error('nothing to fill from: every value is empty');
+  for (let i = 0; i < known[0]; i++) out[i] = out[known[0]];
+  for (let k = 0; k < known.length; k++) {
+    const a = known[k], b = known[k + 1] ?? out.length;
+    for (let i = a + 1; i < b; i++) out[i] = method === 'previous' || b === out.length ? out[a] : out[a] + ((out[b] - out[a]) * (i - a)) / (b - a);
+  }
+  return out;
 }
 
 /** What the model learnt from the training part, saved with it. */

@@ -15,7 +15,7 @@ import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
 import { fingerprint, type SplitChoice } from '../training-data.js';
 import { advance, seasonOf } from './calendar.js';
 import { Forecaster, type ForecastConfig } from './model.js';
-import { baseForecasts, fitNormalization, makeBatch, originsBetween, seriesFromTable, type ForecastBase, type ForecastBatch, type Normalization, type Series } from './series.js';
+import { baseForecasts, fitNormalization, makeBatch, originsBetween, seriesFromTable, type FillMethod, type ForecastBase, type ForecastBatch, type Normalization, type Series } from './series.js';
 import { ridge, type RidgeFit } from './ridge.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { BASELINE_NAMES, classicalBaselines, fitHoltWinters, mase, type BaselineName } from './baselines.js';
@@ -36,6 +36,8 @@ export interface ForecastOptions extends TrainingOptions {
   dropout?: number;
   /** A linear path from the window's values beside the GRU, fitted before training (default true). */
   highway?: boolean;
+  /** Fill empty cells and missing dates (linear interpolation or the previous value); default: they are errors. */
+  fill?: FillMethod;
   /** The classical forecast the model corrects: chosen on validation ('auto', the default), or one of them. */
   base?: 'auto' | ForecastBase['method'];
 }
@@ -83,7 +85,7 @@ function timeSplit(N: number, test: number, w: { lookback: number; horizon: numb
 
 /** Trains a forecaster; returns it with its history and test evaluation. */
 export function trainForecaster(table: Table, o: ForecastOptions): { model: Forecaster; history: EpochRecord[]; test: ForecastEvaluation; series: Series } {
-  const series = seriesFromTable(table, { column: o.column, dateColumn: o.dateColumn, covariates: o.covariates });
+  const series = seriesFromTable(table, { column: o.column, dateColumn: o.dateColumn, covariates: o.covariates, fill: o.fill });
   const N = series.values.length;
   const season = o.season ?? seasonOf(series.frequency);
   const horizon = o.horizon ?? Math.max(1, season);
@@ -98,6 +100,7 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     column: o.column,
     dateColumn: series.dates ? (o.dateColumn ?? 'date') : null,
     covariates: o.covariates ?? [],
+    ...(o.fill ? { fill: o.fill } : {}),
     testSize: 0,
     hiddenSize: o.hiddenSize ?? 64,
     numLayers: o.numLayers ?? 1,
@@ -276,7 +279,7 @@ export function evaluateForecaster(model: Forecaster, series: Series, from: numb
  */
 export function evaluateForecasterOn(model: Forecaster, table: Table, split: SplitChoice = 'test'): ForecastEvaluation & { series: Series } {
   const c = model.config;
-  const series = seriesFromTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates });
+  const series = seriesFromTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates, fill: c.fill });
   const N = series.values.length;
   const from = split === 'all' ? 0 : Math.max(0, N - c.testSize);
   if (split === 'test' && from < c.lookback) throw new Error(`${table.source}: ${N} rows are too few to test on the last ${c.testSize} with a lookback of ${c.lookback}`);
@@ -286,7 +289,7 @@ export function evaluateForecasterOn(model: Forecaster, table: Table, split: Spl
 /** Forecasts the `horizon` steps after the end of a table with the model's columns. */
 export function forecastNext(model: Forecaster, table: Table): { dates: number[] | null; values: number[] } {
   const c = model.config;
-  const series = seriesFromTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates });
+  const series = seriesFromTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates, fill: c.fill });
   const N = series.values.length;
   if (N < c.lookback) throw new Error(`${table.source}: need at least ${c.lookback} rows (the lookback) to forecast, got ${N}`);
   const values = Array.from(model.predict(makeBatch(series, c, model.norm, [N - 1], baseForecasts(series, c, c.base))));
