@@ -4,6 +4,8 @@
  * 1 <unk>, 2 <bos>, 3 <eos>.
  */
 
+import { GruError } from '../errors.js';
+
 export type TokenizerKind = 'word' | 'char';
 
 export interface TokenizerJSON {
@@ -40,8 +42,23 @@ export class Tokenizer {
     return new Tokenizer(o.kind, [...RESERVED, ...kept], lowercase);
   }
 
+  /**
+   * The tokenizer `toJSON` wrote. Checks the shape first (a kind, a boolean,
+   * an array of strings starting with the reserved tokens), so JSON from
+   * elsewhere fails with a {@link GruError} ('INVALID_ARGUMENT'), not a
+   * TypeError later; model files are checked more fully, naming the file,
+   * before they get here (tasks/model-schema.ts).
+   */
   static fromJSON(j: TokenizerJSON): Tokenizer {
-    return new Tokenizer(j.kind, j.vocab, j.lowercase);
+    const bad = (what: string) => new GruError('INVALID_ARGUMENT', `Tokenizer.fromJSON: ${what}`);
+    if (typeof j !== 'object' || j === null || Array.isArray(j)) throw bad(`expected an object, got ${j === null ? 'null' : Array.isArray(j) ? 'an array' : typeof j}`);
+    if (j.kind !== 'word' && j.kind !== 'char') throw bad(`kind: expected 'word' or 'char', got ${describe(j.kind)}`);
+    if (typeof j.lowercase !== 'boolean') throw bad(`lowercase: expected true or false, got ${describe(j.lowercase)}`);
+    if (!Array.isArray(j.vocab)) throw bad(`vocab: expected an array of strings, got ${describe(j.vocab)}`);
+    const i = j.vocab.findIndex((t) => typeof t !== 'string');
+    if (i >= 0) throw bad(`vocab[${i}]: expected a string, got ${describe(j.vocab[i])}`);
+    if (RESERVED.some((r, k) => j.vocab[k] !== r)) throw bad(`vocab: expected the reserved tokens ${RESERVED.join(', ')} first, got ${j.vocab.slice(0, RESERVED.length).map((t) => JSON.stringify(t)).join(', ') || 'an empty vocabulary'}`);
+    return new Tokenizer(j.kind, [...j.vocab], j.lowercase);
   }
 
   toJSON(): TokenizerJSON {
@@ -77,4 +94,13 @@ export class Tokenizer {
   decode(ids: readonly number[]): string {
     return ids.filter((i) => i > EOS).map((i) => this.vocab[i]).join(this.kind === 'char' ? '' : ' ');
   }
+}
+
+/** A short description of a value from JSON, for error messages. */
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'string') return v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}… (a string)` : `${JSON.stringify(v)} (a string)`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'object' && v !== null) return 'an object';
+  return String(v);
 }

@@ -5,6 +5,7 @@
  */
 import { Tensor, allocate, shapeString, type DType } from '../tensor/tensor.js';
 import { Var } from '../autograd/var.js';
+import { GruError } from '../errors.js';
 
 /** Name → tensor, as PyTorch's `state_dict()`. */
 export type StateDict = Record<string, Tensor>;
@@ -12,6 +13,12 @@ export type StateDict = Record<string, Tensor>;
 export interface LoadOptions {
   /** Key prefix of this module inside the dict (e.g. "gru."); detected when omitted. */
   prefix?: string;
+  /**
+   * The file the dict was read from. A dict that does not fit is then the
+   * file's fault: the error is a GruError ('INVALID_FILE') naming the file;
+   * without it, a GruError ('INVALID_ARGUMENT').
+   */
+  file?: string;
 }
 
 export abstract class Module {
@@ -87,7 +94,10 @@ export abstract class Module {
   loadStateDict(dict: StateDict | Map<string, Tensor>, opts: LoadOptions = {}): void {
     const entries = dict instanceof Map ? dict : new Map(Object.entries(dict));
     const named = this.namedParameters();
-    const prefix = opts.prefix ?? detectPrefix([...entries.keys()], named.map(([n]) => n));
+    // From a file: 'INVALID_FILE' naming it (the file and the configuration it records disagree); else the caller's dict is wrong.
+    const fail = (message: string) =>
+      opts.file === undefined ? new GruError('INVALID_ARGUMENT', `loadStateDict: ${message}`) : new GruError('INVALID_FILE', `${opts.file}: the tensors do not match the model its metadata describes: ${message}`);
+    const prefix = opts.prefix ?? detectPrefix([...entries.keys()], named.map(([n]) => n), fail);
     const expected = new Map(named.map(([n, v]) => [prefix + n, v]));
     const missing = [...expected.keys()].filter((k) => !entries.has(k));
     const extra = [...entries.keys()].filter((k) => k.startsWith(prefix) && !expected.has(k));
@@ -95,12 +105,12 @@ export abstract class Module {
       const parts = [];
       if (missing.length) parts.push(`missing keys: ${missing.join(', ')}`);
       if (extra.length) parts.push(`unexpected keys: ${extra.join(', ')}`);
-      throw new Error(`loadStateDict: ${parts.join('; ')} (expected exactly: ${[...expected.keys()].join(', ')})`);
+      throw fail(`${parts.join('; ')} (expected exactly: ${[...expected.keys()].join(', ')})`);
     }
     for (const [k, v] of expected) {
       const t = entries.get(k)!;
       if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
-        throw new Error(`loadStateDict: '${k}' must have shape ${shapeString(v.shape)}, got ${shapeString(t.shape)}`);
+        throw fail(`'${k}' must have shape ${shapeString(v.shape)}, got ${shapeString(t.shape)}`);
       }
     }
     for (const [k, v] of expected) {
@@ -120,10 +130,10 @@ export abstract class Module {
  * The prefix under which a module's names appear in a dict: "" when the
  * first name is there as it is, else the unique text before it (e.g. "gru.").
  */
-function detectPrefix(keys: string[], names: string[]): string {
+function detectPrefix(keys: string[], names: string[], fail: (message: string) => Error): string {
   if (names.length === 0 || keys.includes(names[0])) return '';
   const found = keys.filter((k) => k.endsWith('.' + names[0])).map((k) => k.slice(0, k.length - names[0].length));
   if (found.length === 1) return found[0];
-  if (found.length > 1) throw new Error(`loadStateDict: several modules match (${found.join(', ')}); pass { prefix } to choose one`);
+  if (found.length > 1) throw fail(`several modules match (${found.join(', ')}); pass { prefix } to choose one`);
   return '';
 }

@@ -1,7 +1,9 @@
 /** Model files of task models made of a module and one tokenizer (classify, lm). */
 import type { Module } from '../nn/module.js';
 import { Tokenizer, type TokenizerJSON } from '../data/tokenizer.js';
-import { modelMetadata, readModelFile, writeModelFile, type TaskName } from './model-file.js';
+import type * as z from 'zod';
+import { buildModel, modelMetadata, readModelFile, writeModelFile, type TaskName } from './model-file.js';
+import { validateMeta } from './model-schema.js';
 import type { TrainingDataRecord } from './training-data.js';
 
 /** A module with its configuration, and the tokenizer its inputs come from. */
@@ -20,11 +22,22 @@ export function saveTokenizedModel(task: TaskName, m: TokenizedModel<Module & { 
   writeModelFile(path, m.model.stateDict(), tokenizedMetadata(task, m));
 }
 
-/** Reads a file of `task`, rebuilding the module with `make(config, vocabularySize)`. */
-export function loadTokenizedModel<C, M extends Module & { config: unknown }>(path: string, task: TaskName, make: (config: C, vocab: number) => M): TokenizedModel<M> {
+/**
+ * Reads a file of `task`: checks its metadata against `schema` (which has
+ * `config` and `tokenizer` entries), then rebuilds the module with
+ * `make(config, vocabularySize)` inside an allocation budget set by the
+ * file's tensors, and loads them. A bad file is a GruError ('INVALID_FILE')
+ * naming the file and the metadata key or tensor at fault.
+ */
+export function loadTokenizedModel<S extends z.ZodType<{ config: unknown; tokenizer: TokenizerJSON; data?: TrainingDataRecord }>, M extends Module & { config: unknown }>(
+  path: string,
+  task: TaskName,
+  schema: S,
+  make: (config: z.output<S>['config'], vocab: number) => M,
+): TokenizedModel<M> {
   const f = readModelFile(path, task);
-  const tokenizer = Tokenizer.fromJSON(f.meta.tokenizer as TokenizerJSON);
-  const model = make(f.meta.config as C, tokenizer.size);
-  model.loadStateDict(f.weights);
-  return { model: model.eval(), tokenizer, data: f.data };
+  const meta = validateMeta(path, task, f.meta, schema);
+  const tokenizer = Tokenizer.fromJSON(meta.tokenizer);
+  const model = buildModel(f, meta.config, () => make(meta.config, tokenizer.size));
+  return { model: model.eval(), tokenizer, data: meta.data };
 }

@@ -3,6 +3,7 @@
  * precision; float64 exists so gradient checks and reference recomputations
  * can run the very same kernels with far less rounding.
  */
+import { GruError } from '../errors.js';
 
 /** The storage types a tensor may have. */
 export type FloatArray = Float32Array | Float64Array;
@@ -73,12 +74,56 @@ export function sizeOf(shape: readonly number[]): number {
 
 /** A zeroed typed array of the given element type. */
 export function allocate(n: number, dtype: DType): FloatArray {
+  if (budget !== null) charge(n);
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
 /** A zeroed array of the same element type as `like`. */
 export function allocateLike(like: FloatArray, n: number): FloatArray {
+  if (budget !== null) charge(n);
   return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** An active {@link withAllocationBudget} scope; scopes nest, and an allocation counts against each. */
+interface AllocationBudget {
+  readonly limit: number;
+  left: number;
+  readonly parent: AllocationBudget | null;
+  readonly exceeded?: (asked: number, limit: number, allocated: number) => Error;
+}
+
+let budget: AllocationBudget | null = null;
+
+/** Counts `n` elements against every active budget; throws, before anything is allocated, when one would be exceeded. */
+function charge(n: number): void {
+  for (let b = budget; b !== null; b = b.parent) {
+    if (!(n <= b.left)) {
+      const allocated = b.limit - b.left;
+      throw b.exceeded?.(n, b.limit, allocated)
+        ?? new GruError('INVALID_ARGUMENT', `allocation budget exceeded: ${n} more elements asked for, ${allocated} of ${b.limit} already allocated`);
+    }
+  }
+  for (let b = budget; b !== null; b = b.parent) b.left -= n;
+}
+
+/**
+ * Runs `fn` with at most `elements` tensor elements allocated in it (every
+ * {@link allocate} / {@link allocateLike}, so every parameter a module's
+ * constructor initialises). The allocation that would pass the budget throws
+ * before its array exists: `exceeded(asked, limit, allocated)` makes the
+ * error, by default a {@link GruError} ('INVALID_ARGUMENT'). Loaders build a
+ * module described by a file's metadata inside a budget set by the file's own
+ * tensors, so a forged configuration cannot make them allocate gigabytes.
+ * Synchronous code only: the scope ends when `fn` returns or throws.
+ */
+export function withAllocationBudget<T>(elements: number, fn: () => T, exceeded?: (asked: number, limit: number, allocated: number) => Error): T {
+  const b: AllocationBudget = { limit: elements, left: elements, parent: budget, exceeded };
+  budget = b;
+  try {
+    return fn();
+  } finally {
+    budget = b.parent;
+  }
 }
 
 /** "[2, 3, 4]" — for error messages. */

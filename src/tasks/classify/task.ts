@@ -13,6 +13,7 @@ import { classificationMetrics } from '../../train/metrics.js';
 import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import { Classifier, makeTextBatch, type ClassifyConfig, type TextBatch } from './model.js';
+import { classifyMetaSchema } from './schema.js';
 
 /** Train, validation and test shares of each label's rows. */
 const SPLIT_FRACTIONS = [0.7, 0.1, 0.2];
@@ -181,6 +182,7 @@ export function saveClassifier(c: TrainedClassifier, path: string): void {
   saveTokenizedModel('classify', c, path);
 }
 
+/** Reads a classifier file; a bad one is a GruError ('INVALID_FILE') naming the file and what is wrong, before anything is built. */
 export function loadClassifier(path: string): TrainedClassifier {
-  return loadTokenizedModel(path, 'classify', (config: ClassifyConfig, vocab) => new Classifier(config, vocab));
+  return loadTokenizedModel(path, 'classify', classifyMetaSchema, (config: ClassifyConfig, vocab) => new Classifier(config, vocab));
 }

@@ -1,8 +1,7 @@
 /**
- * The metadata of a forecast model file: its config, normalisation and
- * training data (see tasks/model-schema.ts). The forecaster is growing, so
- * keys these schemas do not know pass through (a newer field loads); the
- * ones they know are checked and bounded.
+ * The metadata of a forecast model file: its config (with its classical
+ * base), normalisation and training data (see tasks/model-schema.ts),
+ * checked and bounded; unknown config keys are an error.
  */
 import * as z from 'zod';
 import { LIMITS, commonMetaShape, integer, normalizationSchema, rate, size, validateMeta } from '../model-schema.js';
@@ -10,12 +9,34 @@ import type { TrainingDataRecord } from '../training-data.js';
 import type { ForecastConfig } from './model.js';
 import type { Normalization } from './series.js';
 
-/** The fields of {@link ForecastConfig} a loader needs, bounded; other keys pass through. */
-export const forecastConfigSchema = z.looseObject({
+const finite = z.number({ error: 'a finite number' }).finite();
+
+/** A Holt–Winters base: smoothing in [0, 1], one initial seasonal term per season step (none without a season). */
+const holtWintersSchema = z
+  .strictObject({
+    season: integer(0, LIMITS.length),
+    alpha: z.number().min(0).max(1),
+    beta: z.number().min(0).max(1),
+    gamma: z.number().min(0).max(1),
+    level0: finite,
+    trend0: finite,
+    seasonal0: z.array(finite).max(LIMITS.length),
+  })
+  .refine((p) => p.seasonal0.length === (p.season > 1 ? p.season : p.seasonal0.length), { message: 'one initial seasonal term per step of the season', path: ['seasonal0'] });
+
+const baseSchema = z.discriminatedUnion('method', [
+  z.strictObject({ method: z.literal('seasonalNaive') }),
+  z.strictObject({ method: z.literal('holtWinters'), params: holtWintersSchema, firstDate: finite.nullable() }),
+]);
+
+/** Every field of {@link ForecastConfig}, bounded. */
+export const forecastConfigSchema = z.strictObject({
   lookback: size(LIMITS.length),
   horizon: size(LIMITS.length),
   season: integer(0, LIMITS.length),
-  frequency: z.enum(['hourly', 'daily', 'weekly', 'monthly', 'none']),
+  frequency: z.union([z.enum(['yearly', 'quarterly', 'monthly', 'weekly', 'daily', 'hourly', 'none']), z.templateLiteral([z.number().int().min(1).max(30), 'min'])], {
+    error: "one of 'yearly', 'quarterly', 'monthly', 'weekly', 'daily', 'hourly', 'none' or minutes such as '15min'",
+  }),
   column: z.string(),
   dateColumn: z.string({ error: 'a string or null' }).nullable(),
   covariates: z.array(z.string()).max(LIMITS.columns),
@@ -25,6 +46,8 @@ export const forecastConfigSchema = z.looseObject({
   headSize: size(LIMITS.width),
   dropout: rate,
   highway: z.optional(z.boolean()),
+  base: z.optional(baseSchema),
+  fill: z.optional(z.enum(['linear', 'previous'])),
 });
 
 // What the schemas check is part of ForecastConfig / Normalization: a field renamed or retyped there fails to compile here.
@@ -47,6 +70,6 @@ export const forecastMetaSchema = z
 /** A forecast file's metadata, checked ({@link validateMeta}: a GruError 'INVALID_FILE' naming the file and key otherwise). */
 export function validateForecastMeta(path: string, meta: Record<string, unknown>): { config: ForecastConfig; normalization: Normalization; data?: TrainingDataRecord } {
   const m = validateMeta(path, 'forecast', meta, forecastMetaSchema);
-  // The checked fields are ForecastConfig's (compile-time check above); fields this schema does not know came through as they were.
+  // The checked fields are ForecastConfig's (compile-time check above).
   return { config: m.config as unknown as ForecastConfig, normalization: m.normalization as unknown as Normalization, data: m.data };
 }

@@ -11,7 +11,8 @@ import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { forecastMetrics } from '../../train/metrics.js';
 import { permutation } from '../../data/split.js';
-import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { buildModel, modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { validateForecastMeta } from './schema.js';
 import { fingerprint, type SplitChoice } from '../training-data.js';
 import { advance, seasonOf } from './calendar.js';
 import { Forecaster, type ForecastConfig } from './model.js';
@@ -307,8 +308,8 @@ export function saveForecaster(model: Forecaster, path: string): void {
 
 export function loadForecaster(path: string): Forecaster {
   const f = readModelFile(path, 'forecast');
-  const model = new Forecaster(f.meta.config as ForecastConfig, f.meta.normalization as Normalization);
-  model.loadStateDict(f.weights);
-  model.data = f.data;
+  const meta = validateForecastMeta(path, f.meta);
+  const model = buildModel(f, meta.config, () => new Forecaster(meta.config, meta.normalization));
+  model.data = meta.data;
   return model.eval();
 }

@@ -12,6 +12,7 @@ import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../
 import { noGrad } from '../../autograd/var.js';
 import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { CharLM, makeLMBatch, type LMBatch, type LMConfig } from './model.js';
+import { lmMetaSchema } from './schema.js';
 
 export interface LMOptions extends TrainingOptions {
   embeddingSize?: number;
@@ -140,6 +141,7 @@ export function saveLM(lm: TrainedLM, path: string): void {
   saveTokenizedModel('lm', lm, path);
 }
 
+/** Reads a language-model file; a bad one is a GruError ('INVALID_FILE') naming the file and what is wrong, before anything is built. */
 export function loadLM(path: string): TrainedLM {
-  return loadTokenizedModel(path, 'lm', (config: LMConfig, vocab) => new CharLM(config, vocab));
+  return loadTokenizedModel(path, 'lm', lmMetaSchema, (config: LMConfig, vocab) => new CharLM(config, vocab));
 }

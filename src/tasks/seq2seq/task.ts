@@ -14,12 +14,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { permutation } from '../../data/split.js';
 import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
-import { Tokenizer, type TokenizerJSON } from '../../data/tokenizer.js';
+import { Tokenizer } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
-import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { buildModel, modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { validateMeta } from '../model-schema.js';
 import { Seq2Seq, makePairBatch, type PairBatch, type Seq2SeqConfig } from './model.js';
+import { seq2seqMetaSchema } from './schema.js';
 
 export interface Pair {
   source: string;
@@ -231,11 +233,12 @@ export function saveSeq2Seq(m: TrainedSeq2Seq, path: string): void {
   writeModelFile(path, m.model.stateDict(), seq2seqMetadata(m));
 }
 
+/** Reads a seq2seq model file; a bad one is a GruError ('INVALID_FILE') naming the file and what is wrong, before anything is built. */
 export function loadSeq2Seq(path: string): TrainedSeq2Seq {
   const f = readModelFile(path, 'seq2seq');
-  const source = Tokenizer.fromJSON(f.meta.sourceTokenizer as TokenizerJSON);
-  const target = Tokenizer.fromJSON(f.meta.targetTokenizer as TokenizerJSON);
-  const model = new Seq2Seq(f.meta.config as Seq2SeqConfig, source.size, target.size);
-  model.loadStateDict(f.weights);
-  return { model: model.eval(), source, target, data: f.data };
+  const meta = validateMeta(path, 'seq2seq', f.meta, seq2seqMetaSchema);
+  const source = Tokenizer.fromJSON(meta.sourceTokenizer);
+  const target = Tokenizer.fromJSON(meta.targetTokenizer);
+  const model = buildModel(f, meta.config, () => new Seq2Seq(meta.config, source.size, target.size));
+  return { model: model.eval(), source, target, data: meta.data };
 }
