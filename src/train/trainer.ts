@@ -295,6 +295,7 @@ function* trainingLoop<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord
   if (n === 0) throw new GruError('INVALID_DATA', 'fit: no training batches (the training split is empty)');
   emit({ type: 'start', epochs: o.epochs, startEpoch: st.epoch + 1, stepsPerEpoch: n });
 
+  /** The error for a divergence at `where` (an epoch and step; '' before any update: the data are at fault). */
   const diverged = (code: GruErrorCode, epoch: number, where: string, what: string) => {
     const cause = code === 'INVALID_DATA'
       ? 'the data hold values the model cannot use (extreme or non-finite numbers, such as 1e308); check them'
@@ -305,7 +306,8 @@ function* trainingLoop<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord
         ? lastGood >= 0 ? `${o.checkpointPath} keeps epoch ${lastGood + 1}, the last good one (resume from it with a lower learning rate)` : 'no checkpoint was written'
         : '',
     ].filter(Boolean).join('; ');
-    return new TrainingDivergedError(code, `training diverged at ${where}: ${what}; ${cause}${kept ? `. ${kept}` : ''}`, epoch, lastGood, lastGood >= 0 ? o.checkpointPath : undefined);
+    const head = where === '' ? 'cannot train on these data' : `training diverged at ${where}`;
+    return new TrainingDivergedError(code, `${head}: ${what}; ${cause}${kept ? `. ${kept}` : ''}`, epoch, lastGood, lastGood >= 0 ? o.checkpointPath : undefined);
   };
 
   let stopped: 'completed' | 'early-stopping' = 'completed';
@@ -314,7 +316,7 @@ function* trainingLoop<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord
     if (guard?.reference && o.validate && st.reference === undefined && st.epoch < 0) {
       o.model.eval();
       const v = noGrad(o.validate);
-      if (!Number.isFinite(v.loss)) throw diverged('INVALID_DATA', 0, 'the start', `the validation loss of the untrained model is already ${v.loss}`);
+      if (!Number.isFinite(v.loss)) throw diverged('INVALID_DATA', 0, '', `the validation loss of the untrained model is already ${v.loss}`);
       st.reference = v.loss;
       yield;
     }
@@ -333,7 +335,7 @@ function* trainingLoop<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord
         const untouched = !resumed && epoch === 0 && s === 0;
         if (!Number.isFinite(v)) {
           throw untouched
-            ? diverged('INVALID_DATA', epoch, 'the first batch', `the training loss of the untrained model is already ${v}`)
+            ? diverged('INVALID_DATA', epoch, '', `the training loss of the untrained model is already ${v} on the first batch`)
             : diverged('INVALID_ARGUMENT', epoch, `epoch ${epoch + 1}, step ${s + 1}`, `the training loss is ${v}`);
         }
         o.optimizer.zeroGrad();
@@ -346,7 +348,9 @@ function* trainingLoop<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord
             norm = NaN;
           }
           if (!Number.isFinite(norm)) {
-            throw diverged(untouched ? 'INVALID_DATA' : 'INVALID_ARGUMENT', epoch, `epoch ${epoch + 1}, step ${s + 1}`, `the gradient norm is ${norm} (the loss was ${v})`);
+            throw untouched
+              ? diverged('INVALID_DATA', epoch, '', `the gradient norm of the untrained model is already ${norm} on the first batch`)
+              : diverged('INVALID_ARGUMENT', epoch, `epoch ${epoch + 1}, step ${s + 1}`, `the gradient norm is ${norm} (the loss was ${v})`);
           }
         }
         o.optimizer.step();
@@ -375,10 +379,11 @@ function* trainingLoop<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord
         for (const [name, x] of watched) {
           if (x !== undefined && !Number.isFinite(x)) {
             // Bad data, or the updates? The untrained weights decide.
-            const dataFault = initial !== null && epoch === 0 && !Number.isFinite(validateWith(o, initial).loss);
+            const untrained = initial !== null && epoch === 0 ? validateWith(o, initial).loss : 0;
             if (raw) swapIn(raw);
-            throw diverged(dataFault ? 'INVALID_DATA' : 'INVALID_ARGUMENT', epoch, `epoch ${epoch + 1}`,
-              dataFault ? `${name} is ${x}, and already ${x} for the untrained model` : `${name} is ${x}`);
+            throw Number.isFinite(untrained)
+              ? diverged('INVALID_ARGUMENT', epoch, `epoch ${epoch + 1}`, `${name} is ${x}`)
+              : diverged('INVALID_DATA', epoch, '', `${name} is ${x} after epoch 1, and the validation loss of the untrained model is already ${untrained}`);
           }
         }
         const ref = st.reference;
