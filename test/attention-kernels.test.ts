@@ -6,19 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Rng, Tensor, Var, attentionGru, backend, backendNames, backward, concat0, encoderAttention, refBackend, reshape, setBackend,
+  Rng, Tensor, Var, attentionGru, backendNames, backward, concat0, encoderAttention, refBackend, reshape,
   type AttentionBackwardArgs, type AttentionForwardArgs, type AttentionWindow, type Backend, type FloatArray,
 } from '../src/index.js';
-import { maxRelError } from './helpers/random.js';
+import { maxRelError, rand } from './helpers/random.js';
+import { backendNamed, forEachBackend, withBackend } from './helpers/backends.js';
 
 const TOL = 1e-5;
-const others = (): Backend[] => backendNames().filter((n) => n !== 'ref').map((n) => { setBackend(n); return backend(); });
-
-function rand(rng: Rng, n: number, scale = 1, f64 = false): FloatArray {
-  const a = f64 ? new Float64Array(n) : new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = scale * rng.range(-1, 1);
-  return a;
-}
 
 interface Case {
   B: number; S: number; A: number; D: number;
@@ -33,6 +27,7 @@ interface Case {
 
 /** A random case: S up to 40, A and D mostly not multiples of 4 or 8; lengths (when present) include 1 and S. */
 function randomCase(rng: Rng, additive: boolean, f64 = false, o: { withLengths?: boolean; zeroLength?: boolean; gain?: boolean } = {}): Case {
+  const dt = f64 ? 'float64' : 'float32';
   const B = 1 + rng.int(7), S = 1 + rng.int(40);
   const pick = (): number => { const n = 1 + rng.int(70); return n % 4 === 0 ? n + 1 + rng.int(3) : n; };
   const A = pick(), D = pick();
@@ -45,13 +40,13 @@ function randomCase(rng: Rng, additive: boolean, f64 = false, o: { withLengths?:
   }
   return {
     B, S, A, D, additive, lengths,
-    q: rand(rng, B * A, 1, f64),
-    keys: rand(rng, B * S * A, 2, f64), // |K + q| up to 3: both branches of the tanh
-    values: rand(rng, B * S * D, 1, f64),
-    v: additive ? rand(rng, A, 1, f64) : null,
+    q: rand(rng, B * A, 1, dt),
+    keys: rand(rng, B * S * A, 2, dt), // |K + q| up to 3: both branches of the tanh
+    values: rand(rng, B * S * D, 1, dt),
+    v: additive ? rand(rng, A, 1, dt) : null,
     gain: o.gain ? positive(rng, B * S, f64) : null, // in [0.01, 1]: a Gaussian's range in a local-p window
-    dContext: rand(rng, B * D, 1, f64),
-    g0: { dq: rand(rng, B * A, 0.1, f64), dKeys: rand(rng, B * S * A, 0.1, f64), dValues: rand(rng, B * S * D, 0.1, f64), dv: rand(rng, A, 0.1, f64), dGain: rand(rng, B * S, 0.1, f64) },
+    dContext: rand(rng, B * D, 1, dt),
+    g0: { dq: rand(rng, B * A, 0.1, dt), dKeys: rand(rng, B * S * A, 0.1, dt), dValues: rand(rng, B * S * D, 0.1, dt), dv: rand(rng, A, 0.1, dt), dGain: rand(rng, B * S, 0.1, dt) },
   };
 }
 
@@ -332,7 +327,7 @@ test('ref: strided keys and values (time-major, padded rows) give exactly the de
   }
 });
 
-for (const k of others()) {
+forEachBackend((k) => {
   test(`${k.name}: attention forward and backward match ref (additive and dot, with and without saved u)`, () => {
     for (const additive of [true, false]) {
       const rng = new Rng(additive ? 31 : 32);
@@ -391,14 +386,13 @@ for (const k of others()) {
       const B = 5, S = 13, A = 19, D = 23;
       const lengths = new Int32Array([13, 1, 7, 13, 4]);
       const data = { q: rand(rng, B * A), keys: rand(rng, B * S * A, 2), values: rand(rng, B * S * D), v: rand(rng, A), seed: rand(rng, B * D) };
-      const once = (name: string) => {
-        setBackend(name);
+      const once = (name: string) => withBackend(name, () => {
         const q = new Var(new Tensor(data.q.slice(), [B, A]), true), keys = new Var(new Tensor(data.keys.slice(), [B, S, A]), true);
         const values = new Var(new Tensor(data.values.slice(), [B, S, D]), true), v = new Var(new Tensor(data.v.slice(), [A]), true);
         const { context, weights } = encoderAttention(score, q, keys, values, score === 'additive' ? v : null, lengths);
         backward(context, new Tensor(data.seed, [B, D]));
         return { context: context.data, weights: weights.data, dq: q.grad!.data, dKeys: keys.grad!.data, dValues: values.grad!.data, dv: score === 'additive' ? v.grad!.data : null };
-      };
+      });
       const got = once(k.name), want = once('ref');
       for (const key of Object.keys(want) as (keyof typeof want)[]) {
         if (want[key] === null) continue;
@@ -419,8 +413,7 @@ for (const k of others()) {
         };
         const data = Object.fromEntries(Object.entries(shapes).map(([n, sh]) => [n, rand(rng, sh.reduce((a, b) => a * b, 1), 0.7)]));
         const xs = rand(rng, T * B * I), h0s = rand(rng, B * H, 0.5), seed = rand(rng, (T + 1) * B * H);
-        const once = (name: string) => {
-          setBackend(name);
+        const once = (name: string) => withBackend(name, () => {
           const p = Object.fromEntries(Object.entries(shapes).map(([n, sh]) => [n, new Var(new Tensor(data[n].slice(), sh), true)]));
           const x = new Var(new Tensor(xs.slice(), [T, B, I]), true), h0 = new Var(new Tensor(h0s.slice(), [B, H]), true);
           const r = attentionGru(x, h0, p as never, window);
@@ -429,7 +422,7 @@ for (const k of others()) {
           if (r.position) out.position = r.position.data;
           for (const n of Object.keys(shapes)) if (p[n].grad) out[`d${n}`] = p[n].grad!.data;
           return out;
-        };
+        });
         const got = once(k.name), want = once('ref');
         const what = `T=${T} B=${B} I=${I} H=${H} A=${A} window ${JSON.stringify(window)}`;
         assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort(), what);
@@ -442,11 +435,10 @@ for (const k of others()) {
       }
     }
   });
-}
+});
 
 test('native: the vectorised tanh (attention kernels, unaryForward) is within 3e-7 relative of float64 Math.tanh', { skip: !backendNames().includes('native') && 'no native backend' }, () => {
-  setBackend('native');
-  const nb = backend();
+  const nb = backendNamed('native');
   const xs: number[] = [];
   for (let i = 0; i <= 400000; i++) xs.push(-10 + (20 * i) / 400000);
   for (let e = -40; e <= 0; e++) xs.push(2 ** e, -(2 ** e), 0.625 * (1 + 2 ** e / 64), 0.625 * (1 - 2 ** e / 64));

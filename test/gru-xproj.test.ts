@@ -7,60 +7,19 @@
 // W_ih works.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, backend, backendNames, refBackend, setBackend, gruCacheSizes, type Backend, type FloatArray } from '../src/index.js';
-import { maxRelError } from './helpers/random.js';
+import { Rng, refBackend, gruCacheSizes, type Backend, type FloatArray } from '../src/index.js';
+import { maxRelError, rand } from './helpers/random.js';
+import { fastBackends } from './helpers/backends.js';
+import { gruData, type GruCase, type GruData } from './helpers/gru.js';
+
+type Data = GruData;
+const makeData = (c: Case, seed: number): Data => gruData(c, seed);
 
 const TOL = 1e-5;
 
-function all(): Backend[] {
-  const before = backend().name;
-  const list = backendNames().map((n) => {
-    setBackend(n);
-    return backend();
-  });
-  setBackend(before);
-  return list;
-}
-const backends = all();
+const backends = [...fastBackends(), refBackend];
 
-function rand(rng: Rng, n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = scale * rng.range(-1, 1);
-  return a;
-}
-
-interface Case {
-  T: number; B: number; I: number; H: number;
-  reverse: boolean; resetAfter: boolean; bias: boolean; lengths: Int32Array | null;
-  ldy: number; yOff: number;
-}
-
-interface Data {
-  wIh: Float32Array; wHh: Float32Array; bIh: Float32Array | null; bHh: Float32Array | null;
-  x: Float32Array; h0: Float32Array; dy: Float32Array; dhN: Float32Array;
-  /** x·W_ihᵀ + b_ih in float64, rounded once. */
-  xProj: Float32Array;
-}
-
-function makeData(c: Case, seed: number): Data {
-  const { T, B, I, H, ldy } = c;
-  const G = 3 * H;
-  const rng = new Rng(seed);
-  const sc = 1 / Math.sqrt(H);
-  const wIh = rand(rng, G * I, sc), wHh = rand(rng, G * H, sc);
-  const bIh = c.bias ? rand(rng, G, sc) : null, bHh = c.bias ? rand(rng, G, sc) : null;
-  const x = rand(rng, T * B * I), h0 = rand(rng, B * H, 0.5);
-  const dy = rand(rng, T * B * ldy), dhN = rand(rng, B * H);
-  const xProj = new Float32Array(T * B * G);
-  for (let r = 0; r < T * B; r++) {
-    for (let g = 0; g < G; g++) {
-      let acc = bIh ? bIh[g] : 0;
-      for (let i = 0; i < I; i++) acc += x[r * I + i] * wIh[g * I + i];
-      xProj[r * G + g] = acc;
-    }
-  }
-  return { wIh, wHh, bIh, bHh, x, h0, dy, dhN, xProj };
-}
+type Case = Required<Pick<GruCase, 'ldy' | 'yOff'>> & GruCase;
 
 function newCache(c: Case) {
   const s = gruCacheSizes(c);
@@ -89,7 +48,7 @@ const SENTINEL = 7.25;
  * xProj mode: no x, W_ih or b_ih (and no dx, dW_ih, db_ih). `empty`: I = 0
  * (the convention); else I keeps its size, which this mode does not use.
  */
-function runProjected(be: Backend, c: Case, d: Data, empty: boolean, dXProj0: Float32Array | null = null) {
+function runProjected(be: Backend, c: Case, d: Data, empty: boolean, dXProj0: FloatArray | null = null) {
   const { T, B, H, ldy, yOff } = c;
   const G = 3 * H;
   const I = empty ? 0 : c.I;
@@ -112,7 +71,7 @@ function runProjected(be: Backend, c: Case, d: Data, empty: boolean, dXProj0: Fl
 }
 
 /** The input side's gradients from dXProj, in float64: dx = dXProj·W_ih, dW_ih = dXProjᵀ·x, db_ih = Σ_rows dXProj. */
-function fromDXProj(c: Case, d: Data, dXProj: Float32Array) {
+function fromDXProj(c: Case, d: Data, dXProj: FloatArray) {
   const { T, B, I, H } = c;
   const G = 3 * H, TB = T * B;
   const dx = new Float64Array(TB * I), dWIh = new Float64Array(G * I), dBIh = new Float64Array(G);
@@ -249,7 +208,7 @@ test('xProj without a cache, and float64 xProj (ref delegation)', () => {
     });
     close(y, want.y, `${k.name}: y without cache`);
     close(hN, want.hN, `${k.name}: hN without cache`);
-    const f64 = (a: Float32Array | null) => (a ? Float64Array.from(a) : null);
+    const f64 = (a: FloatArray | null) => (a ? Float64Array.from(a) : null);
     const y64 = new Float64Array(c.T * c.B * c.H), hN64 = new Float64Array(c.B * c.H);
     k.gruForward({
       T: c.T, B: c.B, I: 0, H: c.H, wHh: f64(d.wHh)!, bHh: f64(d.bHh), reverse: c.reverse, resetAfter: c.resetAfter,

@@ -1,4 +1,5 @@
-// The wasm backend beyond the parity test: large shapes, memory growth, float64 delegation, threads, the vector math.
+// The wasm backend beyond the per-kernel parity test (kernels-parity.test.ts): large shapes, memory growth and
+// its limit, threads, the vector math, the loader's checks of the module against the kernel specs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,7 +9,8 @@ import {
   createWasmBackend, instantiateThreadedWasmBackend, instantiateWasmBackend, loadWasmBackend, wasmDir, type WasmBackend,
 } from '../src/kernels/wasm/index.js';
 import { webAssembly, type KernelExports, type WasmMemory } from '../src/kernels/wasm/backend.js';
-import { maxRelError } from './helpers/random.js';
+import { maxRelError, rand } from './helpers/random.js';
+import { assertClose, gruData, runGru, type GruCase } from './helpers/gru.js';
 
 const TOL = 1e-5;
 const stPath = join(wasmDir(), 'gru.wasm');
@@ -28,66 +30,26 @@ test('wasm: a relaxed-simd build is used exactly where this engine validates it'
   assert.ok(webAssembly()!.validate(readFileSync(stPath)));
 });
 
-/** Float32 values (also when returned as float64, so both precisions see the same inputs). */
-function rand(rng: Rng, n: number, scale = 1, f64 = false): FloatArray {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = scale * rng.range(-1, 1);
-  return f64 ? Float64Array.from(a) : a;
-}
-
 /** A fresh single-threaded instance (its memory starts small). */
 function fresh(): WasmBackend {
   const WA = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object } }).WebAssembly;
   return instantiateWasmBackend(new WA.Module(readFileSync(stPath)));
 }
 
-function gemmCase(k: Backend, rng: Rng, M: number, N: number, K: number, tA: boolean, tB: boolean, alpha: number, beta: number, f64 = false) {
+function gemmCase(k: Backend, rng: Rng, M: number, N: number, K: number, tA: boolean, tB: boolean, alpha: number, beta: number) {
   const lda = (tA ? M : K) + 3, ldb = (tB ? K : N) + 1, ldc = N + 2;
   const aOff = 5, bOff = 2, cOff = 7;
-  const A = rand(rng, aOff + lda * (tA ? K : M), 1, f64);
-  const B = rand(rng, bOff + ldb * (tB ? N : K), 1, f64);
-  const C0 = rand(rng, cOff + ldc * M, 1, f64);
+  const A = rand(rng, aOff + lda * (tA ? K : M));
+  const B = rand(rng, bOff + ldb * (tB ? N : K));
+  const C0 = rand(rng, cOff + ldc * M);
   const want = C0.slice(), got = C0.slice();
   refBackend.gemm(tA, tB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, want, cOff, ldc);
   k.gemm(tA, tB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, got, cOff, ldc);
   return { got, want };
 }
 
-interface GruCase {
-  T: number; B: number; I: number; H: number;
-  reverse: boolean; resetAfter: boolean; lengths: Int32Array | null; bias: boolean; strided: boolean;
-}
-
-function gruRun(be: Backend, c: GruCase, seed: number, f64 = false) {
-  const { T, B, I, H, reverse, resetAfter, lengths, bias, strided } = c;
-  const rng = new Rng(seed);
-  const mk = (n: number, s = 1) => rand(rng, n, s, f64);
-  const alloc = (n: number) => (f64 ? new Float64Array(n) : new Float32Array(n));
-  const k = 1 / Math.sqrt(H);
-  const w = { wIh: mk(3 * H * I, k), wHh: mk(3 * H * H, k), bIh: bias ? mk(3 * H, k) : null, bHh: bias ? mk(3 * H, k) : null };
-  const x = mk(T * B * I), h0 = mk(B * H, 0.5);
-  const ldy = strided ? 2 * H + 3 : H, yOff = strided ? H + 1 : 0;
-  const dy = mk(T * B * ldy), dhN = mk(B * H);
-  const s = gruCacheSizes({ T, B, I, H });
-  const cache = { gates: alloc(s.gates), hPrev: alloc(s.hPrev), hn: alloc(s.hn) };
-  const y = mk(T * B * ldy), hN = alloc(B * H); // y's other columns must survive
-  const mode = { T, B, I, H, ...w, reverse, resetAfter, lengths };
-  be.gruForward({ ...mode, y, yOff, ldy, hN, x, h0, cache });
-  const g = {
-    dx: mk(T * B * I), dh0: mk(B * H), dWIh: mk(3 * H * I), dWHh: mk(3 * H * H), // accumulated into
-    dBIh: bias ? mk(3 * H) : null, dBHh: bias ? mk(3 * H) : null,
-  };
-  be.gruBackward({ ...mode, ...g, dy, dyOff: yOff, ldy, dhN, x, h0, cache });
-  return { y, hN, ...g, hPrev: cache.hPrev, gates: cache.gates };
-}
-
-function assertGruClose(got: ReturnType<typeof gruRun>, want: ReturnType<typeof gruRun>, what: string): void {
-  for (const key of Object.keys(want) as (keyof typeof want)[]) {
-    if (want[key] === null) continue;
-    const err = maxRelError(got[key] as FloatArray, want[key] as FloatArray);
-    assert.ok(err <= TOL, `${what}: ${key} off by ${err}`);
-  }
-}
+/** y's rows 2H + 3 wide, this direction's columns at H + 1: the other columns must survive. */
+const strided = (c: GruCase): GruCase => ({ ...c, ldy: 2 * c.H + 3, yOff: c.H + 1 });
 
 /**
  * Large shapes are checked against ref run in float64 on the same (float32)
@@ -98,15 +60,16 @@ function assertGruClose(got: ReturnType<typeof gruRun>, want: ReturnType<typeof 
 function assertGruVsRef(be: Backend, c: GruCase, seed: number, what: string): void {
   const key = JSON.stringify({ ...c, lengths: c.lengths && Array.from(c.lengths), seed });
   let want = refRuns.get(key);
-  if (!want) refRuns.set(key, (want = gruRun(refBackend, c, seed, true)));
-  assertGruClose(gruRun(be, c, seed), want, what);
+  if (!want) refRuns.set(key, (want = runGru(refBackend, c, gruData(c, seed, 'float64'))));
+  assertClose(runGru(be, c, gruData(c, seed)), want, TOL, what);
 }
-const refRuns = new Map<string, ReturnType<typeof gruRun>>(); // ref in float64 takes seconds on these shapes
+const refRuns = new Map<string, Record<string, FloatArray>>(); // ref in float64 takes seconds on these shapes
 
 const big = (resetAfter: boolean, reverse: boolean, withLengths: boolean): GruCase => {
   const B = 33, T = 20;
   const lengths = withLengths ? Int32Array.from({ length: B }, (_, b) => 1 + ((b * 7) % T)) : null;
-  return { T, B, I: 64, H: 256, reverse, resetAfter, lengths, bias: true, strided: reverse };
+  const c: GruCase = { T, B, I: 64, H: 256, reverse, resetAfter, lengths, bias: true };
+  return reverse ? strided(c) : c;
 };
 
 test('wasm: gemm M=200 N=300 K=700, every transpose, alpha and beta', () => {
@@ -170,8 +133,9 @@ test('wasm: GRU without bias, odd sizes (tails of every loop)', () => {
   const k = wasm!;
   for (const [T, B, I, H] of [[3, 1, 1, 1], [4, 5, 3, 13], [2, 7, 9, 33], [5, 6, 10, 70]]) {
     for (const resetAfter of [true, false]) {
-      const c: GruCase = { T, B, I, H, reverse: false, resetAfter, lengths: Int32Array.from({ length: B }, (_, b) => 1 + (b % T)), bias: false, strided: true };
-      assertGruClose(gruRun(k, c, T * 1000 + H), gruRun(refBackend, c, T * 1000 + H), `T=${T} B=${B} I=${I} H=${H} resetAfter=${resetAfter}`);
+      const c = strided({ T, B, I, H, reverse: false, resetAfter, lengths: Int32Array.from({ length: B }, (_, b) => 1 + (b % T)), bias: false });
+      const d = gruData(c, T * 1000 + H);
+      assertClose(runGru(k, c, d), runGru(refBackend, c, d), TOL, `T=${T} B=${B} I=${I} H=${H} resetAfter=${resetAfter}`);
     }
   }
 });
@@ -184,8 +148,9 @@ test('wasm: the memory grows when inputs exceed it, and is reused after', () => 
   const after = k.memoryBytes();
   assert.ok(after > before, `memory ${before} → ${after}`);
   assert.ok(after > 4 * gruCacheSizes(c).gates, 'the cache alone needs this much');
-  const small: GruCase = { T: 3, B: 2, I: 4, H: 5, reverse: false, resetAfter: false, lengths: null, bias: true, strided: false };
-  assertGruClose(gruRun(k, small, 8), gruRun(refBackend, small, 8), 'small call after a large one');
+  const small: GruCase = { T: 3, B: 2, I: 4, H: 5, reverse: false, resetAfter: false, lengths: null, bias: true };
+  const ds = gruData(small, 8);
+  assertClose(runGru(k, small, ds), runGru(refBackend, small, ds), TOL, 'small call after a large one');
   assert.equal(k.memoryBytes(), after);
   const rng = new Rng(9);
   const { got, want } = gemmCase(k, rng, 500, 600, 800, true, false, 1, 0.5); // larger than the GRU's arena use
@@ -204,32 +169,30 @@ test('wasm: a call that needs more memory than allowed runs on ref instead', () 
   const memory = new WA.Memory({ initial: 2, maximum: 24, shared: true }); // 1.5 MiB at most
   const ex = new WA.Instance(new WA.Module(readFileSync(mtPath)), { env: { memory, abort() {} } }).exports as KernelExports;
   const k = createWasmBackend(ex, memory);
-  const small: GruCase = { T: 3, B: 2, I: 4, H: 5, reverse: false, resetAfter: true, lengths: null, bias: true, strided: false };
-  assertGruClose(gruRun(k, small, 3), gruRun(refBackend, small, 3), 'fits');
-  const c: GruCase = { T: 20, B: 33, I: 32, H: 128, reverse: true, resetAfter: false, lengths: null, bias: true, strided: true }; // ~4 MB
-  const got = gruRun(k, c, 4), want = gruRun(refBackend, c, 4);
-  for (const key of Object.keys(want) as (keyof typeof want)[]) assert.deepEqual(got[key], want[key], key); // ref itself: bit for bit
+  const small: GruCase = { T: 3, B: 2, I: 4, H: 5, reverse: false, resetAfter: true, lengths: null, bias: true };
+  const ds = gruData(small, 3);
+  assertClose(runGru(k, small, ds), runGru(refBackend, small, ds), TOL, 'fits');
+  const c = strided({ T: 20, B: 33, I: 32, H: 128, reverse: true, resetAfter: false, lengths: null, bias: true }); // ~4 MB
+  const d = gruData(c, 4);
+  const got = runGru(k, c, d), want = runGru(refBackend, c, d);
+  for (const key of Object.keys(want)) assert.deepEqual(got[key], want[key], key); // ref itself: bit for bit
   assert.ok(k.memoryBytes() <= 24 * 65536);
   const rng = new Rng(1);
   const { got: g2, want: w2 } = gemmCase(k, rng, 300, 300, 300, false, true, 1, 0);
   assert.deepEqual(g2, w2);
-  assertGruClose(gruRun(k, small, 5), gruRun(refBackend, small, 5), 'still usable after');
+  const d5 = gruData(small, 5);
+  assertClose(runGru(k, small, d5), runGru(refBackend, small, d5), TOL, 'still usable after');
 });
 
-test('wasm: float64 inputs are delegated to ref, bit for bit', () => {
-  const k = wasm!;
-  const r1 = new Rng(5), r2 = new Rng(5);
-  const a = gemmCase(k, r1, 20, 30, 40, true, false, 0.5, 0.25, true);
-  const b = gemmCase(refBackend, r2, 20, 30, 40, true, false, 0.5, 0.25, true);
-  assert.deepEqual(a.got, b.got);
-  for (const resetAfter of [true, false]) {
-    const c: GruCase = { T: 4, B: 3, I: 5, H: 6, reverse: true, resetAfter, lengths: Int32Array.from([4, 2, 3]), bias: true, strided: true };
-    const got = gruRun(k, c, 21, true), want = gruRun(refBackend, c, 21, true);
-    for (const key of Object.keys(want) as (keyof typeof want)[]) {
-      assert.ok(got[key] instanceof Float64Array || got[key] === null);
-      assert.deepEqual(got[key], want[key], key);
-    }
-  }
+test('wasm: the loader refuses a module built from other sources: another kernel ABI, or a kernel taking other arguments', () => {
+  const WA = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: KernelExports } } }).WebAssembly;
+  const ex = new WA.Instance(new WA.Module(readFileSync(stPath)), { env: { abort() {} } }).exports;
+  const memory = ex.memory as WasmMemory;
+  assert.throws(() => createWasmBackend({ ...ex, kernelAbi: () => 1 }, memory), /the module has kernel ABI 1, this gru-ts needs \d+: rebuild with npm run build/);
+  const { kernelAbi: _none, ...older } = ex;
+  assert.throws(() => createWasmBackend(older as KernelExports, memory), /kernel ABI \(none\)/);
+  const shorter = { ...ex, addBias: (out: number, bias: number, N: number) => out + bias + N };
+  assert.throws(() => createWasmBackend(shorter, memory), /the module's addBias takes 3 arguments, the spec 4: rebuild with npm run build/);
 });
 
 test('wasm: threads (shared memory, worker_threads) match ref and one thread', () => {
@@ -240,8 +203,9 @@ test('wasm: threads (shared memory, worker_threads) match ref and one thread', (
     assert.equal(k.threads!(), nt);
     for (const { c, seed, what } of bigCases.slice(0, 4)) assertGruVsRef(k, c, seed, `nt=${nt} ${what}`);
     // H smaller than one panel per thread: idle threads still meet at the barriers.
-    const tiny: GruCase = { T: 5, B: 3, I: 4, H: 7, reverse: false, resetAfter: false, lengths: Int32Array.from([5, 1, 3]), bias: true, strided: false };
-    assertGruClose(gruRun(k, tiny, 9), gruRun(refBackend, tiny, 9), `nt=${nt} tiny`);
+    const tiny: GruCase = { T: 5, B: 3, I: 4, H: 7, reverse: false, resetAfter: false, lengths: Int32Array.from([5, 1, 3]), bias: true };
+    const d = gruData(tiny, 9);
+    assertClose(runGru(k, tiny, d), runGru(refBackend, tiny, d), TOL, `nt=${nt} tiny`);
     const rng = new Rng(nt);
     for (const [tA, tB] of [[false, false], [true, true], [false, true]]) {
       for (const [M, N] of [[200, 300], [300, 40]]) {
@@ -252,7 +216,6 @@ test('wasm: threads (shared memory, worker_threads) match ref and one thread', (
     }
   }
   k.setThreads!(1);
-  const c = big(true, false, true);
   assertGruVsRef(k, bigCases[0].c, bigCases[0].seed, 'back to one thread');
 });
 

@@ -1,5 +1,15 @@
 /** Random test data from the library's own seeded generator. */
-import { Rng, Tensor, type DType } from '../../src/index.js';
+import { Rng, Tensor, type DType, type FloatArray } from '../../src/index.js';
+
+/**
+ * n values uniform in ±scale, rounded to float32 in both dtypes (so a
+ * float64 run sees exactly the inputs of the float32 run it is compared with).
+ */
+export function rand(rng: Rng, n: number, scale = 1, dtype: DType = 'float32'): FloatArray {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = scale * rng.range(-1, 1);
+  return dtype === 'float64' ? Float64Array.from(a) : a;
+}
 
 export function randomTensor(rng: Rng, shape: number[], scale = 1, dtype: DType = 'float32'): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

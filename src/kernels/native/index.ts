@@ -12,6 +12,9 @@
  * KERNEL_ABI and each kernel's fields against the spec (spec.ts), and
  * passes each call's fields in the addon's order.
  *
+ * GRU_TS_SKIP_NATIVE=1 hides a built addon, as if there were no C++
+ * compiler at install (the registry then picks wasm).
+ *
  * Threads: hardware concurrency by default; `GRU_TS_THREADS=n` or
  * {@link Backend.setThreads} override it (whichever was changed last wins).
  */
@@ -20,7 +23,7 @@ import { createBackend, threadSetting, type FastKernels } from '../registry.js';
 import { fieldReader, kernelSpecs, KERNEL_ABI, type Args, type Field, type KernelSpec } from '../spec.js';
 
 /** A field as the addon reads it: int covers dim, int and enum (long or int in C++). */
-interface AddonField {
+export interface AddonField {
   name: string;
   kind: 'int' | 'float' | 'flag' | 'f32' | 'i32';
   writable: boolean;
@@ -28,7 +31,7 @@ interface AddonField {
 }
 
 /** The addon's exports (native/addon.cc). */
-interface NativeAddon {
+export interface NativeAddon {
   info(): { isa: string; vectorWidth: number; hardwareThreads: number; abi?: number; kernels?: Record<string, AddonField[]> };
   [kernel: string]: unknown;
 }
@@ -41,6 +44,8 @@ type GetBuiltin = (id: string) => unknown;
 /** The addon, or null where it was not built (or this is not Node). A present addon that fails to load throws. */
 function loadAddon(): NativeAddon | null {
   if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') return null;
+  // As scripts/build-native.mjs at install: run as a user without a C++ compiler would (tests, comparisons).
+  if (process.env.GRU_TS_SKIP_NATIVE === '1' || process.env.GRU_TS_SKIP_NATIVE === 'true') return null;
   const url = new URL(ADDON, import.meta.url);
   // Built-in modules through process.getBuiltinModule (Node ≥ 20.16), so that
   // bundling this file for a browser pulls in no Node module.
@@ -118,7 +123,11 @@ export interface NativeBackend extends Backend {
 /** The native backend, or null when the addon is not built; a stale addon (another kernel ABI) throws. */
 export function loadNativeBackend(): NativeBackend | null {
   const addon = loadAddon();
-  if (!addon) return null;
+  return addon ? createNativeBackend(addon) : null;
+}
+
+/** The backend over a loaded addon; throws when its kernel ABI or a kernel's fields are not the spec's. @internal */
+export function createNativeBackend(addon: NativeAddon): NativeBackend {
   const info = addon.info();
   if (info.abi !== KERNEL_ABI) {
     throw new Error(`native addon build/Release/gru_native.node has kernel ABI ${info.abi ?? '(none)'}, this gru-ts needs ${KERNEL_ABI}: ${REBUILD}`);
