@@ -40,7 +40,7 @@ test('forecast CSV problems: missing column, non-numeric cell, gap, too few rows
   const bad = csv('bad.csv', 'date,value\n2020-01-01,1\n2020-01-02,abc\n');
   oneLineError(gru('train', 'forecast', '--data', bad, '--column', 'value'), /column 'value' must be numeric, got 'abc' at data row 2/);
   const gap = csv('gap.csv', 'date,value\n2020-01-01,1\n2020-01-02,\n');
-  oneLineError(gru('train', 'forecast', '--data', gap, '--column', 'value'), /has a gap \(empty cell\) at data row 2/);
+  oneLineError(gru('train', 'forecast', '--data', gap, '--column', 'value'), /column 'value' has 1 empty cell \(data row 2\); fill them with --fill linear or --fill previous/);
   const short = csv('short.csv', toCsv(dailySeries(60)));
   oneLineError(gru('train', 'forecast', '--data', short, '--column', 'value', ...fast), /too few rows for the window: 60 rows/);
   const ragged = csv('ragged.csv', 'date,value\n2020-01-01,1,7\n');
