@@ -49,7 +49,10 @@ function regression(n: number, seed: number, spoil?: number) {
 const train = regression(4, 2);
 const val = regression(1, 3)[0];
 
-function setup(o: Partial<FitOptions<{ x: Tensor; y: Tensor }>> & { lr?: number; optimizer?: 'adam' | 'sgd'; model?: Tiny; valBatch?: { x: Tensor; y: Tensor } } = {}) {
+type Batch = { x: Tensor; y: Tensor };
+type SetupOptions = Partial<Omit<FitOptions<Batch>, 'optimizer' | 'model'>> & { lr?: number; optimizer?: 'adam' | 'sgd'; model?: Tiny; valBatch?: Batch };
+
+function setup(o: SetupOptions = {}) {
   const model = o.model ?? new Tiny();
   const params = model.parameters();
   const events: TrainEvent[] = [];
@@ -131,7 +134,7 @@ test('divergence: data the untrained model already fails on are the data\'s faul
 test('resume: a checkpoint of another model, other data or another monitor is refused, naming it and what differs', () => {
   const ckpt = join(dir, 'other.ckpt.safetensors');
   fit(setup({ epochs: 1, checkpointPath: ckpt, checkpointMetadata: () => ({ config: JSON.stringify({ hiddenSize: 8, layers: 1 }) }) }).options);
-  const refused = (o: Partial<FitOptions<{ x: Tensor; y: Tensor }>> & { model?: Tiny }, pattern: RegExp) =>
+  const refused = (o: SetupOptions, pattern: RegExp) =>
     assert.throws(() => fit(setup({ epochs: 2, checkpointPath: ckpt, resume: true, ...o }).options), (e: unknown) => {
       assert.ok(e instanceof GruError && e.code === 'INVALID_ARGUMENT', String(e));
       assert.match(e.message, pattern);

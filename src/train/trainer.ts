@@ -45,8 +45,8 @@ export type TrainEvent =
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; loss: number; lr: number; stepsPerSecond: number; etaSeconds: number }
   | ({ type: 'epoch'; improved: boolean } & EpochRecord)
   | { type: 'checkpoint'; path: string; epoch: number }
-  /** The end: `diverged` and `aborted` are followed by the error fit throws. */
-  | { type: 'stop'; reason: 'completed' | 'early-stopping' | 'diverged' | 'aborted'; bestEpoch: number };
+  /** The end: `diverged`, `aborted` and `failed` (any other error) are followed by the error fit throws. */
+  | { type: 'stop'; reason: 'completed' | 'early-stopping' | 'diverged' | 'aborted' | 'failed'; bestEpoch: number };
 
 /** What fit reads of an AbortSignal (an AbortSignal is one). */
 export interface AbortSignalLike {
@@ -422,7 +422,8 @@ function* trainingLoop<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord
       yield;
     }
   } catch (e) {
-    emit({ type: 'stop', reason: e instanceof TrainingDivergedError ? 'diverged' : 'aborted', bestEpoch: st.bestEpoch });
+    const reason = e instanceof TrainingDivergedError ? 'diverged' : o.signal?.aborted ? 'aborted' : 'failed';
+    emit({ type: 'stop', reason, bestEpoch: st.bestEpoch });
     throw e;
   }
   if (best) o.model.loadStateDict(best);
