@@ -14,6 +14,9 @@
  * This module is also the worker's entry point (it starts itself).
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
 import { GruError, type GruErrorCode } from '../errors.js';
 import { removeStaleTemporaries } from '../io/safetensors-file.js';
 import { releaseLockFile } from './lock.js';
@@ -65,11 +68,7 @@ export function trainInWorker(o: TrainInWorkerOptions): Promise<TrainInWorkerRes
   if (o.signal?.aborted) return Promise.reject(o.signal.reason);
   return new Promise((resolve, reject) => {
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(new URL(import.meta.url), {
-      workerData: { [MARK]: true, task: o.task, args: o.args, flag },
-      stdout: true,
-      stderr: true,
-    });
+    const worker = startWorker({ [MARK]: true, task: o.task, args: o.args, flag });
     let stdout = '', stderr = '';
     const ended = [worker.stdout, worker.stderr].map((stream, i) => new Promise<void>((done) => {
       stream.setEncoding('utf8');
@@ -111,6 +110,20 @@ export function trainInWorker(o: TrainInWorkerOptions): Promise<TrainInWorkerRes
       });
     });
   });
+}
+
+/**
+ * A worker running this module. From the TypeScript sources (tests, tsx),
+ * the worker registers tsx's loader first: Node 20 does not pass `--import`
+ * hooks on to worker threads.
+ */
+function startWorker(data: Record<string, unknown>): Worker {
+  const options = { workerData: data, stdout: true, stderr: true };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(import.meta.url), options);
+  // tsx's ESM API ('tsx/esm/api', import condition), found beside its main entry (dist/loader.mjs).
+  const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx')), 'esm', 'api', 'index.mjs')).href;
+  const code = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  return new Worker(code, { ...options, eval: true });
 }
 
 /** The last line of the output, parsed, if it is a JSON object. */
