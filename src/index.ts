@@ -26,6 +26,7 @@ export * from './tasks/forecast/model.js';
 export * from './tasks/forecast/task.js';
 export * from './tasks/forecast/baselines.js';
 export * from './tasks/forecast/ridge.js';
+export * from './tasks/forecast/intervals.js';
 export * from './tasks/classify/model.js';
 export * from './tasks/classify/task.js';
 export * from './tasks/lm/model.js';

@@ -77,7 +77,7 @@ function reportForecast(
   o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string },
 ): void {
   if (o.json) {
-    console.log(JSON.stringify({ task: 'forecast', data: o.source, split: ev.split, windows: ev.windows, metrics: ev.metrics, baselines: ev.baselines, skipped: ev.skipped, best: ev.best, model: o.model, pictures: o.pictures, seconds: o.seconds }));
+    console.log(JSON.stringify({ task: 'forecast', data: o.source, split: ev.split, windows: ev.windows, metrics: ev.metrics, baselines: ev.baselines, skipped: ev.skipped, best: ev.best, intervals: ev.intervals && { level: ev.intervals.level, coverage: ev.intervals.coverage, msis: ev.intervals.msis }, model: o.model, pictures: o.pictures, seconds: o.seconds }));
     return;
   }
   console.log(`${o.source}, ${ev.split === 'test' ? 'held-out final rows' : 'every window'} (${ev.windows} forecasts):`);
@@ -87,6 +87,7 @@ function reportForecast(
   row('GRU', ev.metrics);
   for (const name of BASELINE_NAMES) if (ev.baselines[name]) row(BASELINE_LABELS[name], ev.baselines[name]!);
   console.log(`  GRU: ${comparedWithBest(ev)}`);
+  if (ev.intervals) console.log(`  ${Math.round(100 * ev.intervals.level)}% prediction intervals: coverage ${(100 * ev.intervals.coverage).toFixed(1)}%, MSIS ${ev.intervals.msis.toFixed(3)}`);
   for (const [name, why] of Object.entries(ev.skipped)) console.log(`  (${BASELINE_LABELS[name as BaselineName]} not fitted: ${why})`);
   if (o.seconds !== undefined) console.log(`  trained in ${o.seconds.toFixed(0)} s`);
   if (o.model) console.log(`model: ${o.model}`);
@@ -107,11 +108,13 @@ export const forecastTask: TaskDefinition<Forecaster> = {
     if (typeof flags.input !== 'string') throw new Error('a forecast model needs --input FILE: the history to forecast from');
     const table = loadTable(flags.input);
     const r = forecastNext(model, table);
+    const label = (ms: number) => new Date(ms).toISOString().slice(0, ms % 86_400_000 === 0 ? 10 : 16);
     if (flags.json) {
-      console.log(JSON.stringify({ task: 'forecast', dates: r.dates?.map((d) => new Date(d).toISOString().slice(0, 10)) ?? null, values: r.values }));
+      console.log(JSON.stringify({ task: 'forecast', dates: r.dates?.map(label) ?? null, values: r.values, intervals: r.intervals }));
       return;
     }
-    r.values.forEach((v, k) => console.log(`${r.dates ? new Date(r.dates[k]).toISOString().slice(0, 10) : `+${k + 1}`}\t${v.toFixed(2)}`));
+    if (r.intervals) console.log(`date\tforecast\t${Math.round(100 * r.intervals.level)}% interval`);
+    r.values.forEach((v, k) => console.log(`${r.dates ? label(r.dates[k]) : `+${k + 1}`}\t${v.toFixed(2)}${r.intervals ? `\t[${r.intervals.lower[k].toFixed(2)}, ${r.intervals.upper[k].toFixed(2)}]` : ''}`));
   },
   predictOptions: [{ flags: '--input <file>', description: 'a CSV file: the history to continue' }],
   demo: {

@@ -13,6 +13,7 @@
  * best linear forecast of the window and the GRU learns what it misses.
  */
 import type { TrainingDataRecord } from '../training-data.js';
+import type { IntervalOffsets } from './intervals.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Var, constant, noGrad } from '../../autograd/var.js';
 import { add, reshape } from '../../autograd/ops/basic.js';
@@ -47,6 +48,8 @@ export interface ForecastConfig {
   base?: ForecastBase;
   /** How empty cells and missing dates were filled in training, and are filled in predictions. */
   fill?: FillMethod;
+  /** Prediction intervals: offsets from the forecast per step, from validation errors (absent in files of older releases). */
+  intervals?: IntervalOffsets;
 }
 
 export class Forecaster extends Module {
@@ -98,5 +101,16 @@ export class Forecaster extends Module {
     const y = new Float64Array(out.length);
     for (let i = 0; i < y.length; i++) y[i] = b.baseline[i] + this.norm.scale * out[i];
     return y;
+  }
+
+  /** The prediction intervals around forecasts `point` (B · horizon), or null for a model without them. */
+  intervals(point: Float64Array): { lower: Float64Array; upper: Float64Array } | null {
+    const q = this.config.intervals;
+    if (!q) return null;
+    const K = this.config.horizon, sc = this.norm.scale;
+    return {
+      lower: point.map((v, i) => v + sc * q.lower[i % K]),
+      upper: point.map((v, i) => v + sc * q.upper[i % K]),
+    };
   }
 }

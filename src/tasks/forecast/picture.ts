@@ -25,7 +25,14 @@ export function writeForecastChart(path: string, ev: ForecastEvaluation, series:
   if (horizon > 1) lines.push(ahead('GRU', ev.predictions, horizon));
   lines.push(ahead(BASELINE_LABELS[ev.best.baseline], ev.baselinePredictions[ev.best.baseline]!, horizon));
   const maes = BASELINE_NAMES.filter((n) => ev.baselines[n]).map((n) => `${BASELINE_LABELS[n]} ${ev.baselines[n]!.mae.toFixed(1)}`);
+  const band = ev.intervals && {
+    name: `${Math.round(100 * ev.intervals.level)}% interval, 1 step ahead`,
+    x: ev.origins.map((t) => xs(t + 1)),
+    lower: ev.origins.map((_, i) => ev.intervals!.lower[i * horizon]),
+    upper: ev.origins.map((_, i) => ev.intervals!.upper[i * horizon]),
+  };
   const svg = lineChart({
+    ...(band ? { band } : {}),
     title: `${column}: forecast vs actual (${ev.split === 'test' ? 'test' : 'every window'}; MAE: GRU ${ev.metrics.mae.toFixed(1)}, ${maes.join(', ')})`,
     xLabel: series.dates ? 'date' : 'step',
     yLabel: column,

@@ -48,6 +48,10 @@ export const forecastConfigSchema = z.strictObject({
   highway: z.optional(z.boolean()),
   base: z.optional(baseSchema),
   fill: z.optional(z.enum(['linear', 'previous'])),
+  intervals: z.optional(
+    z.strictObject({ level: z.number().gt(0).lt(1), lower: z.array(finite).max(LIMITS.length), upper: z.array(finite).max(LIMITS.length) })
+      .refine((q) => q.lower.length === q.upper.length, { message: 'as many upper as lower offsets', path: ['upper'] }),
+  ),
 });
 
 // What the schemas check is part of ForecastConfig / Normalization: a field renamed or retyped there fails to compile here.
@@ -61,6 +65,7 @@ void normalizationMatches;
 export const forecastMetaSchema = z
   .object({ config: forecastConfigSchema, normalization: normalizationSchema, ...commonMetaShape })
   .superRefine((m, ctx) => {
+    if (m.config.intervals && m.config.intervals.lower.length !== m.config.horizon) ctx.addIssue({ code: 'custom', path: ['config', 'intervals', 'lower'], message: `${m.config.horizon} offsets, one per step of metadata config.horizon` });
     const n = m.config.covariates.length;
     for (const key of ['covariateMean', 'covariateStd'] as const) {
       if (m.normalization[key].length !== n) ctx.addIssue({ code: 'custom', path: ['normalization', key], message: `${n} number${n === 1 ? '' : 's'}, one per covariate in metadata config.covariates` });

@@ -18,6 +18,7 @@ import { advance, seasonOf } from './calendar.js';
 import { Forecaster, type ForecastConfig } from './model.js';
 import { baseForecasts, fitNormalization, makeBatch, originsBetween, seriesFromTable, type FillMethod, type ForecastBase, type ForecastBatch, type Normalization, type Series } from './series.js';
 import { ridge, type RidgeFit } from './ridge.js';
+import { conformalOffsets, intervalScores, seasonalNaiveScale } from './intervals.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { BASELINE_NAMES, classicalBaselines, fitHoltWinters, mase, type BaselineName } from './baselines.js';
 
@@ -39,6 +40,8 @@ export interface ForecastOptions extends TrainingOptions {
   highway?: boolean;
   /** Fill empty cells and missing dates (linear interpolation or the previous value); default: they are errors. */
   fill?: FillMethod;
+  /** Central probability of the prediction intervals (default 0.8: from the 10th to the 90th percentile). */
+  intervalLevel?: number;
   /** The classical forecast the model corrects: chosen on validation ('auto', the default), or one of them. */
   base?: 'auto' | ForecastBase['method'];
 }
@@ -67,6 +70,8 @@ export interface ForecastEvaluation {
   skipped: Partial<Record<BaselineName, string>>;
   /** The baseline with the lowest MAE, and the model's MAE relative to it (below 1: better). */
   best: { baseline: BaselineName; maeRatio: number };
+  /** The prediction intervals' coverage and mean scaled interval score, with their bounds (as predictions), for models that have them. */
+  intervals?: { level: number; coverage: number; msis: number; lower: Float64Array; upper: Float64Array };
   /** Forecasts 1…horizon steps ahead per origin, for plotting: the model's and each baseline's, origin-major. */
   origins: number[];
   predictions: Float64Array;
@@ -171,9 +176,12 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     checkpointMetadata: () => forecasterMetadata(model),
     ...passedToFit(o),
   });
+  if (start && !history.some((h) => (h.valLoss ?? Infinity) < start.mae)) model.loadStateDict(start.weights); // training keeps its best epoch; keep the linear start when none beat it
+  // Intervals from the chosen model's errors on validation windows, which none of its parts has been fitted on.
+  const valPred = model.predict(valBatch);
+  const errors = valPred.map((p, i) => (series.values[valBatch.origins[Math.floor(i / horizon)] + (i % horizon) + 1] - p) / norm.scale);
+  config.intervals = conformalOffsets(errors, valBatch.B, horizon, o.intervalLevel ?? 0.8);
   if (start) {
-    // Training keeps its best epoch; keep the linear start instead when no epoch beat it on validation.
-    if (!history.some((h) => (h.valLoss ?? Infinity) < start.mae)) model.loadStateDict(start.weights);
     // With the model chosen, refit its classical parts on training and validation rows together, as the
     // baselines are fitted before the test (the GRU's correction stays as trained).
     [config.base] = baseCandidates(series, config, valEnd, start.method);
@@ -265,9 +273,12 @@ export function evaluateForecaster(model: Forecaster, series: Series, from: numb
   for (const name of BASELINE_NAMES) if (baselinePredictions[name]) baselines[name] = score(baselinePredictions[name]!);
   const bestName = (Object.keys(baselines) as BaselineName[]).reduce((a, b) => (baselines[b]!.mae < baselines[a]!.mae ? b : a));
   const metrics = score(predictions);
+  const bounds = model.intervals(predictions);
+  const intervals = bounds && { level: c.intervals!.level, ...intervalScores(bounds.lower, bounds.upper, actual, c.intervals!.level, seasonalNaiveScale(insample, season)), ...bounds };
   return {
     split, windows: origins.length, metrics, baselines, skipped,
     best: { baseline: bestName, maeRatio: metrics.mae / baselines[bestName]!.mae },
+    ...(intervals ? { intervals } : {}),
     origins, predictions, baselinePredictions,
   };
 }
@@ -288,14 +299,15 @@ export function evaluateForecasterOn(model: Forecaster, table: Table, split: Spl
 }
 
 /** Forecasts the `horizon` steps after the end of a table with the model's columns. */
-export function forecastNext(model: Forecaster, table: Table): { dates: number[] | null; values: number[] } {
+export function forecastNext(model: Forecaster, table: Table): { dates: number[] | null; values: number[]; intervals?: { level: number; lower: number[]; upper: number[] } } {
   const c = model.config;
   const series = seriesFromTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates, fill: c.fill });
   const N = series.values.length;
   if (N < c.lookback) throw new Error(`${table.source}: need at least ${c.lookback} rows (the lookback) to forecast, got ${N}`);
-  const values = Array.from(model.predict(makeBatch(series, c, model.norm, [N - 1], baseForecasts(series, c, c.base))));
-  const dates = series.dates ? values.map((_, k) => advance(series.dates![N - 1], c.frequency, k + 1)) : null;
-  return { dates, values };
+  const point = model.predict(makeBatch(series, c, model.norm, [N - 1], baseForecasts(series, c, c.base)));
+  const dates = series.dates ? Array.from(point, (_, k) => advance(series.dates![N - 1], c.frequency, k + 1)) : null;
+  const bounds = model.intervals(point);
+  return { dates, values: Array.from(point), ...(bounds ? { intervals: { level: c.intervals!.level, lower: Array.from(bounds.lower), upper: Array.from(bounds.upper) } } : {}) };
 }
 
 export function forecasterMetadata(model: Forecaster): Record<string, string> {
