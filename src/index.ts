@@ -16,6 +16,7 @@ export * from './data/csv.js';
 export * from './data/split.js';
 export * from './data/tokenizer.js';
 export * from './train/trainer.js';
+export * from './train/worker.js';
 export * from './train/metrics.js';
 export * from './tasks/model-file.js';
 export * from './tasks/training-data.js';

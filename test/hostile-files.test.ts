@@ -278,3 +278,23 @@ test(`fuzz: ${FUZZ_CASES} mutated ONNX exports throw only GruError`, () => {
   assert.equal(accepted + rejected, FUZZ_CASES);
   assert.ok(rejected > FUZZ_CASES / 10, `only ${rejected} of ${FUZZ_CASES} mutations were rejected`);
 });
+
+test('gru info shows control characters in metadata and tensor names as escapes, never as terminal sequences', () => {
+  const file = serializeSafetensors({ 'w\u001b[2J': Tensor.zeros([1]) }, { note: 'red \u001b[31mtext\u0007 and a\nnew line' });
+  const dir = mkdtempSync(join(tmpdir(), 'gru-ts-hostile-'));
+  const lines: string[] = [];
+  const log = console.log;
+  try {
+    const path = join(dir, 'escape.safetensors');
+    writeFileSync(path, file);
+    console.log = (...args: unknown[]) => void lines.push(args.join(' '));
+    infoCommand(path, {});
+  } finally {
+    console.log = log;
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const out = lines.join('\n');
+  assert.ok(!/[\u0000-\u0009\u000b-\u001f]/.test(out), 'no control character but the line breaks between lines');
+  assert.match(out, /note: red \\u001b\[31mtext\\u0007 and a\\u000anew line/);
+  assert.match(out, /w\\u001b\[2J/);
+});
