@@ -17,16 +17,9 @@
  * walks this file's import graph and fails on any Node module in it.
  * @packageDocumentation
  */
-export * from './tensor/index.js';
-export * from './kernels/index.js';
+export * from './core.js';
 export { initWasmBackend, instantiateWasmBackend, WasmOutOfMemory, type WasmBackend, type WasmSource } from './kernels/wasm/backend.js';
 export { initThreadedWasmBackend } from './kernels/wasm/threads.js';
-export * from './autograd/index.js';
-export * from './nn/index.js';
-export * from './optim/index.js';
-export * from './io/safetensors.js';
-export * from './io/onnx.js';
-export * from './io/onnx-export.js';
 export * from './plot/scale.js';
 export * from './plot/line-chart.js';
 export * from './plot/heatmap.js';
@@ -37,4 +30,3 @@ export * from './tasks/forecast/calendar.js';
 export * from './tasks/classify/model.js';
 export * from './tasks/lm/model.js';
 export * from './tasks/seq2seq/model.js';
-export * from './errors.js';

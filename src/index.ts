@@ -1,16 +1,14 @@
 /**
  * gru-ts: gated recurrent sequence models for Node.js and the browser.
+ * The package root for Node: the core (./core.ts: tensors, kernels,
+ * autograd, layers, optimizers, safetensors and ONNX as bytes), model files
+ * on disk, and the application: data, training, the tasks, pictures.
  * @packageDocumentation
  */
-export * from './tensor/index.js';
-export * from './kernels/index.js';
-export * from './autograd/index.js';
-export * from './nn/index.js';
-export * from './optim/index.js';
-export * from './io/onnx.js';
-export * from './io/safetensors.js';
+export * from './core.js';
+// Node-only parts of the core's layers
 export * from './io/safetensors-file.js';
-export * from './io/onnx-export.js';
+// The application
 export * from './plot/index.js';
 export * from './data/csv.js';
 export * from './data/split.js';
@@ -36,5 +34,4 @@ export * from './data/datasets.js';
 export * from './data/email.js';
 export * from './tasks/seq2seq/model.js';
 export * from './tasks/seq2seq/task.js';
-export * from './sparse/index.js';
-export * from './errors.js';
+export * from './tasks/recommend/index.js';
