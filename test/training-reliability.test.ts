@@ -222,7 +222,8 @@ test('fitAsync: the event loop keeps running while it trains (fit blocks it), wi
   assert.equal(blocking.ticks, 0, 'fit holds the thread: no tick');
   // It hands the thread back after every 10 ms of work (sliceMs), and a due timer runs each time.
   assert.ok(async.ticks >= Math.max(3, async.ms / 50), `ticks while fitAsync trains: ${async.ticks} in ${async.ms.toFixed(0)} ms`);
-  assert.ok(async.maxGapMs < Math.min(150, blocking.ms / 2), `longest wait for a timer: ${async.maxGapMs.toFixed(1)} ms (fit blocks for ${blocking.ms.toFixed(0)} ms)`);
+  // Relative to fit's own time, so a loaded machine (slower steps, late timers) moves both alike.
+  assert.ok(async.maxGapMs < blocking.ms / 2, `longest wait for a timer: ${async.maxGapMs.toFixed(1)} ms (fit blocks for ${blocking.ms.toFixed(0)} ms)`);
   assert.deepEqual(async.value.map((r) => r.trainLoss), blocking.value.map((r) => r.trainLoss));
 });
 
