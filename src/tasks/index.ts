@@ -7,5 +7,6 @@ import { forecastTask } from './forecast/command.js';
 import { classifyTask } from './classify/command.js';
 import { lmTask } from './lm/command.js';
 import { seq2seqTask } from './seq2seq/command.js';
+import { recommendTask } from './recommend/command.js';
 
-export const TASKS: readonly TaskDefinition[] = [forecastTask, classifyTask, lmTask, seq2seqTask];
+export const TASKS: readonly TaskDefinition[] = [forecastTask, classifyTask, lmTask, seq2seqTask, recommendTask];
