@@ -34,4 +34,3 @@ export * from './data/datasets.js';
 export * from './data/email.js';
 export * from './tasks/seq2seq/model.js';
 export * from './tasks/seq2seq/task.js';
-export * from './tasks/recommend/index.js';
