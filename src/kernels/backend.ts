@@ -1,7 +1,9 @@
 /**
- * The compute contract. Every backend (ref: plain TypeScript, the truth;
- * later wasm and native) implements these whole operations — a GRU over a
- * whole sequence, not a scalar op — on flat typed arrays.
+ * The compute contract: whole operations — a GRU over a whole sequence, not
+ * a scalar op — on flat typed arrays. ref (plain TypeScript) is the truth;
+ * native and wasm are the fast backends. Each kernel's fields (type, role,
+ * size) are declared once in spec.ts, and every backend is made whole, with
+ * its checks and fallbacks, by registry.ts.
  *
  * Conventions (after llm.c): outputs first, then inputs, then sizes;
  * backward kernels ACCUMULATE into their gradient buffers (+=), so callers

@@ -38,9 +38,8 @@ export const KERNEL_ABI = 3;
 export type FieldType = 'dim' | 'int' | 'float' | 'flag' | 'enum' | 'f32' | 'i32';
 export type Role = 'in' | 'out' | 'inout';
 
-/** The arguments of one call, by field name (a positional call's parameters under their names). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Args = any;
+/** The arguments of one call, by field name (a positional call's parameters under their names); each spec reads its own. */
+export type Args = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export interface Field {
   readonly name: string;
@@ -156,13 +155,15 @@ const ldyT = (a: GruArgs) => a.B * a.ldy;
 
 /** The input side of a GRU call: x and W_ih, or the caller's projection, never both. */
 function gruInputCheck(a: GruArgs, backward: boolean): string | null {
+  const b = a as GruBackwardArgs;
   if (a.xProj) {
+    if (a.x == null && a.wIh == null && a.bIh == null && (!backward || (b.dx == null && b.dWIh == null && b.dBIh == null))) return null;
     const extra = (['x', 'wIh', 'bIh', ...(backward ? ['dx', 'dWIh', 'dBIh'] : [])] as const).filter((k) => (a as unknown as Record<string, unknown>)[k] != null);
-    if (extra.length > 0) return `with xProj (the input projection) there is no ${extra.join(', ')}: pass either x, wIh, bIh or xProj`;
-    return null;
+    return `with xProj (the input projection) there is no ${extra.join(', ')}: pass either x, wIh, bIh or xProj`;
   }
+  if (a.x != null && a.wIh != null && (!backward || b.dWIh != null)) return null;
   const missing = (['x', 'wIh', ...(backward ? ['dWIh'] : [])] as const).filter((k) => (a as unknown as Record<string, unknown>)[k] == null);
-  return missing.length > 0 ? `expected x and wIh${backward ? ' and dWIh' : ''} (or xProj), got no ${missing.join(', ')}` : null;
+  return `expected x and wIh${backward ? ' and dWIh' : ''} (or xProj), got no ${missing.join(', ')}`;
 }
 
 const gruInputs: Field[] = [
@@ -361,10 +362,17 @@ export const kernelSpecs: Readonly<Record<KernelName, KernelSpec>> = {
 
 // ---------------------------------------------------------------- reading a call's fields
 
-/** Reads one field of a call: the argument (nested for dotted names), its default, or its derived value; null for absent arrays. */
-export function fieldReader(f: Field): (a: Args) => unknown {
+/**
+ * Reads one field of a call: the argument (nested for dotted names), its
+ * default, or its derived value; null for absent arrays. `params`: the
+ * positional kernel's parameter names (its calls are {@link positionalRecord}s).
+ */
+export function fieldReader(f: Field, params?: readonly string[]): (a: Args) => unknown {
   const path = f.name.split('.');
-  const raw = path.length === 1 ? (a: Args) => a[f.name] : (a: Args) => a[path[0]]?.[path[1]];
+  const at = params ? params.indexOf(path[0]) : -1;
+  const raw = at >= 0
+    ? path.length === 1 ? (a: Args) => a.p[at] : (a: Args) => a.p[at]?.[path[1]]
+    : path.length === 1 ? (a: Args) => a[f.name] : (a: Args) => a[path[0]]?.[path[1]];
   if (f.derive) return f.derive;
   if (f.type === 'f32' || f.type === 'i32') {
     const when = f.when;
@@ -377,11 +385,20 @@ export function fieldReader(f: Field): (a: Args) => unknown {
   return raw;
 }
 
-/** A positional call's arguments under their parameter names, with the derived sizes (n = x.length). */
-export function namedArgs(spec: KernelSpec, args: readonly unknown[]): Args {
-  const out: Record<string, unknown> = {};
-  const p = spec.params!;
-  for (let i = 0; i < p.length; i++) out[p[i]] = args[i];
-  for (const f of spec.fields) if (f.derive) out[f.name] = f.derive(out);
-  return out;
+/**
+ * A positional kernel's calls as records: an object per call whose getters
+ * read the call's arguments under their parameter names, and compute the
+ * derived sizes (n = x.length). (One class per kernel, so that the size
+ * expressions see one shape.)
+ */
+export function positionalRecord(spec: KernelSpec): (p: readonly unknown[]) => Args {
+  class Call {
+    constructor(readonly p: readonly unknown[]) {}
+  }
+  spec.params!.forEach((name, i) => Object.defineProperty(Call.prototype, name, { get(this: Call) { return this.p[i]; } }));
+  for (const f of spec.fields) {
+    const derive = f.derive;
+    if (derive) Object.defineProperty(Call.prototype, f.name, { get(this: Call) { return derive(this); } });
+  }
+  return (p) => new Call(p);
 }

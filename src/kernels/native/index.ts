@@ -20,7 +20,7 @@
  */
 import type { Backend } from '../backend.js';
 import { createBackend, threadSetting, type FastKernels } from '../registry.js';
-import { fieldReader, kernelSpecs, KERNEL_ABI, type Args, type Field, type KernelSpec } from '../spec.js';
+import { kernelSpecs, KERNEL_ABI, type Args, type Field, type KernelSpec } from '../spec.js';
 
 /** A field as the addon reads it: int covers dim, int and enum (long or int in C++). */
 export interface AddonField {
@@ -76,42 +76,40 @@ function addonKind(f: Field): AddonField['kind'] {
 }
 
 /**
- * The function that passes a call's fields to the addon's kernel in the
- * addon's order, after checking that the addon's fields are the spec's.
+ * The function that passes a call's fields (checked, in spec order) to the
+ * addon's kernel in the addon's order, after checking that the addon's
+ * fields are the spec's.
  */
-function marshal(spec: KernelSpec, fields: AddonField[], kernel: (...a: unknown[]) => unknown, threads: () => number): (a: Args) => unknown {
+function marshal(spec: KernelSpec, fields: AddonField[], kernel: (...a: unknown[]) => unknown, threads: () => number): (a: Args, values: readonly unknown[]) => unknown {
   const mismatch = (why: string): never => {
     throw new Error(`native addon: ${spec.name} ${why}: it was built from other sources; ${REBUILD}`);
   };
   const names = new Set(fields.map((f) => f.name));
   for (const f of spec.fields) if (!names.has(f.name)) mismatch(`has no field '${f.name}'`);
-  const readers = fields.map((af) => {
-    const f = spec.fields.find((g) => g.name === af.name) ?? mismatch(`has a field '${af.name}' the spec does not`);
+  // For each of the addon's fields, the spec's index (enums: the index of their values, negated − 1).
+  const from = Int32Array.from(fields, (af) => {
+    const at = spec.fields.findIndex((g) => g.name === af.name);
+    if (at < 0) mismatch(`has a field '${af.name}' the spec does not`);
+    const f = spec.fields[at];
     const array = f.type === 'f32' || f.type === 'i32';
     if (af.kind !== addonKind(f) || (array && (af.writable !== (f.role !== 'in') || af.nullable !== !!f.optional))) {
       mismatch(`field '${f.name}' is ${af.kind}${array ? ` (${af.writable ? 'written' : 'read'}, ${af.nullable ? 'nullable' : 'required'})` : ''}`);
     }
-    const read = fieldReader(f);
-    if (f.type === 'enum') {
-      const values = f.values!;
-      return (a: Args) => values.indexOf(read(a) as string);
-    }
-    return read;
+    return f.type === 'enum' ? -1 - at : at;
   });
-  const n = readers.length;
-  if (spec.threaded) {
-    return (a) => {
-      const v = new Array<unknown>(n + 1);
-      for (let i = 0; i < n; i++) v[i] = readers[i](a);
-      v[n] = threads();
+  // One direct call with the values in the addon's order, generated (a call through an array of
+  // arguments costs as much as a small kernel); a loop where code cannot be generated.
+  const args = Array.from(from, (at) => (at >= 0 ? `v[${at}]` : `F[${-1 - at}].values.indexOf(v[${-1 - at}])`));
+  if (spec.threaded) args.push('threads()');
+  try {
+    return new Function('kernel', 'F', 'threads', `return (_a, v) => kernel(${args.join(', ')});`)(kernel, spec.fields, threads);
+  } catch {
+    return (_a, values) => {
+      const v = Array.from(from, (at) => (at >= 0 ? values[at] : spec.fields[-1 - at].values!.indexOf(values[-1 - at] as string)));
+      if (spec.threaded) v.push(threads());
       return kernel(...v);
     };
   }
-  return (a) => {
-    const v = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) v[i] = readers[i](a);
-    return kernel(...v);
-  };
 }
 
 /** The native backend: a {@link Backend} that also names its kernel set. */
@@ -138,7 +136,7 @@ export function createNativeBackend(addon: NativeAddon): NativeBackend {
     const fields = info.kernels?.[spec.name];
     const kernel = addon[spec.name];
     // A kernel the addon does not have runs on ref.
-    if (fields && typeof kernel === 'function') kernels[spec.name] = { run: marshal(spec, fields, kernel as (...a: unknown[]) => unknown, t.threads) };
+    if (fields && typeof kernel === 'function') kernels[spec.name] = { run: marshal(spec, fields, kernel as (...a: unknown[]) => unknown, t.forCall) };
   }
   return createBackend('native', kernels, { isa: info.isa, threads: t.threads, setThreads: t.setThreads });
 }

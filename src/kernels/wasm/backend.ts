@@ -25,7 +25,7 @@
  */
 import type { Backend } from '../backend.js';
 import { createBackend, KernelOutOfMemory, threadSetting, type FastKernels } from '../registry.js';
-import { fieldReader, kernelSpecs, KERNEL_ABI, type Args, type Field, type KernelName, type KernelSpec } from '../spec.js';
+import { kernelSpecs, KERNEL_ABI, type Args, type Field, type KernelName, type KernelSpec } from '../spec.js';
 
 // Minimal WebAssembly typings (the project's lib is ES2022 without DOM).
 export interface WasmMemory {
@@ -58,7 +58,7 @@ export function webAssembly(): WebAssemblyApi | null {
  */
 export interface KernelExports {
   heapBase(): number;
-  /** KERNEL_ABI of the spec the module was built from (absent in modules built before it). */
+  /** KERNEL_ABI of the specs the module was built from (a module without it is refused, as one with another number). */
   kernelAbi?(): number;
   /** 0: this instance's thread only spins in barriers (a browser's main thread may not wait). */
   barrierMaySleep(may: number): void;
@@ -103,10 +103,13 @@ export class WasmOutOfMemory extends KernelOutOfMemory {
 export class Arena {
   private top: number;
   readonly base: number;
+  /** memory.buffer, kept: reading it costs ~0.2 µs (shared memory makes a new object each time); renewed when this arena grows the memory, which nothing else does. */
+  private buf: ArrayBuffer | SharedArrayBuffer;
 
   constructor(readonly memory: WasmMemory, base: number) {
     this.base = align64(base);
     this.top = this.base;
+    this.buf = memory.buffer;
   }
 
   reset(): void {
@@ -117,7 +120,7 @@ export class Arena {
   alloc(bytes: number): number {
     const p = align64(this.top);
     this.top = p + bytes;
-    const have = this.memory.buffer.byteLength;
+    const have = this.buf.byteLength;
     if (this.top > have) {
       // Grow by at least half again, so a run of slightly larger calls does not grow every time.
       const need = Math.ceil((this.top - have) / PAGE);
@@ -131,13 +134,14 @@ export class Arena {
           throw new WasmOutOfMemory(this.top);
         }
       }
+      this.buf = this.memory.buffer;
     }
     return p;
   }
 
   /** A view of n elements at ptr, of src's element type (Float32Array or Int32Array). */
   view(ptr: number, n: number, like: Float32Array | Int32Array = F32): Float32Array | Int32Array {
-    return like instanceof Int32Array ? new Int32Array(this.memory.buffer, ptr, n) : new Float32Array(this.memory.buffer, ptr, n);
+    return like instanceof Int32Array ? new Int32Array(this.buf, ptr, n) : new Float32Array(this.buf, ptr, n);
   }
 
   /** Copies src in; returns its address. */
@@ -188,10 +192,9 @@ function denseRows(n0: number, n1: number, s0: number, s1: number, w: number): b
   return (s1 === w && s0 === n1 * w) || (s0 === w && s1 === n0 * w);
 }
 
-/** A compiled field: its reader, and the indices of the fields its layout refers to. */
+/** A field, and the indices of the fields its layout refers to. */
 interface Slot {
   f: Field;
-  read: (a: Args) => unknown;
   offset: number; // index of the offset field, or −1
   rows: { n0: number; n1: number; s0: number; s1: number; w: number } | null; // indices
 }
@@ -210,17 +213,16 @@ export function createWasmBackend(
     throw new Error(`wasm backend: the module has kernel ABI ${abi ?? '(none)'}, this gru-ts needs ${KERNEL_ABI}: rebuild with npm run build`);
   }
   const { syncPtr, end } = controlBlock(exports.heapBase());
-  const arena = new Arena(memory, end);
   if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+  const arena = new Arena(memory, end);
   new Int32Array(memory.buffer, syncPtr, 32).fill(0);
   const setting = pool ? threadSetting(threads ?? 1, pool.maxThreads) : null;
 
   /** The kernel of one spec: copy in, run, copy out. */
-  function kernel(spec: KernelSpec, fn: (...a: number[]) => unknown): (a: Args) => unknown {
+  function kernel(spec: KernelSpec, fn: (...a: number[]) => unknown): (a: Args, values: readonly unknown[]) => unknown {
     const index = (name: string) => spec.fields.findIndex((g) => g.name === name);
     const slots: Slot[] = spec.fields.map((f) => ({
       f,
-      read: fieldReader(f),
       offset: f.offset ? index(f.offset) : -1,
       rows: f.rows
         ? { n0: index(f.rows.counts[0]), n1: index(f.rows.counts[1]), s0: index(f.rows.strides[0]), s1: index(f.rows.strides[1]), w: index(f.rows.width) }
@@ -234,22 +236,26 @@ export function createWasmBackend(
       throw new Error(`wasm backend: the module's ${spec.name} takes ${fn.length} arguments, the spec ${want}: rebuild with npm run build`);
     }
     const n = slots.length;
+    const arrays = slots.flatMap((s, i) => (s.f.type === 'f32' || s.f.type === 'i32' ? [i] : []));
+    const scalars = slots.flatMap((s, i) => (s.f.type === 'f32' || s.f.type === 'i32' ? [] : [i]));
+    // The arguments (then work, then tid, nt, sync), and what to copy out after the call: reused call after call.
+    const v = Array.from({ length: n + (workBytes ? 1 : 0) + 3 }, () => 0);
+    const back = { count: 0, field: new Int32Array(arrays.length), ptr: new Float64Array(arrays.length), size: new Float64Array(arrays.length), off: new Float64Array(arrays.length) };
+    const rowsBack: (() => void)[] = [];
+    const workArgs = Array.from({ length: dims.length + 1 }, () => 0);
 
-    return (a) => {
+    return (a, values) => {
       arena.reset();
-      const v = new Array<number>(n);
       // Scalars first: the arrays' layouts below read (and may rewrite) them.
-      for (let i = 0; i < n; i++) {
-        const { f, read } = slots[i];
-        if (f.type === 'f32' || f.type === 'i32') continue;
-        const x = read(a);
+      for (const i of scalars) {
+        const f = slots[i].f, x = values[i];
         v[i] = f.type === 'flag' ? (x ? 1 : 0) : f.type === 'enum' ? f.values!.indexOf(x as string) : (x as number);
       }
-      const back: (() => void)[] = [];
-      for (let i = 0; i < n; i++) {
-        const { f, read, offset, rows } = slots[i];
-        if (f.type !== 'f32' && f.type !== 'i32') continue;
-        const x = read(a) as Float32Array | Int32Array | null;
+      back.count = 0;
+      if (rowsBack.length > 0) rowsBack.length = 0;
+      for (const i of arrays) {
+        const { f, offset, rows } = slots[i];
+        const x = values[i] as Float32Array | Int32Array | null;
         if (x === null) {
           v[i] = 0;
           continue;
@@ -269,7 +275,7 @@ export function createWasmBackend(
             each((src, dst) => d.set(x.subarray(src, src + w), dst));
           }
           if (written) {
-            back.push(() => {
+            rowsBack.push(() => {
               const d = arena.view(p, n0 * n1 * w, x);
               each((dst, src) => x.set(d.subarray(src, src + w), dst));
             });
@@ -282,19 +288,40 @@ export function createWasmBackend(
         }
         // The whole extent (a dense grid of rows: exactly its rows).
         const size = rows ? v[rows.n0] * v[rows.n1] * v[rows.w] : f.size ? f.size(a) : x.length - off;
-        const p = readIn ? arena.put(x.subarray(off, off + size)) : arena.alloc(size * 4);
-        if (written) back.push(() => x.set(arena.view(p, size, x), off));
+        const p = readIn ? arena.put(off === 0 && size === x.length ? x : x.subarray(off, off + size)) : arena.alloc(size * 4);
+        if (written) {
+          const k = back.count++;
+          back.field[k] = i;
+          back.ptr[k] = p;
+          back.size[k] = size;
+          back.off[k] = off;
+        }
         v[i] = p;
         if (offset >= 0) v[offset] = 0;
       }
       let nt = 1;
-      if (threaded && setting) nt = spec.name === 'gemm' && v[dims[0]] * v[dims[1]] * v[dims[2]] < PARALLEL_GEMM_MACS ? 1 : setting.threads();
-      if (workBytes) v.push(arena.alloc(workBytes(...dims.map((i) => v[i]), nt)));
+      if (threaded && setting) nt = spec.name === 'gemm' && v[dims[0]] * v[dims[1]] * v[dims[2]] < PARALLEL_GEMM_MACS ? 1 : setting.forCall();
+      let last = n;
+      if (workBytes) {
+        for (let d = 0; d < dims.length; d++) workArgs[d] = v[dims[d]];
+        workArgs[dims.length] = nt;
+        v[last++] = arena.alloc(workBytes(...workArgs));
+      }
       let result: unknown;
-      if (!threaded) result = fn(...v);
-      else if (pool && nt > 1) pool.run(spec.name, v, nt);
-      else fn(...v, 0, 1, syncPtr);
-      for (const b of back) b();
+      if (threaded && pool && nt > 1) pool.run(spec.name, v.slice(0, last), nt);
+      else {
+        if (threaded) {
+          v[last] = 0; // tid
+          v[last + 1] = 1; // nt
+          v[last + 2] = syncPtr;
+        }
+        result = fn(...v);
+      }
+      for (let k = 0; k < back.count; k++) {
+        const x = values[back.field[k]] as Float32Array | Int32Array;
+        x.set(arena.view(back.ptr[k], back.size[k], x), back.off[k]);
+      }
+      for (const b of rowsBack) b();
       return result;
     };
   }
