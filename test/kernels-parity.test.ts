@@ -6,7 +6,13 @@
 // the GRU's input projection: gru-xproj.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GruError, Rng, backend, backendNames, refBackend, setBackend, type Backend, type DType } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GruError, Rng, backend, backendNames, createBackend, refBackend, setBackend, type Backend, type DType } from '../src/index.js';
+import { createNativeBackend, type NativeAddon } from '../src/kernels/native/index.js';
+import { instantiateWasmBackend, wasmDir } from '../src/kernels/wasm/index.js';
 import { maxRelError, rand } from './helpers/random.js';
 import { fastBackends, forEachBackend } from './helpers/backends.js';
 import { assertClose, describeCase, gruData, randomGruCase, runGru } from './helpers/gru.js';
@@ -201,5 +207,54 @@ forEachBackend((k) => {
         else process.env.GRU_TS_THREADS = saved;
       }
     });
+  }
+});
+
+/** Every backend made where `new Function` throws, as under a content security policy without 'unsafe-eval'. */
+function backendsWithoutCodeGeneration(): Backend[] {
+  const g = globalThis as unknown as { Function: FunctionConstructor };
+  const saved = g.Function;
+  g.Function = function refused() {
+    throw new EvalError('Code generation from strings disallowed for this context');
+  } as unknown as FunctionConstructor;
+  try {
+    const out = [createBackend('ref', {})];
+    if (backendNames().includes('native')) {
+      const addon = createRequire(import.meta.url)(fileURLToPath(new URL('../build/Release/gru_native.node', import.meta.url))) as NativeAddon;
+      out.push(createNativeBackend(addon));
+    }
+    if (backendNames().includes('wasm')) {
+      const WA = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object } }).WebAssembly;
+      out.push(instantiateWasmBackend(new WA.Module(readFileSync(join(wasmDir(), 'gru.wasm')))));
+    }
+    return out;
+  } finally {
+    g.Function = saved;
+  }
+}
+
+test('where code cannot be generated (a content security policy), the interpreted checker and plain calls do the same', () => {
+  for (const k of backendsWithoutCodeGeneration()) {
+    const rng = new Rng(12);
+    for (let n = 0; n < 8; n++) {
+      const g = gemmCase(rng);
+      assert.ok(maxRelError(g.run(k), g.run(refBackend)) <= TOL, `${k.name} gemm ${g.what}`);
+      const c = randomGruCase(rng);
+      const d = gruData(c, n);
+      assertClose(runGru(k, c, d), runGru(refBackend, c, d), TOL, `${k.name} ${describeCase(c)}`);
+      const e = elementwiseCase(rng);
+      const got = runElementwise(k, e), want = runElementwise(refBackend, e);
+      for (const key of Object.keys(want) as (keyof typeof want)[]) assert.ok(maxRelError(got[key], want[key]) <= TOL, `${k.name} ${key}`);
+      const a = runAdam(k, 37, 0.01, 0.05, n), b = runAdam(refBackend, 37, 0.01, 0.05, n);
+      assert.ok(maxRelError(a.w, b.w) <= TOL, `${k.name} adam`);
+    }
+    const A = new Float32Array(12), C = new Float32Array(9);
+    assert.throws(() => k.gemm(false, false, 3, 3, 4, 1, A, 1, 4, A, 0, 3, 0, C, 0, 3), /^GruError: gemm: A needs 13 elements \(from offset 1\), has 12$/);
+    assert.throws(() => k.unaryForward('gelu' as never, C, C), /^GruError: unaryForward: op: expected one of tanh, sigmoid, relu, identity, got gelu$/);
+    const cc = { T: 3, B: 2, I: 2, H: 4, reverse: false, resetAfter: true, lengths: null, bias: true };
+    const dd = gruData(cc, 1);
+    const h = { T: 3, B: 2, I: 2, H: 4, wHh: dd.wHh, bHh: dd.bHh, reverse: false, resetAfter: true, lengths: null, h0: dd.h0, x: dd.x, wIh: dd.wIh, bIh: dd.bIh, hN: new Float32Array(8), cache: null };
+    assert.throws(() => k.gruForward({ ...h, y: new Float32Array(24), yOff: 0, ldy: 4, ldyT: 2 }), /^GruError: gruForward: y columns \[0, 4\) exceed a row stride \(ld 4, ldT 2\)$/);
+    assert.throws(() => k.gruForward({ ...h, T: 1.5, y: new Float32Array(24), yOff: 0, ldy: 4 }), /^GruError: gruForward: T: expected a non-negative integer, got 1.5$/);
   }
 });
