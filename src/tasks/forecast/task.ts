@@ -176,7 +176,24 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     checkpointMetadata: () => forecasterMetadata(model),
     ...passedToFit(o),
   });
-  if (start && !history.some((h) => (h.valLoss ?? Infinity) < start.mae)) model.loadStateDict(start.weights); // training keeps its best epoch; keep the linear start when none beat it
+  // Training keeps its best epoch; the GRU's correction stays only if it beats the linear start on validation by
+  // more than chance: the windows' mean absolute errors improve by over two standard errors (a paired test), so a
+  // short validation part does not let noise choose the GRU.
+  if (start) {
+    const trained = new Map(Object.entries(model.stateDict()));
+    const windowErrors = () => {
+      const p = model.predict(valBatch);
+      return valBatch.origins.map((t, w) => {
+        let e = 0;
+        for (let k = 0; k < horizon; k++) e += Math.abs(series.values[t + k + 1] - p[w * horizon + k]);
+        return e / horizon;
+      });
+    };
+    const withGru = windowErrors();
+    model.loadStateDict(start.weights);
+    const linear = windowErrors();
+    if (clearlyBetter(withGru, linear)) model.loadStateDict(trained);
+  }
   // Intervals from the chosen model's errors on validation windows, which none of its parts has been fitted on.
   const valPred = model.predict(valBatch);
   const errors = valPred.map((p, i) => (series.values[valBatch.origins[Math.floor(i / horizon)] + (i % horizon) + 1] - p) / norm.scale);
@@ -194,6 +211,16 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     model.out.bias!.value.data.set(saved['out.bias'].data);
   }
   return { model, history, test: evaluateForecaster(model, series, valEnd, N, 'test'), series };
+}
+
+/** Whether errors `a` are below errors `b` (paired, per window) by more than two standard errors of the mean difference. */
+function clearlyBetter(a: number[], b: number[]): boolean {
+  const n = a.length;
+  if (n < 2) return false;
+  const d = a.map((v, i) => b[i] - v);
+  const mean = d.reduce((s, v) => s + v, 0) / n;
+  const sd = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+  return mean > 2 * (sd / Math.sqrt(n));
 }
 
 /**
