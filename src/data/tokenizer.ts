@@ -38,7 +38,7 @@ export class Tokenizer {
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
       .slice(0, (o.maxSize ?? Infinity) - RESERVED.length)
       .map(([t]) => t);
-    if (kept.length === 0) throw new Error('tokenizer: the training text has no tokens (is it empty?)');
+    if (kept.length === 0) throw new GruError('INVALID_DATA', 'tokenizer: the training text has no tokens (is it empty?)');
     return new Tokenizer(o.kind, [...RESERVED, ...kept], lowercase);
   }
 

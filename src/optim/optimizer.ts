@@ -5,6 +5,7 @@
  */
 import type { SparseGrad, Var } from '../autograd/var.js';
 import { Tensor, allocateLike, type FloatArray } from '../tensor/tensor.js';
+import { GruError } from '../errors.js';
 
 /** What a checkpoint keeps of an optimizer. */
 export interface OptimizerState {
@@ -22,7 +23,7 @@ export abstract class Optimizer {
   private readonly slots = new Map<string, Map<Var, FloatArray>>();
 
   constructor(readonly params: Var[], lr: number) {
-    if (!(lr > 0)) throw new Error(`optimizer: learning rate must be > 0, got ${lr}`);
+    if (!(lr > 0)) throw new GruError('INVALID_ARGUMENT', `optimizer: learning rate must be > 0, got ${lr}`);
     this.lr = lr;
   }
 
@@ -75,7 +76,7 @@ export abstract class Optimizer {
     for (const [key, t] of Object.entries(s.tensors)) {
       const dot = key.lastIndexOf('.');
       const p = this.params[Number(key.slice(dot + 1))];
-      if (!p || p.value.size !== t.size) throw new Error(`optimizer state: '${key}' does not fit this model's parameters`);
+      if (!p || p.value.size !== t.size) throw new GruError('INVALID_FILE', `optimizer state: '${key}' does not fit this model's parameters`);
       this.slot(key.slice(0, dot), p).set(t.data);
     }
   }

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { Module } from '../nn/module.js';
 import { readModelFile } from './model-file.js';
 import type { SplitChoice } from './training-data.js';
+import { GruError } from '../errors.js';
 
 /** A command-line option a task adds to `gru eval` or `gru predict`. */
 export interface OptionSpec {
@@ -61,7 +62,7 @@ export interface TaskDefinition<Model = unknown> {
 /** Looks a task up by name in `tasks`; an unknown name is an error listing the known ones. */
 export function findTask(tasks: readonly TaskDefinition[], name: string, what = 'task'): TaskDefinition {
   const t = tasks.find((d) => d.name === name);
-  if (!t) throw new Error(`unknown ${what} '${name}': expected one of ${tasks.map((d) => d.name).join(', ')}`);
+  if (!t) throw new GruError('INVALID_ARGUMENT', `unknown ${what} '${name}': expected one of ${tasks.map((d) => d.name).join(', ')}`);
   return t;
 }
 
@@ -69,7 +70,7 @@ export function findTask(tasks: readonly TaskDefinition[], name: string, what = 
 export function loadTaskModel(tasks: readonly TaskDefinition[], path: string): { task: TaskDefinition; model: unknown } {
   const name = readModelFile(path).task;
   const task = tasks.find((d) => d.name === name);
-  if (!task) throw new Error(`${path}: a '${name}' model, a task this gru-ts does not know (it knows ${tasks.map((d) => d.name).join(', ')})`);
+  if (!task) throw new GruError('UNSUPPORTED', `${path}: a '${name}' model, a task this gru-ts does not know (it knows ${tasks.map((d) => d.name).join(', ')})`);
   return { task, model: task.load(path) };
 }
 
@@ -100,6 +101,6 @@ export function addTaskOptions(command: Command, tasks: readonly TaskDefinition[
 /** The data `gru eval` reads: `--data`, else the training data the model file records. */
 export function evalSource(flags: EvalFlags, recorded: { source: string } | undefined): string {
   const source = flags.data ?? recorded?.source;
-  if (source === undefined) throw new Error('--data is required: the model file does not name its training data');
+  if (source === undefined) throw new GruError('INVALID_ARGUMENT', '--data is required: the model file does not name its training data');
   return source;
 }

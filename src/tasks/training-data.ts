@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { shuffledSplit, stratifiedSplit } from '../data/split.js';
+import { GruError } from '../errors.js';
 
 /** Which rows `gru eval` scores: the held-out test split of the training data, or every row. */
 export type SplitChoice = 'test' | 'all';
@@ -55,11 +56,11 @@ export function fingerprint(fields: Iterable<string | number>): string {
 export function chooseSplit(record: TrainingDataRecord | undefined, fp: string, source: string, requested?: SplitChoice): SplitChoice {
   if (requested === 'all') return 'all';
   if (record === undefined) {
-    throw new Error(`${source}: the model file does not record how its training data was split, so its test rows are unknown; pass --split all to score every row`);
+    throw new GruError('INVALID_ARGUMENT', `${source}: the model file does not record how its training data was split, so its test rows are unknown; pass --split all to score every row`);
   }
   if (record.fingerprint === fp) return 'test';
   if (requested === 'test') {
-    throw new Error(`${source} is not the data the model was trained on (${record.source}, ${record.rows} rows; the rows differ), so it has no test split; pass --split all to score every row`);
+    throw new GruError('INVALID_ARGUMENT', `${source} is not the data the model was trained on (${record.source}, ${record.rows} rows; the rows differ), so it has no test split; pass --split all to score every row`);
   }
   return 'all';
 }
@@ -72,7 +73,7 @@ export function chooseSplit(record: TrainingDataRecord | undefined, fp: string, 
 export function splitRows(split: SplitRecord, n: number, labels?: readonly string[]): number[][] {
   switch (split.method) {
     case 'stratified':
-      if (!labels) throw new Error('a stratified split needs the labels');
+      if (!labels) throw new GruError('INVALID_ARGUMENT', 'a stratified split needs the labels');
       return stratifiedSplit(labels, split.fractions, split.seed);
     case 'shuffled':
       return shuffledSplit(n, split.seed, split.testFraction);

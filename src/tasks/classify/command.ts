@@ -7,6 +7,7 @@ import { evalSource, type TaskDefinition } from '../registry.js';
 import type { TokenizerKind } from '../../data/tokenizer.js';
 import { writeConfusion, writeLossCurve } from '../pictures.js';
 import { addCommonTrainOptions, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CommonTrainFlags } from '../../cli/options.js';
+import { GruError } from '../../errors.js';
 
 export interface ClassifyFlags extends CommonTrainFlags {
   textColumn: string;
@@ -48,7 +49,7 @@ function addTrainCommand(train: Command): void {
 }
 
 export function runClassifyTraining(f: ClassifyFlags): void {
-  if (!f.data) throw new Error('--data is required: a dataset name (spam) or a CSV/JSONL file');
+  if (!f.data) throw new GruError('INVALID_ARGUMENT', '--data is required: a dataset name (spam) or a CSV/JSONL file');
   const t0 = performance.now();
   const table = loadTable(f.data);
   const r = trainClassifier(table, {
@@ -92,7 +93,7 @@ export const classifyTask: TaskDefinition<TrainedClassifier> = {
     reportClassify(evaluateClassifierOn(c, table, { split: flags.split }), { json: flags.json, source: table.source });
   },
   predict(c, flags) {
-    if (typeof flags.text !== 'string') throw new Error('a classify model needs --text "…"');
+    if (typeof flags.text !== 'string') throw new GruError('INVALID_ARGUMENT', 'a classify model needs --text "…"');
     const r = classifyText(c, flags.text);
     if (flags.json) console.log(JSON.stringify({ task: 'classify', ...r }));
     else console.log(`${r.label}\t(${Object.entries(r.probabilities).map(([l, p]) => `${l} ${p.toFixed(3)}`).join(', ')})`);

@@ -15,6 +15,7 @@ import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import { AttentionPool } from '../../nn/attention-pool.js';
 import type { TokenizerJSON } from '../../data/tokenizer.js';
+import { GruError } from '../../errors.js';
 
 export interface ClassifyConfig {
   labels: string[];
@@ -62,7 +63,7 @@ export class Classifier extends Module {
   constructor(readonly config: ClassifyConfig, vocabSize: number, seed = 0) {
     super();
     const p = config.embeddingDropout ?? 0;
-    if (!(p >= 0 && p < 1)) throw new Error(`Classifier: embeddingDropout must be in [0, 1), got ${p}`);
+    if (!(p >= 0 && p < 1)) throw new GruError('INVALID_ARGUMENT', `Classifier: embeddingDropout must be in [0, 1), got ${p}`);
     this.rng = new Rng(seed + 5);
     const D = config.bidirectional ? 2 : 1;
     this.pool = config.pooling === 'attention' ? this.child('pool', new AttentionPool({ inputSize: D * config.hiddenSize, seed: seed + 3 })) : null;

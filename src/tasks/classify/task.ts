@@ -14,6 +14,7 @@ import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../to
 import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import { Classifier, makeTextBatch, type ClassifyConfig, type TextBatch } from './model.js';
 import { classifyMetaSchema } from './schema.js';
+import { GruError } from '../../errors.js';
 
 /** Train, validation and test shares of each label's rows. */
 const SPLIT_FRACTIONS = [0.7, 0.1, 0.2];
@@ -57,8 +58,8 @@ function readTexts(t: Table, o: { textColumn?: string; labelColumn?: string }): 
   const texts = t.rows.map((r) => r[ti] ?? '');
   const labels = t.rows.map((r) => r[li] ?? '');
   texts.forEach((x, i) => {
-    if (x.trim() === '') throw new Error(`${t.source}: empty text at data row ${i + 1}; every example needs text`);
-    if (labels[i].trim() === '') throw new Error(`${t.source}: empty label at data row ${i + 1}`);
+    if (x.trim() === '') throw new GruError('INVALID_DATA', `${t.source}: empty text at data row ${i + 1}; every example needs text`);
+    if (labels[i].trim() === '') throw new GruError('INVALID_DATA', `${t.source}: empty label at data row ${i + 1}`);
   });
   return { texts, labels };
 }
@@ -84,9 +85,9 @@ export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClass
   const classes = [...new Set(trainIdx.map((i) => labels[i]))].sort();
   for (const [name, idx] of [['validation', valIdx], ['test', testIdx]] as const) {
     const unseen = idx.find((i) => !classes.includes(labels[i]));
-    if (unseen !== undefined) throw new Error(`${t.source}: label '${labels[unseen]}' appears in the ${name} split but never in training; give it more examples or drop it`);
+    if (unseen !== undefined) throw new GruError('INVALID_DATA', `${t.source}: label '${labels[unseen]}' appears in the ${name} split but never in training; give it more examples or drop it`);
   }
-  if (classes.length < 2) throw new Error(`${t.source}: expected at least 2 labels, got ${classes.length} (${classes.join(', ')})`);
+  if (classes.length < 2) throw new GruError('INVALID_DATA', `${t.source}: expected at least 2 labels, got ${classes.length} (${classes.join(', ')})`);
   const tokenizer = Tokenizer.fit(trainIdx.map((i) => texts[i]), { kind: o.tokenizer ?? 'word', maxSize: o.maxVocab ?? 20000, minCount: o.minCount ?? 2 });
   const config: ClassifyConfig = {
     labels: classes,
@@ -156,7 +157,7 @@ export function evaluateClassifierOn(c: TrainedClassifier, t: Table, o: { split?
   const split = chooseSplit(c.data, textsFingerprint(texts, labels), t.source, o.split);
   const classes = c.model.config.labels;
   const unknown = labels.find((l) => !classes.includes(l));
-  if (unknown !== undefined) throw new Error(`${t.source}: label '${unknown}' is not one the model knows (${classes.join(', ')})`);
+  if (unknown !== undefined) throw new GruError('INVALID_DATA', `${t.source}: label '${unknown}' is not one the model knows (${classes.join(', ')})`);
   const idx = split === 'test' ? splitRows(c.data!.split, texts.length, labels)[2] : [...texts.keys()];
   const enc = texts.map((x) => c.tokenizer.encode(x, c.model.config.maxLen));
   const batches = bucketed(idx, (i) => enc[i].length, 128, 1).map((ix) => makeTextBatch(ix.map((i) => enc[i]), ix.map((i) => classes.indexOf(labels[i]))));
@@ -166,7 +167,7 @@ export function evaluateClassifierOn(c: TrainedClassifier, t: Table, o: { split?
 
 /** The label and class probabilities of one text. */
 export function classifyText(c: TrainedClassifier, text: string): { label: string; probabilities: Record<string, number> } {
-  if (text.trim() === '') throw new Error('expected text to classify, got an empty string');
+  if (text.trim() === '') throw new GruError('INVALID_ARGUMENT', 'expected text to classify, got an empty string');
   const p = c.model.probabilities(makeTextBatch([c.tokenizer.encode(text, c.model.config.maxLen)], null)).data;
   const labels = c.model.config.labels;
   let best = 0;

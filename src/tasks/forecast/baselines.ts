@@ -1,7 +1,7 @@
 /**
  * Classical forecasting baselines to compare the GRU forecaster against: seasonal naive, a linear
  * autoregression with a time trend, and Holt–Winters; plus the MASE metric. Self-contained: plain
- * TypeScript on `ArrayLike<number>` / `Float64Array`, no imports.
+ * TypeScript on `ArrayLike<number>` / `Float64Array`; rejections are GruErrors.
  *
  * Evaluation protocol (rolling origin, as the GRU is evaluated). A series y_0 … y_{N−1}. Parameters
  * are fitted once on y[0, fitEnd) (train + validation). At each test origin t ≥ fitEnd − 1 (the index
@@ -37,6 +37,7 @@
  * MASE (M4 definition), forecasts p_k of actuals a_k, in-sample series x_0 … x_{n−1}, season m:
  *   MASE = mean_k |p_k − a_k| / mean_{i=m..n−1} |x_i − x_{i−m}|
  */
+import { GruError } from '../../errors.js';
 
 /** Names of the baselines `classicalBaselines` runs, in the order it runs them. */
 export const BASELINE_NAMES = ['seasonalNaive', 'linearAR', 'holtWinters'] as const;
@@ -121,19 +122,19 @@ export interface ClassicalBaselines {
 // Argument checks: each names what was expected and what came.
 
 function checkInt(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}; got ${v}`);
+  if (!Number.isInteger(v) || v < min) throw new GruError('INVALID_ARGUMENT', `${name} must be an integer ≥ ${min}; got ${v}`);
 }
 
 function checkFinite(fn: string, values: ArrayLike<number>, end: number): void {
   for (let i = 0; i < end; i++) {
-    if (!Number.isFinite(values[i])) throw new Error(`${fn}: values[${i}] must be a finite number; got ${values[i]}`);
+    if (!Number.isFinite(values[i])) throw new GruError('INVALID_DATA', `${fn}: values[${i}] must be a finite number; got ${values[i]}`);
   }
 }
 
 function checkOrigin(fn: string, values: ArrayLike<number>, origin: number, first: number, horizon: number): void {
   checkInt(`${fn}: horizon`, horizon, 1);
   if (!Number.isInteger(origin) || origin < first || origin >= values.length) {
-    throw new Error(`${fn}: origin must be an integer in [${first}, ${values.length - 1}] (values has ${values.length}); got ${origin}`);
+    throw new GruError('INVALID_ARGUMENT', `${fn}: origin must be an integer in [${first}, ${values.length - 1}] (values has ${values.length}); got ${origin}`);
   }
   checkFinite(fn, values, origin + 1);
 }
@@ -226,11 +227,11 @@ function leastSquares(A: Float64Array, b: Float64Array, n: number, k: number, x:
 export function fitLinearAR(values: ArrayLike<number>, fitEnd: number, lags: number): LinearARModel {
   checkInt('fitLinearAR: lags', lags, 1);
   checkInt('fitLinearAR: fitEnd', fitEnd, 1);
-  if (fitEnd > values.length) throw new Error(`fitLinearAR: fitEnd must be ≤ values.length = ${values.length}; got ${fitEnd}`);
+  if (fitEnd > values.length) throw new GruError('INVALID_ARGUMENT', `fitLinearAR: fitEnd must be ≤ values.length = ${values.length}; got ${fitEnd}`);
   const n = fitEnd - lags; // rows
   const k = lags + 2; // unknowns: intercept, trend, φ_1 … φ_p
   if (n < k) {
-    throw new Error(`fitLinearAR: ${lags} lags need fitEnd ≥ 2·lags + 2 = ${2 * lags + 2} (${k} unknowns, one row each); got fitEnd = ${fitEnd}`);
+    throw new GruError('INVALID_DATA', `fitLinearAR: ${lags} lags need fitEnd ≥ 2·lags + 2 = ${2 * lags + 2} (${k} unknowns, one row each); got fitEnd = ${fitEnd}`);
   }
   checkFinite('fitLinearAR', values, fitEnd);
   // Time enters centred and scaled, τ = (t − mid) / half ∈ [−1, 1], so it is orthogonal to the intercept.
@@ -285,13 +286,13 @@ function ringLength(season: number): number {
 }
 
 function checkParams(fn: string, p: HoltWintersParams): void {
-  if (!Number.isInteger(p.season) || p.season < 0) throw new Error(`${fn}: season must be an integer ≥ 0; got ${p.season}`);
+  if (!Number.isInteger(p.season) || p.season < 0) throw new GruError('INVALID_ARGUMENT', `${fn}: season must be an integer ≥ 0; got ${p.season}`);
   for (const key of ['alpha', 'beta', 'gamma', 'level0', 'trend0'] as const) {
     if (key === 'gamma' && p.season <= 1) continue;
-    if (!Number.isFinite(p[key])) throw new Error(`${fn}: ${key} must be a finite number; got ${p[key]}`);
+    if (!Number.isFinite(p[key])) throw new GruError('INVALID_ARGUMENT', `${fn}: ${key} must be a finite number; got ${p[key]}`);
   }
   if (p.season > 1 && p.seasonal0.length !== p.season) {
-    throw new Error(`${fn}: seasonal0 must hold season = ${p.season} values; got ${p.seasonal0.length}`);
+    throw new GruError('INVALID_ARGUMENT', `${fn}: seasonal0 must hold season = ${p.season} values; got ${p.seasonal0.length}`);
   }
 }
 
@@ -331,7 +332,7 @@ function filter(p: HoltWintersParams, y: ArrayLike<number>, end: number, fitted:
 export function holtWintersFitted(params: HoltWintersParams, values: ArrayLike<number>, end: number = values.length): Float64Array {
   checkParams('holtWintersFitted', params);
   checkInt('holtWintersFitted: end', end, 0);
-  if (end > values.length) throw new Error(`holtWintersFitted: end must be ≤ values.length = ${values.length}; got ${end}`);
+  if (end > values.length) throw new GruError('INVALID_ARGUMENT', `holtWintersFitted: end must be ≤ values.length = ${values.length}; got ${end}`);
   checkFinite('holtWintersFitted', values, end);
   const fitted = new Float64Array(end);
   filter(params, values, end, fitted, { level: 0, trend: 0, seasonal: new Float64Array(ringLength(params.season)) });
@@ -496,11 +497,11 @@ function nelderMead(f: (x: Float64Array) => number, x0: Float64Array, step: numb
 export function fitHoltWinters(values: ArrayLike<number>, fitEnd: number, season: number): HoltWintersModel {
   checkInt('fitHoltWinters: season', season, 0);
   checkInt('fitHoltWinters: fitEnd', fitEnd, 1);
-  if (fitEnd > values.length) throw new Error(`fitHoltWinters: fitEnd must be ≤ values.length = ${values.length}; got ${fitEnd}`);
+  if (fitEnd > values.length) throw new GruError('INVALID_ARGUMENT', `fitHoltWinters: fitEnd must be ≤ values.length = ${values.length}; got ${fitEnd}`);
   const seasonal = season > 1;
   const minRows = seasonal ? Math.max(2 * season, season + 5) : 5;
   if (fitEnd < minRows) {
-    throw new Error(
+    throw new GruError('INVALID_DATA', 
       seasonal
         ? `fitHoltWinters: season ${season} needs fitEnd ≥ max(2·season, season + 5) = ${minRows}; got fitEnd = ${fitEnd}`
         : `fitHoltWinters: Holt's linear trend (season ≤ 1) needs fitEnd ≥ 5; got fitEnd = ${fitEnd}`,
@@ -562,10 +563,10 @@ export function fitHoltWinters(values: ArrayLike<number>, fitEnd: number, season
 export function mase(pred: ArrayLike<number>, actual: ArrayLike<number>, insampleValues: ArrayLike<number>, season: number): number {
   checkInt('mase: season', season, 1);
   if (pred.length !== actual.length || pred.length === 0) {
-    throw new Error(`mase: pred and actual must have the same non-zero length; got ${pred.length} and ${actual.length}`);
+    throw new GruError('INVALID_ARGUMENT', `mase: pred and actual must have the same non-zero length; got ${pred.length} and ${actual.length}`);
   }
   if (insampleValues.length <= season) {
-    throw new Error(`mase: insampleValues must be longer than season = ${season}; got length ${insampleValues.length}`);
+    throw new GruError('INVALID_ARGUMENT', `mase: insampleValues must be longer than season = ${season}; got length ${insampleValues.length}`);
   }
   let err = 0;
   for (let i = 0; i < pred.length; i++) err += Math.abs(pred[i] - actual[i]);
@@ -588,7 +589,7 @@ export function classicalBaselines(values: ArrayLike<number>, options: Classical
   for (let o = 0; o < origins.length; o++) {
     const t = origins[o];
     if (!Number.isInteger(t) || t < fitEnd - 1 || t >= values.length) {
-      throw new Error(`classicalBaselines: origins[${o}] must be an integer in [fitEnd − 1, values.length − 1] = [${fitEnd - 1}, ${values.length - 1}]; got ${t}`);
+      throw new GruError('INVALID_ARGUMENT', `classicalBaselines: origins[${o}] must be an integer in [fitEnd − 1, values.length − 1] = [${fitEnd - 1}, ${values.length - 1}]; got ${t}`);
     }
   }
   const out: ClassicalBaselines = { predictions: {}, skipped: {} };

@@ -10,6 +10,7 @@ import { writeLossCurve } from '../pictures.js';
 import { writeForecastChart } from './picture.js';
 import { addCommonTrainOptions, trainingOptions, list, oneOf, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 import type { FillMethod } from './series.js';
+import { GruError } from '../../errors.js';
 
 interface ForecastFlags extends CommonTrainFlags {
   column: string;
@@ -49,7 +50,7 @@ function addTrainCommand(train: Command): void {
 }
 
 export function runForecastTraining(f: ForecastFlags, extra: Partial<ForecastOptions> = {}): void {
-  if (!f.data) throw new Error('--data is required: a dataset name (births) or a CSV file');
+  if (!f.data) throw new GruError('INVALID_ARGUMENT', '--data is required: a dataset name (births) or a CSV file');
   const t0 = performance.now();
   const table = loadTable(f.data);
   const r = trainForecaster(table, {
@@ -105,7 +106,7 @@ export const forecastTask: TaskDefinition<Forecaster> = {
     reportForecast(evaluateForecasterOn(model, table, flags.split), { json: flags.json, source: table.source });
   },
   predict(model, flags) {
-    if (typeof flags.input !== 'string') throw new Error('a forecast model needs --input FILE: the history to forecast from');
+    if (typeof flags.input !== 'string') throw new GruError('INVALID_ARGUMENT', 'a forecast model needs --input FILE: the history to forecast from');
     const table = loadTable(flags.input);
     const r = forecastNext(model, table);
     const label = (ms: number) => new Date(ms).toISOString().slice(0, ms % 86_400_000 === 0 ? 10 : 16);

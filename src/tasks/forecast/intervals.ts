@@ -13,6 +13,7 @@
  *
  *   MSIS = mean[(U − L) + (2/α)(L − y)·1{y < L} + (2/α)(y − U)·1{y > U}] / mean_i |x_i − x_{i−m}|
  */
+import { GruError } from '../../errors.js';
 
 /** A forecaster's intervals: central `level` (e.g. 0.8), offsets per forecast step in units of the scale. */
 export interface IntervalOffsets {
@@ -23,8 +24,8 @@ export interface IntervalOffsets {
 
 /** The interval offsets from validation errors `errors` (windows, horizon) row-major, in units of the scale. */
 export function conformalOffsets(errors: ArrayLike<number>, windows: number, horizon: number, level: number): IntervalOffsets {
-  if (!(level > 0 && level < 1)) throw new Error(`interval level must be in (0, 1), got ${level}`);
-  if (windows < 1) throw new Error('prediction intervals need at least one validation window');
+  if (!(level > 0 && level < 1)) throw new GruError('INVALID_ARGUMENT', `interval level must be in (0, 1), got ${level}`);
+  if (windows < 1) throw new GruError('INVALID_ARGUMENT', 'prediction intervals need at least one validation window');
   const widen = (p: number) => Math.min(1, Math.max(0, 0.5 + (p - 0.5) * (1 + 1 / windows)));
   const lower: number[] = [], upper: number[] = [];
   for (let k = 0; k < horizon; k++) {

@@ -8,6 +8,7 @@
  * (the matrix is positive definite for λ > 0), and b = ȳ − W·x̄.
  * Dimension legend: n rows, p features, q outputs.
  */
+import { GruError } from '../../errors.js';
 
 /** A fitted ridge regression: predictions W·x + b. */
 export interface RidgeFit {
@@ -68,7 +69,7 @@ function cholesky(A: Float64Array, p: number): Float64Array {
       let s = A[i * p + j];
       for (let k = 0; k < j; k++) s -= L[i * p + k] * L[j * p + k];
       if (i === j) {
-        if (!(s > 0)) throw new Error(`ridge: the penalised Gram matrix is not positive definite (pivot ${s} at ${i})`);
+        if (!(s > 0)) throw new GruError('INVALID_DATA', `ridge: the penalised Gram matrix is not positive definite (pivot ${s} at ${i})`);
         L[i * p + i] = Math.sqrt(s);
       } else L[i * p + j] = s / L[j * p + j];
     }

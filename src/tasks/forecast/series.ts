@@ -9,6 +9,7 @@
 import { dateColumn, numericColumn, type Table } from '../../data/csv.js';
 import { advance, calendarFeatures, detectFrequency, seasonOf, type Frequency } from './calendar.js';
 import { holtWintersRolling, seasonalNaiveForecast, type HoltWintersParams } from './baselines.js';
+import { GruError } from '../../errors.js';
 
 export interface Series {
   values: Float64Array;
@@ -45,7 +46,7 @@ export function seriesFromTable(t: Table, c: SeriesColumns): Series {
   let frequency: Frequency = 'none';
   if (dates) {
     for (let i = 1; i < dates.length; i++) {
-      if (!(dates[i] > dates[i - 1])) throw new Error(`${t.source}: dates in '${dateName}' must increase; data row ${i + 1} (${day(dates[i])}) does not come after the row before`);
+      if (!(dates[i] > dates[i - 1])) throw new GruError('INVALID_DATA', `${t.source}: dates in '${dateName}' must increase; data row ${i + 1} (${day(dates[i])}) does not come after the row before`);
     }
     frequency = detectFrequency(dates);
     if (frequency !== 'none') ({ dates, cells } = withMissingDates(t.source, dates, cells, frequency, c.fill));
@@ -63,7 +64,7 @@ function numericCells(t: Table, name: string, fill: FillMethod | undefined): Flo
     for (const row of empty) v[row - 1] = NaN;
     return v;
   }
-  if (empty.length) throw new Error(`${t.source}: column '${name}' has ${empty.length} empty cell${empty.length > 1 ? 's' : ''} (data row${empty.length > 1 ? 's' : ''} ${listed(empty.map(String))}); fill them with --fill linear or --fill previous, or drop the rows`);
+  if (empty.length) throw new GruError('INVALID_DATA', `${t.source}: column '${name}' has ${empty.length} empty cell${empty.length > 1 ? 's' : ''} (data row${empty.length > 1 ? 's' : ''} ${listed(empty.map(String))}); fill them with --fill linear or --fill previous, or drop the rows`);
   return numericColumn(t, name);
 }
 
@@ -77,18 +78,18 @@ function withMissingDates(source: string, dates: number[], cells: Float64Array[]
   for (let i = 1; i < dates.length; i++) {
     let next = advance(all[all.length - 1], f, 1);
     for (let n = 0; next < dates[i]; n++) {
-      if (n > 100_000) throw new Error(`${source}: data row ${i + 1} (${day(dates[i])}) is far from the ${f} step after ${day(dates[i - 1])}`);
+      if (n > 100_000) throw new GruError('INVALID_DATA', `${source}: data row ${i + 1} (${day(dates[i])}) is far from the ${f} step after ${day(dates[i - 1])}`);
       missing.push(`${day(next)} (after data row ${i})`);
       all.push(next);
       from.push(-1);
       next = advance(next, f, 1);
     }
-    if (next !== dates[i]) throw new Error(`${source}: dates are not ${f}: data row ${i + 1} is ${day(dates[i])}, the next ${f} date after ${day(all[all.length - 1])} is ${day(next)}`);
+    if (next !== dates[i]) throw new GruError('INVALID_DATA', `${source}: dates are not ${f}: data row ${i + 1} is ${day(dates[i])}, the next ${f} date after ${day(all[all.length - 1])} is ${day(next)}`);
     all.push(dates[i]);
     from.push(i);
   }
   if (missing.length === 0) return { dates, cells };
-  if (!fill) throw new Error(`${source}: ${missing.length} missing date${missing.length > 1 ? 's' : ''} in a ${f} series: ${listed(missing)}; fill them with --fill linear or --fill previous`);
+  if (!fill) throw new GruError('INVALID_DATA', `${source}: ${missing.length} missing date${missing.length > 1 ? 's' : ''} in a ${f} series: ${listed(missing)}; fill them with --fill linear or --fill previous`);
   return { dates: all, cells: cells.map((v) => Float64Array.from(from, (i) => (i < 0 ? NaN : v[i]))) };
 }
 
@@ -96,7 +97,7 @@ function withMissingDates(source: string, dates: number[], cells: Float64Array[]
 function filled(v: Float64Array, method: FillMethod): Float64Array {
   const out = v.slice();
   const known = [...out.keys()].filter((i) => !Number.isNaN(out[i]));
-  if (known.length === 0) throw new Error('nothing to fill from: every value is empty');
+  if (known.length === 0) throw new GruError('INVALID_DATA', 'nothing to fill from: every value is empty');
   for (let i = 0; i < known[0]; i++) out[i] = out[known[0]];
   for (let k = 0; k < known.length; k++) {
     const a = known[k], b = known[k + 1] ?? out.length;
@@ -161,7 +162,7 @@ export function baseForecasts(s: Series, w: WindowShape, base: ForecastBase = { 
   const N = s.values.length, K = w.horizon;
   if (base.method === 'holtWinters') {
     if (s.dates && base.firstDate !== null && s.dates[0] !== base.firstDate) {
-      throw new Error(`the model's Holt-Winters base filters the series from its first row (${new Date(base.firstDate).toISOString().slice(0, 10)}); give the whole history from there, this one starts at ${new Date(s.dates[0]).toISOString().slice(0, 10)}`);
+      throw new GruError('INVALID_DATA', `the model's Holt-Winters base filters the series from its first row (${new Date(base.firstDate).toISOString().slice(0, 10)}); give the whole history from there, this one starts at ${new Date(s.dates[0]).toISOString().slice(0, 10)}`);
     }
     return holtWintersRolling(base.params, s.values, K);
   }

@@ -21,6 +21,7 @@ import { ridge, type RidgeFit } from './ridge.js';
 import { conformalOffsets, intervalScores, seasonalNaiveScale } from './intervals.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { BASELINE_NAMES, classicalBaselines, fitHoltWinters, mase, type BaselineName } from './baselines.js';
+import { GruError } from '../../errors.js';
 
 export interface ForecastOptions extends TrainingOptions {
   column: string;
@@ -80,11 +81,14 @@ export interface ForecastEvaluation {
 
 /** Splits [0, N) in time: train | validation | test. */
 function timeSplit(N: number, test: number, w: { lookback: number; horizon: number }): { trainEnd: number; valEnd: number } {
+  if (test < w.horizon) {
+    throw new GruError('INVALID_ARGUMENT', `--test-size ${test} is shorter than the horizon ${w.horizon}: the test part (and the validation part, as long) must hold at least one whole forecast; give --test-size ${w.horizon} or more, or a shorter --horizon`);
+  }
   const valEnd = N - test;
   const trainEnd = valEnd - test;
   const need = w.lookback + w.horizon;
   if (trainEnd < need * 2) {
-    throw new Error(`too few rows for the window: ${N} rows, with ${test} for testing and ${test} for validation, leave ${Math.max(trainEnd, 0)} for training; need at least ${need * 2} (lookback ${w.lookback} + horizon ${w.horizon}, twice)`);
+    throw new GruError('INVALID_DATA', `too few rows for the window: ${N} rows, with ${test} for testing and ${test} for validation, leave ${Math.max(trainEnd, 0)} for training; need at least ${need * 2} (lookback ${w.lookback} + horizon ${w.horizon}, twice)`);
   }
   return { trainEnd, valEnd };
 }
@@ -114,7 +118,7 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     dropout: o.dropout ?? 0,
     highway: o.highway ?? true,
   };
-  if (config.lookback < Math.max(1, season)) throw new Error(`lookback ${config.lookback} must be at least one season (${season})`);
+  if (config.lookback < Math.max(1, season)) throw new GruError('INVALID_ARGUMENT', `lookback ${config.lookback} must be at least one season (${season})`);
   config.testSize = test;
   const { trainEnd, valEnd } = timeSplit(N, test, config);
   const norm = fitNormalization(series, season, trainEnd);
@@ -279,7 +283,7 @@ function fitHighway(model: Forecaster, windows: ForecastBatch, lambdas: readonly
 export function evaluateForecaster(model: Forecaster, series: Series, from: number, to: number, split: SplitChoice): ForecastEvaluation {
   const c = model.config;
   const origins = originsBetween(c, from, to);
-  if (origins.length === 0) throw new Error(`no complete ${c.lookback}+${c.horizon} windows in the ${split} part (${to - from} rows)`);
+  if (origins.length === 0) throw new GruError('INVALID_DATA', `no complete ${c.lookback}+${c.horizon} windows in the ${split} part (${to - from} rows)`);
   const base = baseForecasts(series, c, c.base);
   const predictions = new Float64Array(origins.length * c.horizon);
   for (let i = 0; i < origins.length; i += 256) {
@@ -321,7 +325,7 @@ export function evaluateForecasterOn(model: Forecaster, table: Table, split: Spl
   const series = seriesFromTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates, fill: c.fill });
   const N = series.values.length;
   const from = split === 'all' ? 0 : Math.max(0, N - c.testSize);
-  if (split === 'test' && from < c.lookback) throw new Error(`${table.source}: ${N} rows are too few to test on the last ${c.testSize} with a lookback of ${c.lookback}`);
+  if (split === 'test' && from < c.lookback) throw new GruError('INVALID_DATA', `${table.source}: ${N} rows are too few to test on the last ${c.testSize} with a lookback of ${c.lookback}`);
   return { ...evaluateForecaster(model, series, from, N, split), series };
 }
 
@@ -330,7 +334,7 @@ export function forecastNext(model: Forecaster, table: Table): { dates: number[]
   const c = model.config;
   const series = seriesFromTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates, fill: c.fill });
   const N = series.values.length;
-  if (N < c.lookback) throw new Error(`${table.source}: need at least ${c.lookback} rows (the lookback) to forecast, got ${N}`);
+  if (N < c.lookback) throw new GruError('INVALID_DATA', `${table.source}: need at least ${c.lookback} rows (the lookback) to forecast, got ${N}`);
   const point = model.predict(makeBatch(series, c, model.norm, [N - 1], baseForecasts(series, c, c.base)));
   const dates = series.dates ? Array.from(point, (_, k) => advance(series.dates![N - 1], c.frequency, k + 1)) : null;
   const bounds = model.intervals(point);

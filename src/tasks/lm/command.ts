@@ -5,6 +5,7 @@ import { evaluateLM, generate, loadLM, loadTexts, saveLM, trainLM, type TrainedL
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { writeLossCurve } from '../pictures.js';
 import { addCommonTrainOptions, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, maxLength, trainingOptions, nonNegativeInt, positiveNumber, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { GruError } from '../../errors.js';
 
 interface LMFlags extends CommonTrainFlags {
   embedding?: number;
@@ -28,7 +29,7 @@ function addTrainCommand(train: Command): void {
 }
 
 export function runLMTraining(f: LMFlags): void {
-  if (!f.data) throw new Error('--data is required: names, or a text file');
+  if (!f.data) throw new GruError('INVALID_ARGUMENT', '--data is required: names, or a text file');
   const t0 = performance.now();
   const r = trainLM(loadTexts(f.data), {
     embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, maxLen: f.maxLen,

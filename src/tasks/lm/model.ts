@@ -12,6 +12,7 @@ import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import { Rng } from '../../tensor/random.js';
 import { BOS, EOS } from '../../data/tokenizer.js';
+import { GruError } from '../../errors.js';
 
 export interface LMConfig {
   embeddingSize: number;
@@ -80,7 +81,7 @@ export class CharLM extends Module {
 
   private sampleSteps(prefix: number[], o: { temperature?: number; topK?: number; maxLen?: number; rng: Rng }): number[] {
     const temperature = o.temperature ?? 1;
-    if (!(temperature > 0)) throw new Error(`temperature must be > 0, got ${temperature}`);
+    if (!(temperature > 0)) throw new GruError('INVALID_ARGUMENT', `temperature must be > 0, got ${temperature}`);
     const wasTraining = this.training;
     this.eval();
     const { numLayers: L, hiddenSize: H } = this.config;

@@ -13,6 +13,7 @@ import { noGrad } from '../../autograd/var.js';
 import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { CharLM, makeLMBatch, type LMBatch, type LMConfig } from './model.js';
 import { lmMetaSchema } from './schema.js';
+import { GruError } from '../../errors.js';
 
 export interface LMOptions extends TrainingOptions {
   embeddingSize?: number;
@@ -36,11 +37,11 @@ export function loadTexts(data: string, column = 'text'): string[] {
   try {
     raw = readFileSync(data, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read data '${data}': expected 'names' or a readable .txt/.csv/.jsonl file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new GruError('INVALID_DATA', `cannot read data '${data}': expected 'names' or a readable .txt/.csv/.jsonl file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const texts = /\.jsonl?$/i.test(data) ? textColumn(parseJsonl(raw, data), column) : /\.csv$/i.test(data) ? textColumn(parseCsv(raw, data), column) : raw.split('\n');
   const out = texts.map((t) => t.trim()).filter(Boolean);
-  if (out.length === 0) throw new Error(`${data}: no text in it`);
+  if (out.length === 0) throw new GruError('INVALID_DATA', `${data}: no text in it`);
   return out;
 }
 
@@ -69,7 +70,7 @@ export function trainLM(texts: string[], o: LMOptions = {}, source = 'texts'): T
   const seed = o.seed ?? 0;
   const data: TrainingDataRecord = { source, rows: texts.length, fingerprint: fingerprint(texts), split: { method: 'shuffled', seed, testFraction: TEST_FRACTION } };
   const [trainIdx, valIdx, testIdx] = splitRows(data.split, texts.length);
-  if (trainIdx.length === 0) throw new Error(`need more texts to train a language model: got ${texts.length}`);
+  if (trainIdx.length === 0) throw new GruError('INVALID_DATA', `need more texts to train a language model: got ${texts.length}`);
   const tokenizer = Tokenizer.fit(trainIdx.map((i) => texts[i]), { kind: 'char', lowercase: false });
   const config: LMConfig = {
     embeddingSize: o.embeddingSize ?? 32,
@@ -125,7 +126,7 @@ export function generate(lm: TrainedLM, o: { count?: number; prefix?: string; te
   const rng = new Rng(o.seed ?? 0);
   const prefix = [...(o.prefix ?? '')].map((ch) => {
     const id = lm.tokenizer.id(ch);
-    if (id === undefined) throw new Error(`character '${ch}' never occurred in the training text, so the model cannot continue from it`);
+    if (id === undefined) throw new GruError('INVALID_ARGUMENT', `character '${ch}' never occurred in the training text, so the model cannot continue from it`);
     return id;
   });
   return Array.from({ length: o.count ?? 1 }, () =>

@@ -6,6 +6,7 @@ import { heatmap } from '../../plot/heatmap.js';
 import { writePicture } from '../../plot/png.js';
 import { writeLossCurve } from '../pictures.js';
 import { addCommonTrainOptions, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { GruError } from '../../errors.js';
 
 interface Seq2SeqFlags extends CommonTrainFlags {
   attention: 'bahdanau' | 'luong';
@@ -34,7 +35,7 @@ function addTrainCommand(train: Command): void {
 }
 
 export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
-  if (!f.data) throw new Error('--data is required: cmudict or a TSV file');
+  if (!f.data) throw new GruError('INVALID_ARGUMENT', '--data is required: cmudict or a TSV file');
   const t0 = performance.now();
   const r = trainSeq2Seq(loadPairs(f.data), {
     attention: f.attention, embeddingSize: f.embedding, encoderSize: f.hidden, encoderLayers: f.layers, decoderSize: f.hidden, attentionSize: f.hidden, dropout: f.dropout,
@@ -87,7 +88,7 @@ export const seq2seqTask: TaskDefinition<TrainedSeq2Seq> = {
     report(evaluateSeq2SeqOn(m, loadPairs(source), source, flags.beam as number, flags.split), { json: flags.json, source });
   },
   predict(m, flags) {
-    if (typeof flags.text !== 'string') throw new Error('a seq2seq model needs --text "…"');
+    if (typeof flags.text !== 'string') throw new GruError('INVALID_ARGUMENT', 'a seq2seq model needs --text "…"');
     predict(m, flags.text, flags as { beam: number; attention?: string; png?: boolean; json?: boolean });
   },
   evalOptions: [{ flags: '--beam <k>', description: 'beam width', parse: intBetween(1, LIMITS.beam), default: 1 }],

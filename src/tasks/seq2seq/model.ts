@@ -22,6 +22,7 @@ import { GRU } from '../../nn/gru.js';
 import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import { BOS, EOS } from '../../data/tokenizer.js';
+import { GruError } from '../../errors.js';
 
 export interface Seq2SeqConfig {
   attention: 'bahdanau' | 'luong';
@@ -88,12 +89,12 @@ export class Seq2Seq extends Module {
   constructor(readonly config: Seq2SeqConfig, readonly srcVocab: number, readonly tgtVocab: number, seed = 0) {
     super();
     const p = config.dropout ?? 0;
-    if (!(p >= 0 && p < 1)) throw new Error(`Seq2Seq: dropout must be in [0, 1), got ${p}`);
+    if (!(p >= 0 && p < 1)) throw new GruError('INVALID_ARGUMENT', `Seq2Seq: dropout must be in [0, 1), got ${p}`);
     this.rng = new Rng(seed + 10);
     const { embeddingSize: E, encoderSize: He, decoderSize: Hd, attentionSize: A } = config;
     const bahdanau = config.attention === 'bahdanau';
     const L = config.encoderLayers ?? 1;
-    if (!(Number.isInteger(L) && L >= 1)) throw new Error(`Seq2Seq: encoderLayers must be a positive integer, got ${L}`);
+    if (!(Number.isInteger(L) && L >= 1)) throw new GruError('INVALID_ARGUMENT', `Seq2Seq: encoderLayers must be a positive integer, got ${L}`);
     this.srcEmbed = this.child('src_embedding', new Embedding({ numEmbeddings: srcVocab, embeddingDim: E, seed }));
     this.tgtEmbed = this.child('tgt_embedding', new Embedding({ numEmbeddings: tgtVocab, embeddingDim: E, seed: seed + 1 }));
     this.encoder = this.child('encoder', new GRU({ inputSize: E, hiddenSize: He, numLayers: L, dropout: p, bidirectional: true, batchFirst: true, seed: seed + 2 }));

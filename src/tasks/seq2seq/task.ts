@@ -22,6 +22,7 @@ import { buildModel, modelMetadata, readModelFile, writeModelFile } from '../mod
 import { validateMeta } from '../model-schema.js';
 import { Seq2Seq, makePairBatch, type PairBatch, type Seq2SeqConfig } from './model.js';
 import { seq2seqMetaSchema } from './schema.js';
+import { GruError } from '../../errors.js';
 
 export interface Pair {
   source: string;
@@ -60,16 +61,16 @@ export function loadPairs(data: string): Pair[] {
   try {
     text = readFileSync(data, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read data '${data}': expected cmudict or a readable TSV file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new GruError('INVALID_DATA', `cannot read data '${data}': expected cmudict or a readable TSV file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const pairs: Pair[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     const [source, target] = line.split('\t');
-    if (!source?.trim() || !target?.trim()) throw new Error(`${data}: line ${i + 1}: expected "source<TAB>target" with both non-empty, got '${line.slice(0, 60)}'`);
+    if (!source?.trim() || !target?.trim()) throw new GruError('INVALID_DATA', `${data}: line ${i + 1}: expected "source<TAB>target" with both non-empty, got '${line.slice(0, 60)}'`);
     pairs.push({ source: source.trim(), target: target.trim().split(/\s+/) });
   });
-  if (pairs.length === 0) throw new Error(`${data}: no pairs in it`);
+  if (pairs.length === 0) throw new GruError('INVALID_DATA', `${data}: no pairs in it`);
   return pairs;
 }
 
@@ -127,7 +128,7 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
   const seed = o.seed ?? 0;
   const data: TrainingDataRecord = { source: dataSource, rows: pairs.length, fingerprint: pairsFingerprint(pairs), split: { method: 'shuffled', seed, testFraction: TEST_FRACTION } };
   const [train, val, test] = splitRows(data.split, pairs.length).map((idx) => idx.map((i) => pairs[i]));
-  if (train.length === 0) throw new Error(`need more pairs to train: got ${pairs.length}`);
+  if (train.length === 0) throw new GruError('INVALID_DATA', `need more pairs to train: got ${pairs.length}`);
   const source = Tokenizer.fit(train.map((p) => p.source), { kind: 'char', lowercase: false });
   const target = Tokenizer.fit(train.map((p) => p.target.join(' ')), { kind: 'word', lowercase: false });
   const config: Seq2SeqConfig = {
@@ -187,9 +188,9 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
 /** Translates one source string; unknown source symbols are an error naming them. */
 export function translate(m: TrainedSeq2Seq, text: string, o: { beam?: number } = {}): { output: string[]; attention: number[][]; sourceTokens: string[] } {
   const chars = m.source.split(text);
-  if (chars.length === 0) throw new Error('expected a source text, got an empty string');
+  if (chars.length === 0) throw new GruError('INVALID_ARGUMENT', 'expected a source text, got an empty string');
   const unknown = chars.filter((c) => m.source.id(c) === undefined);
-  if (unknown.length) throw new Error(`unknown source symbols ${[...new Set(unknown)].map((c) => `'${c}'`).join(', ')}: the model was trained on ${m.source.vocab.slice(4).join('')}`);
+  if (unknown.length) throw new GruError('INVALID_ARGUMENT', `unknown source symbols ${[...new Set(unknown)].map((c) => `'${c}'`).join(', ')}: the model was trained on ${m.source.vocab.slice(4).join('')}`);
   const r = m.model.translate(m.source.encode(text), { beam: o.beam });
   return { output: r.ids.map((i) => m.target.vocab[i]), attention: r.attention, sourceTokens: chars };
 }
