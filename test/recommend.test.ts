@@ -282,6 +282,10 @@ test('candidates: the step\'s distinct targets plus drawn extras; c_j = log(1 âˆ
   const [full] = sampler.steps(block, tinyConfig({ items: 3, nSample: 3 }));
   assert.deepEqual([...full.candidates], [0, 1, 2]);
   assert.equal(full.correction, null);
+  // BPR-max over the mini-batch alone: a step whose only target is the only candidate has no negative and is skipped.
+  const lone: SessionBlock = { B: 2, T: 2, inputs: Int32Array.of(0, 1, 2, -1), targets: Int32Array.of(1, 1, 2, -1), starts: Uint8Array.of(1, 1, 0, 0), seed: 1 };
+  assert.deepEqual(sampler.steps(lone, tinyConfig({ items: 3, nSample: 0, loss: 'bpr-max' })).map((st) => [...st.rows]), []);
+  assert.deepEqual(sampler.steps(lone, tinyConfig({ items: 3, nSample: 0 })).map((st) => [...st.rows]), [[0, 1], [2]]);
   const drawn = new CandidateSampler(Float64Array.of(9, 4, 1), 0.5).draw(40000, new Rng(1));
   const share = [0, 1, 2].map((i) => drawn.filter((d) => d === i).length / drawn.length);
   [3 / 6, 2 / 6, 1 / 6].forEach((q, i) => assert.ok(Math.abs(share[i] - q) < 0.01, `item ${i}: ${share[i]} vs ${q}`));

@@ -261,7 +261,7 @@ export class CandidateSampler {
     return out;
   }
 
-  /** The scored steps of a block (rows t·B + b with a target). */
+  /** The scored steps of a block (rows t·B + b with a target; for BPR-max, steps with at least one negative). */
   steps(block: SessionBlock, c: RecommenderConfig): ScoredStep[] {
     const { B, T } = block;
     const all = this.scoresAll(c);
@@ -292,6 +292,8 @@ export class CandidateSampler {
           cands.push(j);
         }
       }
+      // BPR-max needs a negative: a lone target with no extras teaches nothing.
+      if (c.loss === 'bpr-max' && cands.length < 2) continue;
       const n = rows.length;
       out.push({
         rows: Int32Array.from(rows),
