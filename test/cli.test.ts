@@ -107,7 +107,11 @@ test('classify: empty text, and a label the model never saw', () => {
   const other = csv('other.csv', 'text,label\ngood day,pos\nodd day,neutral\n');
   oneLineError(gru('eval', model, '--data', other), /label 'neutral' is not one the model knows \(neg, pos\)/);
   const p = gru('predict', model, '--text', 'a great film', '--json');
-  assert.ok(['pos', 'neg'].includes(JSON.parse(p.out).label));
+  // The label is the most probable class, and the probabilities are a distribution over the model's labels.
+  const { label, probabilities } = JSON.parse(p.out) as { label: string; probabilities: Record<string, number> };
+  assert.deepEqual(Object.keys(probabilities).sort(), ['neg', 'pos']);
+  assert.ok(Math.abs(probabilities.neg + probabilities.pos - 1) < 1e-6, `probabilities ${JSON.stringify(probabilities)}`);
+  assert.equal(label, probabilities.pos > probabilities.neg ? 'pos' : 'neg');
 });
 
 test('eval scores the held-out test split of the training data, every row of other data, and says which', () => {
