@@ -34,3 +34,4 @@ export * from './data/datasets.js';
 export * from './data/email.js';
 export * from './tasks/seq2seq/model.js';
 export * from './tasks/seq2seq/task.js';
+export * from './io/keras/node.js';

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { infoCommand } from './info.js';
 import { pruneCommand } from './prune.js';
+import { importCommand } from './import.js';
 import { TASKS } from '../tasks/index.js';
 import { addTaskOptions, findTask, loadTaskModel, type EvalFlags, type PredictFlags } from '../tasks/registry.js';
 import { SPLIT_CHOICES, type SplitChoice } from '../tasks/training-data.js';
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
     .action((model: string, opts: { json?: boolean }) => infoCommand(model, opts));
 
   pruneCommand(program);
+  importCommand(program);
 
   const demos = TASKS.filter((t) => t.demo);
   program
