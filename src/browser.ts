@@ -23,6 +23,7 @@ export { initThreadedWasmBackend } from './kernels/wasm/threads.js';
 export * from './plot/scale.js';
 export * from './plot/line-chart.js';
 export * from './plot/heatmap.js';
+export * from './plot/panels.js';
 export * from './data/split.js';
 export * from './data/tokenizer.js';
 export * from './train/metrics.js';

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  downsampleMinMax, formatCompact, heatmap, lineChart, logAxis, niceTicks, svgToPng, tickFormatter, timeTicks, toTime, writePicture,
+  downsampleMinMax, formatCompact, heatmap, lineChart, logAxis, niceTicks, stackCharts, svgToPng, tickFormatter, timeTicks, toTime, writePicture,
 } from '../src/index.js';
 
 /**
@@ -293,4 +293,15 @@ test('PNG export: signature and requested width; writePicture writes atomically'
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('stackCharts: panels one above the other, each keeping its own axes; the picture as tall as their sum', () => {
+  const a = lineChart({ title: 'A', series: [{ name: 'a', x: [1, 2], y: [0, 1] }], xType: 'number', height: 300 });
+  const b = lineChart({ title: 'B', series: [{ name: 'b', x: [1, 2], y: [100, 200] }], xType: 'number', height: 250, width: 600 });
+  const svg = stackCharts([a, b]);
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="800" height="550" viewBox="0 0 800 550"/);
+  assert.match(svg, /<svg x="0" y="0" xmlns[^>]*height="300"/);
+  assert.match(svg, /<svg x="0" y="300" xmlns[^>]*height="250"/);
+  assert.ok(svg.includes('>200<') && svg.includes('>1<'), 'each panel keeps its own y axis labels');
+  assert.throws(() => stackCharts(['<g/>']), /expected SVG strings with width and height/);
 });

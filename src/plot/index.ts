@@ -6,4 +6,5 @@
 export * from './scale.js';
 export * from './line-chart.js';
 export * from './heatmap.js';
+export * from './panels.js';
 export * from './png.js';

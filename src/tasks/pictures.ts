@@ -1,16 +1,22 @@
 /** Pictures every task writes: loss curves, confusion matrices. */
 import { lineChart } from '../plot/line-chart.js';
 import { heatmap } from '../plot/heatmap.js';
+import { stackCharts } from '../plot/panels.js';
 import { writePicture } from '../plot/png.js';
 import type { EpochRecord } from '../train/trainer.js';
 
-/** Train and validation loss per epoch. */
+/**
+ * The training loss per epoch and, in a panel of its own below it (its own
+ * axis and units), the validation metric the epochs were selected by.
+ */
 export function writeLossCurve(path: string, history: EpochRecord[], png: boolean, valName = 'validation'): string[] {
   const epochs = history.map((h) => h.epoch + 1);
-  const series = [{ name: 'train loss', x: epochs, y: history.map((h) => h.trainLoss) }];
-  if (history.some((h) => h.valLoss !== undefined)) series.push({ name: valName, x: epochs, y: history.map((h) => h.valLoss ?? NaN) });
-  const svg = lineChart({ title: 'Training', xLabel: 'epoch', yLabel: 'loss', series, xType: 'number' });
-  return writePicture(path, svg, png);
+  const train = lineChart({ title: 'Training', xLabel: 'epoch', yLabel: 'training loss', series: [{ name: 'train loss', x: epochs, y: history.map((h) => h.trainLoss) }], xType: 'number', height: 300 });
+  const charts = [train];
+  if (history.some((h) => h.valLoss !== undefined)) {
+    charts.push(lineChart({ title: 'Validation', xLabel: 'epoch', yLabel: valName, series: [{ name: valName, x: epochs, y: history.map((h) => h.valLoss ?? NaN), color: '#d62728' }], xType: 'number', height: 300 }));
+  }
+  return writePicture(path, stackCharts(charts), png);
 }
 
 /** Confusion matrix (actual × predicted) as a heatmap with counts. */
