@@ -34,4 +34,5 @@ export * from './data/datasets.js';
 export * from './data/email.js';
 export * from './tasks/seq2seq/model.js';
 export * from './tasks/seq2seq/task.js';
+export * from './tasks/recommend/index.js';
 export * from './io/keras/node.js';
