@@ -24,6 +24,7 @@ export * from './plot/scale.js';
 export * from './plot/line-chart.js';
 export * from './plot/heatmap.js';
 export * from './plot/panels.js';
+export * from './io/keras/index.js';
 export * from './data/split.js';
 export * from './data/tokenizer.js';
 export * from './train/metrics.js';

@@ -21,6 +21,8 @@ const rel = (f: string): string => relative(root, f);
 /** Bare specifiers the browser graph may import: packages that load in a browser as they are. */
 const BROWSER_PACKAGES = new Set([
   'onnx-proto', // generated protobufjs code (protobufjs/minimal): plain JS, no Node module needed
+  'fflate', // the Keras reader's unzip: plain JS for browsers and Node
+  'jsfive', // the Keras reader's HDF5: plain JS (its zlib is pako)
 ]);
 
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, m.split('/')[0]]));

@@ -13,7 +13,7 @@ import { unzipSync, zipSync } from 'fflate';
 import { GRU, GruError, KerasModel, Tensor, kerasGruToPyTorch, kerasModelFromConfig, loadKerasModel, readKerasModel, type KerasGruSpec } from '../src/index.js';
 import { runGruModule, runGruSteps } from '../src/io/keras/gru.js';
 import { elementwise } from '../src/io/keras/activations.js';
-import { importKerasFile, kerasTask, loadImportedKeras } from '../src/cli/import.js';
+import { importKerasFile, kerasTask, loadImportedKeras } from '../src/tasks/keras/command.js';
 import { Rng } from '../src/tensor/random.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

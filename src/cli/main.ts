@@ -8,7 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { infoCommand } from './info.js';
 import { pruneCommand } from './prune.js';
-import { importCommand } from './import.js';
+import { importCommand } from '../tasks/keras/command.js';
 import { TASKS } from '../tasks/index.js';
 import { addTaskOptions, findTask, loadTaskModel, type EvalFlags, type PredictFlags } from '../tasks/registry.js';
 import { SPLIT_CHOICES, type SplitChoice } from '../tasks/training-data.js';

@@ -13,11 +13,11 @@
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Tensor, shapeString } from '../tensor/tensor.js';
-import { GruError } from '../errors.js';
-import { loadKerasModel, kerasModelFromConfig, type KerasModel } from '../io/keras/node.js';
-import { modelMetadata, readModelFile, writeModelFile } from '../tasks/model-file.js';
-import type { TaskDefinition } from '../tasks/registry.js';
+import { Tensor, shapeString } from '../../tensor/tensor.js';
+import { GruError } from '../../errors.js';
+import { loadKerasModel, kerasModelFromConfig, type KerasModel } from '../../io/keras/node.js';
+import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import type { TaskDefinition } from '../registry.js';
 
 /** The task name imported Keras models carry. */
 export const KERAS_TASK = 'keras';
