@@ -31,8 +31,8 @@ const cases: Case[] = [
 ].filter((c) => names.length === 0 || names.includes(c.name));
 
 const f = (v: number, d = 3) => v.toFixed(d);
-console.log(`| series | frequency | rows | test windows | GRU MASE | seasonal naive | linear AR | Holt-Winters | GRU / best | training |`);
-console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|`);
+console.log(`| series | frequency | rows | test windows | GRU MAE | GRU MASE | seasonal naive | linear AR | Holt-Winters | GRU / best | 80% interval coverage, MSIS | training |`);
+console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
 const ratios: number[] = [];
 for (const c of cases) {
   for (let seed = 0; seed < seeds; seed++) {
@@ -42,8 +42,8 @@ for (const c of cases) {
     const seconds = (performance.now() - t0) / 1000;
     const ev = r.test, b = ev.baselines;
     ratios.push(ev.best.maeRatio);
-    console.log(`| ${c.name}${seeds > 1 ? ` (seed ${seed})` : ''} | ${c.frequency} | ${table.rows.length} | ${ev.windows} | ${f(ev.metrics.mase)} | ${f(b.seasonalNaive.mase)} | ${b.linearAR ? f(b.linearAR.mase) : '—'} | ${b.holtWinters ? f(b.holtWinters.mase) : '—'} | ${f(ev.best.maeRatio)} (${ev.best.baseline}) | ${seconds.toFixed(0)} s |`);
-    console.error(JSON.stringify({ series: c.name, seed, overrides, epochs: r.history.length, seconds, metrics: ev.metrics, baselines: b, best: ev.best }));
+    console.log(`| ${c.name}${seeds > 1 ? ` (seed ${seed})` : ''} | ${c.frequency} | ${table.rows.length} | ${ev.windows} | ${ev.metrics.mae.toPrecision(4)} | ${f(ev.metrics.mase)} | ${f(b.seasonalNaive.mase)} | ${b.linearAR ? f(b.linearAR.mase) : '—'} | ${b.holtWinters ? f(b.holtWinters.mase) : '—'} | ${f(ev.best.maeRatio)} (${ev.best.baseline}) | ${ev.intervals ? `${(100 * ev.intervals.coverage).toFixed(1)}%, ${ev.intervals.msis.toFixed(2)}` : '—'} | ${seconds.toFixed(0)} s |`);
+    console.error(JSON.stringify({ series: c.name, seed, overrides, epochs: r.history.length, seconds, metrics: ev.metrics, baselines: b, best: ev.best, intervals: ev.intervals && { level: ev.intervals.level, coverage: ev.intervals.coverage, msis: ev.intervals.msis } }));
   }
 }
 const geo = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length);
