@@ -7,6 +7,7 @@
  *
  * @module
  */
+/// <reference path="./jsfive.d.ts" />
 import * as jsfive from 'jsfive';
 import { Tensor, shapeString, sizeOf } from '../../tensor/tensor.js';
 import { GruError } from '../../errors.js';
