@@ -277,7 +277,7 @@ function looksLikeSafetensors(path: string): boolean {
 }
 
 /** Validation metrics `--monitor` takes, and whether higher is better. */
-const MONITORS: Record<string, boolean> = { accuracy: true, macroF1: true, mae: false, rmse: false, smape: false, bitsPerChar: false };
+const MONITORS: Record<string, boolean> = { accuracy: true, macroF1: true, mae: false, rmse: false, smape: false, bitsPerChar: false, recall: true, mrr: true };
 
 function monitorOption(v: string): Monitor {
   if (!(v in MONITORS)) throw new InvalidArgumentError(`expected one of ${Object.keys(MONITORS).join(', ')}, got '${v}'`);
