@@ -18,7 +18,6 @@ import { Tensor, withAllocationBudget } from '../src/tensor/tensor.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tokenizer } from '../src/data/tokenizer.js';
 import { GRU } from '../src/nn/gru.js';
-import { buildModel, readModelFile } from '../src/tasks/model-file.js';
 import { classifyText, loadClassifier, saveClassifier, trainClassifier } from '../src/tasks/classify/task.js';
 import { generate, loadLM, saveLM, trainLM } from '../src/tasks/lm/task.js';
 import { loadSeq2Seq, saveSeq2Seq, trainSeq2Seq } from '../src/tasks/seq2seq/task.js';

@@ -131,7 +131,7 @@ export function heatmap(opts: HeatmapOptions): string {
     if (!Number.isInteger(v)) allInts = false;
   }
   if (dMin === Infinity) { dMin = 0; dMax = 1; }
-  let vMin = opts.min ?? Math.min(0, dMin);
+  const vMin = opts.min ?? Math.min(0, dMin);
   let vMax = opts.max ?? Math.max(1, dMax);
   if (vMax <= vMin) vMax = vMin + 1;
   const fmtValue = opts.valueFormat

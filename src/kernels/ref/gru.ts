@@ -17,7 +17,7 @@
  * dXProj += the input-side gate gradients.
  * Legend: T steps, B batch, I input, H hidden; G = 3H gate rows.
  */
-import { allocateLike, type FloatArray } from '../../tensor/tensor.js';
+import { allocateLike } from '../../tensor/tensor.js';
 import type { GruBackwardArgs, GruForwardArgs } from '../backend.js';
 import { gemm } from './gemm.js';
 import { addBias, addBiasBackward, sigmoid } from './elementwise.js';

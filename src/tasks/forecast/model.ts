@@ -18,7 +18,6 @@ import { Tensor } from '../../tensor/tensor.js';
 import { Var, constant, noGrad } from '../../autograd/var.js';
 import { add, reshape } from '../../autograd/ops/basic.js';
 import { tanh } from '../../autograd/ops/activations.js';
-import { linear } from '../../autograd/ops/linear.js';
 import { mseLoss } from '../../autograd/ops/losses.js';
 import { sliceRows } from '../../autograd/ops/slice.js';
 import { addBroadcast } from '../../autograd/ops/broadcast.js';

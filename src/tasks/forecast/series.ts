@@ -7,7 +7,7 @@
  * stay in range.
  */
 import { dateColumn, numericColumn, type Table } from '../../data/csv.js';
-import { advance, calendarFeatures, detectFrequency, seasonOf, type Frequency } from './calendar.js';
+import { advance, calendarFeatures, detectFrequency, type Frequency } from './calendar.js';
 import { holtWintersRolling, seasonalNaiveForecast, type HoltWintersParams } from './baselines.js';
 import { GruError } from '../../errors.js';
 

@@ -16,7 +16,7 @@ import { validateForecastMeta } from './schema.js';
 import { fingerprint, type SplitChoice } from '../training-data.js';
 import { advance, seasonOf } from './calendar.js';
 import { Forecaster, type ForecastConfig } from './model.js';
-import { baseForecasts, fitNormalization, makeBatch, originsBetween, seriesFromTable, type FillMethod, type ForecastBase, type ForecastBatch, type Normalization, type Series } from './series.js';
+import { baseForecasts, fitNormalization, makeBatch, originsBetween, seriesFromTable, type FillMethod, type ForecastBase, type ForecastBatch, type Series } from './series.js';
 import { ridge, type RidgeFit } from './ridge.js';
 import { conformalOffsets, intervalScores, seasonalNaiveScale } from './intervals.js';
 import type { Tensor } from '../../tensor/tensor.js';

@@ -14,7 +14,7 @@ import { gruLayer } from '../../autograd/ops/gru.js';
 import { concatLast } from '../../autograd/ops/concat-last.js';
 import { concat0, sliceRows } from '../../autograd/ops/slice.js';
 import { dropout } from '../../autograd/ops/dropout.js';
-import { encoderAttention, type AttentionScore } from '../../autograd/ops/encoder-attention.js';
+import { encoderAttention } from '../../autograd/ops/encoder-attention.js';
 import { uniformInit } from '../../tensor/init.js';
 import { Rng } from '../../tensor/random.js';
 import { Embedding } from '../../nn/embedding.js';

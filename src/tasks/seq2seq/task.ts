@@ -10,7 +10,7 @@
  * against the first pronunciation only are reported beside them.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { permutation } from '../../data/split.js';
 import { datasetPackageDir } from '../../data/datasets.js';
 import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
