@@ -41,11 +41,16 @@ if (runs('births')) {
   const [r, s] = timed(() => trainForecaster(birthsTable(), { ...settings, onEvent: progress }));
   say(`## births — 7 days ahead from 56, calendar features, tested on the final 365 days`);
   say();
-  say(`| model | MAE | RMSE | sMAPE | training |`);
-  say(`|---|---:|---:|---:|---:|`);
-  say(`| gru-ts forecaster (hidden ${settings.hiddenSize}, ${r.history.length} epochs) | ${r.test.metrics.mae.toFixed(1)} | ${r.test.metrics.rmse.toFixed(1)} | ${r.test.metrics.smape.toFixed(2)}% | ${s.toFixed(0)} s |`);
-  const b = r.test.baselines.seasonalNaive;
-  say(`| seasonal naive (same weekday last week) | ${b.mae.toFixed(1)} | ${b.rmse.toFixed(1)} | ${b.smape.toFixed(2)}% | — |`);
+  say(`| model | MAE | RMSE | sMAPE | MASE | training |`);
+  say(`|---|---:|---:|---:|---:|---:|`);
+  const row = (name: string, m: { mae: number; rmse: number; smape: number; mase: number }, time: string) => say(`| ${name} | ${m.mae.toFixed(1)} | ${m.rmse.toFixed(1)} | ${m.smape.toFixed(2)}% | ${m.mase.toFixed(3)} | ${time} |`);
+  row(`gru-ts forecaster (hidden ${settings.hiddenSize}, ${r.history.length} epochs, base ${r.model.config.base?.method ?? 'seasonalNaive'})`, r.test.metrics, `${s.toFixed(0)} s`);
+  const b = r.test.baselines;
+  row('seasonal naive (same weekday last week)', b.seasonalNaive, '—');
+  if (b.linearAR) row('linear AR on the same 56 days, intercept and trend', b.linearAR, '—');
+  if (b.holtWinters) row('Holt-Winters, additive trend and weekly season', b.holtWinters, '—');
+  say();
+  if (r.test.intervals) say(`80% prediction intervals: coverage ${(100 * r.test.intervals.coverage).toFixed(1)}%, MSIS ${r.test.intervals.msis.toFixed(2)}.`);
   say();
 }
 
