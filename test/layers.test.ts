@@ -64,3 +64,12 @@ test("the core's entry reaches no Node module and no application folder", () => 
   };
   assert.ok(nodeIn(join(src, 'index.ts')), 'src/index.ts reaches node:fs');
 });
+
+test('every rejection in the library is a GruError: no bare Error thrown outside the kernels loaders', () => {
+  // The readers, layers, ops, tasks and the CLI throw GruError (with a code) so callers can tell a clean rejection
+  // from a bug; io/safetensors-file.ts rewraps foreign errors with the file's path, kept as they came.
+  const bare = files(src)
+    .filter((f) => !f.includes('/kernels/') && !f.endsWith('safetensors-file.ts'))
+    .flatMap((f) => readFileSync(f, 'utf8').split('\n').flatMap((l, i) => (/throw new Error\(/.test(l) ? [`${relative(src, f)}:${i + 1}`] : [])));
+  assert.deepEqual(bare, []);
+});

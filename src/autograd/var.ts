@@ -7,6 +7,7 @@
  * layer is one node), so the tape stays short.
  */
 import { Tensor, allocateLike, type FloatArray } from '../tensor/tensor.js';
+import { GruError } from '../errors.js';
 
 let nextId = 0;
 
@@ -143,7 +144,7 @@ export function detach(v: Var): Var {
  */
 export function backward(loss: Var, seed?: Tensor): void {
   if (seed === undefined && loss.value.size !== 1) {
-    throw new Error(`backward: expected a scalar loss (1 element), got shape [${loss.shape.join(', ')}]; pass a seed gradient`);
+    throw new GruError('INVALID_ARGUMENT', `backward: expected a scalar loss (1 element), got shape [${loss.shape.join(', ')}]; pass a seed gradient`);
   }
   const g = loss.gradBuffer();
   if (seed) g.data.set(seed.data);

@@ -6,6 +6,7 @@ import { Var, constant } from '../autograd/var.js';
 import { swapAxes01 } from '../autograd/ops/basic.js';
 import { attentionGru, type PredictiveWindow } from '../autograd/ops/attention-gru.js';
 import { Module } from './module.js';
+import { GruError } from '../errors.js';
 
 export interface AttentionGRUOptions {
   inputSize: number;
@@ -79,20 +80,20 @@ export class AttentionGRU extends Module {
   constructor(o: AttentionGRUOptions) {
     super();
     for (const [name, v] of [['inputSize', o.inputSize], ['hiddenSize', o.hiddenSize], ['attentionSize', o.attentionSize ?? 1]] as const) {
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`AttentionGRU: ${name} must be a positive integer, got ${v}`);
+      if (!Number.isInteger(v) || v <= 0) throw new GruError('INVALID_ARGUMENT', `AttentionGRU: ${name} must be a positive integer, got ${v}`);
     }
     const w = o.window ?? 0;
-    if (!Number.isInteger(w) || w < 0) throw new Error(`AttentionGRU: window must be a positive integer (or 0 for all states), got ${o.window}`);
+    if (!Number.isInteger(w) || w < 0) throw new GruError('INVALID_ARGUMENT', `AttentionGRU: window must be a positive integer (or 0 for all states), got ${o.window}`);
     let local: PredictiveWindow | null = null;
     if (o.local !== undefined) {
       const l = o.local as { kind?: unknown; halfWidth?: unknown } | null;
       if (l === null || typeof l !== 'object' || l.kind !== 'predictive') {
-        throw new Error(`AttentionGRU: local must be { kind: 'predictive', halfWidth: D }, got ${JSON.stringify(o.local)}`);
+        throw new GruError('INVALID_ARGUMENT', `AttentionGRU: local must be { kind: 'predictive', halfWidth: D }, got ${JSON.stringify(o.local)}`);
       }
       if (!Number.isInteger(l.halfWidth) || (l.halfWidth as number) <= 0) {
-        throw new Error(`AttentionGRU: local.halfWidth must be a positive integer, got ${String(l.halfWidth)}`);
+        throw new GruError('INVALID_ARGUMENT', `AttentionGRU: local.halfWidth must be a positive integer, got ${String(l.halfWidth)}`);
       }
-      if (w !== 0) throw new Error(`AttentionGRU: window and local are two kinds of local attention; give one, got window ${w} and local.halfWidth ${l.halfWidth}`);
+      if (w !== 0) throw new GruError('INVALID_ARGUMENT', `AttentionGRU: window and local are two kinds of local attention; give one, got window ${w} and local.halfWidth ${l.halfWidth}`);
       local = { kind: 'predictive', halfWidth: l.halfWidth as number };
     }
     this.inputSize = o.inputSize;
@@ -132,17 +133,17 @@ export class AttentionGRU extends Module {
   forward(x: Tensor | Var, opts: { h0?: Tensor | Var } = {}): { output: Var; hN: Var; attention: Tensor; start: Tensor; position: Tensor | null } {
     const xv = x instanceof Var ? x : constant(x);
     if (xv.shape.length !== 3 || xv.shape[2] !== this.inputSize) {
-      throw new Error(`AttentionGRU.forward: input must have shape ${this.batchFirst ? '[B, T, ' : '[T, B, '}${this.inputSize}], got ${shapeString(xv.shape)}`);
+      throw new GruError('INVALID_ARGUMENT', `AttentionGRU.forward: input must have shape ${this.batchFirst ? '[B, T, ' : '[T, B, '}${this.inputSize}], got ${shapeString(xv.shape)}`);
     }
     assertFinite(xv.value, 'AttentionGRU.forward input');
     const input = this.batchFirst ? swapAxes01(xv) : xv;
     const [T, B] = input.shape;
-    if (T === 0 || B === 0) throw new Error(`AttentionGRU.forward: input needs at least one step and one sequence, got ${shapeString(xv.shape)}`);
+    if (T === 0 || B === 0) throw new GruError('INVALID_ARGUMENT', `AttentionGRU.forward: input needs at least one step and one sequence, got ${shapeString(xv.shape)}`);
     let h0: Var | null = null;
     if (opts.h0 !== undefined) {
       h0 = opts.h0 instanceof Var ? opts.h0 : constant(opts.h0);
       if (h0.shape.length !== 2 || h0.shape[0] !== B || h0.shape[1] !== this.hiddenSize) {
-        throw new Error(`AttentionGRU.forward: h0 must have shape [${B}, ${this.hiddenSize}], got ${shapeString(h0.shape)}`);
+        throw new GruError('INVALID_ARGUMENT', `AttentionGRU.forward: h0 must have shape [${B}, ${this.hiddenSize}], got ${shapeString(h0.shape)}`);
       }
     }
     const { y, hN, attention, start, position } = attentionGru(input, h0, this.params, this.local ?? this.window);

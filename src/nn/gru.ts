@@ -10,6 +10,7 @@ import { gruLayer, type GruDirectionParams } from '../autograd/ops/gru.js';
 import { SparseProjector } from '../autograd/ops/sparse-projection.js';
 import { isSparseSequence, type SparseSequence } from '../tensor/sparse-sequence.js';
 import { Module } from './module.js';
+import { GruError } from '../errors.js';
 
 /** Configuration of a {@link GRU}; names and defaults as PyTorch's nn.GRU. */
 export interface GRUOptions {
@@ -97,11 +98,11 @@ export class GRU extends Module {
     this.bias = o.bias ?? true;
     this.batchFirst = o.batchFirst ?? false;
     this.dropout = o.dropout ?? 0;
-    if (!(this.dropout >= 0 && this.dropout < 1)) throw new Error(`GRU: dropout must be in [0, 1), got ${o.dropout}`);
+    if (!(this.dropout >= 0 && this.dropout < 1)) throw new GruError('INVALID_ARGUMENT', `GRU: dropout must be in [0, 1), got ${o.dropout}`);
     this.bidirectional = o.bidirectional ?? false;
     this.resetAfter = o.resetAfter ?? true;
     if (o.checkpoint !== undefined && o.checkpoint !== 'auto' && !(Number.isInteger(o.checkpoint) && o.checkpoint > 0)) {
-      throw new Error(`GRU: checkpoint must be a positive integer or 'auto', got ${o.checkpoint}`);
+      throw new GruError('INVALID_ARGUMENT', `GRU: checkpoint must be a positive integer or 'auto', got ${o.checkpoint}`);
     }
     this.checkpoint = o.checkpoint;
     this.rng = new Rng(o.seed ?? 0);
@@ -155,20 +156,20 @@ export class GRU extends Module {
     let sparse: SparseProjector[] | undefined;
     if (isSparseSequence(x)) {
       // Sparse steps go straight into the first layer's input projection.
-      if (x.rows.cols !== this.inputSize) throw new Error(`GRU.forward: sparse input must have ${this.inputSize} features, got ${x.rows.cols}`);
+      if (x.rows.cols !== this.inputSize) throw new GruError('INVALID_ARGUMENT', `GRU.forward: sparse input must have ${this.inputSize} features, got ${x.rows.cols}`);
       sparse = this.layers[0].map((p) => new SparseProjector(x.rows, p.wIh, p.bIh));
       input = constant(Tensor.zeros([x.T, x.B, 0], this.layers[0][0].wHh.value.dtype));
     } else {
       const xv = x instanceof Var ? x : constant(x);
       if (xv.shape.length !== 3 || xv.shape[2] !== this.inputSize) {
         const want = this.batchFirst ? `[B, T, ${this.inputSize}]` : `[T, B, ${this.inputSize}]`;
-        throw new Error(`GRU.forward: input must have shape ${want}, got ${shapeString(xv.shape)}`);
+        throw new GruError('INVALID_ARGUMENT', `GRU.forward: input must have shape ${want}, got ${shapeString(xv.shape)}`);
       }
       assertFinite(xv.value, 'GRU.forward input');
       input = this.batchFirst ? swapAxes01(xv) : xv;
     }
     const [T, B] = input.shape;
-    if (T === 0 || B === 0) throw new Error(`GRU.forward: input needs at least one step and one sequence, got ${shapeString(input.shape)}`);
+    if (T === 0 || B === 0) throw new GruError('INVALID_ARGUMENT', `GRU.forward: input needs at least one step and one sequence, got ${shapeString(input.shape)}`);
     const D = this.numDirections;
     const H = this.hiddenSize;
     const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, B, T);
@@ -178,7 +179,7 @@ export class GRU extends Module {
       h0 = opts.h0 instanceof Var ? opts.h0 : constant(opts.h0);
       const want = [this.numLayers * D, B, H];
       if (h0.shape.length !== 3 || h0.shape.some((d, i) => d !== want[i])) {
-        throw new Error(`GRU.forward: h0 must have shape ${shapeString(want)} (numLayers·numDirections, batch, hidden), got ${shapeString(h0.shape)}`);
+        throw new GruError('INVALID_ARGUMENT', `GRU.forward: h0 must have shape ${shapeString(want)} (numLayers·numDirections, batch, hidden), got ${shapeString(h0.shape)}`);
       }
       assertFinite(h0.value, 'GRU.forward h0');
     }
@@ -198,16 +199,16 @@ export class GRU extends Module {
 }
 
 function checkPositiveInt(v: number, name: string): void {
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`GRU: ${name} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v <= 0) throw new GruError('INVALID_ARGUMENT', `GRU: ${name} must be a positive integer, got ${v}`);
 }
 
 /** Valid lengths (one per sequence, each in [1, T]) as Int32Array; errors name `who`. @internal */
 export function checkLengths(lengths: ArrayLike<number>, B: number, T: number, who = 'GRU.forward'): Int32Array {
-  if (lengths.length !== B) throw new Error(`${who}: lengths must have one entry per sequence (${B}), got ${lengths.length}`);
+  if (lengths.length !== B) throw new GruError('INVALID_ARGUMENT', `${who}: lengths must have one entry per sequence (${B}), got ${lengths.length}`);
   const out = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     const n = lengths[b];
-    if (!Number.isInteger(n) || n < 1 || n > T) throw new Error(`${who}: lengths[${b}] must be an integer in [1, ${T}], got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > T) throw new GruError('INVALID_ARGUMENT', `${who}: lengths[${b}] must be an integer in [1, ${T}], got ${n}`);
     out[b] = n;
   }
   return out;

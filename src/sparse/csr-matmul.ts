@@ -12,6 +12,7 @@
  */
 import { Tensor, allocateLike, shapeString, sizeOf, type FloatArray } from '../tensor/tensor.js';
 import type { CsrMatrix } from '../tensor/csr.js';
+import { GruError } from '../errors.js';
 
 /**
  * Low-level kernel: for n in [0, N) and weight rows m in [r0, r1),
@@ -30,15 +31,15 @@ export function csrGemmT(
   accumulate: boolean,
 ): void {
   const K = w.cols;
-  if (!(Number.isInteger(N) && N >= 0)) throw new Error(`csrGemmT: N must be a non-negative integer, got ${N}`);
+  if (!(Number.isInteger(N) && N >= 0)) throw new GruError('INVALID_ARGUMENT', `csrGemmT: N must be a non-negative integer, got ${N}`);
   if (!(Number.isInteger(r0) && Number.isInteger(r1) && 0 <= r0 && r0 <= r1 && r1 <= w.rows)) {
-    throw new Error(`csrGemmT: weight rows [${r0}, ${r1}) must lie in [0, ${w.rows}]`);
+    throw new GruError('INVALID_ARGUMENT', `csrGemmT: weight rows [${r0}, ${r1}) must lie in [0, ${w.rows}]`);
   }
   if (N === 0 || r1 === r0) return;
-  if (ldx < K) throw new Error(`csrGemmT: ldx (${ldx}) must be at least the weight's columns (${K})`);
-  if (ldy < r1 - r0) throw new Error(`csrGemmT: ldy (${ldy}) must be at least the output columns (${r1 - r0})`);
-  if (xOff < 0 || xOff + (N - 1) * ldx + K > x.length) throw new Error(`csrGemmT: x holds ${x.length} values, too few for ${N} rows of ${K} at offset ${xOff} with stride ${ldx}`);
-  if (yOff < 0 || yOff + (N - 1) * ldy + (r1 - r0) > y.length) throw new Error(`csrGemmT: y holds ${y.length} values, too few for ${N} rows of ${r1 - r0} at offset ${yOff} with stride ${ldy}`);
+  if (ldx < K) throw new GruError('INVALID_ARGUMENT', `csrGemmT: ldx (${ldx}) must be at least the weight's columns (${K})`);
+  if (ldy < r1 - r0) throw new GruError('INVALID_ARGUMENT', `csrGemmT: ldy (${ldy}) must be at least the output columns (${r1 - r0})`);
+  if (xOff < 0 || xOff + (N - 1) * ldx + K > x.length) throw new GruError('INVALID_ARGUMENT', `csrGemmT: x holds ${x.length} values, too few for ${N} rows of ${K} at offset ${xOff} with stride ${ldx}`);
+  if (yOff < 0 || yOff + (N - 1) * ldy + (r1 - r0) > y.length) throw new GruError('INVALID_ARGUMENT', `csrGemmT: y holds ${y.length} values, too few for ${N} rows of ${r1 - r0} at offset ${yOff} with stride ${ldy}`);
   if (w.values === null) gemmTOnes(N, w.rowPtr, w.colIdx, r0, r1, x, xOff, ldx, y, yOff, ldy, accumulate);
   else gemmT(N, w.rowPtr, w.colIdx, w.values, r0, r1, x, xOff, ldx, y, yOff, ldy, accumulate);
 }
@@ -141,9 +142,9 @@ function gemmTOnes(
 export function csrMatmul(x: Tensor, w: CsrMatrix, bias: ArrayLike<number> | null = null): Tensor {
   const K = x.shape[x.shape.length - 1];
   if (x.shape.length === 0 || K !== w.cols) {
-    throw new Error(`csrMatmul: x must have shape [..., ${w.cols}] to multiply by the transpose of a ${w.rows}×${w.cols} matrix, got ${shapeString(x.shape)}`);
+    throw new GruError('INVALID_ARGUMENT', `csrMatmul: x must have shape [..., ${w.cols}] to multiply by the transpose of a ${w.rows}×${w.cols} matrix, got ${shapeString(x.shape)}`);
   }
-  if (bias !== null && bias.length !== w.rows) throw new Error(`csrMatmul: bias must have ${w.rows} entries, got ${bias.length}`);
+  if (bias !== null && bias.length !== w.rows) throw new GruError('INVALID_ARGUMENT', `csrMatmul: bias must have ${w.rows} entries, got ${bias.length}`);
   const N = sizeOf(x.shape.slice(0, -1));
   const M = w.rows;
   const y = allocateLike(x.data, N * M);

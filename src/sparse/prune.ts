@@ -10,6 +10,7 @@ import { Embedding } from '../nn/embedding.js';
 import { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { shapeString, type FloatArray } from '../tensor/tensor.js';
+import { GruError } from '../errors.js';
 
 /** Options of {@link magnitudePrune}. */
 export interface PruneOptions {
@@ -91,10 +92,10 @@ function embeddingWeights(module: Module): Set<Var> {
 export function magnitudePrune(module: Module, o: PruneOptions): PruneStat[] {
   const { density } = o;
   if (typeof density !== 'number' || !(density > 0 && density <= 1)) {
-    throw new Error(`magnitudePrune: density must be a number in (0, 1] (the fraction of weights kept), got ${String(density)}`);
+    throw new GruError('INVALID_ARGUMENT', `magnitudePrune: density must be a number in (0, 1] (the fraction of weights kept), got ${String(density)}`);
   }
   const scope = o.scope ?? 'per-matrix';
-  if (scope !== 'per-matrix' && scope !== 'global') throw new Error(`magnitudePrune: scope must be 'per-matrix' or 'global', got '${String(scope)}'`);
+  if (scope !== 'per-matrix' && scope !== 'global') throw new GruError('INVALID_ARGUMENT', `magnitudePrune: scope must be 'per-matrix' or 'global', got '${String(scope)}'`);
   const targets = chooseTargets(module, o);
   if (scope === 'per-matrix') {
     for (const [, v] of targets) keepLargest([v.value.data], density);
@@ -111,16 +112,16 @@ export function magnitudePrune(module: Module, o: PruneOptions): PruneStat[] {
 
 function chooseTargets(module: Module, o: PruneOptions): [string, Var][] {
   if (o.include === undefined) return prunableParameters(module, o);
-  if (o.include.length === 0) throw new Error('magnitudePrune: include is empty; leave it out to prune every weight matrix');
+  if (o.include.length === 0) throw new GruError('INVALID_ARGUMENT', 'magnitudePrune: include is empty; leave it out to prune every weight matrix');
   const all = new Map(module.namedParameters());
   const out: [string, Var][] = [];
   for (const name of new Set(o.include)) {
     const v = all.get(name);
     if (!v) {
       const names = prunableParameters(module, { includeEmbeddings: true }).map(([n]) => n);
-      throw new Error(`magnitudePrune: no parameter named '${name}'; the weight matrices are: ${names.join(', ')}`);
+      throw new GruError('INVALID_ARGUMENT', `magnitudePrune: no parameter named '${name}'; the weight matrices are: ${names.join(', ')}`);
     }
-    if (v.shape.length !== 2) throw new Error(`magnitudePrune: '${name}' is not a 2-D weight matrix (shape ${shapeString(v.shape)}); biases and vectors are not pruned`);
+    if (v.shape.length !== 2) throw new GruError('INVALID_ARGUMENT', `magnitudePrune: '${name}' is not a 2-D weight matrix (shape ${shapeString(v.shape)}); biases and vectors are not pruned`);
     out.push([name, v]);
   }
   return out;
@@ -173,7 +174,7 @@ export class SparsityMask {
     const all = new Map(module.namedParameters());
     const chosen = names === undefined ? prunableParameters(module) : names.map((n) => {
       const v = all.get(n);
-      if (!v) throw new Error(`SparsityMask: no parameter named '${n}'`);
+      if (!v) throw new GruError('INVALID_ARGUMENT', `SparsityMask: no parameter named '${n}'`);
       return [n, v] as [string, Var];
     });
     return new SparsityMask(chosen.map(([name, param]) => {

@@ -11,6 +11,7 @@ import type { Linear } from '../nn/linear.js';
 import { Tensor, allocateLike, assertFinite, shapeString, type FloatArray } from '../tensor/tensor.js';
 import { csrDensity, csrFromDense, type CsrMatrix } from '../tensor/csr.js';
 import { csrGemmT, csrMatmul } from './csr-matmul.js';
+import { GruError } from '../errors.js';
 
 /** The weights of one direction of one layer: W_ih (3H × in) and W_hh (3H × H) in CSR, dense biases (3H) or null. */
 export interface SparseGruDirection {
@@ -57,19 +58,19 @@ export class SparseGRU {
   constructor(config: SparseGRUConfig, layers: readonly (readonly SparseGruDirection[])[]) {
     const { inputSize: I, hiddenSize: H, numLayers: L, bidirectional } = config;
     for (const [k, v] of [['inputSize', I], ['hiddenSize', H], ['numLayers', L]] as const) {
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`SparseGRU: ${k} must be a positive integer, got ${v}`);
+      if (!Number.isInteger(v) || v <= 0) throw new GruError('INVALID_ARGUMENT', `SparseGRU: ${k} must be a positive integer, got ${v}`);
     }
     const D = bidirectional ? 2 : 1;
-    if (layers.length !== L) throw new Error(`SparseGRU: expected ${L} layers of weights, got ${layers.length}`);
+    if (layers.length !== L) throw new GruError('INVALID_ARGUMENT', `SparseGRU: expected ${L} layers of weights, got ${layers.length}`);
     layers.forEach((dirs, l) => {
-      if (dirs.length !== D) throw new Error(`SparseGRU: layer ${l} must have ${D} direction(s), got ${dirs.length}`);
+      if (dirs.length !== D) throw new GruError('INVALID_ARGUMENT', `SparseGRU: layer ${l} must have ${D} direction(s), got ${dirs.length}`);
       const inSize = l === 0 ? I : D * H;
       dirs.forEach((p, d) => {
         const where = `layer ${l}${d === 1 ? ' reverse' : ''}`;
-        if (p.wIh.rows !== 3 * H || p.wIh.cols !== inSize) throw new Error(`SparseGRU: ${where} W_ih must be ${3 * H}×${inSize}, got ${p.wIh.rows}×${p.wIh.cols}`);
-        if (p.wHh.rows !== 3 * H || p.wHh.cols !== H) throw new Error(`SparseGRU: ${where} W_hh must be ${3 * H}×${H}, got ${p.wHh.rows}×${p.wHh.cols}`);
+        if (p.wIh.rows !== 3 * H || p.wIh.cols !== inSize) throw new GruError('INVALID_ARGUMENT', `SparseGRU: ${where} W_ih must be ${3 * H}×${inSize}, got ${p.wIh.rows}×${p.wIh.cols}`);
+        if (p.wHh.rows !== 3 * H || p.wHh.cols !== H) throw new GruError('INVALID_ARGUMENT', `SparseGRU: ${where} W_hh must be ${3 * H}×${H}, got ${p.wHh.rows}×${p.wHh.cols}`);
         for (const [n, b] of [['b_ih', p.bIh], ['b_hh', p.bHh]] as const) {
-          if (b !== null && b.length !== 3 * H) throw new Error(`SparseGRU: ${where} ${n} must have ${3 * H} entries, got ${b.length}`);
+          if (b !== null && b.length !== 3 * H) throw new GruError('INVALID_ARGUMENT', `SparseGRU: ${where} ${n} must have ${3 * H} entries, got ${b.length}`);
         }
       });
     });
@@ -137,11 +138,11 @@ export class SparseGRU {
     const xt = x instanceof Var ? x.value : x;
     if (xt.shape.length !== 3 || xt.shape[2] !== this.inputSize) {
       const want = this.batchFirst ? `[B, T, ${this.inputSize}]` : `[T, B, ${this.inputSize}]`;
-      throw new Error(`SparseGRU.forward: input must have shape ${want}, got ${shapeString(xt.shape)}`);
+      throw new GruError('INVALID_ARGUMENT', `SparseGRU.forward: input must have shape ${want}, got ${shapeString(xt.shape)}`);
     }
     assertFinite(xt, 'SparseGRU.forward input');
     const [T, B] = this.batchFirst ? [xt.shape[1], xt.shape[0]] : [xt.shape[0], xt.shape[1]];
-    if (T === 0 || B === 0) throw new Error(`SparseGRU.forward: input needs at least one step and one sequence, got ${shapeString(xt.shape)}`);
+    if (T === 0 || B === 0) throw new GruError('INVALID_ARGUMENT', `SparseGRU.forward: input needs at least one step and one sequence, got ${shapeString(xt.shape)}`);
     const D = this.numDirections;
     const H = this.hiddenSize;
     const like = xt.data;
@@ -151,7 +152,7 @@ export class SparseGRU {
       const h = opts.h0 instanceof Var ? opts.h0.value : opts.h0;
       const want = [this.numLayers * D, B, H];
       if (h.shape.length !== 3 || h.shape.some((s, i) => s !== want[i])) {
-        throw new Error(`SparseGRU.forward: h0 must have shape ${shapeString(want)} (numLayers·numDirections, batch, hidden), got ${shapeString(h.shape)}`);
+        throw new GruError('INVALID_ARGUMENT', `SparseGRU.forward: h0 must have shape ${shapeString(want)} (numLayers·numDirections, batch, hidden), got ${shapeString(h.shape)}`);
       }
       assertFinite(h, 'SparseGRU.forward h0');
       h0 = h.data;
@@ -275,7 +276,7 @@ function swap01(src: FloatArray, A: number, B: number, F: number): FloatArray {
 export class SparseLinear {
   /** @param weight (outFeatures × inFeatures) in CSR; @param bias (outFeatures) or null. */
   constructor(readonly weight: CsrMatrix, readonly bias: FloatArray | null) {
-    if (bias !== null && bias.length !== weight.rows) throw new Error(`SparseLinear: bias must have ${weight.rows} entries, got ${bias.length}`);
+    if (bias !== null && bias.length !== weight.rows) throw new GruError('INVALID_ARGUMENT', `SparseLinear: bias must have ${weight.rows} entries, got ${bias.length}`);
   }
 
   /** The CSR form of a Linear's current weight (entries with |w| > threshold, default 0); the bias is copied. */

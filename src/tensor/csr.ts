@@ -6,6 +6,7 @@
  * and for pruned weight matrices.
  */
 import type { FloatArray } from './tensor.js';
+import { GruError } from '../errors.js';
 
 /** A (rows × cols) sparse matrix in CSR form; build it with {@link csr} so it is checked. */
 export interface CsrMatrix {
@@ -23,7 +24,7 @@ function ints(what: string, a: ArrayLike<number>): Int32Array {
   const out = new Int32Array(a.length);
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
-    if (!Number.isInteger(v)) throw new Error(`csr: ${what}[${i}] must be an integer, got ${v}`);
+    if (!Number.isInteger(v)) throw new GruError('INVALID_ARGUMENT', `csr: ${what}[${i}] must be an integer, got ${v}`);
     out[i] = v;
   }
   return out;
@@ -40,25 +41,25 @@ export function csr(
   rowPtr: ArrayLike<number>, colIdx: ArrayLike<number>, values: ArrayLike<number> | null = null,
 ): CsrMatrix {
   for (const [name, v] of [['rows', rows], ['cols', cols]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new Error(`csr: ${name} must be a non-negative integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 0) throw new GruError('INVALID_ARGUMENT', `csr: ${name} must be a non-negative integer, got ${v}`);
   }
-  if (rowPtr.length !== rows + 1) throw new Error(`csr: rowPtr must have rows + 1 = ${rows + 1} entries, got ${rowPtr.length}`);
+  if (rowPtr.length !== rows + 1) throw new GruError('INVALID_ARGUMENT', `csr: rowPtr must have rows + 1 = ${rows + 1} entries, got ${rowPtr.length}`);
   const rp = ints('rowPtr', rowPtr);
   const ci = ints('colIdx', colIdx);
-  if (rp[0] !== 0) throw new Error(`csr: rowPtr[0] must be 0, got ${rp[0]}`);
+  if (rp[0] !== 0) throw new GruError('INVALID_ARGUMENT', `csr: rowPtr[0] must be 0, got ${rp[0]}`);
   for (let r = 0; r < rows; r++) {
-    if (rp[r + 1] < rp[r]) throw new Error(`csr: rowPtr must be non-decreasing, but rowPtr[${r + 1}] = ${rp[r + 1]} < rowPtr[${r}] = ${rp[r]}`);
+    if (rp[r + 1] < rp[r]) throw new GruError('INVALID_ARGUMENT', `csr: rowPtr must be non-decreasing, but rowPtr[${r + 1}] = ${rp[r + 1]} < rowPtr[${r}] = ${rp[r]}`);
   }
-  if (rp[rows] !== ci.length) throw new Error(`csr: rowPtr[${rows}] must equal the number of column indices (${ci.length}), got ${rp[rows]}`);
+  if (rp[rows] !== ci.length) throw new GruError('INVALID_ARGUMENT', `csr: rowPtr[${rows}] must equal the number of column indices (${ci.length}), got ${rp[rows]}`);
   for (let k = 0; k < ci.length; k++) {
-    if (ci[k] < 0 || ci[k] >= cols) throw new Error(`csr: column index ${ci[k]} at entry ${k} is out of range [0, ${cols})`);
+    if (ci[k] < 0 || ci[k] >= cols) throw new GruError('INVALID_ARGUMENT', `csr: column index ${ci[k]} at entry ${k} is out of range [0, ${cols})`);
   }
   let vals: FloatArray | null = null;
   if (values !== null) {
-    if (values.length !== ci.length) throw new Error(`csr: values must have one entry per column index (${ci.length}), got ${values.length}`);
+    if (values.length !== ci.length) throw new GruError('INVALID_ARGUMENT', `csr: values must have one entry per column index (${ci.length}), got ${values.length}`);
     vals = values instanceof Float64Array ? values : Float32Array.from(values);
     for (let k = 0; k < vals.length; k++) {
-      if (!Number.isFinite(vals[k])) throw new Error(`csr: value at entry ${k} must be finite, got ${vals[k]}`);
+      if (!Number.isFinite(vals[k])) throw new GruError('INVALID_ARGUMENT', `csr: value at entry ${k} must be finite, got ${vals[k]}`);
     }
   }
   return { rows, cols, rowPtr: rp, colIdx: ci, values: vals };
@@ -73,14 +74,14 @@ export function csrFromIds(ids: ArrayLike<number>, cols: number): CsrMatrix {
   for (let r = 0; r < ids.length; r++) rowPtr[r + 1] = r + 1;
   for (let i = 0; i < ids.length; i++) {
     const v = ids[i];
-    if (!Number.isInteger(v) || v < 0 || v >= cols) throw new Error(`csr: id at position ${i} must be an integer in [0, ${cols}), got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v >= cols) throw new GruError('INVALID_ARGUMENT', `csr: id at position ${i} must be an integer in [0, ${cols}), got ${v}`);
   }
   return csr(ids.length, cols, rowPtr, ids, null);
 }
 
 /** The stored entries of a dense (rows × cols) row-major matrix whose |value| > threshold. */
 export function csrFromDense(dense: FloatArray, rows: number, cols: number, threshold = 0): CsrMatrix {
-  if (dense.length !== rows * cols) throw new Error(`csr: dense matrix must have ${rows}×${cols} = ${rows * cols} entries, got ${dense.length}`);
+  if (dense.length !== rows * cols) throw new GruError('INVALID_ARGUMENT', `csr: dense matrix must have ${rows}×${cols} = ${rows * cols} entries, got ${dense.length}`);
   const rowPtr = new Int32Array(rows + 1);
   const colIdx: number[] = [];
   const values: number[] = [];

@@ -4,6 +4,7 @@
  * dense one-hot (T · B · vocabulary numbers).
  */
 import { csr, csrFromIds, type CsrMatrix } from './csr.js';
+import { GruError } from '../errors.js';
 
 /** T steps of B sequences over `size` input features, rows time-major (row t·B + b). */
 export interface SparseSequence {
@@ -21,9 +22,9 @@ export interface SparseSequence {
  */
 export function sparseSequence(rows: CsrMatrix, T: number, B: number, batchFirst = false): SparseSequence {
   for (const [name, v] of [['T', T], ['B', B]] as const) {
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`sparseSequence: ${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v <= 0) throw new GruError('INVALID_ARGUMENT', `sparseSequence: ${name} must be a positive integer, got ${v}`);
   }
-  if (rows.rows !== T * B) throw new Error(`sparseSequence: expected T·B = ${T}·${B} = ${T * B} rows, got ${rows.rows}`);
+  if (rows.rows !== T * B) throw new GruError('INVALID_ARGUMENT', `sparseSequence: expected T·B = ${T}·${B} = ${T * B} rows, got ${rows.rows}`);
   return { kind: 'sparse-sequence', T, B, rows: batchFirst ? timeMajor(rows, T, B) : rows };
 }
 
@@ -32,7 +33,7 @@ export function sparseSequence(rows: CsrMatrix, T: number, B: number, batchFirst
  * `batchFirst`; each an integer in [0, vocabulary).
  */
 export function tokenSequence(ids: ArrayLike<number>, T: number, B: number, vocabulary: number, batchFirst = false): SparseSequence {
-  if (ids.length !== T * B) throw new Error(`tokenSequence: expected T·B = ${T * B} ids, got ${ids.length}`);
+  if (ids.length !== T * B) throw new GruError('INVALID_ARGUMENT', `tokenSequence: expected T·B = ${T * B} ids, got ${ids.length}`);
   return sparseSequence(csrFromIds(ids, vocabulary), T, B, batchFirst);
 }
 

@@ -18,7 +18,7 @@ export class Tensor {
   constructor(data: FloatArray, shape: readonly number[]) {
     const n = sizeOf(shape);
     if (data.length !== n) {
-      throw new Error(`Tensor: data has ${data.length} elements but shape [${shape.join(', ')}] needs ${n}`);
+      throw new GruError('INVALID_ARGUMENT', `Tensor: data has ${data.length} elements but shape [${shape.join(', ')}] needs ${n}`);
     }
     this.data = data;
     this.shape = shape.slice();
@@ -66,7 +66,7 @@ export class Tensor {
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`shape [${shape.join(', ')}]: dimensions must be non-negative integers`);
+    if (!Number.isInteger(d) || d < 0) throw new GruError('INVALID_ARGUMENT', `shape [${shape.join(', ')}]: dimensions must be non-negative integers`);
     n *= d;
   }
   return n;
@@ -134,13 +134,13 @@ export function shapeString(shape: readonly number[]): string {
 /** Throws unless `t` has exactly `expected` shape; `what` names it in the message. */
 export function assertShape(t: Tensor, expected: readonly number[], what: string): void {
   const same = t.shape.length === expected.length && t.shape.every((d, i) => d === expected[i]);
-  if (!same) throw new Error(`${what}: expected shape ${shapeString(expected)}, got ${shapeString(t.shape)}`);
+  if (!same) throw new GruError('INVALID_ARGUMENT', `${what}: expected shape ${shapeString(expected)}, got ${shapeString(t.shape)}`);
 }
 
 /** Throws if any element is NaN or ±Infinity, naming the first bad index. */
 export function assertFinite(t: Tensor, what: string): void {
   const d = t.data;
   for (let i = 0; i < d.length; i++) {
-    if (!Number.isFinite(d[i])) throw new Error(`${what}: expected finite numbers, got ${d[i]} at flat index ${i}`);
+    if (!Number.isFinite(d[i])) throw new GruError('INVALID_DATA', `${what}: expected finite numbers, got ${d[i]} at flat index ${i}`);
   }
 }

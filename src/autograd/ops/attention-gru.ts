@@ -44,6 +44,7 @@ import { Tensor, allocateLike, shapeString, type FloatArray } from '../../tensor
 import { backend } from '../../kernels/index.js';
 import { sigmoid } from '../../kernels/ref/elementwise.js';
 import { Var, record, wants } from '../var.js';
+import { GruError } from '../../errors.js';
 
 export interface AttentionGruParams {
   wIh: Var; // (3H, I)  rows r, z, n
@@ -93,15 +94,15 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
   const D = pred ? pred.halfWidth : 0;
   let wP: Var | null = null, vP: Var | null = null;
   if (pred) {
-    if (pred.kind !== 'predictive') throw new Error(`attentionGru: window kind must be 'predictive', got '${String(pred.kind)}'`);
-    if (!Number.isInteger(D) || D <= 0) throw new Error(`attentionGru: halfWidth must be a positive integer, got ${D}`);
-    if (!p.wP || !p.vP) throw new Error('attentionGru: a predictive window needs the position predictor parameters wP (A, H) and vP (A)');
-    if (p.wP.shape.length !== 2 || p.wP.shape[0] !== A || p.wP.shape[1] !== H) throw new Error(`attentionGru: wP must have shape [${A}, ${H}], got ${shapeString(p.wP.shape)}`);
-    if (p.vP.shape.length !== 1 || p.vP.shape[0] !== A) throw new Error(`attentionGru: vP must have shape [${A}], got ${shapeString(p.vP.shape)}`);
+    if (pred.kind !== 'predictive') throw new GruError('INVALID_ARGUMENT', `attentionGru: window kind must be 'predictive', got '${String(pred.kind)}'`);
+    if (!Number.isInteger(D) || D <= 0) throw new GruError('INVALID_ARGUMENT', `attentionGru: halfWidth must be a positive integer, got ${D}`);
+    if (!p.wP || !p.vP) throw new GruError('INVALID_ARGUMENT', 'attentionGru: a predictive window needs the position predictor parameters wP (A, H) and vP (A)');
+    if (p.wP.shape.length !== 2 || p.wP.shape[0] !== A || p.wP.shape[1] !== H) throw new GruError('INVALID_ARGUMENT', `attentionGru: wP must have shape [${A}, ${H}], got ${shapeString(p.wP.shape)}`);
+    if (p.vP.shape.length !== 1 || p.vP.shape[0] !== A) throw new GruError('INVALID_ARGUMENT', `attentionGru: vP must have shape [${A}], got ${shapeString(p.vP.shape)}`);
     wP = p.wP;
     vP = p.vP;
   } else if (!Number.isInteger(window) || (window as number) < 0) {
-    throw new Error(`attentionGru: window must be a non-negative integer (0 for all states) or { kind: 'predictive', halfWidth }, got ${String(window)}`);
+    throw new GruError('INVALID_ARGUMENT', `attentionGru: window must be a non-negative integer (0 for all states) or { kind: 'predictive', halfWidth }, got ${String(window)}`);
   }
   const w = window as number;
   const Wn = pred ? Math.min(2 * D + 1, T) : w > 0 ? Math.min(w, T) : T; // window slots per step

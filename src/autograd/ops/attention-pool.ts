@@ -7,13 +7,14 @@
 import { Tensor, allocateLike, shapeString } from '../../tensor/tensor.js';
 import { backend } from '../../kernels/index.js';
 import { Var, record, wants } from '../var.js';
+import { GruError } from '../../errors.js';
 
 /** h (B, T, D), W (A, D), b (A), v (A), lengths (B) or null → pooled (B, D) and the weights α (B, T). */
 export function attentionPool(h: Var, W: Var, b: Var, v: Var, lengths: Int32Array | null): { pooled: Var; weights: Tensor } {
   const [B, T, D] = h.shape;
   const A = W.shape[0];
   if (h.shape.length !== 3 || W.shape[1] !== D || b.shape[0] !== A || v.shape[0] !== A) {
-    throw new Error(`attentionPool: expected h [B, T, D], W [A, D], b [A], v [A]; got ${shapeString(h.shape)}, ${shapeString(W.shape)}, ${shapeString(b.shape)}, ${shapeString(v.shape)}`);
+    throw new GruError('INVALID_ARGUMENT', `attentionPool: expected h [B, T, D], W [A, D], b [A], v [A]; got ${shapeString(h.shape)}, ${shapeString(W.shape)}, ${shapeString(b.shape)}, ${shapeString(v.shape)}`);
   }
   const k = backend();
   const u = allocateLike(h.data, B * T * A); // (B, T, A)

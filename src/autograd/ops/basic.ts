@@ -1,10 +1,11 @@
 /** Shape and arithmetic ops, each forward beside its backward. */
 import { Tensor, allocateLike, shapeString, sizeOf } from '../../tensor/tensor.js';
 import { Var, record, wants } from '../var.js';
+import { GruError } from '../../errors.js';
 
 function sameShape(a: Var, b: Var, op: string): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new Error(`${op}: operands must have the same shape, got ${shapeString(a.shape)} and ${shapeString(b.shape)}`);
+    throw new GruError('INVALID_ARGUMENT', `${op}: operands must have the same shape, got ${shapeString(a.shape)} and ${shapeString(b.shape)}`);
   }
 }
 

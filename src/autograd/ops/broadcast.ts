@@ -1,11 +1,12 @@
 /** Adding a per-sequence vector to every step: x (B, K, D) + a (B, D). */
 import { Tensor, allocateLike, shapeString } from '../../tensor/tensor.js';
 import { Var, record, wants } from '../var.js';
+import { GruError } from '../../errors.js';
 
 export function addBroadcast(x: Var, a: Var): Var {
   const [B, K, D] = x.shape;
   if (x.shape.length !== 3 || a.shape.length !== 2 || a.shape[0] !== B || a.shape[1] !== D) {
-    throw new Error(`addBroadcast: expected x [B, K, D] and a [B, D], got ${shapeString(x.shape)} and ${shapeString(a.shape)}`);
+    throw new GruError('INVALID_ARGUMENT', `addBroadcast: expected x [B, K, D] and a [B, D], got ${shapeString(x.shape)} and ${shapeString(a.shape)}`);
   }
   const out = new Var(new Tensor(allocateLike(x.data, x.value.size), x.shape));
   for (let b = 0; b < B; b++)

@@ -1,6 +1,7 @@
 /** Concatenation along the last axis (leading axes equal). */
 import { Tensor, allocateLike, shapeString } from '../../tensor/tensor.js';
 import { Var, record, wants } from '../var.js';
+import { GruError } from '../../errors.js';
 
 export function concatLast(parts: readonly Var[]): Var {
   const lead = parts[0].shape.slice(0, -1);
@@ -8,7 +9,7 @@ export function concatLast(parts: readonly Var[]): Var {
   const widths = parts.map((p) => p.shape[p.shape.length - 1]);
   for (const p of parts) {
     if (p.shape.length !== lead.length + 1 || p.shape.slice(0, -1).some((d, i) => d !== lead[i])) {
-      throw new Error(`concatLast: all parts need leading shape ${shapeString(lead)}, got ${shapeString(p.shape)}`);
+      throw new GruError('INVALID_ARGUMENT', `concatLast: all parts need leading shape ${shapeString(lead)}, got ${shapeString(p.shape)}`);
     }
   }
   const W = widths.reduce((a, b) => a + b, 0);

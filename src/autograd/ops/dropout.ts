@@ -2,9 +2,10 @@
 import { Tensor, allocateLike } from '../../tensor/tensor.js';
 import type { Rng } from '../../tensor/random.js';
 import { Var, record } from '../var.js';
+import { GruError } from '../../errors.js';
 
 export function dropout(x: Var, p: number, rng: Rng): Var {
-  if (!(p >= 0 && p < 1)) throw new Error(`dropout: probability must be in [0, 1), got ${p}`);
+  if (!(p >= 0 && p < 1)) throw new GruError('INVALID_ARGUMENT', `dropout: probability must be in [0, 1), got ${p}`);
   if (p === 0) return x;
   const mask = allocateLike(x.data, x.value.size);
   const keep = 1 / (1 - p);

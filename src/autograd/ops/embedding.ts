@@ -2,6 +2,7 @@
 import { Tensor, allocateLike, type FloatArray } from '../../tensor/tensor.js';
 import { backend } from '../../kernels/index.js';
 import { Var, record, type SparseGrad } from '../var.js';
+import { GruError } from '../../errors.js';
 
 /**
  * table (V, D), ids of any shape S → (…S, D). Ids must be integers in [0, V).
@@ -14,7 +15,7 @@ export function embedding(table: Var, ids: Int32Array | readonly number[], idsSh
   const checked = new Int32Array(ids.length);
   for (let i = 0; i < ids.length; i++) {
     const v = ids[i];
-    if (!Number.isInteger(v) || v < 0 || v >= V) throw new Error(`embedding: id at position ${i} must be an integer in [0, ${V}), got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v >= V) throw new GruError('INVALID_ARGUMENT', `embedding: id at position ${i} must be an integer in [0, ${V}), got ${v}`);
     checked[i] = v;
   }
   const k = backend();

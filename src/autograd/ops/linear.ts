@@ -2,16 +2,17 @@
 import { Tensor, allocateLike, shapeString } from '../../tensor/tensor.js';
 import { backend } from '../../kernels/index.js';
 import { Var, record, wants } from '../var.js';
+import { GruError } from '../../errors.js';
 
 /** x (…, I), weight (O, I), bias (O) or null → (…, O). */
 export function linear(x: Var, weight: Var, bias: Var | null): Var {
   const [O, I] = weight.shape;
   const lead = x.shape.slice(0, -1);
   if (x.shape[x.shape.length - 1] !== I) {
-    throw new Error(`linear: input's last dimension must be ${I} (weight ${shapeString(weight.shape)}), got input ${shapeString(x.shape)}`);
+    throw new GruError('INVALID_ARGUMENT', `linear: input's last dimension must be ${I} (weight ${shapeString(weight.shape)}), got input ${shapeString(x.shape)}`);
   }
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== O)) {
-    throw new Error(`linear: bias must have shape [${O}], got ${shapeString(bias.shape)}`);
+    throw new GruError('INVALID_ARGUMENT', `linear: bias must have shape [${O}], got ${shapeString(bias.shape)}`);
   }
   const N = x.value.size / I;
   const k = backend();

@@ -2,11 +2,12 @@
 import { Tensor, allocateLike, shapeString } from '../../tensor/tensor.js';
 import { backend } from '../../kernels/index.js';
 import { Var, record, wants } from '../var.js';
+import { GruError } from '../../errors.js';
 
 /** Mean squared error, mean over all elements (PyTorch's reduction='mean'). */
 export function mseLoss(pred: Var, target: Var): Var {
   if (pred.value.size !== target.value.size) {
-    throw new Error(`mseLoss: prediction ${shapeString(pred.shape)} and target ${shapeString(target.shape)} must have the same size`);
+    throw new GruError('INVALID_ARGUMENT', `mseLoss: prediction ${shapeString(pred.shape)} and target ${shapeString(target.shape)} must have the same size`);
   }
   const n = pred.value.size;
   const out = new Var(new Tensor(allocateLike(pred.data, 1), [1]));
@@ -40,7 +41,7 @@ export function mseLoss(pred: Var, target: Var): Var {
 export function crossEntropy(logits: Var, targets: Int32Array | readonly number[], ignoreIndex = -100): Var {
   const C = logits.shape[logits.shape.length - 1];
   const N = logits.value.size / C;
-  if (targets.length !== N) throw new Error(`crossEntropy: expected ${N} targets (one per row of ${shapeString(logits.shape)}), got ${targets.length}`);
+  if (targets.length !== N) throw new GruError('INVALID_ARGUMENT', `crossEntropy: expected ${N} targets (one per row of ${shapeString(logits.shape)}), got ${targets.length}`);
   const t = new Int32Array(N);
   let counted = 0;
   for (let i = 0; i < N; i++) {
@@ -49,7 +50,7 @@ export function crossEntropy(logits: Var, targets: Int32Array | readonly number[
       t[i] = -1;
       continue;
     }
-    if (!Number.isInteger(v) || v < 0 || v >= C) throw new Error(`crossEntropy: target ${i} must be a class id in [0, ${C}), got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v >= C) throw new GruError('INVALID_ARGUMENT', `crossEntropy: target ${i} must be a class id in [0, ${C}), got ${v}`);
     t[i] = v;
     counted++;
   }

@@ -6,6 +6,7 @@
 import { Tensor, allocateLike, type FloatArray } from '../../tensor/tensor.js';
 import type { CsrMatrix } from '../../tensor/csr.js';
 import { Var, record, wants } from '../var.js';
+import { GruError } from '../../errors.js';
 
 /**
  * Projects row ranges of a sparse input through W (G, I) and b (G), and
@@ -27,7 +28,7 @@ export class SparseProjector {
 
   constructor(readonly x: CsrMatrix, readonly w: Var, readonly b: Var | null) {
     const [G, I] = w.shape;
-    if (x.cols !== I) throw new Error(`sparse projection: the input has ${x.cols} features but the weight expects ${I}`);
+    if (x.cols !== I) throw new GruError('INVALID_ARGUMENT', `sparse projection: the input has ${x.cols} features but the weight expects ${I}`);
     this.G = G;
     this.used = Int32Array.from(new Set(x.colIdx)).sort();
     const slot = new Map<number, number>();

@@ -14,6 +14,7 @@ import {
   RECOMMEND_BASELINES, evaluateRecommender, loadClicks, loadRecommender, recommendNext, saveRecommender, trainRecommender,
   type RecommendBaselineName, type RecommendEvaluation, type TrainedRecommender,
 } from './task.js';
+import { GruError } from '../../errors.js';
 
 interface RecommendFlags extends CommonTrainFlags {
   format?: ClickFormat;
@@ -89,7 +90,7 @@ function addTrainCommand(train: Command): void {
 }
 
 export function runRecommendTraining(f: RecommendFlags): void {
-  if (!f.data) throw new Error(`--data is required: a click log, or ${SIMULATED_DATA}`);
+  if (!f.data) throw new GruError('INVALID_ARGUMENT', `--data is required: a click log, or ${SIMULATED_DATA}`);
   const reading = readSettings({ format: f.format, sessionColumn: f.sessionColumn, itemColumn: f.itemColumn, timeColumn: f.timeColumn, delimiter: f.delimiter });
   const t0 = performance.now();
   const log = loadClicks(f.data, reading);

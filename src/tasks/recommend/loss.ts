@@ -21,6 +21,7 @@
 import { Tensor, allocateLike, shapeString, type FloatArray } from '../../tensor/tensor.js';
 import { backend } from '../../kernels/index.js';
 import { Var, record, wants } from '../../autograd/var.js';
+import { GruError } from '../../errors.js';
 
 export type ItemLossKind = 'cross-entropy' | 'bpr-max';
 export const ITEM_LOSSES: readonly ItemLossKind[] = ['cross-entropy', 'bpr-max'];
@@ -55,19 +56,19 @@ export function sampledItemLoss(y: Var, weight: Var, bias: Var, steps: readonly 
   const [N, H] = y.shape;
   const [V] = weight.shape;
   if (y.shape.length !== 2 || weight.shape.length !== 2 || weight.shape[1] !== H || bias.shape.length !== 1 || bias.shape[0] !== V) {
-    throw new Error(`sampledItemLoss: expected y (N, H), weight (V, H), bias (V), got ${shapeString(y.shape)}, ${shapeString(weight.shape)}, ${shapeString(bias.shape)}`);
+    throw new GruError('INVALID_ARGUMENT', `sampledItemLoss: expected y (N, H), weight (V, H), bias (V), got ${shapeString(y.shape)}, ${shapeString(weight.shape)}, ${shapeString(bias.shape)}`);
   }
   const bpreg = o.bpreg ?? 1;
   const logQ = o.logQ ?? 1;
   let total = 0;
   for (const s of steps) {
     const n = s.rows.length, M = s.candidates.length;
-    if (s.targets.length !== n) throw new Error(`sampledItemLoss: ${n} rows but ${s.targets.length} targets`);
-    if (s.correction && s.correction.length !== M) throw new Error(`sampledItemLoss: ${M} candidates but ${s.correction.length} corrections`);
-    if (o.kind === 'bpr-max' && M < 2 && n > 0) throw new Error('sampledItemLoss: BPR-max needs at least one negative candidate');
-    for (const r of s.rows) if (!(r >= 0 && r < N)) throw new Error(`sampledItemLoss: row ${r} outside y's ${N} rows`);
-    for (const c of s.candidates) if (!(c >= 0 && c < V)) throw new Error(`sampledItemLoss: candidate ${c} outside the ${V} items`);
-    for (const t of s.targets) if (!(t >= 0 && t < M)) throw new Error(`sampledItemLoss: target column ${t} outside the ${M} candidates`);
+    if (s.targets.length !== n) throw new GruError('INVALID_ARGUMENT', `sampledItemLoss: ${n} rows but ${s.targets.length} targets`);
+    if (s.correction && s.correction.length !== M) throw new GruError('INVALID_ARGUMENT', `sampledItemLoss: ${M} candidates but ${s.correction.length} corrections`);
+    if (o.kind === 'bpr-max' && M < 2 && n > 0) throw new GruError('INVALID_ARGUMENT', 'sampledItemLoss: BPR-max needs at least one negative candidate');
+    for (const r of s.rows) if (!(r >= 0 && r < N)) throw new GruError('INVALID_ARGUMENT', `sampledItemLoss: row ${r} outside y's ${N} rows`);
+    for (const c of s.candidates) if (!(c >= 0 && c < V)) throw new GruError('INVALID_ARGUMENT', `sampledItemLoss: candidate ${c} outside the ${V} items`);
+    for (const t of s.targets) if (!(t >= 0 && t < M)) throw new GruError('INVALID_ARGUMENT', `sampledItemLoss: target column ${t} outside the ${M} candidates`);
     total += n;
   }
   const k = backend();
