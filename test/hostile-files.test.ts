@@ -100,16 +100,13 @@ test('safetensors: readSafetensors keeps the class and code and names the file',
   }
 });
 
-test('gru info reads a valid file of 200,000 tensors (no spread of them onto the stack)', () => {
-  const count = 200_000;
-  // Built by hand (serializeSafetensors would sort 200,000 names first): one F32 [1] per name.
-  const entries = Array.from({ length: count }, (_, i) => `"t${i}":{"dtype":"F32","shape":[1],"data_offsets":[${4 * i},${4 * i + 4}]}`);
-  const file = build(`{"__metadata__":{"note":"many"},${entries.join(',')}}`, new Uint8Array(4 * count));
+/** What `gru info` prints for a file of these bytes, line by line. */
+function infoLines(file: Uint8Array): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'gru-ts-hostile-'));
   const lines: string[] = [];
   const log = console.log;
   try {
-    const path = join(dir, 'many.safetensors');
+    const path = join(dir, 'model.safetensors');
     writeFileSync(path, file);
     console.log = (...args: unknown[]) => void lines.push(args.join(' '));
     infoCommand(path, {});
@@ -117,6 +114,14 @@ test('gru info reads a valid file of 200,000 tensors (no spread of them onto the
     console.log = log;
     rmSync(dir, { recursive: true, force: true });
   }
+  return lines;
+}
+
+test('gru info reads a valid file of 200,000 tensors (no spread of them onto the stack)', () => {
+  const count = 200_000;
+  // Built by hand (serializeSafetensors would sort 200,000 names first): one F32 [1] per name.
+  const entries = Array.from({ length: count }, (_, i) => `"t${i}":{"dtype":"F32","shape":[1],"data_offsets":[${4 * i},${4 * i + 4}]}`);
+  const lines = infoLines(build(`{"__metadata__":{"note":"many"},${entries.join(',')}}`, new Uint8Array(4 * count)));
   assert.match(lines[1], /^ {2}parameters: 200,000 in 200000 tensors$/);
   const rows = lines.slice(lines.indexOf('  tensors:') + 1);
   assert.equal(rows.length, count);
@@ -280,20 +285,7 @@ test(`fuzz: ${FUZZ_CASES} mutated ONNX exports throw only GruError`, () => {
 });
 
 test('gru info shows control characters in metadata and tensor names as escapes, never as terminal sequences', () => {
-  const file = serializeSafetensors({ 'w\u001b[2J': Tensor.zeros([1]) }, { note: 'red \u001b[31mtext\u0007 and a\nnew line' });
-  const dir = mkdtempSync(join(tmpdir(), 'gru-ts-hostile-'));
-  const lines: string[] = [];
-  const log = console.log;
-  try {
-    const path = join(dir, 'escape.safetensors');
-    writeFileSync(path, file);
-    console.log = (...args: unknown[]) => void lines.push(args.join(' '));
-    infoCommand(path, {});
-  } finally {
-    console.log = log;
-    rmSync(dir, { recursive: true, force: true });
-  }
-  const out = lines.join('\n');
+  const out = infoLines(serializeSafetensors({ 'w\u001b[2J': Tensor.zeros([1]) }, { note: 'red \u001b[31mtext\u0007 and a\nnew line' })).join('\n');
   assert.ok(!/[\u0000-\u0009\u000b-\u001f]/.test(out), 'no control character but the line breaks between lines');
   assert.match(out, /note: red \\u001b\[31mtext\\u0007 and a\\u000anew line/);
   assert.match(out, /w\\u001b\[2J/);
