@@ -1,4 +1,4 @@
-/** Pictures every task writes: loss curves, confusion matrices. */
+/** Pictures every task writes (loss curves, confusion matrices), and the lines that name them after training. */
 import { lineChart } from '../plot/line-chart.js';
 import { heatmap } from '../plot/heatmap.js';
 import { stackCharts } from '../plot/panels.js';
@@ -33,4 +33,11 @@ export function writeConfusion(path: string, confusion: number[][], labels: stri
     xLabel: 'predicted',
   });
   return writePicture(path, svg, png);
+}
+
+/** The lines a report ends with after training: its time, the model file, the pictures. */
+export function printTrainingFooter(o: { seconds?: number; model?: string; pictures?: string[] }): void {
+  if (o.seconds !== undefined) console.log(`  trained in ${o.seconds.toFixed(0)} s`);
+  if (o.model) console.log(`model: ${o.model}`);
+  if (o.pictures?.length) console.log(`pictures: ${o.pictures.join(', ')}`);
 }

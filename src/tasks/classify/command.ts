@@ -5,7 +5,7 @@ import { loadTable } from '../../data/datasets.js';
 import { classifyText, evaluateClassifierOn, loadClassifier, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import type { TokenizerKind } from '../../data/tokenizer.js';
-import { writeConfusion, writeLossCurve } from '../pictures.js';
+import { printTrainingFooter, writeConfusion, writeLossCurve } from '../pictures.js';
 import { addCommonTrainOptions, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
 
@@ -77,9 +77,7 @@ function reportClassify(ev: ClassifyEvaluation, o: { json?: boolean; model?: str
   console.log(`  confusion (rows actual, columns predicted):`);
   console.log(`  ${''.padEnd(w)} ${ev.labels.map((l) => l.padStart(w)).join(' ')}`);
   ev.confusion.forEach((row, i) => console.log(`  ${ev.labels[i].padEnd(w)} ${row.map((v) => String(v).padStart(w)).join(' ')}`));
-  if (o.seconds !== undefined) console.log(`  trained in ${o.seconds.toFixed(0)} s`);
-  if (o.model) console.log(`model: ${o.model}`);
-  if (o.pictures?.length) console.log(`pictures: ${o.pictures.join(', ')}`);
+  printTrainingFooter(o);
 }
 
 export const classifyTask: TaskDefinition<TrainedClassifier> = {

@@ -6,7 +6,7 @@ import { evaluateForecasterOn, forecastNext, loadForecaster, saveForecaster, tra
 import { BASELINE_LABELS, BASELINE_NAMES, type BaselineName } from './baselines.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import type { Forecaster } from './model.js';
-import { writeLossCurve } from '../pictures.js';
+import { printTrainingFooter, writeLossCurve } from '../pictures.js';
 import { writeForecastChart } from './picture.js';
 import { addCommonTrainOptions, trainingOptions, list, oneOf, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 import type { FillMethod } from './series.js';
@@ -90,9 +90,7 @@ function reportForecast(
   console.log(`  GRU: ${comparedWithBest(ev)}`);
   if (ev.intervals) console.log(`  ${Math.round(100 * ev.intervals.level)}% prediction intervals: coverage ${(100 * ev.intervals.coverage).toFixed(1)}%, MSIS ${ev.intervals.msis.toFixed(3)}`);
   for (const [name, why] of Object.entries(ev.skipped)) console.log(`  (${BASELINE_LABELS[name as BaselineName]} not fitted: ${why})`);
-  if (o.seconds !== undefined) console.log(`  trained in ${o.seconds.toFixed(0)} s`);
-  if (o.model) console.log(`model: ${o.model}`);
-  if (o.pictures?.length) console.log(`pictures: ${o.pictures.join(', ')}`);
+  printTrainingFooter(o);
 }
 
 export const forecastTask: TaskDefinition<Forecaster> = {

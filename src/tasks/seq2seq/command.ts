@@ -4,7 +4,7 @@ import { evaluateSeq2SeqOn, loadPairs, loadSeq2Seq, saveSeq2Seq, trainSeq2Seq, t
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { heatmap } from '../../plot/heatmap.js';
 import { writePicture } from '../../plot/png.js';
-import { writeLossCurve } from '../pictures.js';
+import { printTrainingFooter, writeLossCurve } from '../pictures.js';
 import { addCommonTrainOptions, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
 
@@ -53,9 +53,7 @@ function report(ev: Seq2SeqEvaluation, o: { json?: boolean; model?: string; pict
     return;
   }
   console.log(`${o.source}, ${ev.split === 'test' ? 'held-out test split' : 'every pair'} (${ev.pairs} pairs, beam ${ev.beam}): WER ${(100 * ev.metrics.wer).toFixed(2)}%   PER ${(100 * ev.metrics.per).toFixed(2)}%   (first target only: WER ${(100 * ev.firstTarget.wer).toFixed(2)}%, PER ${(100 * ev.firstTarget.per).toFixed(2)}%)`);
-  if (o.seconds !== undefined) console.log(`  trained in ${o.seconds.toFixed(0)} s`);
-  if (o.model) console.log(`model: ${o.model}`);
-  if (o.pictures?.length) console.log(`pictures: ${o.pictures.join(', ')}`);
+  printTrainingFooter(o);
 }
 
 function predict(m: TrainedSeq2Seq, text: string, o: { beam: number; attention?: string; png?: boolean; json?: boolean }): void {
