@@ -8,6 +8,7 @@ import type { Backend } from './backend.js';
 import { createBackend } from './registry.js';
 import { loadNativeBackend } from './native/index.js';
 import { loadWasmBackend } from './wasm/index.js';
+import { GruError } from '../errors.js';
 
 export * from './backend.js';
 export { createBackend, KernelOutOfMemory, type FastKernel, type FastKernels } from './registry.js';
@@ -66,7 +67,7 @@ export function setBackend(name: string): void {
   const b = registry.get(name);
   if (!b) {
     const why = unavailable.get(name);
-    throw new Error(`backend '${name}' is not available${why ? ` (${why})` : ''}: expected one of ${backendNames().join(', ')}`);
+    throw new GruError('INVALID_ARGUMENT', `backend '${name}' is not available${why ? ` (${why})` : ''}: expected one of ${backendNames().join(', ')}`);
   }
   current = b;
 }

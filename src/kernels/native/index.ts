@@ -21,6 +21,7 @@
 import type { Backend } from '../backend.js';
 import { createBackend, threadSetting, type FastKernels } from '../registry.js';
 import { kernelSpecs, KERNEL_ABI, type Args, type Field, type KernelSpec } from '../spec.js';
+import { GruError } from '../../errors.js';
 
 /** A field as the addon reads it: int covers dim, int and enum (long or int in C++). */
 export interface AddonField {
@@ -82,7 +83,7 @@ function addonKind(f: Field): AddonField['kind'] {
  */
 function marshal(spec: KernelSpec, fields: AddonField[], kernel: (...a: unknown[]) => unknown, threads: () => number): (a: Args, values: readonly unknown[]) => unknown {
   const mismatch = (why: string): never => {
-    throw new Error(`native addon: ${spec.name} ${why}: it was built from other sources; ${REBUILD}`);
+    throw new GruError('UNSUPPORTED', `native addon: ${spec.name} ${why}: it was built from other sources; ${REBUILD}`);
   };
   const names = new Set(fields.map((f) => f.name));
   for (const f of spec.fields) if (!names.has(f.name)) mismatch(`has no field '${f.name}'`);
@@ -128,7 +129,7 @@ export function loadNativeBackend(): NativeBackend | null {
 export function createNativeBackend(addon: NativeAddon): NativeBackend {
   const info = addon.info();
   if (info.abi !== KERNEL_ABI) {
-    throw new Error(`native addon build/Release/gru_native.node has kernel ABI ${info.abi ?? '(none)'}, this gru-ts needs ${KERNEL_ABI}: ${REBUILD}`);
+    throw new GruError('UNSUPPORTED', `native addon build/Release/gru_native.node has kernel ABI ${info.abi ?? '(none)'}, this gru-ts needs ${KERNEL_ABI}: ${REBUILD}`);
   }
   const t = threadSetting(Math.max(1, info.hardwareThreads), 255);
   const kernels: FastKernels = {};

@@ -26,6 +26,7 @@
 import type { Backend } from '../backend.js';
 import { createBackend, KernelOutOfMemory, threadSetting, type FastKernels } from '../registry.js';
 import { kernelSpecs, KERNEL_ABI, type Args, type Field, type KernelName, type KernelSpec } from '../spec.js';
+import { GruError } from '../../errors.js';
 
 // Minimal WebAssembly typings (the project's lib is ES2022 without DOM).
 export interface WasmMemory {
@@ -210,7 +211,7 @@ export function createWasmBackend(
 ): WasmBackend {
   const abi = typeof exports.kernelAbi === 'function' ? exports.kernelAbi() : null;
   if (abi !== KERNEL_ABI) {
-    throw new Error(`wasm backend: the module has kernel ABI ${abi ?? '(none)'}, this gru-ts needs ${KERNEL_ABI}: rebuild with npm run build`);
+    throw new GruError('UNSUPPORTED', `wasm backend: the module has kernel ABI ${abi ?? '(none)'}, this gru-ts needs ${KERNEL_ABI}: rebuild with npm run build`);
   }
   const { syncPtr, end } = controlBlock(exports.heapBase());
   if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
@@ -233,7 +234,7 @@ export function createWasmBackend(
     const threaded = !!spec.threaded;
     const want = slots.length + (workBytes ? 1 : 0) + (threaded ? 3 : 0);
     if (fn.length !== want) {
-      throw new Error(`wasm backend: the module's ${spec.name} takes ${fn.length} arguments, the spec ${want}: rebuild with npm run build`);
+      throw new GruError('UNSUPPORTED', `wasm backend: the module's ${spec.name} takes ${fn.length} arguments, the spec ${want}: rebuild with npm run build`);
     }
     const n = slots.length;
     const arrays = slots.flatMap((s, i) => (s.f.type === 'f32' || s.f.type === 'i32' ? [i] : []));
@@ -371,17 +372,17 @@ export async function initWasmBackend(source: WasmSource | readonly WasmSource[]
 /** Compiles the first of `source` that this engine validates (the last is compiled regardless, so its error shows). @internal */
 export async function compileFirstValid(source: WasmSource | readonly WasmSource[]): Promise<WasmModule> {
   const wa = webAssembly();
-  if (!wa) throw new Error('wasm backend: this platform has no WebAssembly');
+  if (!wa) throw new GruError('UNSUPPORTED', 'wasm backend: this platform has no WebAssembly');
   const sources = Array.isArray(source) ? source : [source as WasmSource];
   for (const [i, s] of sources.entries()) {
     let bytes: ArrayBuffer | ArrayBufferView;
     if (typeof s === 'string' || s instanceof URL) {
       const res = await fetch(s);
-      if (!res.ok) throw new Error(`wasm backend: fetching ${String(s)} failed with ${res.status}`);
+      if (!res.ok) throw new GruError('INVALID_FILE', `wasm backend: fetching ${String(s)} failed with ${res.status}`);
       bytes = await res.arrayBuffer();
     } else bytes = s;
     if (i < sources.length - 1 && !wa.validate(bytes)) continue;
     return wa.compile(bytes);
   }
-  throw new Error('wasm backend: no module was given');
+  throw new GruError('INVALID_ARGUMENT', 'wasm backend: no module was given');
 }

@@ -22,6 +22,7 @@ import {
   compileFirstValid, controlBlock, createWasmBackend, parallelKernels, webAssembly,
   type KernelExports, type ParallelKernel, type ParallelRunner, type WasmBackend, type WasmMemory, type WasmModule, type WasmSource,
 } from './backend.js';
+import { GruError } from '../../errors.js';
 
 type GetBuiltin = (id: string) => unknown;
 type WorkerThreads = typeof import('node:worker_threads');
@@ -233,15 +234,15 @@ function nodeWorker(data: WorkerData): { unref(): void } {
  */
 export async function initThreadedWasmBackend(source: WasmSource | readonly WasmSource[], threads?: number): Promise<WasmBackend> {
   const wa = webAssembly();
-  if (!wa) throw new Error('wasm backend: this platform has no WebAssembly');
+  if (!wa) throw new GruError('UNSUPPORTED', 'wasm backend: this platform has no WebAssembly');
   if (typeof SharedArrayBuffer === 'undefined') {
-    throw new Error('wasm backend: threads need shared memory, which this page does not have (serve it cross-origin isolated: COOP same-origin, COEP require-corp)');
+    throw new GruError('UNSUPPORTED', 'wasm backend: threads need shared memory, which this page does not have (serve it cross-origin isolated: COOP same-origin, COEP require-corp)');
   }
   const g = globalThis as unknown as { navigator?: { hardwareConcurrency?: number }; Worker?: new (url: string) => WebWorker };
-  if (!g.Worker) throw new Error('wasm backend: threads need Web Workers, which this platform does not have');
+  if (!g.Worker) throw new GruError('UNSUPPORTED', 'wasm backend: threads need Web Workers, which this platform does not have');
   const cores = g.navigator?.hardwareConcurrency ?? 1;
   const nt = threads ?? Math.max(1, Math.min(8, cores));
-  if (!Number.isInteger(nt) || nt < 1) throw new Error(`initThreadedWasmBackend: threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(nt) || nt < 1) throw new GruError('INVALID_ARGUMENT', `initThreadedWasmBackend: threads must be a positive integer, got ${threads}`);
   const module = await compileFirstValid(source);
   const { memory, exports } = instantiateShared(module);
   exports.barrierMaySleep(0);
