@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import {
   CandidateSampler, GruError, Rng, SessionRecommender, Tensor, Var, backward, clicksToTsv, evaluateRecommender, itemKnnBaseline, loadRecommender,
   modelMetadata, parseClicks, popularityBaseline, rankOf, rankingMetrics, readClicks, recommendMetadata, recommendNext, sampledItemLoss,
-  saveRecommender, sessionBlocks, sessionItems, sessionKnnBaseline, simulateClicks, splitSessions, trainRecommender, writeModelFile,
+  saveRecommender, sessionBlocks, sessionItems, sessionKnnBaseline, sessionPopularityBaseline, simulateClicks, splitSessions, trainRecommender, writeModelFile,
   type RecommenderConfig, type ScoredStep, type SessionBlock, type Sessions,
 } from '../src/index.js';
 import { recommendTask, runRecommendTraining } from '../src/tasks/recommend/command.js';
@@ -304,6 +304,10 @@ test('Recall@K and MRR@K, and conservative ranks, on hand-worked cases', () => {
   // Popularity (4, 4, 3, 3): a tie shares the lower rank.
   const pop = popularityBaseline(Float64Array.of(4, 4, 3, 3));
   assert.deepEqual([0, 1, 2, 3].map((t) => pop.rank([0], t)), [2, 2, 4, 4]);
+  // Session popularity after clicks 2, 3, 2: item 2 (twice) first, then 3 (once), then 0 and 1 by
+  // popularity, tied with each other (4 each), so each counts the other: 1 + 2 scored + 1 tie = 4.
+  const spop = sessionPopularityBaseline(Float64Array.of(4, 4, 3, 3));
+  assert.deepEqual([0, 1, 2, 3].map((t) => spop.rank([2, 3, 2], t)), [4, 4, 1, 2]);
 });
 
 test('item-kNN and session-kNN on the fixture\'s training sessions, worked by hand', () => {
@@ -357,7 +361,7 @@ test('a model file: saved and loaded to the same recommendations; gru eval recom
   assert.equal(again.split, 'test');
   assert.equal(again.predictions, 5); // s11 ab, s13 da, s14 bcd, s15 ca
   assert.deepEqual(again.model, r.test.model);
-  assert.deepEqual(Object.keys(again.baselines), ['popularity', 'item-kNN', 'session-kNN']);
+  assert.deepEqual(Object.keys(again.baselines), ['popularity', 'session-popularity', 'item-kNN', 'session-kNN']);
   // Another log: every session, no baselines.
   const other = evaluateRecommender(back, parseClicks('SessionId\tItemId\tTime\n1\ta\t1\n1\tb\t2\n1\tq\t3\n1\tc\t4\n'), 'other');
   assert.equal(other.split, 'all');

@@ -3,6 +3,8 @@
  * ranking every item for the next click of a session prefix:
  *
  *   popularity   training clicks per item, the same list for everyone;
+ *   session popularity  the items of the session so far, most clicked first
+ *                (S-POP in Hidasi et al. 2016), then by popularity;
  *   item-kNN     items that co-occur with the last click in training
  *                sessions, by cosine similarity of their session sets with
  *                support regularisation (Hidasi et al. 2016; Ludewig &
@@ -92,6 +94,19 @@ function rankSparse(scores: Map<number, number>, target: number, pop: Popularity
 export function popularityBaseline(popularity: Float64Array): Baseline {
   const pop = new Popularity(popularity);
   return { name: 'popularity', rank: (_prefix, target) => 1 + pop.atLeast[target] };
+}
+
+/** The session's own clicks so far as the score (ties, and the items it has not clicked, by popularity). */
+export function sessionPopularityBaseline(popularity: Float64Array): Baseline {
+  const pop = new Popularity(popularity);
+  return {
+    name: 'session-popularity',
+    rank: (prefix, target) => {
+      const counts = new Map<number, number>();
+      for (let i = 0; i < prefix.length; i++) counts.set(prefix[i], (counts.get(prefix[i]) ?? 0) + 1);
+      return rankSparse(counts, target, pop);
+    },
+  };
 }
 
 /** Per item, the training sessions holding it (distinct items per session), most recent first. */

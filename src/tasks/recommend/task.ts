@@ -16,13 +16,13 @@ import {
   filterSessions, groupSessions, preprocessSettings, readClicks, readSettings, splitSessions,
   type ClickLog, type PreprocessCounts, type PreprocessOptions, type PreprocessSettings, type ReadOptions, type ReadSettings, type SessionSplit, type Sessions,
 } from './clicks.js';
-import { baselineRanks, itemKnnBaseline, popularityBaseline, rankingMetrics, rankOf, sessionKnnBaseline, type Baseline, type RankingMetrics } from './baselines.js';
+import { baselineRanks, itemKnnBaseline, popularityBaseline, rankingMetrics, rankOf, sessionKnnBaseline, sessionPopularityBaseline, type Baseline, type RankingMetrics } from './baselines.js';
 import { CandidateSampler, SessionRecommender, sessionBlocks, type RecommenderConfig } from './model.js';
 import type { ItemLossKind } from './loss.js';
 import { recommendMetaSchema } from './schema.js';
 import { SIMULATED_DATA, simulateClicks } from './simulate.js';
 
-export const RECOMMEND_BASELINES = ['popularity', 'item-kNN', 'session-kNN'] as const;
+export const RECOMMEND_BASELINES = ['popularity', 'session-popularity', 'item-kNN', 'session-kNN'] as const;
 export type RecommendBaselineName = (typeof RECOMMEND_BASELINES)[number];
 
 export interface RecommendOptions extends TrainingOptions, PreprocessOptions {
@@ -121,7 +121,13 @@ function scoreNext(model: SessionRecommender, s: Sessions, each: (scores: Float3
 
 /** The baselines `names`, fitted on the training sessions. */
 export function fitBaselines(train: Sessions, popularity: Float64Array, names: readonly RecommendBaselineName[] = RECOMMEND_BASELINES): Baseline[] {
-  return names.map((n) => (n === 'popularity' ? popularityBaseline(popularity) : n === 'item-kNN' ? itemKnnBaseline(train, popularity) : sessionKnnBaseline(train, popularity)));
+  const make: Record<RecommendBaselineName, () => Baseline> = {
+    popularity: () => popularityBaseline(popularity),
+    'session-popularity': () => sessionPopularityBaseline(popularity),
+    'item-kNN': () => itemKnnBaseline(train, popularity),
+    'session-kNN': () => sessionKnnBaseline(train, popularity),
+  };
+  return names.map((n) => make[n]());
 }
 
 /** The model and the baselines on `sessions`, Recall@k and MRR@k. */
