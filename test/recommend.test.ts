@@ -397,7 +397,13 @@ test('gru train recommend --json, then gru predict --items on the model it wrote
   process.stderr.write = () => true;
   try {
     runRecommendTraining({ data, out, epochs: 1, k: 10, baselines: ['popularity'], json: true, hidden: 8, embedding: 4 });
-    recommendTask.predict(recommendTask.load(out), { items: 'i3,i5', k: 5, json: true });
+    const model = recommendTask.load(out);
+    recommendTask.predict(model, { items: 'i3,i5', k: 5, json: true });
+    // The issue's spellings, and many sessions from a file: one JSON line each, the same as one at a time.
+    recommendTask.predict(model, { session: 'i3,i5', top: 5, k: 20, json: true });
+    const batch = join(dir, 'sessions.txt');
+    writeFileSync(batch, 'i3,i5\n\ni7\n');
+    recommendTask.predict(model, { sessions: batch, k: 3, json: true });
   } finally {
     console.log = log;
     process.stderr.write = stderr;
@@ -410,4 +416,11 @@ test('gru train recommend --json, then gru predict --items on the model it wrote
   const predicted = JSON.parse(printed[1]);
   assert.deepEqual(predicted.after, ['i3', 'i5']);
   assert.equal(predicted.next.length, 5);
+  assert.deepEqual(JSON.parse(printed[2]), predicted, '--session/--top spell --items/--k');
+  const [first, second] = [JSON.parse(printed[3]), JSON.parse(printed[4])];
+  assert.equal(printed.length, 5, 'one line per session, the blank line skipped');
+  assert.deepEqual(first.after, ['i3', 'i5']);
+  assert.deepEqual(first.next, predicted.next.slice(0, 3));
+  assert.deepEqual(second.after, ['i7']);
+  assert.equal(second.next.length, 3);
 });

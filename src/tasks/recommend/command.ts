@@ -1,4 +1,5 @@
 /** The recommend task's commands: `gru train recommend`, and recommenders in `gru eval` / `gru predict`. */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { evalSource, type TaskDefinition } from '../registry.js';
@@ -154,19 +155,36 @@ export const recommendTask: TaskDefinition<TrainedRecommender> = {
     printEvaluation(r, `${source}, ${r.split === 'test' ? 'held-out test sessions (baselines fitted on its training sessions)' : 'every session (clicks on unknown items dropped; no baselines)'}`);
   },
   predict(tr, o) {
-    const items = o.items === undefined ? [] : list(o.items as string);
-    const r = recommendNext(tr, items, o.k as number);
-    if (o.json) {
-      console.log(JSON.stringify({ task: 'recommend', after: items, ignored: r.ignored, next: r.items }));
+    const k = (o.top ?? o.k) as number;
+    const one = (items: string[]) => {
+      const r = recommendNext(tr, items, k);
+      if (o.json) {
+        console.log(JSON.stringify({ task: 'recommend', after: items, ignored: r.ignored, next: r.items }));
+        return;
+      }
+      if (r.ignored.length > 0) console.error(`ignored (not in the training data): ${r.ignored.join(', ')}`);
+      r.items.forEach((x, i) => console.log(`${String(i + 1).padStart(3)}. ${x.item}\t${x.score.toFixed(4)}`));
+    };
+    if (typeof o.sessions === 'string') {
+      // Batch mode: one session a line (comma-separated ids, oldest first), one result a line with --json.
+      const text = readFileSync(o.sessions === '-' ? 0 : o.sessions, 'utf8');
+      const sessions = text.split('\n').map((l) => l.trim()).filter(Boolean);
+      sessions.forEach((line, i) => {
+        if (!o.json && sessions.length > 1) console.log(`${i > 0 ? '\n' : ''}session ${i + 1}: ${line}`);
+        one(list(line));
+      });
       return;
     }
-    if (r.ignored.length > 0) console.error(`ignored (not in the training data): ${r.ignored.join(', ')}`);
-    r.items.forEach((x, i) => console.log(`${String(i + 1).padStart(3)}. ${x.item}\t${x.score.toFixed(4)}`));
+    const given = (o.session ?? o.items) as string | undefined;
+    one(given === undefined ? [] : list(given));
   },
   evalOptions: [{ flags: '--k <n>', description: 'cut-off of Recall@K and MRR@K', parse: cutoff, default: 20 }],
   predictOptions: [
     { flags: '--items <ids>', description: 'the session\'s clicks so far, comma-separated item ids, oldest first' },
+    { flags: '--session <ids>', description: 'the same as --items' },
+    { flags: '--sessions <file>', description: 'many sessions, one a line (comma-separated ids; - reads standard input); one result a line with --json' },
     { flags: '--k <n>', description: 'how many next items to list', parse: cutoff, default: 20 },
+    { flags: '--top <n>', description: 'the same as --k', parse: cutoff },
   ],
   demo: {
     summary: 'next-click recommendation on a simulated click log',
