@@ -148,7 +148,7 @@ test('browser entry: the same walk over the package root finds its Node modules 
   // The demo data sets are development dependencies, located by name when asked for: no static import of them.
   assert.ok(!found.some((s) => s.startsWith('@stdlib/')), 'no @stdlib data set imported by the package root');
   // Types naming Node modules are erased, as in a bundler; value imports, re-exports and import() are kept.
-  assert.deepEqual(specifiers(loadTs(resolve(root, 'src/kernels/wasm/threads.ts')), 'threads.js'), ['./backend.js']);
+  assert.deepEqual(specifiers(loadTs(resolve(root, 'src/kernels/wasm/threads.ts')), 'threads.js'), ['./backend.js', '../../errors.js']);
   assert.deepEqual(specifiers("import type { A } from 'node:fs'; import { b } from 'node:os'; export * from 'fs'; const p = import('node:path');", 'x.js'),
     ['node:os', 'fs', 'node:path']);
 });
