@@ -424,3 +424,15 @@ test('gru train recommend --json, then gru predict --items on the model it wrote
   assert.deepEqual(second.after, ['i7']);
   assert.equal(second.next.length, 3);
 });
+
+test('recommendNext lists the same top items as a full sort of the scores (ties to the lower index)', async () => {
+  const { simulateClicks: sim, trainRecommender: train, recommendNext: next } = await import('../src/index.js');
+  const tr = train(sim({ sessions: 400, items: 30, days: 5 }), { epochs: 1, hiddenSize: 6, embeddingSize: 4, baselines: [], onEvent: () => {} });
+  const session = [tr.items[0], tr.items[1]];
+  const got = next(tr, session, 7).items;
+  const H = tr.model.config.hiddenSize;
+  const states = tr.model.sessionStates([[0, 1]]);
+  const scores = tr.model.scores(states.subarray(H, 2 * H), 1);
+  const sorted = [...scores.keys()].sort((a, b) => scores[b] - scores[a] || a - b).slice(0, 7);
+  assert.deepEqual(got.map((x) => x.item), sorted.map((i) => tr.items[i]));
+});

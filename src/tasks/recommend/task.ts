@@ -260,9 +260,25 @@ export function evaluateRecommender(tr: TrainedRecommender, log: ClickLog, sourc
   return { split: 'all', ...evaluateSessions(tr.model, known, k) };
 }
 
+/** Each model's item ids by index, built once per model (a query must not rebuild a map of the whole catalogue). */
+const itemIndexes = new WeakMap<TrainedRecommender, Map<string, number>>();
+
+/** The k best-scoring indices, best first, ties to the lower index: one pass, no sort of the catalogue. */
+function topK(scores: ArrayLike<number>, k: number): number[] {
+  const top: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    if (top.length < k) top.push(i);
+    else if (scores[i] > scores[top[k - 1]]) top[k - 1] = i;
+    else continue;
+    for (let j = top.length - 1; j > 0 && scores[top[j - 1]] < scores[top[j]]; j--) [top[j - 1], top[j]] = [top[j], top[j - 1]];
+  }
+  return top;
+}
+
 /** The next items after a session's clicks, best first; items the model does not know are skipped and listed. */
 export function recommendNext(tr: TrainedRecommender, clicks: readonly string[], k = DEFAULTS.k): { items: { item: string; score: number }[]; ignored: string[] } {
-  const index = new Map(tr.items.map((id, i) => [id, i]));
+  let index = itemIndexes.get(tr);
+  if (!index) itemIndexes.set(tr, (index = new Map(tr.items.map((id, i) => [id, i]))));
   const known = clicks.filter((c) => index.has(c)).map((c) => index.get(c)!);
   const ignored = clicks.filter((c) => !index.has(c));
   if (known.length === 0) {
@@ -273,7 +289,7 @@ export function recommendNext(tr: TrainedRecommender, clicks: readonly string[],
   const V = tr.model.config.items, H = tr.model.config.hiddenSize;
   const states = tr.model.sessionStates([known]);
   const scores = tr.model.scores(states.subarray((known.length - 1) * H, known.length * H), 1);
-  const top = [...Array(V).keys()].sort((a, b) => scores[b] - scores[a] || a - b).slice(0, Math.min(k, V));
+  const top = topK(scores, Math.min(k, V));
   return { items: top.map((i) => ({ item: tr.items[i], score: scores[i] })), ignored };
 }
 
