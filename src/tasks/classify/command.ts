@@ -1,12 +1,12 @@
 /** The classify task's commands: `gru train classify`, and classifiers in `gru eval` / `gru predict`. */
 import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { loadTable } from '../../data/datasets.js';
 import { classifyText, evaluateClassifierOn, loadClassifier, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import type { TokenizerKind } from '../../data/tokenizer.js';
 import { printTrainingFooter, writeConfusion, writeLossCurve } from '../pictures.js';
-import { addCommonTrainOptions, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CommonTrainFlags } from '../../cli/options.js';
+import { addCommonTrainOptions, oneOf, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
 
 export interface ClassifyFlags extends CommonTrainFlags {
@@ -29,10 +29,7 @@ function addTrainCommand(train: Command): void {
   addCommonTrainOptions(c, { out: 'classifier.safetensors' })
     .option('--text-column <name>', 'the text column', 'text')
     .option('--label-column <name>', 'the label column', 'label')
-    .option('--tokenizer <kind>', 'word or char', (v: string) => {
-      if (v !== 'word' && v !== 'char') throw new InvalidArgumentError(`expected word or char, got '${v}'`);
-      return v;
-    }, 'word')
+    .option('--tokenizer <kind>', 'word or char', oneOf<TokenizerKind>(['word', 'char']), 'word')
     .option('--max-len <n>', 'tokens read per text', maxLength)
     .option('--vocab <n>', 'largest vocabulary, counting the 4 reserved tokens (at least 5)', vocabularySize)
     .option('--embedding <n>', 'embedding size', embeddingSize)
@@ -41,10 +38,7 @@ function addTrainCommand(train: Command): void {
     .option('--unidirectional', 'one direction only (default: bidirectional)')
     .option('--dropout <p>', 'dropout between GRU layers', probability)
     .option('--embedding-dropout <p>', 'dropout on the token embeddings while training', probability)
-    .option('--pooling <kind>', 'last (final states) or attention (attention pooling over all steps)', (v: string) => {
-      if (v !== 'last' && v !== 'attention') throw new InvalidArgumentError(`expected last or attention, got '${v}'`);
-      return v;
-    }, 'last')
+    .option('--pooling <kind>', 'last (final states) or attention (attention pooling over all steps)', oneOf(['last', 'attention'] as const), 'last')
     .action((f: ClassifyFlags) => runClassifyTraining(f));
 }
 

@@ -1,11 +1,11 @@
 /** The seq2seq task's commands: `gru train seq2seq`, and seq2seq models in `gru eval` / `gru predict` (with an attention map). */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { evaluateSeq2SeqOn, loadPairs, loadSeq2Seq, saveSeq2Seq, trainSeq2Seq, translate, type Seq2SeqEvaluation, type TrainedSeq2Seq } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { heatmap } from '../../plot/heatmap.js';
 import { writePicture } from '../../plot/png.js';
 import { printTrainingFooter, writeLossCurve } from '../pictures.js';
-import { addCommonTrainOptions, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { addCommonTrainOptions, oneOf, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
 
 interface Seq2SeqFlags extends CommonTrainFlags {
@@ -21,10 +21,7 @@ interface Seq2SeqFlags extends CommonTrainFlags {
 function addTrainCommand(train: Command): void {
   const c = train.command('seq2seq').description('sequence to sequence with attention: --data cmudict (grapheme to phoneme) or a TSV of source<TAB>target pairs');
   addCommonTrainOptions(c, { out: 'seq2seq.safetensors' })
-    .option('--attention <kind>', 'bahdanau (additive) or luong (general)', (v: string) => {
-      if (v !== 'bahdanau' && v !== 'luong') throw new InvalidArgumentError(`expected bahdanau or luong, got '${v}'`);
-      return v;
-    }, 'bahdanau')
+    .option('--attention <kind>', 'bahdanau (additive) or luong (general)', oneOf(['bahdanau', 'luong'] as const), 'bahdanau')
     .option('--embedding <n>', 'embedding size', embeddingSize)
     .option('--hidden <n>', 'encoder and decoder size', hiddenSize)
     .option('--layers <n>', 'stacked bidirectional encoder layers (default 1)', layerCount)
