@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseSafetensors } from '../src/io/safetensors.js';
+import { Rng } from '../src/tensor/random.js';
 import { TASKS } from '../src/tasks/index.js';
 import { loadTaskModel } from '../src/tasks/registry.js';
 
@@ -63,18 +64,6 @@ export interface KillTestReport {
 
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
-/** mulberry32: the kill moments, reproducible from the seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A daily series with a weekly pattern, a trend and deterministic noise. */
 function seriesCsv(days: number): string {
   const week = [10, 12, 13, 12, 11, 6, 5];
@@ -116,7 +105,8 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 export async function killTest(o: KillTestOptions = {}): Promise<KillTestReport> {
   const t0 = performance.now();
   const kills = o.kills ?? 100;
-  const rand = random(o.seed ?? 1);
+  const rng = new Rng(o.seed ?? 1); // the kill moments, reproducible from the seed
+  const rand = () => rng.uniform();
   const log = o.log ?? (() => {});
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npx tsc -p tsconfig.build.json)`);
   const root = mkdtempSync(join(tmpdir(), 'gru-kill-'));

@@ -18,6 +18,7 @@ import { parseCsv, parseJsonl } from '../src/data/csv.js';
 import { infoCommand } from '../src/cli/info.js';
 import { GRU } from '../src/nn/gru.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { Rng } from '../src/tensor/random.js';
 
 const { onnx } = onnxProto;
 
@@ -214,18 +215,6 @@ test('CSV/JSONL: existing rejections are GruError INVALID_DATA with their messag
 
 // ------------------------------------------------------------ fuzz
 
-/** mulberry32: a small seeded generator, so every run mutates the same way. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Bytes likely to matter: structure characters, varint continuation, extremes.
 const INTERESTING = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x22, 0x2c, 0x3a, 0x5b, 0x5d, 0x7b, 0x7d, 0x30, 0x39, 0x2d];
 
@@ -247,7 +236,8 @@ function mutate(src: Uint8Array, next: () => number): Uint8Array {
 
 /** Runs `cases` mutations of `valid` through `read`; anything thrown must be a GruError. */
 function fuzz(valid: Uint8Array, read: (b: Uint8Array) => unknown, cases: number, seed: number): { accepted: number; rejected: number } {
-  const next = rng(seed);
+  const rng = new Rng(seed); // seeded: every run mutates the same way
+  const next = () => rng.uniform();
   let accepted = 0, rejected = 0;
   for (let i = 0; i < cases; i++) {
     const bytes = mutate(valid, next);
