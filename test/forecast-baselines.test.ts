@@ -16,6 +16,7 @@ import {
   linearARForecast,
   mase,
   seasonalNaiveForecast,
+  seasonalNaiveRolling,
   ridge,
   type HoltWintersParams,
 } from '../src/index.js';
@@ -247,4 +248,12 @@ test('holtWintersRolling gives every origin the forecast holtWintersForecast giv
   const model = fitHoltWinters(y, 48, 6);
   const rolling = holtWintersRolling(model, y, 4);
   for (const t of [0, 5, 30, 47, 59]) assert.deepEqual([...rolling.subarray(t * 4, t * 4 + 4)], [...holtWintersForecast(model, y, t, 4)]);
+});
+
+test('seasonalNaiveRolling gives every origin the forecast seasonalNaiveForecast gives it, and NaN before a full season', () => {
+  const y = Array.from({ length: 30 }, (_, i) => (i * 37) % 11);
+  const table = seasonalNaiveRolling(y, 5, 7);
+  for (let t = 0; t < 6; t++) assert.ok(table.subarray(t * 5, t * 5 + 5).every(Number.isNaN), `row ${t}`);
+  for (const t of [6, 13, 29]) assert.deepEqual([...table.subarray(t * 5, t * 5 + 5)], [...seasonalNaiveForecast(y, t, 5, 7)]);
+  assert.throws(() => seasonalNaiveRolling([1, 2, NaN, 4], 2, 2), /values\[2\] must be a finite number; got NaN/);
 });

@@ -151,7 +151,28 @@ export function seasonalNaiveForecast(values: ArrayLike<number>, origin: number,
   checkInt('seasonalNaive: season', season, 1);
   checkOrigin('seasonalNaive', values, origin, season - 1, horizon);
   const out = new Float64Array(horizon);
-  for (let k = 1; k <= horizon; k++) out[k - 1] = values[origin - season + 1 + ((k - 1) % season)];
+  for (let k = 1; k <= horizon; k++) out[k - 1] = seasonalNaiveStep(values, origin, k, season);
+  return out;
+}
+
+/** ŷ_{t+k} of the seasonal-naive forecast made at origin t (k > season repeats the last observed season). */
+function seasonalNaiveStep(values: ArrayLike<number>, origin: number, k: number, season: number): number {
+  return values[origin - season + 1 + ((k - 1) % season)];
+}
+
+/**
+ * Seasonal-naive forecasts from every origin in one pass, (N, horizon) row-major: row t as
+ * {@link seasonalNaiveForecast} at origin t; rows before the first full season (t < season − 1) NaN.
+ * The values are checked once, not once per origin.
+ */
+export function seasonalNaiveRolling(values: ArrayLike<number>, horizon: number, season: number): Float64Array {
+  checkInt('seasonalNaive: season', season, 1);
+  checkInt('seasonalNaive: horizon', horizon, 1);
+  checkFinite('seasonalNaive', values, values.length);
+  const out = new Float64Array(values.length * horizon).fill(NaN); // (N, horizon)
+  for (let t = season - 1; t < values.length; t++) {
+    for (let k = 1; k <= horizon; k++) out[t * horizon + k - 1] = seasonalNaiveStep(values, t, k, season);
+  }
   return out;
 }
 

@@ -8,7 +8,7 @@
  */
 import { dateColumn, numericColumn, type Table } from '../../data/csv.js';
 import { advance, calendarFeatures, detectFrequency, type Frequency } from './calendar.js';
-import { holtWintersRolling, seasonalNaiveForecast, type HoltWintersParams } from './baselines.js';
+import { holtWintersRolling, seasonalNaiveRolling, type HoltWintersParams } from './baselines.js';
 import { GruError } from '../../errors.js';
 
 export interface Series {
@@ -159,17 +159,14 @@ export type ForecastBase =
  * rows before the first full season are NaN (no window starts there).
  */
 export function baseForecasts(s: Series, w: WindowShape, base: ForecastBase = { method: 'seasonalNaive' }): Float64Array {
-  const N = s.values.length, K = w.horizon;
+  const K = w.horizon;
   if (base.method === 'holtWinters') {
     if (s.dates && base.firstDate !== null && s.dates[0] !== base.firstDate) {
       throw new GruError('INVALID_DATA', `the model's Holt-Winters base filters the series from its first row (${new Date(base.firstDate).toISOString().slice(0, 10)}); give the whole history from there, this one starts at ${new Date(s.dates[0]).toISOString().slice(0, 10)}`);
     }
     return holtWintersRolling(base.params, s.values, K);
   }
-  const m = Math.max(1, w.season);
-  const out = new Float64Array(N * K).fill(NaN);
-  for (let t = m - 1; t < N; t++) out.set(seasonalNaiveForecast(s.values, t, K, m), t * K);
-  return out;
+  return seasonalNaiveRolling(s.values, K, Math.max(1, w.season));
 }
 
 /** Features per input step and per forecast step. */
