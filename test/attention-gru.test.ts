@@ -1,7 +1,7 @@
 // AttentionGRU: gradients, a window of 1 is the Cho-form GRU, windows clamp, weights are a distribution; Luong local-p windows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AttentionGRU, GRU, Rng, Tensor, Var, attentionGru, concat0, reshape } from '../src/index.js';
+import { AttentionGRU, GRU, Rng, SEED_003_FORM, Tensor, Var, attentionGru, concat0, reshape } from '../src/index.js';
 import { gradCheck, leaf } from './helpers/gradcheck.js';
 import { maxRelError, randomTensor } from './helpers/random.js';
 
@@ -263,4 +263,101 @@ test('local-p: attn_pw / attn_pv in the state dict, which round-trips through lo
   const global = new AttentionGRU({ inputSize: 3, hiddenSize: 4, attentionSize: 5 });
   assert.ok(!('attn_pw' in global.stateDict()));
   assert.throws(() => b.loadStateDict(global.stateDict()), /missing keys: attn_pw, attn_pv/);
+});
+
+// ---- Seed 003's equations: resetContext, attendInitial, updateGate ----
+
+/**
+ * Seed 003's cell written from its equations, one sequence at a time, in float64:
+ *   z_t = σ(W_z x_t + U_z h_{t−1}),  r_t = σ(W_r x_t + U_r h_{t−1})   (r reaches nothing)
+ *   e_ti = v_aᵀ tanh(W_a h_i + U_a h_{t−1}),  α_ti = softmax over i = 1 … t−1 (optionally the last w of them)
+ *   h̃_t = tanh(W_h x_t + U_h Σ_{i=1}^{t−1} α_ti h_i)                  (an empty sum is 0)
+ *   h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t
+ */
+function seed003(m: AttentionGRU, x: Tensor, h0: Tensor | null, window = 0): Float64Array {
+  const [T, B, I] = x.shape;
+  const H = m.hiddenSize, A = m.attentionSize;
+  const [W, U, Wa, Ua, va] = [m.params.wIh, m.params.wHh, m.params.wA, m.params.uA, m.params.v].map((v) => Array.from(v.data));
+  const dot = (M: number[], row: number, vec: number[]) => vec.reduce((s, u, c) => s + M[row * vec.length + c] * u, 0);
+  const sig = (a: number) => 1 / (1 + Math.exp(-a));
+  const out = new Float64Array(T * B * H);
+  for (let b = 0; b < B; b++) {
+    const h: number[][] = [h0 ? Array.from(h0.data.slice(b * H, (b + 1) * H)) : new Array(H).fill(0)];
+    for (let t = 1; t <= T; t++) {
+      const xt = Array.from(x.data.slice(((t - 1) * B + b) * I, ((t - 1) * B + b + 1) * I));
+      const prev = h[t - 1];
+      const from = window > 0 ? Math.max(1, t - window) : 1;
+      const memory = [...Array(t).keys()].filter((i) => i >= from && i <= t - 1);
+      const e = memory.map((i) => [...Array(A).keys()].reduce((s, a) => s + va[a] * Math.tanh(dot(Wa, a, h[i]) + dot(Ua, a, prev)), 0));
+      const eMax = Math.max(...e);
+      const ex = e.map((v) => Math.exp(v - eMax));
+      const total = ex.reduce((s, v) => s + v, 0);
+      const context = new Array(H).fill(0);
+      memory.forEach((i, k) => h[i].forEach((v, d) => (context[d] += (ex[k] / total) * v)));
+      const next = [...Array(H).keys()].map((d) => {
+        const z = sig(dot(W, H + d, xt) + dot(U, H + d, prev));
+        const cand = Math.tanh(dot(W, 2 * H + d, xt) + dot(U.slice(2 * H * H), d, context));
+        return (1 - z) * prev[d] + z * cand;
+      });
+      h.push(next);
+      out.set(next, ((t - 1) * B + b) * H);
+    }
+  }
+  return out;
+}
+
+test("seed 003's equations exactly: { bias: false, resetContext: false, attendInitial: false, updateGate: 'candidate' } (float64 recomputation ≤ 1e-6)", () => {
+  const rng = new Rng(80);
+  const [T, B] = [7, 3];
+  const x = randomTensor(rng, [T, B, 3], 1, 'float64');
+  const h0 = randomTensor(rng, [B, 4], 0.5, 'float64');
+  for (const window of [0, 2]) {
+    const m = new AttentionGRU({ inputSize: 3, hiddenSize: 4, attentionSize: 5, window, bias: false, ...SEED_003_FORM, seed: 81, dtype: 'float64' });
+    for (const init of [h0, null]) {
+      const got = m.forward(x, init ? { h0: init } : {});
+      const ref = seed003(m, x, init, window);
+      const diff = Math.max(...Array.from(got.output.data, (v, i) => Math.abs(v - ref[i])));
+      assert.ok(diff <= 1e-6, `window ${window}: max difference ${diff}`);
+      // t = 1 reads an empty memory: its weights are all 0 and h_1 = (1 − z) h0 + z tanh(W_h x_1).
+      assert.ok(got.attention.toArray().slice(0, B * got.attention.shape[2]).every((a) => a === 0));
+    }
+  }
+  // The library's default form differs from it (the test above could fail).
+  const dflt = new AttentionGRU({ inputSize: 3, hiddenSize: 4, attentionSize: 5, bias: false, seed: 81, dtype: 'float64' });
+  const dd = dflt.forward(x, { h0 }).output.data, rr = seed003(dflt, x, h0);
+  assert.ok(Math.max(...Array.from(dd, (v, i) => Math.abs(v - rr[i]))) > 1e-3);
+});
+
+for (const [label, form, window] of [
+  ['seed-003 form, global', SEED_003_FORM, 0],
+  ['seed-003 form, window 2', SEED_003_FORM, 2],
+  ['seed-003 form, local-p D 1', SEED_003_FORM, { kind: 'predictive', halfWidth: 1 }],
+  ['resetContext false alone', { resetContext: false }, 0],
+  ['attendInitial false alone, window 3', { attendInitial: false }, 3],
+  ["updateGate 'candidate' alone", { updateGate: 'candidate' }, 0],
+] as const) {
+  test(`gradient check in float64 with ${label}: x, h0 and every parameter`, () => {
+    const rng = new Rng(69);
+    const [T, B, I, H, A] = [6, 2, 3, 4, 3];
+    const local = typeof window === 'object';
+    const p = { ...params(rng, I, H, A), ...(local ? { wP: leaf(rng, [A, H], 'wP', 1.5), vP: leaf(rng, [A], 'vP', 2) } : {}) };
+    const names = Object.keys(p) as (keyof typeof p)[];
+    const x = leaf(rng, [T, B, I], 'x');
+    const h0 = leaf(rng, [B, H], 'h0', 0.5);
+    if (local) {
+      const pos = attentionGru(x, h0, p, window, form).position!.toArray();
+      assert.ok(Math.min(...pos.map(switchDistance)) > 0.01, `p_t too close to a rounding switch: ${pos.map((v) => v.toFixed(3)).join(' ')}`);
+    }
+    const f = ([xv, hv, ...w]: Var[]) => {
+      const pp = Object.fromEntries(names.map((n, i) => [n, w[i]])) as typeof p;
+      const { y, hN } = attentionGru(xv, hv, pp, window, form);
+      return concat0([reshape(y, [T * B * H]), reshape(hN, [B * H])]);
+    };
+    const r = gradCheck(f, [x, h0, ...names.map((n) => p[n])]);
+    assert.ok(r.maxError <= 1e-6, `max error ${r.maxError} at ${r.where}`);
+  });
+}
+
+test('the form options are checked', () => {
+  assert.throws(() => new AttentionGRU({ inputSize: 2, hiddenSize: 4, updateGate: 'next' as 'previous' }), /updateGate must be 'previous' or 'candidate', got "next"/);
 });

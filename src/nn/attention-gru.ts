@@ -4,7 +4,7 @@ import { uniformInit } from '../tensor/init.js';
 import { Rng } from '../tensor/random.js';
 import { Var, constant } from '../autograd/var.js';
 import { swapAxes01 } from '../autograd/ops/basic.js';
-import { attentionGru, type PredictiveWindow } from '../autograd/ops/attention-gru.js';
+import { attentionGru, type AttentionGruForm, type PredictiveWindow } from '../autograd/ops/attention-gru.js';
 import { Module } from './module.js';
 import { GruError } from '../errors.js';
 
@@ -29,6 +29,12 @@ export interface AttentionGRUOptions {
    */
   local?: PredictiveWindow;
   bias?: boolean;
+  /** The candidate reads r ⊙ c (true, default) or the context alone (false, as seed 003). */
+  resetContext?: boolean;
+  /** The memory holds h0 (true, default) or only the states after it (false, as seed 003: zero context at t = 1). */
+  attendInitial?: boolean;
+  /** z weighs the previous state ('previous', default, as PyTorch) or the candidate ('candidate', as seed 003 and Cho et al. 2014). */
+  updateGate?: 'previous' | 'candidate';
   batchFirst?: boolean;
   seed?: number;
   dtype?: DType;
@@ -42,10 +48,16 @@ export interface AttentionGRUOptions {
  *   e_j = vᵀ tanh(W_a S_j + U_a S_{t−1})  (j ∈ M_t),   α = softmax_{j∈M_t}(e)
  *   c_t = Σ_{j∈M_t} β_j S_j,   β_j = α_j (global and `window`),  β_j = α_j G_j (`local`)
  *   r_t = σ(W_r x_t + b_ir + U_r S_{t−1} + b_hr),  z_t = σ(W_z x_t + b_iz + U_z S_{t−1} + b_hz)
- *   n_t = tanh(W_n x_t + b_in + U_n (r_t ⊙ c_t) + b_hn)
- *   S_t = (1 − z_t) ⊙ n_t + z_t ⊙ S_{t−1}
+ *   n_t = tanh(W_n x_t + b_in + U_n (r_t ⊙ c_t) + b_hn)      (U_n c_t with resetContext: false)
+ *   S_t = (1 − z_t) ⊙ n_t + z_t ⊙ S_{t−1}                   (updateGate 'candidate': (1 − z_t) ⊙ S_{t−1} + z_t ⊙ n_t)
  *
- * Memory M_t:
+ * Seed 003 writes the cell without biases, without the reset gate on the
+ * context, over the memory h_1 … h_{t−1} (an empty sum, zero context, at
+ * t = 1) and with z weighing the candidate; `{ bias: false, resetContext:
+ * false, attendInitial: false, updateGate: 'candidate' }` (the preset
+ * {@link SEED_003_FORM} plus `bias: false`) computes exactly its equations.
+ *
+ * Memory M_t (with attendInitial: false, S_0 is left out of each):
  *  - global (default): all of S_0 … S_{t−1} (so c_1 = h0);
  *  - `window: w`: the last w states, S_{max(0, t−w)} … S_{t−1};
  *  - `local: { kind: 'predictive', halfWidth: D }` (Luong local-p), with
@@ -66,6 +78,9 @@ export interface AttentionGRUOptions {
  * bias_hh (PyTorch GRU layout, gates r, z, n), attn_w (W_a), attn_u (U_a),
  * attn_v (v), and with `local` attn_pw (W_p) and attn_pv (v_p).
  */
+/** Seed 003's form of the cell (with `bias: false`, exactly its equations; see {@link AttentionGRU}). */
+export const SEED_003_FORM: Required<AttentionGruForm> = Object.freeze({ resetContext: false, attendInitial: false, updateGate: 'candidate' });
+
 export class AttentionGRU extends Module {
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -75,6 +90,8 @@ export class AttentionGRU extends Module {
   /** The predictive (local-p) window, or null. */
   readonly local: PredictiveWindow | null;
   readonly batchFirst: boolean;
+  /** The cell's departures from seed 003 (all defaults: the library's form). */
+  readonly form: Required<AttentionGruForm>;
   readonly params: { wIh: Var; wHh: Var; bIh: Var | null; bHh: Var | null; wA: Var; uA: Var; v: Var; wP: Var | null; vP: Var | null };
 
   constructor(o: AttentionGRUOptions) {
@@ -102,6 +119,10 @@ export class AttentionGRU extends Module {
     this.window = w;
     this.local = local;
     this.batchFirst = o.batchFirst ?? false;
+    if (o.updateGate !== undefined && o.updateGate !== 'previous' && o.updateGate !== 'candidate') {
+      throw new GruError('INVALID_ARGUMENT', `AttentionGRU: updateGate must be 'previous' or 'candidate', got ${JSON.stringify(o.updateGate)}`);
+    }
+    this.form = { resetContext: o.resetContext ?? true, attendInitial: o.attendInitial ?? true, updateGate: o.updateGate ?? 'previous' };
     const H = this.hiddenSize, A = this.attentionSize;
     const rng = new Rng(o.seed ?? 0);
     const init = (shape: number[], fan: number) => uniformInit(shape, 1 / Math.sqrt(fan), rng, o.dtype);
@@ -146,7 +167,7 @@ export class AttentionGRU extends Module {
         throw new GruError('INVALID_ARGUMENT', `AttentionGRU.forward: h0 must have shape [${B}, ${this.hiddenSize}], got ${shapeString(h0.shape)}`);
       }
     }
-    const { y, hN, attention, start, position } = attentionGru(input, h0, this.params, this.local ?? this.window);
+    const { y, hN, attention, start, position } = attentionGru(input, h0, this.params, this.local ?? this.window, this.form);
     return { output: this.batchFirst ? swapAxes01(y) : y, hN, attention, start, position };
   }
 }

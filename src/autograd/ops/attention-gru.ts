@@ -8,10 +8,15 @@
  *   α      = softmax_j(e)   over the window
  *   β_j    = α_j                (trailing window)
  *          = α_j · G_j          (predictive window, below; not renormalised)
- *   c      = Σ_j β_j S_j
+ *   c      = Σ_j β_j S_j                (0 when the window is empty)
  *   r      = σ(W_r x + b_ir + U_r S_s + b_hr),   z = σ(W_z x + b_iz + U_z S_s + b_hz)
- *   n      = tanh(W_n x + b_in + U_n (r ⊙ c) + b_hn)
- *   S_{s+1} = (1 − z) ⊙ n + z ⊙ S_s
+ *   n      = tanh(W_n x + b_in + U_n (r ⊙ c) + b_hn)     (U_n c without `resetContext`)
+ *   S_{s+1} = (1 − z) ⊙ n + z ⊙ S_s                     (update 'previous', the default)
+ *           = (1 − z) ⊙ S_s + z ⊙ n                     (update 'candidate': seed 003, Cho et al.)
+ *
+ * The memory starts at S_0 (`attendInitial`, the default) or at S_1: then
+ * the first step's window is empty and its context 0 (seed 003's
+ * Σ_{i=1}^{t−1}). Every window below is intersected with [first, s].
  *
  * Windows:
  *  - trailing, `window` = w ≥ 0: [max(0, s + 1 − w), s] (all of [0, s] when
@@ -68,6 +73,16 @@ export interface PredictiveWindow {
 /** A trailing window of the last w states (0: all earlier states), or a predictive one. */
 export type AttentionWindow = number | PredictiveWindow;
 
+/** Where the cell departs from seed 003's equations (see the file's header); the defaults are the library's form. */
+export interface AttentionGruForm {
+  /** The candidate reads r ⊙ c (true, default) or c alone (false, seed 003). */
+  resetContext?: boolean;
+  /** The memory holds S_0 = h0 (true, default) or starts at S_1 (false, seed 003: zero context at the first step). */
+  attendInitial?: boolean;
+  /** z weighs the previous state ('previous', default: PyTorch / ONNX) or the candidate ('candidate': seed 003, Cho et al. 2014). */
+  updateGate?: 'previous' | 'candidate';
+}
+
 export interface AttentionGruResult {
   y: Var; // (T, B, H)
   hN: Var; // (B, H)
@@ -85,7 +100,7 @@ export interface AttentionGruResult {
  * W = min(w, T) for a trailing window (T when w = 0), min(2D + 1, T) for a
  * predictive one.
  */
-export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, window: AttentionWindow): AttentionGruResult {
+export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, window: AttentionWindow, form: AttentionGruForm = {}): AttentionGruResult {
   const [T, B, I] = x.shape;
   const H = p.wHh.shape[1];
   const A = p.wA.shape[0];
@@ -105,6 +120,12 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
     throw new GruError('INVALID_ARGUMENT', `attentionGru: window must be a non-negative integer (0 for all states) or { kind: 'predictive', halfWidth }, got ${String(window)}`);
   }
   const w = window as number;
+  const resetContext = form.resetContext ?? true;
+  const first = (form.attendInitial ?? true) ? 0 : 1; // the oldest state the memory may hold
+  const toCandidate = form.updateGate === 'candidate';
+  if (form.updateGate !== undefined && form.updateGate !== 'previous' && !toCandidate) {
+    throw new GruError('INVALID_ARGUMENT', `attentionGru: updateGate must be 'previous' or 'candidate', got ${JSON.stringify(form.updateGate)}`);
+  }
   const Wn = pred ? Math.min(2 * D + 1, T) : w > 0 ? Math.min(w, T) : T; // window slots per step
   const gInv = pred ? 2 / (D * D) : 0; // 1 / (2σ²) with σ = D / 2
   const k = backend();
@@ -152,17 +173,18 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
         const sg = sigmoid(e), ps = (s + 1) * sg, m = Math.round(ps);
         sig![s * B + b] = sg;
         pos![s * B + b] = ps;
-        lo[s * B + b] = Math.max(0, m - D);
+        lo[s * B + b] = Math.max(first, m - D);
         hi[s * B + b] = Math.min(s, m + D);
       }
     } else {
-      lo.fill(Math.max(0, s + 1 - Wn), s * B, (s + 1) * B);
+      lo.fill(Math.max(first, s + 1 - Wn), s * B, (s + 1) * B);
       hi.fill(s, s * B, (s + 1) * B);
     }
     // Scores over the window, softmax, (Gaussian), context: C[s] and the weights alpha[s].
     if (pred) {
       for (let b = 0; b < B; b++) {
         const j0 = lo[s * B + b], L = hi[s * B + b] - j0 + 1, ps = pos![s * B + b];
+        if (L <= 0) continue; // an empty memory: context and weights stay 0
         for (let j = 0; j < L; j++) gain![j] = Math.exp(-(j0 + j - ps) * (j0 + j - ps) * gInv);
         lens[0] = L;
         const ab = (s * B + b) * Wn, c = (s * B + b) * H;
@@ -171,7 +193,7 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
           alpha: alpha.subarray(ab, ab + Wn), context: C.subarray(c, c + H), u: null,
         });
       }
-    } else {
+    } else if (lo[s * B] <= s) {
       const j0 = lo[s * B];
       lens.fill(s - j0 + 1);
       k.attentionForward({
@@ -184,7 +206,7 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
       for (let d = 0; d < H; d++) {
         const r = sigmoid(gates[g + d] + gh[g + d]);
         gates[g + d] = r;
-        rc[c + d] = r * C[c + d];
+        rc[c + d] = resetContext ? r * C[c + d] : C[c + d];
       }
     }
     // gh_n = (r ⊙ c) U_nᵀ + b_hn
@@ -198,7 +220,8 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
         const n = Math.tanh(gates[g + 2 * H + d] + gh[g + 2 * H + d]);
         gates[g + H + d] = z;
         gates[g + 2 * H + d] = n;
-        S[next + b * H + d] = (1 - z) * n + z * S[prev + b * H + d];
+        const h = S[prev + b * H + d];
+        S[next + b * H + d] = toCandidate ? (1 - z) * h + z * n : (1 - z) * n + z * h;
       }
     }
     k.gemm(false, true, B, A, H, 1, S, next, H, p.wA.data, 0, H, 0, K, (s + 1) * B * A, A);
@@ -239,10 +262,11 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
         for (let d = 0; d < H; d++) {
           const z = gates[g + H + d], n = gates[g + 2 * H + d];
           const dOut = dS[next + b * H + d];
-          // S' = (1 − z) n + z S_s
-          const dnPre = dOut * (1 - z) * (1 - n * n);
-          const dzPre = dOut * (S[prev + b * H + d] - n) * z * (1 - z);
-          dS[prev + b * H + d] += dOut * z;
+          // S' = (1 − z) n + z S_s, or (1 − z) S_s + z n ('candidate')
+          const h = S[prev + b * H + d];
+          const dnPre = dOut * (toCandidate ? z : 1 - z) * (1 - n * n);
+          const dzPre = dOut * (toCandidate ? n - h : h - n) * z * (1 - z);
+          dS[prev + b * H + d] += dOut * (toCandidate ? 1 - z : z);
           dgi[g + H + d] = dzPre;
           dgh[g + H + d] = dzPre;
           dgi[g + 2 * H + d] = dnPre;
@@ -256,10 +280,11 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
         const c = (s * B + b) * H;
         for (let d = 0; d < H; d++) {
           const r = gates[g + d];
-          const drPre = drc[b * H + d] * C[c + d] * r * (1 - r);
+          // c = Σ β_j S_j enters as r ⊙ c (or alone: r then reaches no output and its gradient is 0)
+          const drPre = resetContext ? drc[b * H + d] * C[c + d] * r * (1 - r) : 0;
           dgi[g + d] = drPre;
           dgh[g + d] = drPre;
-          dc[b * H + d] = drc[b * H + d] * r; // c = Σ β_j S_j enters as r ⊙ c
+          dc[b * H + d] = resetContext ? drc[b * H + d] * r : drc[b * H + d];
         }
       }
       // Through the context, the (Gaussian,) softmax and the scores: dS_j and dK_j over the
@@ -269,6 +294,10 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
       if (pred) {
         for (let b = 0; b < B; b++) {
           const j0 = lo[s * B + b], L = hi[s * B + b] - j0 + 1, ps = pos![s * B + b];
+          if (L <= 0) {
+            dqp!.fill(0, b * A, (b + 1) * A);
+            continue;
+          }
           for (let j = 0; j < L; j++) gain![j] = Math.exp(-(j0 + j - ps) * (j0 + j - ps) * gInv);
           dGain!.fill(0);
           lens[0] = L;
@@ -289,7 +318,7 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
             dqp![b * A + a] = dl * vP!.data[a] * (1 - u * u);
           }
         }
-      } else {
+      } else if (lo[s * B] <= s) {
         const j0 = lo[s * B];
         lens.fill(s - j0 + 1);
         k.attentionBackward({
