@@ -353,7 +353,7 @@ for (const [label, form, window] of [
       const { y, hN } = attentionGru(xv, hv, pp, window, form);
       return concat0([reshape(y, [T * B * H]), reshape(hN, [B * H])]);
     };
-    const r = gradCheck(f, [x, h0, ...names.map((n) => p[n])]);
+    const r = gradCheck(f, [x, h0, ...names.map((n) => p[n] as Var)]);
     assert.ok(r.maxError <= 1e-6, `max error ${r.maxError} at ${r.where}`);
   });
 }
