@@ -11,7 +11,7 @@ import { backend, backendNames } from '../src/index.js';
 
 /** The tests of everything built on the kernels. */
 const FILES = [
-  'gru-module', 'gru-reference', 'attention-gru', 'checkpoint-bptt', 'sparse-input', 'training', 'optim',
+  'gru-module', 'gru-reference', 'attention-gru', 'attention-gru-stack', 'checkpoint-bptt', 'sparse-input', 'training', 'optim',
   'onnx-conformance', 'onnx-export', 'safetensors', 'tasks',
 ].map((f) => `test/${f}.test.ts`);
 

@@ -4,3 +4,5 @@ export * from './embedding.js';
 export * from './gru.js';
 export * from './attention-pool.js';
 export * from './attention-gru.js';
+export * from './attention-gru-stack.js';
+export * from './recurrent.js';
