@@ -318,7 +318,7 @@ test('gru prune writes a loadable pruned model, records the density and prints e
   assert.equal(sp.scope, 'per-matrix');
   assert.deepEqual(Object.keys(sp.matrices), ['gru.weight_ih_l0', 'gru.weight_hh_l0', 'head.weight']);
   const pruned = loadLM(out);
-  assert.equal(nonZeros(pruned.model.gru.layers[0][0].wHh.data), 230);
+  assert.equal(nonZeros((pruned.model.gru as GRU).layers[0][0].wHh.data), 230);
   assert.deepEqual(pruned.model.embed.weight.data, loadLM(lmModel).model.embed.weight.data);
 
   const e = gru('eval', out, '--data', textFile, '--json');

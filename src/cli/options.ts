@@ -13,6 +13,7 @@ import { lockForWriting, type FileLock } from '../train/lock.js';
 import { removeStaleTemporaries } from '../io/safetensors-file.js';
 import { GruError } from '../errors.js';
 import { progressReporter } from './progress.js';
+import { CELL_KINDS, checkCell, type CellConfig } from '../nn/recurrent.js';
 
 export function positiveInt(v: string): number {
   const n = Number(v);
@@ -95,6 +96,28 @@ export function oneOf<T extends string>(choices: readonly T[]): (v: string) => T
     if (!(choices as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got '${v}'`);
     return v as T;
   };
+}
+
+/** The recurrent-cell options of `gru train` for tasks that can run the attention GRU. */
+export interface CellFlags {
+  cell?: CellConfig['kind'];
+  window?: number;
+  local?: number;
+}
+
+/** Adds --cell, --window and --local. */
+export function addCellOptions(c: Command): Command {
+  return c
+    .option('--cell <kind>', 'recurrent cell: gru, attention-gru (attention over its own earlier states) or seed-003 (the attention GRU exactly as seed 003 writes it)', oneOf(CELL_KINDS), 'gru')
+    .option('--window <w>', 'attention cells: attend to the last w states only (local attention; default: all)', intBetween(1, LIMITS.maxLen))
+    .option('--local <d>', "attention cells: Luong's local-p, a predicted window of 2d + 1 states", intBetween(1, LIMITS.maxLen));
+}
+
+/** The cell config the flags ask for (undefined for the plain GRU, as files of older releases). */
+export function cellFromFlags(f: CellFlags): CellConfig | undefined {
+  const cell: CellConfig = { kind: f.cell ?? 'gru', ...(f.window ? { window: f.window } : {}), ...(f.local ? { local: f.local } : {}) };
+  checkCell(cell, '--cell');
+  return cell.kind === 'gru' ? undefined : cell;
 }
 
 export function list(v: string): string[] {

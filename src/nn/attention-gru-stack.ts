@@ -15,6 +15,7 @@ import type { AttentionGruForm, PredictiveWindow } from '../autograd/ops/attenti
 import { AttentionGRU } from './attention-gru.js';
 import { checkLengths, type GRUForwardOptions } from './gru.js';
 import { Module } from './module.js';
+import { isSparseSequence, type SparseSequence } from '../tensor/sparse-sequence.js';
 import { GruError } from '../errors.js';
 
 export interface AttentionGRUStackOptions extends AttentionGruForm {
@@ -90,7 +91,8 @@ export class AttentionGRUStack extends Module {
   }
 
   /** x (T, B, inputSize) — (B, T, ·) when batchFirst; h0 (numLayers · D, B, H). Returns output (T, B, D·H) (batch-first likewise) and hN (numLayers · D, B, H). */
-  forward(x: Tensor | Var, opts: GRUForwardOptions = {}): { output: Var; hN: Var } {
+  forward(x: Tensor | Var | SparseSequence, opts: GRUForwardOptions = {}): { output: Var; hN: Var } {
+    if (isSparseSequence(x)) throw new GruError('UNSUPPORTED', 'AttentionGRUStack.forward: sparse (one-hot) input runs on the GRU only; embed it first');
     const xv = x instanceof Var ? x : constant(x);
     if (xv.shape.length !== 3 || xv.shape[2] !== this.inputSize) {
       throw new GruError('INVALID_ARGUMENT', `AttentionGRUStack.forward: input must have shape ${this.batchFirst ? '[B, T, ' : '[T, B, '}${this.inputSize}], got ${shapeString(xv.shape)}`);

@@ -6,7 +6,8 @@
  * bidirectional, multi-layer, batchFirst, h0 and packed-sequence lengths.
  */
 import { Var } from '../autograd/var.js';
-import { checkLengths, type GRU, type GRUForwardOptions } from '../nn/gru.js';
+import { GRU, checkLengths, type GRUForwardOptions } from '../nn/gru.js';
+import type { RecurrentLayer } from '../nn/recurrent.js';
 import type { Linear } from '../nn/linear.js';
 import { Tensor, allocateLike, assertFinite, shapeString, type FloatArray } from '../tensor/tensor.js';
 import { csrDensity, csrFromDense, type CsrMatrix } from '../tensor/csr.js';
@@ -88,7 +89,8 @@ export class SparseGRU {
    * `threshold` (default 0, i.e. the non-zeros left by pruning) are stored;
    * biases are copied. Later changes to the dense module do not affect it.
    */
-  static fromDense(gru: GRU, o: { threshold?: number } = {}): SparseGRU {
+  static fromDense(gru: RecurrentLayer, o: { threshold?: number } = {}): SparseGRU {
+    if (!(gru instanceof GRU)) throw new GruError('UNSUPPORTED', 'SparseGRU.fromDense: the sparse path runs the GRU cell; an attention GRU (--cell attention-gru or seed-003) has no sparse form');
     const threshold = o.threshold ?? 0;
     const layers = gru.layers.map((dirs) => dirs.map((p) => ({
       wIh: csrFromDense(p.wIh.data, p.wIh.shape[0], p.wIh.shape[1], threshold),

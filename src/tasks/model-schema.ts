@@ -16,6 +16,7 @@ import { GruError } from '../errors.js';
 import type { TokenizerJSON } from '../data/tokenizer.js';
 import type { TrainingDataRecord } from './training-data.js';
 import type { TaskName } from './model-file.js';
+import { CELL_KINDS, type CellConfig } from '../nn/recurrent.js';
 
 /** Upper bounds of what a model file may ask for; far above any model this library trains, far below what would exhaust a machine. */
 export const LIMITS = {
@@ -107,6 +108,21 @@ export const trainingDataSchema = z.strictObject({
 export const sparsitySchema = z.looseObject({ method: z.string(), density: z.number().min(0).max(1) });
 
 /** Entries every task's file may have besides its own: `data` (files of older releases lack it) and `sparsity`. */
+/** A task model's recurrent cell ({@link CellConfig}); absent in files of older releases (the GRU). */
+export const cellSchema = z
+  .strictObject({
+    kind: z.enum(CELL_KINDS),
+    window: z.optional(integer(0, LIMITS.length)),
+    local: z.optional(integer(0, LIMITS.length)),
+  })
+  .superRefine((c, ctx) => {
+    if (c.kind === 'gru' && (c.window || c.local)) ctx.addIssue({ code: 'custom', path: ['window'], message: 'no window or local for the GRU cell' });
+    if (c.window && c.local) ctx.addIssue({ code: 'custom', path: ['local'], message: 'one of window and local' });
+  });
+
+const cellMatches: SameType<z.output<typeof cellSchema>, CellConfig> = true;
+void cellMatches;
+
 export const commonMetaShape = {
   data: z.optional(trainingDataSchema),
   sparsity: z.optional(sparsitySchema),

@@ -6,10 +6,10 @@ import { classifyText, evaluateClassifierOn, loadClassifier, saveClassifier, tra
 import { evalSource, type TaskDefinition } from '../registry.js';
 import type { TokenizerKind } from '../../data/tokenizer.js';
 import { printTrainingFooter, writeConfusion, writeLossCurve } from '../pictures.js';
-import { addCommonTrainOptions, oneOf, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CommonTrainFlags } from '../../cli/options.js';
+import { addCellOptions, addCommonTrainOptions, cellFromFlags, oneOf, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
 
-export interface ClassifyFlags extends CommonTrainFlags {
+export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
   textColumn: string;
   labelColumn: string;
   tokenizer: TokenizerKind;
@@ -26,7 +26,7 @@ export interface ClassifyFlags extends CommonTrainFlags {
 
 function addTrainCommand(train: Command): void {
   const c = train.command('classify').description('classify texts: a CSV/JSONL file with text and label columns (or --data spam)');
-  addCommonTrainOptions(c, { out: 'classifier.safetensors' })
+  addCellOptions(addCommonTrainOptions(c, { out: 'classifier.safetensors' }))
     .option('--text-column <name>', 'the text column', 'text')
     .option('--label-column <name>', 'the label column', 'label')
     .option('--tokenizer <kind>', 'word or char', oneOf<TokenizerKind>(['word', 'char']), 'word')
@@ -48,7 +48,7 @@ export function runClassifyTraining(f: ClassifyFlags): void {
   const table = loadTable(f.data);
   const r = trainClassifier(table, {
     textColumn: f.textColumn, labelColumn: f.labelColumn, tokenizer: f.tokenizer, maxLen: f.maxLen, maxVocab: f.vocab,
-    embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, bidirectional: !f.unidirectional, dropout: f.dropout, embeddingDropout: f.embeddingDropout, pooling: f.pooling,
+    embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, bidirectional: !f.unidirectional, dropout: f.dropout, embeddingDropout: f.embeddingDropout, pooling: f.pooling, cell: cellFromFlags(f),
     ...trainingOptions(f),
   });
   saveClassifier(r, f.out);

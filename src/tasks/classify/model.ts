@@ -10,7 +10,7 @@ import { sliceRows } from '../../autograd/ops/slice.js';
 import { dropout } from '../../autograd/ops/dropout.js';
 import { Rng } from '../../tensor/random.js';
 import { Embedding } from '../../nn/embedding.js';
-import { GRU } from '../../nn/gru.js';
+import { recurrentLayer, type CellConfig, type RecurrentLayer } from '../../nn/recurrent.js';
 import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import { AttentionPool } from '../../nn/attention-pool.js';
@@ -30,6 +30,8 @@ export interface ClassifyConfig {
   pooling?: 'last' | 'attention';
   /** Dropout on the token embeddings in training (default 0): a regulariser for small corpora. */
   embeddingDropout?: number;
+  /** The recurrent cell (absent: the GRU). */
+  cell?: CellConfig;
 }
 
 /** A batch of token ids, padded to the longest text in it. */
@@ -55,7 +57,7 @@ export function makeTextBatch(seqs: number[][], labels: number[] | null): TextBa
 
 export class Classifier extends Module {
   readonly embed: Embedding;
-  readonly gru: GRU;
+  readonly gru: RecurrentLayer;
   readonly head: Linear;
   readonly pool: AttentionPool | null;
   private rng: Rng;
@@ -68,7 +70,7 @@ export class Classifier extends Module {
     const D = config.bidirectional ? 2 : 1;
     this.pool = config.pooling === 'attention' ? this.child('pool', new AttentionPool({ inputSize: D * config.hiddenSize, seed: seed + 3 })) : null;
     this.embed = this.child('embedding', new Embedding({ numEmbeddings: vocabSize, embeddingDim: config.embeddingSize, seed }));
-    this.gru = this.child('gru', new GRU({ inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.numLayers, bidirectional: config.bidirectional, dropout: config.dropout, batchFirst: true, seed: seed + 1 }));
+    this.gru = this.child('gru', recurrentLayer(config.cell, { inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.numLayers, bidirectional: config.bidirectional, dropout: config.dropout, batchFirst: true, seed: seed + 1 }));
     this.head = this.child('head', new Linear({ inFeatures: D * config.hiddenSize, outFeatures: config.labels.length, seed: seed + 2 }));
   }
 

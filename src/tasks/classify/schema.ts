@@ -1,6 +1,6 @@
 /** The metadata of a classify model file: its config, tokenizer and training data (see tasks/model-schema.ts). */
 import * as z from 'zod';
-import { LIMITS, commonMetaShape, distinctStrings, rate, size, tokenizerSchema, type SameType } from '../model-schema.js';
+import { LIMITS, cellSchema, commonMetaShape, distinctStrings, rate, size, tokenizerSchema, type SameType } from '../model-schema.js';
 import type { ClassifyConfig } from './model.js';
 
 /** {@link ClassifyConfig}; keys it does not know are an error. */
@@ -15,6 +15,7 @@ export const classifyConfigSchema = z.strictObject({
   dropout: rate,
   pooling: z.optional(z.enum(['last', 'attention'])),
   embeddingDropout: z.optional(rate),
+  cell: z.optional(cellSchema),
 });
 
 const configMatches: SameType<z.output<typeof classifyConfigSchema>, ClassifyConfig> = true;

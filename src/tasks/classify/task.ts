@@ -13,6 +13,7 @@ import { classificationMetrics } from '../../train/metrics.js';
 import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import { Classifier, makeTextBatch, type ClassifyConfig, type TextBatch } from './model.js';
+import type { CellConfig } from '../../nn/recurrent.js';
 import { classifyMetaSchema } from './schema.js';
 import { GruError } from '../../errors.js';
 
@@ -34,6 +35,8 @@ export interface ClassifyOptions extends TrainingOptions {
   pooling?: 'last' | 'attention';
   /** Dropout on the token embeddings while training (default 0). */
   embeddingDropout?: number;
+  /** The recurrent cell (default: the GRU). */
+  cell?: CellConfig;
 }
 
 export interface ClassifyEvaluation {
@@ -100,6 +103,7 @@ export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClass
     dropout: o.dropout ?? 0,
     pooling: o.pooling ?? 'last',
     ...(o.embeddingDropout ? { embeddingDropout: o.embeddingDropout } : {}),
+    ...(o.cell ? { cell: o.cell } : {}),
   };
   const model = new Classifier(config, tokenizer.size, seed);
   const encoded = texts.map((x) => tokenizer.encode(x, config.maxLen));

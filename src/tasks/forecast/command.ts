@@ -8,11 +8,11 @@ import { evalSource, type TaskDefinition } from '../registry.js';
 import type { Forecaster } from './model.js';
 import { printTrainingFooter, writeLossCurve } from '../pictures.js';
 import { writeForecastChart } from './picture.js';
-import { addCommonTrainOptions, trainingOptions, list, oneOf, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { addCellOptions, addCommonTrainOptions, cellFromFlags, trainingOptions, list, oneOf, positiveInt, probability, stem, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
 import type { FillMethod } from './series.js';
 import { GruError } from '../../errors.js';
 
-interface ForecastFlags extends CommonTrainFlags {
+interface ForecastFlags extends CommonTrainFlags, CellFlags {
   column: string;
   date?: string;
   covariates?: string[];
@@ -29,7 +29,7 @@ interface ForecastFlags extends CommonTrainFlags {
 
 function addTrainCommand(train: Command): void {
   const c = train.command('forecast').description('forecast a numeric series from a CSV file (or --data births)');
-  addCommonTrainOptions(c, { out: 'forecast.safetensors' })
+  addCellOptions(addCommonTrainOptions(c, { out: 'forecast.safetensors' }))
     .requiredOption('--column <name>', 'the value column')
     .option('--date <name>', 'the date column (default: a column named "date")')
     .option('--covariates <a,b>', 'extra numeric input columns', list)
@@ -55,7 +55,7 @@ export function runForecastTraining(f: ForecastFlags, extra: Partial<ForecastOpt
   const table = loadTable(f.data);
   const r = trainForecaster(table, {
     column: f.column, dateColumn: f.date, covariates: f.covariates, lookback: f.lookback, horizon: f.horizon, season: f.season,
-    testSize: f.testSize, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, fill: f.fill, base: f.base, ...trainingOptions(f),
+    testSize: f.testSize, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, fill: f.fill, base: f.base, cell: cellFromFlags(f), ...trainingOptions(f),
     ...extra,
   });
   saveForecaster(r.model, f.out);

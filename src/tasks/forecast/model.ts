@@ -21,7 +21,7 @@ import { tanh } from '../../autograd/ops/activations.js';
 import { mseLoss } from '../../autograd/ops/losses.js';
 import { sliceRows } from '../../autograd/ops/slice.js';
 import { addBroadcast } from '../../autograd/ops/broadcast.js';
-import { GRU } from '../../nn/gru.js';
+import { recurrentLayer, type CellConfig, type RecurrentLayer } from '../../nn/recurrent.js';
 import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import type { Frequency } from './calendar.js';
@@ -49,10 +49,12 @@ export interface ForecastConfig {
   fill?: FillMethod;
   /** Prediction intervals: offsets from the forecast per step, from validation errors (absent in files of older releases). */
   intervals?: IntervalOffsets;
+  /** The recurrent cell (absent: the GRU). */
+  cell?: CellConfig;
 }
 
 export class Forecaster extends Module {
-  readonly gru: GRU;
+  readonly gru: RecurrentLayer;
   readonly stateHead: Linear;
   readonly stepHead: Linear;
   readonly out: Linear;
@@ -63,7 +65,7 @@ export class Forecaster extends Module {
   constructor(readonly config: ForecastConfig, readonly norm: Normalization, seed = 0) {
     super();
     const f = featureSizes(config, config.covariates.length);
-    this.gru = this.child('gru', new GRU({ inputSize: f.input, hiddenSize: config.hiddenSize, numLayers: config.numLayers, dropout: config.dropout, batchFirst: true, seed }));
+    this.gru = this.child('gru', recurrentLayer(config.cell, { inputSize: f.input, hiddenSize: config.hiddenSize, numLayers: config.numLayers, dropout: config.dropout, batchFirst: true, seed }));
     this.stateHead = this.child('state_head', new Linear({ inFeatures: config.hiddenSize, outFeatures: config.headSize, seed: seed + 1 }));
     this.stepHead = this.child('step_head', new Linear({ inFeatures: f.step, outFeatures: config.headSize, seed: seed + 2 }));
     this.out = this.child('out', new Linear({ inFeatures: config.headSize, outFeatures: 1, seed: seed + 3 }));

@@ -4,7 +4,7 @@
  * checked and bounded; unknown config keys are an error.
  */
 import * as z from 'zod';
-import { LIMITS, commonMetaShape, integer, normalizationSchema, rate, size, validateMeta } from '../model-schema.js';
+import { LIMITS, cellSchema, commonMetaShape, integer, normalizationSchema, rate, size, validateMeta } from '../model-schema.js';
 import type { TrainingDataRecord } from '../training-data.js';
 import type { ForecastConfig } from './model.js';
 import type { Normalization } from './series.js';
@@ -48,6 +48,7 @@ export const forecastConfigSchema = z.strictObject({
   highway: z.optional(z.boolean()),
   base: z.optional(baseSchema),
   fill: z.optional(z.enum(['linear', 'previous'])),
+  cell: z.optional(cellSchema),
   intervals: z.optional(
     z.strictObject({ level: z.number().gt(0).lt(1), lower: z.array(finite).max(LIMITS.length), upper: z.array(finite).max(LIMITS.length) })
       .refine((q) => q.lower.length === q.upper.length, { message: 'as many upper as lower offsets', path: ['upper'] }),

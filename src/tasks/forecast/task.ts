@@ -16,6 +16,7 @@ import { validateForecastMeta } from './schema.js';
 import { fingerprint, type SplitChoice } from '../training-data.js';
 import { advance, seasonOf } from './calendar.js';
 import { Forecaster, type ForecastConfig } from './model.js';
+import type { CellConfig } from '../../nn/recurrent.js';
 import { baseForecasts, fitNormalization, makeBatch, originsBetween, seriesFromTable, type FillMethod, type ForecastBase, type ForecastBatch, type Series } from './series.js';
 import { ridge, type RidgeFit } from './ridge.js';
 import { conformalOffsets, intervalScores, seasonalNaiveScale } from './intervals.js';
@@ -39,6 +40,8 @@ export interface ForecastOptions extends TrainingOptions {
   dropout?: number;
   /** A linear path from the window's values beside the GRU, fitted before training (default true). */
   highway?: boolean;
+  /** The recurrent cell (default: the GRU). */
+  cell?: CellConfig;
   /** Fill empty cells and missing dates (linear interpolation or the previous value); default: they are errors. */
   fill?: FillMethod;
   /** Central probability of the prediction intervals (default 0.8: from the 10th to the 90th percentile). */
@@ -117,6 +120,7 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     headSize: o.headSize ?? 64,
     dropout: o.dropout ?? 0,
     highway: o.highway ?? true,
+    ...(o.cell ? { cell: o.cell } : {}),
   };
   if (config.lookback < Math.max(1, season)) throw new GruError('INVALID_ARGUMENT', `lookback ${config.lookback} must be at least one season (${season})`);
   config.testSize = test;

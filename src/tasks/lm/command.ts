@@ -4,10 +4,10 @@ import type { Command } from 'commander';
 import { evaluateLM, generate, loadLM, loadTexts, saveLM, trainLM, type TrainedLM } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { writeLossCurve } from '../pictures.js';
-import { addCommonTrainOptions, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, maxLength, trainingOptions, nonNegativeInt, positiveNumber, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { addCellOptions, addCommonTrainOptions, cellFromFlags, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, maxLength, trainingOptions, nonNegativeInt, positiveNumber, probability, stem, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
 
-interface LMFlags extends CommonTrainFlags {
+interface LMFlags extends CommonTrainFlags, CellFlags {
   embedding?: number;
   hidden?: number;
   layers?: number;
@@ -18,7 +18,7 @@ interface LMFlags extends CommonTrainFlags {
 
 function addTrainCommand(train: Command): void {
   const c = train.command('lm').description('character-level language model: a text file, one text per line (or --data names)');
-  addCommonTrainOptions(c, { out: 'lm.safetensors' })
+  addCellOptions(addCommonTrainOptions(c, { out: 'lm.safetensors' }))
     .option('--embedding <n>', 'embedding size', embeddingSize)
     .option('--hidden <n>', 'GRU hidden size', hiddenSize)
     .option('--layers <n>', 'GRU layers', layerCount)
@@ -32,7 +32,7 @@ export function runLMTraining(f: LMFlags): void {
   if (!f.data) throw new GruError('INVALID_ARGUMENT', '--data is required: names, or a text file');
   const t0 = performance.now();
   const r = trainLM(loadTexts(f.data), {
-    embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, maxLen: f.maxLen,
+    embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, maxLen: f.maxLen, cell: cellFromFlags(f),
     ...trainingOptions(f),
   }, f.data);
   saveLM(r, f.out);

@@ -5,9 +5,12 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { noGrad, type Var } from '../../autograd/var.js';
+import { reshape } from '../../autograd/ops/basic.js';
+import { sliceRows } from '../../autograd/ops/slice.js';
+import { GRU } from '../../nn/gru.js';
 import { crossEntropy } from '../../autograd/ops/losses.js';
 import { Embedding } from '../../nn/embedding.js';
-import { GRU } from '../../nn/gru.js';
+import { recurrentLayer, type CellConfig, type RecurrentLayer } from '../../nn/recurrent.js';
 import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import { Rng } from '../../tensor/random.js';
@@ -20,6 +23,8 @@ export interface LMConfig {
   numLayers: number;
   dropout: number;
   maxLen: number;
+  /** The recurrent cell (absent: the GRU). */
+  cell?: CellConfig;
 }
 
 /** Inputs and next-character targets, padded; targets −100 where there is none. */
@@ -50,13 +55,13 @@ export function makeLMBatch(seqs: number[][]): LMBatch {
 
 export class CharLM extends Module {
   readonly embed: Embedding;
-  readonly gru: GRU;
+  readonly gru: RecurrentLayer;
   readonly head: Linear;
 
   constructor(readonly config: LMConfig, readonly vocabSize: number, seed = 0) {
     super();
     this.embed = this.child('embedding', new Embedding({ numEmbeddings: vocabSize, embeddingDim: config.embeddingSize, seed }));
-    this.gru = this.child('gru', new GRU({ inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.numLayers, dropout: config.dropout, batchFirst: true, seed: seed + 1 }));
+    this.gru = this.child('gru', recurrentLayer(config.cell, { inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.numLayers, dropout: config.dropout, batchFirst: true, seed: seed + 1 }));
     this.head = this.child('head', new Linear({ inFeatures: config.hiddenSize, outFeatures: vocabSize, seed: seed + 2 }));
   }
 
@@ -90,18 +95,31 @@ export class CharLM extends Module {
     let next = BOS;
     const feed = [...prefix];
     const limit = o.maxLen ?? this.config.maxLen;
+    // The GRU carries its state from step to step; an attention cell attends to every earlier state, so it
+    // reruns the text so far (the memory is the states themselves): O(n²) in the text's length, bounded by maxLen.
+    const attends = !(this.gru instanceof GRU);
+    const text = [BOS];
     while (out.length < limit) {
-      const { output, hN } = this.gru.forward(this.embed.forward([next], [1, 1]), { h0: h });
-      h = hN.value;
+      let output: Var;
+      if (attends) {
+        const all = this.gru.forward(this.embed.forward(text, [1, text.length])).output;
+        output = sliceRows(reshape(all, [text.length, this.config.hiddenSize]), text.length - 1, 1, [1, 1, this.config.hiddenSize]);
+      } else {
+        const r = this.gru.forward(this.embed.forward([next], [1, 1]), { h0: h });
+        output = r.output;
+        h = r.hN.value;
+      }
       if (feed.length > 0) {
         next = feed.shift()!;
         out.push(next);
+        text.push(next);
         continue;
       }
       const logits = this.head.forward(output).data;
       next = pick(logits, temperature, o.topK ?? 0, o.rng);
       if (next === EOS) break;
       out.push(next);
+      text.push(next);
     }
     this.train(wasTraining);
     return out;

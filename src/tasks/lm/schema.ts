@@ -1,6 +1,6 @@
 /** The metadata of a language-model file: its config, tokenizer and training data (see tasks/model-schema.ts). */
 import * as z from 'zod';
-import { LIMITS, commonMetaShape, rate, size, tokenizerSchema, type SameType } from '../model-schema.js';
+import { LIMITS, cellSchema, commonMetaShape, rate, size, tokenizerSchema, type SameType } from '../model-schema.js';
 import type { LMConfig } from './model.js';
 
 /** {@link LMConfig}; keys it does not know are an error. `maxLen` bounds sampling, so it bounds `gru predict`'s work. */
@@ -10,6 +10,7 @@ export const lmConfigSchema = z.strictObject({
   numLayers: size(LIMITS.layers),
   dropout: rate,
   maxLen: size(LIMITS.length),
+  cell: z.optional(cellSchema),
 });
 
 const configMatches: SameType<z.output<typeof lmConfigSchema>, LMConfig> = true;

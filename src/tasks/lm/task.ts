@@ -13,6 +13,7 @@ import { noGrad } from '../../autograd/var.js';
 import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { CharLM, makeLMBatch, type LMBatch, type LMConfig } from './model.js';
 import { lmMetaSchema } from './schema.js';
+import type { CellConfig } from '../../nn/recurrent.js';
 import { GruError } from '../../errors.js';
 
 export interface LMOptions extends TrainingOptions {
@@ -21,6 +22,8 @@ export interface LMOptions extends TrainingOptions {
   numLayers?: number;
   dropout?: number;
   maxLen?: number;
+  /** The recurrent cell (default: the GRU). */
+  cell?: CellConfig;
 }
 
 export interface TrainedLM {
@@ -78,6 +81,7 @@ export function trainLM(texts: string[], o: LMOptions = {}, source = 'texts'): T
     numLayers: o.numLayers ?? 1,
     dropout: o.dropout ?? 0,
     maxLen: o.maxLen ?? 64,
+    ...(o.cell ? { cell: o.cell } : {}),
   };
   const enc = texts.map((t) => tokenizer.encode(t, config.maxLen));
   const bs = o.batchSize ?? 32;

@@ -5,8 +5,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { writeLossCurve } from '../pictures.js';
 import {
-  addCommonTrainOptions, hiddenSize, intBetween, layerCount, LIMITS, list, oneOf, positiveInt, positiveNumber, probability, stem, trainingOptions,
-  type CommonTrainFlags,
+  addCellOptions, addCommonTrainOptions, cellFromFlags, hiddenSize, intBetween, layerCount, LIMITS, list, oneOf, positiveInt, positiveNumber, probability, stem, trainingOptions,
+  type CellFlags, type CommonTrainFlags,
 } from '../../cli/options.js';
 import { CLICK_FORMATS, readSettings, type ClickFormat, type PreprocessCounts } from './clicks.js';
 import { ITEM_LOSSES, type ItemLossKind } from './loss.js';
@@ -17,7 +17,7 @@ import {
 } from './task.js';
 import { GruError } from '../../errors.js';
 
-interface RecommendFlags extends CommonTrainFlags {
+interface RecommendFlags extends CommonTrainFlags, CellFlags {
   format?: ClickFormat;
   sessionColumn?: string;
   itemColumn?: string;
@@ -65,7 +65,7 @@ const cutoff = intBetween(1, 10_000);
 
 function addTrainCommand(train: Command): void {
   const c = train.command('recommend').description(`session-based recommendation (GRU4Rec): a click log with session id, item id and time (default: GRU4Rec's tab-separated SessionId, ItemId, Time; --format yoochoose for yoochoose-clicks.dat), or --data ${SIMULATED_DATA}`);
-  addCommonTrainOptions(c, { out: 'recommend.safetensors' })
+  addCellOptions(addCommonTrainOptions(c, { out: 'recommend.safetensors' }))
     .option('--format <name>', `click-log layout: ${CLICK_FORMATS.join(', ')} (gru4rec: tab-separated with a header SessionId ItemId Time; yoochoose: RecSys Challenge 2015 clicks, comma-separated, no header)`, oneOf(CLICK_FORMATS))
     .option('--session-column <name|n>', 'session id column: a header name, or a number from 1 (no header)')
     .option('--item-column <name|n>', 'item id column: a header name, or a number from 1 (no header)')
@@ -98,7 +98,7 @@ export function runRecommendTraining(f: RecommendFlags): void {
   const r = trainRecommender(log, {
     testDays: f.testDays, validationDays: f.validationDays, minItemSupport: f.minItemSupport, minSessionLength: f.minSessionLength,
     embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, loss: f.loss, nSample: f.nSample,
-    sampleAlpha: f.sampleAlpha, logQ: f.logq, bpreg: f.bpreg, steps: f.steps, k: f.k, baselines: f.baselines,
+    sampleAlpha: f.sampleAlpha, logQ: f.logq, bpreg: f.bpreg, steps: f.steps, k: f.k, baselines: f.baselines, cell: cellFromFlags(f),
     ...trainingOptions(f),
   }, reading);
   saveRecommender(r, f.out);

@@ -24,8 +24,10 @@ import { concat0 } from '../../autograd/ops/slice.js';
 import { linear } from '../../autograd/ops/linear.js';
 import { Embedding } from '../../nn/embedding.js';
 import { GRU } from '../../nn/gru.js';
+import { recurrentLayer, type CellConfig, type RecurrentLayer } from '../../nn/recurrent.js';
 import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
+import { GruError } from '../../errors.js';
 import type { Sessions } from './clicks.js';
 import { sampledItemLoss, type ItemLossKind, type ScoredStep } from './loss.js';
 
@@ -46,6 +48,8 @@ export interface RecommenderConfig {
   logQ: number;
   /** BPR-max's score regularisation. */
   bpreg: number;
+  /** The recurrent cell (absent: the GRU). An attention cell trains on blocks of one whole session per slot. */
+  cell?: CellConfig;
 }
 
 /**
@@ -112,7 +116,7 @@ export function sessionBlocks(s: Sessions, order: ArrayLike<number>, B: number, 
 
 export class SessionRecommender extends Module {
   readonly embed: Embedding | null;
-  readonly gru: GRU;
+  readonly gru: RecurrentLayer;
   /** Output weights (V, H) and bias (V): s = h Wᵀ + b. */
   readonly output: Linear;
 
@@ -120,8 +124,9 @@ export class SessionRecommender extends Module {
   constructor(readonly config: RecommenderConfig, seed = 0, dtype: DType = 'float32') {
     super();
     const { items: V, embeddingSize: E, hiddenSize: H } = config;
+    if (E === 0 && config.cell && config.cell.kind !== 'gru') throw new GruError('INVALID_ARGUMENT', `embeddingSize 0 (one-hot items, the sparse path) runs the GRU cell only; give an embedding size for --cell ${config.cell.kind}`);
     this.embed = E > 0 ? this.child('item_embedding', new Embedding({ numEmbeddings: V, embeddingDim: E, sparse: true, seed, dtype })) : null;
-    this.gru = this.child('gru', new GRU({ inputSize: E > 0 ? E : V, hiddenSize: H, numLayers: config.numLayers, dropout: config.dropout, seed: seed + 1, dtype }));
+    this.gru = this.child('gru', recurrentLayer(config.cell, { inputSize: E > 0 ? E : V, hiddenSize: H, numLayers: config.numLayers, dropout: config.dropout, seed: seed + 1, dtype }));
     this.output = this.child('output', new Linear({ inFeatures: H, outFeatures: V, seed: seed + 2, dtype }));
     this.output.bias!.data.fill(0);
   }
@@ -139,6 +144,7 @@ export class SessionRecommender extends Module {
   forwardBlock(block: SessionBlock): Var {
     const { B, T } = block;
     const { numLayers: L, hiddenSize: H } = this.config;
+    if (!(this.gru instanceof GRU)) return this.forwardWholeSessions(block);
     const outputs: Var[] = [];
     let h: Var | null = null;
     for (let t = 0; t < T; t++) {
@@ -156,6 +162,25 @@ export class SessionRecommender extends Module {
       h = hN;
     }
     return reshape(concat0(outputs), [T * B, H]);
+  }
+
+  /**
+   * An attention cell's states: it attends to the session's earlier states,
+   * which click-by-click steps would not keep, so it reads a block of one
+   * session per slot (perSlot 1) whole, with packed lengths.
+   */
+  private forwardWholeSessions(block: SessionBlock): Var {
+    const { B, T } = block;
+    const lengths = new Int32Array(B).fill(1);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        if (block.inputs[t * B + b] >= 0) lengths[b] = t + 1;
+        if (t > 0 && block.starts[t * B + b]) throw new GruError('INVALID_ARGUMENT', `an attention cell reads one whole session per slot; slot ${b} starts a second session at step ${t} (make blocks with perSlot 1)`);
+      }
+    }
+    const ids = block.inputs.map((i) => Math.max(i, 0));
+    const x = this.embed ? this.embed.forward(ids, [T, B]) : tokenSequence(ids, T, B, this.config.items);
+    return reshape(this.gru.forward(x, { lengths }).output, [T * B, this.config.hiddenSize]);
   }
 
   /** Training loss of a block: its scored steps against sampled candidates. */

@@ -1,6 +1,6 @@
 /** The metadata of a recommend model file: config, item ids, how the log was read and split (see tasks/model-schema.ts). */
 import * as z from 'zod';
-import { LIMITS, commonMetaShape, distinctStrings, integer, rate, size, type SameType } from '../model-schema.js';
+import { LIMITS, cellSchema, commonMetaShape, distinctStrings, integer, rate, size, type SameType } from '../model-schema.js';
 import type { RecommenderConfig } from './model.js';
 import { CLICK_FORMATS, type PreprocessSettings, type ReadSettings } from './clicks.js';
 import { ITEM_LOSSES } from './loss.js';
@@ -17,6 +17,7 @@ export const recommenderConfigSchema = z.strictObject({
   sampleAlpha: z.number().min(0).max(10),
   logQ: z.number().min(0).max(10),
   bpreg: z.number().min(0).max(1000),
+  cell: z.optional(cellSchema),
 });
 
 const readSettingsSchema = z.strictObject({

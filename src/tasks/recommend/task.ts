@@ -18,6 +18,7 @@ import {
 } from './clicks.js';
 import { baselineRanks, itemKnnBaseline, popularityBaseline, rankingMetrics, rankOf, sessionKnnBaseline, sessionPopularityBaseline, type Baseline, type RankingMetrics } from './baselines.js';
 import { CandidateSampler, SessionRecommender, sessionBlocks, type RecommenderConfig } from './model.js';
+import type { CellConfig } from '../../nn/recurrent.js';
 import type { ItemLossKind } from './loss.js';
 import { recommendMetaSchema } from './schema.js';
 import { SIMULATED_DATA, simulateClicks } from './simulate.js';
@@ -41,6 +42,8 @@ export interface RecommendOptions extends TrainingOptions, PreprocessOptions {
   k?: number;
   /** Baselines to score beside the model (default all). */
   baselines?: readonly RecommendBaselineName[];
+  /** The recurrent cell (default: the GRU). */
+  cell?: CellConfig;
 }
 
 /** A trained recommender and what its file records. */
@@ -173,6 +176,7 @@ export function trainRecommender(log: ClickLog, o: RecommendOptions = {}, readin
     sampleAlpha: o.sampleAlpha ?? DEFAULTS.sampleAlpha,
     logQ: o.logQ ?? DEFAULTS.logQ,
     bpreg: o.bpreg ?? DEFAULTS.bpreg,
+    ...(o.cell ? { cell: o.cell } : {}),
   };
   const data = dataRecord(split, log.source, reading);
   const model = new SessionRecommender(config, seed);
@@ -183,7 +187,8 @@ export function trainRecommender(log: ClickLog, o: RecommendOptions = {}, readin
   const S = train.keys.length;
   // Sessions per slot per block: `steps` clicks' worth on average, so every epoch has the same number of blocks.
   const meanLength = train.items.length / S;
-  const perSlot = Math.max(1, Math.round((o.steps ?? DEFAULTS.steps) / meanLength));
+  // An attention cell reads each session whole (see SessionRecommender), one per slot.
+  const perSlot = config.cell ? 1 : Math.max(1, Math.round((o.steps ?? DEFAULTS.steps) / meanLength));
   const optimizer = new Adam(model.parameters(), { lr: o.lr ?? 2e-3 });
   const hasValidation = split.validation.keys.length > 0;
   if (o.monitor && !['recall', 'mrr'].includes(o.monitor.metric)) {
