@@ -10,7 +10,7 @@
  * - autograd: the tape (Var, backward, noGrad) and its coarse ops, each forward beside its backward
  * - nn:       Module, Linear, Embedding, GRU (PyTorch names), AttentionGRU, AttentionPool
  * - optim:    SGD, Adam, AdamW, RMSprop, clipping, schedules
- * - io:       safetensors and ONNX as bytes (files: io/safetensors-file.ts, Node only)
+ * - io:       safetensors and ONNX as bytes, whole ONNX graphs in (importOnnx) (files: io/safetensors-file.ts, Node only)
  * - sparse:   magnitude pruning, CSR × dense, SparseGRU / SparseLinear
  * - errors:   GruError, the class of every clean rejection
  *
@@ -26,5 +26,6 @@ export * from './optim/index.js';
 export * from './io/safetensors.js';
 export * from './io/onnx.js';
 export * from './io/onnx-export.js';
+export * from './io/onnx-graph.js';
 export * from './sparse/index.js';
 export * from './errors.js';
