@@ -28,6 +28,7 @@ export * from './tasks/forecast/ridge.js';
 export * from './tasks/forecast/intervals.js';
 export * from './tasks/classify/model.js';
 export * from './tasks/classify/task.js';
+export * from './tasks/classify/baselines.js';
 export * from './tasks/lm/model.js';
 export * from './tasks/lm/task.js';
 export * from './data/datasets.js';

@@ -5,6 +5,7 @@ import { loadTable } from '../../data/datasets.js';
 import { classifyText, evaluateClassifierOn, loadClassifier, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import type { TokenizerKind } from '../../data/tokenizer.js';
+import { CLASSIFY_BASELINES, CLASSIFY_BASELINE_LABELS } from './baselines.js';
 import { printTrainingFooter, writeConfusion, writeLossCurve } from '../pictures.js';
 import { addCellOptions, addCommonTrainOptions, cellFromFlags, oneOf, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
@@ -62,11 +63,19 @@ export function runClassifyTraining(f: ClassifyFlags): void {
 
 function reportClassify(ev: ClassifyEvaluation, o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string }): void {
   if (o.json) {
-    console.log(JSON.stringify({ task: 'classify', split: ev.split, examples: ev.examples, metrics: ev.metrics, confusion: ev.confusion, labels: ev.labels, model: o.model, pictures: o.pictures, seconds: o.seconds }));
+    console.log(JSON.stringify({ task: 'classify', split: ev.split, examples: ev.examples, metrics: ev.metrics, baselines: ev.baselines, confusion: ev.confusion, labels: ev.labels, model: o.model, pictures: o.pictures, seconds: o.seconds }));
     return;
   }
   console.log(`${o.source}, ${ev.split === 'test' ? 'held-out test split' : 'every row'} (${ev.examples} examples):`);
-  console.log(`  accuracy ${(100 * ev.metrics.accuracy).toFixed(2)}%   macro-F1 ${ev.metrics.macroF1.toFixed(4)}`);
+  const row = (name: string, m: { accuracy: number; macroF1: number }) => console.log(`  ${name.padEnd(28)} accuracy ${(100 * m.accuracy).toFixed(2).padStart(6)}%   macro-F1 ${m.macroF1.toFixed(4)}`);
+  row('GRU', ev.metrics);
+  if (ev.baselines) {
+    for (const name of CLASSIFY_BASELINES) row(CLASSIFY_BASELINE_LABELS[name], ev.baselines[name]);
+    const nb = ev.baselines.naiveBayes.accuracy, gap = 100 * (ev.metrics.accuracy - nb);
+    console.log(`  GRU: ${Math.abs(gap).toFixed(2)} points ${gap >= 0 ? 'above' : 'below'} naive Bayes in accuracy`);
+  } else {
+    console.log('  (baselines are fitted on training rows, so they are scored on the test split only)');
+  }
   const w = Math.max(...ev.labels.map((l) => l.length), 6);
   console.log(`  confusion (rows actual, columns predicted):`);
   console.log(`  ${''.padEnd(w)} ${ev.labels.map((l) => l.padStart(w)).join(' ')}`);

@@ -15,6 +15,7 @@ import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDat
 import { Classifier, makeTextBatch, type ClassifyConfig, type TextBatch } from './model.js';
 import type { CellConfig } from '../../nn/recurrent.js';
 import { classifyMetaSchema } from './schema.js';
+import { classifyBaselines, type BaselineScore, type ClassifyBaselineName } from './baselines.js';
 import { GruError } from '../../errors.js';
 
 /** Train, validation and test shares of each label's rows. */
@@ -46,6 +47,8 @@ export interface ClassifyEvaluation {
   metrics: { accuracy: number; macroF1: number };
   confusion: number[][];
   labels: string[];
+  /** Naive Bayes and the majority class, fitted on the training rows and scored on the same test rows (test split only). */
+  baselines?: Record<ClassifyBaselineName, BaselineScore>;
 }
 
 export interface TrainedClassifier {
@@ -130,7 +133,8 @@ export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClass
     ...passedToFit(o),
   });
   const r = evaluateBatches(model, evalBatches(testIdx));
-  return { model, tokenizer, data, history, test: { split: 'test', examples: testIdx.length, metrics: r.metrics, confusion: r.confusion, labels: classes } };
+  const baselines = classifyBaselines(texts.map((x) => tokenizer.encode(x)), y, trainIdx, testIdx, classes.length, tokenizer.size);
+  return { model, tokenizer, data, history, test: { split: 'test', examples: testIdx.length, metrics: r.metrics, confusion: r.confusion, labels: classes, baselines } };
 }
 
 function evaluateBatches(model: Classifier, batches: TextBatch[]): { loss: number; metrics: { accuracy: number; macroF1: number }; confusion: number[][] } {
@@ -162,11 +166,14 @@ export function evaluateClassifierOn(c: TrainedClassifier, t: Table, o: { split?
   const classes = c.model.config.labels;
   const unknown = labels.find((l) => !classes.includes(l));
   if (unknown !== undefined) throw new GruError('INVALID_DATA', `${t.source}: label '${unknown}' is not one the model knows (${classes.join(', ')})`);
-  const idx = split === 'test' ? splitRows(c.data!.split, texts.length, labels)[2] : [...texts.keys()];
+  const [trainIdx, , testIdx] = split === 'test' ? splitRows(c.data!.split, texts.length, labels) : [[], [], [...texts.keys()]];
   const enc = texts.map((x) => c.tokenizer.encode(x, c.model.config.maxLen));
-  const batches = bucketed(idx, (i) => enc[i].length, 128, 1).map((ix) => makeTextBatch(ix.map((i) => enc[i]), ix.map((i) => classes.indexOf(labels[i]))));
+  const y = labels.map((l) => classes.indexOf(l));
+  const batches = bucketed(testIdx, (i) => enc[i].length, 128, 1).map((ix) => makeTextBatch(ix.map((i) => enc[i]), ix.map((i) => y[i])));
   const r = evaluateBatches(c.model, batches);
-  return { split, examples: idx.length, metrics: r.metrics, confusion: r.confusion, labels: classes };
+  // Baselines need training rows: on the test split they are fitted on the same training rows as the model.
+  const baselines = split === 'test' ? classifyBaselines(texts.map((x) => c.tokenizer.encode(x)), y, trainIdx, testIdx, classes.length, c.tokenizer.size) : undefined;
+  return { split, examples: testIdx.length, metrics: r.metrics, confusion: r.confusion, labels: classes, ...(baselines ? { baselines } : {}) };
 }
 
 /** The label and class probabilities of one text. */
