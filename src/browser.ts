@@ -6,7 +6,8 @@
  * compiles wasm/gru.wasm from its bytes or URL; {@link initThreadedWasmBackend}
  * runs wasm/gru-mt.wasm on Web Workers in a cross-origin-isolated page;
  * register it with {@link registerBackend}), autograd, layers, optimizers, safetensors and
- * ONNX as bytes, SVG charts, the tokenizer and metrics, and the task models.
+ * ONNX as bytes, SVG charts, the tokenizer and metrics, the audio front end
+ * (WAV bytes, resampling, log-mel and MFCC features), and the task models.
  *
  * Left out, because they need Node or its modules: files (safetensors-file,
  * model files, trainer checkpoints: node:fs), PNG export (@resvg/resvg-js, a
@@ -27,6 +28,7 @@ export * from './plot/panels.js';
 export * from './io/keras/index.js';
 export * from './data/split.js';
 export * from './data/tokenizer.js';
+export * from './data/audio/index.js';
 export * from './train/metrics.js';
 export * from './tasks/forecast/calendar.js';
 export * from './tasks/classify/model.js';

@@ -33,6 +33,8 @@ export * from './tasks/lm/model.js';
 export * from './tasks/lm/task.js';
 export * from './data/datasets.js';
 export * from './data/email.js';
+export * from './data/audio/index.js';
+export * from './data/audio/wav-file.js';
 export * from './tasks/seq2seq/model.js';
 export * from './tasks/seq2seq/task.js';
 export * from './tasks/recommend/index.js';

@@ -23,6 +23,8 @@ const BROWSER_PACKAGES = new Set([
   'onnx-proto', // generated protobufjs code (protobufjs/minimal): plain JS, no Node module needed
   'fflate', // the Keras reader's unzip: plain JS for browsers and Node
   'jsfive', // the Keras reader's HDF5: plain JS (its zlib is pako)
+  'wavefile', // WAV decoding (src/data/audio): an ES module for bundlers, no Node module
+  'fft.js', // the audio features' FFT: plain CommonJS, no Node module
 ]);
 
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, m.split('/')[0]]));
