@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeWav, FeatureStream, GruError, logMel, mfcc, readWavFile, resample, ResampleStream, resampleTo16k } from '../src/index.js';
+import { decodeWav, FeatureStream, logMel, mfcc, resample, ResampleStream, resampleTo16k } from '../src/data/audio/index.js';
+import { readWavFile } from '../src/data/audio/wav-file.js';
+import { GruError } from '../src/errors.js';
 
 const dir = fileURLToPath(new URL('./fixtures/audio/', import.meta.url));
 
@@ -150,6 +152,36 @@ test('decodeWav: what is not a usable WAV file is an INVALID_FILE error naming t
   rf64.set(new TextEncoder().encode('RF64'), 0);
   expectGruError(() => decodeWav(rf64, 'big.wav'), 'INVALID_FILE', 'RF64');
   expectGruError(() => readWavFile(join(dir, 'no-such-file.wav')), 'INVALID_FILE', 'no-such-file.wav');
+  const nan = new Float32Array([0.5, Number.NaN]);
+  expectGruError(() => decodeWav(makeWav({ format: 3, bits: 32, data: new Uint8Array(nan.buffer) }), 'nan.wav'), 'INVALID_FILE', 'nan.wav', 'sample 1 is NaN');
+});
+
+test('decodeWav: damaged copies of the fixture files decode or fail with a GruError, never another error', () => {
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return Math.floor((seed / 2147483648) * n);
+  };
+  let rejected = 0, decoded = 0;
+  for (const f of fixture.files) {
+    const good = bytesOf(f.file);
+    for (let t = 0; t < 40; t++) {
+      let b = Uint8Array.from(good);
+      const what = rand(3);
+      if (what === 0) b = b.subarray(0, rand(b.length)); // cut anywhere
+      else for (let k = 0, n = 1 + rand(4); k < n; k++) b[rand(Math.min(b.length, what === 1 ? 80 : b.length))] = rand(256); // header or anywhere
+      try {
+        const w = decodeWav(b, 'damaged.wav');
+        assert.ok(w.samples.every((v) => Number.isFinite(v)));
+        decoded++;
+      } catch (e) {
+        assert.ok(e instanceof GruError && e.code === 'INVALID_FILE' && e.message.startsWith('damaged.wav: '), `${f.file}, mutation ${t}: ${e}`);
+        rejected++;
+      }
+    }
+  }
+  assert.ok(rejected > 50 && decoded > 50, `${rejected} rejected, ${decoded} decoded`);
+  console.log(`damaged files: ${rejected} rejected, ${decoded} decoded`);
 });
 
 test(`logMel and mfcc match librosa on every 16 kHz fixture file (log-mel within ${LOGMEL_TOL}, MFCC within ${MFCC_TOL})`, () => {

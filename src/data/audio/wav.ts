@@ -77,9 +77,10 @@ function formatName(code: number): string {
  * @param bytes the whole file (a Node Buffer is a Uint8Array).
  * @param name how errors name the file (a path or a label); 'WAV data' by default.
  * @throws {GruError} `INVALID_FILE` when the bytes are not a WAV file, the
- *   file is truncated or malformed, or its encoding is not one of the above
- *   (compressed WAV, 12-bit PCM, 16-bit float, …); the message names the file
- *   and what was found.
+ *   file is truncated or malformed (a data chunk longer than the file, a
+ *   partial sample frame, NaN or infinite float samples), or its encoding is
+ *   not one of the above (compressed WAV, 12-bit PCM, 16-bit float, RF64, …);
+ *   the message names the file and what was found.
  *
  * @example
  * ```ts
@@ -142,7 +143,11 @@ export function decodeWav(bytes: Uint8Array | ArrayBuffer, name = 'WAV data'): W
   for (let i = 0, k = 0; i < n; i++) {
     let s = 0;
     for (let c = 0; c < channels; c++) s += raw[k++];
-    samples[i] = ((s / channels - offset) * scale);
+    samples[i] = (s / channels - offset) * scale;
+  }
+  if (encoding === 'float') {
+    const bad = samples.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) fail(`sample ${bad} is ${samples[bad]} (float samples must be finite)`);
   }
   return { samples, sampleRate, channels, bitsPerSample: bits, encoding };
 }
