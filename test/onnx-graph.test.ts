@@ -456,6 +456,16 @@ function fuzz(valid: Uint8Array, feeds: Record<string, Tensor | OnnxTensor>, cas
   return { ran, rejected };
 }
 
+test('results are the caller\'s: writing to one does not change the model', () => {
+  const bytes = model({ nodes: [node('Identity', ['W'], ['Y']), node('Dropout', ['W'], ['D', 'mask'])], outputs: ['Y', 'D', 'mask'], inits: [floats('W', Tensor.from([1, 2], [2]))] });
+  const m = importOnnx(bytes);
+  const first = m.run({});
+  assert.deepEqual(first.mask.toArray(), [1, 1]);
+  first.Y.data.fill(0);
+  first.D.data.fill(0);
+  assert.deepEqual(m.run({}).Y.toArray(), [1, 2]);
+});
+
 test('fuzz: 400 mutated exports of a stacked GRU import and run, or throw a GruError', () => {
   const valid = exportGruToOnnx(new GRU({ inputSize: 3, hiddenSize: 2, numLayers: 2, bidirectional: true, seed: 5 }), { initialState: true, lengths: true });
   const rng = new Rng(77);

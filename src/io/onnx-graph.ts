@@ -347,8 +347,8 @@ class Attrs {
 // Operators
 // ---------------------------------------------------------------------------
 
-/** A compiled node: takes its input values (null where omitted) and returns its outputs by position. */
-type Kernel = (inputs: (Val | null)[], ctx: Ctx) => (Val | null)[];
+/** A compiled node: takes its input values (null where omitted) and returns its outputs by position (`wanted`: which outputs the graph names). */
+type Kernel = (inputs: (Val | null)[], ctx: Ctx, wanted: readonly boolean[]) => (Val | null)[];
 
 interface OpDef {
   /** Inputs: how many at least, at most; which positions must be named. */
@@ -644,9 +644,10 @@ const OPS: Record<string, OpDef> = {
       a.float('ratio', 0.5);
       a.int('seed', 0);
       if (a.int('is_test', 1) === 0) fail('Dropout with is_test = 0 (training) is not supported; export the model in inference mode', 'UNSUPPORTED');
-      return ([x, , training], ctx) => {
+      return ([x, , training], ctx, wanted) => {
         const v = req(x, 'data');
         if (training && training.data.length > 0 && training.data[0] !== 0) fail('training_mode = true is not supported; run the model for inference', 'UNSUPPORTED');
+        if (!wanted[1]) return [v, null];
         const mask = alloc(ctx, DT.BOOL, v.dims);
         mask.data.fill(1);
         return [v, mask];
@@ -1150,7 +1151,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
   for (const gi of graphInputs) if (!initializers.has(gi.name) && gi.shape && gi.shape.every((d) => typeof d === 'number')) fixedShapes.set(gi.name, gi.shape as number[]);
   const exec = (s: Step, vals: (Val | null)[], code: GruErrorCode): (Val | null)[] => {
     try {
-      return s.kernel(vals, ctx);
+      return s.kernel(vals, ctx, s.outputs.map((o) => o !== ''));
     } catch (e) {
       if (e instanceof OpError) throw new GruError(e.code ?? code, `${s.what}: ${e.message}`);
       if (e instanceof GruError) throw new GruError(e.code === 'INVALID_ARGUMENT' ? code : e.code, `${s.what}: ${e.message}`, { cause: e });
@@ -1208,6 +1209,8 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
   const ops: Record<string, number> = {};
   for (const s of steps) ops[s.opType] = (ops[s.opType] ?? 0) + 1;
   const runInputs = graphInputs.filter((gi) => !initializers.has(gi.name));
+  // Results that hold a constant's data are copied, so a caller writing to them cannot change the model.
+  const constantData = new Set<ArrayBufferView>([...constants.values()].map((v) => v.data));
 
   const run = (feeds: Record<string, OnnxFeed> | Map<string, OnnxFeed>): Record<string, Tensor> => {
     if (feeds === null || typeof feeds !== 'object') throw new GruError('INVALID_ARGUMENT', `run: expected feeds as an object of tensors by input name, got ${feeds === null ? 'null' : typeof feeds}`);
@@ -1239,7 +1242,8 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
     for (const o of outputs) {
       const v = env.get(o.name);
       if (!v) throw new GruError('INVALID_ARGUMENT', `run: graph output '${o.name}' has no value (is it a graph input not fed?)`);
-      result[o.name] = new Tensor(isFloat(v.type) ? v.data : Float64Array.from(v.data), v.dims);
+      const data = !isFloat(v.type) ? Float64Array.from(v.data) : constantData.has(v.data) ? v.data.slice() : v.data;
+      result[o.name] = new Tensor(data, v.dims);
     }
     return result;
   };
