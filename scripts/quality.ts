@@ -4,6 +4,7 @@
  * Not part of `npm test` (minutes, not seconds). Writes QUALITY.md.
  *
  *   npm run quality -- [births] [spam] [names] [cmudict] [--resume]
+ *   npm run quality -- memory   (long-range memory, issue #20: scripts/memory-study.ts)
  *
  * cmudict checkpoints every epoch (in the system's temporary folder);
  * --resume continues an interrupted run from there, with the same result.
@@ -12,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backend, birthsTable, cmudictPairs, trainSeq2Seq, generate, loadTexts, spamTable, trainClassifier, trainForecaster, trainLM, type TrainEvent } from '../src/index.js';
+import { runMemoryStudy } from './memory-study.js';
 
 const resume = process.argv.includes('--resume');
 const want = process.argv.slice(2).filter((a) => a !== '--resume');
@@ -99,5 +101,9 @@ if (runs('cmudict')) {
   say(`Test words: ${r.test.pairs}.`);
   say();
 }
+
+// Issue #20's long-range memory benchmarks (about 35 minutes): only when named, `npm run quality -- memory [its options]`;
+// scripts/memory-study.ts writes its own section of QUALITY.md.
+if (want.includes('memory')) runMemoryStudy(want.filter((a) => a !== 'memory'));
 
 if (want.length === 0) writeFileSync(new URL('../QUALITY.md', import.meta.url), lines.join('\n') + '\n');
