@@ -146,7 +146,8 @@ export interface CommonTrainFlags {
 }
 
 /** Options every `gru train TASK` takes; before the action runs, {@link prepareTrainingRun} checks them and locks the output files. */
-export function addCommonTrainOptions(c: Command, defaults: { data?: string; out: string }): Command {
+/** `folders`: --data may name a folder (the task reads folders, e.g. of audio files). */
+export function addCommonTrainOptions(c: Command, defaults: { data?: string; out: string; folders?: boolean }): Command {
   let locks: FileLock[] = [];
   return c
     .option('--data <name|file>', 'dataset name or CSV/JSONL file', defaults.data)
@@ -167,7 +168,7 @@ export function addCommonTrainOptions(c: Command, defaults: { data?: string; out
     .option('--png', 'also write PNG pictures')
     .option('--json', 'print one JSON object with the results')
     .hook('preAction', (cmd) => {
-      locks = prepareTrainingRun(cmd.opts() as CommonTrainFlags & Record<string, unknown>);
+      locks = prepareTrainingRun(cmd.opts() as CommonTrainFlags & Record<string, unknown>, { folders: defaults.folders });
     })
     .hook('postAction', () => {
       for (const l of locks) l.release();
@@ -210,7 +211,7 @@ const SIZE_FLAGS: Record<string, [flag: string, max: number]> = {
  * runs are removed. Returns the locks (release them when the run ends).
  * Every refusal is a {@link GruError}.
  */
-export function prepareTrainingRun(f: CommonTrainFlags & Record<string, unknown>): FileLock[] {
+export function prepareTrainingRun(f: CommonTrainFlags & Record<string, unknown>, o: { folders?: boolean } = {}): FileLock[] {
   const bad = (message: string) => new GruError('INVALID_ARGUMENT', message);
   for (const [key, [flag, max]] of Object.entries(SIZE_FLAGS)) {
     const v = f[key];
@@ -228,7 +229,7 @@ export function prepareTrainingRun(f: CommonTrainFlags & Record<string, unknown>
   const data = f.data;
   if (typeof data === 'string' && /[\\/]|\.[A-Za-z0-9]{1,5}$/.test(data)) {
     if (!existsSync(data)) throw new GruError('INVALID_DATA', `cannot read data '${data}': there is no such file (ENOENT; looked for ${resolve(data)})`);
-    if (statSync(data).isDirectory()) throw new GruError('INVALID_DATA', `cannot read data '${data}': it is a directory; expected a file`);
+    if (!o.folders && statSync(data).isDirectory()) throw new GruError('INVALID_DATA', `cannot read data '${data}': it is a directory; expected a file`);
   }
   const ckpt = checkpointPathOf(f);
   checkOutput('--out', f.out, data);

@@ -25,7 +25,15 @@ export function parseCsv(text: string, source = 'CSV'): Table {
 
 /** Parses JSON Lines: one object per line; the columns are the first object's keys. */
 export function parseJsonl(text: string, source = 'JSONL'): Table {
-  const objects: Record<string, unknown>[] = [];
+  const objects = parseJsonlObjects(text, source).map((o) => o.value);
+  const columns = Object.keys(objects[0]);
+  const rows = objects.map((o) => columns.map((c) => (o[c] === undefined || o[c] === null ? '' : String(o[c]))));
+  return { columns, rows, source };
+}
+
+/** The objects of a JSON Lines text, one per non-empty line, each with its 1-based line number; errors name the line. */
+export function parseJsonlObjects(text: string, source = 'JSONL'): { line: number; value: Record<string, unknown> }[] {
+  const objects: { line: number; value: Record<string, unknown> }[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     // Checked first: later steps (String() of a cell, JSON.stringify in a message) recurse.
@@ -39,12 +47,10 @@ export function parseJsonl(text: string, source = 'JSONL'): Table {
       throw new GruError('INVALID_DATA', `${source}: line ${i + 1} is not valid JSON (${(e as Error).message})`);
     }
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new GruError('INVALID_DATA', `${source}: line ${i + 1}: expected a JSON object, got ${JSON.stringify(v).slice(0, 40)}`);
-    objects.push(v as Record<string, unknown>);
+    objects.push({ line: i + 1, value: v as Record<string, unknown> });
   });
   if (objects.length === 0) throw new GruError('INVALID_DATA', `${source}: expected JSON objects, one per line, got none`);
-  const columns = Object.keys(objects[0]);
-  const rows = objects.map((o) => columns.map((c) => (o[c] === undefined || o[c] === null ? '' : String(o[c]))));
-  return { columns, rows, source };
+  return objects;
 }
 
 /** Deepest nesting of arrays/objects accepted in a JSONL line (a table row needs 1 or 2). */

@@ -49,6 +49,9 @@ export const rate = (() => {
   return z.number({ error }).min(0, { error }).lt(1, { error });
 })();
 
+/** Any finite number. */
+export const finite = z.number({ error: 'a finite number' }).finite();
+
 /** A non-negative safe integer (a row count). */
 export const count = integer(0, Number.MAX_SAFE_INTEGER);
 
@@ -93,6 +96,7 @@ const splitSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('stratified'), seed: z.number(), fractions: z.array(z.number().min(0).max(1)).length(3, { error: 'three fractions (train, validation, test)' }) }),
   z.strictObject({ method: z.literal('shuffled'), seed: z.number(), testFraction: z.number().min(0).max(0.5) }),
   z.strictObject({ method: z.literal('time'), testRows: count }),
+  z.strictObject({ method: z.literal('listed'), validation: count, test: count }),
 ]);
 
 /** The `data` entry ({@link TrainingDataRecord}). */

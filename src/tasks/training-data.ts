@@ -22,7 +22,9 @@ export type SplitRecord =
   /** Rows shuffled with `seed`; the first `testFraction` of them the test part, as many the validation part. */
   | { method: 'shuffled'; seed: number; testFraction: number }
   /** A series split in time: the final `testRows` rows are the test part. */
-  | { method: 'time'; testRows: number };
+  | { method: 'time'; testRows: number }
+  /** Lists kept with the data name the validation and test rows (Speech Commands' validation_list.txt, testing_list.txt); the counts as trained. */
+  | { method: 'listed'; validation: number; test: number };
 
 /** The `data` metadata entry of a model file. */
 export interface TrainingDataRecord {
@@ -70,8 +72,13 @@ export function chooseSplit(record: TrainingDataRecord | undefined, fp: string, 
  * rows (`labels` for a stratified split). Training and `gru eval` both call
  * this, so they cannot disagree.
  */
-export function splitRows(split: SplitRecord, n: number, labels?: readonly string[]): number[][] {
+export function splitRows(split: SplitRecord, n: number, labels?: readonly string[], listed?: { validation: readonly number[]; test: readonly number[] }): number[][] {
   switch (split.method) {
+    case 'listed': {
+      if (!listed) throw new GruError('INVALID_DATA', 'a split by lists needs the data\'s validation and test lists');
+      const held = new Set([...listed.validation, ...listed.test]);
+      return [Array.from({ length: n }, (_, i) => i).filter((i) => !held.has(i)), [...listed.validation], [...listed.test]];
+    }
     case 'stratified':
       if (!labels) throw new GruError('INVALID_ARGUMENT', 'a stratified split needs the labels');
       return stratifiedSplit(labels, split.fractions, split.seed);

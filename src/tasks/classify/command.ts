@@ -1,4 +1,10 @@
-/** The classify task's commands: `gru train classify`, and classifiers in `gru eval` / `gru predict`. */
+/**
+ * The classify task's commands: `gru train classify`, and classifiers in
+ * `gru eval` / `gru predict`. Three inputs, told apart by `--data`: texts (a
+ * CSV/JSONL table), frame sequences (JSONL records holding arrays of numbers)
+ * and audio (a folder of WAV files per label).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadTable } from '../../data/datasets.js';
@@ -8,6 +14,10 @@ import type { TokenizerKind } from '../../data/tokenizer.js';
 import { CLASSIFY_BASELINES, CLASSIFY_BASELINE_LABELS } from './baselines.js';
 import { printTrainingFooter, writeConfusion, writeLossCurve } from '../pictures.js';
 import { addCellOptions, addCommonTrainOptions, cellFromFlags, oneOf, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
+import { framesFromJsonl } from '../../data/frames.js';
+import { DEFAULT_AUDIO_FRONT_END, readAudioFolder, wavTo16k, type AudioFrontEndConfig } from '../../data/audio-folder.js';
+import { KeywordStream } from './stream.js';
+import { classifyAudio, classifyFrames, evaluateFramesOn, trainFrameClassifier, type ListedFrames } from './frames-task.js';
 import { GruError } from '../../errors.js';
 
 export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
@@ -20,14 +30,18 @@ export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
   hidden?: number;
   layers?: number;
   unidirectional?: boolean;
+  bidirectional?: boolean;
+  framesField?: string;
+  labelField?: string;
+  features?: 'logmel' | 'mfcc';
   dropout?: number;
   embeddingDropout?: number;
   pooling: 'last' | 'attention';
 }
 
 function addTrainCommand(train: Command): void {
-  const c = train.command('classify').description('classify texts: a CSV/JSONL file with text and label columns (or --data spam)');
-  addCellOptions(addCommonTrainOptions(c, { out: 'classifier.safetensors' }))
+  const c = train.command('classify').description('classify texts (a CSV/JSONL file with text and label columns, or --data spam), sequences of numbers (JSONL records {"frames": [[…], …], "label": …}) or audio (a folder of WAV files per label)');
+  addCellOptions(addCommonTrainOptions(c, { out: 'classifier.safetensors', folders: true }))
     .option('--text-column <name>', 'the text column', 'text')
     .option('--label-column <name>', 'the label column', 'label')
     .option('--tokenizer <kind>', 'word or char', oneOf<TokenizerKind>(['word', 'char']), 'word')
@@ -36,29 +50,74 @@ function addTrainCommand(train: Command): void {
     .option('--embedding <n>', 'embedding size', embeddingSize)
     .option('--hidden <n>', 'GRU hidden size', hiddenSize)
     .option('--layers <n>', 'GRU layers', layerCount)
-    .option('--unidirectional', 'one direction only (default: bidirectional)')
+    .option('--unidirectional', 'one direction only (the default for frames and audio: a model that can stream)')
+    .option('--bidirectional', 'both directions (the default for texts)')
+    .option('--frames-field <name>', 'JSONL frame sequences: the field holding each sequence (an array of frames, each an array of numbers; default frames)')
+    .option('--label-field <name>', 'JSONL frame sequences: the label field (default label)')
+    .option('--features <kind>', 'audio: logmel (40 bands, default) or mfcc (13 coefficients); 25 ms windows every 10 ms at 16 kHz', oneOf(['logmel', 'mfcc'] as const))
     .option('--dropout <p>', 'dropout between GRU layers', probability)
     .option('--embedding-dropout <p>', 'dropout on the token embeddings while training', probability)
     .option('--pooling <kind>', 'last (final states) or attention (attention pooling over all steps)', oneOf(['last', 'attention'] as const), 'last')
     .action((f: ClassifyFlags) => runClassifyTraining(f));
 }
 
+/** What `--data` holds: a folder of audio, JSONL frame sequences (a record whose frames field is an array), or a table of texts. */
+export function classifyInputOf(data: string, framesField?: string): 'text' | 'frames' | 'audio' {
+  if (existsSync(data) && statSync(data).isDirectory()) return 'audio';
+  if (framesField) return 'frames';
+  if (!/\.jsonl?$/i.test(data) || !existsSync(data)) return 'text';
+  const first = readFileSync(data, 'utf8').split('\n', 64).find((l) => l.trim() !== '');
+  try {
+    return first !== undefined && Array.isArray(JSON.parse(first).frames) ? 'frames' : 'text';
+  } catch {
+    return 'text'; // the table reader names the bad line
+  }
+}
+
+/** Frame sequences or audio from `source` as a frames classifier reads them (its JSONL fields, its audio front end). */
+function readFrameData(source: string, o: { framesField?: string; labelField?: string; frontEnd?: AudioFrontEndConfig }): ListedFrames {
+  if (classifyInputOf(source, o.framesField) === 'audio') return readAudioFolder(source, { frontEnd: o.frontEnd, onProgress: fileProgress(source) });
+  return framesFromJsonl(readFileSync(source, 'utf8'), source, { framesField: o.framesField, labelField: o.labelField });
+}
+
+/** A progress line while an audio folder is read (a terminal only). */
+function fileProgress(source: string): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (done, total) => {
+    if (done % 50 === 0 || done === total) process.stderr.write(`\rreading ${source}: ${done}/${total} files${done === total ? '\n' : ''}`);
+  };
+}
+
 export function runClassifyTraining(f: ClassifyFlags): void {
-  if (!f.data) throw new GruError('INVALID_ARGUMENT', '--data is required: a dataset name (spam) or a CSV/JSONL file');
+  if (!f.data) throw new GruError('INVALID_ARGUMENT', '--data is required: a dataset name (spam), a CSV/JSONL file, JSONL frame sequences or a folder of WAV files');
   const t0 = performance.now();
-  const table = loadTable(f.data);
-  const r = trainClassifier(table, {
-    textColumn: f.textColumn, labelColumn: f.labelColumn, tokenizer: f.tokenizer, maxLen: f.maxLen, maxVocab: f.vocab,
-    embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, bidirectional: !f.unidirectional, dropout: f.dropout, embeddingDropout: f.embeddingDropout, pooling: f.pooling, cell: cellFromFlags(f),
-    ...trainingOptions(f),
-  });
+  const input = classifyInputOf(f.data, f.framesField);
+  const shared = {
+    maxLen: f.maxLen, hiddenSize: f.hidden, numLayers: f.layers, bidirectional: f.unidirectional ? false : f.bidirectional ? true : undefined,
+    dropout: f.dropout, embeddingDropout: f.embeddingDropout, pooling: f.pooling, cell: cellFromFlags(f), ...trainingOptions(f),
+  };
+  let r: ReturnType<typeof trainClassifier>, source: string;
+  if (input === 'text') {
+    if (f.features) throw new GruError('INVALID_ARGUMENT', `--features applies to audio folders; ${f.data} is a table of texts`);
+    const table = loadTable(f.data);
+    source = table.source;
+    r = trainClassifier(table, { textColumn: f.textColumn, labelColumn: f.labelColumn, tokenizer: f.tokenizer, maxVocab: f.vocab, embeddingSize: f.embedding, ...shared });
+  } else {
+    for (const [flag, v] of [['--vocab', f.vocab], ['--embedding', f.embedding]] as const) {
+      if (v !== undefined) throw new GruError('INVALID_ARGUMENT', `${flag} applies to texts; ${f.data} holds ${input === 'audio' ? 'audio' : 'frame sequences'}`);
+    }
+    const frontEnd: AudioFrontEndConfig | undefined = input === 'audio' ? (f.features === 'mfcc' ? { kind: 'mfcc', numMels: 40, numCoeffs: 13 } : DEFAULT_AUDIO_FRONT_END) : undefined;
+    const d = readFrameData(f.data, { framesField: f.framesField, labelField: f.labelField, frontEnd });
+    source = d.source;
+    r = trainFrameClassifier(d, shared, frontEnd);
+  }
   saveClassifier(r, f.out);
   const seconds = (performance.now() - t0) / 1000;
   const pictures = [
     ...writeLossCurve(`${stem(f.out)}.loss.svg`, r.history, !!f.png, 'validation cross-entropy'),
     ...writeConfusion(`${stem(f.out)}.confusion.svg`, r.test.confusion, r.test.labels, !!f.png),
   ];
-  reportClassify(r.test, { json: f.json, model: f.out, pictures, seconds, source: table.source });
+  reportClassify(r.test, { json: f.json, model: f.out, pictures, seconds, source });
 }
 
 function reportClassify(ev: ClassifyEvaluation, o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string }): void {
@@ -73,7 +132,7 @@ function reportClassify(ev: ClassifyEvaluation, o: { json?: boolean; model?: str
     for (const name of CLASSIFY_BASELINES) row(CLASSIFY_BASELINE_LABELS[name], ev.baselines[name]);
     const nb = ev.baselines.naiveBayes.accuracy, gap = 100 * (ev.metrics.accuracy - nb);
     console.log(`  GRU: ${Math.abs(gap).toFixed(2)} points ${gap >= 0 ? 'above' : 'below'} naive Bayes in accuracy`);
-  } else {
+  } else if (ev.split === 'all') {
     console.log('  (baselines are fitted on training rows, so they are scored on the test split only)');
   }
   const w = Math.max(...ev.labels.map((l) => l.length), 6);
@@ -85,21 +144,41 @@ function reportClassify(ev: ClassifyEvaluation, o: { json?: boolean; model?: str
 
 export const classifyTask: TaskDefinition<TrainedClassifier> = {
   name: 'classify',
-  summary: 'classify texts',
+  summary: 'classify texts, sequences of numbers or audio',
   addTrainCommand,
   load: loadClassifier,
   module: (c) => c.model,
   evaluate(c, flags) {
-    const table = loadTable(evalSource(flags, c.data));
+    const source = evalSource(flags, c.data);
+    if (c.model.config.frames) {
+      const d = readFrameData(source, { framesField: c.data?.columns?.frames, labelField: c.data?.columns?.label, frontEnd: c.model.config.audio });
+      reportClassify(evaluateFramesOn(c, d, { split: flags.split }), { json: flags.json, source: d.source });
+      return;
+    }
+    const table = loadTable(source);
     reportClassify(evaluateClassifierOn(c, table, { split: flags.split }), { json: flags.json, source: table.source });
   },
   predict(c, flags) {
-    if (typeof flags.text !== 'string') throw new GruError('INVALID_ARGUMENT', 'a classify model needs --text "…"');
-    const r = classifyText(c, flags.text);
+    if (flags.stream) {
+      if (typeof flags.wav !== 'string') throw new GruError('INVALID_ARGUMENT', '--stream reads a WAV file as a stream: give --wav FILE');
+      streamWav(c, flags.wav, { json: !!flags.json, threshold: flags.threshold as number | undefined });
+      return;
+    }
+    let r: { label: string; probabilities: Record<string, number> };
+    if (typeof flags.wav === 'string') r = classifyAudio(c, readFileSync(flags.wav), flags.wav);
+    else if (typeof flags.frames === 'string') r = classifyFrames(c, parseFramesArgument(flags.frames));
+    else if (typeof flags.text === 'string') r = classifyText(c, flags.text);
+    else throw new GruError('INVALID_ARGUMENT', c.model.config.audio ? 'this classifier reads audio: give --wav FILE' : c.model.config.frames ? 'this classifier reads frames: give --frames \'[[…], …]\' (or a JSON file)' : 'a text classifier needs --text "…"');
     if (flags.json) console.log(JSON.stringify({ task: 'classify', ...r }));
     else console.log(`${r.label}\t(${Object.entries(r.probabilities).map(([l, p]) => `${l} ${p.toFixed(3)}`).join(', ')})`);
   },
-  predictOptions: [{ flags: '--text <text>', description: 'the text to classify' }],
+  predictOptions: [
+    { flags: '--text <text>', description: 'the text to classify' },
+    { flags: '--frames <json|file>', description: 'frames to classify: a JSON array of frames (arrays of numbers), or a file holding one' },
+    { flags: '--wav <file>', description: 'a WAV file to classify (audio classifiers)' },
+    { flags: '--stream', description: 'with --wav: run the file as a stream, one GRU step per 10 ms frame, and print each detected word with its time' },
+    { flags: '--threshold <p>', description: 'with --stream: the smallest probability of a detection (default 0.8)', parse: probability },
+  ],
   demo: {
     summary: 'a spam filter for the SpamAssassin corpus',
     run(o) {
@@ -108,3 +187,33 @@ export const classifyTask: TaskDefinition<TrainedClassifier> = {
     },
   },
 };
+
+/** `--frames`: a JSON array of frames, inline or in a file. */
+function parseFramesArgument(v: string): number[][] {
+  const text = v.trimStart().startsWith('[') ? v : readFileSync(v, 'utf8');
+  let frames: unknown;
+  try {
+    frames = JSON.parse(text);
+  } catch (e) {
+    throw new GruError('INVALID_ARGUMENT', `--frames: expected a JSON array of frames (arrays of numbers), or a file holding one; ${(e as Error).message}`);
+  }
+  if (!Array.isArray(frames) || !frames.every((f) => Array.isArray(f))) throw new GruError('INVALID_ARGUMENT', '--frames: expected a JSON array of frames, each an array of numbers');
+  return frames as number[][];
+}
+
+/** `gru predict --wav FILE --stream`: the file pushed through a {@link KeywordStream} 100 ms at a time; one line (or JSON object) per detection. */
+function streamWav(c: TrainedClassifier, path: string, o: { json: boolean; threshold?: number }): void {
+  const samples = wavTo16k(readFileSync(path), path);
+  const stream = new KeywordStream(c, { threshold: o.threshold });
+  const t0 = performance.now();
+  let found = 0;
+  for (let i = 0; i < samples.length; i += 1600) {
+    for (const d of stream.push(samples.subarray(i, i + 1600)).detections) {
+      found++;
+      if (o.json) console.log(JSON.stringify({ task: 'classify', ...d }));
+      else console.log(`${d.start.toFixed(2)}–${d.end.toFixed(2)} s\t${d.label}\t${d.probability.toFixed(3)}`);
+    }
+  }
+  const rtf = (performance.now() - t0) / 1000 / (samples.length / 16000);
+  if (!o.json) console.error(`${found} detection(s) in ${(samples.length / 16000).toFixed(2)} s of audio; real-time factor ${rtf.toFixed(4)}`);
+}

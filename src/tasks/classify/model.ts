@@ -1,9 +1,13 @@
 /**
- * Text classifier: token embedding → (bidirectional) GRU over the valid
- * tokens of each text → the final states of both directions → linear → softmax.
+ * Sequence classifier: token embedding (texts) or normalised feature
+ * vectors (frames: sensors, speech features) → (bidirectional) GRU over the
+ * valid steps of each sequence → the final states of both directions, or
+ * attention pooling over all steps → linear → softmax.
  */
 import { Tensor } from '../../tensor/tensor.js';
-import { noGrad, type Var } from '../../autograd/var.js';
+import { constant, noGrad, type Var } from '../../autograd/var.js';
+import type { FeatureNormalization } from '../../data/frames.js';
+import type { AudioFrontEndConfig } from '../../data/audio-folder.js';
 import { crossEntropy } from '../../autograd/ops/losses.js';
 import { swapAxes01, reshape } from '../../autograd/ops/basic.js';
 import { sliceRows } from '../../autograd/ops/slice.js';
@@ -19,8 +23,15 @@ import { GruError } from '../../errors.js';
 
 export interface ClassifyConfig {
   labels: string[];
-  tokenizer: TokenizerJSON['kind'];
+  /** Texts: the tokenizer's kind (absent for frames). */
+  tokenizer?: TokenizerJSON['kind'];
+  /** Frames: features per frame and the per-feature normalisation fitted on the training frames (absent for texts). */
+  frames?: FramesInput;
+  /** Audio: the features computed from 16 kHz samples (frames then holds their normalisation). */
+  audio?: AudioFrontEndConfig;
+  /** Steps read per sequence (tokens or frames). */
   maxLen: number;
+  /** Width of the GRU's input: the token embedding's, or for frames the number of features. */
   embeddingSize: number;
   hiddenSize: number;
   numLayers: number;
@@ -33,6 +44,35 @@ export interface ClassifyConfig {
   /** The recurrent cell (absent: the GRU). */
   cell?: CellConfig;
 }
+
+/** What a frames classifier reads: F features per frame, normalised as (x − mean) / std. */
+export interface FramesInput extends FeatureNormalization {
+  features: number;
+}
+
+/** A batch of normalised frame sequences, zero-padded to the longest in it. */
+export interface FrameBatch {
+  B: number;
+  T: number;
+  /** (B, T, F) */
+  frames: Float32Array;
+  lengths: Int32Array;
+  /** (B) class ids, or empty at prediction time */
+  labels: Int32Array;
+}
+
+/** Groups frame sequences (each frames × F, already normalised) into a padded batch, each cut to maxLen frames. */
+export function makeFrameBatch(seqs: readonly Float32Array[], F: number, labels: number[] | null, maxLen = Infinity): FrameBatch {
+  const B = seqs.length;
+  const lengths = Int32Array.from(seqs, (s) => Math.max(1, Math.min(maxLen, s.length / F)));
+  const T = Math.max(...lengths);
+  const frames = new Float32Array(B * T * F);
+  seqs.forEach((s, b) => frames.set(s.subarray(0, lengths[b] * F), b * T * F));
+  return { B, T, frames, lengths, labels: labels ? Int32Array.from(labels) : new Int32Array(0) };
+}
+
+/** A batch of either input. */
+export type ClassifyBatch = TextBatch | FrameBatch;
 
 /** A batch of token ids, padded to the longest text in it. */
 export interface TextBatch {
@@ -56,7 +96,8 @@ export function makeTextBatch(seqs: number[][], labels: number[] | null): TextBa
 }
 
 export class Classifier extends Module {
-  readonly embed: Embedding;
+  /** The token embedding (texts), or null (frames). */
+  readonly embed: Embedding | null;
   readonly gru: RecurrentLayer;
   readonly head: Linear;
   readonly pool: AttentionPool | null;
@@ -69,16 +110,17 @@ export class Classifier extends Module {
     this.rng = new Rng(seed + 5);
     const D = config.bidirectional ? 2 : 1;
     this.pool = config.pooling === 'attention' ? this.child('pool', new AttentionPool({ inputSize: D * config.hiddenSize, seed: seed + 3 })) : null;
-    this.embed = this.child('embedding', new Embedding({ numEmbeddings: vocabSize, embeddingDim: config.embeddingSize, seed }));
+    if (config.frames && config.frames.features !== config.embeddingSize) throw new GruError('INVALID_ARGUMENT', `Classifier: a frames classifier's embeddingSize is its feature count (${config.frames.features}), got ${config.embeddingSize}`);
+    this.embed = config.frames ? null : this.child('embedding', new Embedding({ numEmbeddings: vocabSize, embeddingDim: config.embeddingSize, seed }));
     this.gru = this.child('gru', recurrentLayer(config.cell, { inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.numLayers, bidirectional: config.bidirectional, dropout: config.dropout, batchFirst: true, seed: seed + 1 }));
     this.head = this.child('head', new Linear({ inFeatures: D * config.hiddenSize, outFeatures: config.labels.length, seed: seed + 2 }));
   }
 
   /** Class logits (B, C). */
-  forward(b: TextBatch): Var {
+  forward(b: ClassifyBatch): Var {
     const { hiddenSize: H, numLayers: L } = this.config;
     const D = this.config.bidirectional ? 2 : 1;
-    const e = this.embed.forward(b.ids, [b.B, b.T]);
+    const e = 'ids' in b ? this.embed!.forward(b.ids, [b.B, b.T]) : constant(new Tensor(b.frames, [b.B, b.T, this.config.embeddingSize]));
     const p = this.config.embeddingDropout ?? 0;
     const x = this.training && p > 0 ? dropout(e, p, this.rng) : e;
     const { output, hN } = this.gru.forward(x, { lengths: b.lengths });
@@ -93,12 +135,12 @@ export class Classifier extends Module {
     this.rng = new Rng(seed + 5);
   }
 
-  loss(b: TextBatch): Var {
+  loss(b: ClassifyBatch): Var {
     return crossEntropy(this.forward(b), b.labels);
   }
 
   /** Class probabilities (B, C). */
-  probabilities(b: TextBatch): Tensor {
+  probabilities(b: ClassifyBatch): Tensor {
     const wasTraining = this.training;
     this.eval();
     const logits = noGrad(() => this.forward(b)).value;

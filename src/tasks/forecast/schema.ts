@@ -4,12 +4,11 @@
  * checked and bounded; unknown config keys are an error.
  */
 import * as z from 'zod';
-import { LIMITS, cellSchema, commonMetaShape, integer, normalizationSchema, rate, size, validateMeta } from '../model-schema.js';
+import { LIMITS, cellSchema, commonMetaShape, finite, integer, normalizationSchema, rate, size, validateMeta } from '../model-schema.js';
 import type { TrainingDataRecord } from '../training-data.js';
 import type { ForecastConfig } from './model.js';
 import type { Normalization } from './series.js';
 
-const finite = z.number({ error: 'a finite number' }).finite();
 
 /** A Holt–Winters base: smoothing in [0, 1], one initial seasonal term per season step (none without a season). */
 const holtWintersSchema = z

@@ -1,0 +1,107 @@
+/**
+ * A folder of labelled audio in the Speech Commands layout (Warden 2018):
+ * one subfolder per label holding WAV files; `validation_list.txt` and
+ * `testing_list.txt` (paths `label/file.wav`, one a line), when present,
+ * name the validation and test files; `_background_noise_/` (any folder
+ * starting with `_`) is not a label: its WAVs are noise for augmentation.
+ * Every file is decoded (any WAV format the decoder reads), mixed to mono,
+ * resampled to 16 kHz and turned into feature frames (log-mel by default;
+ * see data/audio/features.ts for the window, hop and bands).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeWav } from './audio/wav.js';
+import { resampleTo16k } from './audio/resample.js';
+import { logMel, mfcc } from './audio/features.js';
+import type { FrameSequences } from './frames.js';
+import { GruError } from '../errors.js';
+
+/** Which features a model reads from audio (saved in its model file). */
+export interface AudioFrontEndConfig {
+  kind: 'logmel' | 'mfcc';
+  /** Mel bands (default 40). */
+  numMels: number;
+  /** MFCC coefficients kept (mfcc only; default 13). */
+  numCoeffs?: number;
+  /** Frames of the longest training clip (98 for Speech Commands' 1 s clips): the window a stream classifies. */
+  windowFrames?: number;
+}
+
+export const DEFAULT_AUDIO_FRONT_END: AudioFrontEndConfig = { kind: 'logmel', numMels: 40 };
+
+/** Labelled audio clips as 16 kHz samples and as feature frames. */
+export interface AudioSequences extends FrameSequences {
+  /** Each clip's path relative to the folder (`label/file.wav`). */
+  files: string[];
+  /** Each clip's 16 kHz samples (for augmentation). */
+  samples: Float32Array[];
+  /** Rows the folder's lists name as validation and test, when it has the lists. */
+  listed?: { validation: number[]; test: number[] };
+  /** Background noise clips at 16 kHz (from folders starting with `_`). */
+  noise: Float32Array[];
+}
+
+/** A WAV's bytes → 16 kHz mono samples; `name` appears in errors. */
+export function wavTo16k(bytes: Uint8Array, name: string): Float32Array {
+  const w = decodeWav(bytes, name);
+  return resampleTo16k(w.samples, w.sampleRate);
+}
+
+/** The feature frames of 16 kHz samples; a clip shorter than one window (25 ms) gets one frame of its zero-padded start. */
+export function audioFeatures(samples: Float32Array, fe: AudioFrontEndConfig): { frames: Float32Array; numFeatures: number } {
+  let padded = samples;
+  if (padded.length < 400) {
+    padded = new Float32Array(400);
+    padded.set(samples);
+  }
+  const f = fe.kind === 'mfcc' ? mfcc(padded, { numMels: fe.numMels, numCoeffs: fe.numCoeffs ?? 13 }) : logMel(padded, { numMels: fe.numMels });
+  return { frames: f.frames, numFeatures: f.numFeatures };
+}
+
+/** Reads a Speech Commands–style folder; `onProgress` hears how many files are done. */
+export function readAudioFolder(dir: string, o: { frontEnd?: AudioFrontEndConfig; onProgress?: (done: number, total: number) => void } = {}): AudioSequences {
+  const fe = o.frontEnd ?? DEFAULT_AUDIO_FRONT_END;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).sort();
+  } catch (e) {
+    throw new GruError('INVALID_DATA', `cannot read the audio folder '${dir}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const isDir = (p: string) => statSync(p).isDirectory();
+  const labelDirs = entries.filter((e) => !e.startsWith('_') && !e.startsWith('.') && isDir(join(dir, e)));
+  const noiseDirs = entries.filter((e) => e.startsWith('_') && isDir(join(dir, e)));
+  const wavsIn = (sub: string) => readdirSync(join(dir, sub)).filter((f) => /\.wav$/i.test(f)).sort().map((f) => `${sub}/${f}`);
+  const files = labelDirs.flatMap(wavsIn);
+  if (labelDirs.length < 2 || files.length === 0) {
+    throw new GruError('INVALID_DATA', `${dir}: expected one folder of WAV files per label (at least 2 labels), found ${labelDirs.length} label folder(s) and ${files.length} WAV file(s)`);
+  }
+  const sequences: Float32Array[] = [], samples: Float32Array[] = [], labels: string[] = [];
+  let features = 0;
+  files.forEach((rel, i) => {
+    const clip = wavTo16k(readFileSync(join(dir, rel)), join(dir, rel));
+    const f = audioFeatures(clip, fe);
+    features = f.numFeatures;
+    samples.push(clip);
+    sequences.push(f.frames);
+    labels.push(rel.slice(0, rel.indexOf('/')));
+    o.onProgress?.(i + 1, files.length);
+  });
+  const noise = noiseDirs.flatMap(wavsIn).map((rel) => wavTo16k(readFileSync(join(dir, rel)), join(dir, rel)));
+  return { features, sequences, labels, source: dir, files, samples, noise, ...listedSplit(dir, files) };
+}
+
+/** The rows named by validation_list.txt and testing_list.txt (both or neither); a listed file that is not in the folder is an error. */
+function listedSplit(dir: string, files: string[]): { listed?: { validation: number[]; test: number[] } } {
+  const [v, t] = ['validation_list.txt', 'testing_list.txt'].map((n) => join(dir, n));
+  if (!existsSync(v) && !existsSync(t)) return {};
+  const row = new Map(files.map((f, i) => [f, i]));
+  const read = (p: string) => {
+    if (!existsSync(p)) return [];
+    return readFileSync(p, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((l, k) => {
+      const i = row.get(l);
+      if (i === undefined) throw new GruError('INVALID_DATA', `${p}: line ${k + 1} names '${l}', which is not a WAV file in a label folder of ${dir}`);
+      return i;
+    });
+  };
+  return { listed: { validation: read(v), test: read(t) } };
+}

@@ -1,0 +1,90 @@
+/**
+ * Labelled sequences of numeric feature vectors ("frames"): sensor
+ * readings, activity traces, precomputed speech features. Read from JSON
+ * Lines, one sequence a line: `{"frames": [[f_1 … f_F], …], "label": "…"}`
+ * (field names configurable), any number of frames per sequence, the same F
+ * in every frame of the file.
+ */
+import { parseJsonlObjects } from './csv.js';
+import { GruError } from '../errors.js';
+
+export interface FrameSequences {
+  /** Features per frame. */
+  features: number;
+  /** Each sequence row-major (frames × features). */
+  sequences: Float32Array[];
+  labels: string[];
+  /** Where they came from (errors and the model file name it). */
+  source: string;
+  /** The JSONL fields read, by role (recorded in the model file, so eval reads the same fields). */
+  fields?: { frames: string; label: string };
+}
+
+/** Reads frame sequences from JSON Lines text; an error names the line and the field at fault. */
+export function framesFromJsonl(text: string, source: string, o: { framesField?: string; labelField?: string } = {}): FrameSequences {
+  const ff = o.framesField ?? 'frames', lf = o.labelField ?? 'label';
+  const sequences: Float32Array[] = [], labels: string[] = [];
+  let features = -1;
+  for (const { line, value } of parseJsonlObjects(text, source)) {
+    const at = `${source}: line ${line}`;
+    const frames = value[ff], label = value[lf];
+    if (!Array.isArray(frames)) throw new GruError('INVALID_DATA', `${at}: expected "${ff}" to be an array of frames (arrays of numbers), got ${describe(frames)}${frames === undefined ? ` (fields: ${Object.keys(value).join(', ')}; --frames-field names another)` : ''}`);
+    if (frames.length === 0) throw new GruError('INVALID_DATA', `${at}: "${ff}" is empty; a sequence needs at least one frame`);
+    if (typeof label !== 'string' && typeof label !== 'number') throw new GruError('INVALID_DATA', `${at}: expected "${lf}" to be a string or number, got ${describe(label)}${label === undefined ? ` (fields: ${Object.keys(value).join(', ')}; --label-field names another)` : ''}`);
+    if (String(label).trim() === '') throw new GruError('INVALID_DATA', `${at}: empty "${lf}"`);
+    if (features < 0) {
+      if (!Array.isArray(frames[0]) || frames[0].length === 0) throw new GruError('INVALID_DATA', `${at}: frame 1 must be a non-empty array of numbers, got ${describe(frames[0])}`);
+      features = frames[0].length;
+    }
+    const seq = new Float32Array(frames.length * features);
+    frames.forEach((f: unknown, t: number) => {
+      if (!Array.isArray(f) || f.length !== features) throw new GruError('INVALID_DATA', `${at}: frame ${t + 1} must be an array of ${features} numbers (as the file's first frame), got ${describe(f)}`);
+      for (let k = 0; k < features; k++) {
+        const v = f[k];
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new GruError('INVALID_DATA', `${at}: frame ${t + 1}, feature ${k + 1}: expected a finite number, got ${JSON.stringify(v) ?? String(v)}`);
+        seq[t * features + k] = v;
+      }
+    });
+    sequences.push(seq);
+    labels.push(String(label));
+  }
+  return { features, sequences, labels, source, fields: { frames: ff, label: lf } };
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  return JSON.stringify(v)?.slice(0, 40) ?? String(v);
+}
+
+/** Per-feature mean and standard deviation (population; 1 where a feature is constant) over the frames of `idx`. */
+export interface FeatureNormalization {
+  mean: number[];
+  std: number[];
+}
+
+export function fitFeatureNormalization(d: FrameSequences, idx: readonly number[]): FeatureNormalization {
+  const F = d.features;
+  const sum = new Float64Array(F), sq = new Float64Array(F);
+  let n = 0;
+  for (const i of idx) {
+    const s = d.sequences[i];
+    for (let j = 0; j < s.length; j++) sum[j % F] += s[j];
+    n += s.length / F;
+  }
+  const mean = Array.from(sum, (v) => v / n);
+  for (const i of idx) {
+    const s = d.sequences[i];
+    for (let j = 0; j < s.length; j++) sq[j % F] += (s[j] - mean[j % F]) ** 2;
+  }
+  const std = Array.from(sq, (v) => (v > 0 ? Math.sqrt(v / n) : 1));
+  return { mean, std };
+}
+
+/** (x − mean) / std, frame by frame (a new array). */
+export function normalizeFrames(seq: Float32Array, norm: FeatureNormalization): Float32Array {
+  const F = norm.mean.length;
+  const out = new Float32Array(seq.length);
+  for (let j = 0; j < seq.length; j++) out[j] = (seq[j] - norm.mean[j % F]) / norm.std[j % F];
+  return out;
+}

@@ -1,0 +1,104 @@
+/**
+ * The classify task for sequences of numeric feature vectors (frames):
+ * sensors, activity traces, speech features. The same stratified split and
+ * training as texts; the features are normalised per feature with the
+ * training frames' mean and standard deviation, kept in the model file. The
+ * GRU reads one direction by default, so a model can run step by step on a
+ * stream.
+ */
+import { fitFeatureNormalization, normalizeFrames, type FrameSequences } from '../../data/frames.js';
+import type { EpochRecord } from '../../train/trainer.js';
+import { chooseSplit, fingerprint, splitRows, type SplitChoice, type SplitRecord, type TrainingDataRecord } from '../training-data.js';
+import { audioFeatures, wavTo16k, type AudioFrontEndConfig } from '../../data/audio-folder.js';
+import { Classifier, makeFrameBatch, type FramesInput } from './model.js';
+import { classifierMetadata, knownLabels, type TrainedClassifier } from './task.js';
+import { SPLIT_FRACTIONS, bestLabel, classifierConfig, scoreRows, splitLabels, trainOnRows, type ClassifierOptions, type ClassifyEvaluation, type ClassifyRows } from './training.js';
+import { GruError } from '../../errors.js';
+
+/** Frame sequences, and the rows lists name as validation and test (audio folders with Speech Commands' lists). */
+export type ListedFrames = FrameSequences & { listed?: { validation: number[]; test: number[] } };
+
+/** SHA-256 of the labels, the frames' float32 bytes and the listed split, in order. */
+function framesFingerprint(d: ListedFrames): string {
+  const held = new Map<number, string>();
+  for (const i of d.listed?.validation ?? []) held.set(i, 'validation');
+  for (const i of d.listed?.test ?? []) held.set(i, 'test');
+  return fingerprint(
+    (function* () {
+      for (let i = 0; i < d.sequences.length; i++) {
+        const s = d.sequences[i];
+        yield d.labels[i];
+        yield held.get(i) ?? '';
+        yield Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString('base64');
+      }
+    })(),
+  );
+}
+
+/** The rows of normalised frame sequences as the shared loop reads them. */
+function frameRows(d: FrameSequences, input: FramesInput, y: readonly number[], maxLen: number): ClassifyRows {
+  const normalized = d.sequences.map((s) => normalizeFrames(s, input));
+  const F = input.features;
+  return { lengthOf: (i) => Math.min(maxLen, normalized[i].length / F), batchOf: (ix) => makeFrameBatch(ix.map((i) => normalized[i]), F, ix.map((i) => y[i]), maxLen) };
+}
+
+/**
+ * Trains a classifier of frame sequences (one direction and the last state
+ * by default; up to 1,000 frames a sequence). The split: the data's lists
+ * when it has them, else stratified 70/10/20. `audio`: the features were
+ * computed from audio this way (kept in the model file for predictions from WAV).
+ */
+export function trainFrameClassifier(d: ListedFrames, o: ClassifierOptions = {}, audio?: AudioFrontEndConfig): TrainedClassifier & { history: EpochRecord[]; test: ClassifyEvaluation } {
+  const seed = o.seed ?? 0;
+  const splitRecord: SplitRecord = d.listed ? { method: 'listed', validation: d.listed.validation.length, test: d.listed.test.length } : { method: 'stratified', seed, fractions: SPLIT_FRACTIONS };
+  const data: TrainingDataRecord = { source: d.source, rows: d.sequences.length, fingerprint: framesFingerprint(d), split: splitRecord, ...(d.fields ? { columns: d.fields } : {}) };
+  const split = splitLabels(data.split, d.labels, d.source, d.listed);
+  const frames: FramesInput = { features: d.features, ...fitFeatureNormalization(d, split.trainIdx) };
+  const longest = Math.max(...split.trainIdx.map((i) => d.sequences[i].length / d.features));
+  const config = classifierConfig(o, { labels: split.classes, frames, embeddingSize: d.features, ...(audio ? { audio: { ...audio, windowFrames: longest } } : {}) }, { maxLen: 1000, bidirectional: false });
+  const model = new Classifier(config, 0, seed);
+  const y = d.labels.map((l) => split.classes.indexOf(l));
+  const { history, test } = trainOnRows(model, frameRows(d, frames, y, config.maxLen), split, o, () => classifierMetadata({ model, data }));
+  return { model, data, history, test: { split: 'test', examples: split.testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: split.classes } };
+}
+
+/** A frames classifier's normalisation; a text classifier is an error naming what it reads instead. */
+function framesOf(c: TrainedClassifier): FramesInput {
+  if (!c.model.config.frames) throw new GruError('INVALID_ARGUMENT', `this classifier reads ${c.model.config.tokenizer ?? 'word'}-token texts, not frames of numbers`);
+  return c.model.config.frames;
+}
+
+/**
+ * Scores a frames classifier: the test split when `d` is its training data
+ * (the same sequences, split as in training), every sequence of other data;
+ * `split` asks for one ({@link chooseSplit}).
+ */
+export function evaluateFramesOn(c: TrainedClassifier, d: ListedFrames, o: { split?: SplitChoice } = {}): ClassifyEvaluation {
+  const input = framesOf(c);
+  if (d.features !== input.features) throw new GruError('INVALID_DATA', `${d.source}: frames of ${d.features} features; the model reads ${input.features}`);
+  const split = chooseSplit(c.data, framesFingerprint(d), d.source, o.split);
+  const y = knownLabels(c, d.labels, d.source);
+  const idx = split === 'test' ? splitRows(c.data!.split, d.sequences.length, d.labels, d.listed)[2] : [...d.sequences.keys()];
+  const r = scoreRows(c.model, frameRows(d, input, y, c.model.config.maxLen), idx);
+  return { split, examples: idx.length, metrics: r.metrics, confusion: r.confusion, labels: c.model.config.labels };
+}
+
+/** The label and class probabilities of one sequence of frames (frames × features, row-major, as the data: the model normalises). */
+export function classifyFrames(c: TrainedClassifier, frames: Float32Array | readonly (readonly number[])[]): { label: string; probabilities: Record<string, number> } {
+  const input = framesOf(c);
+  const F = input.features;
+  const flat = frames instanceof Float32Array ? frames : Float32Array.from(frames.flatMap((f, t) => {
+    if (f.length !== F) throw new GruError('INVALID_ARGUMENT', `frame ${t + 1}: expected ${F} features, got ${f.length}`);
+    return f;
+  }));
+  if (flat.length === 0 || flat.length % F !== 0) throw new GruError('INVALID_ARGUMENT', `expected frames of ${F} features (a multiple of ${F} numbers, at least one frame), got ${flat.length} numbers`);
+  for (let i = 0; i < flat.length; i++) if (!Number.isFinite(flat[i])) throw new GruError('INVALID_ARGUMENT', `frame ${Math.floor(i / F) + 1}, feature ${(i % F) + 1}: expected a finite number, got ${flat[i]}`);
+  return bestLabel(c.model, makeFrameBatch([normalizeFrames(flat, input)], F, null, c.model.config.maxLen));
+}
+
+/** The label and class probabilities of a WAV file's bytes, for a model trained on audio (the same front end). */
+export function classifyAudio(c: TrainedClassifier, wav: Uint8Array, name = 'WAV data'): { label: string; probabilities: Record<string, number> } {
+  const fe = c.model.config.audio;
+  if (!fe) throw new GruError('INVALID_ARGUMENT', `this classifier was not trained on audio; it reads ${c.model.config.frames ? `frames of ${c.model.config.frames.features} features` : 'texts'}`);
+  return classifyFrames(c, audioFeatures(wavTo16k(wav, name), fe).frames);
+}
