@@ -33,6 +33,7 @@ export * from './tasks/classify/frames-task.js';
 export * from './tasks/classify/stream.js';
 export * from './data/frames.js';
 export * from './data/audio-folder.js';
+export * from './data/augment.js';
 export * from './tasks/lm/model.js';
 export * from './tasks/lm/task.js';
 export * from './data/datasets.js';

@@ -34,6 +34,7 @@ export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
   framesField?: string;
   labelField?: string;
   features?: 'logmel' | 'mfcc';
+  augment?: boolean;
   dropout?: number;
   embeddingDropout?: number;
   pooling: 'last' | 'attention';
@@ -54,6 +55,7 @@ function addTrainCommand(train: Command): void {
     .option('--bidirectional', 'both directions (the default for texts)')
     .option('--frames-field <name>', 'JSONL frame sequences: the field holding each sequence (an array of frames, each an array of numbers; default frames)')
     .option('--label-field <name>', 'JSONL frame sequences: the label field (default label)')
+    .option('--no-augment', 'audio: train on the clips as they are (default: time shift, speed perturbation, background noise from _background_noise_, SpecAugment)')
     .option('--features <kind>', 'audio: logmel (40 bands, default) or mfcc (13 coefficients); 25 ms windows every 10 ms at 16 kHz', oneOf(['logmel', 'mfcc'] as const))
     .option('--dropout <p>', 'dropout between GRU layers', probability)
     .option('--embedding-dropout <p>', 'dropout on the token embeddings while training', probability)
@@ -109,7 +111,7 @@ export function runClassifyTraining(f: ClassifyFlags): void {
     const frontEnd: AudioFrontEndConfig | undefined = input === 'audio' ? (f.features === 'mfcc' ? { kind: 'mfcc', numMels: 40, numCoeffs: 13 } : DEFAULT_AUDIO_FRONT_END) : undefined;
     const d = readFrameData(f.data, { framesField: f.framesField, labelField: f.labelField, frontEnd });
     source = d.source;
-    r = trainFrameClassifier(d, shared, frontEnd);
+    r = trainFrameClassifier(d, { ...shared, augment: f.augment }, frontEnd);
   }
   saveClassifier(r, f.out);
   const seconds = (performance.now() - t0) / 1000;

@@ -13,6 +13,7 @@ import { audioFeatures, wavTo16k, type AudioFrontEndConfig } from '../../data/au
 import { Classifier, makeFrameBatch, type FramesInput } from './model.js';
 import { classifierMetadata, knownLabels, type TrainedClassifier } from './task.js';
 import { SPLIT_FRACTIONS, bestLabel, classifierConfig, scoreRows, splitLabels, trainOnRows, type ClassifierOptions, type ClassifyEvaluation, type ClassifyRows } from './training.js';
+import { augmentClip, specAugment, type AugmentOptions } from '../../data/augment.js';
 import { GruError } from '../../errors.js';
 
 /** Frame sequences, and the rows lists name as validation and test (audio folders with Speech Commands' lists). */
@@ -35,11 +36,28 @@ function framesFingerprint(d: ListedFrames): string {
   );
 }
 
-/** The rows of normalised frame sequences as the shared loop reads them. */
-function frameRows(d: FrameSequences, input: FramesInput, y: readonly number[], maxLen: number): ClassifyRows {
+/** The rows of normalised frame sequences as the shared loop reads them; with `augment`, training batches are augmented audio. */
+function frameRows(d: FrameSequences, input: FramesInput, y: readonly number[], maxLen: number, augment?: { clips: readonly Float32Array[]; frontEnd: AudioFrontEndConfig; options: AugmentOptions }): ClassifyRows {
   const normalized = d.sequences.map((s) => normalizeFrames(s, input));
   const F = input.features;
-  return { lengthOf: (i) => Math.min(maxLen, normalized[i].length / F), batchOf: (ix) => makeFrameBatch(ix.map((i) => normalized[i]), F, ix.map((i) => y[i]), maxLen) };
+  const rows: ClassifyRows = { lengthOf: (i) => Math.min(maxLen, normalized[i].length / F), batchOf: (ix) => makeFrameBatch(ix.map((i) => normalized[i]), F, ix.map((i) => y[i]), maxLen) };
+  if (augment) {
+    rows.trainBatchOf = (ix, rng) => {
+      const seqs = ix.map((i) => {
+        const frames = normalizeFrames(audioFeatures(augmentClip(augment.clips[i], rng, augment.options), augment.frontEnd).frames, input);
+        specAugment(frames, F, rng, augment.options);
+        return frames;
+      });
+      return makeFrameBatch(seqs, F, ix.map((i) => y[i]), maxLen);
+    };
+  }
+  return rows;
+}
+
+/** Options of a frames classifier: the shared ones, and augmentation of audio while training. */
+export interface FramesOptions extends ClassifierOptions {
+  /** Audio only: time shift, speed perturbation, background noise and SpecAugment each epoch (default true; see data/augment.ts); options or false. */
+  augment?: boolean | AugmentOptions;
 }
 
 /**
@@ -48,7 +66,7 @@ function frameRows(d: FrameSequences, input: FramesInput, y: readonly number[], 
  * when it has them, else stratified 70/10/20. `audio`: the features were
  * computed from audio this way (kept in the model file for predictions from WAV).
  */
-export function trainFrameClassifier(d: ListedFrames, o: ClassifierOptions = {}, audio?: AudioFrontEndConfig): TrainedClassifier & { history: EpochRecord[]; test: ClassifyEvaluation } {
+export function trainFrameClassifier(d: ListedFrames & { samples?: Float32Array[]; noise?: Float32Array[] }, o: FramesOptions = {}, audio?: AudioFrontEndConfig): TrainedClassifier & { history: EpochRecord[]; test: ClassifyEvaluation } {
   const seed = o.seed ?? 0;
   const splitRecord: SplitRecord = d.listed ? { method: 'listed', validation: d.listed.validation.length, test: d.listed.test.length } : { method: 'stratified', seed, fractions: SPLIT_FRACTIONS };
   const data: TrainingDataRecord = { source: d.source, rows: d.sequences.length, fingerprint: framesFingerprint(d), split: splitRecord, ...(d.fields ? { columns: d.fields } : {}) };
@@ -58,7 +76,8 @@ export function trainFrameClassifier(d: ListedFrames, o: ClassifierOptions = {},
   const config = classifierConfig(o, { labels: split.classes, frames, embeddingSize: d.features, ...(audio ? { audio: { ...audio, windowFrames: longest } } : {}) }, { maxLen: 1000, bidirectional: false });
   const model = new Classifier(config, 0, seed);
   const y = d.labels.map((l) => split.classes.indexOf(l));
-  const { history, test } = trainOnRows(model, frameRows(d, frames, y, config.maxLen), split, o, () => classifierMetadata({ model, data }));
+  const augment = audio && d.samples && o.augment !== false ? { clips: d.samples, frontEnd: audio, options: { noise: d.noise, ...(typeof o.augment === 'object' ? o.augment : {}) } } : undefined;
+  const { history, test } = trainOnRows(model, frameRows(d, frames, y, config.maxLen, augment), split, o, () => classifierMetadata({ model, data }));
   return { model, data, history, test: { split: 'test', examples: split.testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: split.classes } };
 }
 

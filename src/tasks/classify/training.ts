@@ -4,6 +4,7 @@
  * training loop and the scores on a set of rows.
  */
 import { permutation } from '../../data/split.js';
+import { Rng } from '../../tensor/random.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
@@ -84,6 +85,8 @@ export function bucketed(idx: readonly number[], lengthOf: (i: number) => number
 export interface ClassifyRows {
   lengthOf(i: number): number;
   batchOf(rows: number[]): ClassifyBatch;
+  /** A training batch drawn anew each epoch (augmentation); default: batchOf. */
+  trainBatchOf?(rows: number[], rng: Rng): ClassifyBatch;
 }
 
 /** Scores the rows `idx` in length-bucketed batches of 128. */
@@ -101,7 +104,10 @@ export function trainOnRows(model: Classifier, rows: ClassifyRows, split: { trai
     model,
     optimizer,
     schedule: new ReduceOnPlateau(optimizer, 0.5, 1),
-    batches: (epoch) => bucketed(split.trainIdx, (i) => rows.lengthOf(i), bs, seed * 65537 + epoch).map((ix) => rows.batchOf(ix)),
+    batches: (epoch) => {
+      const rng = new Rng(seed * 7919 + epoch);
+      return bucketed(split.trainIdx, (i) => rows.lengthOf(i), bs, seed * 65537 + epoch).map((ix) => (rows.trainBatchOf ? rows.trainBatchOf(ix, rng) : rows.batchOf(ix)));
+    },
     loss: (b) => model.loss(b),
     validate: () => {
       const r = evaluateBatches(model, valBatches);
