@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -159,6 +159,13 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
   assert.equal(ev.split, 'test');
   assert.equal(ev.examples, listed.testing.length);
   assert.deepEqual(ev.metrics, trained.metrics);
+  const all = run('eval', model, '--data', root, '--split', 'all', '--json', '--confusion', join(dir, 'tones-confusion.svg'));
+  assert.equal(all.status, 0, all.stderr);
+  const evAll = JSON.parse(all.stdout);
+  assert.equal(evAll.examples, 80);
+  assert.ok(evAll.metrics.accuracy > 0.8 && typeof evAll.metrics.macroF1 === 'number');
+  assert.deepEqual(evAll.pictures, [join(dir, 'tones-confusion.svg')]);
+  assert.match(readFileSync(join(dir, 'tones-confusion.svg'), 'utf8'), /^<svg[^>]*>[\s\S]*Confusion matrix/);
   const probe = join(dir, 'probe.wav');
   writeFileSync(probe, wav16(tone(rng, 300, 48000), 48000));
   const p = run('predict', model, '--wav', probe, '--json');

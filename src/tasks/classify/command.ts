@@ -152,14 +152,18 @@ export const classifyTask: TaskDefinition<TrainedClassifier> = {
   module: (c) => c.model,
   evaluate(c, flags) {
     const source = evalSource(flags, c.data);
+    let ev: ClassifyEvaluation, read: string;
     if (c.model.config.frames) {
       const d = readFrameData(source, { framesField: c.data?.columns?.frames, labelField: c.data?.columns?.label, frontEnd: c.model.config.audio });
-      reportClassify(evaluateFramesOn(c, d, { split: flags.split }), { json: flags.json, source: d.source });
-      return;
+      [ev, read] = [evaluateFramesOn(c, d, { split: flags.split }), d.source];
+    } else {
+      const table = loadTable(source);
+      [ev, read] = [evaluateClassifierOn(c, table, { split: flags.split }), table.source];
     }
-    const table = loadTable(source);
-    reportClassify(evaluateClassifierOn(c, table, { split: flags.split }), { json: flags.json, source: table.source });
+    const pictures = typeof flags.confusion === 'string' ? writeConfusion(flags.confusion, ev.confusion, ev.labels, /\.png$/i.test(flags.confusion)) : [];
+    reportClassify(ev, { json: flags.json, source: read, pictures });
   },
+  evalOptions: [{ flags: '--confusion <file>', description: 'classify: write the confusion matrix picture (SVG; a name ending .png writes a PNG beside it too)' }],
   predict(c, flags) {
     if (flags.stream) {
       if (typeof flags.wav !== 'string') throw new GruError('INVALID_ARGUMENT', '--stream reads a WAV file as a stream: give --wav FILE');
