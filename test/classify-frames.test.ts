@@ -61,6 +61,8 @@ test('a frames classifier learns ramps of any length, one direction by default; 
   const again = evaluateFramesOn(back, d);
   assert.equal(again.split, 'test');
   assert.deepEqual(again.metrics, r.test.metrics);
+  assert.deepEqual(again.baselines, r.test.baselines, 'the baselines are refitted on the same training rows');
+  assert.ok(r.test.baselines!.pooledLogistic!.accuracy > 0.8, 'mean and std tell rising from falling ramps');
   assert.equal(evaluateFramesOn(back, d, { split: 'all' }).examples, 200);
   assert.throws(() => classifyFrames(back, [[1, 2]]), /frame 1: expected 3 features, got 2/);
 });

@@ -11,7 +11,7 @@ import { loadTable } from '../../data/datasets.js';
 import { classifyText, evaluateClassifierOn, loadClassifier, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import type { TokenizerKind } from '../../data/tokenizer.js';
-import { CLASSIFY_BASELINES, CLASSIFY_BASELINE_LABELS } from './baselines.js';
+import { CLASSIFY_BASELINE_LABELS, type BaselineScore, type ClassifyBaselineName } from './baselines.js';
 import { printTrainingFooter, writeConfusion, writeLossCurve } from '../pictures.js';
 import { addCellOptions, addCommonTrainOptions, cellFromFlags, oneOf, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
 import { framesFromJsonl } from '../../data/frames.js';
@@ -131,9 +131,11 @@ function reportClassify(ev: ClassifyEvaluation, o: { json?: boolean; model?: str
   const row = (name: string, m: { accuracy: number; macroF1: number }) => console.log(`  ${name.padEnd(28)} accuracy ${(100 * m.accuracy).toFixed(2).padStart(6)}%   macro-F1 ${m.macroF1.toFixed(4)}`);
   row('GRU', ev.metrics);
   if (ev.baselines) {
-    for (const name of CLASSIFY_BASELINES) row(CLASSIFY_BASELINE_LABELS[name], ev.baselines[name]);
-    const nb = ev.baselines.naiveBayes.accuracy, gap = 100 * (ev.metrics.accuracy - nb);
-    console.log(`  GRU: ${Math.abs(gap).toFixed(2)} points ${gap >= 0 ? 'above' : 'below'} naive Bayes in accuracy`);
+    const scored = Object.entries(ev.baselines) as [ClassifyBaselineName, BaselineScore][];
+    for (const [name, s] of scored) row(CLASSIFY_BASELINE_LABELS[name], s);
+    const [bestName, best] = scored.reduce((a, b) => (b[1].accuracy > a[1].accuracy ? b : a));
+    const gap = 100 * (ev.metrics.accuracy - best.accuracy);
+    console.log(`  GRU: ${Math.abs(gap).toFixed(2)} points ${gap >= 0 ? 'above' : 'below'} the best baseline (${CLASSIFY_BASELINE_LABELS[bestName]}) in accuracy`);
   } else if (ev.split === 'all') {
     console.log('  (baselines are fitted on training rows, so they are scored on the test split only)');
   }

@@ -14,6 +14,7 @@ import { Classifier, makeFrameBatch, type FramesInput } from './model.js';
 import { classifierMetadata, knownLabels, type TrainedClassifier } from './task.js';
 import { SPLIT_FRACTIONS, bestLabel, classifierConfig, scoreRows, splitLabels, trainOnRows, type ClassifierOptions, type ClassifyEvaluation, type ClassifyRows } from './training.js';
 import { augmentClip, specAugment, type AugmentOptions } from '../../data/augment.js';
+import { frameBaselines } from './baselines.js';
 import { GruError } from '../../errors.js';
 
 /** Frame sequences, and the rows lists name as validation and test (audio folders with Speech Commands' lists). */
@@ -78,7 +79,8 @@ export function trainFrameClassifier(d: ListedFrames & { samples?: Float32Array[
   const y = d.labels.map((l) => split.classes.indexOf(l));
   const augment = audio && d.samples && o.augment !== false ? { clips: d.samples, frontEnd: audio, options: { noise: d.noise, ...(typeof o.augment === 'object' ? o.augment : {}) } } : undefined;
   const { history, test } = trainOnRows(model, frameRows(d, frames, y, config.maxLen, augment), split, o, () => classifierMetadata({ model, data }));
-  return { model, data, history, test: { split: 'test', examples: split.testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: split.classes } };
+  const baselines = frameBaselines(d.sequences.map((s) => normalizeFrames(s, frames)), d.features, y, split.trainIdx, split.testIdx, split.classes.length);
+  return { model, data, history, test: { split: 'test', examples: split.testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: split.classes, baselines } };
 }
 
 /** A frames classifier's normalisation; a text classifier is an error naming what it reads instead. */
@@ -97,9 +99,11 @@ export function evaluateFramesOn(c: TrainedClassifier, d: ListedFrames, o: { spl
   if (d.features !== input.features) throw new GruError('INVALID_DATA', `${d.source}: frames of ${d.features} features; the model reads ${input.features}`);
   const split = chooseSplit(c.data, framesFingerprint(d), d.source, o.split);
   const y = knownLabels(c, d.labels, d.source);
-  const idx = split === 'test' ? splitRows(c.data!.split, d.sequences.length, d.labels, d.listed)[2] : [...d.sequences.keys()];
+  const [trainIdx, , idx] = split === 'test' ? splitRows(c.data!.split, d.sequences.length, d.labels, d.listed) : [[], [], [...d.sequences.keys()]];
   const r = scoreRows(c.model, frameRows(d, input, y, c.model.config.maxLen), idx);
-  return { split, examples: idx.length, metrics: r.metrics, confusion: r.confusion, labels: c.model.config.labels };
+  // Baselines need training rows: on the test split they are fitted on the same training rows as the model.
+  const baselines = split === 'test' ? frameBaselines(d.sequences.map((s) => normalizeFrames(s, input)), d.features, y, trainIdx, idx, c.model.config.labels.length) : undefined;
+  return { split, examples: idx.length, metrics: r.metrics, confusion: r.confusion, labels: c.model.config.labels, ...(baselines ? { baselines } : {}) };
 }
 
 /** The label and class probabilities of one sequence of frames (frames × features, row-major, as the data: the model normalises). */

@@ -39,8 +39,8 @@ export interface ClassifyEvaluation {
   metrics: { accuracy: number; macroF1: number };
   confusion: number[][];
   labels: string[];
-  /** Naive Bayes and the majority class, fitted on the training rows and scored on the same test rows (texts, test split only). */
-  baselines?: Record<ClassifyBaselineName, BaselineScore>;
+  /** Practitioners' baselines (baselines.ts) fitted on the training rows and scored on the same test rows (test split only). */
+  baselines?: Partial<Record<ClassifyBaselineName, BaselineScore>>;
 }
 
 /** The split's rows and the classes (sorted labels of the training rows); a label unseen in training or a single class is an error. */
