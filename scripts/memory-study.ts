@@ -179,7 +179,7 @@ function digitsTask(d: Digits, images: ArrayLike<number>, order: Int32Array | nu
 }
 
 /** The task's training batches, epoch by epoch, and its test batches. */
-function taskData(task: TaskSpec, s: Settings): { inputs: number; outputs: number; stepsPerEpoch: number; epoch(e: number): Iterable<Batch>; test(): Iterable<Batch> } {
+function taskData(task: TaskSpec, s: Settings): { inputs: number; outputs: number; stepsPerEpoch: number; epoch(e: number): Iterable<Batch>; test(): Iterable<Batch>; probe(): Batch } {
   const B = s.batch;
   if (task.family === 'digits') {
     const d = loadDigits();
@@ -189,6 +189,7 @@ function taskData(task: TaskSpec, s: Settings): { inputs: number; outputs: numbe
     const shuffle = new Rng(s.seed + 100);
     return {
       inputs: 1, outputs: 10, stepsPerEpoch: Math.ceil(train.length / B),
+      probe: () => digitsTask(d, train.subarray(0, B), order),
       *epoch() {
         const p = permutation(train.length, shuffle);
         for (let a = 0; a < train.length; a += B) yield digitsTask(d, Array.from(p.subarray(a, a + B), (k) => train[k]), order);
@@ -205,6 +206,7 @@ function taskData(task: TaskSpec, s: Settings): { inputs: number; outputs: numbe
     inputs: task.family === 'adding' ? 2 : COPY.inputs,
     outputs: task.family === 'adding' ? 1 : COPY.classes,
     stepsPerEpoch: SYNTHETIC_EPOCH / B,
+    probe: () => make(task.T, B, new Rng(3000 + task.T)),
     *epoch() {
       for (let i = 0; i < SYNTHETIC_EPOCH / B; i++) yield make(task.T, B, trainRng);
     },
@@ -217,6 +219,32 @@ function taskData(task: TaskSpec, s: Settings): { inputs: number; outputs: numbe
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const heldMB = () => process.memoryUsage().arrayBuffers / 2 ** 20;
+
+/** Collects garbage until freed arrays are given back (V8 releases ArrayBuffer memory asynchronously); returns the MB of live arrays. */
+async function settle(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return heldMB();
+}
+
+/**
+ * MB of arrays that the forward pass of `batch` and its loss leave alive for
+ * backward (activations, gates, attention weights and caches), measured with
+ * live-array accounting around the forward pass; `then` runs while they are
+ * still alive (e.g. backward).
+ */
+async function heldByForward(net: Net, batch: Batch, then: (loss: Var) => void = () => {}): Promise<{ held: number; forwardMs: number }> {
+  const before = await settle();
+  const t0 = performance.now();
+  const { output } = net.rnn.forward(new Var(batch.x));
+  const loss = batch.loss(output, net.head);
+  const forwardMs = performance.now() - t0;
+  const held = (await settle()) - before;
+  then(loss);
+  return { held, forwardMs };
+}
 
 interface RunResult {
   task: string;
@@ -236,12 +264,14 @@ interface RunResult {
   parameters: number;
 }
 
-function runChild(task: TaskSpec, kind: ModelKind, s: Settings, maxEpochs: number): RunResult {
+async function runChild(task: TaskSpec, kind: ModelKind, s: Settings, maxEpochs: number): Promise<RunResult> {
   const data = taskData(task, s);
   const net = makeNet(kind, data.inputs, data.outputs, s);
   const opt = new Adam(net.params, { lr: s.lr });
   const trainLoss: number[] = [];
-  let sequences = 0, steps = 0, trainMs = 0, held = 0, stoppedByTime = false, epochs = 0;
+  // Memory first, on a probe batch of the training shape (its own data: the training stream is untouched; forward changes no weights).
+  const { held } = await heldByForward(net, data.probe());
+  let sequences = 0, trainMs = 0, stoppedByTime = false, epochs = 0;
   for (let e = 0; e < maxEpochs && !stoppedByTime; e++) {
     let lossSum = 0, n = 0;
     for (const batch of data.epoch(e)) {
@@ -251,15 +281,8 @@ function runChild(task: TaskSpec, kind: ModelKind, s: Settings, maxEpochs: numbe
       }
       const t0 = performance.now();
       opt.zeroGrad();
-      if (steps === 0) gc();
-      const before = steps === 0 ? heldMB() : 0;
       const { output } = net.rnn.forward(new Var(batch.x));
       const loss = batch.loss(output, net.head);
-      if (steps === 0) {
-        // What the tape holds for backward: the arrays still alive after the forward pass.
-        gc();
-        held = heldMB() - before;
-      }
       backward(loss);
       clipGradNorm(net.params, s.clip);
       opt.step();
@@ -267,7 +290,6 @@ function runChild(task: TaskSpec, kind: ModelKind, s: Settings, maxEpochs: numbe
       lossSum += loss.data[0] * batch.x.shape[1];
       n += batch.x.shape[1];
       sequences += batch.x.shape[1];
-      steps++;
     }
     if (n > 0) {
       trainLoss.push(lossSum / n);
@@ -301,24 +323,18 @@ interface ScaleResult {
 }
 
 /** One forward + backward of an adding-problem batch of length T (after a short warm-up). */
-function scaleChild(kind: ModelKind, T: number, s: Settings): ScaleResult {
-  const step = (len: number) => {
-    const b = addingTask(len, SCALE_B, new Rng(7));
-    const net = makeNet(kind, 2, 1, s);
-    gc();
-    const before = heldMB();
-    const t0 = performance.now();
-    const { output } = net.rnn.forward(new Var(b.x));
-    const loss = b.loss(output, net.head);
-    const t1 = performance.now();
-    gc();
-    const held = heldMB() - before;
-    const t2 = performance.now();
-    backward(loss);
-    return { ms: t1 - t0 + performance.now() - t2, held };
+async function scaleChild(kind: ModelKind, T: number, s: Settings): Promise<ScaleResult> {
+  const step = async (len: number) => {
+    let backwardMs = 0;
+    const { held, forwardMs } = await heldByForward(makeNet(kind, 2, 1, s), addingTask(len, SCALE_B, new Rng(7)), (loss) => {
+      const t0 = performance.now();
+      backward(loss);
+      backwardMs = performance.now() - t0;
+    });
+    return { ms: forwardMs + backwardMs, held };
   };
-  step(200);
-  const r = step(T);
+  await step(200);
+  const r = await step(T);
   return { model: kind, T, ms: r.ms, heldMB: r.held, peakMB: process.resourceUsage().maxRSS / 1024 };
 }
 
@@ -399,7 +415,7 @@ function report(say: (l?: string) => void, s: Settings, tasks: TaskSpec[], model
   const be = results[0]?.backend ?? backend().name;
   say(`${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? ''} (${cpus().length} cores, shared with other work), backend ${be}, one thread per run (GRU_TS_THREADS=${process.env.GRU_TS_THREADS ?? '1'}), Node ${process.version}; the whole study took ${minutes.toFixed(1)} minutes. Seeded: the metrics are the same on every run; times are upper bounds on a busy machine.`);
   say();
-  say(`Settings, the same for every model: hidden size ${s.hidden}, attention size ${s.attention}, one layer, a linear readout; Adam (lr ${s.lr}), gradient-norm clipping at ${s.clip}, batch ${s.batch}, model seed ${s.seed}; window ${s.window} (the last ${s.window} states), local-p half-width D = ${s.halfWidth} (2D + 1 = ${2 * s.halfWidth + 1} states); the seed-003 form is \`{ bias: false, ...SEED_003_FORM }\` = \`{ bias: false, resetContext: false, attendInitial: false, updateGate: 'candidate' }\`, global. An epoch is ${SYNTHETIC_EPOCH.toLocaleString('en')} fresh sequences on the synthetic tasks (every model sees the same ones) and one pass over the training images on digits. Every model trains the same number of epochs on the short tasks (T ≤ 100, digits); on the long ones (T = 400, 1000, delay 500) the epochs are sized so each model gets roughly the same training time here (about a minute; global attention's epoch costs 10–25× the GRU's there), so the global forms see fewer sequences — within the study's budget of about 35 minutes on 2 cores. Epoch counts, not clocks, decide, so the metrics repeat exactly (a 300 s safety cap per run, marked ⏱ where it struck, would break that). Columns: the test metric; the training sequences seen (epochs); training seconds per epoch (without evaluation); "held" — the arrays one training batch's forward pass leaves alive for backward (process.memoryUsage().arrayBuffers after a forced GC, before and after the forward pass of the first batch: activations, attention caches and weights kept for backward); "peak" — the run's peak RSS (a process alone per run; an idle Node with tsx is ${f(idleMB, 0)} MB).`);
+  say(`Settings, the same for every model: hidden size ${s.hidden}, attention size ${s.attention}, one layer, a linear readout; Adam (lr ${s.lr}), gradient-norm clipping at ${s.clip}, batch ${s.batch}, model seed ${s.seed}; window ${s.window} (the last ${s.window} states), local-p half-width D = ${s.halfWidth} (2D + 1 = ${2 * s.halfWidth + 1} states); the seed-003 form is \`{ bias: false, ...SEED_003_FORM }\` = \`{ bias: false, resetContext: false, attendInitial: false, updateGate: 'candidate' }\`, global. An epoch is ${SYNTHETIC_EPOCH.toLocaleString('en')} fresh sequences on the synthetic tasks (every model sees the same ones) and one pass over the training images on digits. Every model trains the same number of epochs on the short tasks (T ≤ 100, digits); on the long ones (T = 400, 1000, delay 500) the epochs are sized so each model gets roughly the same training time here (about a minute; global attention's epoch costs 10–25× the GRU's there), so the global forms see fewer sequences — within the study's budget of about 35 minutes on 2 cores. Epoch counts, not clocks, decide, so the metrics repeat exactly (a 300 s safety cap per run, marked ⏱ where it struck, would break that). Columns: the test metric; the training sequences seen (epochs); training seconds per epoch (without evaluation); "held" — the arrays one training batch's forward pass leaves alive for backward (process.memoryUsage().arrayBuffers, after forced GCs, before and after the forward pass of one training-sized batch: activations, gates, attention weights and caches kept for backward; weights and optimizer state not included); "peak" — the run's peak RSS (a process alone per run; an idle Node with tsx is ${f(idleMB, 0)} MB).`);
   say();
   const byTask = (id: string) => results.filter((r) => r.task === id);
   const table = (task: TaskSpec, metricHead: string, cell: (r: RunResult) => string, baseline: string) => {
@@ -508,9 +524,9 @@ if (process.argv[1] && fileURLToPath(new URL(`file://${process.argv[1]}`)) === s
     const base = TASKS.find((t) => t.id === argv[1]);
     if (!base) throw new GruError('INVALID_ARGUMENT', `memory study: no task ${argv[1]}`);
     const task = { ...base, seconds: s.seconds, testSize: s.testSize };
-    console.log(JSON.stringify(runChild(task, argv[2] as ModelKind, s, s.epochs)));
+    console.log(JSON.stringify(await runChild(task, argv[2] as ModelKind, s, s.epochs)));
   } else if (argv[0] === '--scale') {
-    console.log(JSON.stringify(scaleChild(argv[1] as ModelKind, Number(argv[2]), JSON.parse(argv[3]) as Settings)));
+    console.log(JSON.stringify(await scaleChild(argv[1] as ModelKind, Number(argv[2]), JSON.parse(argv[3]) as Settings)));
   } else {
     runMemoryStudy(argv);
   }
