@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { infoCommand } from './info.js';
 import { pruneCommand } from './prune.js';
 import { importCommand } from '../tasks/keras/command.js';
+import { exportCommand } from './export.js';
 import { TASKS } from '../tasks/index.js';
 import { addTaskOptions, findTask, loadTaskModel, type EvalFlags, type PredictFlags } from '../tasks/registry.js';
 import { SPLIT_CHOICES, type SplitChoice } from '../tasks/training-data.js';
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
 
   pruneCommand(program);
   importCommand(program);
+  exportCommand(program);
 
   const demos = TASKS.filter((t) => t.demo);
   program

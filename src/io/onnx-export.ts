@@ -9,13 +9,9 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import type { GRU } from '../nn/gru.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { gruToOnnxWeights } from './onnx.js';
+import { EXPORT_OPSET, FLOAT, INT32, attr, gruStackNodes, int64Init, valueInfo } from './onnx-builder.js';
 
 const { onnx } = onnxProto;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const INT32 = onnx.TensorProto.DataType.INT32;
-const INT64 = onnx.TensorProto.DataType.INT64;
 
 export interface OnnxExportOptions {
   /** Add an `h0` input for the initial state (default false: zeros). */
@@ -24,29 +20,6 @@ export interface OnnxExportOptions {
   lengths?: boolean;
   /** Name of the producer written into the model (default "gru-ts"). */
   producer?: string;
-}
-
-function floatInit(name: string, t: Tensor): OnnxTypes.ITensorProto {
-  const f32 = Float32Array.from(t.data);
-  return { name, dims: [...t.shape], dataType: FLOAT, rawData: new Uint8Array(f32.buffer) };
-}
-
-function int64Init(name: string, values: number[]): OnnxTypes.ITensorProto {
-  return { name, dims: [values.length], dataType: INT64, int64Data: values };
-}
-
-function attr(name: string, v: number | string | number[]): OnnxTypes.IAttributeProto {
-  const A = onnx.AttributeProto.AttributeType;
-  if (typeof v === 'string') return { name, type: A.STRING, s: new TextEncoder().encode(v) };
-  if (Array.isArray(v)) return { name, type: A.INTS, ints: v };
-  return { name, type: A.INT, i: v };
-}
-
-function valueInfo(name: string, elemType: number, dims: (number | string)[]): OnnxTypes.IValueInfoProto {
-  return {
-    name,
-    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  };
 }
 
 /**
@@ -72,37 +45,16 @@ export function exportGruToOnnx(gru: GRU, opts: OnnxExportOptions = {}): Uint8Ar
     nodes.push({ opType: 'Transpose', input: [x], output: ['input_tbi'], attribute: [attr('perm', [1, 0, 2])] });
     x = 'input_tbi';
   }
-  const finals: string[] = [];
-  for (let l = 0; l < L; l++) {
-    const w = gruToOnnxWeights(gru, l);
-    inits.push(floatInit(`W_l${l}`, w.W), floatInit(`R_l${l}`, w.R));
-    if (w.B) inits.push(floatInit(`B_l${l}`, w.B));
-    let h0 = '';
-    if (opts.initialState) {
-      inits.push(int64Init(`h0_start_l${l}`, [l * D]), int64Init(`h0_end_l${l}`, [(l + 1) * D]), int64Init(`axis0_l${l}`, [0]));
-      h0 = `h0_l${l}`;
-      nodes.push({ opType: 'Slice', input: ['h0', `h0_start_l${l}`, `h0_end_l${l}`, `axis0_l${l}`], output: [h0] });
-    }
-    nodes.push({
-      opType: 'GRU',
-      name: `gru_l${l}`,
-      input: [x, `W_l${l}`, `R_l${l}`, w.B ? `B_l${l}` : '', opts.lengths ? 'lengths' : '', h0],
-      output: [`Y_l${l}`, `Y_h_l${l}`],
-      attribute: [attr('hidden_size', H), attr('direction', w.direction), attr('linear_before_reset', w.linearBeforeReset)],
-    });
-    finals.push(`Y_h_l${l}`);
-    // Y (T, D, B, H) → (T, B, D, H) → (T, B, D·H), the next layer's input.
-    nodes.push({ opType: 'Transpose', input: [`Y_l${l}`], output: [`Y_tbdh_l${l}`], attribute: [attr('perm', [0, 2, 1, 3])] });
-    x = l === L - 1 && !gru.batchFirst ? 'output' : `Y_tbf_l${l}`;
-    nodes.push({ opType: 'Reshape', input: [`Y_tbdh_l${l}`, 'shape_T_B_rest'], output: [x] });
-  }
+  const stack = gruStackNodes(gru, x, nodes, inits, { lengths: opts.lengths ? 'lengths' : undefined, h0: opts.initialState ? 'h0' : undefined, output: gru.batchFirst ? undefined : 'output' });
+  x = stack.output;
+  const finals = stack.finals;
   if (gru.batchFirst) nodes.push({ opType: 'Transpose', input: [x], output: ['output'], attribute: [attr('perm', [1, 0, 2])] });
   nodes.push(L === 1 ? { opType: 'Identity', input: finals, output: ['hN'] } : { opType: 'Concat', input: finals, output: ['hN'], attribute: [attr('axis', 0)] });
 
   const model = onnx.ModelProto.create({
     irVersion: 7,
     producerName: opts.producer ?? 'gru-ts',
-    opsetImport: [{ domain: '', version: 14 }],
+    opsetImport: [{ domain: '', version: EXPORT_OPSET }],
     graph: {
       name: 'gru',
       node: nodes,

@@ -55,6 +55,8 @@ export interface TaskDefinition<Model = unknown> {
   predict(model: Model, flags: PredictFlags): void;
   evalOptions?: OptionSpec[];
   predictOptions?: OptionSpec[];
+  /** `gru export MODEL --onnx FILE`: the model as ONNX bytes, or named graphs (written as FILE.<name>.onnx); absent: no ONNX form. */
+  exportOnnx?(model: Model): Uint8Array | Record<string, Uint8Array>;
   /** `gru demo NAME`: a small model trained on shipped data. */
   demo?: { summary: string; run(o: { out: string; png?: boolean }): void };
 }

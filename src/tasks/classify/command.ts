@@ -19,6 +19,7 @@ import { DEFAULT_AUDIO_FRONT_END, readAudioFolder, wavTo16k, type AudioFrontEndC
 import { KeywordStream } from './stream.js';
 import { classifyAudio, classifyFrames, evaluateFramesOn, trainFrameClassifier, type ListedFrames } from './frames-task.js';
 import { GruError } from '../../errors.js';
+import { classifierToOnnx } from './onnx.js';
 
 export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
   textColumn: string;
@@ -151,6 +152,7 @@ export const classifyTask: TaskDefinition<TrainedClassifier> = {
   summary: 'classify texts, sequences of numbers or audio',
   addTrainCommand,
   load: loadClassifier,
+  exportOnnx: classifierToOnnx,
   module: (c) => c.model,
   evaluate(c, flags) {
     const source = evalSource(flags, c.data);

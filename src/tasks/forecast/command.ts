@@ -11,6 +11,7 @@ import { writeForecastChart } from './picture.js';
 import { addCellOptions, addCommonTrainOptions, cellFromFlags, trainingOptions, list, oneOf, positiveInt, probability, stem, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
 import type { FillMethod } from './series.js';
 import { GruError } from '../../errors.js';
+import { forecasterToOnnx } from './onnx.js';
 
 interface ForecastFlags extends CommonTrainFlags, CellFlags {
   column: string;
@@ -98,6 +99,7 @@ export const forecastTask: TaskDefinition<Forecaster> = {
   summary: 'forecast a numeric series',
   addTrainCommand,
   load: loadForecaster,
+  exportOnnx: forecasterToOnnx,
   module: (m) => m,
   evaluate(model, flags) {
     const table = loadTable(evalSource(flags, model.data));

@@ -6,6 +6,7 @@ import { evalSource, type TaskDefinition } from '../registry.js';
 import { writeLossCurve } from '../pictures.js';
 import { addCellOptions, addCommonTrainOptions, cellFromFlags, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, maxLength, trainingOptions, nonNegativeInt, positiveNumber, probability, stem, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
+import { charLMToOnnx } from './onnx.js';
 
 interface LMFlags extends CommonTrainFlags, CellFlags {
   embedding?: number;
@@ -55,6 +56,7 @@ export const lmTask: TaskDefinition<TrainedLM> = {
   summary: 'character-level language model',
   addTrainCommand,
   load: loadLM,
+  exportOnnx: charLMToOnnx,
   module: (lm) => lm.model,
   evaluate(lm, flags) {
     const source = evalSource(flags, lm.data);

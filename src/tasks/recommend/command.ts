@@ -16,6 +16,7 @@ import {
   type RecommendBaselineName, type RecommendEvaluation, type TrainedRecommender,
 } from './task.js';
 import { GruError } from '../../errors.js';
+import { recommenderToOnnx } from './onnx.js';
 
 interface RecommendFlags extends CommonTrainFlags, CellFlags {
   format?: ClickFormat;
@@ -144,6 +145,7 @@ export const recommendTask: TaskDefinition<TrainedRecommender> = {
   summary: 'session-based recommendation (GRU4Rec)',
   addTrainCommand,
   load: loadRecommender,
+  exportOnnx: recommenderToOnnx,
   module: (tr) => tr.model,
   evaluate(tr, flags) {
     const source = evalSource(flags, tr.data);

@@ -7,6 +7,7 @@ import { writePicture } from '../../plot/png.js';
 import { printTrainingFooter, writeLossCurve } from '../pictures.js';
 import { addCommonTrainOptions, oneOf, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
+import { seq2seqToOnnx } from './onnx.js';
 
 interface Seq2SeqFlags extends CommonTrainFlags {
   attention: 'bahdanau' | 'luong';
@@ -77,6 +78,7 @@ export const seq2seqTask: TaskDefinition<TrainedSeq2Seq> = {
   summary: 'sequence to sequence with attention',
   addTrainCommand,
   load: loadSeq2Seq,
+  exportOnnx: seq2seqToOnnx,
   module: (m) => m.model,
   evaluate(m, flags) {
     const source = evalSource(flags, m.data);
