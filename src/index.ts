@@ -43,4 +43,5 @@ export * from './data/audio/wav-file.js';
 export * from './tasks/seq2seq/model.js';
 export * from './tasks/seq2seq/task.js';
 export * from './tasks/recommend/index.js';
+export * from './tasks/onnx.js';
 export * from './io/keras/node.js';
