@@ -7,7 +7,8 @@
  * runs wasm/gru-mt.wasm on Web Workers in a cross-origin-isolated page;
  * register it with {@link registerBackend}), autograd, layers, optimizers, safetensors and
  * ONNX as bytes, SVG charts, the tokenizer and metrics, the audio front end
- * (WAV bytes, resampling, log-mel and MFCC features), and the task models.
+ * (WAV bytes, resampling, log-mel and MFCC features), and the task models
+ * (a classifier also from its model file's bytes: classifierFromBytes).
  *
  * Left out, because they need Node or its modules: files (safetensors-file,
  * model files, trainer checkpoints: node:fs), PNG export (@resvg/resvg-js, a
@@ -32,5 +33,6 @@ export * from './data/audio/index.js';
 export * from './train/metrics.js';
 export * from './tasks/forecast/calendar.js';
 export * from './tasks/classify/model.js';
+export * from './tasks/classify/bytes.js';
 export * from './tasks/lm/model.js';
 export * from './tasks/seq2seq/model.js';

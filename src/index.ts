@@ -31,6 +31,7 @@ export * from './tasks/classify/task.js';
 export * from './tasks/classify/baselines.js';
 export * from './tasks/classify/frames-task.js';
 export * from './tasks/classify/stream.js';
+export * from './tasks/classify/bytes.js';
 export * from './data/frames.js';
 export * from './data/audio-folder.js';
 export * from './data/augment.js';

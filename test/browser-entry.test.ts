@@ -25,6 +25,7 @@ const BROWSER_PACKAGES = new Set([
   'jsfive', // the Keras reader's HDF5: plain JS (its zlib is pako)
   'wavefile', // WAV decoding (src/data/audio): an ES module for bundlers, no Node module
   'fft.js', // the audio features' FFT: plain CommonJS, no Node module
+  'zod', // the model files' metadata schemas (classifierFromBytes checks a classifier's bytes with them): plain ES modules, no Node module
 ]);
 
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, m.split('/')[0]]));
