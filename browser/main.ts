@@ -7,7 +7,8 @@
  * test's server and `npm run demo:browser` send them), the kernels run on Web
  * Workers (gru-mt.wasm, all cores); otherwise on the page's thread. Everything is seeded, so every run gives the same
  * numbers. The result is shown on the page and left in `window.__gruResult`
- * (test/browser.test.ts reads it).
+ * (test/browser.test.ts reads it). The page's microphone keyword spotting is
+ * kws.ts (with `?only=kws`, the page runs that section alone).
  *
  * Everything comes from the browser entry, src/browser.ts ('gru-ts/browser'
  * for an installed package): the package root also exports the Node-only
@@ -23,6 +24,7 @@ import {
   type Backend, type Var, type WasmBackend,
 } from '../src/browser.js';
 import type { GruBrowserResult } from './result.js';
+import { setupKws } from './kws.js';
 
 declare global {
   interface Window {
@@ -295,8 +297,15 @@ async function main(): Promise<void> {
   window.__gruResult = result;
 }
 
-main().catch((e: unknown) => {
-  const error = e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e);
-  $('status').innerHTML = `<span class="bad">Failed:</span> ${error.replace(/&/g, '&amp;').replace(/</g, '&lt;')}`;
-  window.__gruResult = { ok: false, error };
-});
+setupKws();
+
+// ?only=kws: the microphone section alone (test/browser-mic.test.ts), without the kernels' checks and timings.
+if (new URLSearchParams(location.search).get('only') === 'kws') {
+  $('status').textContent = 'Microphone keyword spotting only (?only=kws).';
+} else {
+  main().catch((e: unknown) => {
+    const error = e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e);
+    $('status').innerHTML = `<span class="bad">Failed:</span> ${error.replace(/&/g, '&amp;').replace(/</g, '&lt;')}`;
+    window.__gruResult = { ok: false, error };
+  });
+}
