@@ -276,4 +276,11 @@ test('browser: the microphone (a WAV file through Chromium\'s fake capture) → 
   // Our file, not the fake device's beep: the words in its order and spacing, again after its length.
   checkSequence(ds, 'in the browser');
   assert.ok(ds.every((d) => d.probability >= 0.8 && d.end - d.start > 0.28 && d.end - d.start < 0.31), await fail('detections hold a window of 0.3 s'));
+
+  // Stop releases the microphone; the file chooser loads a model as ?model= did.
+  await page.click('#kws-stop');
+  await page.waitForFunction(() => (globalThis as KwsWindow).__kwsStatus?.state === 'ready', undefined, { timeout: 10_000 });
+  await page.setInputFiles('#kws-model', path);
+  await page.waitForFunction(() => (globalThis as KwsWindow).__kwsStatus?.model?.name === 'tones.safetensors' && (globalThis as KwsWindow).__kwsStatus?.state === 'ready', undefined, { timeout: 10_000 });
+  assert.deepEqual(problems, [], 'no errors in the page');
 });
