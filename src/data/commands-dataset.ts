@@ -22,19 +22,20 @@
  * - 8 accents: en (British), en-us, en-gb-x-rp (Received Pronunciation),
  *   en-gb-scotland, en-gb-x-gbclan (Lancaster), en-gb-x-gbcwmd (West
  *   Midlands), en-029 (Caribbean), en-us-nyc (New York City).
- * - 87 variants: eSpeak's plain voice ("default") and 86 of the 104 variant
+ * - 89 variants: eSpeak's plain voice ("default") and 88 of the 104 variant
  *   files it ships (m1–m8, f1–f5, croak, whisper, whisperf and the named
  *   ones: Alex, Andy, anika, robosoft, steph, …; the list is
  *   {@link COMMANDS_VARIANTS}). Left out: fast and klatt1–6 (without Klatt
  *   they sound exactly like the plain voice), edward2 and robosoft4 (equal to
- *   edward and robosoft3), and Alicia, caleb, Demonic, kaukovalta, Lee,
- *   RicishayMax, RicishayMax2, RicishayMax3, UniRobot, whose words were not
- *   recognisable: in a check over all 8 accents (MFCC + DTW nearest
- *   neighbour against the words of the plain voice, m1–m7, f1–f5 and croak)
- *   each of them had 2–7 of the 10 words recognised as another word in some
- *   accent, where the kept variants had at most 1 (the whispering ones 2).
+ *   edward and robosoft3), and Alicia, caleb, Demonic, kaukovalta,
+ *   RicishayMax2, RicishayMax3 and UniRobot, whose words were hard to
+ *   recognise: in a check of every variant in all 8 accents (MFCC + DTW
+ *   nearest neighbour against the same words by the plain voice, m1–m7,
+ *   f1–f5 and croak), each of them had 3 or more of the 10 words taken for
+ *   another word in 3 or more accents; of the kept variants, whisperf and Lee
+ *   had that in 2 accents, RicishayMax in 1, the others in none.
  * - Variant j speaks in 4 of the 8 accents (accents (3j + {0, 1, 3, 4}) mod 8
- *   in the order above, so every accent has about half the variants): 348
+ *   in the order above, so every accent has about half the variants): 356
  *   voices. Voice ids are `ACCENT+variant` with the variant in lower case
  *   without spaces (`en-gb-x-rp+mrserious`, `en-us+default`).
  * - Rate and pitch: each voice has its own speaking rate (140, 160, 175, 195
@@ -52,19 +53,22 @@
  *   anikaRobot, steph, steph2, steph3 — 36 voices, 360 clips;
  * - test ({@link TEST_VARIANTS}): m3, f2, whisperf, belinda, travis, Gene,
  *   Gene2, Andy, AnxiousAndy — 36 voices, 360 clips;
- * - training: the other 69 variants — 276 voices, 2,760 clips.
+ * - training: the other 71 variants — 284 voices, 2,840 clips.
  * `validation_list.txt` and `testing_list.txt` name their files
  * (`word/file.wav`, one a line) as in Speech Commands; every other clip is
  * for training.
  *
  * ## The folder
- * `yes/ no/ … go/`: 348 clips each (3,480 in all), `VOICE_nohash_0.wav`, 16 kHz
+ * `yes/ no/ … go/`: 356 clips each (3,560 in all), `VOICE_nohash_0.wav`, 16 kHz
  * mono 16-bit PCM, exactly 1 s (16,000 samples) with the speech centred
  * (eSpeak speaks at 22,050 Hz; resampled with ../data/audio/resample.ts);
  * `_background_noise_/`: white, pink and brown noise, 20 s each (RMS 0.1);
  * `validation_list.txt`, `testing_list.txt`; `README.md`; `commands.json`
  * (generator version, counts, the voice table; written last, it marks a
- * complete folder). About 115 MB; about 1–2 minutes to make on 2 cores.
+ * complete folder). 116 MB (111 MiB). Making it takes about a minute: 56 s
+ * of CPU time, 66 s of wall time on a shared 2-core machine (load average
+ * 8), with 2 worker threads synthesizing while the main thread resamples
+ * and writes.
  *
  * ## The cache
  * `CACHE/commands-v1`, where CACHE is the `cacheDir` option, else
@@ -91,7 +95,7 @@ export const COMMAND_WORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 
 /** Bumped whenever the generated data change; part of the folder name and of commands.json. */
 export const COMMANDS_GENERATOR_VERSION = 1;
 
-/** The synthesizer package and the version the data were made and checked with. */
+/** The synthesizer package (pinned to 1.0.2 in package.json; commands.json records the version that made a folder). */
 const SYNTH_PACKAGE = 'espeak-ng';
 
 /** eSpeak NG's English accents (its `-v` voice names). */
@@ -99,13 +103,13 @@ export const COMMANDS_ACCENTS = ['en', 'en-us', 'en-gb-x-rp', 'en-gb-scotland', 
 
 /** eSpeak NG voice variants used ('' is the plain voice, id "default"); see the module notes for those left out. */
 export const COMMANDS_VARIANTS: readonly string[] = [
-  '', 'Alex', 'Andrea', 'Andy', 'Annie', 'AnxiousAndy', 'Denis', 'Diogo', 'Gene', 'Gene2', 'Henrique', 'Hugo', 'Jacky', 'Marco',
-  'Mario', 'Michael', 'Mike', 'Mr serious', 'Nguyen', 'Reed', 'Storm', 'Tweaky', 'adam', 'anika', 'anikaRobot', 'announcer',
-  'antonio', 'aunty', 'belinda', 'benjamin', 'boris', 'croak', 'david', 'ed', 'edward', 'f1', 'f2', 'f3', 'f4', 'f5', 'grandma',
-  'grandpa', 'gustave', 'ian', 'iven', 'iven2', 'iven3', 'iven4', 'john', 'linda', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8',
-  'marcelo', 'max', 'michel', 'miguel', 'mike2', 'norbert', 'pablo', 'paul', 'pedro', 'quincy', 'rob', 'robert', 'robosoft',
-  'robosoft2', 'robosoft3', 'robosoft5', 'robosoft6', 'robosoft7', 'robosoft8', 'sandro', 'shelby', 'steph', 'steph2', 'steph3',
-  'travis', 'victor', 'whisper', 'whisperf', 'zac',
+  '', 'Alex', 'Andrea', 'Andy', 'Annie', 'AnxiousAndy', 'Denis', 'Diogo', 'Gene', 'Gene2', 'Henrique', 'Hugo', 'Jacky', 'Lee',
+  'Marco', 'Mario', 'Michael', 'Mike', 'Mr serious', 'Nguyen', 'Reed', 'RicishayMax', 'Storm', 'Tweaky', 'adam', 'anika',
+  'anikaRobot', 'announcer', 'antonio', 'aunty', 'belinda', 'benjamin', 'boris', 'croak', 'david', 'ed', 'edward', 'f1', 'f2',
+  'f3', 'f4', 'f5', 'grandma', 'grandpa', 'gustave', 'ian', 'iven', 'iven2', 'iven3', 'iven4', 'john', 'linda', 'm1', 'm2', 'm3',
+  'm4', 'm5', 'm6', 'm7', 'm8', 'marcelo', 'max', 'michel', 'miguel', 'mike2', 'norbert', 'pablo', 'paul', 'pedro', 'quincy',
+  'rob', 'robert', 'robosoft', 'robosoft2', 'robosoft3', 'robosoft5', 'robosoft6', 'robosoft7', 'robosoft8', 'sandro', 'shelby',
+  'steph', 'steph2', 'steph3', 'travis', 'victor', 'whisper', 'whisperf', 'zac',
 ];
 
 /** Variants whose voices (every accent) are the validation set. */
@@ -118,7 +122,7 @@ const RATES = [140, 160, 175, 195, 220];
 const PITCHES = [30, 40, 50, 60, 70];
 /** Accent offsets: variant j speaks accents (3j + offset) mod 8. */
 const ACCENT_OFFSETS = [0, 1, 3, 4];
-/** eSpeak's amplitude (-a, default 100): 30 keeps the loudest variants from clipping. */
+/** eSpeak's amplitude (-a, default 100): at 30 the loudest variants peak near 0.8 of full scale instead of clipping. */
 const AMPLITUDE = 30;
 const SAMPLE_RATE = 16000;
 const CLIP_SAMPLES = 16000;
@@ -534,7 +538,12 @@ function readMarker(dir: string): Marker | null {
   }
 }
 
-const markerFits = (m: Marker | null, voices: number): boolean => m !== null && m.version === COMMANDS_GENERATOR_VERSION && m.voices === voices && m.clips?.total === voices * COMMAND_WORDS.length;
+/** Whether a folder's commands.json says it holds exactly `voices`, made by this generator version. */
+function markerFits(m: Marker | null, voices: CommandsVoice[]): boolean {
+  if (m === null || m.version !== COMMANDS_GENERATOR_VERSION || m.voices !== voices.length || m.clips?.total !== voices.length * COMMAND_WORDS.length) return false;
+  const ids = Array.isArray(m.voiceTable) ? m.voiceTable.map((v) => v?.id) : [];
+  return ids.length === voices.length && voices.every((v, i) => v.id === ids[i]);
+}
 
 /** Removes temporary build folders of `name` left by processes that no longer run. */
 function removeStaleBuilds(root: string, name: string): void {
@@ -584,7 +593,7 @@ _background_noise_/: ${marker.noise.join(', ')} (${NOISE_SECONDS} s each), for n
 /**
  * The `commands` dataset folder (Speech Commands layout; see the module
  * notes for the voices, split and counts), synthesized on first use — about
- * 1–2 minutes on 2 cores for all 348 voices — and reused from the cache
+ * a minute of CPU time for all 356 voices — and reused from the cache
  * afterwards. Blocks until the folder is ready.
  *
  * @returns the folder: `yes/ … go/` of `VOICE_nohash_0.wav`, `_background_noise_/`,
@@ -603,7 +612,7 @@ export function commandsDataset(o: CommandsDatasetOptions = {}): string {
   const root = cacheRoot(o.cacheDir);
   const name = `commands-v${COMMANDS_GENERATOR_VERSION}${voices.length === commandsVoices().length ? '' : `-${voices.length}`}`;
   const target = join(root, name);
-  if (markerFits(readMarker(target), voices.length)) return target;
+  if (markerFits(readMarker(target), voices)) return target;
 
   mkdirSync(root, { recursive: true });
   removeStaleBuilds(root, name);
@@ -652,7 +661,7 @@ export function commandsDataset(o: CommandsDatasetOptions = {}): string {
 
     // Into place: an older or partial folder under the name is moved aside first;
     // if another process put a complete one there meanwhile, that one is kept.
-    if (existsSync(target) && !markerFits(readMarker(target), voices.length)) {
+    if (existsSync(target) && !markerFits(readMarker(target), voices)) {
       try {
         renameSync(target, join(root, `.${name}.old-${unique}`));
       } catch {
@@ -662,7 +671,7 @@ export function commandsDataset(o: CommandsDatasetOptions = {}): string {
     try {
       renameSync(tmp, target);
     } catch (e) {
-      if (!markerFits(readMarker(target), voices.length)) throw new GruError('UNSUPPORTED', `commandsDataset: cannot move the new dataset into ${target}: ${(e as Error).message}`);
+      if (!markerFits(readMarker(target), voices)) throw new GruError('UNSUPPORTED', `commandsDataset: cannot move the new dataset into ${target}: ${(e as Error).message}`);
     }
     return target;
   } finally {
