@@ -5,9 +5,7 @@
  * GRU steps (KeywordStream: one step per 10 ms frame, staggered windows of
  * the model's clip length), and the detections are posted to the page.
  */
-import { ResampleStream, classifierFromBytes, type TrainedClassifier } from '../src/browser.js';
-// KeywordStream is not in src/browser.ts yet: stream.ts reaches csv-parse through data/frames.ts (vite.config.ts stubs it).
-import { KeywordStream } from '../src/tasks/classify/stream.js';
+import { KeywordStream, ResampleStream, classifierFromBytes, type TrainedClassifier } from '../src/browser.js';
 import type { FromWorker, KwsDetection, ToWorker } from './kws-protocol.js';
 
 let classifier: TrainedClassifier | null = null;

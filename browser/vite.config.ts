@@ -8,8 +8,6 @@ const isolated = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Em
 
 export default defineConfig({
   root,
-  // KeywordStream (the microphone worker) reaches csv-parse, which needs Node's Buffer as it loads; the page parses no CSV.
-  resolve: { alias: [{ find: /^csv-parse\/sync$/, replacement: fileURLToPath(new URL('./no-csv.ts', import.meta.url)) }] },
   // Relative asset URLs, so the built page works from any folder or static server.
   base: './',
   build: {

@@ -34,5 +34,7 @@ export * from './train/metrics.js';
 export * from './tasks/forecast/calendar.js';
 export * from './tasks/classify/model.js';
 export * from './tasks/classify/bytes.js';
+export * from './tasks/classify/stream.js';
+export * from './data/feature-normalization.js';
 export * from './tasks/lm/model.js';
 export * from './tasks/seq2seq/model.js';

@@ -6,7 +6,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { constant, noGrad, type Var } from '../../autograd/var.js';
-import type { FeatureNormalization } from '../../data/frames.js';
+import type { FeatureNormalization } from '../../data/feature-normalization.js';
 import type { AudioFrontEndConfig } from '../../data/audio-folder.js';
 import { crossEntropy } from '../../autograd/ops/losses.js';
 import { swapAxes01, reshape } from '../../autograd/ops/basic.js';

@@ -20,7 +20,7 @@ import { noGrad } from '../../autograd/var.js';
 import { sliceRows } from '../../autograd/ops/slice.js';
 import { GRU } from '../../nn/gru.js';
 import { FeatureStream } from '../../data/audio/features.js';
-import { normalizeFrames } from '../../data/frames.js';
+import { normalizeFrames } from '../../data/feature-normalization.js';
 import type { TrainedClassifier } from './task.js';
 import { GruError } from '../../errors.js';
 
