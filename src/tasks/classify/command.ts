@@ -15,6 +15,7 @@ import { CLASSIFY_BASELINE_LABELS, type BaselineScore, type ClassifyBaselineName
 import { printTrainingFooter, writeConfusion, writeLossCurve } from '../pictures.js';
 import { addCellOptions, addCommonTrainOptions, cellFromFlags, oneOf, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
 import { framesFromJsonl } from '../../data/frames.js';
+import { commandsDataset } from '../../data/commands-dataset.js';
 import { DEFAULT_AUDIO_FRONT_END, readAudioFolder, wavTo16k, type AudioFrontEndConfig } from '../../data/audio-folder.js';
 import { KeywordStream } from './stream.js';
 import { classifyAudio, classifyFrames, evaluateFramesOn, trainFrameClassifier, type ListedFrames } from './frames-task.js';
@@ -42,7 +43,7 @@ export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
 }
 
 function addTrainCommand(train: Command): void {
-  const c = train.command('classify').description('classify texts (a CSV/JSONL file with text and label columns, or --data spam), sequences of numbers (JSONL records {"frames": [[…], …], "label": …}) or audio (a folder of WAV files per label)');
+  const c = train.command('classify').description('classify texts (a CSV/JSONL file with text and label columns, or --data spam), sequences of numbers (JSONL records {"frames": [[…], …], "label": …}) or audio (a folder of WAV files per label, or --data commands)');
   addCellOptions(addCommonTrainOptions(c, { out: 'classifier.safetensors', folders: true }))
     .option('--text-column <name>', 'the text column', 'text')
     .option('--label-column <name>', 'the label column', 'label')
@@ -64,9 +65,12 @@ function addTrainCommand(train: Command): void {
     .action((f: ClassifyFlags) => runClassifyTraining(f));
 }
 
+/** `--data commands`: the ten Speech Commands words by synthetic voices, whole voices held out (data/commands-dataset.ts). */
+const COMMANDS = 'commands';
+
 /** What `--data` holds: a folder of audio, JSONL frame sequences (a record whose frames field is an array), or a table of texts. */
 export function classifyInputOf(data: string, framesField?: string): 'text' | 'frames' | 'audio' {
-  if (existsSync(data) && statSync(data).isDirectory()) return 'audio';
+  if (data === COMMANDS || (existsSync(data) && statSync(data).isDirectory())) return 'audio';
   if (framesField) return 'frames';
   if (!/\.jsonl?$/i.test(data) || !existsSync(data)) return 'text';
   const first = readFileSync(data, 'utf8').split('\n', 64).find((l) => l.trim() !== '');
@@ -79,6 +83,11 @@ export function classifyInputOf(data: string, framesField?: string): 'text' | 'f
 
 /** Frame sequences or audio from `source` as a frames classifier reads them (its JSONL fields, its audio front end). */
 function readFrameData(source: string, o: { framesField?: string; labelField?: string; frontEnd?: AudioFrontEndConfig }): ListedFrames {
+  if (source === COMMANDS) {
+    // Synthesized on first use into a cache (a minute or two), then read like any Speech Commands folder; recorded as 'commands'.
+    const dir = commandsDataset({ onProgress: process.stderr.isTTY ? (done, total) => process.stderr.write(`\rsynthesizing the commands dataset: ${done}/${total} clips${done === total ? '\n' : ''}`) : undefined });
+    return { ...readAudioFolder(dir, { frontEnd: o.frontEnd, onProgress: fileProgress(COMMANDS) }), source: COMMANDS };
+  }
   if (classifyInputOf(source, o.framesField) === 'audio') return readAudioFolder(source, { frontEnd: o.frontEnd, onProgress: fileProgress(source) });
   return framesFromJsonl(readFileSync(source, 'utf8'), source, { framesField: o.framesField, labelField: o.labelField });
 }
