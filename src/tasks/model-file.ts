@@ -80,6 +80,13 @@ export function readModelFile(path: string, expectTask?: TaskName): ModelFile {
   return { path, task, meta, weights, data: meta.data as TrainingDataRecord | undefined };
 }
 
+/** The model file of a `task` loader: `file` when the caller has read it already (checked to be of that task), else read from `path`. */
+export function modelFileFor(path: string, task: TaskName, file?: ModelFile): ModelFile {
+  if (!file) return readModelFile(path, task);
+  if (file.task !== task) throw new GruError('INVALID_FILE', `${path}: metadata task: expected a ${task} model, got a ${file.task} model`);
+  return file;
+}
+
 /** Elements a loader may allocate to build a module, beyond the file's own: small configurations have fixed costs. */
 const BUDGET_SLACK = 1_000_000;
 

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { Module } from '../nn/module.js';
-import { readModelFile } from './model-file.js';
+import { readModelFile, type ModelFile } from './model-file.js';
 import type { SplitChoice } from './training-data.js';
 import { GruError } from '../errors.js';
 
@@ -45,8 +45,8 @@ export interface TaskDefinition<Model = unknown> {
   summary: string;
   /** Adds `gru train NAME` with the task's options. */
   addTrainCommand(train: Command): void;
-  /** Reads a model file of this task. */
-  load(path: string): Model;
+  /** Reads a model file of this task (`file`: the file already read, so it is not read twice). */
+  load(path: string, file?: ModelFile): Model;
   /** The module inside (for pruning). */
   module(model: Model): Module;
   /** `gru eval`: scores and prints (one JSON object with `--json`). */
@@ -70,10 +70,10 @@ export function findTask(tasks: readonly TaskDefinition[], name: string, what = 
 
 /** The task a model file records, with the file loaded by it. */
 export function loadTaskModel(tasks: readonly TaskDefinition[], path: string): { task: TaskDefinition; model: unknown } {
-  const name = readModelFile(path).task;
-  const task = tasks.find((d) => d.name === name);
-  if (!task) throw new GruError('UNSUPPORTED', `${path}: a '${name}' model, a task this gru-ts does not know (it knows ${tasks.map((d) => d.name).join(', ')})`);
-  return { task, model: task.load(path) };
+  const file = readModelFile(path);
+  const task = tasks.find((d) => d.name === file.task);
+  if (!task) throw new GruError('UNSUPPORTED', `${path}: a '${file.task}' model, a task this gru-ts does not know (it knows ${tasks.map((d) => d.name).join(', ')})`);
+  return { task, model: task.load(path, file) };
 }
 
 /**

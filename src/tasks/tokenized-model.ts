@@ -2,7 +2,7 @@
 import type { Module } from '../nn/module.js';
 import { Tokenizer, type TokenizerJSON } from '../data/tokenizer.js';
 import type * as z from 'zod';
-import { buildModel, modelMetadata, readModelFile, writeModelFile, type TaskName } from './model-file.js';
+import { buildModel, modelFileFor, modelMetadata, writeModelFile, type ModelFile, type TaskName } from './model-file.js';
 import { validateMeta } from './model-schema.js';
 import type { TrainingDataRecord } from './training-data.js';
 
@@ -34,8 +34,9 @@ export function loadTokenizedModel<S extends z.ZodType<{ config: unknown; tokeni
   task: TaskName,
   schema: S,
   make: (config: z.output<S>['config'], vocab: number) => M,
+  file?: ModelFile,
 ): TokenizedModel<M> {
-  const f = readModelFile(path, task);
+  const f = modelFileFor(path, task, file);
   const meta = validateMeta(path, task, f.meta, schema);
   const tokenizer = Tokenizer.fromJSON(meta.tokenizer);
   const model = buildModel(f, meta.config, () => make(meta.config, tokenizer.size));

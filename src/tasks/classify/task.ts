@@ -8,7 +8,7 @@
 import { columnIndex, type Table } from '../../data/csv.js';
 import { Tokenizer, type TokenizerKind } from '../../data/tokenizer.js';
 import type { EpochRecord } from '../../train/trainer.js';
-import { buildModel, modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { buildModel, modelFileFor, modelMetadata, writeModelFile, type ModelFile } from '../model-file.js';
 import { validateMeta } from '../model-schema.js';
 import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import { Classifier, makeTextBatch } from './model.js';
@@ -119,8 +119,8 @@ export function saveClassifier(c: TrainedClassifier, path: string): void {
 }
 
 /** Reads a classifier file (texts or frames); a bad one is a GruError ('INVALID_FILE') naming the file and what is wrong, before anything is built. */
-export function loadClassifier(path: string): TrainedClassifier {
-  const f = readModelFile(path, 'classify');
+export function loadClassifier(path: string, file?: ModelFile): TrainedClassifier {
+  const f = modelFileFor(path, 'classify', file);
   const meta = validateMeta(path, 'classify', f.meta, classifyMetaSchema);
   const tokenizer = meta.tokenizer ? Tokenizer.fromJSON(meta.tokenizer) : undefined;
   const model = buildModel(f, meta.config, () => new Classifier(meta.config, tokenizer?.size ?? 0));

@@ -11,7 +11,7 @@ import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { forecastMetrics } from '../../train/metrics.js';
 import { permutation } from '../../data/split.js';
-import { buildModel, modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { buildModel, modelFileFor, modelMetadata, writeModelFile, type ModelFile } from '../model-file.js';
 import { validateForecastMeta } from './schema.js';
 import { fingerprint, type SplitChoice } from '../training-data.js';
 import { advance, seasonOf } from './calendar.js';
@@ -353,8 +353,8 @@ export function saveForecaster(model: Forecaster, path: string): void {
   writeModelFile(path, model.stateDict(), forecasterMetadata(model));
 }
 
-export function loadForecaster(path: string): Forecaster {
-  const f = readModelFile(path, 'forecast');
+export function loadForecaster(path: string, file?: ModelFile): Forecaster {
+  const f = modelFileFor(path, 'forecast', file);
   const meta = validateForecastMeta(path, f.meta);
   const model = buildModel(f, meta.config, () => new Forecaster(meta.config, meta.normalization));
   model.data = meta.data;

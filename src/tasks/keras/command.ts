@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 import { Tensor, shapeString } from '../../tensor/tensor.js';
 import { GruError } from '../../errors.js';
 import { loadKerasModel, kerasModelFromConfig, type KerasModel } from '../../io/keras/node.js';
-import { modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { modelFileFor, modelMetadata, writeModelFile, type ModelFile } from '../model-file.js';
 import type { TaskDefinition } from '../registry.js';
 
 /** The task name imported Keras models carry. */
@@ -43,8 +43,8 @@ export function importKerasFile(path: string, out: string, opts: { weights?: str
 }
 
 /** Reads a gru-ts model file of task 'keras'. */
-export function loadImportedKeras(path: string): KerasModel {
-  const f = readModelFile(path, KERAS_TASK);
+export function loadImportedKeras(path: string, file?: ModelFile): KerasModel {
+  const f = modelFileFor(path, KERAS_TASK, file);
   return kerasModelFromConfig(f.meta.config, f.weights, path);
 }
 

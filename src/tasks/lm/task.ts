@@ -13,6 +13,7 @@ import { noGrad } from '../../autograd/var.js';
 import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { CharLM, makeLMBatch, type LMBatch, type LMConfig } from './model.js';
 import { lmMetaSchema } from './schema.js';
+import type { ModelFile } from '../model-file.js';
 import type { CellConfig } from '../../nn/recurrent.js';
 import { GruError } from '../../errors.js';
 
@@ -147,6 +148,6 @@ export function saveLM(lm: TrainedLM, path: string): void {
 }
 
 /** Reads a language-model file; a bad one is a GruError ('INVALID_FILE') naming the file and what is wrong, before anything is built. */
-export function loadLM(path: string): TrainedLM {
-  return loadTokenizedModel(path, 'lm', lmMetaSchema, (config: LMConfig, vocab) => new CharLM(config, vocab));
+export function loadLM(path: string, file?: ModelFile): TrainedLM {
+  return loadTokenizedModel(path, 'lm', lmMetaSchema, (config: LMConfig, vocab) => new CharLM(config, vocab), file);
 }

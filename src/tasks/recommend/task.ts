@@ -9,7 +9,7 @@ import { permutation } from '../../data/split.js';
 import { GruError } from '../../errors.js';
 import { Adam } from '../../optim/adam.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
-import { buildModel, modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { buildModel, modelFileFor, modelMetadata, writeModelFile, type ModelFile } from '../model-file.js';
 import { validateMeta } from '../model-schema.js';
 import { chooseSplit, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import {
@@ -307,8 +307,8 @@ export function saveRecommender(tr: TrainedRecommender, path: string): void {
 }
 
 /** Reads a recommend model file; a bad one is a GruError ('INVALID_FILE') naming the file and what is wrong, before anything is built. */
-export function loadRecommender(path: string): TrainedRecommender {
-  const f = readModelFile(path, 'recommend');
+export function loadRecommender(path: string, file?: ModelFile): TrainedRecommender {
+  const f = modelFileFor(path, 'recommend', file);
   const meta = validateMeta(path, 'recommend', f.meta, recommendMetaSchema);
   const model = buildModel(f, meta.config, () => new SessionRecommender(meta.config));
   return { model: model.eval(), items: meta.items, reading: meta.reading, preprocessing: meta.preprocessing, data: meta.data };

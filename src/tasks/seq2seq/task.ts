@@ -18,7 +18,7 @@ import { Tokenizer } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
-import { buildModel, modelMetadata, readModelFile, writeModelFile } from '../model-file.js';
+import { buildModel, modelFileFor, modelMetadata, writeModelFile, type ModelFile } from '../model-file.js';
 import { validateMeta } from '../model-schema.js';
 import { Seq2Seq, makePairBatch, type PairBatch, type Seq2SeqConfig } from './model.js';
 import { seq2seqMetaSchema } from './schema.js';
@@ -234,8 +234,8 @@ export function saveSeq2Seq(m: TrainedSeq2Seq, path: string): void {
 }
 
 /** Reads a seq2seq model file; a bad one is a GruError ('INVALID_FILE') naming the file and what is wrong, before anything is built. */
-export function loadSeq2Seq(path: string): TrainedSeq2Seq {
-  const f = readModelFile(path, 'seq2seq');
+export function loadSeq2Seq(path: string, file?: ModelFile): TrainedSeq2Seq {
+  const f = modelFileFor(path, 'seq2seq', file);
   const meta = validateMeta(path, 'seq2seq', f.meta, seq2seqMetaSchema);
   const source = Tokenizer.fromJSON(meta.sourceTokenizer);
   const target = Tokenizer.fromJSON(meta.targetTokenizer);
