@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
 import {
-  CLASSIFIER_FILE_FORMAT, CLASSIFIER_FILE_VERSION, GruError, KeywordStream, MODEL_FORMAT, MODEL_FORMAT_VERSION, Rng, classifierFromBytes, classifyFrames,
+  GruError, KeywordStream, Rng, classifierFromBytes, classifyFrames,
   loadClassifier, logMel, readAudioFolder, resample, saveClassifier, serializeSafetensors, trainFrameClassifier, type Detection, type TrainedClassifier,
 } from '../src/index.js';
 import type { KwsDetection, KwsStatus } from '../browser/kws-protocol.js';
@@ -140,8 +140,6 @@ async function trained(): Promise<{ model: TrainedClassifier; path: string; ms: 
 
 test('classifierFromBytes: the model file\'s bytes give the classifier loadClassifier reads; bad bytes are INVALID_FILE naming them', async () => {
   const { model, path } = await trained();
-  assert.equal(CLASSIFIER_FILE_FORMAT, MODEL_FORMAT);
-  assert.equal(CLASSIFIER_FILE_VERSION, MODEL_FORMAT_VERSION);
   const bytes = readFileSync(path);
   const fromBytes = classifierFromBytes(bytes, 'tones.safetensors');
   const fromFile = loadClassifier(path);
@@ -161,7 +159,7 @@ test('classifierFromBytes: the model file\'s bytes give the classifier loadClass
   rejects(new TextEncoder().encode('not a model'), /^m\.safetensors: safetensors: /);
   rejects(serializeSafetensors(weights, {}), /^m\.safetensors: not a gru-ts model file \(metadata format is missing\)/);
   rejects(meta({ formatVersion: '99' }), /model format version 99 is newer than this gru-ts reads \(up to 1\)/);
-  rejects(meta({ task: 'forecast' }), /metadata task: expected a classify model, got a "forecast" model/);
+  rejects(meta({ task: 'forecast' }), /metadata task: expected a classify model, got a forecast model/);
   rejects(meta({ config: '{' }), /metadata config: expected JSON/);
   rejects(meta({ config: JSON.stringify({ ...model.model.config, hiddenSize: 50000 }) }), /^m\.safetensors: metadata config\.hiddenSize: expected an integer from 1 to 16384, got 50000/);
   rejects(meta({ config: JSON.stringify({ ...model.model.config, hiddenSize: 4000 }) }), /implies more weights than the file holds/);

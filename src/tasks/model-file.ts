@@ -1,44 +1,10 @@
-/**
- * The one model file: safetensors with the weights under their module
- * names and, in `__metadata__`, the format, task, configuration and
- * preprocessing (tokenizer, normalisation) as JSON strings. Readers check
- * the format version, so a file from a newer release fails clearly.
- */
-import { withAllocationBudget, type Tensor } from '../tensor/tensor.js';
-import type { Module } from '../nn/module.js';
-import { GruError } from '../errors.js';
+/** Model files on disk: {@link readModelFile} and {@link writeModelFile} around the byte-level checks of model-format.ts. */
+import type { Tensor } from '../tensor/tensor.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors-file.js';
-import type { TrainingDataRecord } from './training-data.js';
-import { jsonPath } from './model-schema.js';
+import { modelFileOf, type ModelFile, type TaskName } from './model-format.js';
+import { GruError } from '../errors.js';
 
-export const MODEL_FORMAT = 'gru-ts';
-/** Bumped when a reader of an older version could not read the files. */
-export const MODEL_FORMAT_VERSION = 1;
-
-/** A task's registered name ('forecast', 'classify', …; see tasks/registry.ts). */
-export type TaskName = string;
-
-export interface ModelFile {
-  /** The path it was read from (errors name it). */
-  path: string;
-  task: TaskName;
-  /**
-   * Parsed JSON entries of the metadata (config, tokenizer, …): unchecked,
-   * so a loader passes them through `validateMeta` (tasks/model-schema.ts)
-   * before reading them.
-   */
-  meta: Record<string, unknown>;
-  weights: Map<string, Tensor>;
-  /** The `data` entry as it came, unchecked: what the file records of its training data and split (files of older releases have none). */
-  data?: TrainingDataRecord;
-}
-
-/** Metadata entries for a task model: the JSON-encoded parts plus format and version. */
-export function modelMetadata(task: TaskName, parts: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = { format: MODEL_FORMAT, formatVersion: String(MODEL_FORMAT_VERSION), task };
-  for (const [k, v] of Object.entries(parts)) out[k] = JSON.stringify(v);
-  return out;
-}
+export * from './model-format.js';
 
 /** Writes weights and metadata atomically. */
 export function writeModelFile(path: string, weights: Record<string, Tensor>, metadata: Record<string, string>): void {
@@ -51,33 +17,7 @@ export function writeModelFile(path: string, weights: Record<string, Tensor>, me
  * ('INVALID_FILE') naming the file.
  */
 export function readModelFile(path: string, expectTask?: TaskName): ModelFile {
-  const f = readSafetensors(path);
-  const md = f.metadata;
-  const bad = (message: string) => new GruError('INVALID_FILE', `${path}: ${message}`);
-  if (md.format !== MODEL_FORMAT) throw bad(`not a gru-ts model file (metadata format is ${md.format === undefined ? 'missing' : clip(md.format)}); for raw weights use loadStateDictFile`);
-  const version = md.formatVersion === undefined || md.formatVersion.trim() === '' ? NaN : Number(md.formatVersion);
-  if (!(Number.isInteger(version) && version >= 1)) {
-    throw bad(`metadata formatVersion: expected a format version from 1 to ${MODEL_FORMAT_VERSION}, got ${md.formatVersion === undefined ? 'nothing' : clip(md.formatVersion)}`);
-  }
-  if (version > MODEL_FORMAT_VERSION) {
-    throw bad(`model format version ${md.formatVersion} is newer than this gru-ts reads (up to ${MODEL_FORMAT_VERSION}); upgrade gru-ts`);
-  }
-  const task = md.task;
-  if (task === undefined || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(task)) {
-    throw bad(`metadata task: expected a task name (such as 'classify'), got ${task === undefined ? 'nothing' : clip(task)}`);
-  }
-  if (expectTask && task !== expectTask) throw bad(`metadata task: expected a ${expectTask} model, got a ${task} model`);
-  const meta: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(md)) {
-    if (k === 'format' || k === 'formatVersion' || k === 'task' || k === 'checkpoint') continue;
-    try {
-      meta[k] = JSON.parse(v);
-    } catch (e) {
-      throw new GruError('INVALID_FILE', `${path}: metadata ${jsonPath([k])}: expected JSON, got text that is not JSON (${oneLine((e as Error).message)})`, { cause: e });
-    }
-  }
-  const weights = new Map([...f.tensors].filter(([k]) => !k.startsWith('__')));
-  return { path, task, meta, weights, data: meta.data as TrainingDataRecord | undefined };
+  return modelFileOf(readSafetensors(path), path, expectTask);
 }
 
 /** The model file of a `task` loader: `file` when the caller has read it already (checked to be of that task), else read from `path`. */
@@ -86,38 +26,3 @@ export function modelFileFor(path: string, task: TaskName, file?: ModelFile): Mo
   if (file.task !== task) throw new GruError('INVALID_FILE', `${path}: metadata task: expected a ${task} model, got a ${file.task} model`);
   return file;
 }
-
-/** Elements a loader may allocate to build a module, beyond the file's own: small configurations have fixed costs. */
-const BUDGET_SLACK = 1_000_000;
-
-/**
- * Builds the module a file describes and loads the file's weights into it.
- * `make` runs inside an allocation budget set by the file's own tensors
- * (their elements × 1.25 + 1M), so a configuration that implies more weights
- * than the file holds fails before its arrays exist; then every parameter
- * must be in the file with its shape, and no other tensor may be. `config`
- * is the (validated) configuration, whose sizes the budget error lists.
- * Errors are {@link GruError}s ('INVALID_FILE') naming the file.
- */
-export function buildModel<M extends Module>(f: ModelFile, config: unknown, make: () => M): M {
-  let held = 0;
-  for (const t of f.weights.values()) held += t.size;
-  const budget = Math.ceil(held * 1.25) + BUDGET_SLACK;
-  const model = withAllocationBudget(budget, make, (asked, limit, allocated) => new GruError('INVALID_FILE',
-    `${f.path}: metadata config${sizesOf(config)} implies more weights than the file holds: building the ${f.task} model asked for ${allocated + asked} elements or more, past the ${limit} allowed for a file of ${held}`));
-  model.loadStateDict(f.weights, { prefix: '', file: f.path });
-  return model;
-}
-
-/** " (hiddenSize 8, numLayers 1, …)": the integer entries of a config, which decide its weights' sizes. */
-function sizesOf(config: unknown): string {
-  if (typeof config !== 'object' || config === null) return '';
-  const sizes = Object.entries(config).filter(([, v]) => Number.isInteger(v)).map(([k, v]) => `${k} ${String(v)}`);
-  return sizes.length > 0 ? ` (${sizes.join(', ')})` : '';
-}
-
-/** A metadata string for a message: quoted (so control characters stay on one line), at most 40 characters. */
-const clip = (s: string) => (s.length > 40 ? `${JSON.stringify(s.slice(0, 40))}…` : JSON.stringify(s));
-
-/** An error message from elsewhere on one line, at most 120 characters (JSON.parse quotes the text it failed on). */
-const oneLine = (s: string) => (s.length > 120 ? `${s.slice(0, 120)}…` : s).replace(/[\u0000-\u001f\u2028\u2029]/g, ' ');
