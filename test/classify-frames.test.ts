@@ -117,7 +117,7 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
   assert.equal(d.noise.length, 1);
   assert.deepEqual(d.listed!.test.map((i) => d.files[i]), listed.testing);
   for (const i of [0, 1, 2]) assert.equal(d.sequences[i].length / 40, 1 + Math.floor((0.3 * 16000 - 400) / 160), 'every rate resampled to 16 kHz: 0.3 s is 28 frames');
-  const r = trainFrameClassifier(d, { hiddenSize: 16, epochs: 6, batchSize: 8, lr: 1e-2 }, { kind: 'logmel', numMels: 40 });
+  const r = trainFrameClassifier(d, { hiddenSize: 16, epochs: 6, batchSize: 8, lr: 1e-2, augment: true }, { kind: 'logmel', numMels: 40 });
   assert.equal(r.data!.split.method, 'listed');
   assert.equal(r.test.examples, listed.testing.length);
   assert.ok(r.test.metrics.accuracy >= 0.9, `accuracy ${r.test.metrics.accuracy}`);

@@ -3,9 +3,11 @@
  * models are trained with:
  * - time shift (Warden 2018, the Speech Commands training script): the clip
  *   moves by up to ±`shift` seconds, zeros filling the gap;
- * - speed perturbation (Ko et al. 2015): the clip is resampled by a factor
- *   in `speed`, which changes tempo and pitch together (a factor 1.1 is 10%
- *   faster and 10% higher);
+ * - speed perturbation (Ko et al. 2015): the clip is resampled by one of the
+ *   factors in `speeds` (theirs: 0.9, 1.0, 1.1), which changes tempo and
+ *   pitch together (1.1 is 10% faster and 10% higher). A few fixed factors,
+ *   not a continuum: each ratio of rates is a polyphase filter of its own,
+ *   and 16,000 : 17,600 needs 11 phases where 16,000 : 17,123 would need 16,000;
  * - background noise (Speech Commands' `_background_noise_`): with
  *   probability `noiseProbability`, a random stretch of a random noise clip
  *   is added at a signal-to-noise ratio drawn uniformly in `snr` dB;
@@ -20,8 +22,8 @@ import { resample } from './audio/resample.js';
 export interface AugmentOptions {
   /** Largest shift in seconds (default 0.1). */
   shift?: number;
-  /** Range of speed factors (default [0.9, 1.1]; [1, 1]: none). */
-  speed?: [number, number];
+  /** Speed factors drawn from (default [0.9, 1, 1.1]; [1]: none). */
+  speeds?: readonly number[];
   /** Noise clips at 16 kHz (none: no noise is added). */
   noise?: readonly Float32Array[];
   /** Chance a clip gets noise (default 0.8). */
@@ -40,8 +42,8 @@ const RATE = 16000;
 
 /** A shifted, speed-perturbed, noisy copy of a 16 kHz clip (the same length as the clip). */
 export function augmentClip(clip: Float32Array, rng: Rng, o: AugmentOptions = {}): Float32Array {
-  const [s0, s1] = o.speed ?? [0.9, 1.1];
-  const factor = s0 + (s1 - s0) * rng.uniform();
+  const speeds = o.speeds ?? [0.9, 1, 1.1];
+  const factor = speeds[rng.int(speeds.length)];
   // Played `factor` times faster: the samples read as if recorded at RATE · factor.
   const fast = factor === 1 ? clip : resample(clip, Math.round(RATE * factor), RATE);
   const out = new Float32Array(clip.length);

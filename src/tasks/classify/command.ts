@@ -57,7 +57,7 @@ function addTrainCommand(train: Command): void {
     .option('--bidirectional', 'both directions (the default for texts)')
     .option('--frames-field <name>', 'JSONL frame sequences: the field holding each sequence (an array of frames, each an array of numbers; default frames)')
     .option('--label-field <name>', 'JSONL frame sequences: the label field (default label)')
-    .option('--no-augment', 'audio: train on the clips as they are (default: time shift, speed perturbation, background noise from _background_noise_, SpecAugment)')
+    .option('--augment', 'audio: each epoch, shift the clips (±100 ms), change their speed (0.9, 1, 1.1), add background noise from _background_noise_ (0–20 dB SNR) and SpecAugment masks (default: the clips as they are)')
     .option('--features <kind>', 'audio: logmel (40 bands, default) or mfcc (13 coefficients); 25 ms windows every 10 ms at 16 kHz', oneOf(['logmel', 'mfcc'] as const))
     .option('--dropout <p>', 'dropout between GRU layers', probability)
     .option('--embedding-dropout <p>', 'dropout on the token embeddings while training', probability)
@@ -138,7 +138,7 @@ function reportClassify(ev: ClassifyEvaluation, o: { json?: boolean; model?: str
     return;
   }
   console.log(`${o.source}, ${ev.split === 'test' ? 'held-out test split' : 'every row'} (${ev.examples} examples):`);
-  const row = (name: string, m: { accuracy: number; macroF1: number }) => console.log(`  ${name.padEnd(28)} accuracy ${(100 * m.accuracy).toFixed(2).padStart(6)}%   macro-F1 ${m.macroF1.toFixed(4)}`);
+  const row = (name: string, m: { accuracy: number; macroF1: number }) => console.log(`  ${name.padEnd(32)} accuracy ${(100 * m.accuracy).toFixed(2).padStart(6)}%   macro-F1 ${m.macroF1.toFixed(4)}`);
   row('GRU', ev.metrics);
   if (ev.baselines) {
     const scored = Object.entries(ev.baselines) as [ClassifyBaselineName, BaselineScore][];

@@ -57,7 +57,13 @@ function frameRows(d: FrameSequences, input: FramesInput, y: readonly number[], 
 
 /** Options of a frames classifier: the shared ones, and augmentation of audio while training. */
 export interface FramesOptions extends ClassifierOptions {
-  /** Audio only: time shift, speed perturbation, background noise and SpecAugment each epoch (default true; see data/augment.ts); options or false. */
+  /**
+   * Audio only: time shift, speed perturbation, background noise and
+   * SpecAugment each epoch (see data/augment.ts); true or options. Off by
+   * default: on the synthesized commands it slowed learning so much that six
+   * epochs reached 57–61% on held-out voices instead of 96% (QUALITY.md);
+   * recordings from real microphones may need it.
+   */
   augment?: boolean | AugmentOptions;
 }
 
@@ -77,7 +83,7 @@ export function trainFrameClassifier(d: ListedFrames & { samples?: Float32Array[
   const config = classifierConfig(o, { labels: split.classes, frames, embeddingSize: d.features, ...(audio ? { audio: { ...audio, windowFrames: longest } } : {}) }, { maxLen: 1000, bidirectional: false });
   const model = new Classifier(config, 0, seed);
   const y = d.labels.map((l) => split.classes.indexOf(l));
-  const augment = audio && d.samples && o.augment !== false ? { clips: d.samples, frontEnd: audio, options: { noise: d.noise, ...(typeof o.augment === 'object' ? o.augment : {}) } } : undefined;
+  const augment = audio && d.samples && o.augment ? { clips: d.samples, frontEnd: audio, options: { noise: d.noise, ...(typeof o.augment === 'object' ? o.augment : {}) } } : undefined;
   const { history, test } = trainOnRows(model, frameRows(d, frames, y, config.maxLen, augment), split, o, () => classifierMetadata({ model, data }));
   const baselines = frameBaselines(d.sequences.map((s) => normalizeFrames(s, frames)), d.features, y, split.trainIdx, split.testIdx, split.classes.length);
   return { model, data, history, test: { split: 'test', examples: split.testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: split.classes, baselines } };

@@ -10,10 +10,13 @@
  * read its W frames its class probabilities are exactly the offline model's
  * on that window (window k covers frames k·stride … k·stride + W − 1). All
  * live states advance together, as one batch, in one GRU call per frame.
- * A window whose best label is not a background label (`_silence_`,
- * `_unknown_`, `silence`, `unknown` or those given) and whose probability
- * reaches `threshold` is a detection; detections of the same label closer
- * than `refractory` seconds are merged into the first.
+ * Detections come from the windows' probabilities averaged over the last
+ * `smooth` windows (posterior smoothing, Chen et al. 2014: a window that
+ * straddles two words is confident alone but not three in a row): when the
+ * best averaged label is not a background label (`_silence_`, `_unknown_`,
+ * `silence`, `unknown` or those given) and reaches `threshold`, it is a
+ * detection; detections of the same label closer than `refractory` seconds
+ * (default: one window) are merged into the first.
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { noGrad } from '../../autograd/var.js';
@@ -39,8 +42,10 @@ export interface StreamOptions {
   stride?: number;
   /** Smallest probability of a detection (default 0.8). */
   threshold?: number;
-  /** Seconds within which a repeated label is the same detection (default 0.5). */
+  /** Seconds within which a repeated label is the same detection (default: the window's length, ~1 s). */
   refractory?: number;
+  /** Windows whose probabilities are averaged before deciding (default 3: 300 ms at the default stride). */
+  smooth?: number;
   /** Labels that are never detections (default: _silence_, _unknown_, silence, unknown, _background_noise_). */
   background?: string[];
 }
@@ -65,6 +70,9 @@ export class KeywordStream {
   private live: { index: number; steps: number; h: Float32Array }[] = [];
   private frame = 0;
   private last: Detection | null = null;
+  /** The last `smooth` windows' probabilities, oldest first. */
+  private recent: Float32Array[] = [];
+  private readonly smooth: number;
   private readonly threshold: number;
   private readonly refractory: number;
   private readonly background: Set<string>;
@@ -84,7 +92,8 @@ export class KeywordStream {
       if (!Number.isInteger(v) || v <= 0) throw new GruError('INVALID_ARGUMENT', `KeywordStream: ${name} must be a positive integer, got ${v}`);
     }
     this.threshold = o.threshold ?? 0.8;
-    this.refractory = o.refractory ?? 0.5;
+    this.smooth = o.smooth ?? 3;
+    if (!Number.isInteger(this.smooth) || this.smooth <= 0) throw new GruError('INVALID_ARGUMENT', `KeywordStream: smooth must be a positive integer, got ${o.smooth}`);
     this.background = new Set(o.background ?? BACKGROUND);
     this.features = new FeatureStream({ kind: cfg.audio.kind, numMels: cfg.audio.numMels, ...(cfg.audio.numCoeffs ? { numCoeffs: cfg.audio.numCoeffs } : {}) });
     this.gru = classifier.model.gru;
@@ -92,6 +101,7 @@ export class KeywordStream {
     this.L = cfg.numLayers;
     this.hopSeconds = this.features.hopLength / 16000;
     this.winSeconds = this.features.winLength / 16000;
+    this.refractory = o.refractory ?? (this.windowFrames - 1) * this.hopSeconds + this.winSeconds;
   }
 
   /** Takes the next 16 kHz samples; returns the windows that closed and the detections they made. */
@@ -138,11 +148,16 @@ export class KeywordStream {
 
   private detect(w: WindowResult): Detection | null {
     const labels = this.classifier.model.config.labels;
+    this.recent.push(w.probabilities);
+    if (this.recent.length > this.smooth) this.recent.shift();
+    const mean = new Float32Array(labels.length);
+    for (const r of this.recent) for (let c = 0; c < labels.length; c++) mean[c] += r[c] / this.recent.length;
     let best = 0;
-    for (let c = 1; c < labels.length; c++) if (w.probabilities[c] > w.probabilities[best]) best = c;
-    const label = labels[best], p = w.probabilities[best];
+    for (let c = 1; c < labels.length; c++) if (mean[c] > mean[best]) best = c;
+    const label = labels[best], p = mean[best];
     if (this.background.has(label) || p < this.threshold) return null;
-    const start = w.index * this.stride * this.hopSeconds;
+    // The smoothed windows span from the oldest one's start to this one's end.
+    const start = (w.index - this.recent.length + 1) * this.stride * this.hopSeconds;
     const d = { label, probability: p, start, end: start + (this.windowFrames - 1) * this.hopSeconds + this.winSeconds };
     if (this.last && this.last.label === label && start - this.last.start < this.refractory) return null;
     this.last = d;
