@@ -2,7 +2,7 @@
 // training and in eval.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, classifyBaselines, evaluateClassifierOn, fitNaiveBayes, fitSoftmaxRegression, frameBaselines, naiveBayesPredict, pooledStatistics, softmaxRegressionPredict, trainClassifier, UNK } from '../src/index.js';
+import { Rng, classifyBaselines, classifyText, classifyTexts, evaluateClassifierOn, fitNaiveBayes, fitSoftmaxRegression, frameBaselines, naiveBayesPredict, pooledStatistics, softmaxRegressionPredict, trainClassifier, UNK } from '../src/index.js';
 import { labelledTexts } from './helpers/synthetic.js';
 
 test('naive Bayes: Laplace-smoothed log probabilities as worked by hand; unknown tokens ignored; the argmax class', () => {
@@ -33,6 +33,15 @@ test('training reports the baselines on its test rows; gru eval recomputes the s
   assert.deepEqual(again.baselines, r.test.baselines);
   assert.deepEqual(again.metrics, r.test.metrics);
   assert.equal(evaluateClassifierOn(r, table, { split: 'all' }).baselines, undefined);
+  // Many texts at once (gru predict --input) equal one at a time, in order.
+  const texts = table.rows.slice(0, 70).map((row) => row[0]);
+  const many = classifyTexts(r, texts);
+  assert.equal(many.length, 70);
+  for (const i of [0, 1, 63, 64, 69]) {
+    const one = classifyText(r, texts[i]);
+    assert.equal(many[i].label, one.label);
+    for (const l of r.model.config.labels) assert.ok(Math.abs(many[i].probabilities[l] - one.probabilities[l]) < 1e-6);
+  }
 });
 
 test('frames baselines: pooled mean and std per feature as worked by hand; softmax regression learns three ordered clusters', () => {

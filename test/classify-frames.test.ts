@@ -65,6 +65,14 @@ test('a frames classifier learns ramps of any length, one direction by default; 
   assert.ok(r.test.baselines!.pooledLogistic!.accuracy > 0.8, 'mean and std tell rising from falling ramps');
   assert.equal(evaluateFramesOn(back, d, { split: 'all' }).examples, 200);
   assert.throws(() => classifyFrames(back, [[1, 2]]), /frame 1: expected 3 features, got 2/);
+  // Batch prediction: JSONL on stdin (the training file's field names, labels optional), one result a line in row order.
+  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const down = Array.from({ length: 7 }, (_, t) => [-t / 7, 0, 1000]);
+  const rows = [up, down, up].map((f) => JSON.stringify({ seq: f })).join('\n');
+  const p = spawnSync(process.execPath, [cli, 'predict', path, '--input', '-', '--json'], { encoding: 'utf8', input: rows });
+  assert.equal(p.status, 0, p.stderr);
+  assert.deepEqual(p.stdout.trim().split('\n').map((l) => JSON.parse(l).label), ['up', 'down', 'up']);
+  assert.deepEqual(JSON.parse(p.stdout.split('\n')[1]).probabilities, classifyFrames(back, down).probabilities);
 });
 
 /** A 16-bit PCM mono WAV of `samples` (in [−1, 1]) at `rate`. */

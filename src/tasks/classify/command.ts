@@ -8,7 +8,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadTable } from '../../data/datasets.js';
-import { classifyText, evaluateClassifierOn, loadClassifier, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from './task.js';
+import { classifyText, classifyTexts, evaluateClassifierOn, loadClassifier, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from './task.js';
+import { columnIndex, parseCsv, parseJsonl } from '../../data/csv.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import type { TokenizerKind } from '../../data/tokenizer.js';
 import { CLASSIFY_BASELINE_LABELS, type BaselineScore, type ClassifyBaselineName } from './baselines.js';
@@ -183,6 +184,10 @@ export const classifyTask: TaskDefinition<TrainedClassifier> = {
       streamWav(c, flags.wav, { json: !!flags.json, threshold: flags.threshold as number | undefined });
       return;
     }
+    if (typeof flags.input === 'string') {
+      for (const r of classifyMany(c, flags.input)) console.log(flags.json ? JSON.stringify({ task: 'classify', ...r }) : `${r.label}\t${r.probabilities[r.label].toFixed(3)}`);
+      return;
+    }
     let r: { label: string; probabilities: Record<string, number> };
     if (typeof flags.wav === 'string') r = classifyAudio(c, readFileSync(flags.wav), flags.wav);
     else if (typeof flags.frames === 'string') r = classifyFrames(c, parseFramesArgument(flags.frames));
@@ -195,6 +200,7 @@ export const classifyTask: TaskDefinition<TrainedClassifier> = {
     { flags: '--text <text>', description: 'the text to classify' },
     { flags: '--frames <json|file>', description: 'frames to classify: a JSON array of frames (arrays of numbers), or a file holding one' },
     { flags: '--wav <file>', description: 'a WAV file to classify (audio classifiers)' },
+    { flags: '--input <file>', description: 'many at once, one result a line: a CSV/JSONL file (or - for JSONL on stdin) with the text column (or frames field) the model was trained on' },
     { flags: '--stream', description: 'with --wav: run the file as a stream, one GRU step per 10 ms frame, and print each detected word with its time' },
     { flags: '--threshold <p>', description: 'with --stream: the smallest probability of a detection (default 0.8)', parse: probability },
   ],
@@ -235,4 +241,28 @@ function streamWav(c: TrainedClassifier, path: string, o: { json: boolean; thres
   }
   const rtf = (performance.now() - t0) / 1000 / (samples.length / 16000);
   if (!o.json) console.error(`${found} detection(s) in ${(samples.length / 16000).toFixed(2)} s of audio; real-time factor ${rtf.toFixed(4)}`);
+}
+
+/**
+ * `gru predict --input FILE|-`: every row of a CSV/JSONL file (JSONL on stdin for -), read with the text
+ * column or frames field recorded at training, classified in batches; results in row order.
+ */
+function classifyMany(c: TrainedClassifier, input: string): { label: string; probabilities: Record<string, number> }[] {
+  const text = input === '-' ? readFileSync(0, 'utf8') : readFileSync(input, 'utf8');
+  const source = input === '-' ? 'stdin' : input;
+  if (c.model.config.frames) {
+    if (c.model.config.audio) throw new GruError('INVALID_ARGUMENT', 'an audio classifier reads WAV files: give --wav FILE (one at a time)');
+    const fields = c.data?.columns;
+    // Labels are optional here: rows get a placeholder the reader accepts.
+    const d = framesFromJsonl(text, source, { framesField: fields?.frames, labelField: fields?.label, labelOptional: true });
+    return d.sequences.map((s) => classifyFrames(c, s));
+  }
+  const table = input === '-' || /\.jsonl?$/i.test(input) ? parseJsonl(text, source) : parseCsv(text, source);
+  const column = c.data?.columns?.text ?? 'text';
+  const ti = columnIndex(table, column);
+  return classifyTexts(c, table.rows.map((r, i) => {
+    const t = r[ti] ?? '';
+    if (t.trim() === '') throw new GruError('INVALID_DATA', `${source}: empty ${column} at data row ${i + 1}`);
+    return t;
+  }));
 }

@@ -110,6 +110,23 @@ export function classifyText(c: TrainedClassifier, text: string): { label: strin
   return bestLabel(c.model, makeTextBatch([tokenizer.encode(text, c.model.config.maxLen)], null));
 }
 
+/** The labels and class probabilities of many texts, in their order (classified 64 at a time). */
+export function classifyTexts(c: TrainedClassifier, texts: readonly string[]): { label: string; probabilities: Record<string, number> }[] {
+  const tokenizer = tokenizerOf(c);
+  const out: { label: string; probabilities: Record<string, number> }[] = [];
+  const labels = c.model.config.labels, C = labels.length;
+  for (let i = 0; i < texts.length; i += 64) {
+    const part = texts.slice(i, i + 64);
+    const p = c.model.probabilities(makeTextBatch(part.map((t) => tokenizer.encode(t, c.model.config.maxLen)), null)).data;
+    part.forEach((_, b) => {
+      let best = 0;
+      for (let k = 1; k < C; k++) if (p[b * C + k] > p[b * C + best]) best = k;
+      out.push({ label: labels[best], probabilities: Object.fromEntries(labels.map((l, k) => [l, p[b * C + k]])) });
+    });
+  }
+  return out;
+}
+
 export function classifierMetadata(c: TrainedClassifier): Record<string, string> {
   return modelMetadata('classify', { config: c.model.config, ...(c.tokenizer ? { tokenizer: c.tokenizer.toJSON() } : {}), ...(c.data ? { data: c.data } : {}) });
 }
