@@ -9,11 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
@@ -22,31 +20,14 @@ import {
   loadClassifier, logMel, readAudioFolder, resample, saveClassifier, serializeSafetensors, trainFrameClassifier, type Detection, type TrainedClassifier,
 } from '../src/index.js';
 import type { KwsDetection, KwsStatus } from '../browser/kws-protocol.js';
+import { serve } from './helpers/static-server.js';
+import { wav16 } from './helpers/wav.js';
 
 /** What the page leaves on window (browser/kws.ts). */
 type KwsWindow = { __kwsStatus?: KwsStatus; __kwsDetections?: KwsDetection[] };
 
 const CHROMIUM = process.env.GRU_CHROMIUM || '/usr/bin/chromium';
 const config = fileURLToPath(new URL('../browser/vite.config.ts', import.meta.url));
-
-/** A 16-bit PCM mono WAV of `samples` (in [−1, 1]) at `rate`: the format Chromium's fake audio capture reads. */
-function wav16(samples: Float32Array, rate: number): Uint8Array {
-  const b = Buffer.alloc(44 + 2 * samples.length);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + 2 * samples.length, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20); // PCM
-  b.writeUInt16LE(1, 22); // mono
-  b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(2 * rate, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(2 * samples.length, 40);
-  samples.forEach((v, i) => b.writeInt16LE(Math.round(Math.max(-1, Math.min(1, v)) * 32767), 44 + 2 * i));
-  return b;
-}
 
 /** `sec` seconds of a tone near `hz` (±10%), of random level and phase, with a little noise. */
 function tone(rng: Rng, hz: number, sec: number, rate: number): Float32Array {
@@ -93,37 +74,6 @@ function trainTones(dir: string): { model: TrainedClassifier; path: string } {
   const path = join(dir, 'tones.safetensors');
   saveClassifier(model, path);
   return { model, path };
-}
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.safetensors': 'application/octet-stream',
-};
-
-/** A static file server for `dir` on 127.0.0.1 (a free port), cross-origin isolated as the demo expects (as in test/browser.test.ts). */
-async function serve(dir: string): Promise<{ server: Server; url: string }> {
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = resolve(dir, `.${path.endsWith('/') ? `${path}index.html` : path}`);
-    if (!file.startsWith(dir + sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, {
-        'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store',
-        'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end('not found');
-    }
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
 const dirP = mkdtemp(join(tmpdir(), 'gru-ts-mic-'));

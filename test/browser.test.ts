@@ -8,52 +8,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
 import type { GruBrowserResult } from '../browser/result.js';
+import { serve } from './helpers/static-server.js';
 
 const CHROMIUM = process.env.GRU_CHROMIUM || '/usr/bin/chromium';
 const config = fileURLToPath(new URL('../browser/vite.config.ts', import.meta.url));
 const wasmFile = fileURLToPath(new URL('../wasm/gru.wasm', import.meta.url));
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-};
-
-/** The headers that make a page cross-origin isolated, so it has shared memory (the demo then runs the wasm kernels on Web Workers). */
-const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-
-/** A static file server for `dir` on 127.0.0.1 (a free port), cross-origin isolated. */
-async function serve(dir: string): Promise<{ server: Server; url: string }> {
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = resolve(dir, `.${path.endsWith('/') ? `${path}index.html` : path}`);
-    if (!file.startsWith(dir + sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...ISOLATED });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end('not found');
-    }
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
-}
 
 test('browser: the wasm backend in headless Chromium matches ref and trains', { timeout: 180_000 }, async (t) => {
   assert.ok(

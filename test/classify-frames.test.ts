@@ -10,6 +10,7 @@ import {
   Rng, classifyAudio, classifyFrames, evaluateFramesOn, fitFeatureNormalization, framesFromJsonl, loadClassifier, readAudioFolder, saveClassifier,
   trainFrameClassifier, KeywordStream, logMel, type Detection, type WindowResult,
 } from '../src/index.js';
+import { wav16 } from './helpers/wav.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gru-frames-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,25 +75,6 @@ test('a frames classifier learns ramps of any length, one direction by default; 
   assert.deepEqual(p.stdout.trim().split('\n').map((l) => JSON.parse(l).label), ['up', 'down', 'up']);
   assert.deepEqual(JSON.parse(p.stdout.split('\n')[1]).probabilities, classifyFrames(back, down).probabilities);
 });
-
-/** A 16-bit PCM mono WAV of `samples` (in [−1, 1]) at `rate`. */
-function wav16(samples: Float32Array, rate: number): Uint8Array {
-  const b = Buffer.alloc(44 + 2 * samples.length);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + 2 * samples.length, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20); // PCM
-  b.writeUInt16LE(1, 22); // mono
-  b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(2 * rate, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(2 * samples.length, 40);
-  samples.forEach((v, i) => b.writeInt16LE(Math.round(Math.max(-1, Math.min(1, v)) * 32767), 44 + 2 * i));
-  return b;
-}
 
 /** A 0.3 s tone near `hz` with noise, at `rate`. */
 function tone(rng: Rng, hz: number, rate: number): Float32Array {
