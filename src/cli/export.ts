@@ -4,12 +4,11 @@
  * than one graph (seq2seq: encoder and decoder step) writes FILE.<name>.onnx
  * for each. Every file is written atomically (a temporary file, then a rename).
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import onnxProto from 'onnx-proto';
 import { TASKS } from '../tasks/index.js';
 import { loadTaskModel } from '../tasks/registry.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { GruError } from '../errors.js';
 
 const { onnx } = onnxProto;
@@ -56,25 +55,6 @@ function describeGraph(bytes: Uint8Array): { inputs: ExportedValue[]; outputs: E
     doc: v.docString ?? '',
   });
   return { inputs: (graph.input ?? []).map(value), outputs: (graph.output ?? []).map(value) };
-}
-
-/** Writes to a temporary file beside `path`, fsyncs and renames it over `path`; removes the temporary file on failure. */
-function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  let fd: number | null = openSync(tmp, 'wx');
-  try {
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== null) {
-      try { closeSync(fd); } catch { /* already failing */ }
-    }
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
 }
 
 export function exportCommand(program: Command): void {

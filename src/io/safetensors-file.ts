@@ -2,13 +2,13 @@
  * safetensors files on disk (node:fs). Kept apart from safetensors.ts so
  * that bundling the parser for a browser does not pull in node:fs.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
 import type { LoadOptions, Module } from '../nn/module.js';
 import { GruError } from '../errors.js';
 import { parseSafetensors, serializeSafetensors, type IntTensor, type SafetensorsFile } from './safetensors.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 /** Reads and parses a safetensors file; see {@link parseSafetensors} for what is checked. */
 export function readSafetensors(path: string): SafetensorsFile {
@@ -115,42 +115,3 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** Write to `${path}.tmp-<pid>-<random>`, fsync, rename over path; remove the temp file on any failure. */
-function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  let mode: number | null = null;
-  try {
-    mode = statSync(path).mode & 0o7777;
-  } catch {
-    // no existing file: the default mode applies
-  }
-  let fd: number | null = openSync(tmp, 'wx'); // 'x': never follow or reuse an existing file
-  try {
-    if (mode !== null) fchmodSync(fd, mode);
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== null) {
-      try { closeSync(fd); } catch { /* already failing */ }
-    }
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
-  syncDirectory(dirname(path));
-}
-
-/** Makes the rename itself durable; best effort (not possible on every platform, e.g. Windows). */
-function syncDirectory(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // ignore: the data are written; only durability across a power cut is weaker
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
-}

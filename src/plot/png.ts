@@ -3,10 +3,10 @@
  * because it needs Node (node:fs and the native @resvg/resvg-js renderer):
  * bundling line-chart.ts or heatmap.ts for a browser must not pull these in.
  */
-import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 
 /** Options of {@link svgToPng}. */
 export interface PngOptions {
@@ -38,18 +38,6 @@ export function svgToPng(svg: string, opts: PngOptions = {}): Uint8Array {
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
-/** Writes via a temporary file in the same directory and a rename, so readers never see a half-written picture. */
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* never created */ }
-    throw e;
-  }
-}
-
 /**
  * Writes `svg` to `path` (".svg" is added, or replaces a ".png" ending) and,
  * when `png` is true, the rendered PNG beside it with the same base name.
@@ -60,11 +48,11 @@ export function writePicture(path: string, svg: string, png: boolean, opts: PngO
   const base = path.replace(/\.(svg|png)$/i, '');
   const svgPath = `${base}.svg`;
   mkdirSync(dirname(svgPath), { recursive: true });
-  writeAtomic(svgPath, svg);
+  writeFileAtomic(svgPath, svg);
   const written = [svgPath];
   if (png) {
     const pngPath = `${base}.png`;
-    writeAtomic(pngPath, svgToPng(svg, opts));
+    writeFileAtomic(pngPath, svgToPng(svg, opts));
     written.push(pngPath);
   }
   return written;
