@@ -4,6 +4,7 @@
  * task model swaps one for the other (see {@link recurrentLayer}).
  */
 import { Tensor, assertFinite, shapeString, type DType } from '../tensor/tensor.js';
+import type { RecurrentLayerOptions } from './recurrent.js';
 import { Rng } from '../tensor/random.js';
 import { Var, constant } from '../autograd/var.js';
 import { mul, reshape, swapAxes01 } from '../autograd/ops/basic.js';
@@ -18,21 +19,12 @@ import { Module } from './module.js';
 import { isSparseSequence, type SparseSequence } from '../tensor/sparse-sequence.js';
 import { GruError } from '../errors.js';
 
-export interface AttentionGRUStackOptions extends AttentionGruForm {
-  inputSize: number;
-  hiddenSize: number;
-  numLayers?: number;
-  /** A second direction per layer that reads each sequence backwards from its last valid step. */
-  bidirectional?: boolean;
-  /** Dropout on the outputs of every layer but the last, in training mode. */
-  dropout?: number;
-  batchFirst?: boolean;
+/** The GRU's layer options (bidirectional: a second direction that reads each sequence backwards from its last valid step), the attention cell's form and window. */
+export interface AttentionGRUStackOptions extends RecurrentLayerOptions, AttentionGruForm {
   attentionSize?: number;
   window?: number;
   local?: PredictiveWindow;
   bias?: boolean;
-  seed?: number;
-  dtype?: DType;
 }
 
 /**

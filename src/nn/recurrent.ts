@@ -1,6 +1,6 @@
 /** The recurrent layer a task model runs: the GRU, or the attention GRU in one of its forms. */
 import type { DType } from '../tensor/tensor.js';
-import { GRU } from './gru.js';
+import { GRU, type GRUOptions } from './gru.js';
 import { AttentionGRUStack } from './attention-gru-stack.js';
 import { SEED_003_FORM } from './attention-gru.js';
 import { GruError } from '../errors.js';
@@ -27,6 +27,7 @@ export const CELL_KINDS = ['gru', 'attention-gru', 'seed-003'] as const;
 /** What every recurrent layer built here offers a task model. */
 export type RecurrentLayer = GRU | AttentionGRUStack;
 
+/** What a task model sets on its recurrent layer, whichever the cell (as {@link GRUOptions}). */
 export interface RecurrentLayerOptions {
   inputSize: number;
   hiddenSize: number;
