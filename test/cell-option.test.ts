@@ -85,7 +85,12 @@ test('gru train --cell: recorded and shown by gru info; a window for the GRU cel
   const r = run('train', 'lm', '--data', data, '--cell', 'seed-003', '--window', '4', '--epochs', '1', '--hidden', '8', '--samples', '1', '--out', out);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(cellOf(out), { kind: 'seed-003', window: 4 });
-  assert.match(run('info', out).stdout, /seed-003/);
+  const info = run('info', out).stdout;
+  assert.match(info, /seed-003/);
+  // Provenance: the release, the time and the command line that made the file.
+  assert.match(info, new RegExp(`made by: gru-ts \\d+\\.\\d+\\.\\d+, \\d{4}-\\d\\d-\\d\\dT[^,]+, gru train lm --data ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --cell seed-003 --window 4`));
+  const made = readModelFile(out).meta.provenance as { gruTs: string; command: string[] };
+  assert.deepEqual(made.command.slice(0, 4), ['gru', 'train', 'lm', '--data']);
   const bad = run('train', 'lm', '--data', data, '--cell', 'gru', '--window', '4', '--out', join(dir, 'x.safetensors'));
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /window and local apply to the attention cells/);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
@@ -13,7 +14,9 @@ test("import { GRU } from 'gru-ts' resolves to the built package", async () => {
   assert.deepEqual(output.shape, [4, 1, 3]);
 });
 
-test('gru --version and gru --help', () => {
+test('gru --version and gru --help; the version model files record is package.json\'s', async () => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal((await import('../src/version.js')).GRU_TS_VERSION, pkg.version);
   const v = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' });
   assert.equal(v.status, 0);
   assert.match(v.stdout, /^\d+\.\d+\.\d+/);

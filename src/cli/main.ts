@@ -12,6 +12,7 @@ import { importCommand } from '../tasks/keras/command.js';
 import { exportCommand } from './export.js';
 import { TASKS } from '../tasks/index.js';
 import { addTaskOptions, findTask, loadTaskModel, type EvalFlags, type PredictFlags } from '../tasks/registry.js';
+import { recordCommandLine } from '../tasks/model-format.js';
 import { SPLIT_CHOICES, type SplitChoice } from '../tasks/training-data.js';
 import { oneOf } from './options.js';
 
@@ -81,6 +82,7 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  recordCommandLine(['gru', ...argv.slice(2)]);
   try {
     await program.parseAsync(argv);
     return 0;

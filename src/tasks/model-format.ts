@@ -13,6 +13,7 @@ import type { SafetensorsFile } from '../io/safetensors.js';
 import { GruError } from '../errors.js';
 import type { TrainingDataRecord } from './training-data.js';
 import { jsonPath } from './model-schema.js';
+import { GRU_TS_VERSION } from '../version.js';
 
 export const MODEL_FORMAT = 'gru-ts';
 /** Bumped when a reader of an older version could not read the files. */
@@ -36,9 +37,24 @@ export interface ModelFile {
   data?: TrainingDataRecord;
 }
 
-/** Metadata entries for a task model: the JSON-encoded parts plus format and version. */
+/** Where a model file came from: the gru-ts release, when, and the `gru` command line that made it (absent for files made by library calls). */
+export interface Provenance {
+  gruTs: string;
+  created: string;
+  command?: string[];
+}
+
+let madeByCommand: string[] | undefined;
+
+/** The `gru` command records its arguments here once, so every model file it writes names the command that made it. */
+export function recordCommandLine(args: readonly string[]): void {
+  madeByCommand = [...args];
+}
+
+/** Metadata entries for a task model: the JSON-encoded parts plus format, version and provenance. */
 export function modelMetadata(task: TaskName, parts: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = { format: MODEL_FORMAT, formatVersion: String(MODEL_FORMAT_VERSION), task };
+  const provenance: Provenance = { gruTs: GRU_TS_VERSION, created: new Date().toISOString(), ...(madeByCommand ? { command: madeByCommand } : {}) };
+  const out: Record<string, string> = { format: MODEL_FORMAT, formatVersion: String(MODEL_FORMAT_VERSION), task, provenance: JSON.stringify(provenance) };
   for (const [k, v] of Object.entries(parts)) out[k] = JSON.stringify(v);
   return out;
 }

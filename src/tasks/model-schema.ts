@@ -127,7 +127,15 @@ export const cellSchema = z
 const cellMatches: SameType<z.output<typeof cellSchema>, CellConfig> = true;
 void cellMatches;
 
+/** {@link Provenance}; strings bounded (a file's command line is shown by `gru info`). */
+const provenanceSchema = z.strictObject({
+  gruTs: z.string().max(64),
+  created: z.string().max(64),
+  command: z.optional(z.array(z.string().max(4096)).max(256)),
+});
+
 export const commonMetaShape = {
+  provenance: z.optional(provenanceSchema),
   data: z.optional(trainingDataSchema),
   sparsity: z.optional(sparsitySchema),
 };
