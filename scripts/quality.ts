@@ -1,7 +1,9 @@
 /**
  * `npm run quality`: the task models on the shipped real datasets, with the
  * settings the README states, reporting held-out metrics and training time.
- * Not part of `npm test` (minutes, not seconds). Writes QUALITY.md.
+ * Not part of `npm test` (minutes, not seconds). Prints its tables; a full run (no names) also writes
+ * them to QUALITY.run.md, never over QUALITY.md, whose sections hold hand-kept rows and studies
+ * (forecast study, recommend, speech, memory) that this script does not produce: copy what changed.
  *
  *   npm run quality -- [births] [spam] [names] [cmudict] [--resume]
  *   npm run quality -- memory   (long-range memory, issue #20: scripts/memory-study.ts)
@@ -106,4 +108,7 @@ if (runs('cmudict')) {
 // scripts/memory-study.ts writes its own section of QUALITY.md.
 if (want.includes('memory')) runMemoryStudy(want.filter((a) => a !== 'memory'));
 
-if (want.length === 0) writeFileSync(new URL('../QUALITY.md', import.meta.url), lines.join('\n') + '\n');
+if (want.length === 0) {
+  writeFileSync(new URL('../QUALITY.run.md', import.meta.url), lines.join('\n') + '\n');
+  console.error('wrote QUALITY.run.md (QUALITY.md is kept by hand: copy what changed)');
+}
