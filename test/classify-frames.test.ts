@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Rng, classifyAudio, classifyFrames, evaluateFramesOn, fitFeatureNormalization, framesFromJsonl, loadClassifier, readAudioFolder, saveClassifier,
-  trainFrameClassifier, KeywordStream, logMel, type Detection, type WindowResult,
+  trainFrameClassifier, KeywordStream, commandTask, logMel, type Detection, type WindowResult,
 } from '../src/index.js';
 import { wav16 } from './helpers/wav.js';
 
@@ -107,6 +107,18 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
   assert.equal(d.noise.length, 1);
   assert.deepEqual(d.listed!.test.map((i) => d.files[i]), listed.testing);
   for (const i of [0, 1, 2]) assert.equal(d.sequences[i].length / 40, 1 + Math.floor((0.3 * 16000 - 400) / 160), 'every rate resampled to 16 kHz: 0.3 s is 28 frames');
+  // Speech Commands' task on top: the words, a share of the other clips as _unknown_, _silence_ from the noise; per part.
+  const task = commandTask(d, { words: ['high'], unknownFraction: 0.5, silenceFraction: 0.25 });
+  const count = (rows: number[], label: string) => rows.filter((i) => task.labels[i] === label).length;
+  const test12 = task.listed!.test, val12 = task.listed!.validation;
+  assert.deepEqual([count(test12, 'high'), count(test12, '_unknown_'), count(test12, '_silence_')], [4, 2, 1]);
+  assert.deepEqual([count(val12, 'high'), count(val12, '_unknown_'), count(val12, '_silence_')], [4, 2, 1]);
+  assert.equal(task.labels.length, 40 + 20 + 10);
+  assert.ok(task.files.filter((f, i) => task.labels[i] === '_unknown_').every((f) => f.startsWith('low/')));
+  const silent = task.samples[task.labels.indexOf('_silence_')];
+  assert.ok(silent.length === 16000 && Math.max(...silent.map(Math.abs)) <= 0.1 * 5, 'a second of the background noise at most at its own volume');
+  assert.deepEqual(commandTask(d, { words: ['high'], unknownFraction: 0.5, silenceFraction: 0.25 }).files, task.files, 'the same rows every time');
+  assert.throws(() => commandTask(d, { words: ['high', 'yes'] }), /no clips of 'yes' \(labels: high, low\)/);
   const r = trainFrameClassifier(d, { hiddenSize: 16, epochs: 6, batchSize: 8, lr: 1e-2, augment: true }, { kind: 'logmel', numMels: 40 });
   assert.equal(r.data!.split.method, 'listed');
   assert.equal(r.test.examples, listed.testing.length);
@@ -169,6 +181,12 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
   assert.equal(s.status, 0, s.stderr);
   assert.match(s.stdout, /^0\.\d\d–0\.\d\d s\thigh\t/m);
   assert.match(s.stderr, /detection\(s\) in 1\.30 s of audio; real-time factor/);
+  const model12 = join(dir, 'tones12.safetensors');
+  const t12 = run('train', 'classify', '--data', root, '--words', 'high', '--unknown', '0.5', '--silence', '0.25', '--epochs', '2', '--hidden', '8', '--json', '--out', model12);
+  assert.equal(t12.status, 0, t12.stderr);
+  assert.deepEqual(JSON.parse(t12.stdout).labels, ['_silence_', '_unknown_', 'high']);
+  const e12 = JSON.parse(run('eval', model12, '--json').stdout);
+  assert.equal(e12.examples, 7, 'eval rebuilds the same task rows from the folder');
   const bad = run('train', 'classify', '--data', root, '--vocab', '100', '--out', join(dir, 'x.safetensors'));
   assert.match(bad.stderr, /--vocab applies to texts/);
 });

@@ -120,6 +120,12 @@ export function cellFromFlags(f: CellFlags): CellConfig | undefined {
   return cell.kind === 'gru' ? undefined : cell;
 }
 
+export function nonNegativeNumber(v: string): number {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError(`expected a number ≥ 0, got '${v}'`);
+  return n;
+}
+
 export function list(v: string): string[] {
   return v.split(',').map((s) => s.trim()).filter(Boolean);
 }

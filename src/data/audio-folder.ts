@@ -14,6 +14,7 @@ import { decodeWav } from './audio/wav.js';
 import { resampleTo16k } from './audio/resample.js';
 import { logMel, mfcc } from './audio/features.js';
 import type { FrameSequences } from './frames.js';
+import { Rng } from '../tensor/random.js';
 import { GruError } from '../errors.js';
 
 /** Which features a model reads from audio (saved in its model file). */
@@ -25,6 +26,8 @@ export interface AudioFrontEndConfig {
   numCoeffs?: number;
   /** Frames of the longest training clip (98 for Speech Commands' 1 s clips): the window a stream classifies. */
   windowFrames?: number;
+  /** The folder read as Speech Commands' task: these words, `_unknown_` and `_silence_` ({@link commandTask}). */
+  task?: CommandTaskOptions;
 }
 
 export const DEFAULT_AUDIO_FRONT_END: AudioFrontEndConfig = { kind: 'logmel', numMels: 40 };
@@ -104,4 +107,69 @@ function listedSplit(dir: string, files: string[]): { listed?: { validation: num
     });
   };
   return { listed: { validation: read(v), test: read(t) } };
+}
+
+/** The Speech Commands task's classes on top of the words: how many of each extra class, as fractions of the word clips. */
+export interface CommandTaskOptions {
+  /** The words to tell apart; clips of every other label become `_unknown_`. */
+  words: string[];
+  /** `_unknown_` clips kept, as a fraction of the words' clips in each part (default 0.1, as Warden 2018; the rest are dropped). */
+  unknownFraction?: number;
+  /** `_silence_` clips added, as a fraction of the words' clips in each part (default 0.1): 1 s of background noise at a random volume, or zeros. */
+  silenceFraction?: number;
+}
+
+/**
+ * The 12-class task of Speech Commands (Warden 2018): the chosen words, `_unknown_` for a sample of
+ * the other words' clips and `_silence_` clips cut from the background noise, each kept or added
+ * per part (training, validation, test) so the listed split stays whole. Which unknown clips stay
+ * depends on their file names only (a hash), and the silence on a seed, so eval rebuilds the same rows.
+ */
+export function commandTask(d: AudioSequences, o: CommandTaskOptions, frontEnd: AudioFrontEndConfig = DEFAULT_AUDIO_FRONT_END): AudioSequences {
+  const words = new Set(o.words);
+  const missing = o.words.filter((w) => !d.labels.includes(w));
+  if (missing.length > 0) throw new GruError('INVALID_DATA', `${d.source}: no clips of ${missing.map((w) => `'${w}'`).join(', ')} (labels: ${[...new Set(d.labels)].join(', ')})`);
+  const partOf = new Int8Array(d.labels.length); // 0 train, 1 validation, 2 test
+  for (const i of d.listed?.validation ?? []) partOf[i] = 1;
+  for (const i of d.listed?.test ?? []) partOf[i] = 2;
+  const keep: number[] = [];
+  const parts = d.listed ? [0, 1, 2] : [0];
+  const silenceCounts: number[] = [];
+  for (const part of parts) {
+    const inPart = d.labels.map((_, i) => i).filter((i) => partOf[i] === part);
+    const known = inPart.filter((i) => words.has(d.labels[i]));
+    const others = inPart.filter((i) => !words.has(d.labels[i])).sort((a, b) => nameHash(d.files[a]) - nameHash(d.files[b]) || (d.files[a] < d.files[b] ? -1 : 1));
+    keep.push(...known, ...others.slice(0, Math.round((o.unknownFraction ?? 0.1) * known.length)));
+    silenceCounts.push(Math.round((o.silenceFraction ?? 0.1) * known.length));
+  }
+  keep.sort((a, b) => a - b);
+  const out: AudioSequences = { ...d, sequences: [], samples: [], labels: [], files: [], ...(d.listed ? { listed: { validation: [], test: [] } } : {}) };
+  const add = (seq: Float32Array, clip: Float32Array, label: string, file: string, part: number) => {
+    if (part === 1) out.listed!.validation.push(out.labels.length);
+    if (part === 2) out.listed!.test.push(out.labels.length);
+    out.sequences.push(seq);
+    out.samples.push(clip);
+    out.labels.push(label);
+    out.files.push(file);
+  };
+  for (const i of keep) add(d.sequences[i], d.samples[i], words.has(d.labels[i]) ? d.labels[i] : '_unknown_', d.files[i], partOf[i]);
+  const rng = new Rng(7);
+  parts.forEach((part, k) => {
+    for (let n = 0; n < silenceCounts[k]; n++) {
+      const clip = new Float32Array(16000);
+      if (d.noise.length > 0) {
+        const src = d.noise[rng.int(d.noise.length)], at = rng.int(Math.max(1, src.length - 16000)), volume = rng.uniform();
+        for (let j = 0; j < 16000 && at + j < src.length; j++) clip[j] = volume * src[at + j];
+      }
+      add(audioFeatures(clip, frontEnd).frames, clip, '_silence_', `_silence_/${part}-${n}`, part);
+    }
+  });
+  return out;
+}
+
+/** A 32-bit FNV-1a hash of a file name: the order unknown clips are kept in. */
+function nameHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }

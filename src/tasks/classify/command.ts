@@ -14,10 +14,10 @@ import { evalSource, type TaskDefinition } from '../registry.js';
 import type { TokenizerKind } from '../../data/tokenizer.js';
 import { CLASSIFY_BASELINE_LABELS, type BaselineScore, type ClassifyBaselineName } from './baselines.js';
 import { printTrainingFooter, writeConfusion, writeLossCurve } from '../pictures.js';
-import { addCellOptions, addCommonTrainOptions, cellFromFlags, oneOf, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
+import { addCellOptions, addCommonTrainOptions, cellFromFlags, list, nonNegativeNumber, oneOf, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
 import { framesFromJsonl } from '../../data/frames.js';
 import { commandsDataset } from '../../data/commands-dataset.js';
-import { DEFAULT_AUDIO_FRONT_END, readAudioFolder, wavTo16k, type AudioFrontEndConfig } from '../../data/audio-folder.js';
+import { DEFAULT_AUDIO_FRONT_END, commandTask, readAudioFolder, wavTo16k, type AudioFrontEndConfig, type AudioSequences } from '../../data/audio-folder.js';
 import { KeywordStream } from './stream.js';
 import { classifyAudio, classifyFrames, evaluateFramesOn, trainFrameClassifier, type ListedFrames } from './frames-task.js';
 import { GruError } from '../../errors.js';
@@ -38,6 +38,9 @@ export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
   labelField?: string;
   features?: 'logmel' | 'mfcc';
   augment?: boolean;
+  words?: string[];
+  unknown?: number;
+  silence?: number;
   dropout?: number;
   embeddingDropout?: number;
   pooling: 'last' | 'attention';
@@ -59,6 +62,9 @@ function addTrainCommand(train: Command): void {
     .option('--frames-field <name>', 'JSONL frame sequences: the field holding each sequence (an array of frames, each an array of numbers; default frames)')
     .option('--label-field <name>', 'JSONL frame sequences: the label field (default label)')
     .option('--augment', 'audio: each epoch, shift the clips (±100 ms), change their speed (0.9, 1, 1.1), add background noise from _background_noise_ (0–20 dB SNR) and SpecAugment masks (default: the clips as they are)')
+    .option('--words <list>', "audio: the words to tell apart (e.g. Speech Commands' yes,no,up,down,left,right,on,off,stop,go); other folders' clips become _unknown_", list)
+    .option('--unknown <fraction>', 'with --words: _unknown_ clips kept, as a fraction of the words\' clips (default 0.1)', nonNegativeNumber)
+    .option('--silence <fraction>', 'with --words: _silence_ clips (background noise at random volume) added, as a fraction of the words\' clips (default 0.1)', nonNegativeNumber)
     .option('--features <kind>', 'audio: logmel (40 bands, default) or mfcc (13 coefficients); 25 ms windows every 10 ms at 16 kHz', oneOf(['logmel', 'mfcc'] as const))
     .option('--dropout <p>', 'dropout between GRU layers', probability)
     .option('--embedding-dropout <p>', 'dropout on the token embeddings while training', probability)
@@ -87,10 +93,15 @@ function readFrameData(source: string, o: { framesField?: string; labelField?: s
   if (source === COMMANDS) {
     // Synthesized on first use into a cache (a minute or two), then read like any Speech Commands folder; recorded as 'commands'.
     const dir = commandsDataset({ onProgress: process.stderr.isTTY ? (done, total) => process.stderr.write(`\rsynthesizing the commands dataset: ${done}/${total} clips${done === total ? '\n' : ''}`) : undefined });
-    return { ...readAudioFolder(dir, { frontEnd: o.frontEnd, onProgress: fileProgress(COMMANDS) }), source: COMMANDS };
+    return asTask({ ...readAudioFolder(dir, { frontEnd: o.frontEnd, onProgress: fileProgress(COMMANDS) }), source: COMMANDS }, o.frontEnd);
   }
-  if (classifyInputOf(source, o.framesField) === 'audio') return readAudioFolder(source, { frontEnd: o.frontEnd, onProgress: fileProgress(source) });
+  if (classifyInputOf(source, o.framesField) === 'audio') return asTask(readAudioFolder(source, { frontEnd: o.frontEnd, onProgress: fileProgress(source) }), o.frontEnd);
   return framesFromJsonl(readFileSync(source, 'utf8'), source, { framesField: o.framesField, labelField: o.labelField });
+}
+
+/** The folder as the front end's task asks (--words: the words, _unknown_ and _silence_), else as it is. */
+function asTask(d: AudioSequences, frontEnd?: AudioFrontEndConfig): AudioSequences {
+  return frontEnd?.task ? commandTask(d, frontEnd.task, frontEnd) : d;
 }
 
 /** A progress line while an audio folder is read (a terminal only). */
@@ -119,7 +130,12 @@ export function runClassifyTraining(f: ClassifyFlags): void {
     for (const [flag, v] of [['--vocab', f.vocab], ['--embedding', f.embedding]] as const) {
       if (v !== undefined) throw new GruError('INVALID_ARGUMENT', `${flag} applies to texts; ${f.data} holds ${input === 'audio' ? 'audio' : 'frame sequences'}`);
     }
-    const frontEnd: AudioFrontEndConfig | undefined = input === 'audio' ? (f.features === 'mfcc' ? { kind: 'mfcc', numMels: 40, numCoeffs: 13 } : DEFAULT_AUDIO_FRONT_END) : undefined;
+    const task = f.words ? { words: f.words, ...(f.unknown !== undefined ? { unknownFraction: f.unknown } : {}), ...(f.silence !== undefined ? { silenceFraction: f.silence } : {}) } : undefined;
+    if (!task && (f.unknown !== undefined || f.silence !== undefined)) throw new GruError('INVALID_ARGUMENT', '--unknown and --silence go with --words (the words to tell apart)');
+    const frontEnd: AudioFrontEndConfig | undefined = input === 'audio'
+      ? { ...(f.features === 'mfcc' ? { kind: 'mfcc', numMels: 40, numCoeffs: 13 } : DEFAULT_AUDIO_FRONT_END), ...(task ? { task } : {}) }
+      : undefined;
+    if (task && input !== 'audio') throw new GruError('INVALID_ARGUMENT', `--words applies to audio folders; ${f.data} holds frame sequences`);
     const d = readFrameData(f.data, { framesField: f.framesField, labelField: f.labelField, frontEnd });
     source = d.source;
     r = trainFrameClassifier(d, { ...shared, augment: f.augment }, frontEnd);

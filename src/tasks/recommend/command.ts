@@ -5,7 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { writeLossCurve } from '../pictures.js';
 import {
-  addCellOptions, addCommonTrainOptions, cellFromFlags, hiddenSize, intBetween, layerCount, LIMITS, list, oneOf, positiveInt, positiveNumber, probability, stem, trainingOptions,
+  addCellOptions, addCommonTrainOptions, cellFromFlags, hiddenSize, nonNegativeNumber, intBetween, layerCount, LIMITS, list, oneOf, positiveInt, positiveNumber, probability, stem, trainingOptions,
   type CellFlags, type CommonTrainFlags,
 } from '../../cli/options.js';
 import { CLICK_FORMATS, readSettings, type ClickFormat, type PreprocessCounts } from './clicks.js';
@@ -42,11 +42,6 @@ interface RecommendFlags extends CommonTrainFlags, CellFlags {
   baselines: RecommendBaselineName[];
 }
 
-const nonNegativeNumber = (v: string): number => {
-  const n = Number(v);
-  if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError(`expected a number ≥ 0, got '${v}'`);
-  return n;
-};
 
 /** `\t`, `tab`, or one or a few characters. */
 function delimiter(v: string): string {
