@@ -181,8 +181,8 @@ interface Marker {
   voiceTable: CommandsVoice[];
 }
 
-/** 32-bit FNV-1a hash of a string. */
-function hash32(s: string): number {
+/** 32-bit FNV-1a hash of a string. @internal (also used by ./commands-other.ts) */
+export function hash32(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
@@ -191,8 +191,8 @@ function hash32(s: string): number {
   return h >>> 0;
 }
 
-/** Mulberry32: a small seeded generator of uniforms in [0, 1). */
-function uniforms(seed: number): () => number {
+/** Mulberry32: a small seeded generator of uniforms in [0, 1). @internal */
+export function uniforms(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -276,8 +276,8 @@ interface WaveWriter {
 const wavefileExports = wavefileModule as unknown as { WaveFile?: new () => WaveWriter; default?: { WaveFile?: new () => WaveWriter } };
 const WaveFile = (wavefileExports.WaveFile ?? wavefileExports.default?.WaveFile) as new () => WaveWriter;
 
-/** 16 kHz mono 16-bit PCM WAV bytes of samples in [−1, 1]. */
-function wavBytes(samples: Float32Array): Uint8Array {
+/** 16 kHz mono 16-bit PCM WAV bytes of samples in [−1, 1]. @internal */
+export function wavBytes(samples: Float32Array): Uint8Array {
   const pcm = new Int16Array(samples.length);
   for (let i = 0; i < samples.length; i++) pcm[i] = Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767)));
   const w = new WaveFile();
@@ -320,12 +320,12 @@ function readSynthWav(wav: Uint8Array, name: string): { samples: Float32Array; s
   return { samples, sampleRate: dv.getUint32(24, true) };
 }
 
-/** eSpeak's WAV → exactly 1 s at 16 kHz, speech centred, peak at `level`; `trimmed` when the speech was longer than 1 s. */
-function shapeClip(wav: Uint8Array, name: string, level: number): { clip: Float32Array; trimmed: boolean } {
+/** A synthesizer's WAV → exactly 1 s at 16 kHz, speech centred, peak at `level`; `trimmed` when the speech was longer than 1 s. @internal */
+export function shapeClip(wav: Uint8Array, name: string, level: number, who = 'commandsDataset'): { clip: Float32Array; trimmed: boolean } {
   const { samples, sampleRate } = readSynthWav(wav, name);
   const x = resampleTo16k(samples, sampleRate);
   const extent = speechExtent(x, SAMPLE_RATE / 100);
-  if (!extent) throw new GruError('UNSUPPORTED', `commandsDataset: the synthesizer produced silence for ${name}`);
+  if (!extent) throw new GruError('UNSUPPORTED', `${who}: the synthesizer produced silence for ${name}`);
   const offset = Math.round(CLIP_SAMPLES / 2 - (extent[0] + extent[1]) / 2);
   const clip = new Float32Array(CLIP_SAMPLES);
   let peak = 0;
@@ -517,8 +517,8 @@ function synthesize(jobs: Job[], onClip: (job: Job, wav: Uint8Array, rate: numbe
   }
 }
 
-/** The cache folder that holds `commands-v1`: the option, $GRU_TS_CACHE, or node_modules/.cache/gru-ts under the package root. */
-function cacheRoot(option: string | undefined): string {
+/** The cache folder that holds `commands-v1`: the option, $GRU_TS_CACHE, or node_modules/.cache/gru-ts under the package root. @internal */
+export function cacheRoot(option: string | undefined): string {
   if (option) return option;
   if (process.env.GRU_TS_CACHE) return process.env.GRU_TS_CACHE;
   const inPackage = join(fileURLToPath(new URL('../../', import.meta.url)), 'node_modules', '.cache', 'gru-ts');
@@ -545,8 +545,8 @@ function markerFits(m: Marker | null, voices: CommandsVoice[]): boolean {
   return ids.length === voices.length && voices.every((v, i) => v.id === ids[i]);
 }
 
-/** Removes temporary build folders of `name` left by processes that no longer run. */
-function removeStaleBuilds(root: string, name: string): void {
+/** Removes temporary build folders of `name` left by processes that no longer run. @internal */
+export function removeStaleBuilds(root: string, name: string): void {
   let entries: string[];
   try {
     entries = readdirSync(root);
