@@ -524,10 +524,11 @@ function resumeFrom<B>(
   }
   st.bestLoss ??= Infinity; // JSON writes Infinity as null
 
-  // The same model and data: the metadata the task records (configuration, vocabulary, normalisation, data fingerprint).
+  // The same model and data: the metadata the task records (configuration, vocabulary, normalisation, data fingerprint);
+  // not its provenance (when and by which command line it was written), which a resumed run changes by being one.
   const differences: string[] = [];
   for (const [key, value] of Object.entries(o.checkpointMetadata?.() ?? {})) {
-    if (key === 'checkpoint' || !(key in file.metadata)) continue;
+    if (key === 'checkpoint' || key === 'provenance' || !(key in file.metadata)) continue;
     diffJson(key, parseOrText(file.metadata[key]), parseOrText(value), differences);
   }
   if (differences.length > 0) {
