@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Rng, classifyAudio, classifyFrames, evaluateFramesOn, fitFeatureNormalization, framesFromJsonl, loadClassifier, readAudioFolder, saveClassifier,
-  trainFrameClassifier, KeywordStream, commandTask, logMel, type Detection, type WindowResult,
+  trainFrameClassifier, KeywordStream, audioFeatures, commandTask, type Detection, type WindowResult,
 } from '../src/index.js';
 import { wav16 } from './helpers/wav.js';
 
@@ -119,7 +119,8 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
   assert.ok(silent.length === 16000 && Math.max(...silent.map(Math.abs)) <= 0.1 * 5, 'a second of the background noise at most at its own volume');
   assert.deepEqual(commandTask(d, { words: ['high'], unknownFraction: 0.5, silenceFraction: 0.25 }).files, task.files, 'the same rows every time');
   assert.throws(() => commandTask(d, { words: ['high', 'yes'] }), /no clips of 'yes' \(labels: high, low\)/);
-  const r = trainFrameClassifier(d, { hiddenSize: 16, epochs: 6, batchSize: 8, lr: 1e-2, augment: true }, { kind: 'logmel', numMels: 40 });
+  const r = trainFrameClassifier(d, { hiddenSize: 16, epochs: 6, batchSize: 8, lr: 1e-2, augment: true });
+  assert.throws(() => trainFrameClassifier(d, { epochs: 1 }, { kind: 'mfcc', numMels: 40 }), /the clips' frames were computed with .*logmel.*, not the front end given/);
   assert.equal(r.data!.split.method, 'listed');
   assert.equal(r.test.examples, listed.testing.length);
   assert.ok(r.test.metrics.accuracy >= 0.9, `accuracy ${r.test.metrics.accuracy}`);
@@ -130,6 +131,7 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
   // Streaming: a window closing in the stream has the offline model's probabilities on the same samples.
   const audio = Float32Array.from([...tone(rng, 2500, 16000), ...tone(rng, 300, 16000), ...tone(rng, 300, 16000)]);
   assert.equal(r.model.config.audio!.windowFrames, 28, 'the stream window is the training clips\' length');
+  assert.equal(r.model.config.audio!.logFloor, 1e-2, 'the folder\'s front end, recorded');
   const stream = new KeywordStream(r, { stride: 7, threshold: 0.5 });
   const windows: WindowResult[] = [], detections: Detection[] = [];
   for (let i = 0; i < audio.length; i += 1000) {
@@ -140,7 +142,7 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
   assert.equal(windows.length, 1 + Math.floor((1 + Math.floor((audio.length - 400) / 160) - 28) / 7));
   for (const w of windows) {
     const from = w.index * 7 * 160;
-    const offline = classifyFrames(r, logMel(audio.subarray(from, from + 27 * 160 + 400)).frames);
+    const offline = classifyFrames(r, audioFeatures(audio.subarray(from, from + 27 * 160 + 400), r.model.config.audio!).frames);
     const want = r.model.config.labels.map((l) => offline.probabilities[l]);
     assert.ok(Math.max(...want.map((p, c) => Math.abs(p - w.probabilities[c]))) < 1e-5, `window ${w.index}`);
   }

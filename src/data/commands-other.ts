@@ -506,7 +506,7 @@ export function buildCommandsTestSet(name: CommandsTestSetName, voices: readonly
  *
  * @example
  * ```ts
- * const model = trainFrameClassifier(readAudioFolder(commandsDataset()), {}, { kind: 'logmel', numMels: 40 });
+ * const model = trainFrameClassifier(readAudioFolder(commandsDataset()));
  * const r = evaluateFramesOn(model, readAudioFolder(commandsTestSet('mespeak')), { split: 'all' });
  * ```
  */

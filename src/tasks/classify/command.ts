@@ -17,6 +17,7 @@ import { printTrainingFooter, writeConfusion, writeLossCurve } from '../pictures
 import { addCellOptions, addCommonTrainOptions, cellFromFlags, list, nonNegativeNumber, oneOf, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
 import { framesFromJsonl } from '../../data/frames.js';
 import { commandsDataset } from '../../data/commands-dataset.js';
+import { commandsTestSet } from '../../data/commands-other.js';
 import { DEFAULT_AUDIO_FRONT_END, commandTask, readAudioFolder, wavTo16k, type AudioFrontEndConfig, type AudioSequences } from '../../data/audio-folder.js';
 import { KeywordStream } from './stream.js';
 import { classifyAudio, classifyFrames, evaluateFramesOn, trainFrameClassifier, type ListedFrames } from './frames-task.js';
@@ -74,10 +75,12 @@ function addTrainCommand(train: Command): void {
 
 /** `--data commands`: the ten Speech Commands words by synthetic voices, whole voices held out (data/commands-dataset.ts). */
 const COMMANDS = 'commands';
+/** Test-only sets of the same words from other synthesizers (data/commands-other.ts): `gru eval MODEL --data commands-flite --split all`. */
+const OTHER_SYNTHESIZERS: Record<string, 'mespeak' | 'flite'> = { 'commands-mespeak': 'mespeak', 'commands-flite': 'flite' };
 
 /** What `--data` holds: a folder of audio, JSONL frame sequences (a record whose frames field is an array), or a table of texts. */
 export function classifyInputOf(data: string, framesField?: string): 'text' | 'frames' | 'audio' {
-  if (data === COMMANDS || (existsSync(data) && statSync(data).isDirectory())) return 'audio';
+  if (data === COMMANDS || data in OTHER_SYNTHESIZERS || (existsSync(data) && statSync(data).isDirectory())) return 'audio';
   if (framesField) return 'frames';
   if (!/\.jsonl?$/i.test(data) || !existsSync(data)) return 'text';
   const first = readFileSync(data, 'utf8').split('\n', 64).find((l) => l.trim() !== '');
@@ -94,6 +97,10 @@ function readFrameData(source: string, o: { framesField?: string; labelField?: s
     // Synthesized on first use into a cache (a minute or two), then read like any Speech Commands folder; recorded as 'commands'.
     const dir = commandsDataset({ onProgress: process.stderr.isTTY ? (done, total) => process.stderr.write(`\rsynthesizing the commands dataset: ${done}/${total} clips${done === total ? '\n' : ''}`) : undefined });
     return asTask({ ...readAudioFolder(dir, { frontEnd: o.frontEnd, onProgress: fileProgress(COMMANDS) }), source: COMMANDS }, o.frontEnd);
+  }
+  if (source in OTHER_SYNTHESIZERS) {
+    const dir = commandsTestSet(OTHER_SYNTHESIZERS[source]);
+    return asTask({ ...readAudioFolder(dir, { frontEnd: o.frontEnd, onProgress: fileProgress(source) }), source }, o.frontEnd);
   }
   if (classifyInputOf(source, o.framesField) === 'audio') return asTask(readAudioFolder(source, { frontEnd: o.frontEnd, onProgress: fileProgress(source) }), o.frontEnd);
   return framesFromJsonl(readFileSync(source, 'utf8'), source, { framesField: o.framesField, labelField: o.labelField });
@@ -133,12 +140,12 @@ export function runClassifyTraining(f: ClassifyFlags): void {
     const task = f.words ? { words: f.words, ...(f.unknown !== undefined ? { unknownFraction: f.unknown } : {}), ...(f.silence !== undefined ? { silenceFraction: f.silence } : {}) } : undefined;
     if (!task && (f.unknown !== undefined || f.silence !== undefined)) throw new GruError('INVALID_ARGUMENT', '--unknown and --silence go with --words (the words to tell apart)');
     const frontEnd: AudioFrontEndConfig | undefined = input === 'audio'
-      ? { ...(f.features === 'mfcc' ? { kind: 'mfcc', numMels: 40, numCoeffs: 13 } : DEFAULT_AUDIO_FRONT_END), ...(task ? { task } : {}) }
+      ? { ...DEFAULT_AUDIO_FRONT_END, ...(f.features === 'mfcc' ? { kind: 'mfcc', numCoeffs: 13 } : {}), ...(task ? { task } : {}) }
       : undefined;
     if (task && input !== 'audio') throw new GruError('INVALID_ARGUMENT', `--words applies to audio folders; ${f.data} holds frame sequences`);
     const d = readFrameData(f.data, { framesField: f.framesField, labelField: f.labelField, frontEnd });
     source = d.source;
-    r = trainFrameClassifier(d, { ...shared, augment: f.augment }, frontEnd);
+    r = trainFrameClassifier(d, { ...shared, augment: f.augment });
   }
   saveClassifier(r, f.out);
   const seconds = (performance.now() - t0) / 1000;

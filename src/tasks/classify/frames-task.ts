@@ -71,9 +71,14 @@ export interface FramesOptions extends ClassifierOptions {
  * Trains a classifier of frame sequences (one direction and the last state
  * by default; up to 1,000 frames a sequence). The split: the data's lists
  * when it has them, else stratified 70/10/20. `audio`: the features were
- * computed from audio this way (kept in the model file for predictions from WAV).
+ * computed from audio this way (kept in the model file for predictions from
+ * WAV); by default the clips' own (readAudioFolder records it).
  */
-export function trainFrameClassifier(d: ListedFrames & { samples?: Float32Array[]; noise?: Float32Array[] }, o: FramesOptions = {}, audio?: AudioFrontEndConfig): TrainedClassifier & { history: EpochRecord[]; test: ClassifyEvaluation } {
+export function trainFrameClassifier(d: ListedFrames & { samples?: Float32Array[]; noise?: Float32Array[]; frontEnd?: AudioFrontEndConfig }, o: FramesOptions = {}, audioGiven?: AudioFrontEndConfig): TrainedClassifier & { history: EpochRecord[]; test: ClassifyEvaluation } {
+  const audio = audioGiven ?? d.frontEnd;
+  if (audioGiven && d.frontEnd && JSON.stringify(audioGiven) !== JSON.stringify(d.frontEnd)) {
+    throw new GruError('INVALID_ARGUMENT', `trainFrameClassifier: the clips' frames were computed with ${JSON.stringify(d.frontEnd)}, not the front end given (${JSON.stringify(audioGiven)}); leave it out to use the clips' own`);
+  }
   const seed = o.seed ?? 0;
   const splitRecord: SplitRecord = d.listed ? { method: 'listed', validation: d.listed.validation.length, test: d.listed.test.length } : { method: 'stratified', seed, fractions: SPLIT_FRACTIONS };
   const data: TrainingDataRecord = { source: d.source, rows: d.sequences.length, fingerprint: framesFingerprint(d), split: splitRecord, ...(d.fields ? { columns: d.fields } : {}) };

@@ -11,7 +11,7 @@ export const classifyConfigSchema = z.strictObject({
     z.strictObject({ features: size(LIMITS.width), mean: z.array(finite).max(LIMITS.width), std: z.array(finite.positive()).max(LIMITS.width) })
       .refine((f) => f.mean.length === f.features && f.std.length === f.features, { message: 'a mean and a std per feature', path: ['mean'] }),
   ),
-  audio: z.optional(z.strictObject({ kind: z.enum(['logmel', 'mfcc']), numMels: size(1024), numCoeffs: z.optional(size(1024)), windowFrames: z.optional(size(LIMITS.length)),
+  audio: z.optional(z.strictObject({ kind: z.enum(['logmel', 'mfcc']), numMels: size(1024), numCoeffs: z.optional(size(1024)), windowFrames: z.optional(size(LIMITS.length)), logFloor: z.optional(z.number().positive().max(1e6)),
     task: z.optional(z.strictObject({ words: distinctStrings('words', 1, LIMITS.labels), unknownFraction: z.optional(z.number().min(0).max(10)), silenceFraction: z.optional(z.number().min(0).max(10)) })) })),
   maxLen: size(LIMITS.length),
   embeddingSize: size(LIMITS.width),

@@ -95,7 +95,7 @@ export class KeywordStream {
     this.smooth = o.smooth ?? 3;
     if (!Number.isInteger(this.smooth) || this.smooth <= 0) throw new GruError('INVALID_ARGUMENT', `KeywordStream: smooth must be a positive integer, got ${o.smooth}`);
     this.background = new Set(o.background ?? BACKGROUND);
-    this.features = new FeatureStream({ kind: cfg.audio.kind, numMels: cfg.audio.numMels, ...(cfg.audio.numCoeffs ? { numCoeffs: cfg.audio.numCoeffs } : {}) });
+    this.features = new FeatureStream({ kind: cfg.audio.kind, numMels: cfg.audio.numMels, ...(cfg.audio.numCoeffs ? { numCoeffs: cfg.audio.numCoeffs } : {}), ...(cfg.audio.logFloor !== undefined ? { logFloor: cfg.audio.logFloor } : {}) });
     this.gru = classifier.model.gru;
     this.H = cfg.hiddenSize;
     this.L = cfg.numLayers;
