@@ -546,6 +546,26 @@ function markerFits(m: Marker | null, voices: CommandsVoice[]): boolean {
 }
 
 /** Removes temporary build folders of `name` left by processes that no longer run. @internal */
+/**
+ * Moves a finished build folder `tmp` into place at `target`: an older or partial folder there is moved
+ * aside to `aside` first; if another process put a complete one there meanwhile (`complete()`), that one
+ * is kept. @internal
+ */
+export function publishFolder(tmp: string, target: string, aside: string, complete: () => boolean, who: string): void {
+  if (existsSync(target) && !complete()) {
+    try {
+      renameSync(target, aside);
+    } catch {
+      // another process moved it
+    }
+  }
+  try {
+    renameSync(tmp, target);
+  } catch (e) {
+    if (!complete()) throw new GruError('UNSUPPORTED', `${who}: cannot move the new build into ${target}: ${(e as Error).message}`);
+  }
+}
+
 export function removeStaleBuilds(root: string, name: string): void {
   let entries: string[];
   try {
@@ -659,20 +679,7 @@ export function commandsDataset(o: CommandsDatasetOptions = {}): string {
     writeFileSync(join(tmp, 'README.md'), readme(voices, marker));
     writeFileSync(join(tmp, 'commands.json'), `${JSON.stringify(marker, null, 1)}\n`);
 
-    // Into place: an older or partial folder under the name is moved aside first;
-    // if another process put a complete one there meanwhile, that one is kept.
-    if (existsSync(target) && !markerFits(readMarker(target), voices)) {
-      try {
-        renameSync(target, join(root, `.${name}.old-${unique}`));
-      } catch {
-        // another process moved it
-      }
-    }
-    try {
-      renameSync(tmp, target);
-    } catch (e) {
-      if (!markerFits(readMarker(target), voices)) throw new GruError('UNSUPPORTED', `commandsDataset: cannot move the new dataset into ${target}: ${(e as Error).message}`);
-    }
+    publishFolder(tmp, target, join(root, `.${name}.old-${unique}`), () => markerFits(readMarker(target), voices), 'commandsDataset');
     return target;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -53,12 +53,12 @@
  * holds the voice table; a later call whose table matches reuses it.
  * @module
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { COMMAND_WORDS, cacheRoot, hash32, removeStaleBuilds, shapeClip, uniforms, wavBytes } from './commands-dataset.js';
+import { COMMAND_WORDS, cacheRoot, hash32, publishFolder, removeStaleBuilds, shapeClip, uniforms, wavBytes } from './commands-dataset.js';
 import { GruError } from '../errors.js';
 
 /** The test sets there are. */
@@ -473,20 +473,7 @@ export function buildCommandsTestSet(name: CommandsTestSetName, voices: readonly
     };
     writeFileSync(join(tmp, 'README.md'), readme(marker));
     writeFileSync(join(tmp, 'commands.json'), `${JSON.stringify(marker, null, 1)}\n`);
-    // Into place: an older or partial folder under the name is moved aside first;
-    // if another process put a complete one there meanwhile, that one is kept.
-    if (existsSync(target) && !markerFits(readMarker(target), name, voices)) {
-      try {
-        renameSync(target, join(root, `.${folder}.old-${unique}`));
-      } catch {
-        // another process moved it
-      }
-    }
-    try {
-      renameSync(tmp, target);
-    } catch (e) {
-      if (!markerFits(readMarker(target), name, voices)) throw new GruError('UNSUPPORTED', `commandsTestSet('${name}'): cannot move the new set into ${target}: ${(e as Error).message}`);
-    }
+    publishFolder(tmp, target, join(root, `.${folder}.old-${unique}`), () => markerFits(readMarker(target), name, voices), `commandsTestSet('${name}')`);
     return target;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
