@@ -263,7 +263,8 @@ function mespeakEngine() {
   const start = index.indexOf('var optionFiles = {');
   const variants = [];
   for (const m of index.slice(start, index.indexOf('};', start)).matchAll(/^\\s*'([A-Za-z0-9]+)': '([^']*)',?$/gm)) variants.push([m[1], Array.from(m[2].replace(/\\\\n/g, '\\n'), (c) => c.charCodeAt(0))]);
-  if (start < 0 || variants.length === 0) throw new Error('mespeak: cannot find the variant files in ' + join(pkgDir, 'src', 'index.js'));
+  // A worker's failure goes back as text (the parent rethrows it as a GruError), so a string is thrown here.
+  if (start < 0 || variants.length === 0) throw 'mespeak: cannot find the variant files in ' + join(pkgDir, 'src', 'index.js');
   const b64 = (s) => Array.from(Buffer.from(s, 'base64'));
   const config = JSON.parse(readFileSync(join(pkgDir, 'src', 'mespeak_config.json'), 'utf8'));
   const data = ['config', 'phontab', 'phonindex', 'phondata', 'intonations'].map((k) => [k, b64(config[k])]);
