@@ -1,7 +1,8 @@
 /**
  * The classify task for sequences of numeric feature vectors (frames):
- * sensors, activity traces, speech features. The same stratified split and
- * training as texts; the features are normalised per feature with the
+ * sensors, activity traces, speech features. The training of texts, on the
+ * data's own validation and test lists when it has them (Speech Commands),
+ * else the same stratified split; the features are normalised per feature with the
  * training frames' mean and standard deviation, kept in the model file. The
  * GRU reads one direction by default, so a model can run step by step on a
  * stream.
