@@ -205,6 +205,13 @@ test('seq2seq from a TSV: train with --layers, --dropout and --average, --json m
   const p = gru('predict', model, '--text', 'abcd');
   assert.equal(p.code, 0, p.err);
   assert.match(p.out, /^[A-Z ]*$/m);
+  // Many at once: one source a line, one result a line, the same as one at a time.
+  writeFileSync(join(dir, 'sources.txt'), 'abcd\n\nbcde\ncdef\n');
+  const many = gru('predict', model, '--input', join(dir, 'sources.txt'), '--json');
+  assert.equal(many.code, 0, many.err);
+  const rows = many.out.trim().split('\n').map((l) => JSON.parse(l) as { input: string; output: string[] });
+  assert.deepEqual(rows.map((x) => x.input), ['abcd', 'bcde', 'cdef']);
+  assert.equal(rows[0].output.join(' '), p.out.trim());
   const info = gru('info', model);
   assert.match(info.out, /"?encoderLayers"?: ?2/);
   const e = gru('eval', model, '--data', tsv, '--json');

@@ -1,4 +1,5 @@
 /** The seq2seq task's commands: `gru train seq2seq`, and seq2seq models in `gru eval` / `gru predict` (with an attention map). */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { evaluateSeq2SeqOn, loadPairs, loadSeq2Seq, saveSeq2Seq, trainSeq2Seq, translate, type Seq2SeqEvaluation, type TrainedSeq2Seq } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
@@ -85,12 +86,22 @@ export const seq2seqTask: TaskDefinition<TrainedSeq2Seq> = {
     report(evaluateSeq2SeqOn(m, loadPairs(source), source, flags.beam as number, flags.split), { json: flags.json, source });
   },
   predict(m, flags) {
-    if (typeof flags.text !== 'string') throw new GruError('INVALID_ARGUMENT', 'a seq2seq model needs --text "…"');
+    if (typeof flags.input === 'string') {
+      // Many sources, one a line (a file, or - for stdin); one result a line, in order.
+      const lines = readFileSync(flags.input === '-' ? 0 : flags.input, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+      for (const text of lines) {
+        const r = translate(m, text.trim(), { beam: flags.beam as number });
+        console.log(flags.json ? JSON.stringify({ task: 'seq2seq', input: text.trim(), output: r.output }) : r.output.join(' '));
+      }
+      return;
+    }
+    if (typeof flags.text !== 'string') throw new GruError('INVALID_ARGUMENT', 'a seq2seq model needs --text "…" (or --input FILE: many, one a line)');
     predict(m, flags.text, flags as { beam: number; attention?: string; png?: boolean; json?: boolean });
   },
   evalOptions: [{ flags: '--beam <k>', description: 'beam width', parse: intBetween(1, LIMITS.beam), default: 1 }],
   predictOptions: [
     { flags: '--text <text>', description: 'the source to map' },
+    { flags: '--input <file>', description: 'many sources, one a line (- for stdin); one result a line' },
     { flags: '--beam <k>', description: 'beam width', parse: intBetween(1, LIMITS.beam), default: 1 },
     { flags: '--attention <file.svg>', description: 'write the attention map' },
     { flags: '--png', description: 'also write the attention map as PNG' },
