@@ -480,22 +480,30 @@ function synthesizerFiles(): { glue: string; wasm: string; version: string } {
 function synthesize(jobs: Job[], onClip: (job: Job, wav: Uint8Array, rate: number) => void): void {
   const files = synthesizerFiles();
   const count = Math.max(1, Math.min(2, availableParallelism(), jobs.length));
+  runSynthWorkers(count, (k, port, signal) => {
+    const mine = jobs.filter((_, i) => Math.floor(i / COMMAND_WORDS.length) % count === k).map((j) => ({ index: j.index, args: j.args, rate: j.rate, text: j.text, clock: j.clock }));
+    const workerData = { port, signal, glueUrl: pathToFileURL(files.glue).href, wasmPath: files.wasm, jobs: mine, maxSeconds: MAX_SPEECH_SECONDS, speechDb: SPEECH_DB };
+    return new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData, transferList: [port] });
+  }, (index, wav, rate) => onClip(jobs[index], wav, rate), 'commandsDataset');
+}
+
+/**
+ * Starts `count` synthesis workers (`start(k, port, signal)` makes worker k, which posts `{ index, wav,
+ * rate }` per clip, then `{ done }`, or `{ error }` on `port`, and notifies `signal`) and hands each clip to
+ * `onClip` as it arrives; blocks until every worker is done. A worker's error, or none answering for
+ * STALL_MS, is a GruError naming `who`. The workers end either way. @internal
+ */
+export function runSynthWorkers(count: number, start: (k: number, port: MessagePort, signal: Int32Array) => Worker, onClip: (index: number, wav: Uint8Array, rate: number) => void, who: string): void {
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const workers: Worker[] = [];
   const ports: MessagePort[] = [];
-  const stop = () => {
-    for (const w of workers) void w.terminate();
-    for (const p of ports) p.close();
-  };
-  for (let k = 0; k < count; k++) {
-    const { port1, port2 } = new MessageChannel();
-    const mine = jobs.filter((_, i) => Math.floor(i / COMMAND_WORDS.length) % count === k).map((j) => ({ index: j.index, args: j.args, rate: j.rate, text: j.text, clock: j.clock }));
-    const workerData = { port: port2, signal, glueUrl: pathToFileURL(files.glue).href, wasmPath: files.wasm, jobs: mine, maxSeconds: MAX_SPEECH_SECONDS, speechDb: SPEECH_DB };
-    workers.push(new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData, transferList: [port2] }));
-    ports.push(port1);
-  }
-  let consumed = 0, finished = 0, last = Date.now();
   try {
+    for (let k = 0; k < count; k++) {
+      const { port1, port2 } = new MessageChannel();
+      ports.push(port1);
+      workers.push(start(k, port2, signal));
+    }
+    let consumed = 0, finished = 0, last = Date.now();
     while (finished < count) {
       let got = false;
       for (const port of ports) {
@@ -503,17 +511,18 @@ function synthesize(jobs: Job[], onClip: (job: Job, wav: Uint8Array, rate: numbe
           got = true;
           consumed++;
           const msg = m.message as { error?: string; done?: boolean; index: number; wav: Uint8Array; rate: number };
-          if (msg.error) throw new GruError('UNSUPPORTED', `commandsDataset: speech synthesis failed: ${msg.error}`);
+          if (msg.error) throw new GruError('UNSUPPORTED', `${who}: speech synthesis failed: ${msg.error}`);
           if (msg.done) finished++;
-          else onClip(jobs[msg.index], msg.wav, msg.rate);
+          else onClip(msg.index, msg.wav, msg.rate);
         }
       }
       if (got) last = Date.now();
-      else if (Date.now() - last > STALL_MS) throw new GruError('UNSUPPORTED', `commandsDataset: the speech synthesizer stopped answering (nothing for ${STALL_MS / 1000} s)`);
+      else if (Date.now() - last > STALL_MS) throw new GruError('UNSUPPORTED', `${who}: the speech synthesizer stopped answering (nothing for ${STALL_MS / 1000} s)`);
       else Atomics.wait(signal, 0, consumed, 1000);
     }
   } finally {
-    stop();
+    for (const w of workers) void w.terminate();
+    for (const p of ports) p.close();
   }
 }
 

@@ -57,8 +57,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { COMMAND_WORDS, cacheRoot, hash32, publishFolder, removeStaleBuilds, shapeClip, uniforms, wavBytes } from './commands-dataset.js';
+import { Worker } from 'node:worker_threads';
+import { COMMAND_WORDS, cacheRoot, hash32, publishFolder, removeStaleBuilds, runSynthWorkers, shapeClip, uniforms, wavBytes } from './commands-dataset.js';
 import { GruError } from '../errors.js';
 
 /** The test sets there are. */
@@ -97,8 +97,6 @@ const SAMPLE_RATE = 16000;
 const MAX_SPEECH_SECONDS = 0.95;
 /** Speech is where 10 ms frames come within this many dB of the loudest frame (as the main set). */
 const SPEECH_DB = 35;
-/** A build with no clip from any worker for this long is given up. */
-const STALL_MS = 300_000;
 
 // ---------------------------------------------------------------- mespeak
 
@@ -345,40 +343,13 @@ function packageOf(spec: SetSpec, name: CommandsTestSetName): { dir: string; ver
 /** Synthesizes `jobs` on worker threads, handing each clip's WAV bytes to `onClip`; blocks until done. */
 function synthesize(name: CommandsTestSetName, pkgDir: string, scratch: string, jobs: Job[], onClip: (job: Job, wav: Uint8Array, rate: number) => void): void {
   const count = Math.max(1, Math.min(2, availableParallelism(), jobs.length));
-  const signal = new Int32Array(new SharedArrayBuffer(4));
-  const workers: Worker[] = [];
-  const ports: MessagePort[] = [];
-  try {
-    for (let k = 0; k < count; k++) {
-      const { port1, port2 } = new MessageChannel();
-      const mine = jobs.filter((_, i) => i % count === k).map((j) => ({ index: j.index, args: j.args, voice: j.voice.voice, rate: j.rate, text: j.text }));
-      const dir = join(scratch, String(k));
-      mkdirSync(dir);
-      const workerData = { port: port2, signal, kind: name, pkgDir, scratch: dir, jobs: mine, maxSeconds: MAX_SPEECH_SECONDS, speechDb: SPEECH_DB };
-      workers.push(new Worker(WORKER_SOURCE, { eval: true, execArgv: ['--no-warnings'], workerData, transferList: [port2] }));
-      ports.push(port1);
-    }
-    let consumed = 0, finished = 0, last = Date.now();
-    while (finished < count) {
-      let got = false;
-      for (const port of ports) {
-        for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-          got = true;
-          consumed++;
-          const msg = m.message as { error?: string; done?: boolean; index: number; wav: Uint8Array; rate: number };
-          if (msg.error) throw new GruError('UNSUPPORTED', `commandsTestSet('${name}'): speech synthesis failed: ${msg.error}`);
-          if (msg.done) finished++;
-          else onClip(jobs[msg.index], msg.wav, msg.rate);
-        }
-      }
-      if (got) last = Date.now();
-      else if (Date.now() - last > STALL_MS) throw new GruError('UNSUPPORTED', `commandsTestSet('${name}'): the speech synthesizer stopped answering (nothing for ${STALL_MS / 1000} s)`);
-      else Atomics.wait(signal, 0, consumed, 1000);
-    }
-  } finally {
-    for (const w of workers) void w.terminate();
-    for (const p of ports) p.close();
-  }
+  runSynthWorkers(count, (k, port, signal) => {
+    const mine = jobs.filter((_, i) => i % count === k).map((j) => ({ index: j.index, args: j.args, voice: j.voice.voice, rate: j.rate, text: j.text }));
+    const dir = join(scratch, String(k));
+    mkdirSync(dir);
+    const workerData = { port, signal, kind: name, pkgDir, scratch: dir, jobs: mine, maxSeconds: MAX_SPEECH_SECONDS, speechDb: SPEECH_DB };
+    return new Worker(WORKER_SOURCE, { eval: true, execArgv: ['--no-warnings'], workerData, transferList: [port] });
+  }, (index, wav, rate) => onClip(jobs[index], wav, rate), `commandsTestSet('${name}')`);
 }
 
 /** What commands.json records (it also marks a complete folder). */
