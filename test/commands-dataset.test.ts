@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { COMMAND_WORDS, COMMANDS_ACCENTS, commandsDataset, commandsVoices, TEST_VARIANTS, VALIDATION_VARIANTS } from '../src/data/commands-dataset.js';
 import { decodeWav } from '../src/data/audio/wav.js';
 import { GruError } from '../src/errors.js';
+import { assertCommandClip } from './helpers/wav.js';
 
 const voiceOf = (file: string) => file.split('/').pop()!.replace(/_nohash_.*$/, '');
 const variantOf = (voice: string) => voice.slice(voice.indexOf('+') + 1);
@@ -81,21 +82,7 @@ test('a synthesized subset: layout, held-out voices, 1 s clips, noise, cache reu
 
     // clips: 16 kHz mono 16-bit, exactly 1 s, loud, speech near the middle, silence at the edges
     for (const f of files) {
-      const w = decodeWav(readFileSync(join(dir, f)), f);
-      assert.deepEqual([w.sampleRate, w.channels, w.bitsPerSample, w.encoding, w.samples.length], [16000, 1, 16, 'pcm', 16000], f);
-      let peak = 0, energy = 0, moment = 0;
-      for (let i = 0; i < w.samples.length; i++) {
-        const e = w.samples[i] * w.samples[i];
-        peak = Math.max(peak, Math.abs(w.samples[i]));
-        energy += e;
-        moment += e * i;
-      }
-      assert.ok(peak >= 0.3 && peak <= 0.91, `${f}: peak ${peak}`);
-      const centre = moment / energy / 16000;
-      assert.ok(centre > 0.3 && centre < 0.7, `${f}: speech energy centred at ${centre.toFixed(2)} s`);
-      let edge = 0;
-      for (let i = 0; i < 400; i++) edge = Math.max(edge, Math.abs(w.samples[i]), Math.abs(w.samples[15999 - i]));
-      assert.ok(edge < 0.02 * peak, `${f}: sound at the clip's edges (${edge})`);
+      assertCommandClip(decodeWav(readFileSync(join(dir, f)), f), f, 0.02);
     }
 
     // background noise: white, pink, brown, 20 s each at RMS 0.1; pink and brown darker than white
