@@ -4,8 +4,9 @@
  * CSV/JSONL table), frame sequences (JSONL records holding arrays of numbers)
  * and audio (a folder of WAV files per label).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
 import { loadTable } from '../../data/datasets.js';
 import { classifyText, classifyTexts, evaluateClassifierOn, loadClassifier, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from './task.js';
@@ -83,11 +84,28 @@ export function classifyInputOf(data: string, framesField?: string): 'text' | 'f
   if (data === COMMANDS || data in OTHER_SYNTHESIZERS || (existsSync(data) && statSync(data).isDirectory())) return 'audio';
   if (framesField) return 'frames';
   if (!/\.jsonl?$/i.test(data) || !existsSync(data)) return 'text';
-  const first = readFileSync(data, 'utf8').split('\n', 64).find((l) => l.trim() !== '');
+  const first = firstRecord(data);
   try {
     return first !== undefined && Array.isArray(JSON.parse(first).frames) ? 'frames' : 'text';
   } catch {
     return 'text'; // the table reader names the bad line
+  }
+}
+
+/** The first non-empty line of a file, read a chunk at a time (not the whole file: it is read again to train). */
+function firstRecord(path: string): string | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.alloc(1 << 16), utf8 = new StringDecoder('utf8'); // keeps a character split across chunks whole
+    let text = '';
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
+      text += utf8.write(chunk.subarray(0, n));
+      const line = text.split('\n').slice(0, -1).find((l) => l.trim() !== '');
+      if (line !== undefined) return line;
+    }
+    return text.trim() === '' ? undefined : text;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -38,9 +38,8 @@ function framesFingerprint(d: ListedFrames): string {
   );
 }
 
-/** The rows of normalised frame sequences as the shared loop reads them; with `augment`, training batches are augmented audio. */
-function frameRows(d: FrameSequences, input: FramesInput, y: readonly number[], maxLen: number, augment?: { clips: readonly Float32Array[]; frontEnd: AudioFrontEndConfig; options: AugmentOptions }): ClassifyRows {
-  const normalized = d.sequences.map((s) => normalizeFrames(s, input));
+/** The rows of normalised frame sequences (`normalized`, with `input`) as the shared loop reads them; with `augment`, training batches are augmented audio. */
+function frameRows(normalized: readonly Float32Array[], input: FramesInput, y: readonly number[], maxLen: number, augment?: { clips: readonly Float32Array[]; frontEnd: AudioFrontEndConfig; options: AugmentOptions }): ClassifyRows {
   const F = input.features;
   const rows: ClassifyRows = { lengthOf: (i) => Math.min(maxLen, normalized[i].length / F), batchOf: (ix) => makeFrameBatch(ix.map((i) => normalized[i]), F, ix.map((i) => y[i]), maxLen) };
   if (augment) {
@@ -90,8 +89,9 @@ export function trainFrameClassifier(d: ListedFrames & { samples?: Float32Array[
   const model = new Classifier(config, 0, seed);
   const y = d.labels.map((l) => split.classes.indexOf(l));
   const augment = audio && d.samples && o.augment ? { clips: d.samples, frontEnd: audio, options: { noise: d.noise, ...(typeof o.augment === 'object' ? o.augment : {}) } } : undefined;
-  const { history, test } = trainOnRows(model, frameRows(d, frames, y, config.maxLen, augment), split, o, () => classifierMetadata({ model, data }));
-  const baselines = frameBaselines(d.sequences.map((s) => normalizeFrames(s, frames)), d.features, y, split.trainIdx, split.testIdx, split.classes.length);
+  const normalized = d.sequences.map((s) => normalizeFrames(s, frames));
+  const { history, test } = trainOnRows(model, frameRows(normalized, frames, y, config.maxLen, augment), split, o, () => classifierMetadata({ model, data }));
+  const baselines = frameBaselines(normalized, d.features, y, split.trainIdx, split.testIdx, split.classes.length);
   return { model, data, history, test: { split: 'test', examples: split.testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: split.classes, baselines } };
 }
 
@@ -112,9 +112,10 @@ export function evaluateFramesOn(c: TrainedClassifier, d: ListedFrames, o: { spl
   const split = chooseSplit(c.data, framesFingerprint(d), d.source, o.split);
   const y = knownLabels(c, d.labels, d.source);
   const [trainIdx, , idx] = split === 'test' ? splitRows(c.data!.split, d.sequences.length, d.labels, d.listed) : [[], [], [...d.sequences.keys()]];
-  const r = scoreRows(c.model, frameRows(d, input, y, c.model.config.maxLen), idx);
+  const normalized = d.sequences.map((s) => normalizeFrames(s, input));
+  const r = scoreRows(c.model, frameRows(normalized, input, y, c.model.config.maxLen), idx);
   // Baselines need training rows: on the test split they are fitted on the same training rows as the model.
-  const baselines = split === 'test' ? frameBaselines(d.sequences.map((s) => normalizeFrames(s, input)), d.features, y, trainIdx, idx, c.model.config.labels.length) : undefined;
+  const baselines = split === 'test' ? frameBaselines(normalized, d.features, y, trainIdx, idx, c.model.config.labels.length) : undefined;
   return { split, examples: idx.length, metrics: r.metrics, confusion: r.confusion, labels: c.model.config.labels, ...(baselines ? { baselines } : {}) };
 }
 
