@@ -32,6 +32,8 @@ export const LIMITS = {
   length: 100_000,
   /** Covariate columns of a series. */
   columns: 10_000,
+  /** Series of a global forecaster. */
+  series: 1_000_000,
 } as const;
 
 /** An integer in [min, max]; any failure reads "expected an integer from min to max". */

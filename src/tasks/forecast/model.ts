@@ -35,6 +35,8 @@ export interface ForecastConfig {
   column: string;
   dateColumn: string | null;
   covariates: string[];
+  /** Covariates (of `covariates`) whose values are known for the forecast steps too, read there as well (absent: none). */
+  known?: string[];
   /** Rows held out at the end for testing (and as many before them for validation). */
   testSize: number;
   hiddenSize: number;
@@ -51,6 +53,19 @@ export interface ForecastConfig {
   intervals?: IntervalOffsets;
   /** The recurrent cell (absent: the GRU). */
   cell?: CellConfig;
+  /** A global model over many series: the column that names each row's series (absent: one series). */
+  seriesColumn?: string;
+}
+
+/**
+ * One series of a global model (trained on a long-format table of many):
+ * its id, its own normalisation and its own classical base forecast, as
+ * DeepAR scales each series by its own level.
+ */
+export interface SeriesMember {
+  id: string;
+  normalization: Normalization;
+  base?: ForecastBase;
 }
 
 export class Forecaster extends Module {
@@ -61,6 +76,8 @@ export class Forecaster extends Module {
   readonly highway: Linear | null;
   /** The training series and its split, recorded in the model file. */
   data?: TrainingDataRecord;
+  /** A global model's series (`config.seriesColumn` set); `norm` and `config.base` are then unused. */
+  members?: SeriesMember[];
 
   constructor(readonly config: ForecastConfig, readonly norm: Normalization, seed = 0) {
     super();
@@ -100,18 +117,24 @@ export class Forecaster extends Module {
     const out = noGrad(() => this.forward(b)).data;
     this.train(wasTraining);
     const y = new Float64Array(out.length);
-    for (let i = 0; i < y.length; i++) y[i] = b.baseline[i] + this.norm.scale * out[i];
+    const K = this.config.horizon;
+    for (let i = 0; i < y.length; i++) y[i] = b.baseline[i] + b.scale[Math.floor(i / K)] * out[i];
     return y;
   }
 
-  /** The prediction intervals around forecasts `point` (B · horizon), or null for a model without them. */
-  intervals(point: Float64Array): { lower: Float64Array; upper: Float64Array } | null {
+  /**
+   * The prediction intervals around forecasts `point` (B · horizon), or null
+   * for a model without them; `scale`: each window's series scale (B), the
+   * normalisation's by default.
+   */
+  intervals(point: Float64Array, scale?: ArrayLike<number>): { lower: Float64Array; upper: Float64Array } | null {
     const q = this.config.intervals;
     if (!q) return null;
-    const K = this.config.horizon, sc = this.norm.scale;
+    const K = this.config.horizon;
+    const sc = (i: number) => (scale ? scale[Math.floor(i / K)] : this.norm.scale);
     return {
-      lower: point.map((v, i) => v + sc * q.lower[i % K]),
-      upper: point.map((v, i) => v + sc * q.upper[i % K]),
+      lower: point.map((v, i) => v + sc(i) * q.lower[i % K]),
+      upper: point.map((v, i) => v + sc(i) * q.upper[i % K]),
     };
   }
 }

@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { LIMITS, cellSchema, commonMetaShape, finite, integer, normalizationSchema, rate, size, validateMeta } from '../model-schema.js';
 import type { TrainingDataRecord } from '../training-data.js';
-import type { ForecastConfig } from './model.js';
+import type { ForecastConfig, SeriesMember } from './model.js';
 import type { Normalization } from './series.js';
 
 
@@ -26,6 +26,7 @@ const holtWintersSchema = z
 const baseSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('seasonalNaive') }),
   z.strictObject({ method: z.literal('holtWinters'), params: holtWintersSchema, firstDate: finite.nullable() }),
+  z.strictObject({ method: z.literal('combination'), params: holtWintersSchema, firstDate: finite.nullable() }),
 ]);
 
 /** Every field of {@link ForecastConfig}, bounded. */
@@ -39,6 +40,7 @@ export const forecastConfigSchema = z.strictObject({
   column: z.string(),
   dateColumn: z.string({ error: 'a string or null' }).nullable(),
   covariates: z.array(z.string()).max(LIMITS.columns),
+  known: z.optional(z.array(z.string()).max(LIMITS.columns)),
   testSize: integer(0, Number.MAX_SAFE_INTEGER),
   hiddenSize: size(LIMITS.width),
   numLayers: size(LIMITS.layers),
@@ -48,6 +50,7 @@ export const forecastConfigSchema = z.strictObject({
   base: z.optional(baseSchema),
   fill: z.optional(z.enum(['linear', 'previous'])),
   cell: z.optional(cellSchema),
+  seriesColumn: z.optional(z.string()),
   intervals: z.optional(
     z.strictObject({ level: z.number().gt(0).lt(1), lower: z.array(finite).max(LIMITS.length), upper: z.array(finite).max(LIMITS.length) })
       .refine((q) => q.lower.length === q.upper.length, { message: 'as many upper as lower offsets', path: ['upper'] }),
@@ -63,8 +66,15 @@ void normalizationMatches;
 
 /** The entries of a forecast model file; the normalisation has one mean and one deviation per covariate. */
 export const forecastMetaSchema = z
-  .object({ config: forecastConfigSchema, normalization: normalizationSchema, ...commonMetaShape })
+  .object({
+    config: forecastConfigSchema,
+    normalization: normalizationSchema,
+    series: z.optional(z.array(z.strictObject({ id: z.string(), normalization: normalizationSchema, base: z.optional(baseSchema) })).min(1).max(LIMITS.series)),
+    ...commonMetaShape,
+  })
   .superRefine((m, ctx) => {
+    for (const name of m.config.known ?? []) if (!m.config.covariates.includes(name)) ctx.addIssue({ code: 'custom', path: ['config', 'known'], message: `'${name}' is not one of metadata config.covariates` });
+    if (!m.config.seriesColumn !== !m.series) ctx.addIssue({ code: 'custom', path: ['series'], message: 'one entry per series exactly when metadata config.seriesColumn is set' });
     if (m.config.intervals && m.config.intervals.lower.length !== m.config.horizon) ctx.addIssue({ code: 'custom', path: ['config', 'intervals', 'lower'], message: `${m.config.horizon} offsets, one per step of metadata config.horizon` });
     const n = m.config.covariates.length;
     for (const key of ['covariateMean', 'covariateStd'] as const) {
@@ -73,8 +83,8 @@ export const forecastMetaSchema = z
   });
 
 /** A forecast file's metadata, checked ({@link validateMeta}: a GruError 'INVALID_FILE' naming the file and key otherwise). */
-export function validateForecastMeta(path: string, meta: Record<string, unknown>): { config: ForecastConfig; normalization: Normalization; data?: TrainingDataRecord } {
+export function validateForecastMeta(path: string, meta: Record<string, unknown>): { config: ForecastConfig; normalization: Normalization; series?: SeriesMember[]; data?: TrainingDataRecord } {
   const m = validateMeta(path, 'forecast', meta, forecastMetaSchema);
   // The checked fields are ForecastConfig's (compile-time check above).
-  return { config: m.config as unknown as ForecastConfig, normalization: m.normalization as unknown as Normalization, data: m.data };
+  return { config: m.config as unknown as ForecastConfig, normalization: m.normalization as unknown as Normalization, series: m.series as SeriesMember[] | undefined, data: m.data };
 }

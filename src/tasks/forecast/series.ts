@@ -6,7 +6,7 @@
  * Holt–Winters), so trends and level shifts beyond anything seen in training
  * stay in range.
  */
-import { dateColumn, numericColumn, type Table } from '../../data/csv.js';
+import { columnIndex, dateColumn, numericColumn, type Table } from '../../data/csv.js';
 import { advance, calendarFeatures, detectFrequency, type Frequency } from './calendar.js';
 import { holtWintersRolling, seasonalNaiveRolling, type HoltWintersParams } from './baselines.js';
 import { GruError } from '../../errors.js';
@@ -53,6 +53,26 @@ export function seriesFromTable(t: Table, c: SeriesColumns): Series {
   }
   const [values, ...covariates] = cells.map((v) => (c.fill ? filled(v, c.fill) : v));
   return { values, dates, covariates, frequency };
+}
+
+/**
+ * A long-format table (one row per series and date, series told apart by
+ * `seriesColumn`) read as one series per id, in order of first appearance;
+ * each group is read as {@link seriesFromTable} reads a single series.
+ */
+export function seriesByIdFromTable(t: Table, c: SeriesColumns & { seriesColumn: string }): { id: string; series: Series }[] {
+  const i = columnIndex(t, c.seriesColumn);
+  const groups = new Map<string, string[][]>();
+  t.rows.forEach((r, k) => {
+    const id = (r[i] ?? '').trim();
+    if (id === '') throw new GruError('INVALID_DATA', `${t.source}: the series column '${c.seriesColumn}' is empty at data row ${k + 1}; every row needs its series' id`);
+    const rows = groups.get(id) ?? groups.set(id, []).get(id)!;
+    rows.push(r);
+  });
+  const out = [...groups].map(([id, rows]) => ({ id, series: seriesFromTable({ ...t, rows, source: `${t.source} (${c.seriesColumn} ${id})` }, c) }));
+  const frequencies = new Set(out.map((m) => m.series.frequency));
+  if (frequencies.size > 1) throw new GruError('INVALID_DATA', `${t.source}: the series must share one frequency to train one model, got ${[...frequencies].join(', ')} (${out.map((m) => `${m.id}: ${m.series.frequency}`).slice(0, 6).join('; ')})`);
+  return out;
 }
 
 /** A numeric column with empty cells as NaN when they will be filled, else an error naming the rows. */
@@ -119,6 +139,10 @@ export interface WindowShape {
   horizon: number;
   season: number;
   frequency: Frequency;
+  /** The covariates' column names, in the series' order (needed with `known`). */
+  covariates?: string[];
+  /** Covariates whose values are known for the forecast steps too (promotions, holidays, prices): the model reads them there. */
+  known?: string[];
 }
 
 /** Fits the normalisation on indices [0, end). */
@@ -145,13 +169,14 @@ export function fitNormalization(s: Series, season: number, end: number): Normal
 }
 
 /**
- * The classical forecast a model corrects: seasonal naive, or Holt–Winters
+ * The classical forecast a model corrects: seasonal naive, Holt–Winters
  * with parameters and initial states fitted on the training part, filtered
- * from the series' first row (`firstDate`, when the series has dates).
+ * from the series' first row (`firstDate`, when the series has dates), or
+ * the mean of the two (a forecast combination: rarely the best, rarely bad).
  */
 export type ForecastBase =
   | { method: 'seasonalNaive' }
-  | { method: 'holtWinters'; params: HoltWintersParams; firstDate: number | null };
+  | { method: 'holtWinters' | 'combination'; params: HoltWintersParams; firstDate: number | null };
 
 /**
  * The base forecasts from every origin, (N, horizon) row-major: row t
@@ -160,19 +185,23 @@ export type ForecastBase =
  */
 export function baseForecasts(s: Series, w: WindowShape, base: ForecastBase = { method: 'seasonalNaive' }): Float64Array {
   const K = w.horizon;
-  if (base.method === 'holtWinters') {
-    if (s.dates && base.firstDate !== null && s.dates[0] !== base.firstDate) {
-      throw new GruError('INVALID_DATA', `the model's Holt-Winters base filters the series from its first row (${new Date(base.firstDate).toISOString().slice(0, 10)}); give the whole history from there, this one starts at ${new Date(s.dates[0]).toISOString().slice(0, 10)}`);
-    }
-    return holtWintersRolling(base.params, s.values, K);
+  const naive = () => seasonalNaiveRolling(s.values, K, Math.max(1, w.season));
+  if (base.method === 'seasonalNaive') return naive();
+  if (s.dates && base.firstDate !== null && s.dates[0] !== base.firstDate) {
+    throw new GruError('INVALID_DATA', `the model's Holt-Winters base filters the series from its first row (${new Date(base.firstDate).toISOString().slice(0, 10)}); give the whole history from there, this one starts at ${new Date(s.dates[0]).toISOString().slice(0, 10)}`);
   }
-  return seasonalNaiveRolling(s.values, K, Math.max(1, w.season));
+  const hw = holtWintersRolling(base.params, s.values, K);
+  if (base.method === 'combination') {
+    const sn = naive();
+    for (let i = 0; i < hw.length; i++) hw[i] = 0.5 * (hw[i] + sn[i]);
+  }
+  return hw;
 }
 
 /** Features per input step and per forecast step. */
 export function featureSizes(w: WindowShape, covariates: number): { input: number; step: number } {
   const cal = calendarFeatures(0, w.frequency).length;
-  return { input: 1 + cal + covariates, step: cal + w.horizon };
+  return { input: 1 + cal + covariates, step: cal + w.horizon + (w.known?.length ?? 0) };
 }
 
 /** One batch of windows, ready for the model. */
@@ -180,12 +209,14 @@ export interface ForecastBatch {
   B: number;
   /** (B, lookback, input features) */
   x: Float32Array;
-  /** (B, horizon, step features): calendar of each forecast step and its one-hot position */
+  /** (B, horizon, step features): calendar of each forecast step, its one-hot position, then the known covariates there */
   steps: Float32Array;
   /** (B, horizon) normalised targets (y − base forecast) / scale; NaN-free only where targets exist */
   target: Float32Array;
   /** (B, horizon) the base forecasts, to add back */
   baseline: Float64Array;
+  /** (B) each window's series scale (the normalisation's), to scale the corrections back */
+  scale: Float64Array;
   /** (B, lookback) the window's values relative to its last season's mean, in units of scale (the highway's input) */
   window: Float32Array;
   /** Index of each window's last input step */
@@ -207,6 +238,8 @@ export function makeBatch(s: Series, w: WindowShape, norm: Normalization, origin
   const baseline = new Float64Array(B * K);
   const window = new Float32Array(B * L);
   const sc = norm.scale;
+  const scale = new Float64Array(B).fill(sc);
+  const known = (w.known ?? []).map((name) => w.covariates!.indexOf(name));
   origins.forEach((t, b) => {
     let level = 0;
     const m = Math.max(1, season);
@@ -225,12 +258,41 @@ export function makeBatch(s: Series, w: WindowShape, norm: Normalization, origin
       let f = 0;
       if (s.dates) for (const v of calendarFeatures(advance(s.dates[t], w.frequency, k), w.frequency)) row[f++] = v;
       row[f + k - 1] = 1;
+      known.forEach((ci, j) => {
+        const v = s.covariates[ci][t + k];
+        if (v === undefined) throw new GruError('INVALID_DATA', `the known covariate '${w.known![j]}' has no value ${k} step${k > 1 ? 's' : ''} after the series' last row: give its values for the forecast steps (gru predict --future FILE)`);
+        row[f + K + j] = (v - norm.covariateMean[ci]) / norm.covariateStd[ci];
+      });
       const forecast = base[t * K + k - 1];
       baseline[b * K + k - 1] = forecast;
       if (t + k < s.values.length) target[b * K + k - 1] = (s.values[t + k] - forecast) / sc;
     }
   });
-  return { B, x, steps, target, baseline, window, origins };
+  return { B, x, steps, target, baseline, scale, window, origins };
+}
+
+/** Batches of windows (of any series) joined into one, in order. */
+export function concatBatches(parts: ForecastBatch[]): ForecastBatch {
+  if (parts.length === 1) return parts[0];
+  const join = <T extends Float32Array | Float64Array>(key: 'x' | 'steps' | 'target' | 'baseline' | 'scale' | 'window', make: (n: number) => T): T => {
+    const out = make(parts.reduce((n, p) => n + p[key].length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p[key], at);
+      at += p[key].length;
+    }
+    return out;
+  };
+  return {
+    B: parts.reduce((n, p) => n + p.B, 0),
+    x: join('x', (n) => new Float32Array(n)),
+    steps: join('steps', (n) => new Float32Array(n)),
+    target: join('target', (n) => new Float32Array(n)),
+    baseline: join('baseline', (n) => new Float64Array(n)),
+    scale: join('scale', (n) => new Float64Array(n)),
+    window: join('window', (n) => new Float32Array(n)),
+    origins: parts.flatMap((p) => p.origins),
+  };
 }
 
 /** The valid forecast origins whose targets all lie in [from, to). */
