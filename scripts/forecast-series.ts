@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseCsv, type Table } from '../src/data/csv.js';
+import { industriesTable } from '../src/data/datasets.js';
 
 export type SeriesFrequency = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'quarterly' | 'yearly';
 
@@ -100,14 +101,6 @@ function unemployedTotalTable(): Table {
   for (const r of unemploymentRecords()) total.set(monthOf(r), (total.get(monthOf(r)) ?? 0) + r.count);
   const rows = [...total].sort(([a], [b]) => (a < b ? -1 : 1)).map(([d, v]) => [d, String(v)]);
   return dated(`${PACKAGE}/data/unemployment-across-industries.json`, 'unemployed', rows);
-}
-
-/** Long format: series, date, unemployed (thousands); each industry's months in order. */
-function unemploymentByIndustryTable(): Table {
-  const rows = unemploymentRecords()
-    .map((r) => [r.series, monthOf(r), String(r.count)])
-    .sort((a, b) => (a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] < b[1] ? -1 : 1));
-  return { columns: ['series', 'date', 'unemployed'], rows, source: `${PACKAGE}/data/unemployment-across-industries.json` };
 }
 
 /** S&P 500 weekly: the last daily close of each trading week, dated by that week's Friday. */
@@ -234,7 +227,7 @@ export const MULTI_SERIES: MultiSeries = {
   horizon: 12,
   description: 'US unemployed persons (thousands, not seasonally adjusted) in 14 industries and classes of worker, Jan 2000 – Feb 2010',
   source: 'U.S. Bureau of Labor Statistics, Current Population Survey, Table A-31; U.S. Government work, public domain. vega-datasets unemployment-across-industries.json, columns series and count',
-  table: unemploymentByIndustryTable,
+  table: () => ({ ...industriesTable(), source: `${PACKAGE}/data/unemployment-across-industries.json` }),
   idColumn: 'series',
   column: 'unemployed',
   dateColumn: 'date',

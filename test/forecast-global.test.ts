@@ -181,3 +181,16 @@ test('gru train forecast --series-column and --known, gru predict --future, on t
   assert.equal(f.status, 0, f.stderr);
   assert.deepEqual(JSON.parse(f.stdout).dates, ['2021-02-04', '2021-02-05', '2021-02-06']);
 });
+
+test('fitHoltWinters keeps recent fits by content: the same rows give the same fit (a copy), other rows a new one', () => {
+  const values = Float64Array.from({ length: 120 }, (_, i) => 10 + Math.sin((2 * Math.PI * i) / 12) + 0.02 * i + 0.1 * Math.cos(i * 1.7));
+  const a = fitHoltWinters(values, 100, 12);
+  a.seasonal0[0] = 1e9; // a caller's change must not reach the kept fit
+  const b = fitHoltWinters(Array.from(values), 100, 12);
+  assert.notEqual(b.seasonal0[0], 1e9);
+  assert.deepEqual({ ...b, seasonal0: Array.from(b.seasonal0) }, { ...fitHoltWinters(values.slice(), 100, 12), seasonal0: Array.from(b.seasonal0) });
+  const changed = values.slice();
+  changed[50] += 5;
+  assert.notEqual(fitHoltWinters(changed, 100, 12).sse, b.sse);
+  assert.notEqual(fitHoltWinters(values, 99, 12).sse, b.sse);
+});

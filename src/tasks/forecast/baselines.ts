@@ -516,6 +516,37 @@ function nelderMead(f: (x: Float64Array) => number, x0: Float64Array, step: numb
  * (two full seasons and more rows than the season + 4 free parameters), fitEnd ≥ 5 otherwise.
  */
 export function fitHoltWinters(values: ArrayLike<number>, fitEnd: number, season: number): HoltWintersModel {
+  // A fit is a pure function of the rows it sees: a training run and its evaluation fit the same rows (seconds
+  // each for long seasons), so the last few fits are kept, keyed by those rows' content (a copy is returned).
+  const key = Number.isInteger(fitEnd) && fitEnd >= 0 && fitEnd <= values.length ? `${season}:${fitEnd}:${contentHash(values, fitEnd)}` : null;
+  const seen = key !== null ? recentHoltWinters.get(key) : undefined;
+  if (seen) return { ...seen, seasonal0: seen.seasonal0.slice() };
+  const model = fitHoltWintersOnce(values, fitEnd, season);
+  if (key !== null) {
+    recentHoltWinters.set(key, { ...model, seasonal0: model.seasonal0.slice() });
+    if (recentHoltWinters.size > 16) recentHoltWinters.delete(recentHoltWinters.keys().next().value!);
+  }
+  return model;
+}
+
+const recentHoltWinters = new Map<string, HoltWintersModel>();
+
+/** Two 32-bit FNV-1a hashes over the float64 bits of values[0, n) (different offsets), as hex. */
+function contentHash(values: ArrayLike<number>, n: number): string {
+  const bits = new DataView(new ArrayBuffer(8));
+  let a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < n; i++) {
+    bits.setFloat64(0, values[i]);
+    for (let j = 0; j < 8; j++) {
+      const byte = bits.getUint8(j);
+      a = Math.imul(a ^ byte, 0x01000193);
+      b = Math.imul(b ^ byte, 0x01000193) ^ (b >>> 15);
+    }
+  }
+  return `${(a >>> 0).toString(16)}${(b >>> 0).toString(16)}`;
+}
+
+function fitHoltWintersOnce(values: ArrayLike<number>, fitEnd: number, season: number): HoltWintersModel {
   checkInt('fitHoltWinters: season', season, 0);
   checkInt('fitHoltWinters: fitEnd', fitEnd, 1);
   if (fitEnd > values.length) throw new GruError('INVALID_ARGUMENT', `fitHoltWinters: fitEnd must be ≤ values.length = ${values.length}; got ${fitEnd}`);

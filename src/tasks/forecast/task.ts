@@ -21,7 +21,7 @@ import { baseForecasts, concatBatches, fitNormalization, makeBatch, originsBetwe
 import { ridge, type RidgeFit } from './ridge.js';
 import { conformalOffsets, intervalScores, seasonalNaiveScale } from './intervals.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { BASELINE_NAMES, classicalBaselines, fitHoltWinters, mase, type BaselineName, type HoltWintersParams } from './baselines.js';
+import { BASELINE_NAMES, classicalBaselines, fitHoltWinters, mase, type BaselineName } from './baselines.js';
 import { GruError } from '../../errors.js';
 
 export interface ForecastOptions extends TrainingOptions {
@@ -313,19 +313,10 @@ function clearlyBetter(a: number[], b: number[]): boolean {
 /** The base forecast `method` for a series, Holt–Winters fitted on its rows before `fitEnd` (an error when it cannot be, e.g. fewer than two seasons). */
 function baseFor(series: Series, c: ForecastConfig, fitEnd: number, method: ForecastBase['method']): ForecastBase {
   if (method === 'seasonalNaive') return { method };
-  // Holt–Winters and the combination share one fit (Nelder–Mead is the slow part).
-  const fits = holtWintersFits.get(series) ?? holtWintersFits.set(series, new Map()).get(series)!;
-  const key = `${fitEnd}:${c.season}`;
-  let params = fits.get(key);
-  if (!params) {
-    const hw = fitHoltWinters(series.values, fitEnd, Math.max(1, c.season));
-    params = { season: hw.season, alpha: hw.alpha, beta: hw.beta, gamma: hw.gamma, level0: hw.level0, trend0: hw.trend0, seasonal0: Array.from(hw.seasonal0) };
-    fits.set(key, params);
-  }
+  const hw = fitHoltWinters(series.values, fitEnd, Math.max(1, c.season)); // the combination reuses Holt–Winters' fit (fitHoltWinters keeps it)
+  const params = { season: hw.season, alpha: hw.alpha, beta: hw.beta, gamma: hw.gamma, level0: hw.level0, trend0: hw.trend0, seasonal0: Array.from(hw.seasonal0) };
   return { method, params, firstDate: series.dates?.[0] ?? null };
 }
-
-const holtWintersFits = new WeakMap<Series, Map<string, HoltWintersParams>>();
 
 /** Ridge penalties the highway tries (relative to the number of windows); Infinity: no highway, the base alone. */
 const RIDGE_PENALTIES = [1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, Infinity];
