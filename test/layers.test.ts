@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const src = fileURLToPath(new URL('../src/', import.meta.url));
 const CORE = ['tensor', 'kernels', 'autograd', 'nn', 'optim', 'io', 'sparse'];
-const APP = ['data', 'train', 'tasks', 'plot', 'cli'];
+const APP = ['data', 'train', 'tasks', 'plot', 'cli', 'serve'];
 
 const files = (dir: string): string[] =>
   readdirSync(dir).flatMap((f) => {

@@ -10,6 +10,7 @@ import { infoCommand } from './info.js';
 import { pruneCommand } from './prune.js';
 import { importCommand } from '../tasks/keras/command.js';
 import { exportCommand } from './export.js';
+import { serveCommand } from '../serve/command.js';
 import { TASKS } from '../tasks/index.js';
 import { addTaskOptions, findTask, loadTaskModel, type EvalFlags, type PredictFlags } from '../tasks/registry.js';
 import { recordCommandLine } from '../tasks/model-format.js';
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   pruneCommand(program);
   importCommand(program);
   exportCommand(program);
+  serveCommand(program);
 
   const demos = TASKS.filter((t) => t.demo);
   program
