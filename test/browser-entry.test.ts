@@ -26,6 +26,10 @@ const BROWSER_PACKAGES = new Set([
   'wavefile', // WAV decoding (src/data/audio): an ES module for bundlers, no Node module
   'fft.js', // the audio features' FFT: plain CommonJS, no Node module
   'zod', // the model files' metadata schemas (classifierFromBytes checks a classifier's bytes with them): plain ES modules, no Node module
+  'd3-scale', // the charts' scales and ticks (src/plot/scale.ts): plain ES modules for browsers, as are the three below
+  'd3-format', // tick labels of number axes
+  'd3-time', // calendar intervals of date axes
+  'd3-time-format', // tick labels of date axes (UTC)
 ]);
 
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, m.split('/')[0]]));

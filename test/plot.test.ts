@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  downsampleMinMax, formatCompact, heatmap, lineChart, logAxis, niceTicks, stackCharts, svgToPng, tickFormatter, timeTicks, toTime, writePicture,
+  downsampleMinMax, formatCompact, heatmap, lineChart, linearAxis, logAxis, stackCharts, svgToPng, timeAxis, toTime, writePicture,
 } from '../src/index.js';
 
 /**
@@ -68,31 +68,52 @@ const close = (a: number[], b: number[]): void => {
   a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-12, `${a} vs ${b}`));
 };
 
-test('nice ticks: 1-2-5 steps covering the range', () => {
-  assert.deepEqual(niceTicks(0, 97).ticks, [0, 20, 40, 60, 80, 100]);
-  const small = niceTicks(0.001, 0.0042);
-  assert.equal(small.step, 0.0005);
-  close(small.ticks, [0.001, 0.0015, 0.002, 0.0025, 0.003, 0.0035, 0.004, 0.0045]);
-  assert.deepEqual(niceTicks(0, 1).ticks, [0, 0.2, 0.4, 0.6, 0.8, 1]); // exact decimals, no 0.6000000000000001
-  assert.deepEqual(niceTicks(-3.2, 7.9).ticks, [-4, -2, 0, 2, 4, 6, 8]);
-  const flat = niceTicks(5, 5); // a constant series still gets an axis
-  assert.ok(flat.min < 5 && flat.max > 5 && flat.ticks.length >= 2);
+const DAY = 86_400_000;
+const MINUS = '\u2212'; // d3-format writes negative numbers with a true minus sign
+
+test('linear axis: nice 1-2-5 ticks covering the range, exact decimals', () => {
+  const a = linearAxis(0, 97, [0, 300]);
+  assert.deepEqual(a.ticks, [0, 20, 40, 60, 80, 100]);
+  assert.deepEqual(a.domain, [0, 100]);
+  assert.equal(a.map(50), 150);
+  assert.deepEqual(linearAxis(0, 97, [0, 300], { nice: false }).ticks, [0, 20, 40, 60, 80], 'without nice the domain is the data range');
+  assert.deepEqual(linearAxis(0, 1, [0, 1]).ticks, [0, 0.2, 0.4, 0.6, 0.8, 1]); // no 0.6000000000000001
+  const flat = linearAxis(5, 5, [0, 1]); // a constant series still gets an axis
+  assert.ok(flat.domain[0] < 5 && flat.domain[1] > 5 && flat.ticks.length >= 2);
+  assert.deepEqual(linearAxis(NaN, Infinity, [0, 1]).domain, [0, 1]);
+});
+
+test('linear axis: negative and tiny ranges', () => {
+  const neg = linearAxis(-3.2, 7.9, [300, 0]);
+  assert.deepEqual(neg.ticks, [-4, -2, 0, 2, 4, 6, 8]);
+  assert.deepEqual(neg.labels, [`${MINUS}4`, `${MINUS}2`, '0', '2', '4', '6', '8']);
+  assert.equal(neg.map(-4), 300);
+  assert.deepEqual(linearAxis(-1, 1, [0, 1]).labels, [`${MINUS}1`, `${MINUS}0.5`, '0', '0.5', '1']);
+  const allNeg = linearAxis(-0.93, -0.12, [0, 1]);
+  assert.ok(allNeg.ticks.every((t) => t <= 0) && allNeg.labels[0] === `${MINUS}1`, allNeg.labels.join());
+
+  const tiny = linearAxis(0.001, 0.0042, [0, 1]);
+  close(tiny.ticks, [0.001, 0.0015, 0.002, 0.0025, 0.003, 0.0035, 0.004, 0.0045]);
+  assert.deepEqual(tiny.labels, ['1e-3', '1.5e-3', '2e-3', '2.5e-3', '3e-3', '3.5e-3', '4e-3', '4.5e-3']);
+  assert.deepEqual(linearAxis(-2e-5, 3e-5, [0, 1]).labels, [`${MINUS}2e-5`, `${MINUS}1e-5`, '0', '1e-5', '2e-5', '3e-5']);
+  // Small but not tiny: fixed decimals, as many as the step needs.
+  assert.deepEqual(linearAxis(0.02, 0.021, [0, 1]).labels, ['0.02', '0.0202', '0.0204', '0.0206', '0.0208', '0.021']);
+  const narrow = linearAxis(1000.001, 1000.004, [0, 1]);
+  assert.equal(new Set(narrow.labels).size, narrow.labels.length, `distinct labels on a narrow range: ${narrow.labels}`);
 });
 
 test('tick labels are compact', () => {
-  const fmt = (ticks: number[]): string[] => {
-    const nt = niceTicks(ticks[0], ticks[ticks.length - 1]);
-    return nt.ticks.map(tickFormatter(nt.step, nt.ticks));
-  };
-  assert.deepEqual(fmt([0, 1]), ['0', '0.2', '0.4', '0.6', '0.8', '1']);
-  assert.deepEqual(fmt([0, 12000]), ['0', '2k', '4k', '6k', '8k', '10k', '12k']);
-  assert.deepEqual(fmt([0.001, 0.0042]), ['1e-3', '1.5e-3', '2e-3', '2.5e-3', '3e-3', '3.5e-3', '4e-3', '4.5e-3']);
-  assert.deepEqual(fmt([0, 1.25]).slice(0, 3), ['0', '0.2', '0.4']);
+  assert.deepEqual(linearAxis(0, 12000, [0, 1]).labels, ['0', '2k', '4k', '6k', '8k', '10k', '12k']);
+  assert.deepEqual(linearAxis(0, 12_345_678, [0, 1], { nice: false }).labels, ['0', '2M', '4M', '6M', '8M', '10M', '12M']);
+  assert.deepEqual(linearAxis(0, 3e9, [0, 1]).labels, ['0', '0.5B', '1B', '1.5B', '2B', '2.5B', '3B'], 'billions are B, not SI G');
+  assert.deepEqual(linearAxis(1e15, 3e15, [0, 1]).labels, ['1e15', '1.5e15', '2e15', '2.5e15', '3e15']);
   assert.equal(formatCompact(12345), '12.3k');
   assert.equal(formatCompact(0.25), '0.25');
   assert.equal(formatCompact(0.0015), '1.5e-3');
   assert.equal(formatCompact(999.96), '1k');
-  assert.equal(formatCompact(-2.5e6), '-2.5M');
+  assert.equal(formatCompact(100, 2), '100');
+  assert.equal(formatCompact(-2.5e6), `${MINUS}2.5M`);
+  assert.equal(formatCompact(NaN), 'NaN');
 });
 
 test('log axis ticks are powers of ten (with 2 and 5 over few decades)', () => {
@@ -102,36 +123,70 @@ test('log axis ticks are powers of ten (with 2 and 5 over few decades)', () => {
   const b = logAxis(0.06, 2.6, [300, 0]);
   assert.deepEqual(b.labels, ['0.05', '0.1', '0.2', '0.5', '1', '2', '5']);
   assert.ok(Math.abs(b.map(0.05) - 300) < 1e-9 && Math.abs(b.map(5)) < 1e-9);
+  assert.deepEqual(logAxis(0.5, 0.9, [0, 1]).labels, ['0.5', '0.6', '0.7', '0.8', '0.9', '1'], 'under a factor of 4: linear ticks');
+  assert.deepEqual(logAxis(100, 100, [0, 1]).labels, ['20', '50', '100', '200', '500']);
+  assert.deepEqual(logAxis(-1, 0, [0, 1]).domain, [1, 10], 'no positive range: one decade');
 });
 
-test('date ticks fall on calendar boundaries suited to the span', () => {
-  const start = Date.UTC(1969, 0, 1);
-  const end = start + 20 * 365 * 86_400_000; // 20 years of daily data
-  const years = timeTicks(start, end);
-  assert.equal(years.unit, 'year');
-  for (const t of years.ticks) {
-    const d = new Date(t);
-    assert.equal(d.getUTCMonth(), 0);
-    assert.equal(d.getUTCDate(), 1);
-    assert.equal(t % 86_400_000, 0);
+/** Ticks and labels of a date axis over [a, b] with about `count` ticks. */
+const dateAxis = (a: number, b: number, count = 6): { ticks: Date[]; labels: string[] } => {
+  const axis = timeAxis(a, b, [0, 800], { count });
+  assert.equal(axis.ticks.length, axis.labels.length);
+  return { ticks: axis.ticks.map((t) => new Date(t)), labels: axis.labels };
+};
+
+test('date axis: ticks on calendar boundaries suited to the span, labels naming what changes', () => {
+  // Years: 20 years of daily data get January 1st every 5 years.
+  const years = dateAxis(Date.UTC(1969, 0, 1), Date.UTC(1969, 0, 1) + 20 * 365 * DAY);
+  assert.deepEqual(years.labels, ['1970', '1975', '1980', '1985']);
+  assert.ok(years.ticks.every((d) => d.getUTCMonth() === 0 && d.getUTCDate() === 1 && +d % DAY === 0));
+  assert.deepEqual(dateAxis(Date.UTC(1800, 0, 1), Date.UTC(2000, 0, 1), 3).labels, ['1800', '1850', '1900', '1950', '2000']);
+
+  // Months, across a year: the year is named on the first tick and where it changes.
+  const months = dateAxis(Date.UTC(2001, 1, 10), Date.UTC(2002, 2, 1), 6);
+  assert.deepEqual(months.labels, ['Apr 2001', 'Jul', 'Oct', 'Jan 2002']);
+  assert.ok(months.ticks.every((d) => d.getUTCDate() === 1 && +d % DAY === 0));
+  const monthly = dateAxis(Date.UTC(2001, 1, 10), Date.UTC(2002, 2, 1), 10).labels;
+  assert.deepEqual(monthly.slice(0, 3), ['Mar 2001', 'Apr', 'May']);
+  assert.ok(monthly.includes('Jan 2002') && !monthly.includes('Jan'), monthly.join());
+
+  // Weeks start on Monday (ISO 8601), not d3's Sunday.
+  const weeks = dateAxis(Date.UTC(2024, 0, 1), Date.UTC(2024, 1, 15));
+  assert.deepEqual(weeks.labels, ['Jan 1, 2024', 'Jan 8', 'Jan 15', 'Jan 22', 'Jan 29', 'Feb 5', 'Feb 12']);
+  assert.ok(weeks.ticks.every((d) => d.getUTCDay() === 1));
+
+  // Days; across a year end the new year is named.
+  assert.deepEqual(dateAxis(Date.UTC(2024, 2, 1), Date.UTC(2024, 2, 6)).labels, ['Mar 1, 2024', 'Mar 2', 'Mar 3', 'Mar 4', 'Mar 5', 'Mar 6']);
+  assert.deepEqual(dateAxis(Date.UTC(2023, 11, 29), Date.UTC(2024, 0, 3)).labels, ['Dec 29, 2023', 'Dec 30', 'Dec 31', 'Jan 1, 2024', 'Jan 2', 'Jan 3']);
+
+  // Hours: the date on the first tick and on midnights, the time of day elsewhere.
+  assert.deepEqual(dateAxis(Date.UTC(2023, 11, 31, 12), Date.UTC(2024, 0, 2)).labels,
+    ['Dec 31 12:00', '18:00', 'Jan 1', '06:00', '12:00', '18:00', 'Jan 2']);
+  assert.deepEqual(dateAxis(Date.UTC(2024, 2, 1, 10), Date.UTC(2024, 2, 1, 11, 30)).labels,
+    ['Mar 1 10:00', '10:15', '10:30', '10:45', '11:00', '11:15', '11:30']);
+  assert.deepEqual(dateAxis(Date.UTC(2024, 2, 1, 10), Date.UTC(2024, 2, 1, 10, 0, 40), 4).labels,
+    ['Mar 1 10:00:00', '10:00:15', '10:00:30']);
+
+  // A single instant still gets an axis.
+  assert.ok(timeAxis(Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 1), [0, 1]).ticks.length >= 1);
+});
+
+test('date axis: UTC whatever the machine\'s time zone', () => {
+  const spans: [number, number][] = [[Date.UTC(2023, 11, 31, 12), Date.UTC(2024, 0, 2)], [Date.UTC(2001, 1, 10), Date.UTC(2002, 2, 1)], [Date.UTC(2024, 0, 1), Date.UTC(2024, 1, 15)]];
+  const read = ([a, b]: [number, number]): [number[], string[]] => { const axis = timeAxis(a, b, [0, 1]); return [axis.ticks, axis.labels]; };
+  const utc = spans.map(read);
+  const saved = process.env.TZ;
+  try {
+    for (const zone of ['Pacific/Chatham', 'America/St_Johns', 'Asia/Kathmandu']) {
+      process.env.TZ = zone; // Node reads TZ again when it changes
+      assert.notEqual(new Date(Date.UTC(2024, 0, 1)).getHours(), 0, `${zone} is not UTC`);
+      spans.forEach((span, i) => assert.deepEqual(read(span), utc[i], zone));
+    }
+  } finally {
+    if (saved === undefined) delete process.env.TZ;
+    else process.env.TZ = saved;
   }
-  assert.ok(years.ticks.length >= 3 && years.ticks.length <= 6);
-  assert.ok(years.labels.every((l) => /^\d{4}$/.test(l)), years.labels.join());
-
-  const months = timeTicks(Date.UTC(2001, 1, 10), Date.UTC(2002, 2, 1));
-  assert.equal(months.unit, 'month');
-  assert.ok(months.ticks.every((t) => new Date(t).getUTCDate() === 1));
-  assert.ok(months.labels.includes('Jan 2002'), months.labels.join());
-
-  const weeks = timeTicks(Date.UTC(2024, 0, 1), Date.UTC(2024, 1, 15));
-  assert.equal(weeks.unit, 'week');
-  assert.ok(weeks.ticks.every((t) => new Date(t).getUTCDay() === 1), 'weeks start on Monday');
-
-  const days = timeTicks(Date.UTC(2024, 2, 1), Date.UTC(2024, 2, 6));
-  assert.equal(days.unit, 'day');
-  assert.deepEqual(days.labels, ['Mar 1, 2024', 'Mar 2', 'Mar 3', 'Mar 4', 'Mar 5', 'Mar 6']);
-
-  // Zone-less ISO date-times are UTC, so charts do not depend on the machine's time zone.
+  // Zone-less ISO date-times are UTC too.
   assert.equal(toTime('2001-03-05T12:00'), Date.UTC(2001, 2, 5, 12));
   assert.equal(toTime('2001-03-05'), Date.UTC(2001, 2, 5));
 });
@@ -207,6 +262,28 @@ test('line chart: dates on x, band, marker', () => {
   assert.ok(svg.includes('class="marker"'));
   assert.ok(svg.includes('test &lt;period&gt;'));
   assert.ok(svg.includes('90% interval'));
+});
+
+test('line chart: NaN gaps in a dated series and in its band; x tick labels do not overlap', () => {
+  const dates = Array.from({ length: 400 }, (_, i) => new Date(Date.UTC(2019, 0, 1) + i * DAY));
+  const y = dates.map((_, i) => 9000 + 300 * Math.sin(i / 15));
+  y[50] = NaN;
+  y[51] = NaN;
+  y[200] = NaN;
+  const lower = y.map((v) => v - 100);
+  const upper = y.map((v) => v + 100);
+  const svg = lineChart({ series: [{ name: 'actual', x: dates, y }], band: { x: dates, lower, upper, name: 'band' }, width: 640 });
+  assertWellFormed(svg);
+  assert.ok(!svg.includes('NaN'));
+  assert.equal((linePaths(svg)[0].match(/M/g) ?? []).length, 3, 'two gaps: three runs');
+  const band = /<path class="band" d="([^"]*)"/.exec(svg)?.[1] ?? '';
+  assert.equal((band.match(/Z/g) ?? []).length, 3, 'the band breaks where the series does');
+  // The x tick labels (the centred texts without a class), left to right: each clear of the next.
+  const xLabels = [...svg.matchAll(/<text x="([\d.]+)" y="[\d.]+" text-anchor="middle">([^<]*)<\/text>/g)].map((m) => ({ x: Number(m[1]), text: m[2] }));
+  assert.ok(xLabels.length >= 3, xLabels.map((l) => l.text).join());
+  assert.equal(xLabels[0].text, 'Jan 2019');
+  assert.ok(xLabels.some((l) => l.text === 'Jan 2020'), xLabels.map((l) => l.text).join());
+  for (let i = 1; i < xLabels.length; i++) assert.ok(xLabels[i].x - xLabels[i - 1].x > 30, `${xLabels[i - 1].text} and ${xLabels[i].text} overlap`);
 });
 
 test('downsampling keeps spikes and keeps the SVG small', () => {

@@ -5,7 +5,7 @@
  *
  * Browser-safe: builds a string, touches neither the DOM nor the file system.
  */
-import { FONT_FAMILY, escapeXml, fmtCoord, formatCompact, nextId, niceTicks, textWidth, titleFontSize, tickFormatter } from './scale.js';
+import { FONT_FAMILY, escapeXml, fmtCoord, formatCompact, linearAxis, nextId, textWidth, titleFontSize } from './scale.js';
 
 /** Colour scale names understood by {@link heatmap}. */
 export type ColorScaleName = 'blues' | 'viridis';
@@ -139,10 +139,8 @@ export function heatmap(opts: HeatmapOptions): string {
       : vMax <= 10 && vMin >= -10 ? (v: number) => v.toFixed(2) : (v: number) => formatCompact(v));
 
   // Colour bar ticks, for its label width.
-  const cb = niceTicks(vMin, vMax, 5);
-  const cbTicks = cb.ticks.filter((t) => t >= vMin - cb.step * 1e-9 && t <= vMax + cb.step * 1e-9);
-  const cbFmt = tickFormatter(cb.step, cbTicks);
-  const cbLabelW = Math.max(0, ...cbTicks.map((t) => textWidth(cbFmt(t), TICK_FONT)));
+  const cb = linearAxis(vMin, vMax, [0, 1], { count: 5, nice: false }); // map: value → share of the bar's height
+  const cbLabelW = Math.max(0, ...cb.labels.map((s) => textWidth(s, TICK_FONT)));
   const cbRight = 16 + 14 + 6 + cbLabelW + (opts.colorBarLabel ? 6 + LABEL_FONT + 4 : 0) + 12;
 
   const top = 12 + (opts.title ? TITLE_FONT + 16 : 4);
@@ -308,11 +306,11 @@ export function heatmap(opts: HeatmapOptions): string {
   out.push(`<g class="colorbar">`);
   out.push(`<rect x="${fmtCoord(bx)}" y="${fmtCoord(gy)}" width="14" height="${fmtCoord(gridH)}" fill="url(#${gradId})" stroke="#999999" stroke-width="0.5"/>`);
   out.push(`<g font-size="${TICK_FONT}" fill="#444444">`);
-  for (const t of cbTicks) {
-    const y = gy + gridH - ((t - vMin) / (vMax - vMin)) * gridH;
+  cb.ticks.forEach((t, i) => {
+    const y = gy + gridH - cb.map(t) * gridH;
     out.push(`<line x1="${fmtCoord(bx + 14)}" y1="${fmtCoord(y)}" x2="${fmtCoord(bx + 18)}" y2="${fmtCoord(y)}" stroke="#444444" stroke-width="1"/>`);
-    out.push(`<text x="${fmtCoord(bx + 21)}" y="${fmtCoord(y + TICK_FONT * 0.35)}">${escapeXml(cbFmt(t))}</text>`);
-  }
+    out.push(`<text x="${fmtCoord(bx + 21)}" y="${fmtCoord(y + TICK_FONT * 0.35)}">${escapeXml(cb.labels[i])}</text>`);
+  });
   out.push('</g>');
   if (opts.colorBarLabel) {
     const x = bx + 14 + 6 + cbLabelW + 8 + LABEL_FONT / 2;

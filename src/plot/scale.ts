@@ -1,11 +1,16 @@
 /**
- * Scales and axes for the SVG charts: "nice" 1-2-5 ticks, compact tick
- * labels, logarithmic and calendar (date) axes, plus the small text helpers
- * (XML escaping, width estimates) that every chart needs for layout.
+ * Axes for the SVG charts (linear, logarithmic and date axes: d3-scale's
+ * scales and ticks, labels through d3-format and d3-time-format), plus the
+ * small text helpers (XML escaping, width estimates) that every chart needs
+ * for layout.
  *
  * Browser-safe: no Node imports. All dates are handled in UTC so that a
  * chart renders identically on every machine, whatever its time zone.
  */
+import { format } from 'd3-format';
+import { scaleLinear, scaleLog, scaleUtc, tickFormat } from 'd3-scale';
+import { type TimeInterval, utcDay, utcMillisecond, utcMinute, utcMonday, utcMonth, utcSecond, utcSunday, utcTickInterval, utcYear } from 'd3-time';
+import { utcFormat } from 'd3-time-format';
 
 /** Font stack used by every chart; DejaVu Sans ships with most Linux systems and resvg finds it. */
 export const FONT_FAMILY = 'DejaVu Sans, Arial, sans-serif';
@@ -66,134 +71,37 @@ export function fmtCoord(v: number): string {
 }
 
 // ---------------------------------------------------------------------------
-// Linear ticks
+// Numbers
 
-/**
- * The 1-2-5 step (…, 0.1, 0.2, 0.5, 1, 2, 5, 10, …) that splits
- * [min, max] into about `count` intervals. Same rule as d3's tickIncrement:
- * the raw step is rounded to whichever of 1, 2, 5, 10 is nearest on a log scale.
- */
-export function tickStep(min: number, max: number, count = 5): number {
-  const span = Math.abs(max - min);
-  if (!(span > 0) || !Number.isFinite(span)) return 1;
-  const raw = span / Math.max(1, count);
-  const exp = Math.floor(Math.log10(raw));
-  const err = raw / 10 ** exp;
-  const f = err >= Math.sqrt(50) ? 10 : err >= Math.sqrt(10) ? 5 : err >= Math.sqrt(2) ? 2 : 1;
-  // Dividing by a power of ten (rather than multiplying by 10^-k) keeps
-  // steps such as 0.0005 exact to the last bit.
-  return exp < 0 ? f / 10 ** -exp : f * 10 ** exp;
-}
-
-/** Result of {@link niceTicks}: the domain widened to whole steps, and the ticks in it. */
-export interface NiceTicks {
-  min: number;
-  max: number;
-  step: number;
-  ticks: number[];
-}
-
-/** i·step without the drift of repeated addition (0.1 + 0.2 ≠ 0.3). */
-function stepMultiple(i: number, step: number): number {
-  if (step < 1) {
-    const inv = Math.round(1 / step);
-    if (Math.abs(inv - 1 / step) < 1e-9 * inv) return i / inv;
-  }
-  return i * step;
+/** SI "G" reads as gigabytes to most people: billions are "B". d3's exponents carry a "+" that says nothing. */
+function tidy(label: string): string {
+  return label.replace(/G$/, 'B').replace('e+', 'e');
 }
 
 /**
- * Nice ticks covering [min, max]: the domain is widened outwards to
- * multiples of a 1-2-5 step, e.g. [0, 97] → 0, 20, 40, 60, 80, 100.
- * A zero-width range is widened so it still gets ticks.
- */
-export function niceTicks(min: number, max: number, count = 5): NiceTicks {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) { min = 0; max = 1; }
-  if (min > max) [min, max] = [max, min];
-  if (min === max) {
-    const pad = min === 0 ? 1 : Math.abs(min) * 0.1;
-    min -= pad;
-    max += pad;
-  }
-  let step = tickStep(min, max, count);
-  // Widening can change the best step (d3's nice() loops for the same reason).
-  for (let k = 0; k < 3; k++) {
-    const s2 = tickStep(Math.floor(min / step) * step, Math.ceil(max / step) * step, count);
-    if (s2 === step) break;
-    step = s2;
-  }
-  const i0 = Math.floor(min / step + 1e-9);
-  const i1 = Math.ceil(max / step - 1e-9);
-  const ticks: number[] = [];
-  for (let i = i0; i <= i1; i++) ticks.push(stepMultiple(i, step) + 0); // + 0 turns -0 into 0
-  return { min: ticks[0], max: ticks[ticks.length - 1], step, ticks };
-}
-
-// ---------------------------------------------------------------------------
-// Number formatting
-
-/** Trims trailing zeros after a decimal point: "1.50" → "1.5", "2.00" → "2". */
-function trimZeros(s: string): string {
-  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
-}
-
-const SUFFIXES: [number, string][] = [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'k']];
-
-/** How many decimals `x` needs to be written exactly (x is a tick step: 0.25 → 2). */
-function decimalsOf(x: number): number {
-  x = Math.abs(x);
-  for (let d = 0; d < 15; d++) {
-    const s = x * 10 ** d;
-    if (Math.abs(s - Math.round(s)) < 1e-6 * Math.max(1, s)) return d;
-  }
-  return 15;
-}
-
-/** "1.5e-3" rather than JavaScript's "1.5e-3"/"1.5e+3" mix: no plus sign, trimmed mantissa. */
-function expString(v: number, digits: number): string {
-  const [m, e] = v.toExponential(Math.max(0, Math.min(digits, 8))).split('e');
-  return `${trimZeros(m)}e${e.replace('+', '')}`;
-}
-
-/**
- * Compact human formatting of one number with about `significant` digits:
- * 12345 → "12.3k", 0.25 → "0.25", 0.0015 → "1.5e-3", 2.5e6 → "2.5M".
+ * One number in about `significant` digits: 12345 → "12.3k", 0.25 → "0.25",
+ * 0.0015 → "1.5e-3", 2.5e9 → "2.5B". Below 0.01 (and from 1e15) in exponent
+ * form; from 1000 with a k, M, B or T suffix.
  */
 export function formatCompact(v: number, significant = 3): string {
-  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? '∞' : '-∞';
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? '∞' : '−∞';
   if (v === 0) return '0';
-  const r = Number(v.toPrecision(significant)); // round first: 999.96 must become "1k", not "1000"
-  const a = Math.abs(r);
-  if (a < 1e-2 || a >= 1e15) return expString(r, significant - 1);
-  for (const [unit, sfx] of SUFFIXES) {
-    if (a >= unit) return trimZeros((r / unit).toPrecision(significant)) + sfx;
-  }
-  return trimZeros(r.toPrecision(significant));
+  const a = Math.abs(Number(v.toPrecision(significant))); // rounded first, so that 999.96 takes the k form: "1k", not "1000"
+  const type = a < 1e-2 || a >= 1e15 ? `.${significant - 1}~e` : a >= 1e3 ? `.${significant}~s` : `.${significant}~r`;
+  return tidy(format(type)(v));
 }
 
 /**
- * Formatter for the ticks of one axis with spacing `step`: every label shows
- * exactly the digits the step needs, so neighbouring labels differ visibly
- * ("0.25", "0.5", "0.75"; "10k", "12.5k"; "1e-3", "1.5e-3").
- * Axes whose ticks are all tiny (< 0.01) use exponent form throughout.
+ * Labels for the ticks of a number axis over [start, stop] with about
+ * `count` ticks: exactly the digits the tick step needs ("0.25", "0.5";
+ * "10k", "12.5k"; "1e-3", "1.5e-3"), one suffix or exponent form for the
+ * whole axis, chosen by its largest value as in {@link formatCompact}.
  */
-export function tickFormatter(step: number, ticks: readonly number[]): (v: number) => string {
-  const maxAbs = ticks.reduce((m, t) => Math.max(m, Math.abs(t)), 0);
-  const stepExp = Math.floor(Math.log10(Math.abs(step) || 1) + 1e-9);
-  if (maxAbs > 0 && (maxAbs < 1e-2 || maxAbs >= 1e15)) {
-    return (v) => {
-      if (Math.abs(v) < Math.abs(step) * 1e-6) return '0';
-      return expString(v, Math.floor(Math.log10(Math.abs(v)) + 1e-9) - stepExp);
-    };
-  }
-  return (v) => {
-    if (Math.abs(v) < Math.abs(step) * 1e-6) return '0';
-    const a = Math.abs(v);
-    for (const [unit, sfx] of SUFFIXES) {
-      if (a >= unit) return trimZeros((v / unit).toFixed(decimalsOf(step / unit))) + sfx;
-    }
-    return trimZeros(v.toFixed(decimalsOf(step)));
-  };
+function numberLabels(start: number, stop: number, count: number): (v: number) => string {
+  const m = Math.max(Math.abs(start), Math.abs(stop));
+  const type = m > 0 && (m < 1e-2 || m >= 1e15) ? '~e' : m >= 1e3 ? '~s' : '~f';
+  const label = tickFormat(start, stop, count, type);
+  return (v) => (v === 0 ? '0' : tidy(label(v)));
 }
 
 // ---------------------------------------------------------------------------
@@ -220,6 +128,7 @@ export interface AxisOptions {
   nice?: boolean;
 }
 
+/** [min, max] made drawable: [0, 1] for non-finite ends, ±10% (±1 around 0) for a single value. */
 function padDegenerate(min: number, max: number): [number, number] {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
   if (min === max) {
@@ -229,97 +138,66 @@ function padDegenerate(min: number, max: number): [number, number] {
   return [min, max];
 }
 
-/** A linear axis over [min, max] placed on pixels `range`. */
+/**
+ * A linear axis over [min, max] placed on pixels `range`, with d3's 1-2-5
+ * ticks (0, 20, …, 100 for [0, 97]). `nice` (the default) widens the domain
+ * outwards to whole tick steps; a single value is widened so it still gets ticks.
+ */
 export function linearAxis(min: number, max: number, range: [number, number], opts: AxisOptions = {}): Axis {
   const count = opts.count ?? 5;
-  [min, max] = padDegenerate(min, max);
-  const nt = niceTicks(min, max, count);
-  const domain: [number, number] = opts.nice === false ? [min, max] : [nt.min, nt.max];
-  const eps = nt.step * 1e-9;
-  const ticks = nt.ticks.filter((t) => t >= domain[0] - eps && t <= domain[1] + eps);
-  const fmt = tickFormatter(nt.step, ticks);
-  const [d0, d1] = domain;
-  const [r0, r1] = range;
-  return {
-    kind: 'linear', domain, range, ticks, labels: ticks.map(fmt),
-    map: (v) => r0 + ((v - d0) / (d1 - d0)) * (r1 - r0),
-  };
+  const scale = scaleLinear().domain(padDegenerate(min, max)).range(range);
+  if (opts.nice ?? true) scale.nice(count);
+  const [d0, d1] = scale.domain();
+  const ticks = scale.ticks(count);
+  return { kind: 'linear', domain: [d0, d1], range, ticks, labels: ticks.map(numberLabels(d0, d1, count)), map: scale };
 }
 
-function logFloor125(v: number): number {
+/** The largest of 1, 2, 5 × 10^k at or below `v` (`up`: the smallest at or above). */
+function round125(v: number, up: boolean): number {
   const p = 10 ** Math.floor(Math.log10(v));
   const m = v / p;
-  return (m >= 5 - 1e-9 ? 5 : m >= 2 - 1e-9 ? 2 : 1) * p;
+  const eps = 1e-9;
+  return (up ? (m <= 1 + eps ? 1 : m <= 2 + eps ? 2 : m <= 5 + eps ? 5 : 10) : m >= 5 - eps ? 5 : m >= 2 - eps ? 2 : 1) * p;
 }
 
-function logCeil125(v: number): number {
-  const p = 10 ** Math.floor(Math.log10(v));
-  const m = v / p;
-  return (m <= 1 + 1e-9 ? 1 : m <= 2 + 1e-9 ? 2 : m <= 5 + 1e-9 ? 5 : 10) * p;
+/** The leading digit of a power-of-ten multiple: 0.002 → 2. */
+function mantissa(v: number): number {
+  return Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9));
 }
 
 /**
  * A base-10 logarithmic axis (for loss curves spanning decades). Only
- * positive values make sense; the domain is widened to 1-2-5 values and the
- * ticks are powers of ten, with 2 and 5 added when there are few decades and
- * every k-th power kept when there are many.
+ * positive values make sense; the domain is widened to 1-2-5 values (not to
+ * whole decades, which can leave half the plot empty) and the ticks are d3's
+ * powers of ten, with 2 and 5 kept over a few decades. Under a factor of 4,
+ * where powers would give one tick at most, the ticks are linear ones.
  */
 export function logAxis(min: number, max: number, range: [number, number], opts: AxisOptions = {}): Axis {
   const count = opts.count ?? 5;
   if (!(min > 0) || !Number.isFinite(min) || !(max > 0) || !Number.isFinite(max)) { min = 1; max = 10; }
   if (min > max) [min, max] = [max, min];
   if (min === max) { min /= Math.sqrt(10); max *= Math.sqrt(10); }
-  const d0 = logFloor125(min);
-  const d1 = logCeil125(max);
-  const lo = Math.log10(d0);
-  const hi = Math.log10(d1);
-  const decades = hi - lo;
-  let ticks: number[] = [];
+  const d0 = round125(min, false);
+  const d1 = round125(max, true);
+  const scale = scaleLog().domain([d0, d1]).range(range);
+  const decades = Math.log10(d1 / d0);
+  let ticks: number[];
   let labels: string[];
   if (decades < Math.log10(4)) {
-    // Less than a factor of 4: powers of ten would give one tick at most.
-    const nt = niceTicks(d0, d1, count);
-    ticks = nt.ticks.filter((t) => t >= d0 * (1 - 1e-9) && t <= d1 * (1 + 1e-9) && t > 0);
-    labels = ticks.map(tickFormatter(nt.step, ticks));
+    ticks = scaleLinear().domain([d0, d1]).ticks(count);
+    labels = ticks.map(numberLabels(d0, d1, count));
   } else {
-    const k = Math.max(1, Math.ceil(decades / count));
-    const mantissas = decades <= 2.5 ? [1, 2, 5] : [1];
-    for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
-      if (k > 1 && e % k !== 0) continue;
-      for (const m of mantissas) {
-        const t = e < 0 ? m / 10 ** -e : m * 10 ** e;
-        if (t >= d0 * (1 - 1e-9) && t <= d1 * (1 + 1e-9)) ticks.push(t);
-      }
-    }
+    const kept = decades <= 2.5 ? [1, 2, 5] : [1];
+    ticks = scale.ticks(count).filter((t) => kept.includes(mantissa(t)));
     labels = ticks.map((t) => formatCompact(t, 2));
   }
-  const [r0, r1] = range;
-  return {
-    kind: 'log', domain: [d0, d1], range, ticks, labels,
-    map: (v) => r0 + ((Math.log10(v) - lo) / (hi - lo)) * (r1 - r0),
-  };
+  return { kind: 'log', domain: [d0, d1], range, ticks, labels, map: scale };
 }
 
 // ---------------------------------------------------------------------------
 // Dates
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const WEEK = 7 * DAY;
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** Calendar unit that a date axis's ticks fall on. */
-export type TimeUnit = 'minute' | 'hour' | 'day' | 'week' | 'month' | 'year';
-
-/** Candidate tick intervals, finest first: [unit, how many units, rough length in ms]. */
-const INTERVALS: [TimeUnit, number, number][] = [
-  ['minute', 1, MINUTE], ['minute', 5, 5 * MINUTE], ['minute', 15, 15 * MINUTE], ['minute', 30, 30 * MINUTE],
-  ['hour', 1, HOUR], ['hour', 3, 3 * HOUR], ['hour', 6, 6 * HOUR], ['hour', 12, 12 * HOUR],
-  ['day', 1, DAY], ['day', 2, 2 * DAY], ['week', 1, WEEK], ['week', 2, 2 * WEEK],
-  ['month', 1, 30.4 * DAY], ['month', 2, 60.9 * DAY], ['month', 3, 91.3 * DAY], ['month', 6, 182.6 * DAY],
-  ['year', 1, 365.25 * DAY],
-];
+const DAY = 86_400_000;
 
 /**
  * Converts an x value to milliseconds since the epoch: numbers pass through,
@@ -335,110 +213,57 @@ export function toTime(x: number | Date | string): number {
   return Date.parse(s);
 }
 
-/** Result of {@link timeTicks}. */
-export interface TimeTicks {
-  unit: TimeUnit;
-  /** Number of units between ticks (e.g. 3 months, 5 years). */
-  step: number;
-  ticks: number[];
-  labels: string[];
+/** A label format for every tick, and a shorter one for ticks that share `context` (year or day) with the tick before. */
+interface DateLevel {
+  /** The unit every tick of the axis falls on for this level to apply. */
+  on: TimeInterval;
+  context: TimeInterval;
+  full: (d: Date) => string;
+  short: (d: Date) => string;
 }
 
-/** Ticks at calendar boundaries for `unit`×`step` within [min, max]. */
-function calendarTicks(min: number, max: number, unit: TimeUnit, step: number): number[] {
-  const out: number[] = [];
-  const cap = 10_000; // a guard, never reached by intervals chosen in timeTicks
-  if (unit === 'minute' || unit === 'hour' || unit === 'day') {
-    // UTC midnight is a multiple of every such interval since the epoch.
-    const ms = (unit === 'minute' ? MINUTE : unit === 'hour' ? HOUR : DAY) * step;
-    for (let t = Math.ceil(min / ms) * ms; t <= max && out.length < cap; t += ms) out.push(t);
-  } else if (unit === 'week') {
-    const monday = 4 * DAY; // 1970-01-05 was a Monday; weeks start on Mondays (ISO 8601)
-    const ms = WEEK * step;
-    for (let t = monday + Math.ceil((min - monday) / ms) * ms; t <= max && out.length < cap; t += ms) out.push(t);
-  } else if (unit === 'month') {
-    const d = new Date(min);
-    let m = Math.ceil((d.getUTCFullYear() * 12 + d.getUTCMonth()) / step) * step;
-    for (;;) {
-      const t = Date.UTC(Math.floor(m / 12), m % 12, 1);
-      if (t > max || out.length >= cap) break;
-      if (t >= min) out.push(t);
-      m += step;
-    }
-  } else {
-    let y = Math.ceil(new Date(min).getUTCFullYear() / step) * step;
-    for (;;) {
-      const t = Date.UTC(y, 0, 1);
-      if (t > max || out.length >= cap) break;
-      if (t >= min) out.push(t);
-      y += step;
-    }
-  }
-  return out;
-}
+/** Date label levels, coarsest first; an axis takes the first whose `on` unit all its ticks fall on. */
+const DATE_LEVELS: DateLevel[] = [
+  { on: utcYear, context: utcYear, full: utcFormat('%Y'), short: utcFormat('%Y') },
+  { on: utcMonth, context: utcYear, full: utcFormat('%b %Y'), short: utcFormat('%b') },
+  { on: utcDay, context: utcYear, full: utcFormat('%b %-d, %Y'), short: utcFormat('%b %-d') },
+  { on: utcMinute, context: utcDay, full: utcFormat('%b %-d %H:%M'), short: utcFormat('%H:%M') },
+  { on: utcSecond, context: utcDay, full: utcFormat('%b %-d %H:%M:%S'), short: utcFormat('%H:%M:%S') },
+  { on: utcMillisecond, context: utcDay, full: utcFormat('%b %-d %H:%M:%S.%L'), short: utcFormat('%H:%M:%S.%L') },
+];
+const MIDNIGHT = utcFormat('%b %-d');
 
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
-}
+const isOn = (interval: TimeInterval, d: Date): boolean => +interval.floor(d) === +d;
 
-/** Labels showing only what changes between ticks, with the year where it first appears or changes. */
-function timeLabels(ticks: number[], unit: TimeUnit): string[] {
-  let prevYear = NaN;
-  let prevDay = NaN;
-  return ticks.map((t) => {
-    const d = new Date(t);
-    const y = d.getUTCFullYear();
-    const mon = MONTHS[d.getUTCMonth()];
-    const day = Math.floor(t / DAY);
-    const newYear = y !== prevYear;
-    const newDay = day !== prevDay;
-    prevYear = y;
-    prevDay = day;
-    switch (unit) {
-      case 'year':
-        return String(y);
-      case 'month':
-        return newYear || d.getUTCMonth() === 0 ? `${mon} ${y}` : mon;
-      case 'week':
-      case 'day':
-        return newYear ? `${mon} ${d.getUTCDate()}, ${y}` : `${mon} ${d.getUTCDate()}`;
-      default: {
-        const hm = `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
-        if (t % DAY === 0) return `${mon} ${d.getUTCDate()}`; // midnight: the date says it all
-        return newDay ? `${mon} ${d.getUTCDate()} ${hm}` : hm;
-      }
-    }
+/**
+ * Labels that show only what changes between ticks: "Jul 2001", "Jan 2002",
+ * "Jul"; "Mar 1, 2024", "Mar 2"; "Dec 31 12:00", "18:00", "Jan 1". The year
+ * (or, within a day, the date) is named on the first tick and wherever it
+ * changes; on an axis of hours a midnight tick is named by its date alone.
+ */
+function dateLabels(ticks: Date[]): string[] {
+  const level = DATE_LEVELS.find((l) => ticks.every((t) => isOn(l.on, t))) ?? DATE_LEVELS[DATE_LEVELS.length - 1];
+  const withinDay = level.context === utcDay;
+  return ticks.map((t, i) => {
+    if (withinDay && isOn(utcDay, t)) return MIDNIGHT(t);
+    const fresh = i === 0 || +level.context.floor(t) !== +level.context.floor(ticks[i - 1]);
+    return (fresh ? level.full : level.short)(t);
   });
 }
 
 /**
- * Date ticks for [min, max] (ms since the epoch, UTC) at sensible calendar
- * boundaries: the finest of minutes, hours, days, Monday-weeks, months
- * (1, 2, 3, 6) or years (1-2-5 multiples) giving at most about `count` ticks.
- * A 20-year daily series gets ticks on January 1st every 5 years.
+ * A date axis over [min, max] (ms since the epoch); the domain is the data
+ * range, not widened. Ticks are d3's UTC calendar ticks (minutes, hours,
+ * days, weeks, months, quarters, or years in 1-2-5 steps; a 20-year daily
+ * series gets January 1st every 5 years), with weeks starting on Monday
+ * (ISO 8601) instead of d3's Sunday. UTC throughout, so a chart reads the
+ * same whatever the machine's time zone.
  */
-export function timeTicks(min: number, max: number, count = 6): TimeTicks {
-  if (min > max) [min, max] = [max, min];
-  const span = max - min;
-  let unit: TimeUnit = 'year';
-  let step = 0;
-  for (const [u, s, ms] of INTERVALS) {
-    if (span / ms <= count) { unit = u; step = s; break; }
-  }
-  if (step === 0) step = Math.max(1, tickStep(0, span / (365.25 * DAY), count));
-  let ticks = calendarTicks(min, max, unit, step);
-  if (ticks.length === 0) ticks = [min]; // span shorter than the interval and no boundary inside
-  return { unit, step, ticks, labels: timeLabels(ticks, unit) };
-}
-
-/** A date axis over [min, max] (ms since the epoch); the domain is the data range, not widened. */
 export function timeAxis(min: number, max: number, range: [number, number], opts: AxisOptions = {}): Axis {
   if (!Number.isFinite(min) || !Number.isFinite(max)) { min = 0; max = DAY; }
   if (min === max) { min -= DAY; max += DAY; }
-  const tt = timeTicks(min, max, opts.count ?? 6);
-  const [r0, r1] = range;
-  return {
-    kind: 'time', domain: [min, max], range, ticks: tt.ticks, labels: tt.labels,
-    map: (v) => r0 + ((v - min) / (max - min)) * (r1 - r0),
-  };
+  const scale = scaleUtc().domain([min, max]).range(range);
+  const interval = utcTickInterval(new Date(min), new Date(max), opts.count ?? 6);
+  const dates = interval ? scale.ticks(interval === utcSunday ? utcMonday : interval) : [];
+  return { kind: 'time', domain: [min, max], range, ticks: dates.map(Number), labels: dateLabels(dates), map: scale };
 }
