@@ -1,7 +1,7 @@
-// Speech augmentation: shift, speed, noise at the SNR asked for, SpecAugment masks.
+// Speech augmentation: shift, speed, noise at the SNR asked for, SpecAugment masks, mel-band warping (VTLP).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, addNoise, augmentClip, specAugment } from '../src/index.js';
+import { Rng, addNoise, augmentClip, logMel, specAugment, warpBands } from '../src/index.js';
 
 const sine = (hz: number, n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * hz * i) / 16000));
 const crossings = (x: Float32Array, from: number, to: number) => {
@@ -62,4 +62,26 @@ test('SpecAugment zeroes whole runs of frames and of bands, within the widths as
   const y = new Float32Array(T * F).fill(1);
   specAugment(y, F, new Rng(1), { timeMasks: 0, freqMasks: 0 });
   assert.ok(y.every((v) => v === 1));
+});
+
+test('warpBands: α = 1 is the identity; band f reads band f·α, linear between bands, the top band beyond', () => {
+  const F = 5, frames = Float32Array.from({ length: 2 * F }, (_, i) => (i % F) * 10 + Math.floor(i / F)); // band f of frame t: 10f + t
+  assert.deepEqual(warpBands(frames, F, 1), frames);
+  const up = warpBands(frames, F, 1.5);
+  // frame 1: bands read at 0, 1.5, 3, 4.5 → 4, 6 → 4 (clamped)
+  assert.deepEqual(Array.from(up.subarray(F)), [1, 16, 31, 41, 41]);
+  const down = warpBands(frames, F, 0.5);
+  assert.deepEqual(Array.from(down.subarray(0, F)), [0, 5, 10, 15, 20]);
+});
+
+test('warpBands moves a tone\'s band the way a longer vocal tract moves a formant: down for α > 1', () => {
+  const tone = sine(2000, 16000);
+  const { frames, numFeatures: F } = logMel(tone, { numMels: 40 });
+  const peak = (f: Float32Array) => {
+    let best = 0;
+    for (let b = 1; b < F; b++) if (f[10 * F + b] > f[10 * F + best]) best = b;
+    return best;
+  };
+  const at = peak(frames);
+  assert.ok(peak(warpBands(frames, F, 1.2)) < at && peak(warpBands(frames, F, 0.8)) > at, `${peak(warpBands(frames, F, 1.2))} < ${at} < ${peak(warpBands(frames, F, 0.8))}`);
 });

@@ -13,7 +13,10 @@
  *   is added at a signal-to-noise ratio drawn uniformly in `snr` dB;
  * - SpecAugment (Park et al. 2019) on the features: `timeMasks` runs of up
  *   to `timeMaskFrames` frames and `freqMasks` runs of up to `freqMaskBands`
- *   features set to 0 (the training mean, after normalisation).
+ *   features set to 0 (the training mean, after normalisation);
+ * - vocal tract length perturbation (Jaitly & Hinton 2013) on log-mel
+ *   frames ({@link warpBands}): the bands are read at a frequency scaled by
+ *   a random factor, as a longer or shorter vocal tract moves the formants.
  * Every draw comes from the seeded generator passed in.
  */
 import type { Rng } from '../tensor/random.js';
@@ -89,4 +92,18 @@ export function specAugment(frames: Float32Array, F: number, rng: Rng, o: Augmen
     const w = rng.int(Math.min(F, o.freqMaskBands ?? 8) + 1), f0 = rng.int(Math.max(1, F - w + 1));
     for (let t = 0; t < T; t++) frames.fill(0, t * F + f0, t * F + Math.min(F, f0 + w));
   }
+}
+
+/**
+ * Log-mel frames (numFrames × F, row-major) read at a warped frequency: band f of the result is the
+ * value at band f·α, linear between bands, the top band beyond it. α > 1 moves the formants down (a
+ * longer vocal tract), α < 1 up. Bands are equally spaced in mel, so this is VTLP on the mel scale.
+ */
+export function warpBands(frames: Float32Array, F: number, alpha: number): Float32Array {
+  const out = new Float32Array(frames.length);
+  for (let f = 0; f < F; f++) {
+    const x = Math.min(F - 1, f * alpha), lo = Math.floor(x), w = x - lo, hi = Math.min(F - 1, lo + 1);
+    for (let t = f; t < frames.length; t += F) out[t] = (1 - w) * frames[t - f + lo] + w * frames[t - f + hi];
+  }
+  return out;
 }
