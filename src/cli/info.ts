@@ -1,7 +1,7 @@
 /** `gru info MODEL`: what a safetensors model file holds. */
 import { readSafetensors } from '../io/safetensors-file.js';
 import { shapeString } from '../tensor/tensor.js';
-import type { Provenance } from '../tasks/model-format.js';
+import type { HeldOutMetrics, Provenance } from '../tasks/model-format.js';
 
 /** Control characters (terminal escape sequences among them) shown as \u escapes: a file's strings must not drive the terminal. */
 export function printable(s: string): string {
@@ -23,6 +23,8 @@ export function infoCommand(path: string, opts: { json?: boolean }): void {
     if (file.metadata.config) console.log(printable(`  config: ${file.metadata.config}`));
     const made = provenanceOf(file.metadata.provenance);
     if (made) console.log(printable(`  made by: gru-ts ${made.gruTs}, ${made.created}${made.command ? `, ${made.command.join(' ')}` : ''}`));
+    const scores = metricsOf(file.metadata.metrics);
+    if (scores) console.log(printable(`  held-out test: ${describeMetrics(scores)}`));
   }
   console.log(`  parameters: ${params.toLocaleString('en-US')} in ${tensors.length} tensors`);
   const meta = Object.entries(file.metadata);
@@ -46,4 +48,24 @@ function provenanceOf(entry: string | undefined): Provenance | null {
   } catch {
     return null;
   }
+}
+
+/** A file's held-out metrics entry, or null when it has none or it does not parse (loaders check it; info shows what it can). */
+function metricsOf(entry: string | undefined): HeldOutMetrics | null {
+  if (!entry) return null;
+  try {
+    const m = JSON.parse(entry) as HeldOutMetrics;
+    const numbers = (r: unknown) => typeof r === 'object' && r !== null && Object.values(r).every((v) => typeof v === 'number');
+    if (typeof m.examples !== 'number' || !numbers(m.values) || (m.settings !== undefined && !numbers(m.settings))) return null;
+    return m;
+  } catch {
+    return null;
+  }
+}
+
+/** "accuracy 0.9851, macroF1 0.983 (24 examples)"; settings join the count: "(240 examples; beam 5)". Four significant digits. */
+export function describeMetrics(m: HeldOutMetrics): string {
+  const entries = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${Number(v.toPrecision(4))}`);
+  const scored = [`${m.examples.toLocaleString('en-US')} examples`, ...entries(m.settings ?? {})].join('; ');
+  return `${entries(m.values).join(', ')} (${scored})`;
 }

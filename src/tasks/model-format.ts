@@ -44,6 +44,31 @@ export interface Provenance {
   command?: string[];
 }
 
+/**
+ * The held-out test scores of the training run that wrote a model file, as
+ * `gru train` printed them (the `metrics` metadata entry). Absent in files
+ * of older releases, in files written by other means than training (import,
+ * checkpoints) and in pruned files, whose weights no longer scored these.
+ */
+export interface HeldOutMetrics {
+  /** How many held-out cases were scored: classify texts or sequences, forecast windows, lm texts, seq2seq pairs, recommend next-click predictions. */
+  examples: number;
+  /** Metric name → value (e.g. accuracy and macroF1; mae, rmse, smape and mase; bitsPerChar; wer and per; recall@20 and mrr@20). */
+  values: Record<string, number>;
+  /** Settings the values depend on, when there are any (seq2seq: beam; a global forecaster: series). */
+  settings?: Record<string, number>;
+}
+
+/**
+ * A {@link HeldOutMetrics} record; values that are not finite numbers (a
+ * MASE over a constant series) are left out, since JSON has no NaN or
+ * Infinity and the file's schema accepts finite numbers only.
+ */
+export function heldOutMetrics(examples: number, values: Record<string, number>, settings?: Record<string, number>): HeldOutMetrics {
+  const finite = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).filter(([, v]) => Number.isFinite(v)));
+  return { examples, values: finite(values), ...(settings ? { settings: finite(settings) } : {}) };
+}
+
 let madeByCommand: string[] | undefined;
 
 /** The `gru` command records its arguments here once, so every model file it writes names the command that made it. */

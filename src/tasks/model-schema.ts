@@ -16,6 +16,7 @@ import { GruError } from '../errors.js';
 import type { TokenizerJSON } from '../data/tokenizer.js';
 import type { TrainingDataRecord } from './training-data.js';
 import type { TaskName } from './model-file.js';
+import type { HeldOutMetrics } from './model-format.js';
 import { CELL_KINDS, type CellConfig } from '../nn/recurrent.js';
 
 /** Upper bounds of what a model file may ask for; far above any model this library trains, far below what would exhaust a machine. */
@@ -113,7 +114,6 @@ export const trainingDataSchema = z.strictObject({
 /** The `sparsity` entry that `gru prune` adds (checked loosely: loaders do not read it). */
 export const sparsitySchema = z.looseObject({ method: z.string(), density: z.number().min(0).max(1) });
 
-/** Entries every task's file may have besides its own: `data` (files of older releases lack it) and `sparsity`. */
 /** A task model's recurrent cell ({@link CellConfig}); absent in files of older releases (the GRU). */
 export const cellSchema = z
   .strictObject({
@@ -136,8 +136,25 @@ const provenanceSchema = z.strictObject({
   command: z.optional(z.array(z.string().max(4096)).max(256)),
 });
 
+/** Names of metrics and settings: short, as the tasks name them ('accuracy', 'recall@20'). */
+const metricRecord = z
+  .record(z.string().max(64), finite)
+  .refine((r) => Object.keys(r).length <= 64, { error: 'at most 64 entries' });
+
+/** {@link HeldOutMetrics}: the training run's held-out test scores. */
+export const heldOutMetricsSchema = z.strictObject({
+  examples: count,
+  values: metricRecord,
+  settings: z.optional(metricRecord),
+});
+
+const metricsMatch: SameType<z.output<typeof heldOutMetricsSchema>, HeldOutMetrics> = true;
+void metricsMatch;
+
+/** Entries every task's file may have besides its own: `provenance`, `metrics` and `data` (files of older releases lack them) and `sparsity`. */
 export const commonMetaShape = {
   provenance: z.optional(provenanceSchema),
+  metrics: z.optional(heldOutMetricsSchema),
   data: z.optional(trainingDataSchema),
   sparsity: z.optional(sparsitySchema),
 };

@@ -42,7 +42,8 @@ export function loadTaskModule(path: string): { task: TaskName; module: Module }
 /**
  * Prunes the model in `input` with {@link magnitudePrune} and writes it to
  * `output` (atomically; `output` may equal `input`). Metadata is kept as it
- * was, plus `sparsity` ({@link SparsityMetadata}).
+ * was, less the training run's held-out `metrics` (they scored the dense
+ * weights), plus `sparsity` ({@link SparsityMetadata}).
  */
 export function pruneModelFile(input: string, output: string, o: PruneOptions): PruneFileResult {
   const { task, module } = loadTaskModule(input);
@@ -61,6 +62,7 @@ export function pruneModelFile(input: string, output: string, o: PruneOptions): 
   };
   const metadata = { ...readSafetensors(input).metadata };
   delete metadata.checkpoint; // a training checkpoint's state no longer fits the pruned weights
+  delete metadata.metrics; // the training run's test scores were the dense weights'; gru eval scores the pruned ones
   metadata.sparsity = JSON.stringify(sparsity);
   writeModelFile(output, module.stateDict(), metadata);
   return { task, stats, kept, size, sparsity };

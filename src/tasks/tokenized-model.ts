@@ -2,7 +2,7 @@
 import type { Module } from '../nn/module.js';
 import { Tokenizer, type TokenizerJSON } from '../data/tokenizer.js';
 import type * as z from 'zod';
-import { buildModel, modelFileFor, modelMetadata, writeModelFile, type ModelFile, type TaskName } from './model-file.js';
+import { buildModel, modelFileFor, modelMetadata, writeModelFile, type HeldOutMetrics, type ModelFile, type TaskName } from './model-file.js';
 import { validateMeta } from './model-schema.js';
 import type { TrainingDataRecord } from './training-data.js';
 
@@ -12,10 +12,12 @@ export interface TokenizedModel<M extends Module & { config: unknown }> {
   tokenizer: Tokenizer;
   /** The training data and its split, recorded in the model file. */
   data?: TrainingDataRecord;
+  /** The training run's held-out test scores, recorded in the model file. */
+  metrics?: HeldOutMetrics;
 }
 
 export function tokenizedMetadata(task: TaskName, m: TokenizedModel<Module & { config: unknown }>): Record<string, string> {
-  return modelMetadata(task, { config: m.model.config, tokenizer: m.tokenizer.toJSON(), ...(m.data ? { data: m.data } : {}) });
+  return modelMetadata(task, { config: m.model.config, tokenizer: m.tokenizer.toJSON(), ...(m.data ? { data: m.data } : {}), ...(m.metrics ? { metrics: m.metrics } : {}) });
 }
 
 export function saveTokenizedModel(task: TaskName, m: TokenizedModel<Module & { config: unknown }>, path: string): void {
@@ -29,7 +31,7 @@ export function saveTokenizedModel(task: TaskName, m: TokenizedModel<Module & { 
  * file's tensors, and loads them. A bad file is a GruError ('INVALID_FILE')
  * naming the file and the metadata key or tensor at fault.
  */
-export function loadTokenizedModel<S extends z.ZodType<{ config: unknown; tokenizer: TokenizerJSON; data?: TrainingDataRecord }>, M extends Module & { config: unknown }>(
+export function loadTokenizedModel<S extends z.ZodType<{ config: unknown; tokenizer: TokenizerJSON; data?: TrainingDataRecord; metrics?: HeldOutMetrics }>, M extends Module & { config: unknown }>(
   path: string,
   task: TaskName,
   schema: S,
@@ -40,5 +42,5 @@ export function loadTokenizedModel<S extends z.ZodType<{ config: unknown; tokeni
   const meta = validateMeta(path, task, f.meta, schema);
   const tokenizer = Tokenizer.fromJSON(meta.tokenizer);
   const model = buildModel(f, meta.config, () => make(meta.config, tokenizer.size));
-  return { model: model.eval(), tokenizer, data: meta.data };
+  return { model: model.eval(), tokenizer, data: meta.data, ...(meta.metrics ? { metrics: meta.metrics } : {}) };
 }

@@ -48,5 +48,5 @@ export function classifierFromBytes(bytes: Uint8Array | ArrayBuffer, name = 'cla
   const m = validateMeta(name, 'classify', f.meta, classifyMetaSchema);
   const tokenizer = m.tokenizer ? Tokenizer.fromJSON(m.tokenizer) : undefined;
   const model = buildModel(f, m.config, () => new Classifier(m.config, tokenizer?.size ?? 0));
-  return { model: model.eval(), ...(tokenizer ? { tokenizer } : {}), ...(m.data ? { data: m.data } : {}) };
+  return { model: model.eval(), ...(tokenizer ? { tokenizer } : {}), ...(m.data ? { data: m.data } : {}), ...(m.metrics ? { metrics: m.metrics } : {}) };
 }

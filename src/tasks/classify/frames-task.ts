@@ -16,6 +16,7 @@ import { classifierMetadata, knownLabels, type TrainedClassifier } from './task.
 import { SPLIT_FRACTIONS, bestLabel, classifierConfig, scoreRows, splitLabels, trainOnRows, type ClassifierOptions, type ClassifyEvaluation, type ClassifyRows } from './training.js';
 import { augmentClip, specAugment, type AugmentOptions } from '../../data/augment.js';
 import { frameBaselines } from './baselines.js';
+import { heldOutMetrics } from '../model-format.js';
 import { GruError } from '../../errors.js';
 
 /** Frame sequences, and the rows lists name as validation and test (audio folders with Speech Commands' lists). */
@@ -92,7 +93,7 @@ export function trainFrameClassifier(d: ListedFrames & { samples?: Float32Array[
   const normalized = d.sequences.map((s) => normalizeFrames(s, frames));
   const { history, test } = trainOnRows(model, frameRows(normalized, frames, y, config.maxLen, augment), split, o, () => classifierMetadata({ model, data }));
   const baselines = frameBaselines(normalized, d.features, y, split.trainIdx, split.testIdx, split.classes.length);
-  return { model, data, history, test: { split: 'test', examples: split.testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: split.classes, baselines } };
+  return { model, data, metrics: heldOutMetrics(split.testIdx.length, test.metrics), history, test: { split: 'test', examples: split.testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: split.classes, baselines } };
 }
 
 /** A frames classifier's normalisation; a text classifier is an error naming what it reads instead. */

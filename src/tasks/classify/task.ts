@@ -8,7 +8,7 @@
 import { columnIndex, type Table } from '../../data/csv.js';
 import { Tokenizer, type TokenizerKind } from '../../data/tokenizer.js';
 import type { EpochRecord } from '../../train/trainer.js';
-import { buildModel, modelFileFor, modelMetadata, writeModelFile, type ModelFile } from '../model-file.js';
+import { buildModel, heldOutMetrics, modelFileFor, modelMetadata, writeModelFile, type HeldOutMetrics, type ModelFile } from '../model-file.js';
 import { validateMeta } from '../model-schema.js';
 import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import { Classifier, makeTextBatch } from './model.js';
@@ -34,6 +34,8 @@ export interface TrainedClassifier {
   tokenizer?: Tokenizer;
   /** The training data and its split (recorded in the model file, so `gru eval` scores the same test rows). */
   data?: TrainingDataRecord;
+  /** The training run's scores on its held-out test rows (recorded in the model file; `gru info` shows them). */
+  metrics?: HeldOutMetrics;
 }
 
 function readTexts(t: Table, o: { textColumn?: string; labelColumn?: string }): { texts: string[]; labels: string[] } {
@@ -68,7 +70,7 @@ export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClass
   const rows = textRows(texts.map((x) => tokenizer.encode(x, config.maxLen)), y);
   const { history, test } = trainOnRows(model, rows, split, o, () => classifierMetadata({ model, tokenizer, data }));
   const baselines = classifyBaselines(texts.map((x) => tokenizer.encode(x)), y, trainIdx, testIdx, classes.length, tokenizer.size);
-  return { model, tokenizer, data, history, test: { split: 'test', examples: testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: classes, baselines } };
+  return { model, tokenizer, data, metrics: heldOutMetrics(testIdx.length, test.metrics), history, test: { split: 'test', examples: testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: classes, baselines } };
 }
 
 /** The tokenizer of a text classifier; a frames classifier is an error naming what it reads instead. */
@@ -128,7 +130,7 @@ export function classifyTexts(c: TrainedClassifier, texts: readonly string[]): {
 }
 
 export function classifierMetadata(c: TrainedClassifier): Record<string, string> {
-  return modelMetadata('classify', { config: c.model.config, ...(c.tokenizer ? { tokenizer: c.tokenizer.toJSON() } : {}), ...(c.data ? { data: c.data } : {}) });
+  return modelMetadata('classify', { config: c.model.config, ...(c.tokenizer ? { tokenizer: c.tokenizer.toJSON() } : {}), ...(c.data ? { data: c.data } : {}), ...(c.metrics ? { metrics: c.metrics } : {}) });
 }
 
 export function saveClassifier(c: TrainedClassifier, path: string): void {
@@ -141,5 +143,5 @@ export function loadClassifier(path: string, file?: ModelFile): TrainedClassifie
   const meta = validateMeta(path, 'classify', f.meta, classifyMetaSchema);
   const tokenizer = meta.tokenizer ? Tokenizer.fromJSON(meta.tokenizer) : undefined;
   const model = buildModel(f, meta.config, () => new Classifier(meta.config, tokenizer?.size ?? 0));
-  return { model: model.eval(), tokenizer, data: meta.data };
+  return { model: model.eval(), tokenizer, data: meta.data, ...(meta.metrics ? { metrics: meta.metrics } : {}) };
 }

@@ -13,6 +13,7 @@
  * best linear forecast of the window and the GRU learns what it misses.
  */
 import type { TrainingDataRecord } from '../training-data.js';
+import type { HeldOutMetrics } from '../model-format.js';
 import type { IntervalOffsets } from './intervals.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { Var, constant, noGrad } from '../../autograd/var.js';
@@ -76,6 +77,8 @@ export class Forecaster extends Module {
   readonly highway: Linear | null;
   /** The training series and its split, recorded in the model file. */
   data?: TrainingDataRecord;
+  /** The training run's held-out test scores, recorded in the model file (`gru info` shows them). */
+  metrics?: HeldOutMetrics;
   /** A global model's series (`config.seriesColumn` set); `norm` and `config.base` are then unused. */
   members?: SeriesMember[];
 

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { LIMITS, cellSchema, commonMetaShape, finite, integer, normalizationSchema, rate, size, validateMeta } from '../model-schema.js';
 import type { TrainingDataRecord } from '../training-data.js';
+import type { HeldOutMetrics } from '../model-format.js';
 import type { ForecastConfig, SeriesMember } from './model.js';
 import type { Normalization } from './series.js';
 
@@ -83,8 +84,8 @@ export const forecastMetaSchema = z
   });
 
 /** A forecast file's metadata, checked ({@link validateMeta}: a GruError 'INVALID_FILE' naming the file and key otherwise). */
-export function validateForecastMeta(path: string, meta: Record<string, unknown>): { config: ForecastConfig; normalization: Normalization; series?: SeriesMember[]; data?: TrainingDataRecord } {
+export function validateForecastMeta(path: string, meta: Record<string, unknown>): { config: ForecastConfig; normalization: Normalization; series?: SeriesMember[]; data?: TrainingDataRecord; metrics?: HeldOutMetrics } {
   const m = validateMeta(path, 'forecast', meta, forecastMetaSchema);
   // The checked fields are ForecastConfig's (compile-time check above).
-  return { config: m.config as unknown as ForecastConfig, normalization: m.normalization as unknown as Normalization, series: m.series as SeriesMember[] | undefined, data: m.data };
+  return { config: m.config as unknown as ForecastConfig, normalization: m.normalization as unknown as Normalization, series: m.series as SeriesMember[] | undefined, data: m.data, metrics: m.metrics };
 }

@@ -11,7 +11,7 @@ import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { forecastMetrics } from '../../train/metrics.js';
 import { permutation } from '../../data/split.js';
-import { buildModel, modelFileFor, modelMetadata, writeModelFile, type ModelFile } from '../model-file.js';
+import { buildModel, heldOutMetrics, modelFileFor, modelMetadata, writeModelFile, type HeldOutMetrics, type ModelFile } from '../model-file.js';
 import { validateForecastMeta } from './schema.js';
 import { fingerprint, type SplitChoice } from '../training-data.js';
 import { advance, seasonOf } from './calendar.js';
@@ -297,7 +297,16 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
   if (multi) model.members = members();
   else config.base = parts[0].base;
   const scored = parts.map((p) => ({ id: p.id, series: p.series, evaluation: evaluateSeries(model, p, p.valEnd, p.series.values.length, 'test') }));
-  return { model, history, test: multi ? summarize(scored) : scored[0].evaluation, series: parts[0].series };
+  const evaluation = multi ? summarize(scored) : scored[0].evaluation;
+  model.metrics = forecastHeldOut(evaluation);
+  return { model, history, test: evaluation, series: parts[0].series };
+}
+
+/** What the model file records of the test scores: the metrics (a global model's: their mean over series) and the intervals' coverage and MSIS. */
+function forecastHeldOut(ev: ForecastEvaluation): HeldOutMetrics {
+  const intervals: Record<string, number> = ev.intervals ? { coverage: ev.intervals.coverage, msis: ev.intervals.msis } : {};
+  const settings = { ...(ev.intervals ? { intervalLevel: ev.intervals.level } : {}), ...(ev.perSeries ? { series: ev.perSeries.length } : {}) };
+  return heldOutMetrics(ev.windows, { ...ev.metrics, ...intervals }, Object.keys(settings).length > 0 ? settings : undefined);
 }
 
 /** Whether errors `a` are below errors `b` (paired, per window) by more than two standard errors of the mean difference. */
@@ -526,7 +535,7 @@ export function forecastNext(model: Forecaster, table: Table, future?: Table): O
 }
 
 export function forecasterMetadata(model: Forecaster): Record<string, string> {
-  return modelMetadata('forecast', { config: model.config, normalization: model.norm, ...(model.members ? { series: model.members } : {}), ...(model.data ? { data: model.data } : {}) });
+  return modelMetadata('forecast', { config: model.config, normalization: model.norm, ...(model.members ? { series: model.members } : {}), ...(model.data ? { data: model.data } : {}), ...(model.metrics ? { metrics: model.metrics } : {}) });
 }
 
 export function saveForecaster(model: Forecaster, path: string): void {
@@ -538,6 +547,7 @@ export function loadForecaster(path: string, file?: ModelFile): Forecaster {
   const meta = validateForecastMeta(path, f.meta);
   const model = buildModel(f, meta.config, () => new Forecaster(meta.config, meta.normalization));
   model.data = meta.data;
+  if (meta.metrics) model.metrics = meta.metrics;
   if (meta.series) model.members = meta.series;
   return model.eval();
 }

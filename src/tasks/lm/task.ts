@@ -13,7 +13,7 @@ import { noGrad } from '../../autograd/var.js';
 import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { CharLM, makeLMBatch, type LMBatch, type LMConfig } from './model.js';
 import { lmMetaSchema } from './schema.js';
-import type { ModelFile } from '../model-file.js';
+import { heldOutMetrics, type HeldOutMetrics, type ModelFile } from '../model-file.js';
 import type { CellConfig } from '../../nn/recurrent.js';
 import { GruError } from '../../errors.js';
 
@@ -32,6 +32,8 @@ export interface TrainedLM {
   tokenizer: Tokenizer;
   /** The training texts and their split (recorded in the model file, so `gru eval` scores the same test texts). */
   data?: TrainingDataRecord;
+  /** The training run's bits per character on its held-out test texts (recorded in the model file; `gru info` shows it). */
+  metrics?: HeldOutMetrics;
 }
 
 /** Texts for `--data`: names, a .txt file (a text per line), or a CSV/JSONL file's `text` column. */
@@ -110,7 +112,8 @@ export function trainLM(texts: string[], o: LMOptions = {}, source = 'texts'): T
     checkpointMetadata: () => lmMetadata({ model, tokenizer, data }),
     ...passedToFit(o),
   });
-  return { model, tokenizer, data, history, test: { bitsPerChar: bitsPerChar(model, testBatches), sequences: testIdx.length } };
+  const test = { bitsPerChar: bitsPerChar(model, testBatches), sequences: testIdx.length };
+  return { model, tokenizer, data, metrics: heldOutMetrics(test.sequences, { bitsPerChar: test.bitsPerChar }), history, test };
 }
 
 /**

@@ -9,7 +9,7 @@ import { permutation } from '../../data/split.js';
 import { GruError } from '../../errors.js';
 import { Adam } from '../../optim/adam.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
-import { buildModel, modelFileFor, modelMetadata, writeModelFile, type ModelFile } from '../model-file.js';
+import { buildModel, heldOutMetrics, modelFileFor, modelMetadata, writeModelFile, type HeldOutMetrics, type ModelFile } from '../model-file.js';
 import { validateMeta } from '../model-schema.js';
 import { chooseSplit, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import {
@@ -55,6 +55,8 @@ export interface TrainedRecommender {
   preprocessing: PreprocessSettings;
   /** The training log and its split. */
   data?: TrainingDataRecord;
+  /** The training run's Recall@K and MRR@K on its held-out test sessions (recorded in the model file; `gru info` shows them). */
+  metrics?: HeldOutMetrics;
 }
 
 /** Scores on a set of sessions: the model's and the baselines'. */
@@ -219,8 +221,9 @@ export function trainRecommender(log: ClickLog, o: RecommendOptions = {}, readin
   model.eval();
   const test = evaluateSessions(model, split.test, k, fitBaselines(train, split.popularity, o.baselines ?? RECOMMEND_BASELINES));
   const size = (s: Sessions) => ({ sessions: s.keys.length, clicks: s.items.length });
+  const metrics = heldOutMetrics(test.predictions, { [`recall@${k}`]: test.model.recall, [`mrr@${k}`]: test.model.mrr });
   return {
-    ...tr, history, test, seconds: { training },
+    ...tr, metrics, history, test, seconds: { training },
     split: { counts: split.counts, train: size(split.train), validation: size(split.validation), test: size(split.test) },
   };
 }
@@ -299,7 +302,7 @@ export function recommendNext(tr: TrainedRecommender, clicks: readonly string[],
 }
 
 export function recommendMetadata(tr: TrainedRecommender): Record<string, string> {
-  return modelMetadata('recommend', { config: tr.model.config, items: tr.items, reading: tr.reading, preprocessing: tr.preprocessing, ...(tr.data ? { data: tr.data } : {}) });
+  return modelMetadata('recommend', { config: tr.model.config, items: tr.items, reading: tr.reading, preprocessing: tr.preprocessing, ...(tr.data ? { data: tr.data } : {}), ...(tr.metrics ? { metrics: tr.metrics } : {}) });
 }
 
 export function saveRecommender(tr: TrainedRecommender, path: string): void {
@@ -311,5 +314,5 @@ export function loadRecommender(path: string, file?: ModelFile): TrainedRecommen
   const f = modelFileFor(path, 'recommend', file);
   const meta = validateMeta(path, 'recommend', f.meta, recommendMetaSchema);
   const model = buildModel(f, meta.config, () => new SessionRecommender(meta.config));
-  return { model: model.eval(), items: meta.items, reading: meta.reading, preprocessing: meta.preprocessing, data: meta.data };
+  return { model: model.eval(), items: meta.items, reading: meta.reading, preprocessing: meta.preprocessing, data: meta.data, ...(meta.metrics ? { metrics: meta.metrics } : {}) };
 }

@@ -18,7 +18,7 @@ import { Tokenizer } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
 import { ReduceOnPlateau } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
-import { buildModel, modelFileFor, modelMetadata, writeModelFile, type ModelFile } from '../model-file.js';
+import { buildModel, heldOutMetrics, modelFileFor, modelMetadata, writeModelFile, type HeldOutMetrics, type ModelFile } from '../model-file.js';
 import { validateMeta } from '../model-schema.js';
 import { Seq2Seq, makePairBatch, type PairBatch, type Seq2SeqConfig } from './model.js';
 import { seq2seqMetaSchema } from './schema.js';
@@ -106,6 +106,8 @@ export interface TrainedSeq2Seq {
   target: Tokenizer;
   /** The training pairs and their split (recorded in the model file, so `gru eval` scores the same test pairs). */
   data?: TrainingDataRecord;
+  /** The training run's WER and PER on its held-out test pairs, with the beam width (recorded in the model file; `gru info` shows them). */
+  metrics?: HeldOutMetrics;
 }
 
 /** Share of the pairs held out for testing (and as many for validation). */
@@ -182,7 +184,9 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
   });
   const trained = { model, source, target, data };
   const testSet = o.testLimit ? test.slice(0, o.testLimit) : test;
-  return { ...trained, history, test: evaluateSeq2Seq(trained, testSet, o.beam ?? 1, 'test') };
+  const ev = evaluateSeq2Seq(trained, testSet, o.beam ?? 1, 'test');
+  const metrics = heldOutMetrics(ev.pairs, { ...ev.metrics, firstTargetWer: ev.firstTarget.wer, firstTargetPer: ev.firstTarget.per }, { beam: ev.beam });
+  return { ...trained, metrics, history, test: ev };
 }
 
 /** Translates one source string; unknown source symbols are an error naming them. */
@@ -226,7 +230,7 @@ export function evaluateSeq2Seq(m: TrainedSeq2Seq, pairs: Pair[], beam: number, 
 }
 
 export function seq2seqMetadata(m: TrainedSeq2Seq): Record<string, string> {
-  return modelMetadata('seq2seq', { config: m.model.config, sourceTokenizer: m.source.toJSON(), targetTokenizer: m.target.toJSON(), ...(m.data ? { data: m.data } : {}) });
+  return modelMetadata('seq2seq', { config: m.model.config, sourceTokenizer: m.source.toJSON(), targetTokenizer: m.target.toJSON(), ...(m.data ? { data: m.data } : {}), ...(m.metrics ? { metrics: m.metrics } : {}) });
 }
 
 export function saveSeq2Seq(m: TrainedSeq2Seq, path: string): void {
@@ -240,5 +244,5 @@ export function loadSeq2Seq(path: string, file?: ModelFile): TrainedSeq2Seq {
   const source = Tokenizer.fromJSON(meta.sourceTokenizer);
   const target = Tokenizer.fromJSON(meta.targetTokenizer);
   const model = buildModel(f, meta.config, () => new Seq2Seq(meta.config, source.size, target.size));
-  return { model: model.eval(), source, target, data: meta.data };
+  return { model: model.eval(), source, target, data: meta.data, ...(meta.metrics ? { metrics: meta.metrics } : {}) };
 }
