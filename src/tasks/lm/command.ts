@@ -1,10 +1,12 @@
 /** The lm task's commands: `gru train lm`, and language models in `gru eval` / `gru predict`. */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { evaluateLM, generate, loadLM, loadTexts, saveLM, trainLM, type TrainedLM } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { writeLossCurve } from '../pictures.js';
 import { addCellOptions, addCommonTrainOptions, cellFromFlags, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, maxLength, trainingOptions, nonNegativeInt, positiveNumber, probability, stem, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
+import { columnIndex, parseCsv, parseJsonlObjects } from '../../data/csv.js';
 import { GruError } from '../../errors.js';
 import { charLMToOnnx } from './onnx.js';
 
@@ -65,12 +67,29 @@ export const lmTask: TaskDefinition<TrainedLM> = {
     else console.log(`${source}, ${r.split === 'test' ? 'held-out test split' : 'every text'} (${r.sequences} texts): ${r.bitsPerChar.toFixed(3)} bits per character (unknown characters count as <unk>)`);
   },
   predict(lm, o) {
-    const out = generate(lm, { prefix: (o.text as string | undefined) ?? '', steps: o.steps as number | undefined, temperature: o.temperature as number, topK: o.topK as number, count: o.count as number, seed: o.seed as number });
+    const sampling = { steps: o.steps as number | undefined, temperature: o.temperature as number, topK: o.topK as number, count: o.count as number, seed: o.seed as number };
+    if (typeof o.input === 'string') {
+      if (typeof o.text === 'string') throw new GruError('INVALID_ARGUMENT', 'give --text (one prefix) or --input (many), not both');
+      // Each prefix sampled with the same seed, so a line's samples are those of `--text PREFIX` alone.
+      for (const { prefix, where } of prefixesOf(o.input, lm.data?.columns?.text ?? 'text')) {
+        let out: string[];
+        try {
+          out = generate(lm, { prefix, ...sampling });
+        } catch (e) {
+          throw e instanceof GruError ? new GruError(e.code, `${where}: ${e.message}`, { cause: e }) : e;
+        }
+        if (o.json) console.log(JSON.stringify({ task: 'lm', input: prefix, samples: out }));
+        else console.log(out.join('\n'));
+      }
+      return;
+    }
+    const out = generate(lm, { prefix: (o.text as string | undefined) ?? '', ...sampling });
     if (o.json) console.log(JSON.stringify({ task: 'lm', samples: out }));
     else console.log(out.join('\n'));
   },
   predictOptions: [
     { flags: '--text <text>', description: 'text to start generation from' },
+    { flags: '--input <file>', description: 'many prefixes, one result a line: a text file (a prefix a line), JSONL/CSV with a text column, or - (stdin); each prefix sampled with the same --seed' },
     { flags: '--steps <n>', description: 'most characters to generate', parse: maxLength },
     { flags: '--temperature <t>', description: 'sampling temperature', parse: positiveNumber, default: 0.8 },
     { flags: '--top-k <k>', description: 'sample among the k most likely characters (0 = all)', parse: nonNegativeInt, default: 0 },
@@ -85,3 +104,43 @@ export const lmTask: TaskDefinition<TrainedLM> = {
     },
   },
 };
+
+/**
+ * `gru predict LM --input FILE|-`: the prefixes to continue, each with where it came from (for errors). A .jsonl/.json
+ * file gives each record's `column` (a string; "" samples from the start), a .csv file that column; any other file one
+ * prefix a line (blank lines skipped; spaces kept, as a prefix may end in one). Standard input is JSONL when its first
+ * line is a JSON object, else lines of text.
+ */
+function prefixesOf(input: string, column: string): { prefix: string; where: string }[] {
+  const source = input === '-' ? 'stdin' : input;
+  const text = readFileSync(input === '-' ? 0 : input, 'utf8');
+  const firstLine = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  const jsonl = input === '-' ? firstLine.startsWith('{') && isJsonObject(firstLine) : /\.jsonl?$/i.test(input);
+  if (jsonl) {
+    return parseJsonlObjects(text, source).map(({ line, value }) => {
+      const v = value[column];
+      if (typeof v !== 'string') throw new GruError('INVALID_DATA', `${source}: line ${line}: expected a string '${column}' field (the prefix), got ${v === undefined ? 'no such field' : JSON.stringify(v).slice(0, 40)}`);
+      return { prefix: v, where: `${source}: line ${line}` };
+    });
+  }
+  if (input !== '-' && /\.csv$/i.test(input)) {
+    const table = parseCsv(text, source);
+    const c = columnIndex(table, column);
+    return table.rows.map((r, i) => ({ prefix: r[c] ?? '', where: `${source}: data row ${i + 1}` }));
+  }
+  const out: { prefix: string; where: string }[] = [];
+  text.split('\n').forEach((l, i) => {
+    const prefix = l.replace(/\r$/, '');
+    if (prefix.trim() !== '') out.push({ prefix, where: `${source}: line ${i + 1}` });
+  });
+  return out;
+}
+
+function isJsonObject(line: string): boolean {
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}

@@ -162,9 +162,11 @@ export const recommendTask: TaskDefinition<TrainedRecommender> = {
       if (r.ignored.length > 0) console.error(`ignored (not in the training data): ${r.ignored.join(', ')}`);
       r.items.forEach((x, i) => console.log(`${String(i + 1).padStart(3)}. ${x.item}\t${x.score.toFixed(4)}`));
     };
-    if (typeof o.sessions === 'string') {
+    if (typeof o.sessions === 'string' && typeof o.input === 'string') throw new GruError('INVALID_ARGUMENT', '--input and --sessions are the same option: give one');
+    const many = o.sessions ?? o.input;
+    if (typeof many === 'string') {
       // Batch mode: one session a line (comma-separated ids, oldest first), one result a line with --json.
-      const text = readFileSync(o.sessions === '-' ? 0 : o.sessions, 'utf8');
+      const text = readFileSync(many === '-' ? 0 : many, 'utf8');
       const sessions = text.split('\n').map((l) => l.trim()).filter(Boolean);
       sessions.forEach((line, i) => {
         if (!o.json && sessions.length > 1) console.log(`${i > 0 ? '\n' : ''}session ${i + 1}: ${line}`);
@@ -180,6 +182,7 @@ export const recommendTask: TaskDefinition<TrainedRecommender> = {
     { flags: '--items <ids>', description: 'the session\'s clicks so far, comma-separated item ids, oldest first' },
     { flags: '--session <ids>', description: 'the same as --items' },
     { flags: '--sessions <file>', description: 'many sessions, one a line (comma-separated ids; - reads standard input); one result a line with --json' },
+    { flags: '--input <file>', description: 'the same as --sessions' },
     { flags: '--k <n>', description: 'how many next items to list', parse: cutoff, default: 20 },
     { flags: '--top <n>', description: 'the same as --k', parse: cutoff },
   ],
