@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 const SLOW = new Set([
   'backend-matrix', 'browser', 'browser-mic', 'cli', 'crash-safety', 'training-reliability', 'hostile-files', 'tasks',
   'recommend', 'cell-option', 'classify-frames', 'commands-dataset', 'task-onnx-export', 'keras', 'memory-tasks',
+  'readme-snippets', 'batch-predict', 'pytorch-twins', 'forecast-global',
 ]);
 const files = readdirSync('test').filter((f) => f.endsWith('.test.ts') && !SLOW.has(f.slice(0, -'.test.ts'.length))).map((f) => `test/${f}`);
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], { stdio: 'inherit' });
