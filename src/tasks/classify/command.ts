@@ -7,7 +7,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadTable } from '../../data/datasets.js';
 import { classifyText, classifyTexts, evaluateClassifierOn, loadClassifier, saveClassifier, trainClassifier, type ClassifyEvaluation, type TrainedClassifier } from './task.js';
 import { columnIndex, parseCsv, parseJsonl } from '../../data/csv.js';
@@ -40,6 +40,7 @@ export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
   labelField?: string;
   features?: 'logmel' | 'mfcc';
   augment?: boolean;
+  warp?: boolean | [number, number];
   words?: string[];
   unknown?: number;
   silence?: number;
@@ -64,6 +65,12 @@ function addTrainCommand(train: Command): void {
     .option('--frames-field <name>', 'JSONL frame sequences: the field holding each sequence (an array of frames, each an array of numbers; default frames)')
     .option('--label-field <name>', 'JSONL frame sequences: the label field (default label)')
     .option('--augment', 'audio: each epoch, shift the clips (±100 ms), change their speed (0.9, 1, 1.1), add background noise from _background_noise_ (0–20 dB SNR) and SpecAugment masks (default: the clips as they are)')
+    .option('--warp <lo,hi>', 'log-mel audio: each epoch, warp each clip\'s mel bands by a factor drawn in [lo, hi] (vocal tract length perturbation; default 0.8,1.2)', (v: string): [number, number] => {
+      const r = v.split(',').map(Number);
+      if (r.length !== 2 || !(r[0] > 0 && r[0] <= r[1])) throw new InvalidArgumentError(`expected two factors lo,hi with 0 < lo ≤ hi (e.g. 0.8,1.2), got '${v}'`);
+      return [r[0], r[1]];
+    })
+    .option('--no-warp', 'log-mel audio: train on the bands as they are')
     .option('--words <list>', "audio: the words to tell apart (e.g. Speech Commands' yes,no,up,down,left,right,on,off,stop,go); other folders' clips become _unknown_", list)
     .option('--unknown <fraction>', 'with --words: _unknown_ clips kept, as a fraction of the words\' clips (default 0.1)', nonNegativeNumber)
     .option('--silence <fraction>', 'with --words: _silence_ clips (background noise at random volume) added, as a fraction of the words\' clips (default 0.1)', nonNegativeNumber)
@@ -163,7 +170,7 @@ export function runClassifyTraining(f: ClassifyFlags): void {
     if (task && input !== 'audio') throw new GruError('INVALID_ARGUMENT', `--words applies to audio folders; ${f.data} holds frame sequences`);
     const d = readFrameData(f.data, { framesField: f.framesField, labelField: f.labelField, frontEnd });
     source = d.source;
-    r = trainFrameClassifier(d, { ...shared, augment: f.augment });
+    r = trainFrameClassifier(d, { ...shared, augment: f.augment, ...(f.warp === false ? { warp: false } : Array.isArray(f.warp) ? { warp: f.warp } : {}) });
   }
   saveClassifier(r, f.out);
   const seconds = (performance.now() - t0) / 1000;
