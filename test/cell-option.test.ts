@@ -89,8 +89,13 @@ test('gru train --cell: recorded and shown by gru info; a window for the GRU cel
   assert.match(info, /seed-003/);
   // Provenance: the release, the time and the command line that made the file.
   assert.match(info, new RegExp(`made by: gru-ts \\d+\\.\\d+\\.\\d+, \\d{4}-\\d\\d-\\d\\dT[^,]+, gru train lm --data ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --cell seed-003 --window 4`));
-  const made = readModelFile(out).meta.provenance as { gruTs: string; command: string[] };
+  const made = readModelFile(out).meta.provenance as { gruTs: string; command: string[]; options: Record<string, unknown> };
   assert.deepEqual(made.command.slice(0, 4), ['gru', 'train', 'lm', '--data']);
+  // …and every training option as it took effect: the seed the trainer used though none was given, defaults too.
+  assert.equal(made.options.seed, 0);
+  assert.equal(made.options.hidden, 8);
+  assert.equal(made.options.cell, 'seed-003');
+  assert.match(info, /training options: .*cell=seed-003.* seed=0/);
   const bad = run('train', 'lm', '--data', data, '--cell', 'gru', '--window', '4', '--out', join(dir, 'x.safetensors'));
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /window and local apply to the attention cells/);

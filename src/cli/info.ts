@@ -23,6 +23,7 @@ export function infoCommand(path: string, opts: { json?: boolean }): void {
     if (file.metadata.config) console.log(printable(`  config: ${file.metadata.config}`));
     const made = provenanceOf(file.metadata.provenance);
     if (made) console.log(printable(`  made by: gru-ts ${made.gruTs}, ${made.created}${made.command ? `, ${made.command.join(' ')}` : ''}`));
+    if (made?.options) console.log(printable(`  training options: ${Object.entries(made.options).map(([k, v]) => `${k}=${v}`).join(' ')}`));
     const scores = metricsOf(file.metadata.metrics);
     if (scores) console.log(printable(`  held-out test: ${describeMetrics(scores)}`));
   }
@@ -44,7 +45,8 @@ function provenanceOf(entry: string | undefined): Provenance | null {
   try {
     const p = JSON.parse(entry) as Provenance;
     if (typeof p.gruTs !== 'string' || typeof p.created !== 'string') return null;
-    return { gruTs: p.gruTs, created: p.created, ...(Array.isArray(p.command) ? { command: p.command.map(String) } : {}) };
+    const options = typeof p.options === 'object' && p.options !== null && !Array.isArray(p.options) ? { options: p.options } : {};
+    return { gruTs: p.gruTs, created: p.created, ...(Array.isArray(p.command) ? { command: p.command.map(String) } : {}), ...options };
   } catch {
     return null;
   }

@@ -14,6 +14,7 @@ import { removeStaleTemporaries } from '../io/safetensors-file.js';
 import { GruError } from '../errors.js';
 import { progressReporter } from './progress.js';
 import { CELL_KINDS, checkCell, type CellConfig } from '../nn/recurrent.js';
+import { recordTrainingOptions } from '../tasks/model-format.js';
 
 export function positiveInt(v: string): number {
   const n = Number(v);
@@ -174,7 +175,9 @@ export function addCommonTrainOptions(c: Command, defaults: { data?: string; out
     .option('--png', 'also write PNG pictures')
     .option('--json', 'print one JSON object with the results')
     .hook('preAction', (cmd) => {
-      locks = prepareTrainingRun(cmd.opts() as CommonTrainFlags & Record<string, unknown>, { folders: defaults.folders });
+      const opts = cmd.opts() as CommonTrainFlags & Record<string, unknown>;
+      recordTrainingOptions({ ...opts, seed: opts.seed ?? 0 }); // the seed the trainers use when none is given
+      locks = prepareTrainingRun(opts, { folders: defaults.folders });
     })
     .hook('postAction', () => {
       for (const l of locks) l.release();

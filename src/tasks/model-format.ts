@@ -37,11 +37,16 @@ export interface ModelFile {
   data?: TrainingDataRecord;
 }
 
-/** Where a model file came from: the gru-ts release, when, and the `gru` command line that made it (absent for files made by library calls). */
+/**
+ * Where a model file came from: the gru-ts release, when, and the `gru`
+ * command line that made it with every training option as it took effect,
+ * defaults and the seed included (both absent for files made by library calls).
+ */
 export interface Provenance {
   gruTs: string;
   created: string;
   command?: string[];
+  options?: Record<string, string | number | boolean | null>;
 }
 
 /**
@@ -76,9 +81,21 @@ export function recordCommandLine(args: readonly string[]): void {
   madeByCommand = [...args];
 }
 
+let madeWithOptions: Provenance['options'];
+
+/** Records the training options a `gru train` run took (flags and defaults, the seed included), for the model files it writes. */
+export function recordTrainingOptions(options: Record<string, unknown>): void {
+  madeWithOptions = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (typeof v === 'string' || typeof v === 'boolean' || v === null) madeWithOptions[k] = v;
+    else if (typeof v === 'number' && Number.isFinite(v)) madeWithOptions[k] = v;
+    else if (Array.isArray(v)) madeWithOptions[k] = v.join(','); // lists of columns or words, as typed
+  }
+}
+
 /** Metadata entries for a task model: the JSON-encoded parts plus format, version and provenance. */
 export function modelMetadata(task: TaskName, parts: Record<string, unknown>): Record<string, string> {
-  const provenance: Provenance = { gruTs: GRU_TS_VERSION, created: new Date().toISOString(), ...(madeByCommand ? { command: madeByCommand } : {}) };
+  const provenance: Provenance = { gruTs: GRU_TS_VERSION, created: new Date().toISOString(), ...(madeByCommand ? { command: madeByCommand } : {}), ...(madeWithOptions ? { options: madeWithOptions } : {}) };
   const out: Record<string, string> = { format: MODEL_FORMAT, formatVersion: String(MODEL_FORMAT_VERSION), task, provenance: JSON.stringify(provenance) };
   for (const [k, v] of Object.entries(parts)) out[k] = JSON.stringify(v);
   return out;

@@ -134,6 +134,7 @@ const provenanceSchema = z.strictObject({
   gruTs: z.string().max(64),
   created: z.string().max(64),
   command: z.optional(z.array(z.string().max(4096)).max(256)),
+  options: z.optional(z.record(z.string().max(64), z.union([z.string().max(4096), finite, z.boolean(), z.null()]))),
 });
 
 /** Names of metrics and settings: short, as the tasks name them ('accuracy', 'recall@20'). */
