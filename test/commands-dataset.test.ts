@@ -1,14 +1,15 @@
 // The `commands` demo data (src/data/commands-dataset.ts): the voice catalogue
-// and its split, and a small synthesized subset in a temporary cache: the
-// Speech Commands layout, lists that hold out whole voices, 1 s 16 kHz clips
-// with the speech centred, background noise, reuse of the cache, and the same
-// bytes when made again.
+// and its split (eSpeak NG voices held out, SVOX Pico voices for training only),
+// and a small synthesized subset in a temporary cache: the Speech Commands
+// layout, lists that hold out whole voices, 1 s 16 kHz clips with the speech
+// centred from both synthesizers, background noise, reuse of the cache, and
+// the same bytes when made again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMMAND_WORDS, COMMANDS_ACCENTS, commandsDataset, commandsVoices, TEST_VARIANTS, VALIDATION_VARIANTS } from '../src/data/commands-dataset.js';
+import { COMMAND_WORDS, COMMANDS_ACCENTS, commandsDataset, commandsVoices, PICO_VOICES, TEST_VARIANTS, VALIDATION_VARIANTS } from '../src/data/commands-dataset.js';
 import { decodeWav } from '../src/data/audio/wav.js';
 import { GruError } from '../src/errors.js';
 import { assertCommandClip } from './helpers/wav.js';
@@ -17,10 +18,21 @@ const voiceOf = (file: string) => file.split('/').pop()!.replace(/_nohash_.*$/, 
 const variantOf = (voice: string) => voice.slice(voice.indexOf('+') + 1);
 const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean);
 
-test('the voice catalogue: 356 voices, 8 accents, whole variants held out for validation and test', () => {
-  const voices = commandsVoices();
+test('the voice catalogue: 356 eSpeak voices, 8 accents, whole variants held out; 30 Pico voices, all for training', () => {
+  const all = commandsVoices();
+  assert.equal(all.length, 386);
+  assert.equal(new Set(all.map((v) => v.id)).size, all.length, 'voice ids are unique');
+  const pico = all.filter((v) => v.synthesizer === 'svoxpico');
+  assert.equal(pico.length, 30);
+  assert.deepEqual(new Set(pico.map((v) => v.accent)), new Set(PICO_VOICES.map((v) => v.accent)));
+  assert.equal(new Set(pico.map((v) => `${v.pitch}/${v.rate}`)).size, 15, '5 pitches × 3 speeds');
+  for (const v of pico) {
+    assert.match(v.id, /^pico-en-(us|gb)\+p\d+s\d+$/, v.id);
+    assert.equal(v.split, 'train', `${v.id} is training data only`);
+    assert.ok(v.pitch >= 50 && v.pitch <= 200 && v.rate >= 20 && v.rate <= 500, v.id);
+  }
+  const voices = all.filter((v) => v.synthesizer === 'espeak-ng');
   assert.equal(voices.length, 356);
-  assert.equal(new Set(voices.map((v) => v.id)).size, voices.length, 'voice ids are unique');
   for (const v of voices) {
     assert.match(v.id, /^[a-z0-9-]+\+[a-z0-9]+$/, v.id);
     assert.ok(!v.id.includes('_'), v.id);
@@ -45,12 +57,12 @@ test('a voices count below 3 is refused', () => {
   }
 });
 
-test('a synthesized subset: layout, held-out voices, 1 s clips, noise, cache reuse, same bytes again', () => {
+test('a synthesized subset: layout, held-out voices, Pico for training, 1 s clips, noise, cache reuse, same bytes again', () => {
   const cacheDir = mkdtempSync(join(tmpdir(), 'gru-commands-'));
   try {
     const progress: [number, number][] = [];
     const dir = commandsDataset({ cacheDir, voices: 6, onProgress: (d, t) => progress.push([d, t]) });
-    assert.equal(dir, join(cacheDir, 'commands-v1-6'));
+    assert.equal(dir, join(cacheDir, 'commands-v2-6'));
     assert.deepEqual(progress.at(-1), [60, 60]);
     assert.ok(progress.every(([d], i) => i === 0 || d >= progress[i - 1][0]));
     assert.ok(!readdirSync(cacheDir).some((e) => e.includes('.tmp-')), 'no temporary folder is left');
@@ -79,11 +91,28 @@ test('a synthesized subset: layout, held-out voices, 1 s clips, noise, cache reu
     for (const v of variants(teV)) assert.ok(!variants(trV).has(v) && !variants(vaV).has(v), `test variant ${v} also elsewhere`);
     for (const v of variants(vaV)) assert.ok(!variants(trV).has(v), `validation variant ${v} also in training`);
     for (const v of [...vaV, ...teV]) assert.equal(files.filter((f) => voiceOf(f) === v).length, 10, `all of ${v}'s clips are held out`);
+    // one of the four training voices is SVOX Pico's; the held-out voices are all eSpeak's
+    const picoVoices = [...trV].filter((v) => v.startsWith('pico-'));
+    assert.deepEqual(picoVoices, [commandsVoices().find((v) => v.synthesizer === 'svoxpico')!.id]);
+    for (const v of [...vaV, ...teV]) assert.ok(!v.startsWith('pico-'), v);
 
-    // clips: 16 kHz mono 16-bit, exactly 1 s, loud, speech near the middle, silence at the edges
+    // clips: 16 kHz mono 16-bit, exactly 1 s, loud, speech near the middle, silence at the edges (Pico's too)
     for (const f of files) {
       assertCommandClip(decodeWav(readFileSync(join(dir, f)), f), f, 0.02);
     }
+    // Pico's words: each a word's length of sound inside the clip (within 35 dB of the loudest 10 ms), and ten different sounds
+    const picoFiles = files.filter((f) => voiceOf(f) === picoVoices[0]);
+    assert.equal(picoFiles.length, 10);
+    for (const f of picoFiles) {
+      const x = decodeWav(readFileSync(join(dir, f)), f).samples;
+      const rms = Array.from({ length: 100 }, (_, k) => Math.sqrt(x.subarray(160 * k, 160 * (k + 1)).reduce((a, v) => a + v * v, 0) / 160));
+      const loud = rms.map((r) => r >= Math.max(...rms) * 10 ** (-35 / 20));
+      const first = loud.indexOf(true), last = loud.lastIndexOf(true);
+      assert.ok(first >= 1 && last <= 98, `${f}: speech from ${first * 10} to ${last * 10 + 10} ms reaches the clip's edge`);
+      assert.ok(last - first + 1 >= 15, `${f}: only ${(last - first + 1) * 10} ms of speech`);
+    }
+    const picoBytes = picoFiles.map((f) => readFileSync(join(dir, f)));
+    for (let i = 0; i < picoBytes.length; i++) for (let j = i + 1; j < picoBytes.length; j++) assert.ok(!picoBytes[i].equals(picoBytes[j]), `${picoFiles[i]} and ${picoFiles[j]} sound the same`);
 
     // background noise: white, pink, brown, 20 s each at RMS 0.1; pink and brown darker than white
     const noise = readdirSync(join(dir, '_background_noise_')).sort();
@@ -109,8 +138,8 @@ test('a synthesized subset: layout, held-out voices, 1 s clips, noise, cache reu
     assert.ok(shares['white_noise.wav'] > shares['pink_noise.wav'] && shares['pink_noise.wav'] > shares['brown_noise.wav'], JSON.stringify(shares));
 
     const marker = JSON.parse(readFileSync(join(dir, 'commands.json'), 'utf8'));
-    assert.equal(marker.version, 1);
-    assert.equal(marker.synthesizer.package, 'espeak-ng');
+    assert.equal(marker.version, 2);
+    assert.deepEqual(marker.synthesizers.map((s: { package: string }) => s.package), ['espeak-ng', '@echogarden/svoxpico-wasm']);
     assert.deepEqual(marker.clips, { total: 60, train: 40, validation: 10, test: 10 });
     assert.equal(marker.voiceTable.length, 6);
 
@@ -128,9 +157,10 @@ test('a synthesized subset: layout, held-out voices, 1 s clips, noise, cache reu
     // a marker of another generator version is not trusted: the folder is made again, to the same bytes
     writeFileSync(join(dir, 'commands.json'), JSON.stringify({ ...marker, version: 0 }));
     assert.equal(commandsDataset({ cacheDir, voices: 6 }), dir);
-    assert.equal(JSON.parse(readFileSync(join(dir, 'commands.json'), 'utf8')).version, 1);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'commands.json'), 'utf8')).version, 2);
     assert.deepEqual(readFileSync(probe), bytes, 'the synthesis is deterministic');
-    assert.deepEqual(readdirSync(cacheDir), ['commands-v1-6'], 'no temporary or old folder is left');
+    picoFiles.forEach((f, i) => assert.ok(readFileSync(join(dir, f)).equals(picoBytes[i]), `${f}: Pico's synthesis is deterministic`));
+    assert.deepEqual(readdirSync(cacheDir), ['commands-v2-6'], 'no temporary or old folder is left');
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });
   }
@@ -141,11 +171,32 @@ test('GRU_TS_CACHE names the cache folder when no cacheDir is given', () => {
   const saved = process.env.GRU_TS_CACHE;
   process.env.GRU_TS_CACHE = cacheDir;
   try {
-    assert.equal(commandsDataset({ voices: 3 }), join(cacheDir, 'commands-v1-3'));
-    assert.equal(lines(join(cacheDir, 'commands-v1-3', 'testing_list.txt')).length, 10);
+    assert.equal(commandsDataset({ voices: 3 }), join(cacheDir, 'commands-v2-3'));
+    assert.equal(lines(join(cacheDir, 'commands-v2-3', 'testing_list.txt')).length, 10);
   } finally {
     if (saved === undefined) delete process.env.GRU_TS_CACHE;
     else process.env.GRU_TS_CACHE = saved;
     rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test("without Pico's voice data the error names where it was looked for, before anything is synthesized", () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'gru-commands-nopico-'));
+  const empty = mkdtempSync(join(tmpdir(), 'gru-pico-lang-'));
+  const saved = process.env.GRU_TS_PICO_LANG;
+  process.env.GRU_TS_PICO_LANG = empty;
+  try {
+    const t0 = Date.now();
+    assert.throws(
+      () => commandsDataset({ cacheDir, voices: 6 }),
+      (e: unknown) => e instanceof GruError && e.code === 'UNSUPPORTED' && e.message.includes(empty) && /GRU_TS_PICO_LANG/.test(e.message) && /libttspico-data/.test(e.message) && /en-US_ta\.bin/.test(e.message),
+    );
+    assert.ok(Date.now() - t0 < 2000, 'refused before synthesizing');
+    assert.deepEqual(readdirSync(cacheDir), [], 'no folder is left');
+  } finally {
+    if (saved === undefined) delete process.env.GRU_TS_PICO_LANG;
+    else process.env.GRU_TS_PICO_LANG = saved;
+    rmSync(cacheDir, { recursive: true, force: true });
+    rmSync(empty, { recursive: true, force: true });
   }
 });

