@@ -271,6 +271,24 @@ napi_value Info(napi_env env, napi_callback_info) {
   return obj;
 }
 
+// addressMod64(typedArray) -> the byte address of its first element modulo 64, so
+// that the backend can place large buffers on cache lines (alignedArray).
+napi_value AddressMod64(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  bool is = false;
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, &argc, &arg, nullptr, nullptr) != napi_ok || argc < 1 ||
+      napi_is_typedarray(env, arg, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, arg, nullptr, nullptr, &data, nullptr, nullptr) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "gru_native: addressMod64: expected a typed array");
+    return nullptr;
+  }
+  napi_value out;
+  napi_create_int32(env, int32_t(reinterpret_cast<uintptr_t>(data) % 64), &out);
+  return out;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -283,5 +301,8 @@ NAPI_MODULE_INIT() {
   napi_value info;
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, nullptr, &info);
   napi_set_named_property(env, exports, "info", info);
+  napi_value mod64;
+  napi_create_function(env, "addressMod64", NAPI_AUTO_LENGTH, AddressMod64, nullptr, &mod64);
+  napi_set_named_property(env, exports, "addressMod64", mod64);
   return exports;
 }

@@ -163,14 +163,15 @@ GRU_INLINE void keep_projection(const Fwd& f, long row, long j, long nu) {
 
 /**
  * The start of a row's step, shared by both forms: saves h_{t−1} for backward
- * and, past the row's length, carries the state, writes a zero output and
- * keeps the projection. True when the row is finished (nothing more to do).
+ * and, past the row's length, carries the state, writes a zero output (and
+ * a zero hn) and keeps the projection. True when the row is finished (nothing more to do).
  */
 GRU_INLINE bool carry_if_inactive(const Fwd& f, long t, long b, long row, long j, long nu, vf hp, float* hnext, float* y) {
   const GruForward& a = *f.a;
   if (a.hPrev) vstoren(a.hPrev + row * a.H + j, hp, nu);
   if (!inactive(a.lengths, b, t)) return false;
   vstoren(y, vzero(), nu);
+  if (a.hn) vstoren(a.hn + row * a.H + j, vzero(), nu);
   vstoren(hnext + b * a.H + j, hp, nu);
   keep_projection(f, row, j, nu);
   return true;

@@ -29,6 +29,9 @@ export interface GruDims {
  * hPrev (T, B, H): the state each step started from.
  * hn    (T, B, H): resetAfter: U_n h + b_hn (before r multiplies it);
  *                  resetBefore: r ⊙ h (the input of the U_n product).
+ * Every kernel writes all of it (steps past a sequence's length: gates hold
+ * the input projection, hPrev the carried state, hn zeros), so the arrays
+ * may be reused buffers with any contents.
  */
 export interface GruCache {
   gates: FloatArray;
@@ -236,6 +239,13 @@ export interface Backend {
   setThreads?(n: number): void;
   /** The current thread count (absent: 1). */
   threads?(): number;
+  /**
+   * A zeroed Float32Array of n elements whose first element starts a
+   * 64-byte cache line (a view into a slightly larger buffer), where the
+   * backend's kernels run faster on such buffers (absent: no difference).
+   * The tape's saved buffers come from here (autograd/pool.ts).
+   */
+  alignedArray?(n: number): Float32Array;
 
   /**
    * General matrix product, BLAS-style:

@@ -80,8 +80,8 @@ export interface KernelSpec {
   readonly check?: (a: Args) => string | null;
 }
 
-/** The kernels: every method of {@link Backend} but its name and thread settings. */
-export type KernelName = Exclude<keyof Backend, 'name' | 'setThreads' | 'threads'>;
+/** The kernels: every method of {@link Backend} but its name, thread settings and aligned allocation. */
+export type KernelName = Exclude<keyof Backend, 'name' | 'setThreads' | 'threads' | 'alignedArray'>;
 
 // ---------------------------------------------------------------- helpers
 

@@ -72,6 +72,7 @@ export function gruForward(a: GruForwardArgs): void {
       const yRow = t * ldyT + b * ldy + yOff;
       if (!active(lengths, b, t, T)) {
         for (let j = 0; j < H; j++) y[yRow + j] = 0;
+        if (hnSave) hnSave.fill(0, (t * B + b) * H, (t * B + b + 1) * H); // the cache is written whole (it may be a reused buffer)
         continue;
       }
       const g = (t * B + b) * G;
