@@ -13,3 +13,4 @@ export * from './ops/attention-gru.js';
 export * from './ops/concat-last.js';
 export * from './ops/encoder-attention.js';
 export * from './ops/sparse-projection.js';
+export * from './pool.js';

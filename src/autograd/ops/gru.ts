@@ -1,11 +1,13 @@
 /**
  * One GRU layer (one or two directions) over a whole sequence as a single
  * tape node: forward runs the fused kernel per direction and keeps its
- * cache; backward runs the fused backward kernel.
+ * cache (in buffers of the tape's pool, ../pool.ts, given back once backward
+ * has read them); backward runs the fused backward kernel.
  */
 import { Tensor, allocateLike, type FloatArray } from '../../tensor/tensor.js';
 import { backend, gruCacheSizes, type GruBackwardInput, type GruCache, type GruInput } from '../../kernels/index.js';
 import { Var, needsGrad, record, wants } from '../var.js';
+import { tapeBuffers } from '../pool.js';
 import type { SparseProjector } from './sparse-projection.js';
 
 /** Parameters of one direction, PyTorch layout. */
@@ -70,9 +72,15 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
     if (!opts.lengths) return null;
     return Int32Array.from(opts.lengths, (L) => Math.max(0, Math.min(L, b) - a));
   };
+  // A cache recomputed in backward: borrowed from the pool (the kernels overwrite every element), given back at once.
   const newCache = (n: number): GruCache => {
     const s = gruCacheSizes({ T: n, B, I, H });
-    return { gates: allocateLike(like, s.gates), hPrev: allocateLike(like, s.hPrev), hn: allocateLike(like, s.hn) };
+    return { gates: tapeBuffers.take(like, s.gates), hPrev: tapeBuffers.take(like, s.hPrev), hn: tapeBuffers.take(like, s.hn) };
+  };
+  const giveCache = (c: GruCache) => {
+    tapeBuffers.give(c.gates);
+    tapeBuffers.give(c.hPrev);
+    tapeBuffers.give(c.hn);
   };
   const mode = (p: GruDirectionParams, d: number, [a, b]: [number, number]) => ({
     T: b - a, B, I, H, wHh: p.wHh.data, bHh: p.bHh?.data ?? null,
@@ -90,16 +98,20 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
   // The kernels' input side: x and W_ih, or (sparse) the projection.
   const input = (p: GruDirectionParams, d: number, sg: [number, number], fill = true): GruInput =>
     sparse ? { xProj: project(d, sg, fill) } : { x: xs(sg), wIh: p.wIh.data, bIh: p.bIh?.data ?? null };
-  // Per direction: the state entering each segment (checkpointing) or the whole cache (not).
+  // Per direction: the state entering each segment (checkpointing, or no saved set) and the whole cache (not).
   const entry: FloatArray[][] = [];
   const caches: (GruCache | null)[] = [];
+  // Without checkpointing, the caches of all directions are one set saved in the pool (see ../pool.ts):
+  // null when the pool says to save nothing, and then backward recomputes them as checkpointing does.
+  const sizes = gruCacheSizes({ T, B, I, H });
+  const saved = training && !checkpointing ? tapeBuffers.save(like, dirs.flatMap(() => [sizes.gates, sizes.hPrev, sizes.hn]), caches) : null;
 
   for (let d = 0; d < D; d++) {
     const p = dirs[d];
     const order = d === 1 ? [...segments].reverse() : segments;
     let h: FloatArray = h0Data.subarray(d * B * H, (d + 1) * B * H);
     const starts: FloatArray[] = [];
-    const cache = training && !checkpointing ? newCache(T) : null;
+    const cache = saved ? { gates: saved[3 * d], hPrev: saved[3 * d + 1], hn: saved[3 * d + 2] } : null;
     caches.push(cache);
     for (const sg of order) {
       starts[segments.indexOf(sg)] = h;
@@ -111,7 +123,7 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
     hN.data.set(h, d * B * H);
   }
 
-  record('gruLayer', inputs, [y, hN], () => {
+  const back = () => {
     if (!y.grad && !hN.grad) return;
     for (let d = 0; d < D; d++) {
       const p = dirs[d];
@@ -121,12 +133,15 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
         const sg = order[s];
         const i = segments.indexOf(sg);
         let cache = caches[d];
+        const recomputed = !cache;
         // Backward reads the cache, not the projection: recompute it only to rebuild a cache.
         const inp = input(p, d, sg, !cache);
         if (!cache) {
           // Recompute this segment's cache from the state that entered it.
           cache = newCache(sg[1] - sg[0]);
-          k.gruForward({ ...mode(p, d, sg), ...inp, y: allocateLike(like, (sg[1] - sg[0]) * B * H), yOff: 0, ldy: H, hN: allocateLike(like, B * H), h0: entry[d][i], cache });
+          const yScratch = tapeBuffers.take(like, (sg[1] - sg[0]) * B * H);
+          k.gruForward({ ...mode(p, d, sg), ...inp, y: yScratch, yOff: 0, ldy: H, hN: allocateLike(like, B * H), h0: entry[d][i], cache });
+          tapeBuffers.give(yScratch);
         }
         const dhPrev = allocateLike(like, B * H);
         // The input side's gradients: dx, dW_ih, db_ih, or (sparse) the projection's, scattered into W_ih's by the projector.
@@ -151,6 +166,7 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
           cache,
         });
         if (dXProj) sparse![d].backward(sg[0] * B, sg[1] * B, dXProj);
+        if (recomputed) giveCache(cache);
         dh = dhPrev;
       }
       sparse?.[d].finish();
@@ -159,6 +175,14 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
         for (let j = 0; j < B * H; j++) g[d * B * H + j] += dh[j];
       }
     }
-  });
+    // The saved set goes back to the pool: nothing reads it after this. A later
+    // backward through this node (an output this one did not reach) finds no
+    // cache and recomputes it.
+    if (saved && caches[0]) {
+      caches.fill(null);
+      tapeBuffers.release(caches, saved);
+    }
+  };
+  record('gruLayer', inputs, [y, hN], back);
   return { y, hN };
 }
