@@ -89,8 +89,15 @@ constexpr int ks_for(int m, int budget) {
   return budget / m < 1 ? 1 : (budget / m > 8 ? 8 : budget / m);
 }
 
-/** Per-step work (multiply-adds) below which one thread is faster than a barrier. */
-constexpr double kMinStepWorkPerThread = 4096.0;
+/**
+ * Per-step work (multiply-adds per thread) below which fewer threads are faster: the threads meet at
+ * a barrier every step, and a barrier costs microseconds when the other cores are free but up to a
+ * scheduler slice when one is busy (another engine's spinning workers, another process). A 256-unit
+ * step of one sequence (196,608 multiply-adds, ~10 µs) ran 0.76 ms per 100 steps on one thread and
+ * 1.0 ms on two alone, 4.9 ms on two beside ONNX Runtime (bench:same-process); a batch of 4 at 256
+ * units or one sequence at 512 units keeps two threads.
+ */
+constexpr double kMinStepWorkPerThread = 262144.0;
 
 int step_threads(int threads, long units, long T, long B, long H) {
   long nt = threads < 1 ? 1 : threads;
