@@ -16,7 +16,10 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : '';
 type Lib = typeof import('../src/index.js');
 const here = (await import('../src/index.js')) as Lib;
 const other = (await import(pathToFileURL(resolve(otherRoot, 'src/index.ts')).href)) as Lib;
-const libs: [string, Lib][] = [['other', other], ['this', here]];
+const libs: [string, Lib][] = [
+  ['other', other],
+  ['this', here],
+];
 console.log(`this: ${fileURLToPath(new URL('..', import.meta.url))}, other: ${otherRoot}`);
 
 function median(xs: number[]): number {
@@ -28,7 +31,10 @@ function median(xs: number[]): number {
 function ab(what: string, make: (lib: Lib) => () => void): void {
   if (!what.includes(only)) return;
   const steps = libs.map(([, lib]) => make(lib));
-  for (const s of steps) { s(); s(); }
+  for (const s of steps) {
+    s();
+    s();
+  }
   const t: number[][] = steps.map(() => []);
   for (let r = 0; r < reps; r++) {
     for (let i = 0; i < steps.length; i++) {
@@ -45,14 +51,21 @@ function ab(what: string, make: (lib: Lib) => () => void): void {
 
 for (const backendName of ['native', 'wasm']) {
   for (const threads of [1, 2]) {
-    for (const [id, B, T] of [["A", 32, 100], ["B", 1, 100], ["one step", 1, 1]] as const) {
+    for (const [id, B, T] of [
+      ['A', 32, 100],
+      ['B', 1, 100],
+      ['one step', 1, 1],
+    ] as const) {
       ab(`${id} B=${B} T=${T} GRU.forward ${backendName} ×${threads}`, (lib) => {
         lib.setBackend(backendName);
         lib.backend().setThreads?.(threads);
         const b = lib.backend();
         const gru = new lib.GRU({ inputSize: 64, hiddenSize: 256, batchFirst: true, seed: 1 });
         gru.eval();
-        const x = new lib.Tensor(Float32Array.from({ length: B * T * 64 }, (_, i) => Math.sin(i)), [B, T, 64]);
+        const x = new lib.Tensor(
+          Float32Array.from({ length: B * T * 64 }, (_, i) => Math.sin(i)),
+          [B, T, 64],
+        );
         return () => {
           lib.setBackend(b.name);
           b.setThreads?.(threads);
@@ -66,7 +79,10 @@ for (const backendName of ['native', 'wasm']) {
     const b = lib.backend();
     b.setThreads?.(1);
     const model = new lib.AttentionGRU({ inputSize: 16, hiddenSize: 32, attentionSize: 32, window: 32 });
-    const x = new lib.Tensor(Float32Array.from({ length: 200 * 16 }, (_, i) => Math.sin(i)), [200, 1, 16]);
+    const x = new lib.Tensor(
+      Float32Array.from({ length: 200 * 16 }, (_, i) => Math.sin(i)),
+      [200, 1, 16],
+    );
     return () => {
       lib.setBackend(b.name);
       const { output } = model.forward(new lib.Var(x));
@@ -76,7 +92,11 @@ for (const backendName of ['native', 'wasm']) {
   ab(`gemm 8×64×64 ${backendName}`, (lib) => {
     lib.setBackend(backendName);
     const b = lib.backend();
-    const A = new Float32Array(8 * 64).fill(0.5), Bm = new Float32Array(64 * 64).fill(0.25), C = new Float32Array(8 * 64);
-    return () => { for (let i = 0; i < 100; i++) b.gemm(false, true, 8, 64, 64, 1, A, 0, 64, Bm, 0, 64, 0, C, 0, 64); };
+    const A = new Float32Array(8 * 64).fill(0.5),
+      Bm = new Float32Array(64 * 64).fill(0.25),
+      C = new Float32Array(8 * 64);
+    return () => {
+      for (let i = 0; i < 100; i++) b.gemm(false, true, 8, 64, 64, 1, A, 0, 64, Bm, 0, 64, 0, C, 0, 64);
+    };
   });
 }

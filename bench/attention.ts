@@ -17,12 +17,18 @@ function step(kind: Kind, T: number): number {
   const rng = new Rng(1);
   const x = Tensor.zeros([T, 1, I]);
   for (let i = 0; i < x.size; i++) x.data[i] = rng.range(-1, 1);
-  const w = constant(Tensor.from(Array.from({ length: T * H }, () => rng.range(-1, 1)), [T, 1, H]));
-  const model = kind === 'gru'
-    ? new GRU({ inputSize: I, hiddenSize: H })
-    : kind === 'local-p'
-      ? new AttentionGRU({ inputSize: I, hiddenSize: H, attentionSize: A, local: { kind: 'predictive', halfWidth: W / 2 } })
-      : new AttentionGRU({ inputSize: I, hiddenSize: H, attentionSize: A, window: kind === 'local' ? W : 0 });
+  const w = constant(
+    Tensor.from(
+      Array.from({ length: T * H }, () => rng.range(-1, 1)),
+      [T, 1, H],
+    ),
+  );
+  const model =
+    kind === 'gru'
+      ? new GRU({ inputSize: I, hiddenSize: H })
+      : kind === 'local-p'
+        ? new AttentionGRU({ inputSize: I, hiddenSize: H, attentionSize: A, local: { kind: 'predictive', halfWidth: W / 2 } })
+        : new AttentionGRU({ inputSize: I, hiddenSize: H, attentionSize: A, window: kind === 'local' ? W : 0 });
   const t0 = performance.now();
   const { output } = model.forward(new Var(x));
   backward(sum(mul(output, w)));
@@ -31,7 +37,8 @@ function step(kind: Kind, T: number): number {
 
 if (process.argv[2] === '--child') {
   // The first step also compiles (JIT) the code; time the second.
-  const kind = process.argv[3] as Kind, T = Number(process.argv[4]);
+  const kind = process.argv[3] as Kind,
+    T = Number(process.argv[4]);
   step(kind, Math.min(T, 200));
   const ms = step(kind, T);
   console.log(JSON.stringify({ ms, peakMB: process.resourceUsage().maxRSS / 1024, backend: backend().name }));

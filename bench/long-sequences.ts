@@ -12,9 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import {
-  Adam, GRU, Linear, Rng, Tensor, backend, backward, constant, detach, mseLoss, reshape, tokenSequence, type SparseSequence, type Var,
-} from '../src/index.js';
+import { Adam, GRU, Linear, Rng, Tensor, backend, backward, constant, detach, mseLoss, reshape, tokenSequence, type SparseSequence, type Var } from '../src/index.js';
 
 const [V, H, B, CHUNK] = [50_000, 128, 8, 1000];
 const modes = ['full', 'checkpoint', 'truncated', 'dense'] as const;
@@ -91,7 +89,9 @@ if (process.argv[2] === '--child') {
       } else {
         const steps = T <= 1000 ? 5 : T <= 10_000 ? 3 : 1;
         const out = execFileSync(process.execPath, ['--import', 'tsx', '--expose-gc', fileURLToPath(import.meta.url), '--child', mode, String(T), String(steps)], {
-          encoding: 'utf8', timeout: 1_200_000, maxBuffer: 1 << 20,
+          encoding: 'utf8',
+          timeout: 1_200_000,
+          maxBuffer: 1 << 20,
         });
         const r = JSON.parse(out.trim().split('\n').pop()!);
         row = `| ${T} | ${labels[mode]} | ${r.ms.toFixed(0)} | ${r.peakMB.toFixed(0)} | ${r.modelMB.toFixed(0)} |`;

@@ -8,7 +8,9 @@ export function measureCeiling(): { backend: string; gflops1: number; gflops2?: 
   setBackend(name);
   const k = backend();
   const n = 1024;
-  const a = new Float32Array(n * n).fill(0.5), b = new Float32Array(n * n).fill(0.25), c = new Float32Array(n * n);
+  const a = new Float32Array(n * n).fill(0.5),
+    b = new Float32Array(n * n).fill(0.25),
+    c = new Float32Array(n * n);
   const run = () => {
     const reps = name === 'ref' ? 1 : 5;
     k.gemm(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n);

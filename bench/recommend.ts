@@ -14,7 +14,9 @@ const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const sessions = arg('--sessions', 20_000), items = arg('--items', 50_000), queries = arg('--queries', 200);
+const sessions = arg('--sessions', 20_000),
+  items = arg('--items', 50_000),
+  queries = arg('--queries', 200);
 
 const log = simulateClicks({ sessions, items, days: 30, seed: 3 });
 const split = splitSessions(log);

@@ -91,7 +91,9 @@ async function child(engineName: string, workloadId: string): Promise<void> {
 function peakMemory(engine: Engine, w: Workload): number | null {
   try {
     const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', engine.name, w.id], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 300_000,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 300_000,
     });
     return JSON.parse(out.trim().split('\n').pop()!).peakRssMB;
   } catch {
@@ -168,7 +170,9 @@ async function main(): Promise<void> {
     say(flat.trim());
     say();
   }
-  say(`Times are medians over ${rounds} round${rounds > 1 ? 's' : ''} (each engine once per round; engines slower than 1 s a step: the first round only). Ratios are this engine's time ÷ the gru-ts backend's time: above 1× means gru-ts is faster. "of ceiling" is against the 2-thread sgemm ceiling.`);
+  say(
+    `Times are medians over ${rounds} round${rounds > 1 ? 's' : ''} (each engine once per round; engines slower than 1 s a step: the first round only). Ratios are this engine's time ÷ the gru-ts backend's time: above 1× means gru-ts is faster. "of ceiling" is against the 2-thread sgemm ceiling.`,
+  );
   for (const e of engines) if (e.note) say(`- ${e.note}`);
 
   if (args.includes('--write')) {
@@ -186,7 +190,10 @@ async function main(): Promise<void> {
   void backend;
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -48,7 +48,8 @@ function texts(n: number, seed: number): string[] {
   for (const w of weights) cumulative.push((sum += w / total));
   const word = () => {
     const u = rng.uniform();
-    let lo = 0, hi = VOCAB - 1;
+    let lo = 0,
+      hi = VOCAB - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (cumulative[mid] < u) lo = mid + 1;
@@ -62,9 +63,21 @@ function texts(n: number, seed: number): string[] {
 /** The benchmark's classifier, saved to `path`. */
 function makeModel(path: string): void {
   const tokenizer = Tokenizer.fit([...texts(4000, 1), Array.from({ length: VOCAB }, (_, i) => `w${i}`).join(' ')], { kind: 'word', maxSize: VOCAB + 4, minCount: 1 });
-  const model = new Classifier({
-    labels: ['ham', 'spam'], tokenizer: 'word', maxLen: 128, embeddingSize: 64, hiddenSize: 64, numLayers: 1, bidirectional: true, dropout: 0, pooling: 'attention',
-  }, tokenizer.size, 1).eval();
+  const model = new Classifier(
+    {
+      labels: ['ham', 'spam'],
+      tokenizer: 'word',
+      maxLen: 128,
+      embeddingSize: 64,
+      hiddenSize: 64,
+      numLayers: 1,
+      bidirectional: true,
+      dropout: 0,
+      pooling: 'attention',
+    },
+    tokenizer.size,
+    1,
+  ).eval();
   saveClassifier({ model, tokenizer }, path);
 }
 
@@ -72,10 +85,14 @@ function makeModel(path: string): void {
 async function serveWithOrt(path: string, threads?: number): Promise<void> {
   const c: TrainedClassifier = loadClassifier(path);
   const session = await ort.InferenceSession.create(classifierToOnnx(c), threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {});
-  const labels = c.model.config.labels, C = labels.length;
+  const labels = c.model.config.labels,
+    C = labels.length;
   const run = async (batch: string[]): Promise<Classification[]> => {
     // The token ids and lengths classifyTexts gives the GRU, as the export's inputs.
-    const b = makeTextBatch(batch.map((t) => c.tokenizer!.encode(t, c.model.config.maxLen)), null);
+    const b = makeTextBatch(
+      batch.map((t) => c.tokenizer!.encode(t, c.model.config.maxLen)),
+      null,
+    );
     const out = await session.run({
       ids: new ort.Tensor('int64', BigInt64Array.from(Array.from(b.ids, (v) => BigInt(v))), [b.B, b.T]),
       lengths: new ort.Tensor('int64', BigInt64Array.from(Array.from(b.lengths, (v) => BigInt(v))), [b.B]),
@@ -168,7 +185,8 @@ async function main(): Promise<void> {
     makeModel(model);
     const bodies = texts(256, 2).map((text) => JSON.stringify({ text }));
     // Each engine with its default threads and with one (the load generator needs a core too).
-    const gru = ['src/cli/main.ts', 'serve', model, '--port', '0'], onnx = ['bench/serve.ts', '--serve-ort', model];
+    const gru = ['src/cli/main.ts', 'serve', model, '--port', '0'],
+      onnx = ['bench/serve.ts', '--serve-ort', model];
     const engines: { args: string[]; env: Record<string, string> }[] = [
       { args: gru, env: {} },
       { args: gru, env: { GRU_TS_THREADS: '1' } },
@@ -191,7 +209,9 @@ async function main(): Promise<void> {
       const code = await stopServer(child);
       if (code !== 0) throw new Error(`${engine}: the server exited ${code} on SIGTERM, not 0`);
     }
-    console.log(`gru serve under load: a text classifier (vocabulary ${VOCAB}, embedding 64, bidirectional GRU hidden 64, attention pooling), texts of 20–60 words; ${seconds} s per point; autocannon on the same machine (${cpus().length} cores, ${cpus()[0]?.model.trim()}), Node ${process.version}; the gru-ts server's default backend ${backend().name}; load average ${load0.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after; latencies in whole milliseconds, as autocannon records them`);
+    console.log(
+      `gru serve under load: a text classifier (vocabulary ${VOCAB}, embedding 64, bidirectional GRU hidden 64, attention pooling), texts of 20–60 words; ${seconds} s per point; autocannon on the same machine (${cpus().length} cores, ${cpus()[0]?.model.trim()}), Node ${process.version}; the gru-ts server's default backend ${backend().name}; load average ${load0.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after; latencies in whole milliseconds, as autocannon records them`,
+    );
     console.log('| server | concurrency | requests/s | p50 ms | p99 ms | failed | mean batch |');
     console.log('|---|---:|---:|---:|---:|---:|---:|');
     for (const r of rows) console.log(r);

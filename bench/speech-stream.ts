@@ -15,14 +15,30 @@ process.env.GRU_TS_THREADS ??= '1';
 import ort from 'onnxruntime-node';
 import { Classifier, FeatureStream, KeywordStream, Rng, Tensor, backend, exportGruToOnnx, noGrad, type GRU, type TrainedClassifier } from '../src/index.js';
 
-const SECONDS = 30, H = 128, LABELS = 12, LIVE = 10, F = 40;
+const SECONDS = 30,
+  H = 128,
+  LABELS = 12,
+  LIVE = 10,
+  F = 40;
 const rng = new Rng(1);
 const audio = Float32Array.from({ length: SECONDS * 16000 }, (_, i) => 0.3 * Math.sin(i * 0.05) + 0.05 * rng.normal());
 const labels = ['_silence_', '_unknown_', 'yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'].slice(0, LABELS);
-const model = new Classifier({
-  labels, frames: { features: F, mean: new Array(F).fill(0), std: new Array(F).fill(1) }, audio: { kind: 'logmel', numMels: F, windowFrames: 98 },
-  maxLen: 1000, embeddingSize: F, hiddenSize: H, numLayers: 1, bidirectional: false, dropout: 0, pooling: 'last',
-}, 0, 1).eval();
+const model = new Classifier(
+  {
+    labels,
+    frames: { features: F, mean: new Array(F).fill(0), std: new Array(F).fill(1) },
+    audio: { kind: 'logmel', numMels: F, windowFrames: 98 },
+    maxLen: 1000,
+    embeddingSize: F,
+    hiddenSize: H,
+    numLayers: 1,
+    bidirectional: false,
+    dropout: 0,
+    pooling: 'last',
+  },
+  0,
+  1,
+).eval();
 const classifier: TrainedClassifier = { model };
 
 const time = (f: () => void, rounds = 3): number => {
@@ -45,10 +61,12 @@ const features = () => {
 };
 const frames = 1 + Math.floor((audio.length - 400) / 160);
 const gru = model.gru as GRU;
-const x = Tensor.zeros([LIVE, 1, F]), h0 = Tensor.zeros([1, LIVE, H]);
-const gruSteps = () => noGrad(() => {
-  for (let t = 0; t < frames; t++) gru.forward(x, { h0 });
-});
+const x = Tensor.zeros([LIVE, 1, F]),
+  h0 = Tensor.zeros([1, LIVE, H]);
+const gruSteps = () =>
+  noGrad(() => {
+    for (let t = 0; t < frames; t++) gru.forward(x, { h0 });
+  });
 
 const session = await ort.InferenceSession.create(exportGruToOnnx(gru, { initialState: true }), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
 const feeds = { input: new ort.Tensor('float32', x.data as Float32Array, [LIVE, 1, F]), h0: new ort.Tensor('float32', h0.data as Float32Array, [1, LIVE, H]) };
@@ -59,7 +77,9 @@ const ortSteps = async () => {
 };
 
 stream(); // warm-up
-const whole = time(stream), feat = time(features), steps = time(gruSteps);
+const whole = time(stream),
+  feat = time(features),
+  steps = time(gruSteps);
 await ortSteps();
 let ortBest = Infinity;
 for (let r = 0; r < 3; r++) ortBest = Math.min(ortBest, await ortSteps());

@@ -156,7 +156,11 @@ async function main(): Promise<void> {
     cores.unshift({ tag: ` (${against})`, core: other });
   }
   const wantBackends = (opt('--backends') ?? 'native,wasm').split(',').filter((b) => cores.every((c) => c.core.backendNames().includes(b)));
-  console.log(`${cpus()[0]?.model ?? 'unknown'} — ${cpus().length} cores; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `${cpus()[0]?.model ?? 'unknown'} — ${cpus().length} cores; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; load average at start ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log(`${rounds} rounds × ${block} calls per variant, interleaved; gc() between blocks${gc.name === 'gc' ? '' : ' (not available: run with --expose-gc)'}`);
   for (const b of wantBackends) {
     let nt = 1;
@@ -197,10 +201,17 @@ async function main(): Promise<void> {
       sets.forEach((s, i) => fnotes[i] && console.log(`\n${s.tag.trim() || 'Pool'}: forward variants: ${fnotes[i]}; training: ${tnotes[i]}.`));
     }
   }
-  console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `\nload average at end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -25,7 +25,7 @@ export function flops(w: Workload): number {
 /** Deterministic inputs in [−1, 1). */
 export function inputs(w: Workload): { x: Float32Array; y: Float32Array } {
   let s = 12345;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 31) - 1;
+  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 31 - 1;
   const x = Float32Array.from({ length: w.B * w.T * w.I }, next);
   const y = Float32Array.from({ length: w.B }, next);
   return { x, y };

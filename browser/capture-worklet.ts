@@ -37,7 +37,8 @@ class CaptureProcessor extends AudioWorkletProcessor {
     if (this.stopped) return false;
     const channels = inputs[0];
     if (!this.out || !channels || channels.length === 0) return true;
-    const n = channels[0].length, k = channels.length;
+    const n = channels[0].length,
+      k = channels.length;
     for (let i = 0; i < n; i++) {
       let s = 0;
       for (let c = 0; c < k; c++) s += channels[c][i];

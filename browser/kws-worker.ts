@@ -13,7 +13,10 @@ let modelName = '';
 let stream: KeywordStream | null = null;
 let resampler: ResampleStream | null = null;
 let port: MessagePort | null = null;
-let seconds = 0, windows = 0, busyMs = 0, peak = 0;
+let seconds = 0,
+  windows = 0,
+  busyMs = 0,
+  peak = 0;
 /** Squares of the last second's 16 kHz samples, for the level. */
 let level: { sum: number; n: number; last: number } = { sum: 0, n: 0, last: 0 };
 let lastStatus = 0;

@@ -42,10 +42,10 @@ export function setupKws(): void {
   const render = (): void => {
     const m = status.model;
     const model = m ? `${esc(m.name)} (labels ${m.labels.map(esc).join(', ')}; GRU ${m.features}→${m.hiddenSize}, windows of ${m.windowFrames} frames every ${m.stride})` : 'no model';
-    const listening = status.state === 'listening'
-      ? ` — ${status.seconds.toFixed(1)} s heard at ${status.sampleRate} Hz, level ${status.rms.toFixed(3)} rms, ${status.windows} windows, ` +
-        `real-time factor ${status.rtf.toFixed(4)} in ${status.scope ?? 'the worker'}`
-      : '';
+    const listening =
+      status.state === 'listening'
+        ? ` — ${status.seconds.toFixed(1)} s heard at ${status.sampleRate} Hz, level ${status.rms.toFixed(3)} rms, ${status.windows} windows, ` + `real-time factor ${status.rtf.toFixed(4)} in ${status.scope ?? 'the worker'}`
+        : '';
     statusLine.innerHTML = status.state === 'error' ? `<span class="bad">Failed:</span> ${esc(status.error ?? '')}` : `${status.state}: ${model}${listening}`;
     startButton.disabled = status.state !== 'ready';
     stopButton.disabled = status.state !== 'listening';

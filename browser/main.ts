@@ -19,9 +19,31 @@ import relaxedWasmUrl from '../wasm/gru-relaxed.wasm?url';
 import mtWasmUrl from '../wasm/gru-mt.wasm?url';
 import mtRelaxedWasmUrl from '../wasm/gru-mt-relaxed.wasm?url';
 import {
-  Adam, GRU, Linear, Rng, Tensor, backend, backendNames, backward, clipGradNorm, constant, exportGruToOnnx, importOnnxGru,
-  initThreadedWasmBackend, initWasmBackend, lineChart, mseLoss, noGrad, parseSafetensors, registerBackend, serializeSafetensors, setBackend, sliceRows,
-  type Backend, type Var, type WasmBackend,
+  Adam,
+  GRU,
+  Linear,
+  Rng,
+  Tensor,
+  backend,
+  backendNames,
+  backward,
+  clipGradNorm,
+  constant,
+  exportGruToOnnx,
+  importOnnxGru,
+  initThreadedWasmBackend,
+  initWasmBackend,
+  lineChart,
+  mseLoss,
+  noGrad,
+  parseSafetensors,
+  registerBackend,
+  serializeSafetensors,
+  setBackend,
+  sliceRows,
+  type Backend,
+  type Var,
+  type WasmBackend,
 } from '../src/browser.js';
 import type { GruBrowserResult } from './result.js';
 import { setupKws } from './kws.js';
@@ -61,7 +83,8 @@ function uniform(rng: Rng, shape: number[], scale = 1): Tensor {
 
 function compare(a: ArrayLike<number>, b: ArrayLike<number>): { abs: number; rel: number } {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let abs = 0, rel = 0;
+  let abs = 0,
+    rel = 0;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - b[i]);
     if (!(d <= abs)) abs = d; // NaN propagates
@@ -90,7 +113,8 @@ function gruRun(name: string, shape: GruBrowserResult['parity']['shape']): { arr
 function sineBatch(T: number, B: number): { x: Tensor; y: Tensor } {
   const rng = new Rng(3);
   const series = (t: number) => 0.7 * Math.sin((2 * Math.PI * t) / 24) + 0.25 * Math.sin((2 * Math.PI * t) / 7);
-  const x = Tensor.zeros([T, B, 1]), y = Tensor.zeros([B, 1]);
+  const x = Tensor.zeros([T, B, 1]),
+    y = Tensor.zeros([B, 1]);
   for (let b = 0; b < B; b++) {
     const start = Math.floor(rng.range(0, 500));
     for (let t = 0; t < T; t++) x.data[t * B + b] = series(start + t) + 0.02 * rng.range(-1, 1);
@@ -110,7 +134,9 @@ interface Trained {
 /** Trains GRU(1→16) + Linear(16→1) with Adam; returns the loss before each step, the time per step and the GRU. */
 function train(name: string, steps: number): Trained {
   setBackend(name);
-  const T = 20, B = 64, H = 16;
+  const T = 20,
+    B = 64,
+    H = 16;
   const { x, y } = sineBatch(T, B);
   const gru = new GRU({ inputSize: 1, hiddenSize: H, seed: 1 });
   const head = new Linear({ inFeatures: H, outFeatures: 1, seed: 2 });
@@ -177,7 +203,11 @@ function lossChart(wasm: number[], ref: number[]): string {
       { name: 'ref', x: steps, y: ref, color: '#f39c12', lineWidth: 5 },
       { name: 'wasm', x: steps, y: wasm, color: '#1f6feb', lineWidth: 1.5 },
     ],
-    logY: true, width: 600, height: 260, xLabel: 'step', yLabel: 'loss (MSE)',
+    logY: true,
+    width: 600,
+    height: 260,
+    xLabel: 'step',
+    yLabel: 'loss (MSE)',
   });
 }
 
@@ -201,7 +231,7 @@ async function main(): Promise<void> {
   $('env').innerHTML = `<h2>Environment</h2><table>
     <tr><td>browser</td><td>${navigator.userAgent}</td></tr>
     <tr><td>WebAssembly SIMD</td><td>${simd ? '<span class="ok">yes</span>' : '<span class="bad">no</span>'} (${build}, ${((wasm.relaxedSimd ? relaxedBytes : bytes).byteLength / 1024).toFixed(1)} KiB, compiled)</td></tr>
-    <tr><td>threads</td><td>${threads} (${isolated ? 'cross-origin isolated: Web Workers on shared memory' : 'not cross-origin isolated: the page\'s thread only'})</td></tr>
+    <tr><td>threads</td><td>${threads} (${isolated ? 'cross-origin isolated: Web Workers on shared memory' : "not cross-origin isolated: the page's thread only"})</td></tr>
     <tr><td>backends</td><td>${backends.join(', ')}</td></tr></table>`;
   status.textContent = 'Comparing wasm with ref…';
   await nextFrame();
@@ -211,7 +241,8 @@ async function main(): Promise<void> {
   const w = gruRun('wasm', shape);
   const r = gruRun('ref', shape);
   const perArray: Record<string, number> = {};
-  let maxAbsDiff = 0, maxRelDiff = 0;
+  let maxAbsDiff = 0,
+    maxRelDiff = 0;
   for (const k of Object.keys(r.arrays)) {
     const d = compare(w.arrays[k], r.arrays[k]);
     perArray[k] = d.rel;
@@ -231,7 +262,8 @@ async function main(): Promise<void> {
   const steps = 60;
   const tw = train('wasm', steps);
   const tr = train('ref', steps);
-  const initialLoss = tw.losses[0], finalLoss = tw.losses[steps - 1];
+  const initialLoss = tw.losses[0],
+    finalLoss = tw.losses[steps - 1];
   const chart = lossChart(tw.losses, tr.losses);
   $('train').innerHTML = `<h2>Training</h2>
     <p>GRU(1→16) + Linear, next value of a two-tone sine from the previous 20, batch 64, Adam (lr 0.02), ${steps} steps.
@@ -280,8 +312,14 @@ async function main(): Promise<void> {
     backends,
     parity: { shape, maxAbsDiff, maxRelDiff, perArray, backendUsed: { wasm: w.used, ref: r.used } },
     training: {
-      steps, losses: tw.losses, refLosses: tr.losses, initialLoss, finalLoss,
-      msPerStepWasm: tw.msPerStep, msPerStepRef: tr.msPerStep, backendUsed: tw.used,
+      steps,
+      losses: tw.losses,
+      refLosses: tr.losses,
+      initialLoss,
+      finalLoss,
+      msPerStepWasm: tw.msPerStep,
+      msPerStepRef: tr.msPerStep,
+      backendUsed: tw.used,
     },
     exported,
     lossChartBytes: chart.length,

@@ -45,7 +45,10 @@ export interface GruBrowserResult {
   /** Length of the loss chart's SVG (drawn by the library's lineChart). */
   lossChartBytes: number;
   speed: {
-    shape: { T: number; B: number; I: number; H: number }; msWasm: number; msRef: number; speedup: number;
+    shape: { T: number; B: number; I: number; H: number };
+    msWasm: number;
+    msRef: number;
+    speedup: number;
     /** With threads: the same pass on one thread, and the largest difference of its output from the threads' output. */
     oneThread: { ms: number; maxDiff: number } | null;
   };

@@ -32,14 +32,20 @@ function rand(n: number, scale = 1, seed = 1): Float32Array {
 
 function job(be: WasmBackend): () => void {
   if (what === 'gemm') {
-    const M = 512, N = 512, K = 512;
-    const A = rand(M * K), B = rand(K * N, 1, 2), C = new Float32Array(M * N);
+    const M = 512,
+      N = 512,
+      K = 512;
+    const A = rand(M * K),
+      B = rand(K * N, 1, 2),
+      C = new Float32Array(M * N);
     return () => be.gemm(false, true, M, N, K, 1, A, 0, K, B, 0, K, 0, C, 0, N);
   }
   const [T, B, I, H] = what === 'A' ? [100, 32, 64, 256] : [50, 32, 32, 128];
-  const G = 3 * H, k = 1 / Math.sqrt(H);
+  const G = 3 * H,
+    k = 1 / Math.sqrt(H);
   const w = { wIh: rand(G * I, k, 3), wHh: rand(G * H, k, 4), bIh: rand(G, k, 5), bHh: rand(G, k, 6) };
-  const x = rand(T * B * I, 1, 7), h0 = new Float32Array(B * H);
+  const x = rand(T * B * I, 1, 7),
+    h0 = new Float32Array(B * H);
   const s = gruCacheSizes({ T, B, I, H });
   const cache = what === 'A' ? null : { gates: new Float32Array(s.gates), hPrev: new Float32Array(s.hPrev), hn: new Float32Array(s.hn) };
   const mode = { T, B, I, H, ...w, reverse: false, resetAfter: true, lengths: null };

@@ -80,8 +80,13 @@ function dated(source: string, value: string, rows: string[][]): Table {
 /** Mauna Loa monthly CO2 from May 1964: the record has missing months in 1958 and early 1964. */
 function co2Table(): Table {
   const t = csvFile('co2-concentration.csv');
-  const date = col(t, 'Date'), co2 = col(t, 'CO2');
-  return dated(t.source, 'co2', t.rows.filter((r) => date(r) >= '1964-05-01').map((r) => [date(r), co2(r)]));
+  const date = col(t, 'Date'),
+    co2 = col(t, 'CO2');
+  return dated(
+    t.source,
+    'co2',
+    t.rows.filter((r) => date(r) >= '1964-05-01').map((r) => [date(r), co2(r)]),
+  );
 }
 
 interface UnemploymentRecord {
@@ -106,35 +111,56 @@ function unemployedTotalTable(): Table {
 /** S&P 500 weekly: the last daily close of each trading week, dated by that week's Friday. */
 function sp500WeeklyTable(): Table {
   const t = csvFile('sp500-2000.csv');
-  const date = col(t, 'date'), close = col(t, 'close');
+  const date = col(t, 'date'),
+    close = col(t, 'close');
   const weeks = new Map<string, string>();
   for (const r of t.rows) {
     const ms = Date.parse(`${date(r)}T00:00:00Z`);
     const friday = ms + ((5 - new Date(ms).getUTCDay() + 7) % 7) * 86_400_000;
     weeks.set(isoDay(friday), close(r)); // rows are in date order, so the last one of the week stays
   }
-  return dated(t.source, 'close', [...weeks].sort(([a], [b]) => (a < b ? -1 : 1)));
+  return dated(
+    t.source,
+    'close',
+    [...weeks].sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
 }
 
 /** NASA GISTEMP global annual temperature anomaly (°C against 1951–1980). */
 function globalTempTable(): Table {
   const t = csvFile('global-temp.csv');
-  const year = col(t, 'year'), temp = col(t, 'temp');
-  return dated(t.source, 'anomaly', t.rows.map((r) => [`${year(r)}-01-01`, temp(r)]));
+  const year = col(t, 'year'),
+    temp = col(t, 'temp');
+  return dated(
+    t.source,
+    'anomaly',
+    t.rows.map((r) => [`${year(r)}-01-01`, temp(r)]),
+  );
 }
 
 /** Daily maximum temperature (°C) of one station in weather.csv ('Seattle' or 'New York'). */
 function dailyTempMaxTable(location: string): Table {
   const t = csvFile('weather.csv');
-  const loc = col(t, 'location'), date = col(t, 'date'), tmax = col(t, 'temp_max');
-  return dated(`${t.source} (${location})`, 'temp_max', t.rows.filter((r) => loc(r) === location).map((r) => [date(r), tmax(r)]));
+  const loc = col(t, 'location'),
+    date = col(t, 'date'),
+    tmax = col(t, 'temp_max');
+  return dated(
+    `${t.source} (${location})`,
+    'temp_max',
+    t.rows.filter((r) => loc(r) === location).map((r) => [date(r), tmax(r)]),
+  );
 }
 
 /** Seattle hourly temperature normals (°C), July–December (4,416 hours of the 8,759 in the file). */
 function seattleHourlyTable(): Table {
   const t = csvFile('seattle-weather-hourly-normals.csv');
-  const date = col(t, 'date'), temp = col(t, 'temperature');
-  return dated(t.source, 'temperature', t.rows.filter((r) => date(r) >= '2010-07-01').map((r) => [date(r).slice(0, 16), temp(r)]));
+  const date = col(t, 'date'),
+    temp = col(t, 'temperature');
+  return dated(
+    t.source,
+    'temperature',
+    t.rows.filter((r) => date(r) >= '2010-07-01').map((r) => [date(r).slice(0, 16), temp(r)]),
+  );
 }
 
 const NOAA = 'NOAA National Climatic Data Center (Climate Data Online); U.S. Government work, public domain';
@@ -253,7 +279,8 @@ function nextStep(ms: number, f: SeriesFrequency): number {
  */
 export function checkSeries(s: RealSeries | MultiSeries, t: Table = s.table()): string[] {
   const problems: string[] = [];
-  const date = col(t, s.dateColumn), value = col(t, s.column);
+  const date = col(t, s.dateColumn),
+    value = col(t, s.column);
   const id = 'idColumn' in s ? col(t, s.idColumn) : () => '';
   t.rows.forEach((r, i) => {
     const ms = utc(date(r));
@@ -268,7 +295,8 @@ export function checkSeries(s: RealSeries | MultiSeries, t: Table = s.table()): 
 /** One line per series: rows, first and last date, value range, problems. */
 function summary(s: RealSeries | MultiSeries): string {
   const t = s.table();
-  const date = col(t, s.dateColumn), value = col(t, s.column);
+  const date = col(t, s.dateColumn),
+    value = col(t, s.column);
   const v = t.rows.map((r) => Number(value(r)));
   const dates = t.rows.map(date).sort();
   const ids = 'idColumn' in s ? ` ${new Set(t.rows.map(col(t, s.idColumn))).size} series,` : '';

@@ -24,7 +24,15 @@ for (let i = 0; i < args.length; i++) {
   else names.push(args[i]);
 }
 
-interface Case { name: string; frequency: string; table: () => Table; column: string; season?: number; horizon: number; seriesColumn?: string }
+interface Case {
+  name: string;
+  frequency: string;
+  table: () => Table;
+  column: string;
+  season?: number;
+  horizon: number;
+  seriesColumn?: string;
+}
 const cases: Case[] = [
   { name: 'births', frequency: 'daily', table: birthsTable, column: 'births', horizon: 7 },
   ...REAL_SERIES.map((s) => ({ name: s.name, frequency: s.frequency, table: () => s.table(), column: s.column, season: s.season, horizon: s.horizon })),
@@ -42,10 +50,25 @@ for (const c of cases) {
     const t0 = performance.now();
     const r = trainForecaster(table, { column: c.column, season: c.season, horizon: c.horizon, seriesColumn: c.seriesColumn, seed, ...overrides } as ForecastOptions);
     const seconds = (performance.now() - t0) / 1000;
-    const ev = r.test, b = ev.baselines;
+    const ev = r.test,
+      b = ev.baselines;
     ratios.push(ev.best.maeRatio);
-    console.log(`| ${c.name}${seeds > 1 ? ` (seed ${seed})` : ''} | ${c.frequency} | ${table.rows.length} | ${ev.windows} | ${ev.metrics.mae.toPrecision(4)} | ${f(ev.metrics.mase)} | ${f(b.seasonalNaive.mase)} | ${b.linearAR ? f(b.linearAR.mase) : '—'} | ${b.holtWinters ? f(b.holtWinters.mase) : '—'} | ${f(ev.best.maeRatio)} (${ev.best.baseline}) | ${ev.intervals ? `${(100 * ev.intervals.coverage).toFixed(1)}%, ${ev.intervals.msis.toFixed(2)}` : '—'} | ${seconds.toFixed(0)} s |`);
-    console.error(JSON.stringify({ series: c.name, seed, overrides, epochs: r.history.length, seconds, metrics: ev.metrics, baselines: b, best: ev.best, intervals: ev.intervals && { level: ev.intervals.level, coverage: ev.intervals.coverage, msis: ev.intervals.msis } }));
+    console.log(
+      `| ${c.name}${seeds > 1 ? ` (seed ${seed})` : ''} | ${c.frequency} | ${table.rows.length} | ${ev.windows} | ${ev.metrics.mae.toPrecision(4)} | ${f(ev.metrics.mase)} | ${f(b.seasonalNaive.mase)} | ${b.linearAR ? f(b.linearAR.mase) : '—'} | ${b.holtWinters ? f(b.holtWinters.mase) : '—'} | ${f(ev.best.maeRatio)} (${ev.best.baseline}) | ${ev.intervals ? `${(100 * ev.intervals.coverage).toFixed(1)}%, ${ev.intervals.msis.toFixed(2)}` : '—'} | ${seconds.toFixed(0)} s |`,
+    );
+    console.error(
+      JSON.stringify({
+        series: c.name,
+        seed,
+        overrides,
+        epochs: r.history.length,
+        seconds,
+        metrics: ev.metrics,
+        baselines: b,
+        best: ev.best,
+        intervals: ev.intervals && { level: ev.intervals.level, coverage: ev.intervals.coverage, msis: ev.intervals.msis },
+      }),
+    );
   }
 }
 const geo = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length);

@@ -75,7 +75,12 @@ function seriesCsv(days: number): string {
   return rows.join('\n') + '\n';
 }
 
-interface History { epoch: number; trainLoss: number; valLoss?: number; lr: number }
+interface History {
+  epoch: number;
+  trainLoss: number;
+  valLoss?: number;
+  lr: number;
+}
 
 /** The history a checkpoint holds (throws when it does not parse). */
 function checkpointHistory(path: string): History[] {
@@ -113,8 +118,32 @@ export async function killTest(o: KillTestOptions = {}): Promise<KillTestReport>
   const data = join(root, 'series.csv');
   writeFileSync(data, seriesCsv(240));
   const epochs = o.epochs ?? 20;
-  const args = (out: string) => [cli, 'train', 'forecast', '--data', data, '--column', 'value', '--lookback', '14', '--horizon', '3', '--test-size', '28',
-    '--hidden', '48', '--epochs', String(epochs), '--patience', String(epochs), '--seed', '3', '--out', out, '--resume'];
+  const args = (out: string) => [
+    cli,
+    'train',
+    'forecast',
+    '--data',
+    data,
+    '--column',
+    'value',
+    '--lookback',
+    '14',
+    '--horizon',
+    '3',
+    '--test-size',
+    '28',
+    '--hidden',
+    '48',
+    '--epochs',
+    String(epochs),
+    '--patience',
+    String(epochs),
+    '--seed',
+    '3',
+    '--out',
+    out,
+    '--resume',
+  ];
   const report: KillTestReport = { kills: 0, killsDuringWrite: 0, filesChecked: 0, corrupt: 0, resumedRuns: 0, resumedRunsReproducing: 0, chains: 0, chainsReproducing: 0, leftovers: 0, failures: [], seconds: 0 };
   const fail = (line: string) => {
     report.failures.push(line);
@@ -286,11 +315,16 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     return i > 0 ? process.argv[i + 1] : undefined;
   };
   const r = await killTest({
-    kills: Number(flag('--kills') ?? 100), seed: Number(flag('--seed') ?? 1), epochs: flag('--epochs') ? Number(flag('--epochs')) : undefined,
-    keep: process.argv.includes('--keep'), log: (line) => console.error(line),
+    kills: Number(flag('--kills') ?? 100),
+    seed: Number(flag('--seed') ?? 1),
+    epochs: flag('--epochs') ? Number(flag('--epochs')) : undefined,
+    keep: process.argv.includes('--keep'),
+    log: (line) => console.error(line),
   });
-  console.log(`kills ${r.kills} (during a file write: ${r.killsDuringWrite}); files checked ${r.filesChecked}, corrupt ${r.corrupt}; ` +
-    `resumed runs ${r.resumedRuns}, reproducing the uninterrupted losses ${r.resumedRunsReproducing}; chains finished ${r.chains}, reproducing the uninterrupted model ${r.chainsReproducing}; leftover files ${r.leftovers}; ${r.seconds.toFixed(0)} s`);
+  console.log(
+    `kills ${r.kills} (during a file write: ${r.killsDuringWrite}); files checked ${r.filesChecked}, corrupt ${r.corrupt}; ` +
+      `resumed runs ${r.resumedRuns}, reproducing the uninterrupted losses ${r.resumedRunsReproducing}; chains finished ${r.chains}, reproducing the uninterrupted model ${r.chainsReproducing}; leftover files ${r.leftovers}; ${r.seconds.toFixed(0)} s`,
+  );
   console.log(JSON.stringify(r));
   const ok = r.corrupt === 0 && r.failures.length === 0 && r.leftovers === 0 && r.resumedRuns === r.resumedRunsReproducing && r.chains === r.chainsReproducing;
   process.exitCode = ok ? 0 : 1;

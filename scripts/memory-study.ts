@@ -28,9 +28,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  Adam, AttentionGRU, GRU, GruError, Linear, Rng, SEED_003_FORM, Tensor, Var, backend, backward, clipGradNorm, constant, crossEntropy, mseLoss, noGrad, reshape, sliceRows,
-} from '../src/core.js';
+import { Adam, AttentionGRU, GRU, GruError, Linear, Rng, SEED_003_FORM, Tensor, Var, backend, backward, clipGradNorm, constant, crossEntropy, mseLoss, noGrad, reshape, sliceRows } from '../src/core.js';
 import { ADDING_BASELINE, COPY, addingBatch, copyBaseline, copyBatch, digitsBatch, digitsSplit, loadDigits, permutation, type Digits } from './memory-tasks.js';
 
 // ---------------------------------------------------------------- settings
@@ -41,13 +39,14 @@ type Settings = typeof SETTINGS;
 
 const MODELS = ['gru', 'global', 'window', 'local', 'seed003'] as const;
 type ModelKind = (typeof MODELS)[number];
-const modelLabel = (m: ModelKind, s: Settings): string => ({
-  gru: 'GRU (PyTorch form)',
-  global: 'attention GRU, global',
-  window: `attention GRU, window ${s.window}`,
-  local: `attention GRU, local-p D = ${s.halfWidth}`,
-  seed003: 'seed-003 form (global)',
-})[m];
+const modelLabel = (m: ModelKind, s: Settings): string =>
+  ({
+    gru: 'GRU (PyTorch form)',
+    global: 'attention GRU, global',
+    window: `attention GRU, window ${s.window}`,
+    local: `attention GRU, local-p D = ${s.halfWidth}`,
+    seed003: 'seed-003 form (global)',
+  })[m];
 
 /**
  * A task. An epoch is `SYNTHETIC_EPOCH` training sequences (fresh from the
@@ -99,11 +98,16 @@ interface Net {
 function makeNet(kind: ModelKind, inputSize: number, outputs: number, s: Settings): Net {
   const base = { inputSize, hiddenSize: s.hidden, seed: s.seed };
   const att = { ...base, attentionSize: s.attention };
-  const rnn = kind === 'gru' ? new GRU(base)
-    : kind === 'global' ? new AttentionGRU(att)
-    : kind === 'window' ? new AttentionGRU({ ...att, window: s.window })
-    : kind === 'local' ? new AttentionGRU({ ...att, local: { kind: 'predictive', halfWidth: s.halfWidth } })
-    : new AttentionGRU({ ...att, ...SEED_003_FORM, bias: false });
+  const rnn =
+    kind === 'gru'
+      ? new GRU(base)
+      : kind === 'global'
+        ? new AttentionGRU(att)
+        : kind === 'window'
+          ? new AttentionGRU({ ...att, window: s.window })
+          : kind === 'local'
+            ? new AttentionGRU({ ...att, local: { kind: 'predictive', halfWidth: s.halfWidth } })
+            : new AttentionGRU({ ...att, ...SEED_003_FORM, bias: false });
   const head = new Linear({ inFeatures: s.hidden, outFeatures: outputs, seed: s.seed + 1 });
   return { rnn, head, params: [...rnn.parameters(), ...head.parameters()] };
 }
@@ -151,7 +155,8 @@ function copyTask(T: number, B: number, rng: Rng): Batch {
       const C = COPY.classes;
       const z = logits(out, head).data;
       for (let r = 0; r < steps * B; r++) {
-        let m = -Infinity, arg = 0;
+        let m = -Infinity,
+          arg = 0;
         for (let c = 0; c < C; c++) if (z[r * C + c] > m) [m, arg] = [z[r * C + c], c];
         let se = 0;
         for (let c = 0; c < C; c++) se += Math.exp(z[r * C + c] - m);
@@ -193,11 +198,17 @@ function taskData(task: TaskSpec, s: Settings): { inputs: number; outputs: numbe
     const order = task.permuted ? permutation(64, new Rng(64)) : null;
     const shuffle = new Rng(s.seed + 100);
     return {
-      inputs: 1, outputs: 10,
+      inputs: 1,
+      outputs: 10,
       probe: () => digitsTask(d, train.subarray(0, B), order),
       *epoch() {
         const p = permutation(train.length, shuffle);
-        for (let a = 0; a < train.length; a += B) yield digitsTask(d, Array.from(p.subarray(a, a + B), (k) => train[k]), order);
+        for (let a = 0; a < train.length; a += B)
+          yield digitsTask(
+            d,
+            Array.from(p.subarray(a, a + B), (k) => train[k]),
+            order,
+          );
       },
       *test() {
         for (let a = 0; a < test.length; a += 128) yield digitsTask(d, test.subarray(a, a + 128), order);
@@ -274,9 +285,12 @@ async function runChild(task: TaskSpec, kind: ModelKind, s: Settings, maxEpochs:
   const trainLoss: number[] = [];
   // Memory first, on a probe batch of the training shape (its own data: the training stream is untouched; forward changes no weights).
   const { held } = await heldByForward(net, data.probe());
-  let sequences = 0, trainMs = 0, stoppedByTime = false;
+  let sequences = 0,
+    trainMs = 0,
+    stoppedByTime = false;
   for (let e = 0; e < maxEpochs && !stoppedByTime; e++) {
-    let lossSum = 0, n = 0;
+    let lossSum = 0,
+      n = 0;
     for (const batch of data.epoch(e)) {
       if (trainMs / 1000 >= task.seconds) {
         stoppedByTime = true;
@@ -308,9 +322,18 @@ async function runChild(task: TaskSpec, kind: ModelKind, s: Settings, maxEpochs:
   const evalSeconds = (performance.now() - t1) / 1000;
   const metric = task.family === 'digits' ? tally.correct / tally.n : tally.sum / tally.n;
   return {
-    task: task.id, model: kind, metric, recall: task.family === 'copy' ? tally.recalled / tally.correct : undefined, trainLoss, sequences,
-    stoppedByTime, trainSeconds: trainMs / 1000, evalSeconds,
-    heldMB: held, peakMB: process.resourceUsage().maxRSS / 1024, backend: backend().name,
+    task: task.id,
+    model: kind,
+    metric,
+    recall: task.family === 'copy' ? tally.recalled / tally.correct : undefined,
+    trainLoss,
+    sequences,
+    stoppedByTime,
+    trainSeconds: trainMs / 1000,
+    evalSeconds,
+    heldMB: held,
+    peakMB: process.resourceUsage().maxRSS / 1024,
+    backend: backend().name,
     parameters: net.params.reduce((n, p) => n + p.value.size, 0),
   };
 }
@@ -346,7 +369,11 @@ const self = fileURLToPath(import.meta.url);
 function child<R>(args: string[], s: object): R {
   const env = { ...process.env, GRU_TS_THREADS: process.env.GRU_TS_THREADS ?? '1' };
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--expose-gc', self, ...args, JSON.stringify(s)], {
-    encoding: 'utf8', env, timeout: 1_800_000, maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    env,
+    timeout: 1_800_000,
+    maxBuffer: 1 << 24,
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   return JSON.parse(out.trim().split('\n').pop()!) as R;
 }
@@ -354,8 +381,14 @@ function child<R>(args: string[], s: object): R {
 function parseArgs(argv: string[]) {
   const s: Settings = { ...SETTINGS };
   const taskOverrides: Record<string, number> = {};
-  let only: string[] | null = null, models: ModelKind[] = [...MODELS], scale = true, trainRuns = true, write = false, experiment = false;
-  let render: string | null = null, save = join(tmpdir(), 'gru-memory-study.json');
+  let only: string[] | null = null,
+    models: ModelKind[] = [...MODELS],
+    scale = true,
+    trainRuns = true,
+    write = false,
+    experiment = false;
+  let render: string | null = null,
+    save = join(tmpdir(), 'gru-memory-study.json');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--only') [only, experiment] = [argv[++i].split(','), true];
@@ -426,9 +459,19 @@ export function runMemoryStudy(argv: string[]): string {
     }
     const idleMB = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', 'console.log(JSON.stringify(process.resourceUsage().maxRSS / 1024))'], { encoding: 'utf8' })) as number;
     record = {
-      date: new Date().toISOString().slice(0, 10), cpu: cpus()[0]?.model ?? '', cores: cpus().length, backend: results[0]?.backend ?? backend().name,
-      node: process.version, threads: process.env.GRU_TS_THREADS ?? '1', minutes: (performance.now() - started) / 60000, idleMB,
-      settings: s, tasks, models, results, scaled,
+      date: new Date().toISOString().slice(0, 10),
+      cpu: cpus()[0]?.model ?? '',
+      cores: cpus().length,
+      backend: results[0]?.backend ?? backend().name,
+      node: process.version,
+      threads: process.env.GRU_TS_THREADS ?? '1',
+      minutes: (performance.now() - started) / 60000,
+      idleMB,
+      settings: s,
+      tasks,
+      models,
+      results,
+      scaled,
     };
     writeFileSync(save, JSON.stringify(record, null, 1));
     process.stderr.write(`saved the runs to ${save} (node --import tsx scripts/memory-study.ts --render ${save} re-renders them)\n`);
@@ -445,9 +488,13 @@ export function runMemoryStudy(argv: string[]): string {
 
 function report(say: (l?: string) => void, rec: StudyRecord): void {
   const { settings: s, tasks, results, scaled, idleMB } = rec;
-  say(`${rec.date}, ${rec.cpu} (${rec.cores} cores, shared with other work), backend ${rec.backend}, one thread per run (GRU_TS_THREADS=${rec.threads}), Node ${rec.node}; the whole study took ${rec.minutes.toFixed(1)} minutes. Seeded: the metrics are the same on every run; times are upper bounds on a busy machine.`);
+  say(
+    `${rec.date}, ${rec.cpu} (${rec.cores} cores, shared with other work), backend ${rec.backend}, one thread per run (GRU_TS_THREADS=${rec.threads}), Node ${rec.node}; the whole study took ${rec.minutes.toFixed(1)} minutes. Seeded: the metrics are the same on every run; times are upper bounds on a busy machine.`,
+  );
   say();
-  say(`Settings, the same for every model: hidden size ${s.hidden}, attention size ${s.attention}, one layer, a linear readout; Adam (lr ${s.lr}), gradient-norm clipping at ${s.clip}, batch ${s.batch}, model seed ${s.seed}; window ${s.window} (the last ${s.window} states), local-p half-width D = ${s.halfWidth} (2D + 1 = ${2 * s.halfWidth + 1} states); the seed-003 form is \`{ bias: false, ...SEED_003_FORM }\` = \`{ bias: false, resetContext: false, attendInitial: false, updateGate: 'candidate' }\`, global. An epoch is ${SYNTHETIC_EPOCH.toLocaleString('en')} fresh sequences on the synthetic tasks (every model sees the same ones) and one pass over the training images on digits. Every model trains the same number of epochs on the short tasks (T ≤ 100, digits); on the long ones (T = 400, 1000, delay 500) the epochs are sized so each model gets roughly the same training time here (about a minute when the machine is quiet; see the s / epoch column for what an epoch of each costs), so the global forms see fewer sequences — within the study's budget of about 35 minutes on 2 cores. Epoch counts, not clocks, decide, so the metrics repeat exactly (a ${Math.max(...tasks.map((t) => t.seconds))} s safety cap per run, marked ⏱ where it struck, would break that). Columns: the test metric; the training sequences seen (epochs); training seconds per epoch (without evaluation); "held" — the arrays one training batch's forward pass leaves alive for backward (process.memoryUsage().arrayBuffers, after forced GCs, before and after the forward pass of one training-sized batch: activations, gates, attention weights and caches kept for backward; weights and optimizer state not included); "peak" — the run's peak RSS (a process alone per run; an idle Node with tsx is ${f(idleMB, 0)} MB).`);
+  say(
+    `Settings, the same for every model: hidden size ${s.hidden}, attention size ${s.attention}, one layer, a linear readout; Adam (lr ${s.lr}), gradient-norm clipping at ${s.clip}, batch ${s.batch}, model seed ${s.seed}; window ${s.window} (the last ${s.window} states), local-p half-width D = ${s.halfWidth} (2D + 1 = ${2 * s.halfWidth + 1} states); the seed-003 form is \`{ bias: false, ...SEED_003_FORM }\` = \`{ bias: false, resetContext: false, attendInitial: false, updateGate: 'candidate' }\`, global. An epoch is ${SYNTHETIC_EPOCH.toLocaleString('en')} fresh sequences on the synthetic tasks (every model sees the same ones) and one pass over the training images on digits. Every model trains the same number of epochs on the short tasks (T ≤ 100, digits); on the long ones (T = 400, 1000, delay 500) the epochs are sized so each model gets roughly the same training time here (about a minute when the machine is quiet; see the s / epoch column for what an epoch of each costs), so the global forms see fewer sequences — within the study's budget of about 35 minutes on 2 cores. Epoch counts, not clocks, decide, so the metrics repeat exactly (a ${Math.max(...tasks.map((t) => t.seconds))} s safety cap per run, marked ⏱ where it struck, would break that). Columns: the test metric; the training sequences seen (epochs); training seconds per epoch (without evaluation); "held" — the arrays one training batch's forward pass leaves alive for backward (process.memoryUsage().arrayBuffers, after forced GCs, before and after the forward pass of one training-sized batch: activations, gates, attention weights and caches kept for backward; weights and optimizer state not included); "peak" — the run's peak RSS (a process alone per run; an idle Node with tsx is ${f(idleMB, 0)} MB).`,
+  );
   say();
   const byTask = (id: string) => results.filter((r) => r.task === id);
   const table = (task: TaskSpec, metricHead: string, cell: (r: RunResult) => string, baseline: string) => {
@@ -464,7 +511,9 @@ function report(say: (l?: string) => void, rec: StudyRecord): void {
   if (adding.length > 0) {
     say(`### Adding problem (Hochreiter & Schmidhuber 1997; the form of Le et al. 2015 and Arjovsky et al. 2016)`);
     say();
-    say(`Two inputs per step: a value uniform in [0, 1) and a marker, 1 at one step in the first half and one in the second; the target, read from the last step, is the sum of the two marked values. Test MSE on fresh sequences; answering 1 (the mean) scores ${f(ADDING_BASELINE, 3)}. Arjovsky et al. use 0.167 as the baseline a model must beat; MSE below 0.01 counts as solved here (our threshold).`);
+    say(
+      `Two inputs per step: a value uniform in [0, 1) and a marker, 1 at one step in the first half and one in the second; the target, read from the last step, is the sum of the two marked values. Test MSE on fresh sequences; answering 1 (the mean) scores ${f(ADDING_BASELINE, 3)}. Arjovsky et al. use 0.167 as the baseline a model must beat; MSE below 0.01 counts as solved here (our threshold).`,
+    );
     say();
     for (const t of adding) {
       say(`**T = ${t.T.toLocaleString('en')}** (${t.testSize.toLocaleString('en')} test sequences)`);
@@ -476,26 +525,37 @@ function report(say: (l?: string) => void, rec: StudyRecord): void {
   if (copy.length > 0) {
     say(`### Copy memory (Arjovsky, Shah & Bengio 2016, §4.1)`);
     say();
-    say(`T + 20 symbols: 10 drawn from 1…8, T − 1 blanks, a delimiter, 10 blanks; the model must output blanks and then the 10 symbols, in order. Test cross-entropy per step (nats, mean over all T + 20 steps) against the memoryless strategy's 10·log 8 / (T + 20), and the share of the 10 symbols recalled right (chance 12.5%).`);
+    say(
+      `T + 20 symbols: 10 drawn from 1…8, T − 1 blanks, a delimiter, 10 blanks; the model must output blanks and then the 10 symbols, in order. Test cross-entropy per step (nats, mean over all T + 20 steps) against the memoryless strategy's 10·log 8 / (T + 20), and the share of the 10 symbols recalled right (chance 12.5%).`,
+    );
     say();
     for (const t of copy) {
       say(`**Delay T = ${t.T}** (${t.T + 20} steps; ${t.testSize} test sequences)`);
       say();
-      table(t, 'cross-entropy (÷ baseline), symbols recalled', (r) => `${f(r.metric, 4)} (${f(r.metric / copyBaseline(t.T), 2)}), ${f(100 * (r.recall ?? 0), 1)}%`, `| memoryless (baseline) | ${f(copyBaseline(t.T), 4)} (1.00), 12.5% | | | | |`);
+      table(
+        t,
+        'cross-entropy (÷ baseline), symbols recalled',
+        (r) => `${f(r.metric, 4)} (${f(r.metric / copyBaseline(t.T), 2)}), ${f(100 * (r.recall ?? 0), 1)}%`,
+        `| memoryless (baseline) | ${f(copyBaseline(t.T), 4)} (1.00), 12.5% | | | | |`,
+      );
     }
   }
   const digits = tasks.filter((t) => t.family === 'digits');
   if (digits.length > 0) {
     say(`### Sequential and permuted pixels — 8×8 digits, NOT MNIST`);
     say();
-    say(`The offline registry ships no MNIST, so these runs use scikit-learn's 8×8 digits (load_digits: 1,797 images, the test part of UCI optdigits, Alpaydin & Kaynak 1998, CC BY 4.0; fixture test/fixtures/digits/digits.bin, made by make-digits.py beside it): one pixel (0…16, divided by 16) per step, 64 steps in row-major order, or in one fixed seeded permutation of the 64 positions; a stratified seeded split, 1,438 training and 359 test images; test accuracy after the last epoch. 64 steps is a short sequence: this shows the cells learn the pixel sequences, not memory over 784 steps.`);
+    say(
+      `The offline registry ships no MNIST, so these runs use scikit-learn's 8×8 digits (load_digits: 1,797 images, the test part of UCI optdigits, Alpaydin & Kaynak 1998, CC BY 4.0; fixture test/fixtures/digits/digits.bin, made by make-digits.py beside it): one pixel (0…16, divided by 16) per step, 64 steps in row-major order, or in one fixed seeded permutation of the 64 positions; a stratified seeded split, 1,438 training and 359 test images; test accuracy after the last epoch. 64 steps is a short sequence: this shows the cells learn the pixel sequences, not memory over 784 steps.`,
+    );
     say();
     for (const t of digits) {
       say(`**${t.permuted ? 'Permuted' : 'Sequential'} pixels**`);
       say();
       table(t, 'test accuracy', (r) => `${f(100 * r.metric, 1)}%`, `| chance (most frequent class) | 10.3% | | | | |`);
     }
-    say(`For context only (a different, harder dataset: 28×28 images as 784 steps, 60,000 training images): published pixel-MNIST test accuracies, sequential / permuted — LSTM 98.2% / 88% and uRNN 95.1% / 91.4% (Arjovsky, Shah & Bengio 2016, §4.3); LSTM 98.9% / 90.2% (Cooijmans et al. 2017, recurrent batch normalization, Table 1); IndRNN 99.0% / 96.0% (Li et al. 2018, Table 2). None of these is comparable to an 8×8 result.`);
+    say(
+      `For context only (a different, harder dataset: 28×28 images as 784 steps, 60,000 training images): published pixel-MNIST test accuracies, sequential / permuted — LSTM 98.2% / 88% and uRNN 95.1% / 91.4% (Arjovsky, Shah & Bengio 2016, §4.3); LSTM 98.9% / 90.2% (Cooijmans et al. 2017, recurrent batch normalization, Table 1); IndRNN 99.0% / 96.0% (Li et al. 2018, Table 2). None of these is comparable to an 8×8 result.`,
+    );
     say();
   }
   if (scaled.length > 0) {
@@ -507,10 +567,14 @@ function report(say: (l?: string) => void, rec: StudyRecord): void {
     say(`| T | ${kinds.map((k) => `${modelLabel(k, s)}: ms, held MB`).join(' | ')} |`);
     say(`|---:|${kinds.map(() => '---:').join('|')}|`);
     for (const T of [...new Set(scaled.map((r) => r.T))]) {
-      say(`| ${T.toLocaleString('en')} | ${kinds.map((k) => {
-        const r = scaled.find((x) => x.model === k && x.T === T)!;
-        return `${f(r.ms, 0)} ms, ${mb(r.heldMB)} MB`;
-      }).join(' | ')} |`);
+      say(
+        `| ${T.toLocaleString('en')} | ${kinds
+          .map((k) => {
+            const r = scaled.find((x) => x.model === k && x.T === T)!;
+            return `${f(r.ms, 0)} ms, ${mb(r.heldMB)} MB`;
+          })
+          .join(' | ')} |`,
+      );
     }
     say();
     const growth = kinds.map((k) => {

@@ -65,7 +65,9 @@ if (runs('spam')) {
   say();
   say(`| model | accuracy | macro-F1 | training |`);
   say(`|---|---:|---:|---:|`);
-  say(`| gru-ts bi-GRU classifier (word tokens, first ${settings.maxLen}, hidden ${settings.hiddenSize}, attention pooling, embedding dropout ${settings.embeddingDropout}, ${r.history.length} epochs) | ${(100 * r.test.metrics.accuracy).toFixed(2)}% | ${r.test.metrics.macroF1.toFixed(4)} | ${s.toFixed(0)} s |`);
+  say(
+    `| gru-ts bi-GRU classifier (word tokens, first ${settings.maxLen}, hidden ${settings.hiddenSize}, attention pooling, embedding dropout ${settings.embeddingDropout}, ${r.history.length} epochs) | ${(100 * r.test.metrics.accuracy).toFixed(2)}% | ${r.test.metrics.macroF1.toFixed(4)} | ${s.toFixed(0)} s |`,
+  );
   say();
   say(`Confusion (rows actual ${r.test.labels.join('/')}, columns predicted): ${JSON.stringify(r.test.confusion)}`);
   say();
@@ -86,7 +88,22 @@ if (runs('names')) {
 }
 
 if (runs('cmudict')) {
-  const settings = { attention: 'bahdanau' as const, embeddingSize: 64, encoderSize: 256, encoderLayers: 2, decoderSize: 256, attentionSize: 256, dropout: 0.2, averageDecay: 0.999, epochs: 16, patience: 4, batchSize: 64, lr: 1.5e-3, beam: 5, seed: 0 };
+  const settings = {
+    attention: 'bahdanau' as const,
+    embeddingSize: 64,
+    encoderSize: 256,
+    encoderLayers: 2,
+    decoderSize: 256,
+    attentionSize: 256,
+    dropout: 0.2,
+    averageDecay: 0.999,
+    epochs: 16,
+    patience: 4,
+    batchSize: 64,
+    lr: 1.5e-3,
+    beam: 5,
+    seed: 0,
+  };
   // A checkpoint each epoch, so a long run can be inspected (gru eval) or resumed.
   const checkpointPath = join(tmpdir(), 'gru-quality-cmudict.ckpt.safetensors');
   const r = trainSeq2Seq(cmudictPairs(), { ...settings, checkpointPath, resume, onEvent: progress }, 'cmudict');
@@ -96,7 +113,9 @@ if (runs('cmudict')) {
   say();
   say(`| model | WER | PER | WER, PER against the first pronunciation only | training |`);
   say(`|---|---:|---:|---:|---:|`);
-  say(`| gru-ts seq2seq (${settings.encoderLayers}-layer bi-GRU encoder ${settings.encoderSize}, GRU decoder ${settings.decoderSize}, ${settings.attention} attention, dropout ${settings.dropout}, weights averaged (decay ${settings.averageDecay}), beam ${settings.beam}, ${r.history.length} epochs) | ${(100 * r.test.metrics.wer).toFixed(2)}% | ${(100 * r.test.metrics.per).toFixed(2)}% | ${(100 * r.test.firstTarget.wer).toFixed(2)}%, ${(100 * r.test.firstTarget.per).toFixed(2)}% | ${s.toFixed(0)} s |`);
+  say(
+    `| gru-ts seq2seq (${settings.encoderLayers}-layer bi-GRU encoder ${settings.encoderSize}, GRU decoder ${settings.decoderSize}, ${settings.attention} attention, dropout ${settings.dropout}, weights averaged (decay ${settings.averageDecay}), beam ${settings.beam}, ${r.history.length} epochs) | ${(100 * r.test.metrics.wer).toFixed(2)}% | ${(100 * r.test.metrics.per).toFixed(2)}% | ${(100 * r.test.firstTarget.wer).toFixed(2)}%, ${(100 * r.test.firstTarget.per).toFixed(2)}% | ${s.toFixed(0)} s |`,
+  );
   say(`| encoder–decoder LSTM (Yao & Zweig 2015) | 28.61% | 7.63% | | — |`);
   say(`| bi-LSTM with alignments (Yao & Zweig 2015) | 23.55% | 5.45% | | — |`);
   say();

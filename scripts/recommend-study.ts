@@ -16,10 +16,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import {
-  backend, readClicks, readSettings, simulateClicks, splitSessions, trainRecommender,
-  type ClickFormat, type ClickLog, type RecommendOptions, type TrainEvent,
-} from '../src/index.js';
+import { backend, readClicks, readSettings, simulateClicks, splitSessions, trainRecommender, type ClickFormat, type ClickLog, type RecommendOptions, type TrainEvent } from '../src/index.js';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -50,10 +47,14 @@ const n = (x: number) => x.toLocaleString('en-US');
 
 say(`## recommend — next click in the final day's sessions, Recall@20 / MRR@20, all items ranked`);
 say();
-say(dataPath
-  ? `Data: ${dataPath} (${n(log.length)} clicks read in ${readSeconds.toFixed(0)} s).`
-  : `Data: a SIMULATED click log (src/tasks/recommend/simulate.ts: ${n(simulated.sessions)} sessions over ${simulated.days} days, ${n(simulated.items)} items with power-law popularity, sessions following item successors and topics, a latent Markov structure); no installable package ships a real click log.`);
-say(`GRU4Rec's preprocessing: ${n(split.counts.shortSessions)} one-click sessions and ${n(split.counts.rareItems)} items with fewer than 5 clicks dropped; training ${n(split.train.keys.length)} sessions (${n(split.train.items.length)} clicks), validation (the last training day) ${n(split.validation.keys.length)}, test ${n(split.test.keys.length)} sessions, ${n(split.test.items.length - split.test.keys.length)} predictions; ${n(split.items.length)} items.`);
+say(
+  dataPath
+    ? `Data: ${dataPath} (${n(log.length)} clicks read in ${readSeconds.toFixed(0)} s).`
+    : `Data: a SIMULATED click log (src/tasks/recommend/simulate.ts: ${n(simulated.sessions)} sessions over ${simulated.days} days, ${n(simulated.items)} items with power-law popularity, sessions following item successors and topics, a latent Markov structure); no installable package ships a real click log.`,
+);
+say(
+  `GRU4Rec's preprocessing: ${n(split.counts.shortSessions)} one-click sessions and ${n(split.counts.rareItems)} items with fewer than 5 clicks dropped; training ${n(split.train.keys.length)} sessions (${n(split.train.items.length)} clicks), validation (the last training day) ${n(split.validation.keys.length)}, test ${n(split.test.keys.length)} sessions, ${n(split.test.items.length - split.test.keys.length)} predictions; ${n(split.items.length)} items.`,
+);
 say(`${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? ''} (${cpus().length} cores), backend ${backend().name}, Node ${process.version}. Seeded: the same numbers on every run.`);
 say();
 

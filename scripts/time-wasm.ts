@@ -68,8 +68,15 @@ const report = (what: string, ms: number, flop: number, cpu: number | null = las
   console.log(`${what.padEnd(58)} ${ms.toFixed(2).padStart(8)} ms  ${(flop / ms / 1e6).toFixed(1).padStart(6)} GFLOP/s${cpu === null ? '' : `  (cpu ${cpu.toFixed(1)} ms)`}`);
 
 if (want('gemm')) {
-  for (const [M, N, K] of [[512, 512, 512], [1024, 1024, 1024], [3200, 768, 64], [32, 768, 256]]) {
-    const A = rand(M * K), B = rand(K * N, 1, 2), C = new Float32Array(M * N);
+  for (const [M, N, K] of [
+    [512, 512, 512],
+    [1024, 1024, 1024],
+    [3200, 768, 64],
+    [32, 768, 256],
+  ]) {
+    const A = rand(M * K),
+      B = rand(K * N, 1, 2),
+      C = new Float32Array(M * N);
     const ms = time(() => be.gemm(false, true, M, N, K, 1, A, 0, K, B, 0, K, 0, C, 0, N));
     report(`gemm NT ${M}×${N}×${K}`, ms, 2 * M * N * K);
   }
@@ -80,10 +87,12 @@ function gruSetup(w: Workload, withCache: boolean) {
   const G = 3 * H;
   const k = 1 / Math.sqrt(H);
   const weights = { wIh: rand(G * I, k, 3), wHh: rand(G * H, k, 4), bIh: rand(G, k, 5), bHh: rand(G, k, 6) };
-  const x = rand(T * B * I, 1, 7), h0 = new Float32Array(B * H);
+  const x = rand(T * B * I, 1, 7),
+    h0 = new Float32Array(B * H);
   const s = gruCacheSizes({ T, B, I, H });
   const cache = withCache ? { gates: new Float32Array(s.gates), hPrev: new Float32Array(s.hPrev), hn: new Float32Array(s.hn) } : null;
-  const y = new Float32Array(T * B * H), hN = new Float32Array(B * H);
+  const y = new Float32Array(T * B * H),
+    hN = new Float32Array(B * H);
   const mode = { T, B, I, H, ...weights, reverse: false, resetAfter: true, lengths: null };
   const fwd = { ...mode, y, yOff: 0, ldy: H, hN, x, h0, cache };
   return { mode, fwd, x, h0, cache, weights };
@@ -94,29 +103,69 @@ const wC = workloads.find((w) => w.id === 'C')!;
 
 if (want('A')) {
   const { fwd } = gruSetup(wA, false);
-  report(`A gruForward kernel (${wA.what})`, time(() => be.gruForward(fwd)), flops(wA));
+  report(
+    `A gruForward kernel (${wA.what})`,
+    time(() => be.gruForward(fwd)),
+    flops(wA),
+  );
   const { fwd: f2 } = gruSetup(wA, true);
-  report('A gruForward kernel with cache', time(() => be.gruForward(f2)), flops(wA));
+  report(
+    'A gruForward kernel with cache',
+    time(() => be.gruForward(f2)),
+    flops(wA),
+  );
 }
 
 if (want('C')) {
   const { T, B, I, H } = wC;
   const { mode, fwd, x, h0, cache } = gruSetup(wC, true);
-  const dy = null, dhN = rand(B * H, 1, 8);
+  const dy = null,
+    dhN = rand(B * H, 1, 8);
   const g = { dx: new Float32Array(T * B * I), dh0: new Float32Array(B * H), dWIh: new Float32Array(3 * H * I), dWHh: new Float32Array(3 * H * H), dBIh: new Float32Array(3 * H), dBHh: new Float32Array(3 * H) };
   const bwd = { ...mode, ...g, dy, dyOff: 0, ldy: H, dhN, x, h0, cache: cache! };
-  report('C gruForward kernel (with cache)', time(() => be.gruForward(fwd)), flops(wC) / 3);
+  report(
+    'C gruForward kernel (with cache)',
+    time(() => be.gruForward(fwd)),
+    flops(wC) / 3,
+  );
   be.gruForward(fwd);
-  report('C gruBackward kernel', time(() => be.gruBackward(bwd)), (2 * flops(wC)) / 3);
-  report('C forward + backward kernels', time(() => { be.gruForward(fwd); be.gruBackward(bwd); }), flops(wC));
-  if (args.includes('--ref')) report('C forward + backward kernels, ref', time(() => { refBackend.gruForward(fwd); refBackend.gruBackward(bwd); }, 1, 0), flops(wC));
+  report(
+    'C gruBackward kernel',
+    time(() => be.gruBackward(bwd)),
+    (2 * flops(wC)) / 3,
+  );
+  report(
+    'C forward + backward kernels',
+    time(() => {
+      be.gruForward(fwd);
+      be.gruBackward(bwd);
+    }),
+    flops(wC),
+  );
+  if (args.includes('--ref'))
+    report(
+      'C forward + backward kernels, ref',
+      time(
+        () => {
+          refBackend.gruForward(fwd);
+          refBackend.gruBackward(bwd);
+        },
+        1,
+        0,
+      ),
+      flops(wC),
+    );
 }
 
 if (want('full')) {
   for (const w of [wA, wC]) {
     const step = await gruTsEngine('wasm', threads > 1 ? threads : undefined).prepare(w);
     if (typeof step === 'string') continue;
-    report(`${w.id} full step, gru-ts wasm`, time(() => void step()), flops(w));
+    report(
+      `${w.id} full step, gru-ts wasm`,
+      time(() => void step()),
+      flops(w),
+    );
   }
   if (args.includes('--tfjs')) {
     const { tfjsEngine } = await import('../bench/engines/tfjs.js');

@@ -33,7 +33,10 @@ test('one layer, both directions, packed lengths: each sequence as if run alone 
     for (let t = 0; t < T; t++) {
       const row = Array.from(output.data.subarray((t * B + b) * 2 * H, (t * B + b + 1) * 2 * H));
       if (t >= n) {
-        assert.ok(row.every((v) => v === 0), `sequence ${b} step ${t} is past its length`);
+        assert.ok(
+          row.every((v) => v === 0),
+          `sequence ${b} step ${t} is past its length`,
+        );
         continue;
       }
       const want = [...fwd.subarray(t * H, (t + 1) * H), ...bwd.subarray((n - 1 - t) * H, (n - t) * H)];

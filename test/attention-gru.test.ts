@@ -7,8 +7,13 @@ import { maxRelError, randomTensor } from './helpers/random.js';
 
 function params(rng: Rng, I: number, H: number, A: number) {
   return {
-    wIh: leaf(rng, [3 * H, I], 'wIh', 0.6), wHh: leaf(rng, [3 * H, H], 'wHh', 0.6), bIh: leaf(rng, [3 * H], 'bIh'), bHh: leaf(rng, [3 * H], 'bHh'),
-    wA: leaf(rng, [A, H], 'wA'), uA: leaf(rng, [A, H], 'uA'), v: leaf(rng, [A], 'v'),
+    wIh: leaf(rng, [3 * H, I], 'wIh', 0.6),
+    wHh: leaf(rng, [3 * H, H], 'wHh', 0.6),
+    bIh: leaf(rng, [3 * H], 'bIh'),
+    bHh: leaf(rng, [3 * H], 'bHh'),
+    wA: leaf(rng, [A, H], 'wA'),
+    uA: leaf(rng, [A, H], 'uA'),
+    v: leaf(rng, [A], 'v'),
   };
 }
 
@@ -40,7 +45,10 @@ test('window 1 is exactly the GRU in the Cho / ONNX form (reset before the produ
   const a = att.forward(x, { h0 });
   const g = gru.forward(x, { h0: h0.reshape([1, 2, 5]) });
   assert.ok(maxRelError(a.output.data, g.output.data) < 1e-6);
-  assert.ok(a.attention.toArray().every((w) => w === 1), 'a single slot gets all the weight');
+  assert.ok(
+    a.attention.toArray().every((w) => w === 1),
+    'a single slot gets all the weight',
+  );
 });
 
 test('a window at least as long as the sequence equals global attention; weights sum to 1 over valid slots', () => {
@@ -55,7 +63,10 @@ test('a window at least as long as the sequence equals global attention; weights
     for (let b = 0; b < B; b++) {
       const row = global.attention.toArray().slice((t * B + b) * W, (t * B + b + 1) * W);
       assert.ok(Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-6);
-      assert.ok(row.slice(t + 1).every((v) => v === 0), `step ${t} attends to ${t + 1} states only`);
+      assert.ok(
+        row.slice(t + 1).every((v) => v === 0),
+        `step ${t} attends to ${t + 1} states only`,
+      );
     }
   }
 });
@@ -84,10 +95,14 @@ for (const D of [1, 2]) {
     const local = { kind: 'predictive', halfWidth: D } as const;
     // The point must be away from every switch of round(p_t), and the windows must move.
     const probe = attentionGru(x, h0, p, local);
-    const pos = probe.position!.toArray(), start = probe.start.toArray();
+    const pos = probe.position!.toArray(),
+      start = probe.start.toArray();
     assert.deepEqual(probe.attention.shape, [T, B, 2 * D + 1]);
     assert.ok(Math.min(...pos.map(switchDistance)) > 0.01, `p_t too close to a rounding switch: ${pos.map((v) => v.toFixed(3)).join(' ')}`);
-    assert.ok(start.some((s) => s > 0), `windows never leave the start: ${start.join(' ')}`);
+    assert.ok(
+      start.some((s) => s > 0),
+      `windows never leave the start: ${start.join(' ')}`,
+    );
     const f = ([xv, hv, ...w]: Var[]) => {
       const pp = Object.fromEntries(names.map((n, i) => [n, w[i]])) as typeof p;
       const { y, hN } = attentionGru(xv, hv, pp, local);
@@ -95,7 +110,11 @@ for (const D of [1, 2]) {
     };
     const r = gradCheck(f, [x, h0, ...names.map((n) => p[n])]);
     assert.ok(r.maxError <= 1e-6, `max error ${r.maxError} at ${r.where}`);
-    for (const v of [p.wP, p.vP]) assert.ok(v.grad!.toArray().some((g) => Math.abs(g) > 1e-6), `${v.name} gets a gradient through the Gaussian`);
+    for (const v of [p.wP, p.vP])
+      assert.ok(
+        v.grad!.toArray().some((g) => Math.abs(g) > 1e-6),
+        `${v.name} gets a gradient through the Gaussian`,
+      );
   });
 }
 
@@ -107,7 +126,8 @@ for (const D of [1, 2]) {
  */
 function plainForward(m: AttentionGRU, x: Tensor, h0: Tensor | null, local: { D: number; windowed: boolean } | null) {
   const [T, B, I] = x.shape;
-  const H = m.hiddenSize, A = m.attentionSize;
+  const H = m.hiddenSize,
+    A = m.attentionSize;
   const arr = (v: Var | null) => (v ? Array.from(v.data) : []);
   const [Wih, Whh, bih, bhh, Wa, Ua, va, Wp, vp] = [m.params.wIh, m.params.wHh, m.params.bIh, m.params.bHh, m.params.wA, m.params.uA, m.params.v, m.params.wP, m.params.vP].map(arr);
   const dotRow = (M: number[], r: number, vec: number[]) => vec.reduce((s, u, c) => s + M[r * vec.length + c] * u, 0);
@@ -213,8 +233,11 @@ test('local-p windows are clamped at the sequence start (and end), matching the 
   assert.ok(maxRelError(got.output.data, ref.out) < 1e-12);
   assert.deepEqual(got.attention.shape, [T, B, 3]);
   for (let s = 0; s < T; s++) {
-    const t = s + 1, p = t / 2, c = Math.round(p);
-    const lo = Math.max(0, c - D), hi = Math.min(t - 1, c + D);
+    const t = s + 1,
+      p = t / 2,
+      c = Math.round(p);
+    const lo = Math.max(0, c - D),
+      hi = Math.min(t - 1, c + D);
     for (let b = 0; b < B; b++) {
       assert.equal(got.position!.data[s * B + b], p);
       assert.equal(got.start.data[s * B + b], lo, `step ${t}: window starts at ${lo}`);
@@ -255,7 +278,8 @@ test('local-p: attn_pw / attn_pv in the state dict, which round-trips through lo
   const x = randomTensor(new Rng(57), [8, 2, 3]);
   assert.notDeepEqual(b.forward(x).output.value.toArray(), a.forward(x).output.value.toArray());
   b.loadStateDict(dict);
-  const ya = a.forward(x), yb = b.forward(x);
+  const ya = a.forward(x),
+    yb = b.forward(x);
   assert.deepEqual(yb.output.value.toArray(), ya.output.value.toArray());
   assert.deepEqual(yb.attention.toArray(), ya.attention.toArray());
   assert.deepEqual(yb.start.toArray(), ya.start.toArray());
@@ -276,7 +300,8 @@ test('local-p: attn_pw / attn_pv in the state dict, which round-trips through lo
  */
 function seed003(m: AttentionGRU, x: Tensor, h0: Tensor | null, window = 0): Float64Array {
   const [T, B, I] = x.shape;
-  const H = m.hiddenSize, A = m.attentionSize;
+  const H = m.hiddenSize,
+    A = m.attentionSize;
   const [W, U, Wa, Ua, va] = [m.params.wIh, m.params.wHh, m.params.wA, m.params.uA, m.params.v].map((v) => Array.from(v.data));
   const dot = (M: number[], row: number, vec: number[]) => vec.reduce((s, u, c) => s + M[row * vec.length + c] * u, 0);
   const sig = (a: number) => 1 / (1 + Math.exp(-a));
@@ -319,12 +344,18 @@ test("seed 003's equations exactly: { bias: false, resetContext: false, attendIn
       const diff = Math.max(...Array.from(got.output.data, (v, i) => Math.abs(v - ref[i])));
       assert.ok(diff <= 1e-6, `window ${window}: max difference ${diff}`);
       // t = 1 reads an empty memory: its weights are all 0 and h_1 = (1 − z) h0 + z tanh(W_h x_1).
-      assert.ok(got.attention.toArray().slice(0, B * got.attention.shape[2]).every((a) => a === 0));
+      assert.ok(
+        got.attention
+          .toArray()
+          .slice(0, B * got.attention.shape[2])
+          .every((a) => a === 0),
+      );
     }
   }
   // The library's default form differs from it (the test above could fail).
   const dflt = new AttentionGRU({ inputSize: 3, hiddenSize: 4, attentionSize: 5, bias: false, seed: 81, dtype: 'float64' });
-  const dd = dflt.forward(x, { h0 }).output.data, rr = seed003(dflt, x, h0);
+  const dd = dflt.forward(x, { h0 }).output.data,
+    rr = seed003(dflt, x, h0);
   assert.ok(Math.max(...Array.from(dd, (v, i) => Math.abs(v - rr[i]))) > 1e-3);
 });
 

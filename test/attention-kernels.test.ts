@@ -6,8 +6,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Rng, Tensor, Var, attentionGru, backendNames, backward, concat0, encoderAttention, refBackend, reshape,
-  type AttentionBackwardArgs, type AttentionForwardArgs, type AttentionWindow, type Backend, type FloatArray,
+  Rng,
+  Tensor,
+  Var,
+  attentionGru,
+  backendNames,
+  backward,
+  concat0,
+  encoderAttention,
+  refBackend,
+  reshape,
+  type AttentionBackwardArgs,
+  type AttentionForwardArgs,
+  type AttentionWindow,
+  type Backend,
+  type FloatArray,
 } from '../src/index.js';
 import { maxRelError, rand } from './helpers/random.js';
 import { backendNamed, forEachBackend, withBackend } from './helpers/backends.js';
@@ -15,9 +28,16 @@ import { backendNamed, forEachBackend, withBackend } from './helpers/backends.js
 const TOL = 1e-5;
 
 interface Case {
-  B: number; S: number; A: number; D: number;
+  B: number;
+  S: number;
+  A: number;
+  D: number;
   additive: boolean;
-  q: FloatArray; keys: FloatArray; values: FloatArray; v: FloatArray | null; lengths: Int32Array | null;
+  q: FloatArray;
+  keys: FloatArray;
+  values: FloatArray;
+  v: FloatArray | null;
+  lengths: Int32Array | null;
   /** Per-slot weights (B, S) after the softmax, or null. */
   gain: FloatArray | null;
   dContext: FloatArray;
@@ -28,9 +48,14 @@ interface Case {
 /** A random case: S up to 40, A and D mostly not multiples of 4 or 8; lengths (when present) include 1 and S. */
 function randomCase(rng: Rng, additive: boolean, f64 = false, o: { withLengths?: boolean; zeroLength?: boolean; gain?: boolean } = {}): Case {
   const dt = f64 ? 'float64' : 'float32';
-  const B = 1 + rng.int(7), S = 1 + rng.int(40);
-  const pick = (): number => { const n = 1 + rng.int(70); return n % 4 === 0 ? n + 1 + rng.int(3) : n; };
-  const A = pick(), D = pick();
+  const B = 1 + rng.int(7),
+    S = 1 + rng.int(40);
+  const pick = (): number => {
+    const n = 1 + rng.int(70);
+    return n % 4 === 0 ? n + 1 + rng.int(3) : n;
+  };
+  const A = pick(),
+    D = pick();
   let lengths: Int32Array | null = null;
   if (o.withLengths ?? rng.uniform() < 0.7) {
     lengths = Int32Array.from({ length: B }, () => 1 + rng.int(S));
@@ -39,7 +64,12 @@ function randomCase(rng: Rng, additive: boolean, f64 = false, o: { withLengths?:
     if (o.zeroLength && B > 2) lengths[1] = 0;
   }
   return {
-    B, S, A, D, additive, lengths,
+    B,
+    S,
+    A,
+    D,
+    additive,
+    lengths,
     q: rand(rng, B * A, 1, dt),
     keys: rand(rng, B * S * A, 2, dt), // |K + q| up to 3: both branches of the tanh
     values: rand(rng, B * S * D, 1, dt),
@@ -59,8 +89,14 @@ function positive(rng: Rng, n: number, f64: boolean): FloatArray {
 const like = (a: FloatArray, n: number): FloatArray => (a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
 
 interface Run {
-  alpha: FloatArray; context: FloatArray; u: FloatArray | null;
-  dq: FloatArray | null; dKeys: FloatArray | null; dValues: FloatArray | null; dv: FloatArray | null; dGain: FloatArray | null;
+  alpha: FloatArray;
+  context: FloatArray;
+  u: FloatArray | null;
+  dq: FloatArray | null;
+  dKeys: FloatArray | null;
+  dValues: FloatArray | null;
+  dv: FloatArray | null;
+  dGain: FloatArray | null;
 }
 
 type Want = { dq: boolean; dKeys: boolean; dValues: boolean; dv: boolean; dGain?: boolean };
@@ -74,7 +110,8 @@ function run(be: Backend, c: Case, saveU: boolean, want: Want = all): Run {
   const { B, S, A, D } = c;
   const inputs = { B, S, A, D, q: c.q, keys: c.keys, values: c.values, v: c.v, lengths: c.lengths, gain: c.gain };
   // Garbage in the outputs: the forward must overwrite them.
-  const alpha = like(c.q, B * S).fill(7), context = like(c.q, B * D).fill(-3);
+  const alpha = like(c.q, B * S).fill(7),
+    context = like(c.q, B * D).fill(-3);
   const u = saveU && c.additive ? like(c.q, B * S * A) : null;
   const fa: AttentionForwardArgs = { ...inputs, alpha, context, u };
   be.attentionForward(fa);
@@ -91,7 +128,13 @@ function run(be: Backend, c: Case, saveU: boolean, want: Want = all): Run {
 }
 
 /** Where rows (b, j) of keys and values lie: element offsets b·kb + j·kj (keys) and b·vb + j·vj (values). */
-interface Layout { name: string; kb: number; kj: number; vb: number; vj: number }
+interface Layout {
+  name: string;
+  kb: number;
+  kj: number;
+  vb: number;
+  vj: number;
+}
 
 /**
  * Random strided layouts of a case: 'time-major' (rows of a (S, B, ·) history, as the AttentionGRU
@@ -100,7 +143,8 @@ interface Layout { name: string; kb: number; kj: number; vb: number; vj: number 
  */
 function randomLayout(rng: Rng, c: Case): Layout {
   const { B, S, A, D } = c;
-  const pk = rng.int(4), pv = rng.int(4);
+  const pk = rng.int(4),
+    pv = rng.int(4);
   if (rng.uniform() < 0.5) return { name: 'time-major', kb: A + pk, kj: B * (A + pk), vb: D + pv, vj: B * (D + pv) };
   return { name: 'padded', kb: S * (A + pk) + rng.int(5), kj: A + pk, vb: S * (D + pv) + rng.int(5), vj: D + pv };
 }
@@ -126,7 +170,8 @@ const SENTINEL = 1234.5;
 function runStrided(be: Backend, c: Case, saveU: boolean, layout: Layout, want: Want = all): Run {
   const { B, S, A, D } = c;
   const lens = (b: number) => (c.lengths ? Math.max(0, Math.min(S, c.lengths[b])) : S);
-  const kLen = extent(c, layout.kb, layout.kj, A), vLen = extent(c, layout.vb, layout.vj, D);
+  const kLen = extent(c, layout.kb, layout.kj, A),
+    vLen = extent(c, layout.vb, layout.vj, D);
   /** Dense (B, S, cols) → strided rows j < length, the rest SENTINEL. */
   const scatter = (dense: FloatArray, n: number, sb: number, sj: number, cols: number): FloatArray => {
     const out = like(dense, n).fill(SENTINEL);
@@ -149,9 +194,11 @@ function runStrided(be: Backend, c: Case, saveU: boolean, layout: Layout, want: 
     return out;
   };
   const strides = { keyStrideB: layout.kb, keyStrideJ: layout.kj, valueStrideB: layout.vb, valueStrideJ: layout.vj };
-  const keys = scatter(c.keys, kLen, layout.kb, layout.kj, A), values = scatter(c.values, vLen, layout.vb, layout.vj, D);
+  const keys = scatter(c.keys, kLen, layout.kb, layout.kj, A),
+    values = scatter(c.values, vLen, layout.vb, layout.vj, D);
   const inputs = { B, S, A, D, q: c.q, keys, values, v: c.v, lengths: c.lengths, gain: c.gain, ...strides };
-  const alpha = like(c.q, B * S).fill(7), context = like(c.q, B * D).fill(-3);
+  const alpha = like(c.q, B * S).fill(7),
+    context = like(c.q, B * D).fill(-3);
   const u = saveU && c.additive ? like(c.q, kLen).fill(SENTINEL) : null;
   be.attentionForward({ ...inputs, alpha, context, u });
   const dKeys = want.dKeys ? scatter(c.g0.dKeys, kLen, layout.kb, layout.kj, A) : null;
@@ -163,7 +210,9 @@ function runStrided(be: Backend, c: Case, saveU: boolean, layout: Layout, want: 
   };
   be.attentionBackward({ ...inputs, ...g, dKeys, dValues, dContext: c.dContext, alpha, u });
   return {
-    alpha, context, ...g,
+    alpha,
+    context,
+    ...g,
     u: u ? gather(u, like(c.q, B * S * A), layout.kb, layout.kj, A, 'u') : null,
     dKeys: dKeys ? gather(dKeys, c.g0.dKeys, layout.kb, layout.kj, A, 'dKeys') : null,
     dValues: dValues ? gather(dValues, c.g0.dValues, layout.vb, layout.vj, D, 'dValues') : null,
@@ -186,7 +235,8 @@ function validRows(u: FloatArray, c: Case): number[] {
 
 function compare(got: Run, want: Run, c: Case, tol: number, what: string): void {
   for (const key of ['alpha', 'context', 'dq', 'dKeys', 'dValues', 'dv', 'dGain'] as const) {
-    const w = want[key], g = got[key];
+    const w = want[key],
+      g = got[key];
     if (w === null) {
       assert.equal(g, null);
       continue;
@@ -208,15 +258,19 @@ function compare(got: Run, want: Run, c: Case, tol: number, what: string): void 
  */
 function recompute(c: Case): Run {
   const { B, S, A, D } = c;
-  const alpha = new Float64Array(B * S), context = new Float64Array(B * D);
-  const dq = Float64Array.from(c.g0.dq), dKeys = Float64Array.from(c.g0.dKeys), dValues = Float64Array.from(c.g0.dValues);
+  const alpha = new Float64Array(B * S),
+    context = new Float64Array(B * D);
+  const dq = Float64Array.from(c.g0.dq),
+    dKeys = Float64Array.from(c.g0.dKeys),
+    dValues = Float64Array.from(c.g0.dValues);
   const dv = c.additive ? Float64Array.from(c.g0.dv) : null;
   const dGain = c.gain ? Float64Array.from(c.g0.dGain) : null;
   const gain = (b: number, j: number) => (c.gain ? c.gain[b * S + j] : 1);
   for (let b = 0; b < B; b++) {
     const L = c.lengths ? Math.max(0, Math.min(S, c.lengths[b])) : S;
     if (L === 0) continue;
-    const K = (j: number, a: number) => c.keys[(b * S + j) * A + a], Q = (a: number) => c.q[b * A + a];
+    const K = (j: number, a: number) => c.keys[(b * S + j) * A + a],
+      Q = (a: number) => c.q[b * A + a];
     const e = Array.from({ length: L }, (_, j) => {
       let s = 0;
       for (let a = 0; a < A; a++) s += c.additive ? c.v![a] * Math.tanh(K(j, a) + Q(a)) : Q(a) * K(j, a);
@@ -284,7 +338,12 @@ test('ref: float32 matches a float64 recomputation (1e-5), float64 matches it to
 });
 
 test('the float64 recomputation agrees with central differences (with and without a gain)', () => {
-  for (const [additive, withGain] of [[true, false], [false, false], [true, true], [false, true]]) {
+  for (const [additive, withGain] of [
+    [true, false],
+    [false, false],
+    [true, true],
+    [false, true],
+  ]) {
     const rng = new Rng((additive ? 21 : 22) + (withGain ? 2 : 0));
     const c = randomCase(rng, additive, true, { withLengths: true, gain: withGain });
     const r = recompute({ ...c, g0: zeroGrads(c) });
@@ -371,9 +430,14 @@ forEachBackend((k) => {
 
   test(`${k.name}: float64 attention goes to ref (identical results)`, () => {
     const rng = new Rng(34);
-    for (const [additive, gain] of [[true, false], [false, false], [true, true]]) {
+    for (const [additive, gain] of [
+      [true, false],
+      [false, false],
+      [true, true],
+    ]) {
       const c = randomCase(rng, additive, true, { gain });
-      const got = run(k, c, false), want = run(refBackend, c, false);
+      const got = run(k, c, false),
+        want = run(refBackend, c, false);
       for (const key of ['alpha', 'context', 'dq', 'dKeys', 'dValues', 'dv', 'dGain'] as const) {
         if (want[key]) assert.deepEqual(got[key], want[key], `${key}`);
       }
@@ -383,17 +447,24 @@ forEachBackend((k) => {
   test(`${k.name}: encoderAttention (the op) matches ref: context, weights and gradients`, () => {
     const rng = new Rng(35);
     for (const score of ['additive', 'dot'] as const) {
-      const B = 5, S = 13, A = 19, D = 23;
+      const B = 5,
+        S = 13,
+        A = 19,
+        D = 23;
       const lengths = new Int32Array([13, 1, 7, 13, 4]);
       const data = { q: rand(rng, B * A), keys: rand(rng, B * S * A, 2), values: rand(rng, B * S * D), v: rand(rng, A), seed: rand(rng, B * D) };
-      const once = (name: string) => withBackend(name, () => {
-        const q = new Var(new Tensor(data.q.slice(), [B, A]), true), keys = new Var(new Tensor(data.keys.slice(), [B, S, A]), true);
-        const values = new Var(new Tensor(data.values.slice(), [B, S, D]), true), v = new Var(new Tensor(data.v.slice(), [A]), true);
-        const { context, weights } = encoderAttention(score, q, keys, values, score === 'additive' ? v : null, lengths);
-        backward(context, new Tensor(data.seed, [B, D]));
-        return { context: context.data, weights: weights.data, dq: q.grad!.data, dKeys: keys.grad!.data, dValues: values.grad!.data, dv: score === 'additive' ? v.grad!.data : null };
-      });
-      const got = once(k.name), want = once('ref');
+      const once = (name: string) =>
+        withBackend(name, () => {
+          const q = new Var(new Tensor(data.q.slice(), [B, A]), true),
+            keys = new Var(new Tensor(data.keys.slice(), [B, S, A]), true);
+          const values = new Var(new Tensor(data.values.slice(), [B, S, D]), true),
+            v = new Var(new Tensor(data.v.slice(), [A]), true);
+          const { context, weights } = encoderAttention(score, q, keys, values, score === 'additive' ? v : null, lengths);
+          backward(context, new Tensor(data.seed, [B, D]));
+          return { context: context.data, weights: weights.data, dq: q.grad!.data, dKeys: keys.grad!.data, dValues: values.grad!.data, dv: score === 'additive' ? v.grad!.data : null };
+        });
+      const got = once(k.name),
+        want = once('ref');
       for (const key of Object.keys(want) as (keyof typeof want)[]) {
         if (want[key] === null) continue;
         const err = maxRelError(got[key]!, want[key]!);
@@ -405,29 +476,59 @@ forEachBackend((k) => {
 
   test(`${k.name}: attentionGru (the op, float32) matches ref: outputs, weights, windows and every gradient (global, trailing, predictive)`, () => {
     const windows: AttentionWindow[] = [0, 1, 4, { kind: 'predictive', halfWidth: 1 }, { kind: 'predictive', halfWidth: 3 }];
-    for (const [T, B, I, H, A] of [[13, 3, 5, 7, 6], [9, 1, 4, 16, 32], [6, 2, 3, 4, 3]]) {
+    for (const [T, B, I, H, A] of [
+      [13, 3, 5, 7, 6],
+      [9, 1, 4, 16, 32],
+      [6, 2, 3, 4, 3],
+    ]) {
       for (const window of windows) {
         const rng = new Rng(40 + T);
         const shapes: Record<string, number[]> = {
-          wIh: [3 * H, I], wHh: [3 * H, H], bIh: [3 * H], bHh: [3 * H], wA: [A, H], uA: [A, H], v: [A], wP: [A, H], vP: [A],
+          wIh: [3 * H, I],
+          wHh: [3 * H, H],
+          bIh: [3 * H],
+          bHh: [3 * H],
+          wA: [A, H],
+          uA: [A, H],
+          v: [A],
+          wP: [A, H],
+          vP: [A],
         };
-        const data = Object.fromEntries(Object.entries(shapes).map(([n, sh]) => [n, rand(rng, sh.reduce((a, b) => a * b, 1), 0.7)]));
-        const xs = rand(rng, T * B * I), h0s = rand(rng, B * H, 0.5), seed = rand(rng, (T + 1) * B * H);
-        const once = (name: string) => withBackend(name, () => {
-          const p = Object.fromEntries(Object.entries(shapes).map(([n, sh]) => [n, new Var(new Tensor(data[n].slice(), sh), true)]));
-          const x = new Var(new Tensor(xs.slice(), [T, B, I]), true), h0 = new Var(new Tensor(h0s.slice(), [B, H]), true);
-          const r = attentionGru(x, h0, p as never, window);
-          backward(concat0([reshape(r.y, [T * B * H]), reshape(r.hN, [B * H])]), new Tensor(seed, [(T + 1) * B * H]));
-          const out: Record<string, FloatArray> = { y: r.y.data, hN: r.hN.data, attention: r.attention.data, start: r.start.data, dx: x.grad!.data, dh0: h0.grad!.data };
-          if (r.position) out.position = r.position.data;
-          for (const n of Object.keys(shapes)) if (p[n].grad) out[`d${n}`] = p[n].grad!.data;
-          return out;
-        });
-        const got = once(k.name), want = once('ref');
+        const data = Object.fromEntries(
+          Object.entries(shapes).map(([n, sh]) => [
+            n,
+            rand(
+              rng,
+              sh.reduce((a, b) => a * b, 1),
+              0.7,
+            ),
+          ]),
+        );
+        const xs = rand(rng, T * B * I),
+          h0s = rand(rng, B * H, 0.5),
+          seed = rand(rng, (T + 1) * B * H);
+        const once = (name: string) =>
+          withBackend(name, () => {
+            const p = Object.fromEntries(Object.entries(shapes).map(([n, sh]) => [n, new Var(new Tensor(data[n].slice(), sh), true)]));
+            const x = new Var(new Tensor(xs.slice(), [T, B, I]), true),
+              h0 = new Var(new Tensor(h0s.slice(), [B, H]), true);
+            const r = attentionGru(x, h0, p as never, window);
+            backward(concat0([reshape(r.y, [T * B * H]), reshape(r.hN, [B * H])]), new Tensor(seed, [(T + 1) * B * H]));
+            const out: Record<string, FloatArray> = { y: r.y.data, hN: r.hN.data, attention: r.attention.data, start: r.start.data, dx: x.grad!.data, dh0: h0.grad!.data };
+            if (r.position) out.position = r.position.data;
+            for (const n of Object.keys(shapes)) if (p[n].grad) out[`d${n}`] = p[n].grad!.data;
+            return out;
+          });
+        const got = once(k.name),
+          want = once('ref');
         const what = `T=${T} B=${B} I=${I} H=${H} A=${A} window ${JSON.stringify(window)}`;
         assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort(), what);
         assert.deepEqual(got.start, want.start, `${what}: window starts`);
-        if (typeof window === 'object') assert.ok(want.dwP.some((g) => g !== 0), `${what}: W_p gets a gradient`);
+        if (typeof window === 'object')
+          assert.ok(
+            want.dwP.some((g) => g !== 0),
+            `${what}: W_p gets a gradient`,
+          );
         for (const key of Object.keys(want)) {
           const err = maxRelError(got[key], want[key]);
           assert.ok(err <= TOL, `${what}: ${key} off by ${err}`);
@@ -445,11 +546,15 @@ test('native: the vectorised tanh (attention kernels, unaryForward) is within 3e
   const x = Float32Array.from(xs);
   const out = new Float32Array(x.length);
   nb.unaryForward('tanh', out, x);
-  let worst = 0, at = 0;
+  let worst = 0,
+    at = 0;
   for (let i = 0; i < x.length; i++) {
     const t = Math.tanh(x[i]);
     const err = Math.abs(out[i] - t) / Math.max(Math.abs(t), 1e-30);
-    if (err > worst) { worst = err; at = x[i]; }
+    if (err > worst) {
+      worst = err;
+      at = x[i];
+    }
   }
   console.log(`# native tanh: max relative error ${worst.toExponential(2)} at x = ${at}`);
   assert.ok(worst <= 3e-7, `max relative error ${worst} at ${at}`);

@@ -14,10 +14,25 @@ import { GruError } from '../src/errors.js';
 
 const dir = fileURLToPath(new URL('./fixtures/audio/', import.meta.url));
 
-interface Table { numFrames: number; numFeatures: number; data: number[] }
+interface Table {
+  numFrames: number;
+  numFeatures: number;
+  data: number[];
+}
 interface FixtureFile {
-  file: string; sampleRate: number; channels: number; subtype: string; container: string; numSamples: number;
-  head: number[]; sum: number; sumSq: number; logmel?: Table; mfcc?: Table; resampledLength?: number; logmelAfterSoxr?: Table;
+  file: string;
+  sampleRate: number;
+  channels: number;
+  subtype: string;
+  container: string;
+  numSamples: number;
+  head: number[];
+  sum: number;
+  sumSq: number;
+  logmel?: Table;
+  mfcc?: Table;
+  resampledLength?: number;
+  logmelAfterSoxr?: Table;
 }
 const fixture = JSON.parse(readFileSync(join(dir, 'librosa-features.json'), 'utf8')) as { files: FixtureFile[]; slaney: { file: string; logmel: Table } };
 const bytesOf = (name: string): Uint8Array => readFileSync(join(dir, name));
@@ -43,8 +58,12 @@ function expectGruError(fn: () => unknown, code: string, ...parts: (string | Reg
 }
 
 const SUBTYPES: Record<string, { encoding: 'pcm' | 'float'; bits: number }> = {
-  PCM_U8: { encoding: 'pcm', bits: 8 }, PCM_16: { encoding: 'pcm', bits: 16 }, PCM_24: { encoding: 'pcm', bits: 24 },
-  PCM_32: { encoding: 'pcm', bits: 32 }, FLOAT: { encoding: 'float', bits: 32 }, DOUBLE: { encoding: 'float', bits: 64 },
+  PCM_U8: { encoding: 'pcm', bits: 8 },
+  PCM_16: { encoding: 'pcm', bits: 16 },
+  PCM_24: { encoding: 'pcm', bits: 24 },
+  PCM_32: { encoding: 'pcm', bits: 32 },
+  FLOAT: { encoding: 'float', bits: 32 },
+  DOUBLE: { encoding: 'float', bits: 64 },
 };
 
 test('decodeWav: every sample format of the fixture decodes to what soundfile reads (channels averaged)', () => {
@@ -59,7 +78,8 @@ test('decodeWav: every sample format of the fixture decodes to what soundfile re
     assert.equal(w.samples.length, f.numSamples, f.file);
     // float32 output: within rounding of soundfile's float64 values
     for (let i = 0; i < f.head.length; i++) assert.ok(Math.abs(w.samples[i] - f.head[i]) <= 1e-7, `${f.file}[${i}]: ${w.samples[i]} vs ${f.head[i]}`);
-    let sum = 0, sumSq = 0;
+    let sum = 0,
+      sumSq = 0;
     for (const v of w.samples) {
       sum += v;
       sumSq += v * v;
@@ -82,11 +102,16 @@ test('decodeWav: every sample format of the fixture decodes to what soundfile re
 
 /** A WAV file built by hand: the format fields as given, `data` as the data chunk. */
 function makeWav(o: { format?: number; channels?: number; rate?: number; bits?: number; data: Uint8Array; bigEndian?: boolean; extensibleSub?: number; blockAlign?: number; declared?: number }): Uint8Array {
-  const channels = o.channels ?? 1, bits = o.bits ?? 16, rate = o.rate ?? 16000, be = o.bigEndian ?? false;
+  const channels = o.channels ?? 1,
+    bits = o.bits ?? 16,
+    rate = o.rate ?? 16000,
+    be = o.bigEndian ?? false;
   const fmtSize = o.extensibleSub === undefined ? 16 : 40;
   const buf = new Uint8Array(12 + 8 + fmtSize + 8 + o.data.length + (o.data.length % 2));
   const v = new DataView(buf.buffer);
-  const str = (at: number, s: string) => { for (let i = 0; i < 4; i++) buf[at + i] = s.charCodeAt(i); };
+  const str = (at: number, s: string) => {
+    for (let i = 0; i < 4; i++) buf[at + i] = s.charCodeAt(i);
+  };
   str(0, be ? 'RIFX' : 'RIFF');
   v.setUint32(4, buf.length - 8, !be);
   str(8, 'WAVE');
@@ -162,13 +187,15 @@ test('decodeWav: damaged copies of the fixture files decode or fail with a GruEr
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return Math.floor((seed / 2147483648) * n);
   };
-  let rejected = 0, decoded = 0;
+  let rejected = 0,
+    decoded = 0;
   for (const f of fixture.files) {
     const good = bytesOf(f.file);
     for (let t = 0; t < 40; t++) {
       let b = Uint8Array.from(good);
       const what = rand(3);
-      if (what === 0) b = b.subarray(0, rand(b.length)); // cut anywhere
+      if (what === 0)
+        b = b.subarray(0, rand(b.length)); // cut anywhere
       else for (let k = 0, n = 1 + rand(4); k < n; k++) b[rand(Math.min(b.length, what === 1 ? 80 : b.length))] = rand(256); // header or anywhere
       try {
         const w = decodeWav(b, 'damaged.wav');
@@ -186,7 +213,8 @@ test('decodeWav: damaged copies of the fixture files decode or fail with a GruEr
 
 test(`logMel and mfcc match librosa on every 16 kHz fixture file (log-mel within ${LOGMEL_TOL}, MFCC within ${MFCC_TOL})`, () => {
   const report: string[] = [];
-  let worstMel = 0, worstMfcc = 0;
+  let worstMel = 0,
+    worstMfcc = 0;
   for (const f of fixture.files) {
     if (!f.logmel || !f.mfcc) continue;
     const { samples } = decodeWav(bytesOf(f.file), f.file);
@@ -240,13 +268,23 @@ test('resampleTo16k of the 44.1 and 8 kHz fixture files: close to librosa with s
 
 /** Amplitude and phase-free residual of x against a sine of frequency f (least squares on sin and cos), over x[from…to). */
 function fitSine(x: Float32Array, f: number, rate: number, from: number, to: number): { amplitude: number; residual: number } {
-  let ss = 0, cc = 0, sc = 0, xs = 0, xc = 0;
+  let ss = 0,
+    cc = 0,
+    sc = 0,
+    xs = 0,
+    xc = 0;
   for (let n = from; n < to; n++) {
-    const s = Math.sin((2 * Math.PI * f * n) / rate), c = Math.cos((2 * Math.PI * f * n) / rate);
-    ss += s * s; cc += c * c; sc += s * c; xs += x[n] * s; xc += x[n] * c;
+    const s = Math.sin((2 * Math.PI * f * n) / rate),
+      c = Math.cos((2 * Math.PI * f * n) / rate);
+    ss += s * s;
+    cc += c * c;
+    sc += s * c;
+    xs += x[n] * s;
+    xc += x[n] * c;
   }
   const det = ss * cc - sc * sc;
-  const a = (xs * cc - xc * sc) / det, b = (xc * ss - xs * sc) / det;
+  const a = (xs * cc - xc * sc) / det,
+    b = (xc * ss - xs * sc) / det;
   let r = 0;
   for (let n = from; n < to; n++) {
     const e = x[n] - a * Math.sin((2 * Math.PI * f * n) / rate) - b * Math.cos((2 * Math.PI * f * n) / rate);
@@ -260,7 +298,16 @@ function sine(f: number, rate: number, n: number, amp = 0.8): Float32Array {
 }
 
 test('resample: a sine keeps its frequency and amplitude; above the new Nyquist it is removed, not folded back', () => {
-  for (const [from, f] of [[44100, 1000], [48000, 440], [22050, 3000], [8000, 1000], [11025, 2500], [44100, 6500], [96000, 5000], [16001, 1234]]) {
+  for (const [from, f] of [
+    [44100, 1000],
+    [48000, 440],
+    [22050, 3000],
+    [8000, 1000],
+    [11025, 2500],
+    [44100, 6500],
+    [96000, 5000],
+    [16001, 1234],
+  ]) {
     const x = sine(f, from, Math.round(from * 0.5));
     const y = resampleTo16k(x, from);
     assert.equal(y.length, Math.ceil((x.length * 16000) / from));
@@ -287,9 +334,16 @@ test('resample: identity at 16 kHz (a copy); ResampleStream in chunks of any siz
   assert.deepEqual(y, x);
   assert.notEqual(y, x);
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const noise = Float32Array.from({ length: 9001 }, () => rand() * 2 - 1);
-  for (const [from, to] of [[44100, 16000], [8000, 16000], [48000, 16000], [16001, 16000], [16000, 16000], [22050, 8000]]) {
+  for (const [from, to] of [
+    [44100, 16000],
+    [8000, 16000],
+    [48000, 16000],
+    [16001, 16000],
+    [16000, 16000],
+    [22050, 8000],
+  ]) {
     const want = resample(noise, from, to);
     for (const sizes of [[1], [7, 128, 3], [4096], [1000, 1, 2, 5000]]) {
       const rs = new ResampleStream(from, to);
@@ -356,8 +410,14 @@ test('features: frame count, layout and options', () => {
   assert.equal(m.numFrames, 1 + Math.floor((16000 - 480) / 240));
   assert.equal(logMel(x, { sampleRate: 8000 }).numFrames, 1 + Math.floor((16000 - 200) / 80));
   for (const [opts, what] of [
-    [{ nFft: 500 }, 'power of two'], [{ winLength: 600 }, 'winLength'], [{ hopLength: 0 }, 'hopLength'], [{ fMax: 9000 }, 'fMax'],
-    [{ numCoeffs: 41 }, 'numCoeffs'], [{ logFloor: 0 }, 'logFloor'], [{ melScale: 'bark' }, 'melScale'], [{ sampleRate: -1 }, 'sampleRate'],
+    [{ nFft: 500 }, 'power of two'],
+    [{ winLength: 600 }, 'winLength'],
+    [{ hopLength: 0 }, 'hopLength'],
+    [{ fMax: 9000 }, 'fMax'],
+    [{ numCoeffs: 41 }, 'numCoeffs'],
+    [{ logFloor: 0 }, 'logFloor'],
+    [{ melScale: 'bark' }, 'melScale'],
+    [{ sampleRate: -1 }, 'sampleRate'],
   ] as const) {
     expectGruError(() => mfcc(x, opts as never), 'INVALID_ARGUMENT', what);
   }

@@ -6,7 +6,7 @@ import { Rng, addNoise, augmentClip, logMel, specAugment, warpBands } from '../s
 const sine = (hz: number, n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * hz * i) / 16000));
 const crossings = (x: Float32Array, from: number, to: number) => {
   let c = 0;
-  for (let i = from + 1; i < to; i++) if ((x[i - 1] < 0) !== (x[i] < 0)) c++;
+  for (let i = from + 1; i < to; i++) if (x[i - 1] < 0 !== x[i] < 0) c++;
   return c;
 };
 
@@ -22,7 +22,10 @@ test('time shift moves the clip by at most the shift, zeros filling the gap', ()
     const y = augmentClip(x, new Rng(seed), { speeds: [1], shift: 0.1 });
     const at = y.indexOf(1);
     assert.ok(at >= 8000 - 1600 && at <= 8000 + 1600, `impulse at ${at}`);
-    assert.equal(y.reduce((s, v) => s + Math.abs(v), 0), 1);
+    assert.equal(
+      y.reduce((s, v) => s + Math.abs(v), 0),
+      1,
+    );
   }
 });
 
@@ -37,9 +40,11 @@ test('noise is added at the SNR asked for', () => {
   const rng = new Rng(3);
   const noise = Float32Array.from({ length: 5000 }, () => rng.normal());
   for (const snr of [0, 10, 20]) {
-    const x = sine(300, 16000), clean = x.slice();
+    const x = sine(300, 16000),
+      clean = x.slice();
     addNoise(x, noise, snr, new Rng(4));
-    let ps = 0, pn = 0;
+    let ps = 0,
+      pn = 0;
     for (let i = 0; i < x.length; i++) {
       ps += clean[i] ** 2;
       pn += (x[i] - clean[i]) ** 2;
@@ -49,7 +54,8 @@ test('noise is added at the SNR asked for', () => {
 });
 
 test('SpecAugment zeroes whole runs of frames and of bands, within the widths asked for', () => {
-  const T = 50, F = 40;
+  const T = 50,
+    F = 40;
   for (let seed = 0; seed < 10; seed++) {
     const x = new Float32Array(T * F).fill(1);
     specAugment(x, F, new Rng(seed), { timeMasks: 1, timeMaskFrames: 10, freqMasks: 1, freqMaskBands: 8 });
@@ -65,7 +71,8 @@ test('SpecAugment zeroes whole runs of frames and of bands, within the widths as
 });
 
 test('warpBands: α = 1 is the identity; band f reads band f·α, linear between bands, the top band beyond', () => {
-  const F = 5, frames = Float32Array.from({ length: 2 * F }, (_, i) => (i % F) * 10 + Math.floor(i / F)); // band f of frame t: 10f + t
+  const F = 5,
+    frames = Float32Array.from({ length: 2 * F }, (_, i) => (i % F) * 10 + Math.floor(i / F)); // band f of frame t: 10f + t
   assert.deepEqual(warpBands(frames, F, 1), frames);
   const up = warpBands(frames, F, 1.5);
   // frame 1: bands read at 0, 1.5, 3, 4.5 → 4, 6 → 4 (clamped)
@@ -74,7 +81,7 @@ test('warpBands: α = 1 is the identity; band f reads band f·α, linear between
   assert.deepEqual(Array.from(down.subarray(0, F)), [0, 5, 10, 15, 20]);
 });
 
-test('warpBands moves a tone\'s band the way a longer vocal tract moves a formant: down for α > 1', () => {
+test("warpBands moves a tone's band the way a longer vocal tract moves a formant: down for α > 1", () => {
   const tone = sine(2000, 16000);
   const { frames, numFeatures: F } = logMel(tone, { numMels: 40 });
   const peak = (f: Float32Array) => {

@@ -41,7 +41,11 @@ function file(name: string, text: string): string {
   return p;
 }
 
-const jsonLines = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l));
+const jsonLines = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 test('lm: --input prefixes (text, JSONL, CSV, stdin) give one line each, equal to --text alone; gru info shows bits per character', () => {
   const names = file('names.txt', Array.from({ length: 80 }, (_, i) => ['anna', 'bob', 'otto', 'eve', 'ada lee'][i % 5]).join('\n'));
@@ -65,7 +69,12 @@ test('lm: --input prefixes (text, JSONL, CSV, stdin) give one line each, equal t
   assert.deepEqual(jsonLines(ok(['predict', model, '--input', '-', '--json', ...sampling], 'an\nbo\nada \n')), want);
   assert.deepEqual(jsonLines(ok(['predict', model, '--input', '-', '--json', ...sampling], '{"text":"an"}\n{"text":"bo"}\n')), want.slice(0, 2));
   // Without --json: the samples, --count of them per prefix, in order.
-  assert.deepEqual(ok(['predict', model, '--input', txt, ...sampling]).trimEnd().split('\n'), want.flatMap((w) => w.samples));
+  assert.deepEqual(
+    ok(['predict', model, '--input', txt, ...sampling])
+      .trimEnd()
+      .split('\n'),
+    want.flatMap((w) => w.samples),
+  );
 
   oneLineError(['predict', model, '--input', file('bad.txt', 'an\na#\n')], /bad\.txt: line 2: character '#' never occurred in the training text/);
   oneLineError(['predict', model, '--input', file('bad.jsonl', '{"text":"an"}\n{"prompt":"bo"}\n')], /bad\.jsonl: line 2: expected a string 'text' field \(the prefix\), got no such field/);
@@ -78,7 +87,10 @@ test('recommend: --input reads sessions as --sessions does, one JSON result a li
   ok(['train', 'recommend', '--data', clicks, '--epochs', '1', '--hidden', '5', '--embedding', '4', '--batch-size', '2', '--baselines', 'none', '--out', model]);
   const sessions = file('sessions.txt', 'a,b\n\nd\nc,nope\n');
   const viaInput = jsonLines(ok(['predict', model, '--input', sessions, '--json', '--k', '2']));
-  assert.deepEqual(viaInput.map((r) => r.after), [['a', 'b'], ['d'], ['c', 'nope']]);
+  assert.deepEqual(
+    viaInput.map((r) => r.after),
+    [['a', 'b'], ['d'], ['c', 'nope']],
+  );
   assert.deepEqual(viaInput[2].ignored, ['nope']);
   assert.ok(viaInput.every((r) => r.next.length === 2));
   assert.deepEqual(viaInput, jsonLines(ok(['predict', model, '--sessions', sessions, '--json', '--k', '2'])));
@@ -106,7 +118,13 @@ test('classify trained on other column names: eval and predict on the same kind 
     for (const k of Object.keys(b.probabilities)) assert.ok(Math.abs(a.probabilities[k] - b.probabilities[k]) < 1e-5, `${k}: ${a.probabilities[k]} vs ${b.probabilities[k]}`);
   };
   same(predicted[0], JSON.parse(ok(['predict', model, '--text', t.rows[0][0], '--json'])));
-  const jsonl = file('more.jsonl', t.rows.slice(0, 3).map(([body]) => JSON.stringify({ body })).join('\n'));
+  const jsonl = file(
+    'more.jsonl',
+    t.rows
+      .slice(0, 3)
+      .map(([body]) => JSON.stringify({ body }))
+      .join('\n'),
+  );
   const fromJsonl = jsonLines(ok(['predict', model, '--input', jsonl, '--json']));
   assert.equal(fromJsonl.length, 3);
   fromJsonl.forEach((r, i) => same(r, predicted[i]));

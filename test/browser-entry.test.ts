@@ -51,8 +51,7 @@ function specifiers(code: string, file: string): string[] {
   const visit = (n: ts.Node): void => {
     if (ts.isImportDeclaration(n) && !n.importClause?.isTypeOnly && ts.isStringLiteral(n.moduleSpecifier)) out.push(n.moduleSpecifier.text);
     else if (ts.isExportDeclaration(n) && !n.isTypeOnly && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) out.push(n.moduleSpecifier.text);
-    else if (ts.isCallExpression(n) && n.arguments.length >= 1 && ts.isStringLiteralLike(n.arguments[0]) &&
-      (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))) {
+    else if (ts.isCallExpression(n) && n.arguments.length >= 1 && ts.isStringLiteralLike(n.arguments[0]) && (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))) {
       out.push(n.arguments[0].text);
     }
     ts.forEachChild(n, visit);
@@ -127,8 +126,7 @@ test('browser entry: the import graph of src/browser.ts holds no Node module or 
   assert.ok(g.modules.size > 40, `only ${g.modules.size} modules reached: the walk is broken`);
   assert.deepEqual(violations(g), [], 'modules a browser cannot load');
   // What the entry must reach: the kernels registry with both wasm loaders, autograd, layers, ONNX.
-  for (const m of ['src/kernels/index.ts', 'src/kernels/wasm/index.ts', 'src/kernels/wasm/threads.ts', 'src/kernels/wasm/backend.ts',
-    'src/nn/gru.ts', 'src/io/onnx-export.ts', 'src/plot/line-chart.ts']) {
+  for (const m of ['src/kernels/index.ts', 'src/kernels/wasm/index.ts', 'src/kernels/wasm/threads.ts', 'src/kernels/wasm/backend.ts', 'src/nn/gru.ts', 'src/io/onnx-export.ts', 'src/plot/line-chart.ts']) {
     assert.ok(g.modules.has(resolve(root, m)), `${m} is not in the browser graph`);
   }
 });
@@ -136,7 +134,10 @@ test('browser entry: the import graph of src/browser.ts holds no Node module or 
 test('browser entry: the kernels registry imports nothing outside the package (no Node module, even lazily by name)', () => {
   const g = walk(resolve(root, 'src/kernels/index.ts'), true);
   assert.deepEqual(g.unresolved, []);
-  assert.deepEqual(g.external.map((e) => `${e.spec}: ${e.chain.join(' → ')}`), []);
+  assert.deepEqual(
+    g.external.map((e) => `${e.spec}: ${e.chain.join(' → ')}`),
+    [],
+  );
 });
 
 test('browser entry: the built dist/browser.js graph holds no Node module or Node-only package', () => {
@@ -156,8 +157,7 @@ test('browser entry: the same walk over the package root finds its Node modules 
   assert.ok(!found.some((s) => s.startsWith('@stdlib/')), 'no @stdlib data set imported by the package root');
   // Types naming Node modules are erased, as in a bundler; value imports, re-exports and import() are kept.
   assert.deepEqual(specifiers(loadTs(resolve(root, 'src/kernels/wasm/threads.ts')), 'threads.js'), ['./backend.js', '../../errors.js']);
-  assert.deepEqual(specifiers("import type { A } from 'node:fs'; import { b } from 'node:os'; export * from 'fs'; const p = import('node:path');", 'x.js'),
-    ['node:os', 'fs', 'node:path']);
+  assert.deepEqual(specifiers("import type { A } from 'node:fs'; import { b } from 'node:os'; export * from 'fs'; const p = import('node:path');", 'x.js'), ['node:os', 'fs', 'node:path']);
 });
 
 test("browser entry: 'gru-ts/browser' and 'gru-ts/wasm/gru.wasm' resolve through the package's exports", async () => {
@@ -165,9 +165,29 @@ test("browser entry: 'gru-ts/browser' and 'gru-ts/wasm/gru.wasm' resolve through
   assert.equal(fileURLToPath(import.meta.resolve('gru-ts/wasm/gru.wasm')), resolve(root, 'wasm/gru.wasm'));
   const browser: Record<string, unknown> = await import('gru-ts/browser');
   const full: Record<string, unknown> = await import('gru-ts');
-  for (const name of ['Tensor', 'GRU', 'AttentionGRU', 'Linear', 'Adam', 'backward', 'initWasmBackend', 'initThreadedWasmBackend', 'registerBackend', 'setBackend',
-    'backendNames', 'parseSafetensors', 'serializeSafetensors', 'exportGruToOnnx', 'importOnnxGru', 'lineChart', 'heatmap', 'Tokenizer',
-    'Classifier', 'CharLM', 'Seq2Seq']) {
+  for (const name of [
+    'Tensor',
+    'GRU',
+    'AttentionGRU',
+    'Linear',
+    'Adam',
+    'backward',
+    'initWasmBackend',
+    'initThreadedWasmBackend',
+    'registerBackend',
+    'setBackend',
+    'backendNames',
+    'parseSafetensors',
+    'serializeSafetensors',
+    'exportGruToOnnx',
+    'importOnnxGru',
+    'lineChart',
+    'heatmap',
+    'Tokenizer',
+    'Classifier',
+    'CharLM',
+    'Seq2Seq',
+  ]) {
     assert.ok(name in browser, `'gru-ts/browser' does not export ${name}`);
   }
   for (const name of ['readSafetensors', 'writeSafetensors', 'svgToPng', 'writePicture', 'loadTable', 'readModelFile', 'fit', 'parseCsv']) {
@@ -175,7 +195,10 @@ test("browser entry: 'gru-ts/browser' and 'gru-ts/wasm/gru.wasm' resolve through
   }
   // The browser entry is a subset of the root, plus the WebAssembly loaders the root leaves to Node.
   const extra = Object.keys(browser).filter((k) => !(k in full));
-  assert.deepEqual(extra.filter((k) => !['initWasmBackend', 'initThreadedWasmBackend', 'instantiateWasmBackend', 'WasmOutOfMemory'].includes(k)), []);
+  assert.deepEqual(
+    extra.filter((k) => !['initWasmBackend', 'initThreadedWasmBackend', 'instantiateWasmBackend', 'WasmOutOfMemory'].includes(k)),
+    [],
+  );
 });
 
 test('browser entry: initWasmBackend from bytes, registered, gives the GRU outputs of ref', async () => {
@@ -195,7 +218,8 @@ test('browser entry: initWasmBackend from bytes, registered, gives the GRU outpu
     return Float32Array.from(m.noGrad(() => gru.forward(x)).output.data);
   };
   try {
-    const a = run(name), r = run('ref');
+    const a = run(name),
+      r = run('ref');
     for (let i = 0; i < r.length; i++) assert.ok(Math.abs(a[i] - r[i]) <= 1e-5, `output[${i}]: ${a[i]} vs ${r[i]}`);
   } finally {
     m.setBackend(before);

@@ -16,8 +16,20 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
 import {
-  GruError, KeywordStream, Rng, classifierFromBytes, classifyFrames,
-  loadClassifier, logMel, readAudioFolder, resample, saveClassifier, serializeSafetensors, trainFrameClassifier, type Detection, type TrainedClassifier,
+  GruError,
+  KeywordStream,
+  Rng,
+  classifierFromBytes,
+  classifyFrames,
+  loadClassifier,
+  logMel,
+  readAudioFolder,
+  resample,
+  saveClassifier,
+  serializeSafetensors,
+  trainFrameClassifier,
+  type Detection,
+  type TrainedClassifier,
 } from '../src/index.js';
 import type { KwsDetection, KwsStatus } from '../browser/kws-protocol.js';
 import { serve } from './helpers/static-server.js';
@@ -31,7 +43,9 @@ const config = fileURLToPath(new URL('../browser/vite.config.ts', import.meta.ur
 
 /** `sec` seconds of a tone near `hz` (±10%), of random level and phase, with a little noise. */
 function tone(rng: Rng, hz: number, sec: number, rate: number): Float32Array {
-  const f = hz * (1 + 0.1 * rng.normal()), a = 0.2 + 0.4 * rng.uniform(), phase = rng.uniform() * 6.28;
+  const f = hz * (1 + 0.1 * rng.normal()),
+    a = 0.2 + 0.4 * rng.uniform(),
+    phase = rng.uniform() * 6.28;
   return Float32Array.from({ length: Math.round(sec * rate) }, (_, i) => a * Math.sin(phase + (2 * Math.PI * f * i) / rate) + 0.01 * rng.normal());
 }
 
@@ -46,7 +60,10 @@ function quiet(rng: Rng, sec: number, rate: number, level?: number): Float32Arra
  * The tones last 0.4 s: whatever the stream's phase at Start, one window of 0.3 s (decided every 0.1 s) lies inside each.
  */
 const MIC_RATE = 48000;
-const TONE = 0.4, HIGH_AT = 0.5, LOW_AT = HIGH_AT + TONE + 0.5, LOOP = LOW_AT + TONE + 1;
+const TONE = 0.4,
+  HIGH_AT = 0.5,
+  LOW_AT = HIGH_AT + TONE + 0.5,
+  LOOP = LOW_AT + TONE + 1;
 function micWav(rng: Rng): Float32Array {
   const parts = [quiet(rng, 0.5, MIC_RATE, 0.003), tone(rng, 2500, TONE, MIC_RATE), quiet(rng, 0.5, MIC_RATE, 0.003), tone(rng, 300, TONE, MIC_RATE), quiet(rng, 1, MIC_RATE, 0.003)];
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
@@ -89,7 +106,7 @@ async function trained(): Promise<{ model: TrainedClassifier; path: string; ms: 
   return tones;
 }
 
-test('classifierFromBytes: the model file\'s bytes give the classifier loadClassifier reads; bad bytes are INVALID_FILE naming them', async () => {
+test("classifierFromBytes: the model file's bytes give the classifier loadClassifier reads; bad bytes are INVALID_FILE naming them", async () => {
   const { model, path } = await trained();
   const bytes = readFileSync(path);
   const fromBytes = classifierFromBytes(bytes, 'tones.safetensors');
@@ -104,7 +121,11 @@ test('classifierFromBytes: the model file\'s bytes give the classifier loadClass
   assert.deepEqual(classifierFromBytes(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)).model.config, model.model.config);
 
   const rejects = (b: Uint8Array, re: RegExp) =>
-    assert.throws(() => classifierFromBytes(b, 'm.safetensors'), (e: unknown) => e instanceof GruError && e.code === 'INVALID_FILE' && re.test(e.message), String(re));
+    assert.throws(
+      () => classifierFromBytes(b, 'm.safetensors'),
+      (e: unknown) => e instanceof GruError && e.code === 'INVALID_FILE' && re.test(e.message),
+      String(re),
+    );
   const weights = model.model.stateDict();
   const meta = (over: Record<string, string>) => serializeSafetensors(weights, { ...JSON.parse(JSON.stringify(readMeta(bytes))), ...over });
   rejects(new TextEncoder().encode('not a model'), /^m\.safetensors: safetensors: /);
@@ -126,7 +147,10 @@ function readMeta(bytes: Uint8Array): Record<string, string> {
 /** The labels' order and spacing: alternating high, low; low 0.9 s after high; each word again one file length later. */
 function checkSequence(ds: readonly { label: string; start: number }[], where: string): void {
   const seq = ds.map((d) => `${d.label}@${d.start.toFixed(2)}`).join(' ');
-  assert.ok(ds.every((d) => d.label === 'high' || d.label === 'low'), `${where}: only the two words are detected: ${seq}`);
+  assert.ok(
+    ds.every((d) => d.label === 'high' || d.label === 'low'),
+    `${where}: only the two words are detected: ${seq}`,
+  );
   for (let i = 1; i < ds.length; i++) {
     assert.notEqual(ds[i].label, ds[i - 1].label, `${where}: the words alternate as in the file: ${seq}`);
     const gap = ds[i].start - ds[i - 1].start;
@@ -135,7 +159,7 @@ function checkSequence(ds: readonly { label: string; start: number }[], where: s
   }
 }
 
-test('browser: the microphone (a WAV file through Chromium\'s fake capture) → AudioWorklet → worker → the words detected', { timeout: 120_000 }, async (t) => {
+test("browser: the microphone (a WAV file through Chromium's fake capture) → AudioWorklet → worker → the words detected", { timeout: 120_000 }, async (t) => {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: run \`node scripts/ensure-chromium.mjs\` (npm test does) or set GRU_CHROMIUM`);
   const dir = await dirP;
   const { model, path, ms: trainMs } = await trained();
@@ -152,7 +176,11 @@ test('browser: the microphone (a WAV file through Chromium\'s fake capture) → 
   const ks = new KeywordStream(model);
   const s16 = resample(twice, MIC_RATE, 16000);
   for (let i = 0; i < s16.length; i += 1600) offline.push(...ks.push(s16.subarray(i, i + 1600)).detections);
-  assert.deepEqual(offline.map((d) => d.label), ['high', 'low', 'high', 'low'], 'offline, the model hears the file\'s words');
+  assert.deepEqual(
+    offline.map((d) => d.label),
+    ['high', 'low', 'high', 'low'],
+    "offline, the model hears the file's words",
+  );
   checkSequence(offline, 'offline');
 
   const out = join(dir, 'site');
@@ -168,10 +196,18 @@ test('browser: the microphone (a WAV file through Chromium\'s fake capture) → 
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
       // The microphone: getUserMedia granted without a prompt, a fake capture device that plays our WAV file.
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wavPath}`,
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${wavPath}`,
       '--autoplay-policy=no-user-gesture-required',
     ],
   });
@@ -186,7 +222,11 @@ test('browser: the microphone (a WAV file through Chromium\'s fake capture) → 
   });
   const status = async () => (await page.evaluate(() => (globalThis as KwsWindow).__kwsStatus)) as KwsStatus;
   const detections = async () => (await page.evaluate(() => (globalThis as KwsWindow).__kwsDetections)) as KwsDetection[];
-  const show = (ds: KwsDetection[]) => ds.slice(0, 12).map((d) => `${d.label}@${d.start.toFixed(2)}(${d.probability.toFixed(2)})`).join(' ') + (ds.length > 12 ? ` … (${ds.length})` : '');
+  const show = (ds: KwsDetection[]) =>
+    ds
+      .slice(0, 12)
+      .map((d) => `${d.label}@${d.start.toFixed(2)}(${d.probability.toFixed(2)})`)
+      .join(' ') + (ds.length > 12 ? ` … (${ds.length})` : '');
   const fail = async (what: string) => `${what}; status ${JSON.stringify(await status())}; detections ${show(await detections())}\n${problems.join('\n')}`;
 
   await page.goto(`${s.url}?only=kws&model=tones.safetensors`);
@@ -201,10 +241,16 @@ test('browser: the microphone (a WAV file through Chromium\'s fake capture) → 
   // Two loops of the file: each word twice (the first word heard may be either, depending on where the loop is at Start);
   // given up after 12 s of audio (over four loops), or 30 s of waiting for audio that does not come.
   try {
-    await page.waitForFunction(() => {
-      const w = globalThis as KwsWindow, ds = w.__kwsDetections ?? [], st = w.__kwsStatus;
-      return st?.state === 'error' || (st?.seconds ?? 0) >= 12 || (ds.filter((d) => d.label === 'high').length >= 2 && ds.filter((d) => d.label === 'low').length >= 2);
-    }, undefined, { timeout: 30_000, polling: 100 });
+    await page.waitForFunction(
+      () => {
+        const w = globalThis as KwsWindow,
+          ds = w.__kwsDetections ?? [],
+          st = w.__kwsStatus;
+        return st?.state === 'error' || (st?.seconds ?? 0) >= 12 || (ds.filter((d) => d.label === 'high').length >= 2 && ds.filter((d) => d.label === 'low').length >= 2);
+      },
+      undefined,
+      { timeout: 30_000, polling: 100 },
+    );
   } catch (e) {
     assert.fail(await fail(`no audio came within 30 s: ${(e as Error).message.split('\n')[0]}`));
   }
@@ -224,7 +270,10 @@ test('browser: the microphone (a WAV file through Chromium\'s fake capture) → 
   assert.ok(st.peak > 0.1, `the microphone's loudest sample: ${st.peak}`);
   // Our file, not the fake device's beep: the words in its order and spacing, again after its length.
   checkSequence(ds, 'in the browser');
-  assert.ok(ds.every((d) => d.probability >= 0.8 && d.end - d.start > 0.28 && d.end - d.start < 0.31), await fail('detections hold a window of 0.3 s'));
+  assert.ok(
+    ds.every((d) => d.probability >= 0.8 && d.end - d.start > 0.28 && d.end - d.start < 0.31),
+    await fail('detections hold a window of 0.3 s'),
+  );
 
   // Stop releases the microphone; the file chooser loads a model as ?model= did.
   await page.click('#kws-stop');

@@ -23,11 +23,7 @@ const config = fileURLToPath(new URL('../browser/vite.config.ts', import.meta.ur
 const wasmFile = fileURLToPath(new URL('../wasm/gru.wasm', import.meta.url));
 
 test('browser: the wasm backend in headless Chromium matches ref and trains', { timeout: 180_000 }, async (t) => {
-  assert.ok(
-    existsSync(CHROMIUM),
-    `no Chromium at ${CHROMIUM}: run \`node scripts/ensure-chromium.mjs\` (npm test does; it installs Debian's chromium ` +
-      'with apt-get) or set GRU_CHROMIUM to a Chromium or Chrome binary',
-  );
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: run \`node scripts/ensure-chromium.mjs\` (npm test does; it installs Debian's chromium ` + 'with apt-get) or set GRU_CHROMIUM to a Chromium or Chrome binary');
   assert.ok(existsSync(wasmFile), `${wasmFile} is not built: npm run build`);
 
   const out = await mkdtemp(join(tmpdir(), 'gru-ts-browser-'));
@@ -47,10 +43,7 @@ test('browser: the wasm backend in headless Chromium matches ref and trains', { 
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const page = await browser.newPage();
   const problems: string[] = [];
@@ -65,9 +58,7 @@ test('browser: the wasm backend in headless Chromium matches ref and trains', { 
   });
   await page.goto(s.url);
   await page.waitForFunction(() => (globalThis as { __gruResult?: unknown }).__gruResult !== undefined, undefined, { timeout: 120_000 });
-  const res = (await page.evaluate(() => (globalThis as { __gruResult?: unknown }).__gruResult)) as
-    | GruBrowserResult
-    | { ok: false; error: string };
+  const res = (await page.evaluate(() => (globalThis as { __gruResult?: unknown }).__gruResult)) as GruBrowserResult | { ok: false; error: string };
   const done = Date.now();
 
   assert.ok(res.ok, `the page failed: ${'error' in res ? res.error : ''}\n${problems.join('\n')}`);
@@ -102,8 +93,7 @@ test('browser: the wasm backend in headless Chromium matches ref and trains', { 
   assert.equal(r.parity.backendUsed.wasm, 'wasm');
   assert.equal(r.parity.backendUsed.ref, 'ref');
   assert.equal(r.training.backendUsed, 'wasm');
-  assert.ok((r.wasmCalls.gruForward ?? 0) > 0 && (r.wasmCalls.gruBackward ?? 0) > 0 && (r.wasmCalls.gemm ?? 0) > 0,
-    `wasm kernel calls: ${JSON.stringify(r.wasmCalls)}`);
+  assert.ok((r.wasmCalls.gruForward ?? 0) > 0 && (r.wasmCalls.gruBackward ?? 0) > 0 && (r.wasmCalls.gemm ?? 0) > 0, `wasm kernel calls: ${JSON.stringify(r.wasmCalls)}`);
   assert.ok(r.wasmMemoryBytes > 0, 'the wasm arena was used');
 
   // Forward (output, hN) and every gradient equal to ref within 1e-5 relative.

@@ -8,9 +8,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  AttentionGRUStack, classifyText, forecastNext, generate, loadClassifier, loadForecaster, loadLM, loadRecommender, readModelFile, recommendNext,
-  saveClassifier, saveForecaster, saveLM, saveRecommender, sessionBlocks, SessionRecommender, simulateClicks, trainClassifier, trainForecaster,
-  trainLM, trainRecommender, type Sessions,
+  AttentionGRUStack,
+  classifyText,
+  forecastNext,
+  generate,
+  loadClassifier,
+  loadForecaster,
+  loadLM,
+  loadRecommender,
+  readModelFile,
+  recommendNext,
+  saveClassifier,
+  saveForecaster,
+  saveLM,
+  saveRecommender,
+  sessionBlocks,
+  SessionRecommender,
+  simulateClicks,
+  trainClassifier,
+  trainForecaster,
+  trainLM,
+  trainRecommender,
+  type Sessions,
 } from '../src/index.js';
 import { dailySeries, labelledTexts } from './helpers/synthetic.js';
 
@@ -52,14 +71,28 @@ test('lm with --cell attention-gru (local-p D 2) fits names; samples by rerunnin
   assert.deepEqual(generate(loadLM(path), { count: 5, seed: 9 }), generate(r, { count: 5, seed: 9 }));
 });
 
-test('recommend with --cell attention-gru reads whole sessions: each slot\'s states equal its session run alone; it learns the simulated log', () => {
+test("recommend with --cell attention-gru reads whole sessions: each slot's states equal its session run alone; it learns the simulated log", () => {
   const sessions: Sessions = { keys: ['a', 'b', 'c'], offsets: Int32Array.from([0, 3, 5, 9]), items: Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), times: new Float64Array(9) };
   const config = { items: 10, embeddingSize: 4, hiddenSize: 5, numLayers: 2, dropout: 0, loss: 'cross-entropy' as const, nSample: 0, sampleAlpha: 0.75, logQ: 1, bpreg: 1, cell: { kind: 'attention-gru' as const } };
   const model = new SessionRecommender(config, 1);
   const [block] = sessionBlocks(sessions, [0, 1, 2], 3, 1);
   const states = model.forwardBlock(block).data;
-  const alone = model.sessionStates([[1, 2, 3], [4, 5], [6, 7, 8, 9]]);
-  const rows = [[0, 0], [1, 0], [2, 0], [0, 1], [1, 1], [0, 2], [1, 2], [2, 2], [3, 2]]; // (step, slot) of each click, sessions in order
+  const alone = model.sessionStates([
+    [1, 2, 3],
+    [4, 5],
+    [6, 7, 8, 9],
+  ]);
+  const rows = [
+    [0, 0],
+    [1, 0],
+    [2, 0],
+    [0, 1],
+    [1, 1],
+    [0, 2],
+    [1, 2],
+    [2, 2],
+    [3, 2],
+  ]; // (step, slot) of each click, sessions in order
   rows.forEach(([t, b], n) => {
     for (let h = 0; h < 5; h++) assert.ok(Math.abs(states[(t * 3 + b) * 5 + h] - alone[n * 5 + h]) < 1e-6, `click ${n}`);
   });

@@ -40,7 +40,7 @@ test('checkpoint must be a positive integer or auto', () => {
   assert.throws(() => new GRU({ inputSize: 1, hiddenSize: 2, checkpoint: 0 }), /checkpoint must be a positive integer or 'auto', got 0/);
 });
 
-test('truncated BPTT: chunks with a carried, detached state give the full run\'s outputs; gradients stop at chunk borders', () => {
+test("truncated BPTT: chunks with a carried, detached state give the full run's outputs; gradients stop at chunk borders", () => {
   const rng = new Rng(8);
   const gru = new GRU({ inputSize: 2, hiddenSize: 5, numLayers: 2, seed: 1 });
   const x = randomTensor(rng, [12, 2, 2]);

@@ -2,12 +2,34 @@
 // training and in eval.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, classifyBaselines, classifyText, classifyTexts, evaluateClassifierOn, fitNaiveBayes, fitSoftmaxRegression, frameBaselines, naiveBayesPredict, pooledStatistics, softmaxRegressionPredict, trainClassifier, UNK } from '../src/index.js';
+import {
+  Rng,
+  classifyBaselines,
+  classifyText,
+  classifyTexts,
+  evaluateClassifierOn,
+  fitNaiveBayes,
+  fitSoftmaxRegression,
+  frameBaselines,
+  naiveBayesPredict,
+  pooledStatistics,
+  softmaxRegressionPredict,
+  trainClassifier,
+  UNK,
+} from '../src/index.js';
 import { labelledTexts } from './helpers/synthetic.js';
 
 test('naive Bayes: Laplace-smoothed log probabilities as worked by hand; unknown tokens ignored; the argmax class', () => {
   // V = 6 (ids 0–3 reserved). Class 0: one document "4 4 5"; class 1: one document "5" (and an unknown token).
-  const nb = fitNaiveBayes([[4, 4, 5], [5, UNK]], [0, 1], 2, 6);
+  const nb = fitNaiveBayes(
+    [
+      [4, 4, 5],
+      [5, UNK],
+    ],
+    [0, 1],
+    2,
+    6,
+  );
   assert.deepEqual(Array.from(nb.logPrior), [Math.log(0.5), Math.log(0.5)]);
   const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} vs ${b}`);
   close(nb.logLikelihood[0 * 6 + 4], Math.log(3 / 9)); // (2 + 1) / (3 + 6)
@@ -53,6 +75,13 @@ test('frames baselines: pooled mean and std per feature as worked by hand; softm
   const r = fitSoftmaxRegression(X, y, 3, { steps: 500 });
   const right = X.filter((x, i) => softmaxRegressionPredict(r, x) === y[i]).length;
   assert.ok(right >= 57, `${right} of 60 (clusters 2.5 standard deviations apart overlap a little)`);
-  const b = frameBaselines(X.map((x) => Float32Array.from(x)), 2, y, [...Array(45).keys()], [...Array(15).keys()].map((i) => 45 + i), 3);
+  const b = frameBaselines(
+    X.map((x) => Float32Array.from(x)),
+    2,
+    y,
+    [...Array(45).keys()],
+    [...Array(15).keys()].map((i) => 45 + i),
+    3,
+  );
   assert.ok(b.pooledLogistic!.accuracy > 0.9, `${b.pooledLogistic!.accuracy}`);
 });

@@ -7,8 +7,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Rng, classifyAudio, classifyFrames, evaluateFramesOn, fitFeatureNormalization, framesFromJsonl, loadClassifier, readAudioFolder, saveClassifier,
-  trainFrameClassifier, KeywordStream, audioFeatures, commandTask, type Detection, type WindowResult,
+  Rng,
+  classifyAudio,
+  classifyFrames,
+  evaluateFramesOn,
+  fitFeatureNormalization,
+  framesFromJsonl,
+  loadClassifier,
+  readAudioFolder,
+  saveClassifier,
+  trainFrameClassifier,
+  KeywordStream,
+  audioFeatures,
+  commandTask,
+  type Detection,
+  type WindowResult,
 } from '../src/index.js';
 import { wav16 } from './helpers/wav.js';
 
@@ -51,7 +64,7 @@ test('a frames classifier learns ramps of any length, one direction by default; 
   const r = trainFrameClassifier(d, { hiddenSize: 12, epochs: 8, batchSize: 16, lr: 1e-2 });
   assert.equal(r.model.config.bidirectional, false);
   assert.ok(r.test.metrics.accuracy >= 0.95, `accuracy ${r.test.metrics.accuracy}`);
-  assert.ok(Math.abs(r.model.config.frames!.mean[2] - 1000) < 20, 'the normalisation holds the training frames\' mean');
+  assert.ok(Math.abs(r.model.config.frames!.mean[2] - 1000) < 20, "the normalisation holds the training frames' mean");
   const path = join(dir, 'ramps.safetensors');
   saveClassifier(r, path);
   const back = loadClassifier(path);
@@ -72,13 +85,21 @@ test('a frames classifier learns ramps of any length, one direction by default; 
   const rows = [up, down, up].map((f) => JSON.stringify({ seq: f })).join('\n');
   const p = spawnSync(process.execPath, [cli, 'predict', path, '--input', '-', '--json'], { encoding: 'utf8', input: rows });
   assert.equal(p.status, 0, p.stderr);
-  assert.deepEqual(p.stdout.trim().split('\n').map((l) => JSON.parse(l).label), ['up', 'down', 'up']);
+  assert.deepEqual(
+    p.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).label),
+    ['up', 'down', 'up'],
+  );
   assert.deepEqual(JSON.parse(p.stdout.split('\n')[1]).probabilities, classifyFrames(back, down).probabilities);
 });
 
 /** A 0.3 s tone near `hz` with noise, at `rate`. */
 function tone(rng: Rng, hz: number, rate: number): Float32Array {
-  const f = hz * (1 + 0.1 * rng.normal()), a = 0.3 + 0.3 * rng.uniform(), phase = rng.uniform() * 6.28;
+  const f = hz * (1 + 0.1 * rng.normal()),
+    a = 0.3 + 0.3 * rng.uniform(),
+    phase = rng.uniform() * 6.28;
   return Float32Array.from({ length: Math.round(0.3 * rate) }, (_, i) => a * Math.sin(phase + (2 * Math.PI * f * i) / rate) + 0.02 * rng.normal());
 }
 
@@ -87,7 +108,10 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
   const rng = new Rng(5);
   const rates = [16000, 8000, 22050];
   const listed: Record<'validation' | 'testing', string[]> = { validation: [], testing: [] };
-  for (const [label, hz] of [['low', 300], ['high', 2500]] as const) {
+  for (const [label, hz] of [
+    ['low', 300],
+    ['high', 2500],
+  ] as const) {
     mkdirSync(join(root, label), { recursive: true });
     for (let k = 0; k < 40; k++) {
       const name = `v${k % 10}_nohash_${k}.wav`;
@@ -97,7 +121,13 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
     }
   }
   mkdirSync(join(root, '_background_noise_'));
-  writeFileSync(join(root, '_background_noise_', 'white.wav'), wav16(Float32Array.from({ length: 16000 }, () => 0.1 * rng.normal()), 16000));
+  writeFileSync(
+    join(root, '_background_noise_', 'white.wav'),
+    wav16(
+      Float32Array.from({ length: 16000 }, () => 0.1 * rng.normal()),
+      16000,
+    ),
+  );
   writeFileSync(join(root, 'validation_list.txt'), `${listed.validation.join('\n')}\n`);
   writeFileSync(join(root, 'testing_list.txt'), `${listed.testing.join('\n')}\n`);
 
@@ -105,12 +135,16 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
   assert.equal(d.sequences.length, 80);
   assert.equal(d.features, 40);
   assert.equal(d.noise.length, 1);
-  assert.deepEqual(d.listed!.test.map((i) => d.files[i]), listed.testing);
+  assert.deepEqual(
+    d.listed!.test.map((i) => d.files[i]),
+    listed.testing,
+  );
   for (const i of [0, 1, 2]) assert.equal(d.sequences[i].length / 40, 1 + Math.floor((0.3 * 16000 - 400) / 160), 'every rate resampled to 16 kHz: 0.3 s is 28 frames');
   // Speech Commands' task on top: the words, a share of the other clips as _unknown_, _silence_ from the noise; per part.
   const task = commandTask(d, { words: ['high'], unknownFraction: 0.5, silenceFraction: 0.25 });
   const count = (rows: number[], label: string) => rows.filter((i) => task.labels[i] === label).length;
-  const test12 = task.listed!.test, val12 = task.listed!.validation;
+  const test12 = task.listed!.test,
+    val12 = task.listed!.validation;
   assert.deepEqual([count(test12, 'high'), count(test12, '_unknown_'), count(test12, '_silence_')], [4, 2, 1]);
   assert.deepEqual([count(val12, 'high'), count(val12, '_unknown_'), count(val12, '_silence_')], [4, 2, 1]);
   assert.equal(task.labels.length, 40 + 20 + 10);
@@ -130,10 +164,11 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
 
   // Streaming: a window closing in the stream has the offline model's probabilities on the same samples.
   const audio = Float32Array.from([...tone(rng, 2500, 16000), ...tone(rng, 300, 16000), ...tone(rng, 300, 16000)]);
-  assert.equal(r.model.config.audio!.windowFrames, 28, 'the stream window is the training clips\' length');
-  assert.equal(r.model.config.audio!.logFloor, 1e-2, 'the folder\'s front end, recorded');
+  assert.equal(r.model.config.audio!.windowFrames, 28, "the stream window is the training clips' length");
+  assert.equal(r.model.config.audio!.logFloor, 1e-2, "the folder's front end, recorded");
   const stream = new KeywordStream(r, { stride: 7, threshold: 0.5 });
-  const windows: WindowResult[] = [], detections: Detection[] = [];
+  const windows: WindowResult[] = [],
+    detections: Detection[] = [];
   for (let i = 0; i < audio.length; i += 1000) {
     const got = stream.push(audio.subarray(i, i + 1000));
     windows.push(...got.windows);
@@ -148,7 +183,10 @@ test('an audio folder (Speech Commands layout): any sample rate, the lists as th
   }
   assert.equal(detections[0].label, 'high');
   assert.equal(detections[0].start, 0);
-  assert.ok(detections.some((d) => d.label === 'low'), JSON.stringify(detections));
+  assert.ok(
+    detections.some((d) => d.label === 'low'),
+    JSON.stringify(detections),
+  );
   writeFileSync(join(root, 'testing_list.txt'), 'low/missing.wav\n');
   assert.throws(() => readAudioFolder(root), /testing_list\.txt: line 1 names 'low\/missing\.wav', which is not a WAV file in a label folder/);
   writeFileSync(join(root, 'testing_list.txt'), `${listed.testing.join('\n')}\n`);

@@ -165,7 +165,11 @@ test('a training run killed mid-way leaves a checkpoint that loads, and --resume
   const state = JSON.parse(before.metadata.checkpoint);
   const k = state.epoch;
   assert.ok(k >= 0 && k < 399, `checkpoint at epoch ${k}`);
-  assert.deepEqual(state.history.map((h: { epoch: number }) => h.epoch), [...Array(k + 1).keys()], 'the checkpoint holds every epoch up to its own');
+  assert.deepEqual(
+    state.history.map((h: { epoch: number }) => h.epoch),
+    [...Array(k + 1).keys()],
+    'the checkpoint holds every epoch up to its own',
+  );
   assert.ok(!existsSync(model), 'the model file is written only when training ends');
 
   const epochs = String(k + 3);
@@ -186,7 +190,11 @@ test('a training run killed mid-way leaves a checkpoint that loads, and --resume
   const losses = (h: { trainLoss: number; valLoss: number; lr: number }[]) => h.map((e) => [e.trainLoss, e.valLoss, e.lr]);
   assert.deepEqual(losses(after.history), losses(reference));
   assert.deepEqual(parseSafetensors(readFileSync(model)).tensors, parseSafetensors(readFileSync(whole)).tensors, 'the same final model');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('k.') && (f.includes('.tmp-') || f.endsWith('.lock'))), [], 'no temporary or lock file left');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('k.') && (f.includes('.tmp-') || f.endsWith('.lock'))),
+    [],
+    'no temporary or lock file left',
+  );
 });
 
 test('seq2seq from a TSV: train with --layers, --dropout and --average, --json metrics (closest and first target), predict, eval', () => {
@@ -209,8 +217,14 @@ test('seq2seq from a TSV: train with --layers, --dropout and --average, --json m
   writeFileSync(join(dir, 'sources.txt'), 'abcd\n\nbcde\ncdef\n');
   const many = gru('predict', model, '--input', join(dir, 'sources.txt'), '--json');
   assert.equal(many.code, 0, many.err);
-  const rows = many.out.trim().split('\n').map((l) => JSON.parse(l) as { input: string; output: string[] });
-  assert.deepEqual(rows.map((x) => x.input), ['abcd', 'bcde', 'cdef']);
+  const rows = many.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { input: string; output: string[] });
+  assert.deepEqual(
+    rows.map((x) => x.input),
+    ['abcd', 'bcde', 'cdef'],
+  );
   assert.equal(rows[0].output.join(' '), p.out.trim());
   const info = gru('info', model);
   assert.match(info.out, /"?encoderLayers"?: ?2/);

@@ -14,7 +14,11 @@ import { decodeWav } from '../src/data/audio/wav.js';
 import { GruError } from '../src/errors.js';
 import { assertCommandClip } from './helpers/wav.js';
 
-const voiceOf = (file: string) => file.split('/').pop()!.replace(/_nohash_.*$/, '');
+const voiceOf = (file: string) =>
+  file
+    .split('/')
+    .pop()!
+    .replace(/_nohash_.*$/, '');
 const variantOf = (voice: string) => voice.slice(voice.indexOf('+') + 1);
 const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean);
 
@@ -53,7 +57,10 @@ test('the voice catalogue: 356 eSpeak voices, 8 accents, whole variants held out
 
 test('a voices count below 3 is refused', () => {
   for (const n of [0, 2, 2.5]) {
-    assert.throws(() => commandsDataset({ cacheDir: tmpdir(), voices: n }), (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => commandsDataset({ cacheDir: tmpdir(), voices: n }),
+      (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT',
+    );
   }
 });
 
@@ -107,7 +114,8 @@ test('a synthesized subset: layout, held-out voices, Pico for training, 1 s clip
       const x = decodeWav(readFileSync(join(dir, f)), f).samples;
       const rms = Array.from({ length: 100 }, (_, k) => Math.sqrt(x.subarray(160 * k, 160 * (k + 1)).reduce((a, v) => a + v * v, 0) / 160));
       const loud = rms.map((r) => r >= Math.max(...rms) * 10 ** (-35 / 20));
-      const first = loud.indexOf(true), last = loud.lastIndexOf(true);
+      const first = loud.indexOf(true),
+        last = loud.lastIndexOf(true);
       assert.ok(first >= 1 && last <= 98, `${f}: speech from ${first * 10} to ${last * 10 + 10} ms reaches the clip's edge`);
       assert.ok(last - first + 1 >= 15, `${f}: only ${(last - first + 1) * 10} ms of speech`);
     }
@@ -119,7 +127,8 @@ test('a synthesized subset: layout, held-out voices, Pico for training, 1 s clip
     assert.deepEqual(noise, ['brown_noise.wav', 'pink_noise.wav', 'white_noise.wav']);
     const lowShare = (x: Float32Array) => {
       // share of the energy left after a first difference (a high-pass): high for white noise, low for brown
-      let all = 0, diff = 0;
+      let all = 0,
+        diff = 0;
       for (let i = 1; i < x.length; i++) {
         all += x[i] * x[i];
         diff += (x[i] - x[i - 1]) ** 2;
@@ -139,7 +148,10 @@ test('a synthesized subset: layout, held-out voices, Pico for training, 1 s clip
 
     const marker = JSON.parse(readFileSync(join(dir, 'commands.json'), 'utf8'));
     assert.equal(marker.version, 2);
-    assert.deepEqual(marker.synthesizers.map((s: { package: string }) => s.package), ['espeak-ng', '@echogarden/svoxpico-wasm']);
+    assert.deepEqual(
+      marker.synthesizers.map((s: { package: string }) => s.package),
+      ['espeak-ng', '@echogarden/svoxpico-wasm'],
+    );
     assert.deepEqual(marker.clips, { total: 60, train: 40, validation: 10, test: 10 });
     assert.equal(marker.voiceTable.length, 6);
 

@@ -19,7 +19,10 @@ test('the voice tables: mespeak 38 voices (19 variants × 2 accents), flite 30 (
   assert.equal(mespeak.length, 38);
   assert.equal(new Set(mespeak.map((v) => v.variant)).size, 19);
   assert.equal(new Set(mespeak.map((v) => v.voice)).size, 6);
-  assert.ok(mespeak.some((v) => v.variant.startsWith('klatt')), 'the Klatt synthesizer is heard');
+  assert.ok(
+    mespeak.some((v) => v.variant.startsWith('klatt')),
+    'the Klatt synthesizer is heard',
+  );
   const flite = commandsTestVoices('flite');
   assert.equal(flite.length, 30);
   assert.deepEqual(new Set(flite.map((v) => v.voice)), new Set(['slt', 'awb', 'rms', 'kal16', 'kal']));
@@ -30,9 +33,15 @@ test('the voice tables: mespeak 38 voices (19 variants × 2 accents), flite 30 (
 });
 
 test('an unknown set or a bad voices count is refused', () => {
-  assert.throws(() => commandsTestSet('sam' as CommandsTestSetName, { cacheDir: tmpdir() }), (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT' && /mespeak, flite/.test(e.message));
+  assert.throws(
+    () => commandsTestSet('sam' as CommandsTestSetName, { cacheDir: tmpdir() }),
+    (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT' && /mespeak, flite/.test(e.message),
+  );
   for (const n of [0, 1.5, -1]) {
-    assert.throws(() => commandsTestSet('mespeak', { cacheDir: tmpdir(), voices: n }), (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => commandsTestSet('mespeak', { cacheDir: tmpdir(), voices: n }),
+      (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT',
+    );
   }
 });
 
@@ -49,7 +58,9 @@ for (const name of COMMANDS_TEST_SETS) {
 
       // layout: one folder per word, one clip per voice in each; no lists, no noise
       assert.deepEqual(readdirSync(dir).sort(), [...COMMAND_WORDS, 'README.md', 'commands.json'].sort());
-      const ids = commandsTestVoices(name).slice(0, 2).map((v) => v.id);
+      const ids = commandsTestVoices(name)
+        .slice(0, 2)
+        .map((v) => v.id);
       for (const w of COMMAND_WORDS) assert.deepEqual(readdirSync(join(dir, w)).sort(), ids.map((id) => `${id}_nohash_0.wav`).sort());
       const files = COMMAND_WORDS.flatMap((w) => readdirSync(join(dir, w)).map((f) => `${w}/${f}`));
 

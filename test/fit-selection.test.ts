@@ -15,7 +15,8 @@ class Tiny extends Module {
 
 const rng = new Rng(2);
 const batches = Array.from({ length: 4 }, () => {
-  const x = Tensor.zeros([8, 3]), y = Tensor.zeros([8, 2]);
+  const x = Tensor.zeros([8, 3]),
+    y = Tensor.zeros([8, 2]);
   for (let i = 0; i < x.size; i++) x.data[i] = rng.normal();
   for (let i = 0; i < 8; i++) {
     y.data[2 * i] = x.data[3 * i] - 2 * x.data[3 * i + 2];
@@ -52,7 +53,8 @@ function train(o: { epochs: number; decay: number; checkpointPath?: string; resu
 
 test('the kept weights are the moving average of the raw weights (float64 recomputation), and validation sees them', () => {
   const decay = 0.9;
-  const raw: number[][] = [], seen: number[][] = [];
+  const raw: number[][] = [],
+    seen: number[][] = [];
   const r = train({ epochs: 3, decay, raw, seen });
   const init = new Tiny().parameters().flatMap((p) => Array.from(p.value.data));
   let avg = init.slice();
@@ -78,7 +80,10 @@ test('a resumed run with averaging ends where an uninterrupted one does', () => 
     const ckpt = join(dir, 'avg.ckpt.safetensors');
     train({ epochs: 2, decay: 0.95, checkpointPath: ckpt });
     const resumed = train({ epochs: 4, decay: 0.95, checkpointPath: ckpt, resume: true });
-    assert.deepEqual(resumed.history.map((h) => h.trainLoss), whole.history.map((h) => h.trainLoss));
+    assert.deepEqual(
+      resumed.history.map((h) => h.trainLoss),
+      whole.history.map((h) => h.trainLoss),
+    );
     assert.deepEqual(resumed.weights, whole.weights);
     // A checkpoint written without averaging cannot resume an averaging run.
     const plain = join(dir, 'plain.ckpt.safetensors');
@@ -97,11 +102,18 @@ test('a decay outside (0, 1) is refused', () => {
 test('monitor: the best epoch by a validation metric, ties broken by the loss; patience counts on it', () => {
   const run = (accuracy: number[], loss: number[], monitor?: { metric: string; higherIsBetter: boolean }, patience?: number) => {
     const model = new Tiny();
-    let e = 0, best = -1, epochs = 0;
+    let e = 0,
+      best = -1,
+      epochs = 0;
     fit({
-      model, optimizer: new Adam(model.parameters()), batches, loss: (b) => mseLoss(model.lin.forward(constant(b.x)), constant(b.y)),
+      model,
+      optimizer: new Adam(model.parameters()),
+      batches,
+      loss: (b) => mseLoss(model.lin.forward(constant(b.x)), constant(b.y)),
       validate: () => ({ loss: loss[e], metrics: { accuracy: accuracy[e++] } }),
-      epochs: accuracy.length, monitor, patience,
+      epochs: accuracy.length,
+      monitor,
+      patience,
       onEvent: (ev) => {
         if (ev.type === 'stop') best = ev.bestEpoch;
         if (ev.type === 'epoch') epochs++;
@@ -109,7 +121,8 @@ test('monitor: the best epoch by a validation metric, ties broken by the loss; p
     });
     return { best, epochs };
   };
-  const acc = [0.5, 0.8, 0.8, 0.7], loss = [1, 0.5, 0.4, 0.3];
+  const acc = [0.5, 0.8, 0.8, 0.7],
+    loss = [1, 0.5, 0.4, 0.3];
   assert.equal(run(acc, loss).best, 3);
   assert.equal(run(acc, loss, { metric: 'accuracy', higherIsBetter: true }).best, 2);
   assert.equal(run(acc, loss, { metric: 'accuracy', higherIsBetter: false }).best, 0);

@@ -150,7 +150,12 @@ for (const c of REF.cases) {
     let smSSE = 0;
     for (let i = 0; i < c.fitEnd; i++) smSSE += (y[i] - smFitted[i]) ** 2;
     assert.ok(Math.abs(smSSE - sm.sse) <= 1e-8 * sm.sse);
-    assert.ok(maxRel(rolling(c, (t) => holtWintersForecast(params(sm), y, t, c.horizon)), sm.forecasts) < 1e-8);
+    assert.ok(
+      maxRel(
+        rolling(c, (t) => holtWintersForecast(params(sm), y, t, c.horizon)),
+        sm.forecasts,
+      ) < 1e-8,
+    );
 
     const model = fitHoltWinters(y, c.fitEnd, m);
     assert.ok(model.sse <= sm.sse * (1 + 1e-3), `SSE ${model.sse} vs statsmodels ${sm.sse}`);
@@ -162,7 +167,10 @@ for (const c of REF.cases) {
     assert.ok(Math.abs(own - model.sse) <= 1e-12 * model.sse);
     // Measured (make.py's data): within 4e−7 relative on the three cases where both reach the same
     // optimum, 1e−4 on realgdp m = 4, where ours has a 0.11 % smaller SSE.
-    const rel = maxRel(rolling(c, (t) => holtWintersForecast(model, y, t, c.horizon)), sm.forecasts);
+    const rel = maxRel(
+      rolling(c, (t) => holtWintersForecast(model, y, t, c.horizon)),
+      sm.forecasts,
+    );
     assert.ok(rel < 1e-3, `forecasts differ by ${rel} relative`);
   });
 
@@ -171,7 +179,12 @@ for (const c of REF.cases) {
     const model = fitLinearAR(y, c.fitEnd, c.lags);
     const ref = c.linearAR;
     assert.ok(maxRel([model.intercept, model.trend, ...model.coefficients], [ref.intercept, ref.trend, ...ref.coefficients]) < 1e-8);
-    assert.ok(maxRel(rolling(c, (t) => linearARForecast(model, y, t, c.horizon)), ref.forecasts) < 1e-8);
+    assert.ok(
+      maxRel(
+        rolling(c, (t) => linearARForecast(model, y, t, c.horizon)),
+        ref.forecasts,
+      ) < 1e-8,
+    );
   });
 
   test(`${c.name}: seasonal naive, MASE and classicalBaselines' layout`, () => {
@@ -211,10 +224,7 @@ test('bad input fails with what was expected and what came', () => {
   assert.throws(() => holtWintersForecast(p, y, 10, 2), /seasonal0 must hold season = 4 values; got 3/);
   assert.throws(() => mase([1, 2], [1], [1, 2, 3], 1), /same non-zero length; got 2 and 1/);
   assert.throws(() => mase([1], [1], [1, 2], 2), /longer than season = 2; got length 2/);
-  assert.throws(
-    () => classicalBaselines(y, { fitEnd: 30, season: 4, lags: 2, horizon: 3, origins: [29, 12] }),
-    /origins\[1\] must be an integer in \[fitEnd − 1, values.length − 1\] = \[29, 39\]; got 12/,
-  );
+  assert.throws(() => classicalBaselines(y, { fitEnd: 30, season: 4, lags: 2, horizon: 3, origins: [29, 12] }), /origins\[1\] must be an integer in \[fitEnd − 1, values.length − 1\] = \[29, 39\]; got 12/);
   // A baseline that cannot be fitted is skipped with the reason; the others still run.
   const few = classicalBaselines(y, { fitEnd: 20, season: 12, lags: 2, horizon: 3, origins: [19, 25] });
   assert.deepEqual(Object.keys(few.predictions), ['seasonalNaive', 'linearAR']);
@@ -225,9 +235,15 @@ test('bad input fails with what was expected and what came', () => {
 // Ridge (the forecaster's highway)
 
 test('ridge recovers an exact linear map with a tiny penalty, and matches the one-feature closed form', () => {
-  const rng = (s => () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5)(7);
-  const n = 50, p = 3, q = 2;
-  const W = [0.5, -1, 2, 3, 0, -0.25], b = [1, -2];
+  const rng = (
+    (s) => () =>
+      (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5
+  )(7);
+  const n = 50,
+    p = 3,
+    q = 2;
+  const W = [0.5, -1, 2, 3, 0, -0.25],
+    b = [1, -2];
   const X = Float64Array.from({ length: n * p }, rng);
   const Y = new Float64Array(n * q);
   for (let i = 0; i < n; i++) for (let k = 0; k < q; k++) Y[i * q + k] = b[k] + W[k * p] * X[i * p] + W[k * p + 1] * X[i * p + 1] + W[k * p + 2] * X[i * p + 2];
@@ -235,9 +251,13 @@ test('ridge recovers an exact linear map with a tiny penalty, and matches the on
   exact.weight.forEach((w, i) => assert.ok(Math.abs(w - W[i]) < 1e-6, `weight ${i}: ${w} vs ${W[i]}`));
   exact.bias.forEach((v, k) => assert.ok(Math.abs(v - b[k]) < 1e-6));
   // One feature: w = Σ x̄ȳ / (Σ x̄² + λn), b = ȳ − w·x̄ (worked out by hand from the definition).
-  const x = [1, 2, 4], y = [1, 3, 4], lambda = 0.5;
-  const mx = 7 / 3, my = 8 / 3;
-  const sxy = x.reduce((s, xi, i) => s + (xi - mx) * (y[i] - my), 0), sxx = x.reduce((s, xi) => s + (xi - mx) ** 2, 0);
+  const x = [1, 2, 4],
+    y = [1, 3, 4],
+    lambda = 0.5;
+  const mx = 7 / 3,
+    my = 8 / 3;
+  const sxy = x.reduce((s, xi, i) => s + (xi - mx) * (y[i] - my), 0),
+    sxx = x.reduce((s, xi) => s + (xi - mx) ** 2, 0);
   const [shrunk] = ridge(x, y, 3, 1, 1, [lambda]);
   assert.ok(Math.abs(shrunk.weight[0] - sxy / (sxx + lambda * 3)) < 1e-12);
   assert.ok(Math.abs(shrunk.bias[0] - (my - shrunk.weight[0] * mx)) < 1e-12);

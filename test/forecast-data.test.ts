@@ -30,9 +30,15 @@ test('missing dates and empty cells are reported with their rows, or filled on r
   const values = ['10', '20', '40', '', '80'];
   assert.throws(() => seriesFromTable(table(dates, values), { column: 'value' }), /column 'value' has 1 empty cell \(data row 4\); fill them with --fill linear or --fill previous/);
   const full = ['10', '20', '40', '50', '80'];
-  assert.throws(() => seriesFromTable(table(dates, full), { column: 'value' }), /test\.csv: 3 missing dates in a daily series: 2024-01-03 \(after data row 2\), 2024-01-06 \(after data row 4\), 2024-01-07 \(after data row 4\); fill them with --fill linear/);
+  assert.throws(
+    () => seriesFromTable(table(dates, full), { column: 'value' }),
+    /test\.csv: 3 missing dates in a daily series: 2024-01-03 \(after data row 2\), 2024-01-06 \(after data row 4\), 2024-01-07 \(after data row 4\); fill them with --fill linear/,
+  );
   const linear = seriesFromTable(table(dates, values), { column: 'value', fill: 'linear' });
-  assert.deepEqual(linear.dates!.map((d) => new Date(d).toISOString().slice(0, 10)), ['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05', '2024-01-06', '2024-01-07', '2024-01-08']);
+  assert.deepEqual(
+    linear.dates!.map((d) => new Date(d).toISOString().slice(0, 10)),
+    ['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05', '2024-01-06', '2024-01-07', '2024-01-08'],
+  );
   // 10, 20, (30), 40, (empty → 50), (60), (70), 80: linear between known neighbours.
   assert.deepEqual([...linear.values], [10, 20, 30, 40, 50, 60, 70, 80]);
   const previous = seriesFromTable(table(dates, values), { column: 'value', fill: 'previous' });
@@ -45,10 +51,21 @@ test('missing dates and empty cells are reported with their rows, or filled on r
 test('task rejections are GruErrors with a code: bad options INVALID_ARGUMENT, unusable data INVALID_DATA', async () => {
   const { GruError, trainForecaster, trainClassifier } = await import('../src/index.js');
   const rows = Array.from({ length: 200 }, (_, i) => new Date(Date.UTC(2020, 0, 1 + i)).toISOString().slice(0, 10));
-  const code = (f: () => unknown, expected: string, pattern: RegExp) =>
-    assert.throws(f, (e: unknown) => e instanceof GruError && e.code === expected && pattern.test(e.message));
+  const code = (f: () => unknown, expected: string, pattern: RegExp) => assert.throws(f, (e: unknown) => e instanceof GruError && e.code === expected && pattern.test(e.message));
   code(() => trainForecaster(table(rows), { column: 'value', horizon: 12, testSize: 5 }), 'INVALID_ARGUMENT', /--test-size 5 is shorter than the horizon 12/);
   code(() => trainForecaster(table(rows.slice(0, 30)), { column: 'value', lookback: 14, horizon: 3 }), 'INVALID_DATA', /too few rows for the window: 30 rows/);
   code(() => seriesFromTable(table(['2024-01-02', '2024-01-01']), { column: 'value' }), 'INVALID_DATA', /dates in 'date' must increase/);
-  code(() => trainClassifier({ columns: ['text', 'label'], rows: [['a b', 'x'], ['c d', '']], source: 't' }), 'INVALID_DATA', /empty label at data row 2/);
+  code(
+    () =>
+      trainClassifier({
+        columns: ['text', 'label'],
+        rows: [
+          ['a b', 'x'],
+          ['c d', ''],
+        ],
+        source: 't',
+      }),
+    'INVALID_DATA',
+    /empty label at data row 2/,
+  );
 });

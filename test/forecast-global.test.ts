@@ -10,8 +10,22 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import {
-  Rng, baseForecasts, evaluateForecasterOn, fitHoltWinters, forecastEach, forecastNext, forecasterToOnnx, loadForecaster, makeBatch,
-  originsBetween, saveForecaster, seasonalNaiveRolling, holtWintersRolling, seriesByIdFromTable, trainForecaster, type Table,
+  Rng,
+  baseForecasts,
+  evaluateForecasterOn,
+  fitHoltWinters,
+  forecastEach,
+  forecastNext,
+  forecasterToOnnx,
+  loadForecaster,
+  makeBatch,
+  originsBetween,
+  saveForecaster,
+  seasonalNaiveRolling,
+  holtWintersRolling,
+  seriesByIdFromTable,
+  trainForecaster,
+  type Table,
 } from '../src/index.js';
 import { MULTI_SERIES } from '../scripts/forecast-series.js';
 
@@ -27,7 +41,10 @@ test('a global model over 14 real series: one member per series with its own sca
   const { model, test: ev } = global;
   const ids = [...new Set(industries.rows.map((r) => r[industries.columns.indexOf('series')]))];
   assert.equal(ids.length, 14);
-  assert.deepEqual(model.members!.map((m) => m.id), ids);
+  assert.deepEqual(
+    model.members!.map((m) => m.id),
+    ids,
+  );
   // Each series is scaled by its own seasonal changes: Mining's are an order of magnitude below Wholesale's.
   const scale = (id: string) => model.members!.find((m) => m.id === id)!.normalization.scale;
   assert.ok(scale('Wholesale and Retail Trade') > 10 * scale('Mining and Extraction'), `${scale('Wholesale and Retail Trade')} vs ${scale('Mining and Extraction')}`);
@@ -35,7 +52,10 @@ test('a global model over 14 real series: one member per series with its own sca
   const mean = (f: (e: typeof ev) => number) => ev.perSeries!.reduce((s, p) => s + f(p.evaluation), 0) / 14;
   assert.ok(Math.abs(ev.metrics.mase - mean((e) => e.metrics.mase)) < 1e-12);
   assert.ok(Math.abs(ev.baselines.seasonalNaive.mase - mean((e) => e.baselines.seasonalNaive.mase)) < 1e-12);
-  assert.equal(ev.windows, ev.perSeries!.reduce((n, p) => n + p.evaluation.windows, 0));
+  assert.equal(
+    ev.windows,
+    ev.perSeries!.reduce((n, p) => n + p.evaluation.windows, 0),
+  );
   const geo = Math.exp(mean((e) => Math.log(e.metrics.mae / e.baselines[ev.best.baseline]!.mae)));
   assert.ok(Math.abs(ev.best.maeRatio - geo) < 1e-12);
   // Forecasts are in each series' own units: near that series' recent level.
@@ -52,7 +72,10 @@ test('a global model round-trips through its file, evaluates and forecasts every
   assert.deepEqual(back.members, global.model.members);
   const again = evaluateForecasterOn(back, industries);
   assert.equal(again.metrics.mase, global.test.metrics.mase);
-  assert.deepEqual(again.perSeries!.map((p) => p.evaluation.metrics), global.test.perSeries!.map((p) => p.evaluation.metrics));
+  assert.deepEqual(
+    again.perSeries!.map((p) => p.evaluation.metrics),
+    global.test.perSeries!.map((p) => p.evaluation.metrics),
+  );
   const next = forecastEach(back, industries);
   assert.equal(next.length, 14);
   assert.equal(next[0].values.length, 12);
@@ -62,7 +85,7 @@ test('a global model round-trips through its file, evaluates and forecasts every
   assert.throws(() => forecastEach(back, stranger), /series 'Fishing' is not one the model was trained on \(it knows Agriculture/);
 });
 
-test('a global model in ONNX Runtime takes each window\'s series scale and gives the forecasts of the library', async () => {
+test("a global model in ONNX Runtime takes each window's series scale and gives the forecasts of the library", async () => {
   const model = global.model;
   const session = await ort.InferenceSession.create(forecasterToOnnx(model));
   assert.ok(session.inputNames.includes('scale'));
@@ -87,7 +110,14 @@ test('a global model in ONNX Runtime takes each window\'s series scale and gives
 });
 
 test('long-format problems: an empty series id and series of different frequencies are named', () => {
-  const t: Table = { columns: ['id', 'date', 'v'], rows: [['a', '2020-01-01', '1'], ['', '2020-01-02', '2']], source: 'long.csv' };
+  const t: Table = {
+    columns: ['id', 'date', 'v'],
+    rows: [
+      ['a', '2020-01-01', '1'],
+      ['', '2020-01-02', '2'],
+    ],
+    source: 'long.csv',
+  };
   assert.throws(() => seriesByIdFromTable(t, { column: 'v', seriesColumn: 'id' }), /long\.csv: the series column 'id' is empty at data row 2/);
   const mixed: Table = {
     columns: ['id', 'date', 'v'],
@@ -144,7 +174,8 @@ test('the combination base is the mean of seasonal naive and Holt–Winters from
   const w = { lookback: 14, horizon: 3, season: 7, frequency: 'daily' as const };
   const series = { values, dates: null, covariates: [], frequency: 'daily' as const };
   const mean = baseForecasts(series, w, { method: 'combination', params, firstDate: null });
-  const sn = seasonalNaiveRolling(values, 3, 7), hws = holtWintersRolling(params, values, 3);
+  const sn = seasonalNaiveRolling(values, 3, 7),
+    hws = holtWintersRolling(params, values, 3);
   for (let i = 6 * 3; i < mean.length; i++) assert.ok(Math.abs(mean[i] - (sn[i] + hws[i]) / 2) < 1e-9);
 });
 
@@ -163,15 +194,31 @@ test('gru train forecast --series-column and --known, gru predict --future, on t
   assert.ok(report.baselines.holtWinters.mase > 0 && report.metrics.mase > 0);
   const p = gru('predict', out, '--input', long, '--json');
   assert.equal(p.status, 0, p.stderr);
-  const lines = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = p.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 14);
   assert.equal(lines[13].series, 'Wholesale and Retail Trade');
   assert.equal(lines[0].values.length, 12);
 
   const t = promotions(400);
-  const history = join(dir, 'sales.csv'), future = join(dir, 'future.csv'), promo = join(dir, 'promo.safetensors');
+  const history = join(dir, 'sales.csv'),
+    future = join(dir, 'future.csv'),
+    promo = join(dir, 'promo.safetensors');
   writeFileSync(history, toCsv(t));
-  writeFileSync(future, toCsv({ columns: ['date', 'promo'], rows: [['2021-02-04', '1'], ['2021-02-05', '0'], ['2021-02-06', '0']], source: '' }));
+  writeFileSync(
+    future,
+    toCsv({
+      columns: ['date', 'promo'],
+      rows: [
+        ['2021-02-04', '1'],
+        ['2021-02-05', '0'],
+        ['2021-02-06', '0'],
+      ],
+      source: '',
+    }),
+  );
   const k = gru('train', 'forecast', '--data', history, '--column', 'sales', '--known', 'promo', '--lookback', '14', '--horizon', '3', '--test-size', '40', '--hidden', '8', '--epochs', '1', '--out', promo);
   assert.equal(k.status, 0, k.stderr);
   const none = gru('predict', promo, '--input', history);

@@ -26,6 +26,6 @@ test('80% intervals cover about 80% of a series whose noise is known', () => {
   assert.equal(iv.level, 0.8);
   // 365 test windows: the coverage's standard error is √(0.8·0.2/365) ≈ 0.021; allow three of them either side.
   assert.ok(Math.abs(iv.coverage - 0.8) < 0.064, `coverage ${iv.coverage}`);
-  const width = (iv.upper[0] - iv.lower[0]);
+  const width = iv.upper[0] - iv.lower[0];
   assert.ok(Math.abs(width - 2 * 1.2816) < 0.35 * 2 * 1.2816, `width ${width} vs 2.563 for N(0, 1)`);
 });

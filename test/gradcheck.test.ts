@@ -2,8 +2,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  GRU, Rng, Var, add, addBroadcast, attentionPool, concatLast, encoderAttention, concat0, crossEntropy, dropout, embedding, gruLayer, linear, mseLoss, mul, relu, reshape,
-  scale, sigmoid, sliceRows, sum, swapAxes01, tanh,
+  GRU,
+  Rng,
+  Var,
+  add,
+  addBroadcast,
+  attentionPool,
+  concatLast,
+  encoderAttention,
+  concat0,
+  crossEntropy,
+  dropout,
+  embedding,
+  gruLayer,
+  linear,
+  mseLoss,
+  mul,
+  relu,
+  reshape,
+  scale,
+  sigmoid,
+  sliceRows,
+  sum,
+  swapAxes01,
+  tanh,
 } from '../src/index.js';
 import { gradCheck, leaf } from './helpers/gradcheck.js';
 
@@ -18,21 +40,57 @@ test('elementwise, shape and reduction ops', () => {
   const rng = new Rng(3);
   const a = leaf(rng, [3, 4], 'a');
   const b = leaf(rng, [3, 4], 'b');
-  ok('add', gradCheck(([p, q]) => add(p, q), [a, b]));
-  ok('mul', gradCheck(([p, q]) => mul(p, q), [a, b]));
-  ok('scale', gradCheck(([p]) => scale(p, -1.7), [a]));
-  ok('sum', gradCheck(([p]) => sum(p), [a]));
-  ok('reshape', gradCheck(([p]) => reshape(p, [2, 6]), [a]));
-  ok('swapAxes01', gradCheck(([p]) => swapAxes01(p), [leaf(rng, [2, 3, 4], 'c')]));
-  ok('tanh', gradCheck(([p]) => tanh(p), [a]));
-  ok('sigmoid', gradCheck(([p]) => sigmoid(p), [a]));
+  ok(
+    'add',
+    gradCheck(([p, q]) => add(p, q), [a, b]),
+  );
+  ok(
+    'mul',
+    gradCheck(([p, q]) => mul(p, q), [a, b]),
+  );
+  ok(
+    'scale',
+    gradCheck(([p]) => scale(p, -1.7), [a]),
+  );
+  ok(
+    'sum',
+    gradCheck(([p]) => sum(p), [a]),
+  );
+  ok(
+    'reshape',
+    gradCheck(([p]) => reshape(p, [2, 6]), [a]),
+  );
+  ok(
+    'swapAxes01',
+    gradCheck(([p]) => swapAxes01(p), [leaf(rng, [2, 3, 4], 'c')]),
+  );
+  ok(
+    'tanh',
+    gradCheck(([p]) => tanh(p), [a]),
+  );
+  ok(
+    'sigmoid',
+    gradCheck(([p]) => sigmoid(p), [a]),
+  );
   // relu: keep inputs away from the kink at 0, where the derivative is undefined.
   const away = leaf(rng, [3, 4], 'away');
   for (let i = 0; i < away.data.length; i++) away.data[i] += away.data[i] >= 0 ? 0.1 : -0.1;
-  ok('relu', gradCheck(([p]) => relu(p), [away]));
-  ok('sliceRows', gradCheck(([p]) => sliceRows(p, 1, 2, [2, 4]), [a]));
-  ok('concat0', gradCheck(([p, q]) => concat0([p, q]), [a, b]));
-  ok('addBroadcast', gradCheck(([p, q]) => addBroadcast(p, q), [leaf(rng, [2, 3, 4], 'x'), leaf(rng, [2, 4], 'v')]));
+  ok(
+    'relu',
+    gradCheck(([p]) => relu(p), [away]),
+  );
+  ok(
+    'sliceRows',
+    gradCheck(([p]) => sliceRows(p, 1, 2, [2, 4]), [a]),
+  );
+  ok(
+    'concat0',
+    gradCheck(([p, q]) => concat0([p, q]), [a, b]),
+  );
+  ok(
+    'addBroadcast',
+    gradCheck(([p, q]) => addBroadcast(p, q), [leaf(rng, [2, 3, 4], 'x'), leaf(rng, [2, 4], 'v')]),
+  );
 });
 
 test('linear, with and without bias, with leading dimensions', () => {
@@ -40,25 +98,43 @@ test('linear, with and without bias, with leading dimensions', () => {
   const x = leaf(rng, [2, 3, 5], 'x');
   const w = leaf(rng, [4, 5], 'weight');
   const bias = leaf(rng, [4], 'bias');
-  ok('linear', gradCheck(([p, q, r]) => linear(p, q, r), [x, w, bias]));
-  ok('linear no bias', gradCheck(([p, q]) => linear(p, q, null), [x, w]));
+  ok(
+    'linear',
+    gradCheck(([p, q, r]) => linear(p, q, r), [x, w, bias]),
+  );
+  ok(
+    'linear no bias',
+    gradCheck(([p, q]) => linear(p, q, null), [x, w]),
+  );
 });
 
 test('losses: MSE and cross-entropy (with an ignored row)', () => {
   const rng = new Rng(5);
   const p = leaf(rng, [4, 3], 'pred');
   const t = leaf(rng, [4, 3], 'target');
-  ok('mseLoss', gradCheck(([a, b]) => mseLoss(a, b), [p, t]));
+  ok(
+    'mseLoss',
+    gradCheck(([a, b]) => mseLoss(a, b), [p, t]),
+  );
   const logits = leaf(rng, [5, 7], 'logits', 3);
-  ok('crossEntropy', gradCheck(([a]) => crossEntropy(a, [0, 6, -100, 3, 3]), [logits]));
+  ok(
+    'crossEntropy',
+    gradCheck(([a]) => crossEntropy(a, [0, 6, -100, 3, 3]), [logits]),
+  );
 });
 
 test('embedding (repeated ids accumulate) and dropout (fixed mask)', () => {
   const rng = new Rng(6);
   const table = leaf(rng, [6, 4], 'table');
-  ok('embedding', gradCheck(([e]) => embedding(e, [1, 5, 1, 0], [2, 2]), [table]));
+  ok(
+    'embedding',
+    gradCheck(([e]) => embedding(e, [1, 5, 1, 0], [2, 2]), [table]),
+  );
   const x = leaf(rng, [5, 4], 'x');
-  ok('dropout', gradCheck(([v]) => dropout(v, 0.4, new Rng(9)), [x]));
+  ok(
+    'dropout',
+    gradCheck(([v]) => dropout(v, 0.4, new Rng(9)), [x]),
+  );
 });
 
 test('fused GRU layer: x, h0 and every weight and bias, both directions, both reset forms, with lengths', () => {
@@ -69,8 +145,10 @@ test('fused GRU layer: x, h0 and every weight and bias, both directions, both re
       const x = leaf(rng, [T, B, I], 'x');
       const h0 = leaf(rng, [2, B, H], 'h0', 0.5);
       const dirs = [0, 1].map((d) => ({
-        wIh: leaf(rng, [3 * H, I], `wIh${d}`), wHh: leaf(rng, [3 * H, H], `wHh${d}`),
-        bIh: leaf(rng, [3 * H], `bIh${d}`), bHh: leaf(rng, [3 * H], `bHh${d}`),
+        wIh: leaf(rng, [3 * H, I], `wIh${d}`),
+        wHh: leaf(rng, [3 * H, H], `wHh${d}`),
+        bIh: leaf(rng, [3 * H], `bIh${d}`),
+        bHh: leaf(rng, [3 * H], `bHh${d}`),
       }));
       const params = dirs.flatMap((p) => [p.wIh, p.wHh, p.bIh, p.bHh]);
       // Both outputs feed the loss: y and hN together.
@@ -106,22 +184,40 @@ test('attention pooling, with lengths', () => {
   const b = leaf(rng, [6], 'b');
   const v = leaf(rng, [6], 'v');
   const lengths = new Int32Array([5, 2, 1]);
-  ok('attentionPool', gradCheck(([p, q, r, s]) => attentionPool(p, q, r, s, lengths).pooled, [h, W, b, v]));
+  ok(
+    'attentionPool',
+    gradCheck(([p, q, r, s]) => attentionPool(p, q, r, s, lengths).pooled, [h, W, b, v]),
+  );
   const { weights } = attentionPool(h, W, b, v, lengths);
   for (let i = 0; i < 3; i++) {
     const row = weights.toArray().slice(i * 5, i * 5 + 5);
     assert.ok(Math.abs(row.reduce((x, y) => x + y, 0) - 1) < 1e-12, 'weights sum to 1');
-    assert.ok(row.slice(lengths[i]).every((x) => x === 0), 'no weight past the length');
+    assert.ok(
+      row.slice(lengths[i]).every((x) => x === 0),
+      'no weight past the length',
+    );
   }
 });
 
 test('concatenation along the last axis; encoder–decoder attention (additive and dot), with source lengths', () => {
   const rng = new Rng(11);
-  ok('concatLast', gradCheck(([p, q]) => concatLast([p, q]), [leaf(rng, [2, 3, 2], 'a'), leaf(rng, [2, 3, 4], 'b')]));
+  ok(
+    'concatLast',
+    gradCheck(([p, q]) => concatLast([p, q]), [leaf(rng, [2, 3, 2], 'a'), leaf(rng, [2, 3, 4], 'b')]),
+  );
   const lengths = new Int32Array([4, 2]);
-  const q = leaf(rng, [2, 3], 'q'), keys = leaf(rng, [2, 4, 3], 'keys'), values = leaf(rng, [2, 4, 5], 'values'), v = leaf(rng, [3], 'v');
-  ok('additive', gradCheck(([a, b, c, d]) => encoderAttention('additive', a, b, c, d, lengths).context, [q, keys, values, v]));
-  ok('dot', gradCheck(([a, b, c]) => encoderAttention('dot', a, b, c, null, lengths).context, [q, keys, values]));
+  const q = leaf(rng, [2, 3], 'q'),
+    keys = leaf(rng, [2, 4, 3], 'keys'),
+    values = leaf(rng, [2, 4, 5], 'values'),
+    v = leaf(rng, [3], 'v');
+  ok(
+    'additive',
+    gradCheck(([a, b, c, d]) => encoderAttention('additive', a, b, c, d, lengths).context, [q, keys, values, v]),
+  );
+  ok(
+    'dot',
+    gradCheck(([a, b, c]) => encoderAttention('dot', a, b, c, null, lengths).context, [q, keys, values]),
+  );
   const w = encoderAttention('dot', q, keys, values, null, lengths).weights.toArray();
   assert.deepEqual(w.slice(6, 8), [0, 0], 'padded source steps get no weight');
 });

@@ -72,14 +72,28 @@ test('same seed, same weights; other seed, other weights; PyTorch init bound 1/�
   assert.deepEqual(a.weight_hh_l0.toArray(), b.weight_hh_l0.toArray());
   assert.notDeepEqual(a.weight_hh_l0.toArray(), c.weight_hh_l0.toArray());
   const all = Object.values(a).flatMap((t) => t.toArray());
-  assert.ok(all.every((v) => Math.abs(v) <= 0.25), 'all weights within ±1/√16');
+  assert.ok(
+    all.every((v) => Math.abs(v) <= 0.25),
+    'all weights within ±1/√16',
+  );
   assert.ok(Math.max(...all.map(Math.abs)) > 0.2, 'weights spread out to the bound');
-  assert.deepEqual(Object.keys(new GRU({ inputSize: 3, hiddenSize: 4, bidirectional: true }).stateDict()),
-    ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0', 'weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'bias_ih_l0_reverse', 'bias_hh_l0_reverse']);
+  assert.deepEqual(Object.keys(new GRU({ inputSize: 3, hiddenSize: 4, bidirectional: true }).stateDict()), [
+    'weight_ih_l0',
+    'weight_hh_l0',
+    'bias_ih_l0',
+    'bias_hh_l0',
+    'weight_ih_l0_reverse',
+    'weight_hh_l0_reverse',
+    'bias_ih_l0_reverse',
+    'bias_hh_l0_reverse',
+  ]);
 });
 
 test('dropout acts between layers in training mode only', () => {
-  const x = Tensor.from(Array.from({ length: 4 * 2 * 3 }, (_, i) => Math.sin(i)), [4, 2, 3]);
+  const x = Tensor.from(
+    Array.from({ length: 4 * 2 * 3 }, (_, i) => Math.sin(i)),
+    [4, 2, 3],
+  );
   const net = new GRU({ inputSize: 3, hiddenSize: 8, numLayers: 2, dropout: 0.5, seed: 5 });
   const a = net.forward(x).output.value.toArray();
   const b = net.forward(x).output.value.toArray();
@@ -97,7 +111,13 @@ test('dropout acts between layers in training mode only', () => {
 test('noGrad: the same outputs, nothing recorded', async () => {
   const { noGrad, Var } = await import('../src/index.js');
   const g = new GRU({ inputSize: 3, hiddenSize: 4, seed: 2 });
-  const x = new Var(Tensor.from(Array.from({ length: 12 }, (_, i) => i / 10), [2, 2, 3]), true);
+  const x = new Var(
+    Tensor.from(
+      Array.from({ length: 12 }, (_, i) => i / 10),
+      [2, 2, 3],
+    ),
+    true,
+  );
   const a = g.forward(x);
   const b = noGrad(() => g.forward(x));
   assert.deepEqual(b.output.value.toArray(), a.output.value.toArray());

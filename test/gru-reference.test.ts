@@ -16,7 +16,19 @@ function naiveWeights(gru: GRU): NaiveWeights[][] {
   );
 }
 
-interface Case { T: number; B: number; I: number; H: number; L: number; bi: boolean; resetAfter: boolean; bias: boolean; lengths: boolean; h0: boolean; batchFirst: boolean }
+interface Case {
+  T: number;
+  B: number;
+  I: number;
+  H: number;
+  L: number;
+  bi: boolean;
+  resetAfter: boolean;
+  bias: boolean;
+  lengths: boolean;
+  h0: boolean;
+  batchFirst: boolean;
+}
 
 function check(c: Case, seed: number): number {
   const rng = new Rng(seed);
@@ -48,9 +60,17 @@ test('matches float64 recomputation on random configurations (≤ 1e-5 relative)
   const rng = new Rng(42);
   for (let i = 0; i < 24; i++) {
     const c: Case = {
-      T: 1 + rng.int(7), B: 1 + rng.int(4), I: 1 + rng.int(12), H: 1 + rng.int(20), L: 1 + rng.int(3),
-      bi: rng.uniform() < 0.5, resetAfter: rng.uniform() < 0.5, bias: rng.uniform() < 0.8,
-      lengths: rng.uniform() < 0.5, h0: rng.uniform() < 0.5, batchFirst: rng.uniform() < 0.3,
+      T: 1 + rng.int(7),
+      B: 1 + rng.int(4),
+      I: 1 + rng.int(12),
+      H: 1 + rng.int(20),
+      L: 1 + rng.int(3),
+      bi: rng.uniform() < 0.5,
+      resetAfter: rng.uniform() < 0.5,
+      bias: rng.uniform() < 0.8,
+      lengths: rng.uniform() < 0.5,
+      h0: rng.uniform() < 0.5,
+      batchFirst: rng.uniform() < 0.3,
     };
     const err = check(c, 100 + i);
     assert.ok(err <= 1e-5, `case ${JSON.stringify(c)}: relative error ${err}`);

@@ -32,11 +32,16 @@ function runNormal(be: Backend, c: Case, d: Data) {
   const G = 3 * H;
   const mode = { T, B, I, H, wIh: d.wIh, wHh: d.wHh, bIh: d.bIh, bHh: d.bHh, reverse: c.reverse, resetAfter: c.resetAfter, lengths: c.lengths };
   const cache = newCache(c);
-  const y = new Float32Array(T * B * ldy), hN = new Float32Array(B * H);
+  const y = new Float32Array(T * B * ldy),
+    hN = new Float32Array(B * H);
   be.gruForward({ ...mode, y, yOff, ldy, hN, x: d.x, h0: d.h0, cache });
   const g = {
-    dx: new Float32Array(T * B * I), dh0: new Float32Array(B * H), dWIh: new Float32Array(G * I), dWHh: new Float32Array(G * H),
-    dBIh: c.bias ? new Float32Array(G) : null, dBHh: c.bias ? new Float32Array(G) : null,
+    dx: new Float32Array(T * B * I),
+    dh0: new Float32Array(B * H),
+    dWIh: new Float32Array(G * I),
+    dWHh: new Float32Array(G * H),
+    dBIh: c.bias ? new Float32Array(G) : null,
+    dBHh: c.bias ? new Float32Array(G) : null,
   };
   be.gruBackward({ ...mode, ...g, dy: d.dy, dyOff: yOff, ldy, dhN: d.dhN, x: d.x, h0: d.h0, cache });
   return { y, hN, cache, ...g };
@@ -54,7 +59,8 @@ function runProjected(be: Backend, c: Case, d: Data, empty: boolean, dXProj0: Fl
   const I = empty ? 0 : c.I;
   const mode = { T, B, I, H, wHh: d.wHh, bHh: d.bHh, reverse: c.reverse, resetAfter: c.resetAfter, lengths: c.lengths };
   const cache = newCache(c);
-  const y = new Float32Array(T * B * ldy).fill(SENTINEL), hN = new Float32Array(B * H);
+  const y = new Float32Array(T * B * ldy).fill(SENTINEL),
+    hN = new Float32Array(B * H);
   const xProj = d.xProj.slice();
   be.gruForward({ ...mode, y, yOff, ldy, hN, h0: d.h0, cache, xProj });
   assert.deepEqual(xProj, d.xProj, 'forward must not write xProj');
@@ -73,8 +79,11 @@ function runProjected(be: Backend, c: Case, d: Data, empty: boolean, dXProj0: Fl
 /** The input side's gradients from dXProj, in float64: dx = dXProj·W_ih, dW_ih = dXProjᵀ·x, db_ih = Σ_rows dXProj. */
 function fromDXProj(c: Case, d: Data, dXProj: FloatArray) {
   const { T, B, I, H } = c;
-  const G = 3 * H, TB = T * B;
-  const dx = new Float64Array(TB * I), dWIh = new Float64Array(G * I), dBIh = new Float64Array(G);
+  const G = 3 * H,
+    TB = T * B;
+  const dx = new Float64Array(TB * I),
+    dWIh = new Float64Array(G * I),
+    dBIh = new Float64Array(G);
   for (let r = 0; r < TB; r++) {
     for (let g = 0; g < G; g++) {
       const v = dXProj[r * G + g];
@@ -94,10 +103,16 @@ function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string): v
 }
 
 function randomCase(rng: Rng): Case {
-  const T = 1 + rng.int(9), B = 1 + rng.int(9), I = 1 + rng.int(40), H = 1 + rng.int(70);
-  const reverse = rng.uniform() < 0.5, resetAfter = rng.uniform() < 0.5, bias = rng.uniform() < 0.8;
+  const T = 1 + rng.int(9),
+    B = 1 + rng.int(9),
+    I = 1 + rng.int(40),
+    H = 1 + rng.int(70);
+  const reverse = rng.uniform() < 0.5,
+    resetAfter = rng.uniform() < 0.5,
+    bias = rng.uniform() < 0.8;
   const lengths = rng.uniform() < 0.6 ? Int32Array.from({ length: B }, () => 1 + rng.int(T)) : null;
-  const ldy = H + 2 * rng.int(2) * H, yOff = ldy > H ? H : 0;
+  const ldy = H + 2 * rng.int(2) * H,
+    yOff = ldy > H ? H : 0;
   return { T, B, I, H, reverse, resetAfter, bias, lengths, ldy, yOff };
 }
 
@@ -108,7 +123,8 @@ function cases(): Case[] {
   for (let n = 0; n < 14; n++) out.push(randomCase(rng));
   for (const reverse of [false, true]) {
     for (const resetAfter of [false, true]) {
-      const B = 5, T = 6;
+      const B = 5,
+        T = 6;
       out.push({ T, B, I: 13, H: 37, reverse, resetAfter, bias: true, lengths: Int32Array.from([6, 1, 4, 6, 3]), ldy: 2 * 37 + 3, yOff: 37 + 1 });
     }
   }
@@ -155,7 +171,10 @@ for (const k of backends) {
           for (let b = 0; b < c.B; b++) {
             if (t < c.lengths[b]) continue;
             const row = proj.dXProj.subarray((t * c.B + b) * G, (t * c.B + b + 1) * G);
-            assert.ok(row.every((v) => v === 0), `${what}: dXProj nonzero at masked t=${t} b=${b}`);
+            assert.ok(
+              row.every((v) => v === 0),
+              `${what}: dXProj nonzero at masked t=${t} b=${b}`,
+            );
           }
         }
       }
@@ -201,18 +220,48 @@ test('xProj without a cache, and float64 xProj (ref delegation)', () => {
   const d = makeData(c, 9);
   const want = runNormal(refBackend, c, d);
   for (const k of backends) {
-    const y = new Float32Array(c.T * c.B * c.H), hN = new Float32Array(c.B * c.H);
+    const y = new Float32Array(c.T * c.B * c.H),
+      hN = new Float32Array(c.B * c.H);
     k.gruForward({
-      T: c.T, B: c.B, I: 0, H: c.H, wHh: d.wHh, bHh: d.bHh, reverse: c.reverse, resetAfter: c.resetAfter,
-      lengths: c.lengths, y, yOff: 0, ldy: c.H, hN, h0: d.h0, cache: null, xProj: d.xProj,
+      T: c.T,
+      B: c.B,
+      I: 0,
+      H: c.H,
+      wHh: d.wHh,
+      bHh: d.bHh,
+      reverse: c.reverse,
+      resetAfter: c.resetAfter,
+      lengths: c.lengths,
+      y,
+      yOff: 0,
+      ldy: c.H,
+      hN,
+      h0: d.h0,
+      cache: null,
+      xProj: d.xProj,
     });
     close(y, want.y, `${k.name}: y without cache`);
     close(hN, want.hN, `${k.name}: hN without cache`);
     const f64 = (a: FloatArray | null) => (a ? Float64Array.from(a) : null);
-    const y64 = new Float64Array(c.T * c.B * c.H), hN64 = new Float64Array(c.B * c.H);
+    const y64 = new Float64Array(c.T * c.B * c.H),
+      hN64 = new Float64Array(c.B * c.H);
     k.gruForward({
-      T: c.T, B: c.B, I: 0, H: c.H, wHh: f64(d.wHh)!, bHh: f64(d.bHh), reverse: c.reverse, resetAfter: c.resetAfter,
-      lengths: c.lengths, y: y64, yOff: 0, ldy: c.H, hN: hN64, h0: f64(d.h0)!, cache: null, xProj: f64(d.xProj)!,
+      T: c.T,
+      B: c.B,
+      I: 0,
+      H: c.H,
+      wHh: f64(d.wHh)!,
+      bHh: f64(d.bHh),
+      reverse: c.reverse,
+      resetAfter: c.resetAfter,
+      lengths: c.lengths,
+      y: y64,
+      yOff: 0,
+      ldy: c.H,
+      hN: hN64,
+      h0: f64(d.h0)!,
+      cache: null,
+      xProj: f64(d.xProj)!,
     });
     close(y64, want.y, `${k.name}: y in float64`);
     close(hN64, want.hN, `${k.name}: hN in float64`);
@@ -226,7 +275,10 @@ test('xProj together with x, W_ih or b_ih (or their gradients) is refused on eve
     const base = { T: 2, B: 2, I: 3, H: 4, wHh: d.wHh, bHh: d.bHh, reverse: false, resetAfter: true, lengths: null, y: new Float32Array(16), yOff: 0, ldy: 4, hN: new Float32Array(8), h0: d.h0, cache: null };
     // (the types forbid it; a caller without them gets a GruError)
     const both = { ...base, xProj: d.xProj, x: d.x, wIh: d.wIh, bIh: d.bIh } as never;
-    assert.throws(() => k.gruForward(both), (e: Error) => e.name === 'GruError' && /with xProj \(the input projection\) there is no x, wIh, bIh/.test(e.message));
+    assert.throws(
+      () => k.gruForward(both),
+      (e: Error) => e.name === 'GruError' && /with xProj \(the input projection\) there is no x, wIh, bIh/.test(e.message),
+    );
     const neither = { ...base } as never;
     assert.throws(() => k.gruForward(neither), /expected x and wIh \(or xProj\)/);
   }

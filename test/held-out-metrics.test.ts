@@ -62,7 +62,7 @@ test('classify (texts and frames): accuracy and macro-F1 of the test split, in t
   assert.deepEqual(f.metrics, { examples: f.test.examples, values: f.test.metrics });
 });
 
-test('lm, seq2seq, forecast, recommend: each task\'s test metrics are written at the end of training and read back', () => {
+test("lm, seq2seq, forecast, recommend: each task's test metrics are written at the end of training and read back", () => {
   const names = Array.from({ length: 40 }, (_, i) => ['anna', 'bob', 'otto', 'eve'][i % 4]);
   const l = trainLM(names, { hiddenSize: 6, embeddingSize: 4, epochs: 1, batchSize: 16, maxLen: 16 });
   assert.deepEqual(l.metrics, { examples: l.test.sequences, values: { bitsPerChar: l.test.bitsPerChar } });
@@ -108,7 +108,8 @@ test('lm, seq2seq, forecast, recommend: each task\'s test metrics are written at
 });
 
 test('a global forecaster records the mean over its series and how many there were', () => {
-  const a = dailySeries(100, 1), b = dailySeries(100, 2);
+  const a = dailySeries(100, 1),
+    b = dailySeries(100, 2);
   const table = { source: 'two', columns: ['series', ...a.columns], rows: [...a.rows.map((r) => ['a', ...r]), ...b.rows.map((r) => ['b', ...r])] };
   const f = trainForecaster(table, { column: 'value', seriesColumn: 'series', lookback: 7, horizon: 2, testSize: 14, hiddenSize: 4, headSize: 4, batchSize: 16, epochs: 1 });
   assert.equal(f.model.metrics!.settings!.series, 2);
@@ -117,7 +118,10 @@ test('a global forecaster records the mean over its series and how many there we
 });
 
 test('checkpoints carry no metrics (written before the test split is scored); a pruned file drops them', () => {
-  const r = trainLM(Array.from({ length: 40 }, (_, i) => ['anna', 'bob'][i % 2]), { hiddenSize: 6, embeddingSize: 4, epochs: 2, batchSize: 16, maxLen: 16, checkpointPath: join(dir, 'ck.safetensors') });
+  const r = trainLM(
+    Array.from({ length: 40 }, (_, i) => ['anna', 'bob'][i % 2]),
+    { hiddenSize: 6, embeddingSize: 4, epochs: 2, batchSize: 16, maxLen: 16, checkpointPath: join(dir, 'ck.safetensors') },
+  );
   assert.equal(readSafetensors(join(dir, 'ck.safetensors')).metadata.metrics, undefined);
   const path = join(dir, 'dense.safetensors');
   saveLM(r, path);
@@ -144,7 +148,11 @@ test('a tampered metrics entry is refused by the loader, naming the path inside 
     writeFileSync(path, serializeSafetensors(f.tensors, { ...f.metadata, metrics }));
     return path;
   };
-  const refused = (metrics: unknown, pattern: RegExp) => assert.throws(() => loadClassifier(write(JSON.stringify(metrics))), (e: unknown) => e instanceof GruError && e.code === 'INVALID_FILE' && pattern.test(e.message));
+  const refused = (metrics: unknown, pattern: RegExp) =>
+    assert.throws(
+      () => loadClassifier(write(JSON.stringify(metrics))),
+      (e: unknown) => e instanceof GruError && e.code === 'INVALID_FILE' && pattern.test(e.message),
+    );
   refused({ examples: 3, values: { accuracy: 'high' } }, /metadata metrics\.values\.accuracy: expected a finite number, got the string "high"/);
   refused({ examples: -1, values: {} }, /metadata metrics\.examples: expected an integer from 0 to/);
   refused({ examples: 3, values: {}, extra: 1 }, /metadata metrics: unexpected key 'extra'/);

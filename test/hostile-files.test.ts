@@ -145,10 +145,12 @@ test('ONNX: dims claiming far more than the data present are refused before allo
     rejects(() => tensorFromOnnx(proto), 'INVALID_FILE', pattern);
     rejects(() => decodeOnnxTensor(onnx.TensorProto.encode(proto).finish()), 'INVALID_FILE', pattern);
   }
-  rejects(() => tensorFromOnnx({ name: 'w', dims: [1e6, 1e6], dataType: FLOAT, floatData: [1] }), 'INVALID_FILE',
-    /ONNX tensor 'w': holds 1 elements \(float_data, no raw_data\), but dims \[1000000, 1000000\] need 1000000000000/);
-  rejects(() => tensorFromOnnx({ name: 'w', dims: [2 ** 30, 2 ** 30, 2 ** 30], dataType: FLOAT, floatData: [1] }), 'INVALID_FILE',
-    /dims \[1073741824, 1073741824, 1073741824\] of FLOAT claim more than 2\^53 - 1 bytes; the tensor holds 1 elements in float_data/);
+  rejects(() => tensorFromOnnx({ name: 'w', dims: [1e6, 1e6], dataType: FLOAT, floatData: [1] }), 'INVALID_FILE', /ONNX tensor 'w': holds 1 elements \(float_data, no raw_data\), but dims \[1000000, 1000000\] need 1000000000000/);
+  rejects(
+    () => tensorFromOnnx({ name: 'w', dims: [2 ** 30, 2 ** 30, 2 ** 30], dataType: FLOAT, floatData: [1] }),
+    'INVALID_FILE',
+    /dims \[1073741824, 1073741824, 1073741824\] of FLOAT claim more than 2\^53 - 1 bytes; the tensor holds 1 elements in float_data/,
+  );
   rejects(() => tensorFromOnnx({ name: 'w', dims: [-4], dataType: FLOAT, rawData: four }), 'INVALID_FILE', /dims must be non-negative, got dims\[0\] = -4/);
   rejects(() => tensorFromOnnx({ name: 'w', dims: [1.5], dataType: FLOAT, rawData: four }), 'INVALID_FILE', /expected an integer, got 1\.5/);
   rejects(() => tensorFromOnnx({ name: 'w', dims: [1], dataType: onnx.TensorProto.DataType.STRING }), 'UNSUPPORTED', /data type STRING \(8\) is not supported/);
@@ -174,7 +176,12 @@ test('ONNX: weights that do not fit together are a file error; a graph without a
 });
 
 test('ONNX: protobuf messages nested thousands deep are a clean rejection', () => {
-  const varint = (n: number) => { const o: number[] = []; for (; n > 127; n >>>= 7) o.push((n & 127) | 128); o.push(n); return o; };
+  const varint = (n: number) => {
+    const o: number[] = [];
+    for (; n > 127; n >>>= 7) o.push((n & 127) | 128);
+    o.push(n);
+    return o;
+  };
   // ModelProto.graph → GraphProto.node → NodeProto.attribute → AttributeProto.g → GraphProto …, 3,000 times
   // over, around an empty graph: only field headers, built from the inside out.
   const headers: number[][] = [];
@@ -238,7 +245,8 @@ function mutate(src: Uint8Array, next: () => number): Uint8Array {
 function fuzz(valid: Uint8Array, read: (b: Uint8Array) => unknown, cases: number, seed: number): { accepted: number; rejected: number } {
   const rng = new Rng(seed); // seeded: every run mutates the same way
   const next = () => rng.uniform();
-  let accepted = 0, rejected = 0;
+  let accepted = 0,
+    rejected = 0;
   for (let i = 0; i < cases; i++) {
     const bytes = mutate(valid, next);
     try {

@@ -60,9 +60,27 @@ function rejects(f: () => unknown, code: GruError['code'], ...patterns: RegExp[]
 
 test('the fixtures cover what the issue asks for', () => {
   const names = new Set(cases.map((c) => c.name));
-  for (const n of ['gru_reset_after', 'gru_reset_before', 'gru_backwards_sequences', 'gru_return_state', 'gru_stacked', 'gru_activations',
-    'bidirectional_concat', 'bidirectional_sum', 'bidirectional_mul', 'bidirectional_ave', 'embedding_mask', 'masking', 'dense_activations',
-    'time_distributed', 'dropout_flatten', 'legacy_h5', 'json_weights', 'keras2_functional', 'keras2_sequential']) {
+  for (const n of [
+    'gru_reset_after',
+    'gru_reset_before',
+    'gru_backwards_sequences',
+    'gru_return_state',
+    'gru_stacked',
+    'gru_activations',
+    'bidirectional_concat',
+    'bidirectional_sum',
+    'bidirectional_mul',
+    'bidirectional_ave',
+    'embedding_mask',
+    'masking',
+    'dense_activations',
+    'time_distributed',
+    'dropout_flatten',
+    'legacy_h5',
+    'json_weights',
+    'keras2_functional',
+    'keras2_sequential',
+  ]) {
     assert.ok(names.has(n), n);
   }
 });
@@ -84,13 +102,15 @@ test('the masked fixtures hold the masking Keras does: a masked step repeats the
   const c = cases.find((x) => x.name === 'embedding_mask')!;
   const ids = c.input as number[][];
   const y = c.outputs[0] as number[][][];
-  ids.forEach((row, b) => row.forEach((id, t) => {
-    if (id !== 0) return;
-    assert.deepEqual(y[b][t], t === 0 ? y[b][t].map(() => 0) : y[b][t - 1], `sequence ${b}, step ${t}`);
-  }));
+  ids.forEach((row, b) =>
+    row.forEach((id, t) => {
+      if (id !== 0) return;
+      assert.deepEqual(y[b][t], t === 0 ? y[b][t].map(() => 0) : y[b][t - 1], `sequence ${b}, step ${t}`);
+    }),
+  );
 });
 
-test('Keras 2 files use Keras 2\'s hard_sigmoid, clip(0.2x + 0.5): with Keras 3\'s the same weights give other outputs', () => {
+test("Keras 2 files use Keras 2's hard_sigmoid, clip(0.2x + 0.5): with Keras 3's the same weights give other outputs", () => {
   const c = cases.find((x) => x.name === 'keras2_functional')!;
   const model = load(c);
   assert.equal(model.spec.kerasVersion, '2.15.0');
@@ -117,20 +137,28 @@ test('kerasGruToPyTorch: gate blocks z, r, h → r, z, n, kernels transposed, bi
   const before = kerasGruToPyTorch([kernel, recurrent, Tensor.from([10, 20, 30], [3])], { ...g, resetAfter: false }, 2, '', 'test');
   assert.deepEqual(before.bias_ih_l0.toArray(), [20, 10, 30]);
   assert.deepEqual(before.bias_hh_l0.toArray(), [0, 0, 0]);
-  rejects(() => kerasGruToPyTorch([kernel, recurrent, Tensor.from([1, 2, 3], [3])], g, 2, '', 'layer 1 \'gru\' (GRU)'), 'INVALID_FILE', /layer 1 'gru' \(GRU\): bias must have shape \[2, 3\]/);
+  rejects(() => kerasGruToPyTorch([kernel, recurrent, Tensor.from([1, 2, 3], [3])], g, 2, '', "layer 1 'gru' (GRU)"), 'INVALID_FILE', /layer 1 'gru' \(GRU\): bias must have shape \[2, 3\]/);
 });
 
 test('the step loop (masks, any activation) agrees with the GRU module on what both run', () => {
   const rng = new Rng(7);
-  const x = Tensor.from(Array.from({ length: 3 * 5 * 4 }, () => rng.normal()), [3, 5, 4]);
+  const x = Tensor.from(
+    Array.from({ length: 3 * 5 * 4 }, () => rng.normal()),
+    [3, 5, 4],
+  );
   for (const resetAfter of [true, false]) {
     for (const goBackwards of [false, true]) {
       for (const returnSequences of [false, true]) {
         const g: KerasGruSpec = { name: 'gru', units: 6, activation: 'tanh', recurrentActivation: 'sigmoid', useBias: true, resetAfter, goBackwards, returnSequences, returnState: true, zeroOutputForMask: false };
         const gru = new GRU({ inputSize: 4, hiddenSize: 6, resetAfter, batchFirst: true, seed: 3 });
-        const a = runGruModule(gru, x, g), b = runGruSteps(gru.layers[0][0], x, null, g, 3);
+        const a = runGruModule(gru, x, g),
+          b = runGruSteps(gru.layers[0][0], x, null, g, 3);
         assert.deepEqual(a.y.shape, b.y.shape);
-        for (const [p, q] of [[a.y, b.y], [a.h, b.h]]) p.data.forEach((v, i) => assert.ok(Math.abs(v - q.data[i]) < 1e-6, `resetAfter ${resetAfter}, goBackwards ${goBackwards}: ${v} vs ${q.data[i]}`));
+        for (const [p, q] of [
+          [a.y, b.y],
+          [a.h, b.h],
+        ])
+          p.data.forEach((v, i) => assert.ok(Math.abs(v - q.data[i]) < 1e-6, `resetAfter ${resetAfter}, goBackwards ${goBackwards}: ${v} vs ${q.data[i]}`));
       }
     }
   }
@@ -143,7 +171,11 @@ test('gru import writes a gru-ts model file that loadKerasModel and the keras ta
     const x = tensorOf(c.input);
     const want = model.predictAll(x);
     for (const back of [loadKerasModel(out), loadImportedKeras(out), kerasModelFromConfig(model.config(), model.stateDict())]) {
-      assert.deepEqual(back.spec.layers.map((l) => l.kind), model.spec.layers.map((l) => l.kind), c.name);
+      assert.deepEqual(
+        back.spec.layers.map((l) => l.kind),
+        model.spec.layers.map((l) => l.kind),
+        c.name,
+      );
       back.predictAll(x).forEach((y, k) => assert.deepEqual(y.data, want[k].data, c.name));
     }
   }
@@ -202,17 +234,78 @@ function editedKeras(file: string, edit: (config: { config: { layers: { class_na
 
 test('unsupported options and graphs found in an edited configuration', () => {
   const gruLayer = (c: Parameters<Parameters<typeof editedKeras>[1]>[0]) => c.config.layers.find((l) => l.class_name === 'GRU')!;
-  rejects(() => readKerasModel(editedKeras('gru_reset_after.keras', (c) => { gruLayer(c).config.activation = 'softmax'; })), 'UNSUPPORTED', /layer 1 '\w+' \(GRU\)/, /activation='softmax'/);
-  rejects(() => readKerasModel(editedKeras('gru_reset_after.keras', (c) => { gruLayer(c).config.time_major = true; })), 'UNSUPPORTED', /time_major/);
-  rejects(() => readKerasModel(editedKeras('gru_reset_after.keras', (c) => { gruLayer(c).config.future_option = 3; })), 'UNSUPPORTED', /option future_option=3/);
-  rejects(() => readKerasModel(editedKeras('bidirectional_concat.keras', (c) => { c.config.layers[1].config.merge_mode = null; })), 'UNSUPPORTED', /layer 1 '\w+' \(Bidirectional\)/, /merge_mode=None/);
-  rejects(() => readKerasModel(editedKeras('bidirectional_concat.keras', (c) => {
-    (c.config.layers[1].config.layer as { class_name: string }).class_name = 'LSTM';
-  })), 'UNSUPPORTED', /\(Bidirectional\): it wraps a LSTM/);
-  rejects(() => readKerasModel(editedKeras('time_distributed.keras', (c) => {
-    (c.config.layers[2].config.layer as { class_name: string }).class_name = 'Conv1D';
-  })), 'UNSUPPORTED', /layer 2 '\w+' \(TimeDistributed\): it wraps a Conv1D/);
-  rejects(() => readKerasModel(editedKeras('gru_reset_after.keras', (c) => { c.config.layers[1].class_name = 'SimpleRNN'; })), 'UNSUPPORTED', /layer 1 '\w+' \(SimpleRNN\)/);
+  rejects(
+    () =>
+      readKerasModel(
+        editedKeras('gru_reset_after.keras', (c) => {
+          gruLayer(c).config.activation = 'softmax';
+        }),
+      ),
+    'UNSUPPORTED',
+    /layer 1 '\w+' \(GRU\)/,
+    /activation='softmax'/,
+  );
+  rejects(
+    () =>
+      readKerasModel(
+        editedKeras('gru_reset_after.keras', (c) => {
+          gruLayer(c).config.time_major = true;
+        }),
+      ),
+    'UNSUPPORTED',
+    /time_major/,
+  );
+  rejects(
+    () =>
+      readKerasModel(
+        editedKeras('gru_reset_after.keras', (c) => {
+          gruLayer(c).config.future_option = 3;
+        }),
+      ),
+    'UNSUPPORTED',
+    /option future_option=3/,
+  );
+  rejects(
+    () =>
+      readKerasModel(
+        editedKeras('bidirectional_concat.keras', (c) => {
+          c.config.layers[1].config.merge_mode = null;
+        }),
+      ),
+    'UNSUPPORTED',
+    /layer 1 '\w+' \(Bidirectional\)/,
+    /merge_mode=None/,
+  );
+  rejects(
+    () =>
+      readKerasModel(
+        editedKeras('bidirectional_concat.keras', (c) => {
+          (c.config.layers[1].config.layer as { class_name: string }).class_name = 'LSTM';
+        }),
+      ),
+    'UNSUPPORTED',
+    /\(Bidirectional\): it wraps a LSTM/,
+  );
+  rejects(
+    () =>
+      readKerasModel(
+        editedKeras('time_distributed.keras', (c) => {
+          (c.config.layers[2].config.layer as { class_name: string }).class_name = 'Conv1D';
+        }),
+      ),
+    'UNSUPPORTED',
+    /layer 2 '\w+' \(TimeDistributed\): it wraps a Conv1D/,
+  );
+  rejects(
+    () =>
+      readKerasModel(
+        editedKeras('gru_reset_after.keras', (c) => {
+          c.config.layers[1].class_name = 'SimpleRNN';
+        }),
+      ),
+    'UNSUPPORTED',
+    /layer 1 '\w+' \(SimpleRNN\)/,
+  );
   // Options that do not change inference are accepted: unroll, dropout rates, implementation.
   const relaxed = readKerasModel(editedKeras('gru_reset_after.keras', (c) => Object.assign(gruLayer(c).config, { unroll: true, dropout: 0.5, recurrent_dropout: 0.5, implementation: 1 })));
   const c = cases.find((x) => x.name === 'gru_reset_after')!;
@@ -235,10 +328,45 @@ test('truncated, damaged and foreign files: a GruError (INVALID_FILE)', () => {
   for (let i = 800; i < damaged.length; i += 61) damaged[i] ^= 0xa5;
   rejects(() => readKerasModel(damaged), 'INVALID_FILE');
   // The configuration and the weights disagree.
-  rejects(() => readKerasModel(editedKeras('gru_reset_after.keras', (c) => { c.config.layers[1].config.units = 6; })), 'INVALID_FILE', /layer 1 '\w+' \(GRU\): kernel must have shape \[3, 18\]/);
-  rejects(() => readKerasModel(editedKeras('gru_reset_after.keras', (c) => { c.config.layers[1].config.units = 1e9; })), 'INVALID_FILE', /units must be an integer/);
-  rejects(() => readKerasModel(editedKeras('gru_reset_after.keras', (c) => { c.config.layers[1].config.units = 60000; })), 'INVALID_FILE', /more weights than the file holds/);
-  rejects(() => readKerasModel(editedKeras('gru_reset_after.keras', (c) => { (c as { config: unknown }).config = 'nothing'; })), 'INVALID_FILE');
+  rejects(
+    () =>
+      readKerasModel(
+        editedKeras('gru_reset_after.keras', (c) => {
+          c.config.layers[1].config.units = 6;
+        }),
+      ),
+    'INVALID_FILE',
+    /layer 1 '\w+' \(GRU\): kernel must have shape \[3, 18\]/,
+  );
+  rejects(
+    () =>
+      readKerasModel(
+        editedKeras('gru_reset_after.keras', (c) => {
+          c.config.layers[1].config.units = 1e9;
+        }),
+      ),
+    'INVALID_FILE',
+    /units must be an integer/,
+  );
+  rejects(
+    () =>
+      readKerasModel(
+        editedKeras('gru_reset_after.keras', (c) => {
+          c.config.layers[1].config.units = 60000;
+        }),
+      ),
+    'INVALID_FILE',
+    /more weights than the file holds/,
+  );
+  rejects(
+    () =>
+      readKerasModel(
+        editedKeras('gru_reset_after.keras', (c) => {
+          (c as { config: unknown }).config = 'nothing';
+        }),
+      ),
+    'INVALID_FILE',
+  );
   // A JSON configuration needs its weights; a weights file needs its configuration.
   rejects(() => loadKerasModel(fixture('json_weights.json')), 'INVALID_ARGUMENT', /needs its weights/);
   rejects(() => loadKerasModel(fixture('json_weights.weights.h5')), 'INVALID_ARGUMENT', /weight file, without the model configuration/);

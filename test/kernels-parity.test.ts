@@ -21,7 +21,11 @@ const TOL = 1e-5;
 
 test('the backends in this process', () => {
   assert.ok(backendNames().includes('ref'));
-  console.log(`# backends: ${backendNames().join(', ')}; parity on ${fastBackends().map((b) => b.name).join(', ')}`);
+  console.log(
+    `# backends: ${backendNames().join(', ')}; parity on ${fastBackends()
+      .map((b) => b.name)
+      .join(', ')}`,
+  );
   // test/wasm-relaxed.test.ts runs this file again where the relaxed-simd build loads.
   if (process.env.GRU_TS_EXPECT_RELAXED_SIMD === '1') {
     setBackend('wasm');
@@ -32,13 +36,22 @@ test('the backends in this process', () => {
 
 /** The arguments of one gemm call and a fresh C. */
 function gemmCase(rng: Rng, dtype: DType = 'float32') {
-  const M = 1 + rng.int(70), N = 1 + rng.int(70), K = 1 + rng.int(300);
-  const tA = rng.uniform() < 0.5, tB = rng.uniform() < 0.5;
-  const lda = (tA ? M : K) + rng.int(3), ldb = (tB ? K : N) + rng.int(3), ldc = N + rng.int(3);
-  const aOff = rng.int(4), bOff = rng.int(4), cOff = rng.int(4);
-  const A = rand(rng, aOff + lda * (tA ? K : M), 1, dtype), B = rand(rng, bOff + ldb * (tB ? N : K), 1, dtype);
+  const M = 1 + rng.int(70),
+    N = 1 + rng.int(70),
+    K = 1 + rng.int(300);
+  const tA = rng.uniform() < 0.5,
+    tB = rng.uniform() < 0.5;
+  const lda = (tA ? M : K) + rng.int(3),
+    ldb = (tB ? K : N) + rng.int(3),
+    ldc = N + rng.int(3);
+  const aOff = rng.int(4),
+    bOff = rng.int(4),
+    cOff = rng.int(4);
+  const A = rand(rng, aOff + lda * (tA ? K : M), 1, dtype),
+    B = rand(rng, bOff + ldb * (tB ? N : K), 1, dtype);
   const C0 = rand(rng, cOff + ldc * M, 1, dtype);
-  const alpha = [1, 0.5, -2][rng.int(3)], beta = [0, 1, 0.25][rng.int(3)];
+  const alpha = [1, 0.5, -2][rng.int(3)],
+    beta = [0, 1, 0.25][rng.int(3)];
   const run = (k: Backend) => {
     const C = C0.slice();
     k.gemm(tA, tB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
@@ -49,11 +62,21 @@ function gemmCase(rng: Rng, dtype: DType = 'float32') {
 
 /** The elementwise kernels' arguments on an (N, C) case. */
 function elementwiseCase(rng: Rng, dtype: DType = 'float32') {
-  const N = 1 + rng.int(40), C = 1 + rng.int(70), V = 1 + rng.int(9);
+  const N = 1 + rng.int(40),
+    C = 1 + rng.int(70),
+    V = 1 + rng.int(9);
   return {
-    N, C, V,
-    x: rand(rng, N * C, 6, dtype), dy: rand(rng, N * C, 1, dtype), y: rand(rng, N * C, 1, dtype), start: rand(rng, N * C, 1, dtype),
-    bias: rand(rng, C, 1, dtype), dBias: rand(rng, C, 1, dtype), table: rand(rng, V * C, 1, dtype), dTable: rand(rng, V * C, 1, dtype),
+    N,
+    C,
+    V,
+    x: rand(rng, N * C, 6, dtype),
+    dy: rand(rng, N * C, 1, dtype),
+    y: rand(rng, N * C, 1, dtype),
+    start: rand(rng, N * C, 1, dtype),
+    bias: rand(rng, C, 1, dtype),
+    dBias: rand(rng, C, 1, dtype),
+    table: rand(rng, V * C, 1, dtype),
+    dTable: rand(rng, V * C, 1, dtype),
     // Some rows ignored (negative targets); ids repeat.
     targets: Int32Array.from({ length: N }, () => (rng.uniform() < 0.2 ? -100 : rng.int(C))),
     ids: Int32Array.from({ length: N }, () => rng.int(V)),
@@ -90,7 +113,9 @@ function runElementwise(k: Backend, e: ReturnType<typeof elementwiseCase>) {
 /** Adam and AdamW over 20 steps on n entries: w, m and v after them. */
 function runAdam(k: Backend, n: number, l2: number, wd: number, seed: number, dtype: DType = 'float32') {
   const rng = new Rng(seed);
-  const w = rand(rng, n, 1, dtype), m = rand(rng, n, 0, dtype), v = rand(rng, n, 0, dtype);
+  const w = rand(rng, n, 1, dtype),
+    m = rand(rng, n, 0, dtype),
+    v = rand(rng, n, 0, dtype);
   for (let t = 1; t <= 20; t++) {
     const g = rand(rng, n, 0.1, dtype);
     k.adamUpdate(w, g, m, v, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, c1: 1 - 0.9 ** t, c2: 1 - 0.999 ** t, l2, shrink: 1 - 1e-2 * wd });
@@ -121,7 +146,8 @@ forEachBackend((k) => {
     const rng = new Rng(4);
     for (let n = 0; n < 12; n++) {
       const e = elementwiseCase(rng);
-      const got = runElementwise(k, e), want = runElementwise(refBackend, e);
+      const got = runElementwise(k, e),
+        want = runElementwise(refBackend, e);
       for (const key of Object.keys(want) as (keyof typeof want)[]) {
         const err = maxRelError(got[key], want[key]);
         assert.ok(err <= TOL, `${key} N=${e.N} C=${e.C}: ${err}`);
@@ -132,8 +158,13 @@ forEachBackend((k) => {
 
   test(`${k.name}: Adam and AdamW updates over 20 steps, odd lengths`, () => {
     for (const n of [1, 3, 8, 37, 1000, 4099]) {
-      for (const [l2, wd] of [[0, 0], [0.01, 0], [0, 0.05]]) {
-        const got = runAdam(k, n, l2, wd, n), want = runAdam(refBackend, n, l2, wd, n);
+      for (const [l2, wd] of [
+        [0, 0],
+        [0.01, 0],
+        [0, 0.05],
+      ]) {
+        const got = runAdam(k, n, l2, wd, n),
+          want = runAdam(refBackend, n, l2, wd, n);
         for (const key of ['w', 'm', 'v'] as const) {
           const err = maxRelError(got[key], want[key]);
           assert.ok(err <= TOL, `n=${n} l2=${l2} wd=${wd} ${key}: ${err}`);
@@ -148,7 +179,8 @@ forEachBackend((k) => {
     assert.deepEqual(g.run(k), g.run(refBackend), `gemm ${g.what}`);
     const c = { ...randomGruCase(rng), lengths: Int32Array.of(3, 1, 2), T: 3, B: 3 };
     const d = gruData(c, 9, 'float64');
-    const got = runGru(k, c, d), want = runGru(refBackend, c, d);
+    const got = runGru(k, c, d),
+      want = runGru(refBackend, c, d);
     for (const key of Object.keys(want)) {
       assert.ok(got[key] instanceof Float64Array, key);
       assert.deepEqual(got[key], want[key], `GRU ${key}`);
@@ -160,11 +192,16 @@ forEachBackend((k) => {
 
   test(`${k.name}: calls that do not fit their kernel's spec are GruErrors naming the field, before any kernel runs`, () => {
     const isArg = (re: RegExp) => (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT' && re.test(e.message);
-    const A = new Float32Array(12), B = new Float32Array(12), C = new Float32Array(9).fill(5);
+    const A = new Float32Array(12),
+      B = new Float32Array(12),
+      C = new Float32Array(9).fill(5);
     assert.throws(() => k.gemm(false, false, 3, 3, 4, 1, A, 1, 4, B, 0, 3, 0, C, 0, 3), isArg(/^gemm: A needs 13 elements \(from offset 1\), has 12$/));
     assert.throws(() => k.gemm(false, false, 3, 3, 4, 1, A, 0, 3, B, 0, 3, 0, C, 0, 3), isArg(/^gemm: lda 3 is smaller than a row of A \(4\)$/));
     assert.throws(() => k.gemm(false, false, 3, 3, 4, 1, A, 0, 4, B, 0, 3, 0, [] as never, 0, 3), isArg(/^gemm: C: expected a Float32Array or Float64Array, got object$/));
-    assert.ok(C.every((v) => v === 5), 'nothing was written');
+    assert.ok(
+      C.every((v) => v === 5),
+      'nothing was written',
+    );
     assert.throws(() => k.addBias(new Float32Array(6), new Float32Array(2), 2, 3), isArg(/^addBias: bias needs 3 elements, has 2$/));
     assert.throws(() => k.unaryForward('gelu' as never, new Float32Array(2), new Float32Array(2)), isArg(/^unaryForward: op: expected one of tanh, sigmoid, relu, identity, got gelu$/));
     assert.throws(() => k.unaryForward('tanh', new Float32Array(1), new Float32Array(2)), isArg(/^unaryForward: out needs 2 elements, has 1$/));
@@ -192,8 +229,10 @@ forEachBackend((k) => {
         assert.equal(k.threads!(), 1);
         for (const bad of ['0', 'abc', '-2', '1.5']) {
           process.env.GRU_TS_THREADS = bad;
-          assert.throws(() => k.threads!(), (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT' &&
-            e.message === `GRU_TS_THREADS: expected a positive integer (threads per kernel call), got '${bad}'`);
+          assert.throws(
+            () => k.threads!(),
+            (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT' && e.message === `GRU_TS_THREADS: expected a positive integer (threads per kernel call), got '${bad}'`,
+          );
         }
         // A threaded kernel's call reads it too.
         const c = { T: 2, B: 1, I: 1, H: 1, reverse: false, resetAfter: true, lengths: null, bias: false };
@@ -201,7 +240,10 @@ forEachBackend((k) => {
         process.env.GRU_TS_THREADS = '';
         k.setThreads!(1);
         assert.equal(k.threads!(), 1);
-        assert.throws(() => k.setThreads!(0), (e: unknown) => e instanceof GruError && /setThreads: expected a positive integer, got 0/.test(e.message));
+        assert.throws(
+          () => k.setThreads!(0),
+          (e: unknown) => e instanceof GruError && /setThreads: expected a positive integer, got 0/.test(e.message),
+        );
       } finally {
         if (saved === undefined) delete process.env.GRU_TS_THREADS;
         else process.env.GRU_TS_THREADS = saved;
@@ -243,12 +285,15 @@ test('where code cannot be generated (a content security policy), the interprete
       const d = gruData(c, n);
       assertClose(runGru(k, c, d), runGru(refBackend, c, d), TOL, `${k.name} ${describeCase(c)}`);
       const e = elementwiseCase(rng);
-      const got = runElementwise(k, e), want = runElementwise(refBackend, e);
+      const got = runElementwise(k, e),
+        want = runElementwise(refBackend, e);
       for (const key of Object.keys(want) as (keyof typeof want)[]) assert.ok(maxRelError(got[key], want[key]) <= TOL, `${k.name} ${key}`);
-      const a = runAdam(k, 37, 0.01, 0.05, n), b = runAdam(refBackend, 37, 0.01, 0.05, n);
+      const a = runAdam(k, 37, 0.01, 0.05, n),
+        b = runAdam(refBackend, 37, 0.01, 0.05, n);
       assert.ok(maxRelError(a.w, b.w) <= TOL, `${k.name} adam`);
     }
-    const A = new Float32Array(12), C = new Float32Array(9);
+    const A = new Float32Array(12),
+      C = new Float32Array(9);
     assert.throws(() => k.gemm(false, false, 3, 3, 4, 1, A, 1, 4, A, 0, 3, 0, C, 0, 3), /^GruError: gemm: A needs 13 elements \(from offset 1\), has 12$/);
     assert.throws(() => k.unaryForward('gelu' as never, C, C), /^GruError: unaryForward: op: expected one of tanh, sigmoid, relu, identity, got gelu$/);
     const cc = { T: 3, B: 2, I: 2, H: 4, reverse: false, resetAfter: true, lengths: null, bias: true };

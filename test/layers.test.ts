@@ -33,7 +33,11 @@ const folderOf = (path: string): string => relative(src, path).split('/')[0];
 test('no module in the core folders imports the application', () => {
   const found = files(src).filter((f) => CORE.includes(folderOf(f)));
   assert.ok(found.length > 40, `${found.length} core modules`);
-  const upward = found.flatMap((f) => imports(f).filter((i) => i.spec.startsWith('.') && APP.includes(folderOf(target(f, i.spec)))).map((i) => `${relative(src, f)} → ${i.spec}`));
+  const upward = found.flatMap((f) =>
+    imports(f)
+      .filter((i) => i.spec.startsWith('.') && APP.includes(folderOf(target(f, i.spec))))
+      .map((i) => `${relative(src, f)} → ${i.spec}`),
+  );
   assert.deepEqual(upward, []);
 });
 
@@ -70,6 +74,10 @@ test('every rejection in the library is a GruError: no bare Error thrown outside
   // from a bug; io/safetensors-file.ts rewraps foreign errors with the file's path, kept as they came.
   const bare = files(src)
     .filter((f) => !f.includes('/kernels/') && !f.endsWith('safetensors-file.ts'))
-    .flatMap((f) => readFileSync(f, 'utf8').split('\n').flatMap((l, i) => (/throw new Error\(/.test(l) ? [`${relative(src, f)}:${i + 1}`] : [])));
+    .flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .flatMap((l, i) => (/throw new Error\(/.test(l) ? [`${relative(src, f)}:${i + 1}`] : [])),
+    );
   assert.deepEqual(bare, []);
 });

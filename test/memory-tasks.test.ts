@@ -45,7 +45,10 @@ test('copy memory: 10 symbols, T − 1 blanks, the delimiter, 10 blanks; the tar
     const ids: number[] = [];
     for (let t = 0; t < steps; t++) {
       const row = x.subarray((t * B + b) * COPY.inputs, (t * B + b + 1) * COPY.inputs);
-      assert.equal(row.reduce((s, v) => s + v, 0), 1);
+      assert.equal(
+        row.reduce((s, v) => s + v, 0),
+        1,
+      );
       ids.push(row.indexOf(1));
     }
     const symbols = ids.slice(0, 10);
@@ -85,7 +88,10 @@ test('digits fixture: 1,797 images of 64 pixels 0..16, the class counts of load_
   assert.equal(held.length, 359); // 20% of each class, rounded
   assert.deepEqual(digitsSplit(d).test, held);
   const perm = permutation(64, new Rng(7));
-  assert.deepEqual(Array.from(perm).sort((a, b) => a - b), Array.from({ length: 64 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(perm).sort((a, b) => a - b),
+    Array.from({ length: 64 }, (_, i) => i),
+  );
   const seq = digitsBatch(d, [0, 5], null);
   const per = digitsBatch(d, [0, 5], perm);
   assert.deepEqual(Array.from(seq.y), [0, 5]);

@@ -95,15 +95,18 @@ const MB = 1024 * 1024;
 function rejects(task: keyof typeof files, path: string, pattern: RegExp): string {
   const before = process.memoryUsage().arrayBuffers;
   let message = '';
-  assert.throws(() => LOADERS[task](path), (e: unknown) => {
-    assert.ok(e instanceof GruError, `expected a GruError, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
-    assert.equal(e.code, 'INVALID_FILE', e.message);
-    assert.ok(e.message.startsWith(`${path}: `), `names the file: ${e.message}`);
-    assert.match(e.message, pattern);
-    assert.equal(e.message.split('\n').length, 1, `one line: ${e.message}`);
-    message = e.message;
-    return true;
-  });
+  assert.throws(
+    () => LOADERS[task](path),
+    (e: unknown) => {
+      assert.ok(e instanceof GruError, `expected a GruError, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      assert.equal(e.code, 'INVALID_FILE', e.message);
+      assert.ok(e.message.startsWith(`${path}: `), `names the file: ${e.message}`);
+      assert.match(e.message, pattern);
+      assert.equal(e.message.split('\n').length, 1, `one line: ${e.message}`);
+      message = e.message;
+      return true;
+    },
+  );
   const grown = process.memoryUsage().arrayBuffers - before;
   assert.ok(grown < 100 * MB, `the load allocated ${Math.round(grown / MB)} MB`);
   return message;
@@ -111,7 +114,7 @@ function rejects(task: keyof typeof files, path: string, pattern: RegExp): strin
 
 // ------------------------------------------------------------------ good files
 
-test('untampered files of every task load (and a file without a data record, and a pruned file\'s sparsity entry)', () => {
+test("untampered files of every task load (and a file without a data record, and a pruned file's sparsity entry)", () => {
   const c = loadClassifier(files.classify);
   assert.ok(['pos', 'neg'].includes(classifyText(c, 'good day').label));
   assert.equal(generate(loadLM(files.lm), { count: 1, steps: 5 }).length, 1);
@@ -127,7 +130,10 @@ test('untampered files of every task load (and a file without a data record, and
 });
 
 test('forecast files: unknown config keys and a malformed Holt-Winters base are refused, naming the key', () => {
-  assert.throws(() => loadForecaster(withEntry('forecast', 'config', (c) => ({ ...c, someNewOption: [1, 2, 3] }))), (e: unknown) => e instanceof GruError && e.code === 'INVALID_FILE' && /someNewOption/.test(e.message));
+  assert.throws(
+    () => loadForecaster(withEntry('forecast', 'config', (c) => ({ ...c, someNewOption: [1, 2, 3] }))),
+    (e: unknown) => e instanceof GruError && e.code === 'INVALID_FILE' && /someNewOption/.test(e.message),
+  );
   const hw = { method: 'holtWinters', params: { season: 7, alpha: 0.5, beta: 0.1, gamma: 0.1, level0: 1, trend0: 0, seasonal0: [0, 0, 0] }, firstDate: 0 };
   assert.throws(() => loadForecaster(withEntry('forecast', 'config', (c) => ({ ...c, base: hw }))), /metadata config\.base\.params\.seasonal0: .*one initial seasonal term per step of the season/);
   assert.throws(() => loadForecaster(withEntry('forecast', 'config', (c) => ({ ...c, base: { ...hw, params: { ...hw.params, seasonal0: [0, 0, 0, 0, 0, 0, 0], alpha: 2 } } }))), /metadata config\.base\.params\.alpha/);
@@ -152,11 +158,19 @@ test('config JSON with a flipped byte: still JSON but the wrong type or value, o
   rejects('seq2seq', flip('seq2seq', '"attention":"bahdanau"', '"attention":"bahdanal"'), /metadata config\.attention: expected one of 'bahdanau', 'luong'/);
   rejects('forecast', flip('forecast', '"frequency":"daily"', '"frequency":"dailz"'), /metadata config\.frequency: expected one of 'yearly', 'quarterly', .* or minutes such as '15min', got the string "dailz"/);
   // The old failure: Cannot read properties of undefined.
-  rejects('classify', withEntry('classify', 'config', () => null), /metadata config: expected an object, got null$/);
-  rejects('classify', withEntry('classify', 'config', (c) => ({ ...c, labels: undefined })), /metadata config\.labels: expected an array of labels, got nothing/);
+  rejects(
+    'classify',
+    withEntry('classify', 'config', () => null),
+    /metadata config: expected an object, got null$/,
+  );
+  rejects(
+    'classify',
+    withEntry('classify', 'config', (c) => ({ ...c, labels: undefined })),
+    /metadata config\.labels: expected an array of labels, got nothing/,
+  );
 });
 
-test('a relabelled task: refused by the task\'s loader, and by the loader of the task it now claims', () => {
+test("a relabelled task: refused by the task's loader, and by the loader of the task it now claims", () => {
   const p = parts(files.classify);
   p.metadata.task = 'lm';
   const path = write(p);
@@ -168,7 +182,10 @@ test('a relabelled task: refused by the task\'s loader, and by the loader of the
   rejects('forecast', write(p), /metadata config\.lookback: expected an integer from 1 to 100000, got nothing/);
   // Through the registry (gru predict / eval): the task the file claims loads it, and refuses it.
   p.metadata.task = 'lm';
-  assert.throws(() => loadTaskModel(TASKS, write(p)), (e: unknown) => e instanceof GruError && e.code === 'INVALID_FILE');
+  assert.throws(
+    () => loadTaskModel(TASKS, write(p)),
+    (e: unknown) => e instanceof GruError && e.code === 'INVALID_FILE',
+  );
   p.metadata.task = '';
   rejects('classify', write(p), /metadata task: expected a task name \(such as 'classify'\), got ""/);
   delete p.metadata.task;
@@ -187,39 +204,123 @@ test('format and version: missing, odd or newer', () => {
 });
 
 test('a vocabulary that is a string, or not a vocabulary', () => {
-  rejects('classify', withEntry('classify', 'tokenizer', (t) => ({ ...t, vocab: t.vocab.join('') })), /metadata tokenizer\.vocab: expected an array of tokens, got the string "<pad><unk><bos><eos>/);
-  rejects('lm', withEntry('lm', 'tokenizer', (t) => ({ ...t, vocab: [...t.vocab, 7] })), /metadata tokenizer\.vocab\[\d+\]: expected a string, got 7/);
-  rejects('lm', withEntry('lm', 'tokenizer', (t) => ({ ...t, vocab: t.vocab.slice(1) })), /metadata tokenizer\.vocab\[0\]: expected the reserved token "<pad>"/);
-  rejects('lm', withEntry('lm', 'tokenizer', (t) => ({ ...t, vocab: [...t.vocab, t.vocab[5]] })), /metadata tokenizer\.vocab\[\d+\]: expected tokens without repeats/);
-  rejects('seq2seq', withEntry('seq2seq', 'targetTokenizer', () => 'abc'), /metadata targetTokenizer: expected an object, got the string "abc"/);
-  rejects('seq2seq', withEntry('seq2seq', 'sourceTokenizer', (t) => ({ ...t, kind: 'byte' })), /metadata sourceTokenizer\.kind: expected one of 'word', 'char', got the string "byte"/);
-  rejects('classify', withEntry('classify', 'config', (c) => ({ ...c, tokenizer: c.tokenizer === 'word' ? 'char' : 'word' })), /metadata config\.tokenizer: expected '(word|char)', the kind of metadata tokenizer/);
+  rejects(
+    'classify',
+    withEntry('classify', 'tokenizer', (t) => ({ ...t, vocab: t.vocab.join('') })),
+    /metadata tokenizer\.vocab: expected an array of tokens, got the string "<pad><unk><bos><eos>/,
+  );
+  rejects(
+    'lm',
+    withEntry('lm', 'tokenizer', (t) => ({ ...t, vocab: [...t.vocab, 7] })),
+    /metadata tokenizer\.vocab\[\d+\]: expected a string, got 7/,
+  );
+  rejects(
+    'lm',
+    withEntry('lm', 'tokenizer', (t) => ({ ...t, vocab: t.vocab.slice(1) })),
+    /metadata tokenizer\.vocab\[0\]: expected the reserved token "<pad>"/,
+  );
+  rejects(
+    'lm',
+    withEntry('lm', 'tokenizer', (t) => ({ ...t, vocab: [...t.vocab, t.vocab[5]] })),
+    /metadata tokenizer\.vocab\[\d+\]: expected tokens without repeats/,
+  );
+  rejects(
+    'seq2seq',
+    withEntry('seq2seq', 'targetTokenizer', () => 'abc'),
+    /metadata targetTokenizer: expected an object, got the string "abc"/,
+  );
+  rejects(
+    'seq2seq',
+    withEntry('seq2seq', 'sourceTokenizer', (t) => ({ ...t, kind: 'byte' })),
+    /metadata sourceTokenizer\.kind: expected one of 'word', 'char', got the string "byte"/,
+  );
+  rejects(
+    'classify',
+    withEntry('classify', 'config', (c) => ({ ...c, tokenizer: c.tokenizer === 'word' ? 'char' : 'word' })),
+    /metadata config\.tokenizer: expected '(word|char)', the kind of metadata tokenizer/,
+  );
   const p = parts(files.seq2seq);
   delete p.metadata.sourceTokenizer;
   rejects('seq2seq', write(p), /metadata sourceTokenizer: expected an object, got nothing \(a seq2seq model file has a 'sourceTokenizer' entry\)/);
   // A vocabulary larger than the file's embedding: the budget or the shapes catch it.
-  rejects('lm', withEntry('lm', 'tokenizer', (t) => ({ ...t, vocab: [...t.vocab, 'q1', 'q2'] })), /embedding\.weight' must have shape/);
+  rejects(
+    'lm',
+    withEntry('lm', 'tokenizer', (t) => ({ ...t, vocab: [...t.vocab, 'q1', 'q2'] })),
+    /embedding\.weight' must have shape/,
+  );
 });
 
 test('sizes far past the file: refused by the schema or by the allocation budget, before allocating', () => {
-  rejects('classify', withEntry('classify', 'config', (c) => ({ ...c, numLayers: 1e6 })), /metadata config\.numLayers: expected an integer from 1 to 64, got 1000000$/);
-  rejects('lm', withEntry('lm', 'config', (c) => ({ ...c, numLayers: 1e6 })), /metadata config\.numLayers: expected an integer from 1 to 64, got 1000000$/);
-  rejects('classify', withEntry('classify', 'config', (c) => ({ ...c, hiddenSize: 50000 })), /metadata config\.hiddenSize: expected an integer from 1 to 16384, got 50000$/);
-  rejects('seq2seq', withEntry('seq2seq', 'config', (c) => ({ ...c, maxTargetLen: 1e6 })), /metadata config\.maxTargetLen: expected an integer from 1 to 100000, got 1000000$/);
-  rejects('lm', withEntry('lm', 'config', (c) => ({ ...c, maxLen: 1e6 })), /metadata config\.maxLen: expected an integer from 1 to 100000, got 1000000$/);
-  rejects('forecast', withEntry('forecast', 'config', (c) => ({ ...c, lookback: 1e9 })), /metadata config\.lookback: expected an integer from 1 to 100000, got 1000000000$/);
-  rejects('classify', withEntry('classify', 'config', (c) => ({ ...c, labels: c.labels.map(() => 'same') })), /metadata config\.labels\[1\]: expected labels without repeats/);
+  rejects(
+    'classify',
+    withEntry('classify', 'config', (c) => ({ ...c, numLayers: 1e6 })),
+    /metadata config\.numLayers: expected an integer from 1 to 64, got 1000000$/,
+  );
+  rejects(
+    'lm',
+    withEntry('lm', 'config', (c) => ({ ...c, numLayers: 1e6 })),
+    /metadata config\.numLayers: expected an integer from 1 to 64, got 1000000$/,
+  );
+  rejects(
+    'classify',
+    withEntry('classify', 'config', (c) => ({ ...c, hiddenSize: 50000 })),
+    /metadata config\.hiddenSize: expected an integer from 1 to 16384, got 50000$/,
+  );
+  rejects(
+    'seq2seq',
+    withEntry('seq2seq', 'config', (c) => ({ ...c, maxTargetLen: 1e6 })),
+    /metadata config\.maxTargetLen: expected an integer from 1 to 100000, got 1000000$/,
+  );
+  rejects(
+    'lm',
+    withEntry('lm', 'config', (c) => ({ ...c, maxLen: 1e6 })),
+    /metadata config\.maxLen: expected an integer from 1 to 100000, got 1000000$/,
+  );
+  rejects(
+    'forecast',
+    withEntry('forecast', 'config', (c) => ({ ...c, lookback: 1e9 })),
+    /metadata config\.lookback: expected an integer from 1 to 100000, got 1000000000$/,
+  );
+  rejects(
+    'classify',
+    withEntry('classify', 'config', (c) => ({ ...c, labels: c.labels.map(() => 'same') })),
+    /metadata config\.labels\[1\]: expected labels without repeats/,
+  );
   // Within the schema's bounds, but far more weights than a small file holds: the budget.
   for (const task of ['classify', 'lm', 'forecast'] as const) {
-    const m = rejects(task, withEntry(task, 'config', (c) => ({ ...c, hiddenSize: 12000 })), /metadata config \(.*hiddenSize 12000.*\) implies more weights than the file holds/);
+    const m = rejects(
+      task,
+      withEntry(task, 'config', (c) => ({ ...c, hiddenSize: 12000 })),
+      /metadata config \(.*hiddenSize 12000.*\) implies more weights than the file holds/,
+    );
     assert.match(m, /past the \d+ allowed for a file of \d+/);
   }
-  rejects('seq2seq', withEntry('seq2seq', 'config', (c) => ({ ...c, decoderSize: 16384, attentionSize: 16384 })), /decoderSize 16384.* implies more weights than the file holds/);
-  rejects('classify', withEntry('classify', 'config', (c) => ({ ...c, numLayers: 64, embeddingSize: 16384, hiddenSize: 16384 })), /implies more weights than the file holds/);
+  rejects(
+    'seq2seq',
+    withEntry('seq2seq', 'config', (c) => ({ ...c, decoderSize: 16384, attentionSize: 16384 })),
+    /decoderSize 16384.* implies more weights than the file holds/,
+  );
+  rejects(
+    'classify',
+    withEntry('classify', 'config', (c) => ({ ...c, numLayers: 64, embeddingSize: 16384, hiddenSize: 16384 })),
+    /implies more weights than the file holds/,
+  );
   // Small but wrong: the budget passes, the shapes do not.
-  rejects('classify', withEntry('classify', 'config', (c) => ({ ...c, hiddenSize: 5 })), /the tensors do not match the model its metadata describes: '[\w.]+' must have shape/);
-  rejects('lm', withEntry('lm', 'config', (c) => ({ ...c, numLayers: 2 })), /missing keys: gru\.weight_ih_l1/);
-  rejects('forecast', withEntry('forecast', 'normalization', (n) => ({ ...n, covariateMean: [1] })), /metadata normalization\.covariateMean: expected 0 numbers, one per covariate/);
+  rejects(
+    'classify',
+    withEntry('classify', 'config', (c) => ({ ...c, hiddenSize: 5 })),
+    /the tensors do not match the model its metadata describes: '[\w.]+' must have shape/,
+  );
+  rejects(
+    'lm',
+    withEntry('lm', 'config', (c) => ({ ...c, numLayers: 2 })),
+    /missing keys: gru\.weight_ih_l1/,
+  );
+  rejects(
+    'forecast',
+    withEntry('forecast', 'normalization', (n) => ({ ...n, covariateMean: [1] })),
+    /metadata normalization\.covariateMean: expected 0 numbers, one per covariate/,
+  );
 });
 
 test('missing, mis-shaped and unexpected tensors name the tensor', () => {
@@ -249,17 +350,38 @@ test('deeply nested or huge metadata values are described briefly, never stringi
 });
 
 test('withAllocationBudget throws before allocating past the budget, nests, and ends with its scope', () => {
-  assert.throws(() => withAllocationBudget(1000, () => Tensor.zeros([1001])), (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT' && /1001 more elements asked for, 0 of 1000 already allocated/.test(e.message));
+  assert.throws(
+    () => withAllocationBudget(1000, () => Tensor.zeros([1001])),
+    (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT' && /1001 more elements asked for, 0 of 1000 already allocated/.test(e.message),
+  );
   // A GRU whose weight_hh would need 3·50000² elements (past the typed-array limit): a budget error, not a RangeError.
-  assert.throws(() => withAllocationBudget(1e6, () => new GRU({ inputSize: 1, hiddenSize: 50000 })), (e: unknown) => e instanceof GruError);
+  assert.throws(
+    () => withAllocationBudget(1e6, () => new GRU({ inputSize: 1, hiddenSize: 50000 })),
+    (e: unknown) => e instanceof GruError,
+  );
   assert.throws(() => withAllocationBudget(100, () => withAllocationBudget(1e6, () => Tensor.zeros([200]))), /200 more elements asked for, 0 of 100/);
-  assert.equal(withAllocationBudget(100, () => Tensor.zeros([60]).size + withAllocationBudget(50, () => Tensor.zeros([40]).size)), 100);
-  assert.throws(() => withAllocationBudget(10, () => Tensor.zeros([11]), (asked, limit) => new Error(`custom ${asked}/${limit}`)), /custom 11\/10/);
+  assert.equal(
+    withAllocationBudget(100, () => Tensor.zeros([60]).size + withAllocationBudget(50, () => Tensor.zeros([40]).size)),
+    100,
+  );
+  assert.throws(
+    () =>
+      withAllocationBudget(
+        10,
+        () => Tensor.zeros([11]),
+        (asked, limit) => new Error(`custom ${asked}/${limit}`),
+      ),
+    /custom 11\/10/,
+  );
   assert.equal(Tensor.zeros([2000]).size, 2000, 'no budget outside the scope');
 });
 
 test('Tokenizer.fromJSON refuses what is not a tokenizer with a GruError', () => {
-  const bad = (j: unknown, pattern: RegExp) => assert.throws(() => Tokenizer.fromJSON(j as never), (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT' && pattern.test(e.message));
+  const bad = (j: unknown, pattern: RegExp) =>
+    assert.throws(
+      () => Tokenizer.fromJSON(j as never),
+      (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT' && pattern.test(e.message),
+    );
   bad(null, /expected an object, got null/);
   bad({ kind: 'word', lowercase: true, vocab: 'abc' }, /vocab: expected an array of strings, got "abc"/);
   bad({ kind: 'word', lowercase: true, vocab: ['<pad>', '<unk>', '<bos>', '<eos>', 3] }, /vocab\[4\]: expected a string, got 3/);
@@ -273,7 +395,43 @@ test('Tokenizer.fromJSON refuses what is not a tokenizer with a GruError', () =>
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Path = (string | number)[];
 
-const ODD: Json[] = [0, -1, 1, 1.5, 2, 3, 7, 64, 65, 1e6, 12000, 16384, 16385, 50000, 100000, 2 ** 31, 2 ** 53, 1e308, -1e308, '', 'x', '4', 'attention', 'luong', 'char', 'word', 'time', true, false, null, [], {}, [1, 2], ['a', 'b'], { a: 1 }];
+const ODD: Json[] = [
+  0,
+  -1,
+  1,
+  1.5,
+  2,
+  3,
+  7,
+  64,
+  65,
+  1e6,
+  12000,
+  16384,
+  16385,
+  50000,
+  100000,
+  2 ** 31,
+  2 ** 53,
+  1e308,
+  -1e308,
+  '',
+  'x',
+  '4',
+  'attention',
+  'luong',
+  'char',
+  'word',
+  'time',
+  true,
+  false,
+  null,
+  [],
+  {},
+  [1, 2],
+  ['a', 'b'],
+  { a: 1 },
+];
 
 /** Every path in a JSON tree (containers included), at most `limit`. */
 function pathsOf(v: Json, prefix: Path = [], out: Path[] = [], limit = 5000): Path[] {
@@ -328,7 +486,8 @@ for (const task of ['classify', 'lm', 'seq2seq', 'forecast'] as const) {
     const base = parts(files[task]);
     const entries = Object.keys(base.metadata).filter((k) => !['format', 'formatVersion', 'task'].includes(k));
     const rng = new Rng(task.length * 7919);
-    let loaded = 0, rejected = 0;
+    let loaded = 0,
+      rejected = 0;
     const before = process.memoryUsage().arrayBuffers;
     for (let i = 0; i < 1000; i++) {
       const tree: { [k: string]: Json } = Object.fromEntries(entries.map((k) => [k, JSON.parse(base.metadata[k])]));
@@ -360,11 +519,12 @@ for (const task of ['classify', 'lm', 'seq2seq', 'forecast'] as const) {
   });
 }
 
-test('fuzz: every single-byte flip of each task\'s config JSON loads or is a GruError (\'INVALID_FILE\')', (t) => {
+test("fuzz: every single-byte flip of each task's config JSON loads or is a GruError ('INVALID_FILE')", (t) => {
   for (const task of Object.keys(files) as (keyof typeof files)[]) {
     const base = parts(files[task]);
     const config = base.metadata.config;
-    let loaded = 0, rejected = 0;
+    let loaded = 0,
+      rejected = 0;
     for (let i = 0; i < config.length; i++) {
       for (const x of [1, 2, 0x20]) {
         const metadata = { ...base.metadata, config: config.slice(0, i) + String.fromCharCode(config.charCodeAt(i) ^ x) + config.slice(i + 1) };

@@ -24,10 +24,20 @@ test('native: the addon is built by npm install (g++ is on this machine)', { ski
 });
 
 test('without the addon (GRU_TS_SKIP_NATIVE=1: no C++ compiler) the default backend is wasm', () => {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `
     import { backend, backendNames } from './src/index.ts';
     console.log(JSON.stringify({ names: backendNames(), current: backend().name }));
-  `], { cwd: root, env: { ...process.env, GRU_TS_SKIP_NATIVE: '1', GRU_TS_BACKEND: '' }, encoding: 'utf8' });
+  `,
+    ],
+    { cwd: root, env: { ...process.env, GRU_TS_SKIP_NATIVE: '1', GRU_TS_BACKEND: '' }, encoding: 'utf8' },
+  );
   const { names, current } = JSON.parse(out.trim().split('\n').pop()!);
   assert.deepEqual(names, ['wasm', 'ref']);
   assert.equal(current, 'wasm');
@@ -38,16 +48,27 @@ const skip = !native && 'no addon';
 test('native: gemm on large shapes, every transpose, 1 and 2 threads', { skip }, () => {
   const k = native!;
   const rng = new Rng(11);
-  const M = 200, N = 300, K = 700;
+  const M = 200,
+    N = 300,
+    K = 700;
   for (const tA of [false, true]) {
     for (const tB of [false, true]) {
-      const lda = (tA ? M : K) + 3, ldb = (tB ? K : N) + 1, ldc = N + 5;
-      const aOff = 7, bOff = 2, cOff = 3;
-      const A = rand(rng, aOff + lda * (tA ? K : M)), B = rand(rng, bOff + ldb * (tB ? N : K));
+      const lda = (tA ? M : K) + 3,
+        ldb = (tB ? K : N) + 1,
+        ldc = N + 5;
+      const aOff = 7,
+        bOff = 2,
+        cOff = 3;
+      const A = rand(rng, aOff + lda * (tA ? K : M)),
+        B = rand(rng, bOff + ldb * (tB ? N : K));
       const C0 = rand(rng, cOff + ldc * M);
       // (|alpha| ≤ 1: float sums over K = 700 are ~5e-6 from the reference's
       // double sums; alpha = 2 would double that.)
-      for (const [alpha, beta] of [[1, 0], [0.5, 1], [-1, 0.25]]) {
+      for (const [alpha, beta] of [
+        [1, 0],
+        [0.5, 1],
+        [-1, 0.25],
+      ]) {
         const want = C0.slice();
         refBackend.gemm(tA, tB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, want, cOff, ldc);
         for (const threads of [1, 2]) {
@@ -64,7 +85,8 @@ test('native: gemm on large shapes, every transpose, 1 and 2 threads', { skip },
 
 test('native: gemm with beta = 0 ignores NaN in C, and K = 0 scales C by beta', { skip }, () => {
   const k = native!;
-  const A = new Float32Array(12).fill(1), B = new Float32Array(12).fill(2);
+  const A = new Float32Array(12).fill(1),
+    B = new Float32Array(12).fill(2);
   const C = new Float32Array(9).fill(NaN);
   k.gemm(false, false, 3, 3, 4, 1, A, 0, 4, B, 0, 3, 0, C, 0, 3);
   assert.deepEqual(Array.from(C), new Array(9).fill(8));
@@ -99,7 +121,10 @@ test('native: one step of a few rows (weights read in place, no packing) matches
   let i = 0;
   for (const B of [1, 2, 3, 5, 8, 9]) {
     for (const resetAfter of [true, false]) {
-      for (const [I, H] of [[64, 256], [13, 77]]) {
+      for (const [I, H] of [
+        [64, 256],
+        [13, 77],
+      ]) {
         const lengths = B > 1 ? Int32Array.from({ length: B }, (_, b) => (b === 1 ? 0 : 1)) : null;
         const c: GruCase = { T: 1, B, I, H, reverse: false, resetAfter, lengths, bias: i % 3 !== 2, ldy: 2 * H, yOff: H };
         const d = gruData(c, 300 + i);
@@ -115,14 +140,15 @@ test('native: caches are interchangeable with the reference backend', { skip }, 
   for (const resetAfter of [true, false]) {
     const c: GruCase = { T: 6, B: 4, I: 10, H: 40, reverse: false, resetAfter, lengths: Int32Array.of(6, 3, 1, 5), bias: true };
     const d = gruData(c, 5);
-    const refCache = gruForwardRun(refBackend, c, d).cache, nativeCache = gruForwardRun(k, c, d).cache;
+    const refCache = gruForwardRun(refBackend, c, d).cache,
+      nativeCache = gruForwardRun(k, c, d).cache;
     assertClose({ ...nativeCache }, { ...refCache }, TOL, `resetAfter=${resetAfter}: cache`);
     // Backward on the native backend from the reference backend's cache.
     assertClose(gruBackwardRun(k, c, d, refCache), gruBackwardRun(refBackend, c, d, refCache), TOL, `resetAfter=${resetAfter}`);
   }
 });
 
-test('native: the loader refuses an addon built from other sources: another kernel ABI, or a kernel whose fields are not the spec\'s', { skip }, () => {
+test("native: the loader refuses an addon built from other sources: another kernel ABI, or a kernel whose fields are not the spec's", { skip }, () => {
   const addon = requireAddon();
   const info = addon.info();
   assert.equal(createNativeBackend(addon).name, 'native');
@@ -135,7 +161,8 @@ test('native: the loader refuses an addon built from other sources: another kern
   // A kernel the addon does not have runs on ref.
   const { gemm: _gone, ...rest } = addon as Record<string, unknown>;
   const k = createNativeBackend({ ...rest, info: () => info } as NativeAddon);
-  const C = new Float32Array(4), want = new Float32Array(4);
+  const C = new Float32Array(4),
+    want = new Float32Array(4);
   const A = Float32Array.of(1, 2, 3, 4);
   k.gemm(false, false, 2, 2, 2, 1, A, 0, 2, A, 0, 2, 0, C, 0, 2);
   refBackend.gemm(false, false, 2, 2, 2, 1, A, 0, 2, A, 0, 2, 0, want, 0, 2);
@@ -172,7 +199,9 @@ test('native: the portable kernel set (GRU_TS_NATIVE_ISA=generic) matches too', 
     console.log(JSON.stringify({ isa: k.isa, worst }));
   `;
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    cwd: root, env: { ...process.env, GRU_TS_NATIVE_ISA: 'generic' }, encoding: 'utf8',
+    cwd: root,
+    env: { ...process.env, GRU_TS_NATIVE_ISA: 'generic' },
+    encoding: 'utf8',
   });
   const { isa, worst } = JSON.parse(out.trim().split('\n').pop()!);
   assert.equal(isa, 'generic');

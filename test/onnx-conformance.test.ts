@@ -6,11 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
-import {
-  GRU, Rng, Tensor,
-  decodeOnnxTensor, gruFromOnnxWeights, gruToOnnxWeights, importOnnxGru, onnxTensorToTensor, runOnnxGru, tensorFromOnnx,
-  type OnnxTensor,
-} from '../src/index.js';
+import { GRU, Rng, Tensor, decodeOnnxTensor, gruFromOnnxWeights, gruToOnnxWeights, importOnnxGru, onnxTensorToTensor, runOnnxGru, tensorFromOnnx, type OnnxTensor } from '../src/index.js';
 import { randomTensor } from './helpers/random.js';
 
 const { onnx } = onnxProto;
@@ -65,7 +61,10 @@ for (const name of CASES) {
 
     const errors: string[] = [];
     for (const want of outputs) {
-      for (const [how, results] of [['run', got], ['runOnnxGru', directByName]] as const) {
+      for (const [how, results] of [
+        ['run', got],
+        ['runOnnxGru', directByName],
+      ] as const) {
         const g = results[want.name];
         assert.ok(g, `${how}: no output named '${want.name}' (got ${Object.keys(results).join(', ')})`);
         assert.deepEqual(g.shape, want.dims, `${how}: ${want.name} shape`);
@@ -92,7 +91,13 @@ test('a model without a GRU node names what it has', () => {
   const bytes = onnx.ModelProto.encode({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 17 }],
-    graph: { name: 'g', node: [{ opType: 'LSTM', input: ['X', 'W', 'R'], output: ['Y'] }, { opType: 'Relu', input: ['Y'], output: ['Z'] }] },
+    graph: {
+      name: 'g',
+      node: [
+        { opType: 'LSTM', input: ['X', 'W', 'R'], output: ['Y'] },
+        { opType: 'Relu', input: ['Y'], output: ['Z'] },
+      ],
+    },
   }).finish();
   assert.throws(() => importOnnxGru(bytes), /expected a GRU node, but the graph has none \(its nodes: LSTM, Relu\)/);
 });
@@ -118,10 +123,7 @@ test('unsupported GRU attributes are refused', () => {
   const A = onnx.AttributeProto.AttributeType;
   const str = (s: string) => new TextEncoder().encode(s);
   assert.throws(() => importOnnxGru(gruModel([{ name: 'clip', type: A.FLOAT, f: 3 }])), /clip \(3\) is not supported/);
-  assert.throws(
-    () => importOnnxGru(gruModel([{ name: 'activations', type: A.STRINGS, strings: [str('Relu'), str('Tanh')] }])),
-    /only the default activations are supported \(Sigmoid, Tanh\), got Relu, Tanh/,
-  );
+  assert.throws(() => importOnnxGru(gruModel([{ name: 'activations', type: A.STRINGS, strings: [str('Relu'), str('Tanh')] }])), /only the default activations are supported \(Sigmoid, Tanh\), got Relu, Tanh/);
   assert.doesNotThrow(() => importOnnxGru(gruModel([{ name: 'activations', type: A.STRINGS, strings: [str('Sigmoid'), str('Tanh')] }])));
   assert.throws(() => importOnnxGru(gruModel([{ name: 'direction', type: A.STRING, s: str('sideways') }])), /direction must be 'forward', 'reverse' or 'bidirectional', got "sideways"/);
   assert.throws(() => importOnnxGru(gruModel([{ name: 'output_sequence', type: A.INT, i: 1 }])), /unknown attribute 'output_sequence'/);
@@ -163,14 +165,19 @@ test('tensorFromOnnx reads raw_data and the typed fields, int64 included', () =>
 });
 
 test('gruToOnnxWeights inverts gruFromOnnxWeights, and initializer weights give the same GRU', () => {
-  for (const [bidirectional, bias, resetAfter] of [[false, true, false], [true, false, true], [true, true, false]] as const) {
+  for (const [bidirectional, bias, resetAfter] of [
+    [false, true, false],
+    [true, false, true],
+    [true, true, false],
+  ] as const) {
     const gru = new GRU({ inputSize: 4, hiddenSize: 3, bidirectional, bias, resetAfter, seed: 7 });
     const ex = gruToOnnxWeights(gru);
     assert.deepEqual(ex.W.shape, [bidirectional ? 2 : 1, 9, 4]);
     assert.equal(ex.B === null, !bias);
     const back = gruFromOnnxWeights(ex);
     assert.equal(back.resetAfter, resetAfter);
-    const a = gru.stateDict(), b = back.stateDict();
+    const a = gru.stateDict(),
+      b = back.stateDict();
     assert.deepEqual(Object.keys(b), Object.keys(a));
     for (const k of Object.keys(a)) assert.deepEqual(Array.from(b[k].data), Array.from(a[k].data), k);
 
@@ -227,12 +234,17 @@ test("runOnnxGru: direction 'reverse' equals the reverse half of a bidirectional
   const bothB = runOnnxGru({ X: Xb, W: ex.W, R: ex.R, B: ex.B, sequence_lens, initial_h: hb }, { direction: 'bidirectional', layout: 1 });
   assert.deepEqual(bothB.Y.shape, [B, T, 2, H]);
   assert.deepEqual(bothB.Y_h.shape, [B, 2, H]);
-  for (let t = 0; t < T; t++) for (let d = 0; d < 2; d++) for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
-    assert.equal(bothB.Y.data[((b * T + t) * 2 + d) * H + h], both.Y.data[((t * 2 + d) * B + b) * H + h]);
-  }
-  for (let d = 0; d < 2; d++) for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
-    assert.equal(bothB.Y_h.data[(b * 2 + d) * H + h], both.Y_h.data[(d * B + b) * H + h]);
-  }
+  for (let t = 0; t < T; t++)
+    for (let d = 0; d < 2; d++)
+      for (let b = 0; b < B; b++)
+        for (let h = 0; h < H; h++) {
+          assert.equal(bothB.Y.data[((b * T + t) * 2 + d) * H + h], both.Y.data[((t * 2 + d) * B + b) * H + h]);
+        }
+  for (let d = 0; d < 2; d++)
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++) {
+        assert.equal(bothB.Y_h.data[(b * 2 + d) * H + h], both.Y_h.data[(d * B + b) * H + h]);
+      }
 
   assert.throws(() => gruFromOnnxWeights({ W: half(ex.W, 1), R: half(ex.R, 1), direction: 'reverse' }), /direction 'reverse' cannot be expressed as a GRU module/);
   assert.throws(() => runOnnxGru({ X, W: ex.W, R: ex.R }, { direction: 'forward' }), /R \(direction 'forward'\): expected shape \[1, 18, 6\], got \[2, 18, 6\]/);

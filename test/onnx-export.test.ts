@@ -40,6 +40,7 @@ test('a one-layer export re-imports to the same weights', () => {
   const back = importOnnxGru(exportGruToOnnx(gru));
   assert.ok(back.gru, back.gruUnavailable ?? '');
   assert.equal(back.gru.resetAfter, false);
-  const a = gru.stateDict(), b = back.gru.stateDict();
+  const a = gru.stateDict(),
+    b = back.gru.stateDict();
   for (const k of Object.keys(a)) assert.deepEqual(b[k].toArray(), a[k].toArray(), k);
 });

@@ -10,10 +10,7 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import {
-  GRU, GruError, Rng, SUPPORTED_ONNX_OPS, Tensor, decodeOnnxTensor, exportGruToOnnx, importOnnx, noGrad, onnxTensorToTensor,
-  type GruErrorCode, type OnnxTensor,
-} from '../src/index.js';
+import { GRU, GruError, Rng, SUPPORTED_ONNX_OPS, Tensor, decodeOnnxTensor, exportGruToOnnx, importOnnx, noGrad, onnxTensorToTensor, type GruErrorCode, type OnnxTensor } from '../src/index.js';
 import { maxRelError, randomTensor } from './helpers/random.js';
 
 const { onnx } = onnxProto;
@@ -101,11 +98,7 @@ async function compareWithOrt(bytes: Uint8Array, feeds: Record<string, Feed>): P
 
 /** ONNX GRU weights for one node: W [D, 3H, I], R [D, 3H, H], B [D, 6H]. */
 function gruWeights(rng: Rng, prefix: string, D: number, H: number, I: number): OnnxTypes.ITensorProto[] {
-  return [
-    floats(`${prefix}_W`, randomTensor(rng, [D, 3 * H, I], 0.6)),
-    floats(`${prefix}_R`, randomTensor(rng, [D, 3 * H, H], 0.6)),
-    floats(`${prefix}_B`, randomTensor(rng, [D, 6 * H], 0.3)),
-  ];
+  return [floats(`${prefix}_W`, randomTensor(rng, [D, 3 * H, I], 0.6)), floats(`${prefix}_R`, randomTensor(rng, [D, 3 * H, H], 0.6)), floats(`${prefix}_B`, randomTensor(rng, [D, 6 * H], 0.3))];
 }
 
 // ---------------------------------------------------------------------------
@@ -130,8 +123,14 @@ for (const c of ownCases) {
     const lengths = [6, 2, 4];
 
     const full = importOnnx(exportGruToOnnx(gru, { initialState: true, lengths: true }));
-    assert.deepEqual(full.inputs.map((i) => i.name), ['input', 'h0', 'lengths']);
-    assert.deepEqual(full.outputs.map((o) => o.name), ['output', 'hN']);
+    assert.deepEqual(
+      full.inputs.map((i) => i.name),
+      ['input', 'h0', 'lengths'],
+    );
+    assert.deepEqual(
+      full.outputs.map((o) => o.name),
+      ['output', 'hN'],
+    );
     assert.equal(full.grus.length, c.numLayers);
     assert.ok(full.grus.every((g) => g.gru !== null && g.linearBeforeReset === (c.resetAfter ? 1 : 0)));
     const want = noGrad(() => gru.forward(x, { h0, lengths }));
@@ -165,16 +164,21 @@ test('the imported GRU modules are the ones runs use', () => {
 // (2) PyTorch's exports, checked against PyTorch and ONNX Runtime
 // ---------------------------------------------------------------------------
 
-interface FixtureTensor { dims: number[]; data: number[]; dtype: string }
-const expected: { torch: string; cases: { file: string; inputs: Record<string, FixtureTensor>; outputs: Record<string, FixtureTensor> }[] } = JSON.parse(
-  readFileSync(join(FIXTURES, 'expected.json'), 'utf8'),
-);
+interface FixtureTensor {
+  dims: number[];
+  data: number[];
+  dtype: string;
+}
+const expected: { torch: string; cases: { file: string; inputs: Record<string, FixtureTensor>; outputs: Record<string, FixtureTensor> }[] } = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8'));
 
 for (const c of expected.cases) {
   test(`torch.onnx.export's ${c.file} runs as PyTorch and ONNX Runtime run it`, async (t) => {
     const bytes = readFileSync(join(FIXTURES, c.file));
     const m = importOnnx(bytes);
-    assert.deepEqual(m.inputs.map((i) => i.name), Object.keys(c.inputs));
+    assert.deepEqual(
+      m.inputs.map((i) => i.name),
+      Object.keys(c.inputs),
+    );
     assert.ok(m.grus.length >= 1 && m.grus.every((g) => g.gru && g.linearBeforeReset === 1), 'PyTorch GRUs are linear_before_reset = 1, weights as constants');
     const feeds: Record<string, Feed> = {};
     for (const [name, v] of Object.entries(c.inputs)) {
@@ -204,13 +208,25 @@ function mixedGraph(): { bytes: Uint8Array; feeds: Record<string, Feed> } {
   const inits = [
     ...gruWeights(rng, 'g1', 1, H1, I),
     ...gruWeights(rng, 'g2', 2, H2, H1),
-    int64s('ax0', [0]), int64s('ax1', [1]), int64s('shape_b_rest', [0, -1]), int64s('shape_tbf', [0, 0, -1]),
-    int64s('sl_start', [1]), int64s('sl_end', [INT64_MAX]), int64s('sl_step', [2]),
-    int64s('rs_start', [-1]), int64s('rs_end', ['-9223372036854775808']), int64s('rs_axis', [2]), int64s('rs_step', [-3]),
-    floats('Wm', randomTensor(rng, [13, 7])), floats('bm', randomTensor(rng, [7])),
-    floats('Wg', randomTensor(rng, [6, 15], 0.5)), floats('Cg', randomTensor(rng, [6])),
-    floats('E', randomTensor(rng, [10, 3])), floats('two', Tensor.from([2], [])),
-    int64s('expand_to', [3, 2, 5]), int64s('idx0', [0], []),
+    int64s('ax0', [0]),
+    int64s('ax1', [1]),
+    int64s('shape_b_rest', [0, -1]),
+    int64s('shape_tbf', [0, 0, -1]),
+    int64s('sl_start', [1]),
+    int64s('sl_end', [INT64_MAX]),
+    int64s('sl_step', [2]),
+    int64s('rs_start', [-1]),
+    int64s('rs_end', ['-9223372036854775808']),
+    int64s('rs_axis', [2]),
+    int64s('rs_step', [-3]),
+    floats('Wm', randomTensor(rng, [13, 7])),
+    floats('bm', randomTensor(rng, [7])),
+    floats('Wg', randomTensor(rng, [6, 15], 0.5)),
+    floats('Cg', randomTensor(rng, [6])),
+    floats('E', randomTensor(rng, [10, 3])),
+    floats('two', Tensor.from([2], [])),
+    int64s('expand_to', [3, 2, 5]),
+    int64s('idx0', [0], []),
   ];
   const nodes = [
     node('GRU', ['X', 'g1_W', 'g1_R', 'g1_B', 'lens', 'h0'], ['Y1', 'Yh1'], { hidden_size: H1, direction: 'reverse' }, 'gru_reverse'),
@@ -259,7 +275,9 @@ function mixedGraph(): { bytes: Uint8Array; feeds: Record<string, Feed> } {
     node('Identity', ['hd'], ['h_out']),
   ];
   const bytes = model({
-    nodes, inits, outputs: ['probs', 'lr', 'logp', 'h_out', 'Y2'],
+    nodes,
+    inits,
+    outputs: ['probs', 'lr', 'logp', 'h_out', 'Y2'],
     inputs: [valueInfo('X', DT.FLOAT, ['T', 'B', I]), valueInfo('lens', DT.INT32, ['B']), valueInfo('h0', DT.FLOAT, [1, 'B', H1]), valueInfo('ids', DT.INT64, ['B', 2])],
   });
   return {
@@ -276,10 +294,49 @@ function mixedGraph(): { bytes: Uint8Array; feeds: Record<string, Feed> } {
 test('a graph of GRUs (reverse with sequence_lens and initial_h, bidirectional) and every other operator runs as ONNX Runtime runs it', async () => {
   const { bytes, feeds } = mixedGraph();
   const m = importOnnx(bytes);
-  assert.deepEqual(m.grus.map((g) => [g.node, g.direction, g.linearBeforeReset]), [['gru_reverse', 'reverse', 0], ['gru_bi', 'bidirectional', 1]]);
+  assert.deepEqual(
+    m.grus.map((g) => [g.node, g.direction, g.linearBeforeReset]),
+    [
+      ['gru_reverse', 'reverse', 0],
+      ['gru_bi', 'bidirectional', 1],
+    ],
+  );
   const used = new Set(Object.keys(m.ops));
-  for (const op of ['GRU', 'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Gather', 'Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Concat', 'Slice', 'Identity', 'Cast', 'Shape',
-    'Relu', 'Tanh', 'Sigmoid', 'Softmax', 'LogSoftmax', 'Flatten', 'Expand', 'ConstantOfShape', 'Dropout', 'LeakyRelu', 'HardSigmoid', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt']) {
+  for (const op of [
+    'GRU',
+    'Gemm',
+    'MatMul',
+    'Add',
+    'Sub',
+    'Mul',
+    'Div',
+    'Gather',
+    'Transpose',
+    'Reshape',
+    'Squeeze',
+    'Unsqueeze',
+    'Concat',
+    'Slice',
+    'Identity',
+    'Cast',
+    'Shape',
+    'Relu',
+    'Tanh',
+    'Sigmoid',
+    'Softmax',
+    'LogSoftmax',
+    'Flatten',
+    'Expand',
+    'ConstantOfShape',
+    'Dropout',
+    'LeakyRelu',
+    'HardSigmoid',
+    'Exp',
+    'Log',
+    'Neg',
+    'Abs',
+    'Sqrt',
+  ]) {
     assert.ok(used.has(op), `the graph uses ${op}`);
   }
   await compareWithOrt(bytes, feeds);
@@ -299,9 +356,10 @@ test('opset 11 semantics (Softmax over the flattened tail, axes as attributes) r
     node('GRU', ['X', 'W', 'R', '', '', ''], ['', 'Yh'], { hidden_size: 3, direction: 'bidirectional' }),
   ];
   const bytes = model({
-    opset: 11, nodes, outputs: ['y', 'ls', 'Yh'],
-    inits: [int64s('shape', [12, -1]), floats('Wt', randomTensor(rng, [12, 3])), floats('C', randomTensor(rng, [2, 1])),
-      floats('W', randomTensor(rng, [2, 9, 4], 0.5)), floats('R', randomTensor(rng, [2, 9, 3], 0.5))],
+    opset: 11,
+    nodes,
+    outputs: ['y', 'ls', 'Yh'],
+    inits: [int64s('shape', [12, -1]), floats('Wt', randomTensor(rng, [12, 3])), floats('C', randomTensor(rng, [2, 1])), floats('W', randomTensor(rng, [2, 9, 4], 0.5)), floats('R', randomTensor(rng, [2, 9, 3], 0.5))],
     inputs: [valueInfo('X', DT.FLOAT, [2, 3, 4])],
   });
   await compareWithOrt(bytes, { X: { type: 'float32', t: randomTensor(rng, [2, 3, 4], 2) } });
@@ -330,8 +388,11 @@ test('MatMul broadcasts batch dimensions and 1-D operands as NumPy does, as ONNX
 for (const name of readdirSync(CONFORMANCE).filter((f) => f.startsWith('test_gru_'))) {
   test(`ONNX conformance through importOnnx: ${name}`, () => {
     const dir = join(CONFORMANCE, name);
-    const load = (prefix: string) => readdirSync(join(dir, 'test_data_set_0')).filter((f) => f.startsWith(prefix)).sort()
-      .map((f) => decodeOnnxTensor(readFileSync(join(dir, 'test_data_set_0', f))));
+    const load = (prefix: string) =>
+      readdirSync(join(dir, 'test_data_set_0'))
+        .filter((f) => f.startsWith(prefix))
+        .sort()
+        .map((f) => decodeOnnxTensor(readFileSync(join(dir, 'test_data_set_0', f))));
     const m = importOnnx(readFileSync(join(dir, 'model.onnx')));
     assert.equal(m.grus.length, 1);
     assert.equal(m.grus[0].gru, null, 'W and R are graph inputs: no module until run');
@@ -362,15 +423,14 @@ test('an unsupported operator is named with its node name and index', () => {
 
 test('names that nothing defines, names defined twice and cycles are refused at import', () => {
   const X = [valueInfo('X', DT.FLOAT, [2])];
-  rejects(() => importOnnx(model({ nodes: [node('Add', ['X', 'bias'], ['Y'], {}, 'add')], outputs: ['Y'], inputs: X })), 'INVALID_FILE',
-    /node #0 'add' \(Add\): reads 'bias', which no node, initializer or graph input defines/);
+  rejects(() => importOnnx(model({ nodes: [node('Add', ['X', 'bias'], ['Y'], {}, 'add')], outputs: ['Y'], inputs: X })), 'INVALID_FILE', /node #0 'add' \(Add\): reads 'bias', which no node, initializer or graph input defines/);
   rejects(() => importOnnx(model({ nodes: [node('Relu', ['X'], ['Y'])], outputs: ['Z'], inputs: X })), 'INVALID_FILE', /graph output 'Z' is not defined/);
-  rejects(() => importOnnx(model({ nodes: [node('Relu', ['X'], ['Y']), node('Tanh', ['X'], ['Y'])], outputs: ['Y'], inputs: X })), 'INVALID_FILE',
-    /'Y' is defined twice \(by node #0 and by node #1\)/);
+  rejects(() => importOnnx(model({ nodes: [node('Relu', ['X'], ['Y']), node('Tanh', ['X'], ['Y'])], outputs: ['Y'], inputs: X })), 'INVALID_FILE', /'Y' is defined twice \(by node #0 and by node #1\)/);
   rejects(() => importOnnx(model({ nodes: [node('Relu', ['X'], ['X'])], outputs: ['X'], inputs: X })), 'INVALID_FILE', /'X' is defined twice/);
   const cycle = model({
     nodes: [node('Add', ['X', 'c'], ['a'], {}, 'first'), node('Relu', ['a'], ['b'], {}, 'second'), node('Tanh', ['b'], ['c'], {}, 'third'), node('Neg', ['X'], ['Y'])],
-    outputs: ['Y'], inputs: X,
+    outputs: ['Y'],
+    inputs: X,
   });
   rejects(() => importOnnx(cycle), 'INVALID_FILE', /the graph has a cycle through node #0 'first' \(Add\), node #1 'second' \(Relu\), node #2 'third' \(Tanh\)/);
   rejects(() => importOnnx(model({ nodes: [node('Relu', ['Y'], ['Y'], {}, 'self')], outputs: ['Y'] })), 'INVALID_FILE', /cycle through node #0 'self'/);
@@ -378,7 +438,12 @@ test('names that nothing defines, names defined twice and cycles are refused at 
 
 test('nodes out of order run in dependency order', () => {
   const bytes = model({ nodes: [node('Neg', ['a'], ['Y']), node('Relu', ['X'], ['a'])], outputs: ['Y'], inputs: [valueInfo('X', DT.FLOAT, [3])] });
-  assert.deepEqual(importOnnx(bytes).run({ X: Tensor.from([-1, 2, -3], [3]) }).Y.toArray(), [-0, -2, -0]);
+  assert.deepEqual(
+    importOnnx(bytes)
+      .run({ X: Tensor.from([-1, 2, -3], [3]) })
+      .Y.toArray(),
+    [-0, -2, -0],
+  );
 });
 
 test('constant parts that do not fit and absurd sizes fail at import, before anything is allocated', () => {
@@ -386,13 +451,17 @@ test('constant parts that do not fit and absurd sizes fail at import, before any
   const big = model({ nodes: [node('ConstantOfShape', ['s'], ['Y'])], inits: [int64s('s', [1e6, 1e6])], outputs: ['Y'] });
   rejects(() => importOnnx(big), 'INVALID_FILE', /node #0 \(ConstantOfShape\): its result of shape \[1000000, 1000000\] would have 1000000000000 elements, more than the limit of 134217728/);
   const mismatch = model({
-    nodes: [node('Gemm', ['X', 'W'], ['h']), node('Add', ['W', 'b'], ['Y'], {}, 'bad_add')], outputs: ['h', 'Y'],
-    inits: [floats('W', randomTensor(rng, [4, 3])), floats('b', randomTensor(rng, [5]))], inputs: [valueInfo('X', DT.FLOAT, ['B', 4])],
+    nodes: [node('Gemm', ['X', 'W'], ['h']), node('Add', ['W', 'b'], ['Y'], {}, 'bad_add')],
+    outputs: ['h', 'Y'],
+    inits: [floats('W', randomTensor(rng, [4, 3])), floats('b', randomTensor(rng, [5]))],
+    inputs: [valueInfo('X', DT.FLOAT, ['B', 4])],
   });
   rejects(() => importOnnx(mismatch), 'INVALID_FILE', /node #1 'bad_add' \(Add\): shapes \[4, 3\] and \[5\] do not broadcast/);
   const badW = model({
-    nodes: [node('GRU', ['X', 'W', 'R'], ['Y'], { hidden_size: 3 }, 'g')], outputs: ['Y'],
-    inits: [floats('W', randomTensor(rng, [1, 9, 2])), floats('R', randomTensor(rng, [1, 9, 4]))], inputs: [valueInfo('X', DT.FLOAT, ['T', 'B', 2])],
+    nodes: [node('GRU', ['X', 'W', 'R'], ['Y'], { hidden_size: 3 }, 'g')],
+    outputs: ['Y'],
+    inits: [floats('W', randomTensor(rng, [1, 9, 2])), floats('R', randomTensor(rng, [1, 9, 4]))],
+    inputs: [valueInfo('X', DT.FLOAT, ['T', 'B', 2])],
   });
   rejects(() => importOnnx(badW), 'INVALID_FILE', /node #0 'g' \(GRU\): .*R must have shape \[numDirections, 3·hiddenSize, hiddenSize\], got \[1, 9, 4\]/);
   const forged = model({ nodes: [node('Identity', ['W'], ['Y'])], outputs: ['Y'], inits: [{ name: 'W', dataType: DT.FLOAT, dims: [1e6, 1e6], rawData: new Uint8Array(4) }] });
@@ -403,14 +472,19 @@ test('constant parts that do not fit and absurd sizes fail at import, before any
   rejects(() => importOnnx(new Uint8Array(0)), 'INVALID_FILE', /decoded to no ONNX graph/);
   // A size from the input at run time: refused before allocating, with the node named.
   const expand = model({ nodes: [node('Expand', ['X', 's'], ['Y'], {}, 'blow_up')], outputs: ['Y'], inputs: [valueInfo('X', DT.FLOAT, [1]), valueInfo('s', DT.INT64, [2])] });
-  rejects(() => importOnnx(expand, { maxElements: 1000 }).run({ X: Tensor.from([1], [1]), s: Tensor.from([100, 100], [2]) }), 'INVALID_ARGUMENT',
-    /node #0 'blow_up' \(Expand\): its result of shape \[100, 100\] would have 10000 elements, more than the limit of 1000/);
+  rejects(
+    () => importOnnx(expand, { maxElements: 1000 }).run({ X: Tensor.from([1], [1]), s: Tensor.from([100, 100], [2]) }),
+    'INVALID_ARGUMENT',
+    /node #0 'blow_up' \(Expand\): its result of shape \[100, 100\] would have 10000 elements, more than the limit of 1000/,
+  );
 });
 
 test('feeds are checked against the declared inputs', () => {
   const gru = new GRU({ inputSize: 3, hiddenSize: 2, seed: 1 });
   const m = importOnnx(exportGruToOnnx(gru, { initialState: true, lengths: true }));
-  const x = Tensor.zeros([4, 2, 3]), h0 = Tensor.zeros([1, 2, 2]), lengths = Tensor.from([4, 1], [2]);
+  const x = Tensor.zeros([4, 2, 3]),
+    h0 = Tensor.zeros([1, 2, 2]),
+    lengths = Tensor.from([4, 1], [2]);
   rejects(() => m.run({ input: x, h0 }), 'INVALID_ARGUMENT', /run: no value for input 'lengths' \(INT32 of shape \[B\]\)/);
   rejects(() => m.run({ input: x, h0, lengths, extra: x }), 'INVALID_ARGUMENT', /'extra' is not an input of the model; its inputs: input, h0, lengths/);
   rejects(() => m.run({ input: Tensor.zeros([4, 3]), h0, lengths }), 'INVALID_ARGUMENT', /input 'input': expected rank 3 \(FLOAT of shape \[T, B, 3\]\), got shape \[4, 3\]/);
@@ -427,8 +501,10 @@ test('feeds are checked against the declared inputs', () => {
 
 test('integer outputs come back as float64 tensors of integers; DOUBLE graphs compute in float64', () => {
   const bytes = model({
-    nodes: [node('Shape', ['X'], ['s']), node('MatMul', ['X', 'W'], ['Y'])], outputs: ['s', 'Y'],
-    inits: [{ name: 'W', dataType: DT.DOUBLE, dims: [2, 1], doubleData: [1e-9, 1] }], inputs: [valueInfo('X', DT.DOUBLE, ['N', 2])],
+    nodes: [node('Shape', ['X'], ['s']), node('MatMul', ['X', 'W'], ['Y'])],
+    outputs: ['s', 'Y'],
+    inits: [{ name: 'W', dataType: DT.DOUBLE, dims: [2, 1], doubleData: [1e-9, 1] }],
+    inputs: [valueInfo('X', DT.DOUBLE, ['N', 2])],
   });
   const out = importOnnx(bytes).run({ X: Tensor.from([1, 1, 2, 3], [2, 2], 'float64') });
   assert.equal(out.s.dtype, 'float64');
@@ -440,7 +516,8 @@ test('integer outputs come back as float64 tensors of integers; DOUBLE graphs co
 /** Imports and runs `cases` seeded byte mutations of `valid`: each must run or throw a GruError. */
 function fuzz(valid: Uint8Array, feeds: Record<string, Tensor | OnnxTensor>, cases: number, seed: number): { ran: number; rejected: number } {
   const rng = new Rng(seed);
-  let rejected = 0, ran = 0;
+  let rejected = 0,
+    ran = 0;
   for (let i = 0; i < cases; i++) {
     const bytes = Uint8Array.from(valid); // a copy (valid may be a Buffer, whose slice() is a view)
     const edits = 1 + rng.int(4);
@@ -456,7 +533,7 @@ function fuzz(valid: Uint8Array, feeds: Record<string, Tensor | OnnxTensor>, cas
   return { ran, rejected };
 }
 
-test('results are the caller\'s: writing to one does not change the model', () => {
+test("results are the caller's: writing to one does not change the model", () => {
   const bytes = model({ nodes: [node('Identity', ['W'], ['Y']), node('Dropout', ['W'], ['D', 'mask'])], outputs: ['Y', 'D', 'mask'], inits: [floats('W', Tensor.from([1, 2], [2]))] });
   const m = importOnnx(bytes);
   const first = m.run({});

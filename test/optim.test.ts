@@ -8,7 +8,11 @@ function drive(make: (p: Var[]) => Optimizer): number[] {
   const p = new Var(Tensor.from([1, -2, 0.5], [3], 'float64'), true, 'w');
   const opt = make([p]);
   for (let t = 1; t <= 5; t++) {
-    p.grad = Tensor.from(p.value.toArray().map((w, i) => w - [0.3, 0.1, -0.2][i] * t), [3], 'float64');
+    p.grad = Tensor.from(
+      p.value.toArray().map((w, i) => w - [0.3, 0.1, -0.2][i] * t),
+      [3],
+      'float64',
+    );
     opt.step();
   }
   return p.value.toArray();
@@ -29,16 +33,25 @@ function close(a: number[], b: number[]): void {
 }
 
 test('SGD: plain, momentum, Nesterov, weight decay', () => {
-  close(drive((p) => new SGD(p, { lr: 0.1 })), reference((w, g) => w - 0.1 * g));
-  close(drive((p) => new SGD(p, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 })), reference((w, g, s) => {
-    const d = g + 0.01 * w;
-    s.b = s.b === undefined ? d : 0.9 * s.b + d;
-    return w - 0.1 * s.b;
-  }));
-  close(drive((p) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true })), reference((w, g, s) => {
-    s.b = s.b === undefined ? g : 0.9 * s.b + g;
-    return w - 0.1 * (g + 0.9 * s.b);
-  }));
+  close(
+    drive((p) => new SGD(p, { lr: 0.1 })),
+    reference((w, g) => w - 0.1 * g),
+  );
+  close(
+    drive((p) => new SGD(p, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 })),
+    reference((w, g, s) => {
+      const d = g + 0.01 * w;
+      s.b = s.b === undefined ? d : 0.9 * s.b + d;
+      return w - 0.1 * s.b;
+    }),
+  );
+  close(
+    drive((p) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true })),
+    reference((w, g, s) => {
+      s.b = s.b === undefined ? g : 0.9 * s.b + g;
+      return w - 0.1 * (g + 0.9 * s.b);
+    }),
+  );
 });
 
 test('Adam, Adam with L2, AdamW', () => {
@@ -50,9 +63,18 @@ test('Adam, Adam with L2, AdamW', () => {
     s.v = 0.999 * (s.v ?? 0) + 0.001 * g * g;
     return w - (lr * (s.m / (1 - 0.9 ** t))) / (Math.sqrt(s.v / (1 - 0.999 ** t)) + 1e-8);
   };
-  close(drive((p) => new Adam(p, { lr: 0.01 })), reference(adam(0, false)));
-  close(drive((p) => new Adam(p, { lr: 0.01, weightDecay: 0.1 })), reference(adam(0.1, false)));
-  close(drive((p) => new AdamW(p, { lr: 0.01 })), reference(adam(0.01, true)));
+  close(
+    drive((p) => new Adam(p, { lr: 0.01 })),
+    reference(adam(0, false)),
+  );
+  close(
+    drive((p) => new Adam(p, { lr: 0.01, weightDecay: 0.1 })),
+    reference(adam(0.1, false)),
+  );
+  close(
+    drive((p) => new AdamW(p, { lr: 0.01 })),
+    reference(adam(0.01, true)),
+  );
 });
 
 test('RMSprop with and without momentum', () => {
@@ -62,21 +84,31 @@ test('RMSprop with and without momentum', () => {
     if (mu) d = s.b = mu * (s.b ?? 0) + d;
     return w - 0.01 * d;
   };
-  close(drive((p) => new RMSprop(p, { lr: 0.01 })), reference(rule(0)));
-  close(drive((p) => new RMSprop(p, { lr: 0.01, momentum: 0.5 })), reference(rule(0.5)));
+  close(
+    drive((p) => new RMSprop(p, { lr: 0.01 })),
+    reference(rule(0)),
+  );
+  close(
+    drive((p) => new RMSprop(p, { lr: 0.01, momentum: 0.5 })),
+    reference(rule(0.5)),
+  );
 });
 
 test('optimizer state round trip continues identically', () => {
   const p = new Var(Tensor.from([1, 2], [2], 'float64'), true);
   const q = new Var(Tensor.from([1, 2], [2], 'float64'), true);
-  const a = new Adam([p], { lr: 0.1 }), b = new Adam([q], { lr: 0.1 });
+  const a = new Adam([p], { lr: 0.1 }),
+    b = new Adam([q], { lr: 0.1 });
   const g = () => Tensor.from([0.5, -1], [2], 'float64');
-  p.grad = g(); a.step();
+  p.grad = g();
+  a.step();
   b.loadState(a.state());
   q.value.data.set(p.value.data);
   for (let i = 0; i < 3; i++) {
-    p.grad = g(); a.step();
-    q.grad = g(); b.step();
+    p.grad = g();
+    a.step();
+    q.grad = g();
+    b.step();
   }
   assert.deepEqual(q.value.toArray(), p.value.toArray());
   assert.throws(() => new Adam([new Var(Tensor.zeros([3]), true)]).loadState(a.state()), /does not fit/);

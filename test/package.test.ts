@@ -14,7 +14,7 @@ test("import { GRU } from 'gru-ts' resolves to the built package", async () => {
   assert.deepEqual(output.shape, [4, 1, 3]);
 });
 
-test('gru --version and gru --help; the version model files record is package.json\'s', async () => {
+test("gru --version and gru --help; the version model files record is package.json's", async () => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal((await import('../src/version.js')).GRU_TS_VERSION, pkg.version);
   const v = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' });

@@ -4,9 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  downsampleMinMax, formatCompact, heatmap, lineChart, linearAxis, logAxis, stackCharts, svgToPng, timeAxis, toTime, writePicture,
-} from '../src/index.js';
+import { downsampleMinMax, formatCompact, heatmap, lineChart, linearAxis, logAxis, stackCharts, svgToPng, timeAxis, toTime, writePicture } from '../src/index.js';
 
 /**
  * A small well-formedness check (Node has no XML parser): every '<' starts
@@ -160,20 +158,24 @@ test('date axis: ticks on calendar boundaries suited to the span, labels naming 
   assert.deepEqual(dateAxis(Date.UTC(2023, 11, 29), Date.UTC(2024, 0, 3)).labels, ['Dec 29, 2023', 'Dec 30', 'Dec 31', 'Jan 1, 2024', 'Jan 2', 'Jan 3']);
 
   // Hours: the date on the first tick and on midnights, the time of day elsewhere.
-  assert.deepEqual(dateAxis(Date.UTC(2023, 11, 31, 12), Date.UTC(2024, 0, 2)).labels,
-    ['Dec 31 12:00', '18:00', 'Jan 1', '06:00', '12:00', '18:00', 'Jan 2']);
-  assert.deepEqual(dateAxis(Date.UTC(2024, 2, 1, 10), Date.UTC(2024, 2, 1, 11, 30)).labels,
-    ['Mar 1 10:00', '10:15', '10:30', '10:45', '11:00', '11:15', '11:30']);
-  assert.deepEqual(dateAxis(Date.UTC(2024, 2, 1, 10), Date.UTC(2024, 2, 1, 10, 0, 40), 4).labels,
-    ['Mar 1 10:00:00', '10:00:15', '10:00:30']);
+  assert.deepEqual(dateAxis(Date.UTC(2023, 11, 31, 12), Date.UTC(2024, 0, 2)).labels, ['Dec 31 12:00', '18:00', 'Jan 1', '06:00', '12:00', '18:00', 'Jan 2']);
+  assert.deepEqual(dateAxis(Date.UTC(2024, 2, 1, 10), Date.UTC(2024, 2, 1, 11, 30)).labels, ['Mar 1 10:00', '10:15', '10:30', '10:45', '11:00', '11:15', '11:30']);
+  assert.deepEqual(dateAxis(Date.UTC(2024, 2, 1, 10), Date.UTC(2024, 2, 1, 10, 0, 40), 4).labels, ['Mar 1 10:00:00', '10:00:15', '10:00:30']);
 
   // A single instant still gets an axis.
   assert.ok(timeAxis(Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 1), [0, 1]).ticks.length >= 1);
 });
 
-test('date axis: UTC whatever the machine\'s time zone', () => {
-  const spans: [number, number][] = [[Date.UTC(2023, 11, 31, 12), Date.UTC(2024, 0, 2)], [Date.UTC(2001, 1, 10), Date.UTC(2002, 2, 1)], [Date.UTC(2024, 0, 1), Date.UTC(2024, 1, 15)]];
-  const read = ([a, b]: [number, number]): [number[], string[]] => { const axis = timeAxis(a, b, [0, 1]); return [axis.ticks, axis.labels]; };
+test("date axis: UTC whatever the machine's time zone", () => {
+  const spans: [number, number][] = [
+    [Date.UTC(2023, 11, 31, 12), Date.UTC(2024, 0, 2)],
+    [Date.UTC(2001, 1, 10), Date.UTC(2002, 2, 1)],
+    [Date.UTC(2024, 0, 1), Date.UTC(2024, 1, 15)],
+  ];
+  const read = ([a, b]: [number, number]): [number[], string[]] => {
+    const axis = timeAxis(a, b, [0, 1]);
+    return [axis.ticks, axis.labels];
+  };
   const utc = spans.map(read);
   const saved = process.env.TZ;
   try {
@@ -194,8 +196,13 @@ test('date axis: UTC whatever the machine\'s time zone', () => {
 test('line chart: well-formed, titled, legend names, escaped text', () => {
   const x = [1, 2, 3, 4, 5];
   const svg = lineChart({
-    title: 'Loss <train> & "val"', xLabel: 'epoch', yLabel: "it's loss",
-    series: [{ name: 'train', x, y: [3, 2, 1.5, 1.2, 1] }, { name: 'a<b & "c"', x, y: [3.2, 2.5, 2, 1.9, 1.95], dashed: true }],
+    title: 'Loss <train> & "val"',
+    xLabel: 'epoch',
+    yLabel: "it's loss",
+    series: [
+      { name: 'train', x, y: [3, 2, 1.5, 1.2, 1] },
+      { name: 'a<b & "c"', x, y: [3.2, 2.5, 2, 1.9, 1.95], dashed: true },
+    ],
   });
   assertWellFormed(svg);
   assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="800" height="400"'));
@@ -251,7 +258,11 @@ test('line chart: dates on x, band, marker', () => {
   const dates = Array.from({ length: 20 * 365 }, (_, i) => new Date(Date.UTC(1969, 0, 1) + i * 86_400_000).toISOString().slice(0, 10));
   const y = dates.map((_, i) => 9000 + 500 * Math.sin(i / 58));
   const svg = lineChart({
-    title: 'births', series: [{ name: 'actual', x: dates, y }, { name: 'forecast', x: dates.slice(-100), y: y.slice(-100), dashed: true }],
+    title: 'births',
+    series: [
+      { name: 'actual', x: dates, y },
+      { name: 'forecast', x: dates.slice(-100), y: y.slice(-100), dashed: true },
+    ],
     band: { x: dates.slice(-100), lower: y.slice(-100).map((v) => v - 100), upper: y.slice(-100).map((v) => v + 100), name: '90% interval' },
     markers: [{ x: dates[dates.length - 100], label: 'test <period>' }],
   });
@@ -282,7 +293,10 @@ test('line chart: NaN gaps in a dated series and in its band; x tick labels do n
   const xLabels = [...svg.matchAll(/<text x="([\d.]+)" y="[\d.]+" text-anchor="middle">([^<]*)<\/text>/g)].map((m) => ({ x: Number(m[1]), text: m[2] }));
   assert.ok(xLabels.length >= 3, xLabels.map((l) => l.text).join());
   assert.equal(xLabels[0].text, 'Jan 2019');
-  assert.ok(xLabels.some((l) => l.text === 'Jan 2020'), xLabels.map((l) => l.text).join());
+  assert.ok(
+    xLabels.some((l) => l.text === 'Jan 2020'),
+    xLabels.map((l) => l.text).join(),
+  );
   for (let i = 1; i < xLabels.length; i++) assert.ok(xLabels[i].x - xLabels[i - 1].x > 30, `${xLabels[i - 1].text} and ${xLabels[i].text} overlap`);
 });
 
@@ -323,17 +337,36 @@ test('heatmap: one cell per value, labels, colour bar, values in small grids', (
   assert.ok(svg.includes('>0.80</text>'), 'values printed in a small grid');
   assert.ok(!heatmap({ rows, cols, values, showValues: false }).includes('>0.80</text>'));
 
-  const counts = heatmap({ rows: ['ham', 'spam'], cols: ['ham', 'spam'], values: [[930, 12], [25, 410]], colorScale: 'blues' });
+  const counts = heatmap({
+    rows: ['ham', 'spam'],
+    cols: ['ham', 'spam'],
+    values: [
+      [930, 12],
+      [25, 410],
+    ],
+    colorScale: 'blues',
+  });
   assertWellFormed(counts);
   assert.ok(counts.includes('>930</text>') && counts.includes('>12</text>'));
   // Colours from rates, text from counts.
-  const rates = heatmap({ rows: ['ham', 'spam'], cols: ['ham', 'spam'], values: [[0.9872, 0.0128], [0.0575, 0.9425]], cellLabels: [['930', '12'], ['25', '410']] });
+  const rates = heatmap({
+    rows: ['ham', 'spam'],
+    cols: ['ham', 'spam'],
+    values: [
+      [0.9872, 0.0128],
+      [0.0575, 0.9425],
+    ],
+    cellLabels: [
+      ['930', '12'],
+      ['25', '410'],
+    ],
+  });
   assertWellFormed(rates);
   assert.ok(rates.includes('>930</text>') && !rates.includes('>0.99</text>'));
   assert.ok(rates.includes('ham × spam: 12 (0.01)'));
   assert.throws(() => heatmap({ rows: ['a'], cols: ['x'], values: [[1]], cellLabels: [['1', '2']] }), RangeError);
 
-  const big = Array.from({ length: 30 }, (_, r) => Array.from({ length: 40 }, (_, c) => (r * c) % 7 / 7));
+  const big = Array.from({ length: 30 }, (_, r) => Array.from({ length: 40 }, (_, c) => ((r * c) % 7) / 7));
   const bigSvg = heatmap({ rows: big.map((_, i) => `r${i}`), cols: big[0].map((_, i) => `c${i}`), values: big });
   assertWellFormed(bigSvg);
   assert.equal((bigSvg.match(/<rect class="cell"/g) ?? []).length, 30 * 40);

@@ -11,11 +11,50 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Classifier, GRU, Rng, Tensor, Tokenizer, Var, add, backward, baseForecasts, constant, loadStateDictFile, makeBatch, makeFrameBatch, makeLMBatch, makePairBatch,
-  makeTextBatch, mul, normalizeFrames, originsBetween, readSafetensors, saveClassifier, saveForecaster, saveLM, saveRecommender, saveSeq2Seq,
-  saveStateDictFile, seriesFromTable, simulateClicks, sum, trainClassifier, trainForecaster, trainFrameClassifier, trainLM, trainRecommender,
-  trainSeq2Seq, writeSafetensors, type ClassifyConfig, type Forecaster, type IntTensor, type SafetensorsFile, type TrainedClassifier, type TrainedLM,
-  type TrainedRecommender, type TrainedSeq2Seq,
+  Classifier,
+  GRU,
+  Rng,
+  Tensor,
+  Tokenizer,
+  Var,
+  add,
+  backward,
+  baseForecasts,
+  constant,
+  loadStateDictFile,
+  makeBatch,
+  makeFrameBatch,
+  makeLMBatch,
+  makePairBatch,
+  makeTextBatch,
+  mul,
+  normalizeFrames,
+  originsBetween,
+  readSafetensors,
+  saveClassifier,
+  saveForecaster,
+  saveLM,
+  saveRecommender,
+  saveSeq2Seq,
+  saveStateDictFile,
+  seriesFromTable,
+  simulateClicks,
+  sum,
+  trainClassifier,
+  trainForecaster,
+  trainFrameClassifier,
+  trainLM,
+  trainRecommender,
+  trainSeq2Seq,
+  writeSafetensors,
+  type ClassifyConfig,
+  type Forecaster,
+  type IntTensor,
+  type SafetensorsFile,
+  type TrainedClassifier,
+  type TrainedLM,
+  type TrainedRecommender,
+  type TrainedSeq2Seq,
 } from '../src/index.js';
 import { noGrad } from '../src/autograd/var.js';
 import { loadTaskModel } from '../src/tasks/registry.js';
@@ -101,7 +140,12 @@ const suite = (title: string, build: () => Case[]) => SUITES.push([title, build]
  * torch.autograd, the gradients of x, h0 and every weight for loss = Σ output ⊙ R + Σ hN ⊙ R'.
  */
 function gruGradients(name: string, dtype: 'float32' | 'float64', lengths?: number[]): Case {
-  const T = 5, B = 3, I = 3, H = 4, L = 2, D = 2;
+  const T = 5,
+    B = 3,
+    I = 3,
+    H = 4,
+    L = 2,
+    D = 2;
   const gru = new GRU({ inputSize: I, hiddenSize: H, numLayers: L, bidirectional: true, seed: 7, dtype });
   const rng = new Rng(11);
   const random = (shape: number[]) => {
@@ -112,7 +156,8 @@ function gruGradients(name: string, dtype: 'float32' | 'float64', lengths?: numb
   };
   const x = new Var(random([T, B, I]), true);
   const h0 = new Var(random([L * D, B, H]), true);
-  const rOut = random([T, B, D * H]), rHn = random([L * D, B, H]);
+  const rOut = random([T, B, D * H]),
+    rHn = random([L * D, B, H]);
   const { output, hN } = gru.forward(x, { h0, ...(lengths ? { lengths } : {}) });
   backward(add(sum(mul(output, constant(rOut))), sum(mul(hN, constant(rHn)))));
   const model = file(`${name}.safetensors`);
@@ -147,22 +192,35 @@ suite('the GRU: outputs and torch.autograd gradients of x, h0 and every weight (
 
 suite('a GRU made in PyTorch (save_gru) loads with loadStateDictFile and runs as nn.GRU does', () => {
   const name = 'gru-from-torch';
-  const T = 4, B = 2, I = 3, H = 5, L = 2, D = 2;
+  const T = 4,
+    B = 2,
+    I = 3,
+    H = 5,
+    L = 2,
+    D = 2;
   const rng = new Rng(3);
-  const x = Tensor.from(Array.from({ length: T * B * I }, () => rng.normal()), [T, B, I]);
-  const h0 = Tensor.from(Array.from({ length: L * D * B * H }, () => rng.normal()), [L * D, B, H]);
+  const x = Tensor.from(
+    Array.from({ length: T * B * I }, () => rng.normal()),
+    [T, B, I],
+  );
+  const h0 = Tensor.from(
+    Array.from({ length: L * D * B * H }, () => rng.normal()),
+    [L * D, B, H],
+  );
   const model = file(`${name}.safetensors`);
   const job: Job = { kind: 'gru-make', name, sizes: { inputSize: I, hiddenSize: H, numLayers: L, bidirectional: true }, seed: 5, model, inputs: inputs(name, { x, h0 }), out: file(`${name}.out.safetensors`) };
-  return [{
-    jobs: [job],
-    check: (o) => {
-      const gru = new GRU({ inputSize: I, hiddenSize: H, numLayers: L, bidirectional: true });
-      loadStateDictFile(gru, model);
-      const { output, hN } = noGrad(() => gru.forward(x, { h0 }));
-      close(`${name} output`, o.t('output'), output.data, [T, B, D * H]);
-      close(`${name} hN`, o.t('h_n'), hN.data, [L * D, B, H]);
+  return [
+    {
+      jobs: [job],
+      check: (o) => {
+        const gru = new GRU({ inputSize: I, hiddenSize: H, numLayers: L, bidirectional: true });
+        loadStateDictFile(gru, model);
+        const { output, hN } = noGrad(() => gru.forward(x, { h0 }));
+        close(`${name} output`, o.t('output'), output.data, [T, B, D * H]);
+        close(`${name} hN`, o.t('h_n'), hN.data, [L * D, B, H]);
+      },
     },
-  }];
+  ];
 });
 
 // ------------------------------------------------------------------------------------------------- classify
@@ -170,7 +228,10 @@ suite('a GRU made in PyTorch (save_gru) loads with loadStateDictFile and runs as
 const TEXTS = ['the food was superb', 'A grim day!', 'it was quite a very AWFUL film, indeed the day', 'nice', 'zzz unknown_words only 42', 'Naïve café—au-lait, 3½ stars', ''];
 
 function textBatch(c: TrainedClassifier) {
-  return makeTextBatch(TEXTS.map((t) => c.tokenizer!.encode(t, c.model.config.maxLen)), null);
+  return makeTextBatch(
+    TEXTS.map((t) => c.tokenizer!.encode(t, c.model.config.maxLen)),
+    null,
+  );
 }
 
 /** A predict job for a classifier file and the checks: the twin's tokenizer, logits, probabilities and attention. */
@@ -200,17 +261,15 @@ function classifyCase(name: string, c: TrainedClassifier): Case {
 
 suite('classify: a gru-ts classifier file gives the same logits in PyTorch (attention pooling; last states of 2 bidirectional layers; the tokenizer)', () => {
   const train = (o: object) => trainClassifier(labelledTexts(120), { embeddingSize: 8, hiddenSize: 8, epochs: 1, batchSize: 16, lr: 1e-2, minCount: 1, ...o });
-  return [
-    classifyCase('classify-attention', train({ pooling: 'attention', bidirectional: true })),
-    classifyCase('classify-last-2-layers', train({ pooling: 'last', numLayers: 2, bidirectional: true })),
-  ];
+  return [classifyCase('classify-attention', train({ pooling: 'attention', bidirectional: true })), classifyCase('classify-last-2-layers', train({ pooling: 'last', numLayers: 2, bidirectional: true }))];
 });
 
 suite('classify frames: raw frames in, the normalisation inside the twin', () => {
   const name = 'classify-frames';
   const rng = new Rng(4);
   const F = 3;
-  const sequences: Float32Array[] = [], labels: string[] = [];
+  const sequences: Float32Array[] = [],
+    labels: string[] = [];
   for (let i = 0; i < 40; i++) {
     const up = i % 2 === 0;
     const n = 4 + rng.int(8);
@@ -222,28 +281,56 @@ suite('classify frames: raw frames in, the normalisation inside the twin', () =>
   saveClassifier(c, model);
   const seqs = [sequences[0], sequences[1], sequences[2].subarray(0, 2 * F)];
   const raw = makeFrameBatch(seqs, F, null);
-  const want = c.model.probabilities(makeFrameBatch(seqs.map((s) => normalizeFrames(s, c.model.config.frames!)), F, null)).data;
+  const want = c.model.probabilities(
+    makeFrameBatch(
+      seqs.map((s) => normalizeFrames(s, c.model.config.frames!)),
+      F,
+      null,
+    ),
+  ).data;
   const job: Job = { kind: 'predict', name, model, inputs: inputs(name, { frames: new Tensor(raw.frames, [raw.B, raw.T, F]) }, { lengths: raw.lengths }), out: file(`${name}.out.safetensors`) };
   return [{ jobs: [job], check: (o) => close(`${name} probabilities`, o.t('probabilities'), want, [raw.B, 2]) }];
 });
 
-suite('classify: a classifier made in PyTorch loads with gru-ts\'s loader and predicts the twin\'s probabilities', () => {
+suite("classify: a classifier made in PyTorch loads with gru-ts's loader and predicts the twin's probabilities", () => {
   const name = 'classify-from-torch';
   const tokenizer = Tokenizer.fit(TEXTS, { kind: 'word' });
   const config: ClassifyConfig = { labels: ['neg', 'pos', 'meh'], tokenizer: 'word', maxLen: 12, embeddingSize: 5, hiddenSize: 6, numLayers: 2, bidirectional: true, dropout: 0, pooling: 'attention' };
-  const b = makeTextBatch(TEXTS.map((t) => tokenizer.encode(t, config.maxLen)), null);
+  const b = makeTextBatch(
+    TEXTS.map((t) => tokenizer.encode(t, config.maxLen)),
+    null,
+  );
   const model = file(`${name}.safetensors`);
-  const fits = [{ texts: TEXTS, kind: 'word' as const }, { texts: TEXTS, kind: 'char' as const }];
-  const job: Job = { kind: 'make', name, task: 'classify', parts: { config, tokenizer: tokenizer.toJSON() }, seed: 1, model, fits, inputs: inputs(name, {}, { ids: b.ids, lengths: b.lengths }, { ids: [b.B, b.T] }), out: file(`${name}.out.safetensors`) };
-  return [{
-    jobs: [job],
-    check: (o) => {
-      assert.deepEqual(o.extra.fitted, fits.map((f) => Tokenizer.fit(f.texts, { kind: f.kind }).toJSON()), 'Tokenizer.fit learns the same vocabularies in Python');
-      const { task, model: loaded } = loadTaskModel(TASKS, model);
-      assert.equal(task.name, 'classify');
-      close(`${name} probabilities`, o.t('probabilities'), (loaded as TrainedClassifier).model.probabilities(b).data, [b.B, 3]);
+  const fits = [
+    { texts: TEXTS, kind: 'word' as const },
+    { texts: TEXTS, kind: 'char' as const },
+  ];
+  const job: Job = {
+    kind: 'make',
+    name,
+    task: 'classify',
+    parts: { config, tokenizer: tokenizer.toJSON() },
+    seed: 1,
+    model,
+    fits,
+    inputs: inputs(name, {}, { ids: b.ids, lengths: b.lengths }, { ids: [b.B, b.T] }),
+    out: file(`${name}.out.safetensors`),
+  };
+  return [
+    {
+      jobs: [job],
+      check: (o) => {
+        assert.deepEqual(
+          o.extra.fitted,
+          fits.map((f) => Tokenizer.fit(f.texts, { kind: f.kind }).toJSON()),
+          'Tokenizer.fit learns the same vocabularies in Python',
+        );
+        const { task, model: loaded } = loadTaskModel(TASKS, model);
+        assert.equal(task.name, 'classify');
+        close(`${name} probabilities`, o.t('probabilities'), (loaded as TrainedClassifier).model.probabilities(b).data, [b.B, 3]);
+      },
     },
-  }];
+  ];
 });
 
 suite('a model whose cell is an attention GRU has no twin: the twin says why', () => {
@@ -268,21 +355,26 @@ function lmLogits(lm: TrainedLM, texts: string[]) {
 
 suite('lm: a gru-ts character model gives the same logits at every step in PyTorch (2 layers; the tokenizer and makeLMBatch)', () => {
   const name = 'lm';
-  const lm = trainLM(Array.from({ length: 80 }, (_, i) => NAMES[i % NAMES.length]), { hiddenSize: 10, embeddingSize: 6, numLayers: 2, epochs: 1, lr: 2e-2, batchSize: 16 });
+  const lm = trainLM(
+    Array.from({ length: 80 }, (_, i) => NAMES[i % NAMES.length]),
+    { hiddenSize: 10, embeddingSize: 6, numLayers: 2, epochs: 1, lr: 2e-2, batchSize: 16 },
+  );
   const model = file(`${name}.safetensors`);
   saveLM(lm, model);
   const texts = ['anna', 'otto', 'bo', 'zed eve'];
   const { b, logits } = lmLogits(lm, texts);
   const job: Job = { kind: 'predict', name, model, texts, inputs: inputs(name, {}), out: file(`${name}.out.safetensors`) };
-  return [{
-    jobs: [job],
-    check: (o) => {
-      assert.deepEqual(o.int('encoded_ids'), Array.from(b.ids));
-      assert.deepEqual(o.int('encoded_lengths'), Array.from(b.lengths));
-      assert.deepEqual(o.int('encoded_targets'), Array.from(b.targets));
-      close(`${name} logits`, o.t('logits'), logits, [b.B, b.T, lm.model.vocabSize]);
+  return [
+    {
+      jobs: [job],
+      check: (o) => {
+        assert.deepEqual(o.int('encoded_ids'), Array.from(b.ids));
+        assert.deepEqual(o.int('encoded_lengths'), Array.from(b.lengths));
+        assert.deepEqual(o.int('encoded_targets'), Array.from(b.targets));
+        close(`${name} logits`, o.t('logits'), logits, [b.B, b.T, lm.model.vocabSize]);
+      },
     },
-  }];
+  ];
 });
 
 suite('lm: python/train_lm.py trains a character model in PyTorch; gru-ts loads the file and gives its logits', () => {
@@ -291,19 +383,21 @@ suite('lm: python/train_lm.py trains a character model in PyTorch; gru-ts loads 
   writeFileSync(texts, `${Array.from({ length: 40 }, (_, i) => NAMES[i % NAMES.length]).join('\n')}\n`);
   const model = file(`${name}.safetensors`);
   const probe = ['anna', 'tom', 'zoë'];
-  return [{
-    jobs: [
-      { kind: 'train-lm', name: `${name} training`, args: [texts, '--out', model, '--epochs', '2', '--hidden', '12', '--embedding', '6', '--layers', '2', '--seed', '3'] },
-      { kind: 'predict', name, model, texts: probe, inputs: inputs(name, {}), out: file(`${name}.out.safetensors`) },
-    ],
-    check: (o) => {
-      const { task, model: loaded } = loadTaskModel(TASKS, model);
-      assert.equal(task.name, 'lm');
-      const { b, logits } = lmLogits(loaded as TrainedLM, probe);
-      assert.deepEqual(o.int('encoded_ids'), Array.from(b.ids), 'gru-ts reads the vocabulary Python wrote');
-      close(`${name} logits`, o.t('logits'), logits, [b.B, b.T, (loaded as TrainedLM).model.vocabSize]);
+  return [
+    {
+      jobs: [
+        { kind: 'train-lm', name: `${name} training`, args: [texts, '--out', model, '--epochs', '2', '--hidden', '12', '--embedding', '6', '--layers', '2', '--seed', '3'] },
+        { kind: 'predict', name, model, texts: probe, inputs: inputs(name, {}), out: file(`${name}.out.safetensors`) },
+      ],
+      check: (o) => {
+        const { task, model: loaded } = loadTaskModel(TASKS, model);
+        assert.equal(task.name, 'lm');
+        const { b, logits } = lmLogits(loaded as TrainedLM, probe);
+        assert.deepEqual(o.int('encoded_ids'), Array.from(b.ids), 'gru-ts reads the vocabulary Python wrote');
+        close(`${name} logits`, o.t('logits'), logits, [b.B, b.T, (loaded as TrainedLM).model.vocabSize]);
+      },
     },
-  }];
+  ];
 });
 
 // ------------------------------------------------------------------------------------------------- forecast
@@ -313,9 +407,12 @@ function forecastInputs(name: string, model: Forecaster, table: ReturnType<typeo
   const c = model.config;
   const s = seriesFromTable(table, { column: 'value' });
   const b = makeBatch(s, c, model.norm, originsBetween(c, 150, 240).slice(0, 7), baseForecasts(s, c, c.base));
-  const I = b.x.length / (b.B * c.lookback), S = b.steps.length / (b.B * c.horizon);
+  const I = b.x.length / (b.B * c.lookback),
+    S = b.steps.length / (b.B * c.horizon);
   const path = inputs(name, {
-    x: new Tensor(b.x, [b.B, c.lookback, I]), steps: new Tensor(b.steps, [b.B, c.horizon, S]), baseline: new Tensor(b.baseline, [b.B, c.horizon]),
+    x: new Tensor(b.x, [b.B, c.lookback, I]),
+    steps: new Tensor(b.steps, [b.B, c.horizon, S]),
+    baseline: new Tensor(b.baseline, [b.B, c.horizon]),
     ...(values ? { values: new Tensor(s.values, [s.values.length]) } : {}),
   });
   return { b, path };
@@ -333,8 +430,7 @@ function checkForecasts(name: string, o: Out, model: Forecaster, b: ReturnType<t
   }
 }
 
-const trainForecast = (table: ReturnType<typeof dailySeries>, o: object) =>
-  trainForecaster(table, { column: 'value', lookback: 14, horizon: 3, testSize: 28, hiddenSize: 12, headSize: 12, batchSize: 16, lr: 1e-2, epochs: 2, ...o }).model;
+const trainForecast = (table: ReturnType<typeof dailySeries>, o: object) => trainForecaster(table, { column: 'value', lookback: 14, horizon: 3, testSize: 28, hiddenSize: 12, headSize: 12, batchSize: 16, lr: 1e-2, epochs: 2, ...o }).model;
 
 suite('forecast: a gru-ts forecaster file gives the same corrections, forecasts and intervals in PyTorch (dated, 2 layers, highway)', () => {
   const name = 'forecast';
@@ -355,19 +451,21 @@ suite('forecast: the twin builds the window features and the seasonal-naive base
   const path = file(`${name}.safetensors`);
   saveForecaster(model, path);
   const { b, path: input } = forecastInputs(name, model, table, true);
-  return [{
-    jobs: [{ kind: 'predict', name, model: path, inputs: input, origins: b.origins, out: file(`${name}.out.safetensors`) }],
-    check: (o) => {
-      const c = model.config;
-      close(`${name} window features`, o.t('built_x'), b.x, [b.B, c.lookback, 1], 1e-6);
-      close(`${name} step features`, o.t('built_steps'), b.steps, [b.B, c.horizon, c.horizon], 0);
-      close(`${name} seasonal-naive base`, o.t('built_baseline'), b.baseline, [b.B, c.horizon], 0);
-      close(`${name} forecast from the values`, o.t('built_forecast'), model.predict(b), [b.B, c.horizon]);
+  return [
+    {
+      jobs: [{ kind: 'predict', name, model: path, inputs: input, origins: b.origins, out: file(`${name}.out.safetensors`) }],
+      check: (o) => {
+        const c = model.config;
+        close(`${name} window features`, o.t('built_x'), b.x, [b.B, c.lookback, 1], 1e-6);
+        close(`${name} step features`, o.t('built_steps'), b.steps, [b.B, c.horizon, c.horizon], 0);
+        close(`${name} seasonal-naive base`, o.t('built_baseline'), b.baseline, [b.B, c.horizon], 0);
+        close(`${name} forecast from the values`, o.t('built_forecast'), model.predict(b), [b.B, c.horizon]);
+      },
     },
-  }];
+  ];
 });
 
-suite('forecast: a forecaster made in PyTorch loads with gru-ts\'s loader and forecasts as the twin does', () => {
+suite("forecast: a forecaster made in PyTorch loads with gru-ts's loader and forecasts as the twin does", () => {
   const name = 'forecast-from-torch';
   const table = dailySeries(240);
   const trained = trainForecast(table, { epochs: 1, numLayers: 2 });
@@ -375,14 +473,16 @@ suite('forecast: a forecaster made in PyTorch loads with gru-ts\'s loader and fo
   const { b, path: input } = forecastInputs(name, trained, table);
   // The configuration and normalisation of a trained model; the weights are PyTorch's own initialisation.
   const job: Job = { kind: 'make', name, task: 'forecast', parts: { config: trained.config, normalization: trained.norm }, seed: 2, model: path, inputs: input, out: file(`${name}.out.safetensors`) };
-  return [{
-    jobs: [job],
-    check: (o) => {
-      const { task, model } = loadTaskModel(TASKS, path);
-      assert.equal(task.name, 'forecast');
-      checkForecasts(name, o, model as Forecaster, b);
+  return [
+    {
+      jobs: [job],
+      check: (o) => {
+        const { task, model } = loadTaskModel(TASKS, path);
+        assert.equal(task.name, 'forecast');
+        checkForecasts(name, o, model as Forecaster, b);
+      },
     },
-  }];
+  ];
 });
 
 // ------------------------------------------------------------------------------------------------- seq2seq
@@ -391,7 +491,11 @@ const SOURCES = ['abcdef', 'fa', 'bee'];
 const reversedUpper = (w: string) => [...w].reverse().map((x) => x.toUpperCase());
 
 /** SOURCES and their targets as a batch of ids. */
-const pairBatch = (m: TrainedSeq2Seq) => makePairBatch(SOURCES.map((x) => m.source.encode(x)), SOURCES.map((x) => m.target.encode(reversedUpper(x).join(' '))));
+const pairBatch = (m: TrainedSeq2Seq) =>
+  makePairBatch(
+    SOURCES.map((x) => m.source.encode(x)),
+    SOURCES.map((x) => m.target.encode(reversedUpper(x).join(' '))),
+  );
 
 /** gru-ts's teacher-forced logits (B, T, V) for a batch, and its beam search's results (beam 1 and 3) for each source. */
 function seq2seqOutputs(m: TrainedSeq2Seq, b: ReturnType<typeof makePairBatch>) {
@@ -401,7 +505,11 @@ function seq2seqOutputs(m: TrainedSeq2Seq, b: ReturnType<typeof makePairBatch>) 
     const enc = m.model.eval().encode(b);
     let state = enc.state;
     for (let t = 0; t < b.T; t++) {
-      const r = m.model.step(enc, Int32Array.from({ length: b.B }, (_, i) => b.tgtIn[i * b.T + t]), state);
+      const r = m.model.step(
+        enc,
+        Int32Array.from({ length: b.B }, (_, i) => b.tgtIn[i * b.T + t]),
+        state,
+      );
       state = r.state;
       for (let i = 0; i < b.B; i++) logits.set(r.logits.data.subarray(i * V, (i + 1) * V), (i * b.T + t) * V);
     }
@@ -433,13 +541,17 @@ function seq2seqCase(name: string, m: TrainedSeq2Seq, make?: { seed: number }): 
         const got = want[beam].map((_, i) => rows.slice(i * width, (i + 1) * width).filter((x) => x >= 0));
         assert.deepEqual(got, want[beam], `${name}: the search's results (${beam})`);
       }
-      assert.deepEqual(o.extra.translations, want.beam1.map((ids) => ids.map((i) => loaded.target.vocab[i])), `${name}: translate`);
+      assert.deepEqual(
+        o.extra.translations,
+        want.beam1.map((ids) => ids.map((i) => loaded.target.vocab[i])),
+        `${name}: translate`,
+      );
       measured.push(`${name} beam 1 and 3 decodings: equal (${want.beam1.map((g) => g.length).join(', ')}; ${want.beam3.map((g) => g.length).join(', ')} tokens)`);
     },
   };
 }
 
-suite('seq2seq: teacher-forced logits and the beam search (beam 1 and 3) in PyTorch equal gru-ts\'s, both ways (Bahdanau; Luong with a 2-layer encoder)', () => {
+suite("seq2seq: teacher-forced logits and the beam search (beam 1 and 3) in PyTorch equal gru-ts's, both ways (Bahdanau; Luong with a 2-layer encoder)", () => {
   const rng = new Rng(1);
   const pairs = Array.from({ length: 120 }, () => {
     const w = Array.from({ length: 2 + rng.int(4) }, () => 'abcdef'[rng.int(6)]).join('');
@@ -448,12 +560,7 @@ suite('seq2seq: teacher-forced logits and the beam search (beam 1 and 3) in PyTo
   const train = (o: object) => trainSeq2Seq(pairs, { embeddingSize: 8, encoderSize: 8, decoderSize: 10, attentionSize: 6, epochs: 1, batchSize: 16, lr: 1e-2, ...o });
   const bahdanau = train({ attention: 'bahdanau' });
   const luong = train({ attention: 'luong', encoderLayers: 2 });
-  return [
-    seq2seqCase('seq2seq-bahdanau', bahdanau),
-    seq2seqCase('seq2seq-luong-2-layers', luong),
-    seq2seqCase('seq2seq-bahdanau-from-torch', bahdanau, { seed: 4 }),
-    seq2seqCase('seq2seq-luong-from-torch', luong, { seed: 5 }),
-  ];
+  return [seq2seqCase('seq2seq-bahdanau', bahdanau), seq2seqCase('seq2seq-luong-2-layers', luong), seq2seqCase('seq2seq-bahdanau-from-torch', bahdanau, { seed: 4 }), seq2seqCase('seq2seq-luong-from-torch', luong, { seed: 5 })];
 });
 
 // ------------------------------------------------------------------------------------------------- recommend
@@ -461,7 +568,8 @@ suite('seq2seq: teacher-forced logits and the beam search (beam 1 and 3) in PyTo
 function recommendCase(name: string, tr: TrainedRecommender, make?: { seed: number }): Case {
   const V = tr.model.config.items;
   const sessions = [[0, 3, 5, 7], [2], [9, 9, 1]].map((s) => s.map((i) => i % V));
-  const B = sessions.length, T = Math.max(...sessions.map((s) => s.length));
+  const B = sessions.length,
+    T = Math.max(...sessions.map((s) => s.length));
   const clicks = new Int32Array(B * T);
   sessions.forEach((s, i) => clicks.set(s, i * T));
   const model = file(`${name}.safetensors`);
@@ -487,7 +595,7 @@ function recommendCase(name: string, tr: TrainedRecommender, make?: { seed: numb
   };
 }
 
-suite('recommend: every item\'s score after a session\'s last click, in PyTorch and gru-ts, both ways (an item embedding; one-hot items into 2 layers)', () => {
+suite("recommend: every item's score after a session's last click, in PyTorch and gru-ts, both ways (an item embedding; one-hot items into 2 layers)", () => {
   const log = simulateClicks({ sessions: 300, items: 30, days: 10, seed: 2 });
   const train = (o: object) => trainRecommender(log, { hiddenSize: 8, epochs: 1, batchSize: 8, nSample: 8, lr: 5e-3, baselines: [], ...o });
   const embedded = train({ embeddingSize: 6 });

@@ -50,7 +50,15 @@ function fencedBlocks(text: string): Block[] {
     while (j < lines.length && !/^\s*```\s*$/.test(lines[j])) j++;
     if (j === lines.length) throw new Error(`README.md:${i + 1}: a code fence that never closes`);
     const marker = /^\s*<!--\s*snippet:\s*no-run:?\s*(.*?)\s*-->\s*$/.exec(lines[i - 1] ?? '');
-    out.push({ lang: open[2], code: lines.slice(i + 1, j).map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length))).join('\n'), line: i + 1, ...(marker ? { noRun: marker[1] } : {}) });
+    out.push({
+      lang: open[2],
+      code: lines
+        .slice(i + 1, j)
+        .map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length)))
+        .join('\n'),
+      line: i + 1,
+      ...(marker ? { noRun: marker[1] } : {}),
+    });
     i = j;
   }
   return out;
@@ -78,10 +86,21 @@ before(() => {
   copyFileSync(join(root, 'test/fixtures/onnx-graph/tagger.onnx'), join(dir, 'tagger.onnx'));
   // Streaming: a keyword classifier of the audio front end (untrained: the snippet shows the calls, not the words) and a WAV clip.
   const features = DEFAULT_AUDIO_FRONT_END.numMels;
-  const kws = new Classifier({
-    labels: ['no', 'yes'], frames: { features, mean: new Array(features).fill(0), std: new Array(features).fill(1) }, audio: { ...DEFAULT_AUDIO_FRONT_END, windowFrames: 98 },
-    maxLen: 1000, embeddingSize: features, hiddenSize: 8, numLayers: 1, bidirectional: false, dropout: 0,
-  }, 0, 1);
+  const kws = new Classifier(
+    {
+      labels: ['no', 'yes'],
+      frames: { features, mean: new Array(features).fill(0), std: new Array(features).fill(1) },
+      audio: { ...DEFAULT_AUDIO_FRONT_END, windowFrames: 98 },
+      maxLen: 1000,
+      embeddingSize: features,
+      hiddenSize: 8,
+      numLayers: 1,
+      bidirectional: false,
+      dropout: 0,
+    },
+    0,
+    1,
+  );
   saveClassifier({ model: kws }, join(dir, 'kws.safetensors'));
   copyFileSync(join(root, 'test/fixtures/audio/pcm16-mono.wav'), join(dir, 'clip.wav'));
   // Pruning: the names model `gru prune names.safetensors` starts from (a small one).
@@ -131,7 +150,11 @@ for (const b of tsBlocks) {
           const entry = from === 'gru-ts/browser' ? 'src/browser.ts' : from === 'gru-ts' ? 'src/index.ts' : null;
           assert.ok(entry, `README.md:${b.line}: named imports from '${from}'`);
           const exported = await import(pathToFileURL(join(root, entry)).href);
-          for (const name of names.split(',').map((n) => n.trim()).filter(Boolean)) assert.ok(name in exported, `README.md:${b.line}: '${name}' is not exported by ${from}`);
+          for (const name of names
+            .split(',')
+            .map((n) => n.trim())
+            .filter(Boolean))
+            assert.ok(name in exported, `README.md:${b.line}: '${name}' is not exported by ${from}`);
         } else {
           const wasm = /^gru-ts\/(wasm\/[\w-]+\.wasm)\?url$/.exec(from);
           assert.ok(wasm, `README.md:${b.line}: a default import from '${from}'`);
@@ -182,7 +205,9 @@ test('fencedBlocks: languages, lines, indented blocks and no-run markers', () =>
 /** Shell words of a line: quotes removed, a trailing `# comment` dropped (a # starting a word outside quotes). */
 function shellWords(line: string): string[] {
   const words: string[] = [];
-  let cur = '', quote = '', inWord = false;
+  let cur = '',
+    quote = '',
+    inWord = false;
   for (const ch of line) {
     if (quote) {
       if (ch === quote) quote = '';

@@ -6,10 +6,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CandidateSampler, GruError, Rng, SessionRecommender, Tensor, Var, backward, clicksToTsv, evaluateRecommender, itemKnnBaseline, loadRecommender,
-  modelMetadata, parseClicks, popularityBaseline, rankOf, rankingMetrics, readClicks, recommendMetadata, recommendNext, sampledItemLoss,
-  saveRecommender, sessionBlocks, sessionItems, sessionKnnBaseline, sessionPopularityBaseline, simulateClicks, splitSessions, trainRecommender, writeModelFile,
-  type RecommenderConfig, type ScoredStep, type SessionBlock, type Sessions,
+  CandidateSampler,
+  GruError,
+  Rng,
+  SessionRecommender,
+  Tensor,
+  Var,
+  backward,
+  clicksToTsv,
+  evaluateRecommender,
+  itemKnnBaseline,
+  loadRecommender,
+  modelMetadata,
+  parseClicks,
+  popularityBaseline,
+  rankOf,
+  rankingMetrics,
+  readClicks,
+  recommendMetadata,
+  recommendNext,
+  sampledItemLoss,
+  saveRecommender,
+  sessionBlocks,
+  sessionItems,
+  sessionKnnBaseline,
+  sessionPopularityBaseline,
+  simulateClicks,
+  splitSessions,
+  trainRecommender,
+  writeModelFile,
+  type RecommenderConfig,
+  type ScoredStep,
+  type SessionBlock,
+  type Sessions,
 } from '../src/index.js';
 import { recommendTask, runRecommendTraining } from '../src/tasks/recommend/command.js';
 import { gradCheck, leaf } from './helpers/gradcheck.js';
@@ -45,8 +74,15 @@ test('preprocessing as GRU4Rec: short sessions, rare items, the final day as tes
   assert.equal(log.length, 44);
   const s = splitSessions(log);
   assert.deepEqual(s.counts, {
-    clicks: 44, sessions: 15, items: 7, shortSessions: 1, rareItems: 1, rareItemClicks: 4, shortAfterItemFilter: 1,
-    unseenValidationClicks: 3, unseenTestClicks: 7,
+    clicks: 44,
+    sessions: 15,
+    items: 7,
+    shortSessions: 1,
+    rareItems: 1,
+    rareItemClicks: 4,
+    shortAfterItemFilter: 1,
+    unseenValidationClicks: 3,
+    unseenTestClicks: 7,
   });
   assert.deepEqual(s.items, ['a', 'b', 'c', 'd']); // most clicked first: a 4, b 4, c 3, d 3 (ties by id)
   assert.deepEqual([...s.popularity], [4, 4, 3, 3]);
@@ -77,14 +113,20 @@ test('yoochoose-clicks.dat as published reads with --format yoochoose: comma-sep
   assert.equal(log.time[0], Date.UTC(2014, 3, 7, 10, 51, 9, 277) / 1000);
   assert.equal(log.itemKeys[log.item[10]], '214706482'); // the 'S' (special offer) category column is not read
   // Read as GRU4Rec's format, the first line is no header: the message names the flags.
-  assert.throws(() => readClicks(fixture('yoochoose-clicks.dat')), /line 1: no session column 'SessionId' in the header \('1', '2014-04-07T10:51:09\.277Z', '214536502', '0'\); name it with --session-column, or give the log's format with --format gru4rec\|yoochoose/);
+  assert.throws(
+    () => readClicks(fixture('yoochoose-clicks.dat')),
+    /line 1: no session column 'SessionId' in the header \('1', '2014-04-07T10:51:09\.277Z', '214536502', '0'\); name it with --session-column, or give the log's format with --format gru4rec\|yoochoose/,
+  );
 });
 
 test('other layouts: named columns in any order, the delimiter from the first line, numbered columns, ISO times without a zone as UTC', () => {
   const text = 'ts;user;product;price\n2020-01-02T10:00:00;u1;p9;3\n2020-01-02T10:00:05;u1;p7;1\n1577959300;u2;p9;2\n';
   const log = parseClicks(text, { sessionColumn: 'user', itemColumn: 'product', timeColumn: 'ts' });
   assert.deepEqual(log.sessionKeys, ['u1', 'u2']);
-  assert.deepEqual([...log.item].map((i) => log.itemKeys[i]), ['p9', 'p7', 'p9']);
+  assert.deepEqual(
+    [...log.item].map((i) => log.itemKeys[i]),
+    ['p9', 'p7', 'p9'],
+  );
   assert.deepEqual([...log.time], [Date.UTC(2020, 0, 2, 10) / 1000, Date.UTC(2020, 0, 2, 10, 0, 5) / 1000, 1577959300]);
   const numbered = parseClicks('9\tx\t1700000000000\n9\ty\t1700000001000\n', { sessionColumn: '1', itemColumn: '2', timeColumn: '3' });
   assert.deepEqual([...numbered.time], [1700000000, 1700000001], 'times above 1e11 are milliseconds');
@@ -105,7 +147,12 @@ test('a file read in chunks smaller than a line (and than a character) equals th
 
 test('session-parallel blocks: each next session goes to the slot that frees first; resets exactly where sessions start', () => {
   // Sessions (items): 0: [1 2 3], 1: [4 5], 2: [6 7 8 9], 3: [10 11]; 2 slots, 2 sessions per slot: one block.
-  const s = sessionsOf([[1, 2, 3], [4, 5], [6, 7, 8, 9], [10, 11]]);
+  const s = sessionsOf([
+    [1, 2, 3],
+    [4, 5],
+    [6, 7, 8, 9],
+    [10, 11],
+  ]);
   const [block, ...rest] = sessionBlocks(s, [0, 1, 2, 3], 2, 2);
   assert.equal(rest.length, 0);
   // slot 0: session 0 then (slot 1 ends first at 2 clicks, so session 2 goes there) session 3; slot 1: session 1, session 2.
@@ -121,7 +168,7 @@ test('session-parallel blocks: each next session goes to the slot that frees fir
   assert.deepEqual(col(0, block.starts), [1, 0, 0, 1, 0, 0]);
   assert.deepEqual(col(1, block.starts), [1, 0, 1, 0, 0, 0]);
   // B·perSlot sessions a block: the number of blocks, ⌈50 / 12⌉, does not depend on the order.
-  const lens = sessionsOf(Array.from({ length: 50 }, (_, i) => Array.from({ length: 1 + (i * 7) % 5 }, (_, j) => j)));
+  const lens = sessionsOf(Array.from({ length: 50 }, (_, i) => Array.from({ length: 1 + ((i * 7) % 5) }, (_, j) => j)));
   const counts = [0, 1, 2].map((seed) => sessionBlocks(lens, shuffle(50, seed), 4, 3).length);
   assert.deepEqual(counts, [5, 5, 5]);
 });
@@ -137,7 +184,17 @@ function shuffle(n: number, seed: number): number[] {
 }
 
 const tinyConfig = (o: Partial<RecommenderConfig> = {}): RecommenderConfig => ({
-  items: 12, embeddingSize: 5, hiddenSize: 6, numLayers: 2, dropout: 0, loss: 'cross-entropy', nSample: 100, sampleAlpha: 0.75, logQ: 1, bpreg: 1, ...o,
+  items: 12,
+  embeddingSize: 5,
+  hiddenSize: 6,
+  numLayers: 2,
+  dropout: 0,
+  loss: 'cross-entropy',
+  nSample: 100,
+  sampleAlpha: 0.75,
+  logQ: 1,
+  bpreg: 1,
+  ...o,
 });
 
 /** For every session in a block, its rows of forwardBlock against the session run alone (batch of one, fresh state). */
@@ -178,11 +235,23 @@ test('a block run session-parallel gives every session the states it has run alo
   }
 });
 
-test('no gradient crosses a session boundary: a later session\'s loss leaves the earlier session\'s items untouched', () => {
+test("no gradient crosses a session boundary: a later session's loss leaves the earlier session's items untouched", () => {
   // Slot 0 reads session [0 1 2] then [5 6 7]; slot 1 reads [8 9 10 11]. Only the second session of slot 0 is scored.
   const model = new SessionRecommender(tinyConfig({ numLayers: 1 }), 5, 'float64');
-  const [block] = sessionBlocks(sessionsOf([[0, 1, 2], [8, 9, 10, 11], [5, 6, 7]]), [0, 1, 2], 2, 2);
-  assert.deepEqual(Array.from({ length: block.T }, (_, t) => block.inputs[t * 2]), [0, 1, 2, 5, 6, 7]);
+  const [block] = sessionBlocks(
+    sessionsOf([
+      [0, 1, 2],
+      [8, 9, 10, 11],
+      [5, 6, 7],
+    ]),
+    [0, 1, 2],
+    2,
+    2,
+  );
+  assert.deepEqual(
+    Array.from({ length: block.T }, (_, t) => block.inputs[t * 2]),
+    [0, 1, 2, 5, 6, 7],
+  );
   const y = model.forwardBlock(block);
   const steps: ScoredStep[] = [3, 4].map((t) => ({ rows: Int32Array.of(t * 2), targets: Int32Array.of(0), candidates: Int32Array.of(block.targets[t * 2], 3, 4), correction: null }));
   backward(sampledItemLoss(y, model.output.weight, model.output.bias!, steps, { kind: 'cross-entropy' }));
@@ -196,7 +265,11 @@ test('the whole block loss against central differences in float64 (resets, both 
   const rng = new Rng(21);
   const s = sessionsOf(Array.from({ length: 7 }, () => Array.from({ length: 2 + rng.int(3) }, () => rng.int(12))));
   const popularity = Float64Array.from({ length: 12 }, (_, i) => 12 - i);
-  for (const [loss, nSample] of [['cross-entropy', 4], ['cross-entropy', 100], ['bpr-max', 4]] as const) {
+  for (const [loss, nSample] of [
+    ['cross-entropy', 4],
+    ['cross-entropy', 100],
+    ['bpr-max', 4],
+  ] as const) {
     const model = new SessionRecommender(tinyConfig({ loss, nSample, logQ: 0.5, bpreg: 0.3 }), 7, 'float64');
     const sampler = new CandidateSampler(popularity, 0.75);
     const [block] = sessionBlocks(s, [...Array(7).keys()], 2, 2, 9);
@@ -205,7 +278,8 @@ test('the whole block loss against central differences in float64 (resets, both 
     for (const p of params) p.zeroGrad();
     backward(model.blockLoss(block, sampler));
     const grads = params.map((p) => p.denseGrad()?.data ?? new Float64Array(p.value.size));
-    let worst = 0, where = '';
+    let worst = 0,
+      where = '';
     params.forEach((p, k) => {
       for (let c = 0; c < 12; c++) {
         const i = rng.int(p.value.size);
@@ -236,7 +310,12 @@ test('sampled cross-entropy with the logQ correction and BPR-max: gradients of y
     { rows: Int32Array.of(1, 5), targets: Int32Array.of(1, 2), candidates: Int32Array.of(0, 4, 2), correction: Float64Array.of(-0.1, -0.2, -2.2) },
   ];
   const tol = 1e-6;
-  for (const o of [{ kind: 'cross-entropy', logQ: 0.7 }, { kind: 'cross-entropy', logQ: 0 }, { kind: 'bpr-max', bpreg: 0.5 }, { kind: 'bpr-max', bpreg: 0 }] as const) {
+  for (const o of [
+    { kind: 'cross-entropy', logQ: 0.7 },
+    { kind: 'cross-entropy', logQ: 0 },
+    { kind: 'bpr-max', bpreg: 0.5 },
+    { kind: 'bpr-max', bpreg: 0 },
+  ] as const) {
     const r = gradCheck(([p, q, c]) => sampledItemLoss(p, q, c, steps, o), [y, w, b]);
     assert.ok(r.checked > 0 && r.maxError < tol, `${JSON.stringify(o)}: ${r.maxError} at ${r.where}`);
   }
@@ -267,14 +346,17 @@ test('the losses on hand-worked rows; sparse gradients equal the dense ones', ()
   assert.deepEqual(grads[1], grads[0]);
 });
 
-test('candidates: the step\'s distinct targets plus drawn extras; c_j = log(1 − (1 − p_j)^n (1 − q_j)^S); draws follow popularity^alpha', () => {
+test("candidates: the step's distinct targets plus drawn extras; c_j = log(1 − (1 − p_j)^n (1 − q_j)^S); draws follow popularity^alpha", () => {
   const sampler = new CandidateSampler(Float64Array.of(6, 3, 1), 1);
   const block: SessionBlock = { B: 2, T: 1, inputs: Int32Array.of(0, 1), targets: Int32Array.of(0, 0), starts: Uint8Array.of(1, 1), seed: 4 };
   const [step] = sampler.steps(block, tinyConfig({ items: 3, nSample: 1 }));
   assert.deepEqual([...step.rows], [0, 1]);
   assert.equal(new Set(step.candidates).size, step.candidates.length);
   assert.ok(step.candidates.includes(0));
-  assert.deepEqual([...step.targets].map((t) => step.candidates[t]), [0, 0]);
+  assert.deepEqual(
+    [...step.targets].map((t) => step.candidates[t]),
+    [0, 0],
+  );
   // p = q = (0.6, 0.3, 0.1), n = 2 targets, S = 1 draw: item 0 is a candidate with probability 1 − 0.4²·0.4 = 0.936
   const p = [0.6, 0.3, 0.1];
   step.candidates.forEach((j, c) => assert.ok(Math.abs(step.correction![c] - Math.log(1 - (1 - p[j]) ** 3)) < 1e-12));
@@ -284,8 +366,14 @@ test('candidates: the step\'s distinct targets plus drawn extras; c_j = log(1 �
   assert.equal(full.correction, null);
   // BPR-max over the mini-batch alone: a step whose only target is the only candidate has no negative and is skipped.
   const lone: SessionBlock = { B: 2, T: 2, inputs: Int32Array.of(0, 1, 2, -1), targets: Int32Array.of(1, 1, 2, -1), starts: Uint8Array.of(1, 1, 0, 0), seed: 1 };
-  assert.deepEqual(sampler.steps(lone, tinyConfig({ items: 3, nSample: 0, loss: 'bpr-max' })).map((st) => [...st.rows]), []);
-  assert.deepEqual(sampler.steps(lone, tinyConfig({ items: 3, nSample: 0 })).map((st) => [...st.rows]), [[0, 1], [2]]);
+  assert.deepEqual(
+    sampler.steps(lone, tinyConfig({ items: 3, nSample: 0, loss: 'bpr-max' })).map((st) => [...st.rows]),
+    [],
+  );
+  assert.deepEqual(
+    sampler.steps(lone, tinyConfig({ items: 3, nSample: 0 })).map((st) => [...st.rows]),
+    [[0, 1], [2]],
+  );
   const drawn = new CandidateSampler(Float64Array.of(9, 4, 1), 0.5).draw(40000, new Rng(1));
   const share = [0, 1, 2].map((i) => drawn.filter((d) => d === i).length / drawn.length);
   [3 / 6, 2 / 6, 1 / 6].forEach((q, i) => assert.ok(Math.abs(share[i] - q) < 0.01, `item ${i}: ${share[i]} vs ${q}`));
@@ -300,28 +388,48 @@ test('Recall@K and MRR@K, and conservative ranks, on hand-worked cases', () => {
   assert.ok(Math.abs(m.mrr - (1 + 1 / 3 + 1 / 2 + 1 / 20) / 6) < 1e-12);
   assert.deepEqual(rankingMetrics([], 20), { recall: 0, mrr: 0 });
   // Ties count against the target: scores (0.5, 0.9, 0.5, 0.1).
-  assert.deepEqual([0, 1, 2, 3].map((t) => rankOf([0.5, 0.9, 0.5, 0.1], t)), [3, 1, 3, 4]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((t) => rankOf([0.5, 0.9, 0.5, 0.1], t)),
+    [3, 1, 3, 4],
+  );
   // Popularity (4, 4, 3, 3): a tie shares the lower rank.
   const pop = popularityBaseline(Float64Array.of(4, 4, 3, 3));
-  assert.deepEqual([0, 1, 2, 3].map((t) => pop.rank([0], t)), [2, 2, 4, 4]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((t) => pop.rank([0], t)),
+    [2, 2, 4, 4],
+  );
   // Session popularity after clicks 2, 3, 2: item 2 (twice) first, then 3 (once), then 0 and 1 by
   // popularity, tied with each other (4 each), so each counts the other: 1 + 2 scored + 1 tie = 4.
   const spop = sessionPopularityBaseline(Float64Array.of(4, 4, 3, 3));
-  assert.deepEqual([0, 1, 2, 3].map((t) => spop.rank([2, 3, 2], t)), [4, 4, 1, 2]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((t) => spop.rank([2, 3, 2], t)),
+    [4, 4, 1, 2],
+  );
 });
 
-test('item-kNN and session-kNN on the fixture\'s training sessions, worked by hand', () => {
+test("item-kNN and session-kNN on the fixture's training sessions, worked by hand", () => {
   const s = splitSessions(readClicks(fixture('clicks.tsv')));
   const [a, b, c, d] = [0, 1, 2, 3];
   // Sessions (item sets): {a b c} {a b} {a c d} {b d} {c d} {a b}; n_a = n_b = 4, n_c = n_d = 3.
   // λ = 0: sim(a, b) = 3/√16 = 0.75, sim(a, c) = 2/√12 = 0.577, sim(a, d) = 1/√12 = 0.289.
   const iknn = itemKnnBaseline(s.train, s.popularity, { lambda: 0 });
-  assert.deepEqual([b, c, d].map((t) => iknn.rank([d, a], t)), [1, 2, 3]);
+  assert.deepEqual(
+    [b, c, d].map((t) => iknn.rank([d, a], t)),
+    [1, 2, 3],
+  );
   // After c: sim(c, d) = 2/3 > sim(c, a) = 0.577 > sim(c, b) = 0.289; with λ = 20, 2/23 > 2/√(23·24) still.
-  assert.deepEqual([d, a, b].map((t) => iknn.rank([c], t)), [1, 2, 3]);
+  assert.deepEqual(
+    [d, a, b].map((t) => iknn.rank([c], t)),
+    [1, 2, 3],
+  );
   assert.equal(itemKnnBaseline(s.train, s.popularity).rank([c], a), 2);
   // Items that never co-occur with the last click rank by popularity behind every scored item.
-  const t = sessionsOf([[0, 1], [0, 1], [2, 3], [3, 4]]);
+  const t = sessionsOf([
+    [0, 1],
+    [0, 1],
+    [2, 3],
+    [3, 4],
+  ]);
   const tiny = itemKnnBaseline(t, Float64Array.of(2, 2, 1, 2, 1));
   assert.equal(tiny.rank([0], 1), 1);
   assert.equal(tiny.rank([0], 3), 3); // behind 1 (scored) and 0 (as popular, unscored)
@@ -330,10 +438,16 @@ test('item-kNN and session-kNN on the fixture\'s training sessions, worked by ha
   // Session-kNN after (a, d): cosine with each session: {a b c} 1/√6, {a b} 1/2, {a c d} 2/√6, {b d} 1/2, {c d} 1/2, {a b} 1/2;
   // scores a 2.225, b 1.908, d 1.816, c 1.725.
   const sknn = sessionKnnBaseline(s.train, s.popularity);
-  assert.deepEqual([a, b, d, c].map((x) => sknn.rank([a, d], x)), [1, 2, 3, 4]);
+  assert.deepEqual(
+    [a, b, d, c].map((x) => sknn.rank([a, d], x)),
+    [1, 2, 3, 4],
+  );
   // One neighbour, {a c d}: a, c and d tie at 2/√6; ties go by popularity (a 4, c 3, d 3), then against the target.
   const one = sessionKnnBaseline(s.train, s.popularity, { k: 1 });
-  assert.deepEqual([a, c, d, b].map((x) => one.rank([a, d], x)), [1, 3, 3, 4]);
+  assert.deepEqual(
+    [a, c, d, b].map((x) => one.rank([a, d], x)),
+    [1, 3, 3, 4],
+  );
 });
 
 // ------------------------------------------------------------------ training, files, commands
@@ -434,5 +548,8 @@ test('recommendNext lists the same top items as a full sort of the scores (ties 
   const states = tr.model.sessionStates([[0, 1]]);
   const scores = tr.model.scores(states.subarray(H, 2 * H), 1);
   const sorted = [...scores.keys()].sort((a, b) => scores[b] - scores[a] || a - b).slice(0, 7);
-  assert.deepEqual(got.map((x) => x.item), sorted.map((i) => tr.items[i]));
+  assert.deepEqual(
+    got.map((x) => x.item),
+    sorted.map((i) => tr.items[i]),
+  );
 });

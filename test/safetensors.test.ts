@@ -7,18 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  GRU,
-  Tensor,
-  intsToInt32Array,
-  intsToNumbers,
-  loadStateDictFile,
-  parseSafetensors,
-  readSafetensors,
-  saveStateDictFile,
-  serializeSafetensors,
-  writeSafetensors,
-} from '../src/index.js';
+import { GRU, Tensor, intsToInt32Array, intsToNumbers, loadStateDictFile, parseSafetensors, readSafetensors, saveStateDictFile, serializeSafetensors, writeSafetensors } from '../src/index.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/pytorch-gru.safetensors', import.meta.url));
 const FIXTURE_JSON = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/pytorch-gru.json', import.meta.url)), 'utf8')) as {
@@ -111,7 +100,19 @@ test('key order is deterministic and as the reference writer: dtype (descending)
   const t = (dtype: 'float32' | 'float64') => Tensor.zeros([1], dtype);
   const ints = { i32: { data: new Int32Array(1), shape: [1] }, i64: { data: new BigInt64Array(1), shape: [1] }, u8: { data: new Uint8Array(1), shape: [1] } };
   const a = serializeSafetensors({ b: t('float32'), a: t('float32'), c: t('float64'), '10': t('float32'), '2': t('float32'), é: t('float32'), Z: t('float32') }, { m: '1' }, ints);
-  const b = serializeSafetensors(new Map([['Z', t('float32')], ['é', t('float32')], ['2', t('float32')], ['10', t('float32')], ['c', t('float64')], ['a', t('float32')], ['b', t('float32')]]), { m: '1' }, ints);
+  const b = serializeSafetensors(
+    new Map([
+      ['Z', t('float32')],
+      ['é', t('float32')],
+      ['2', t('float32')],
+      ['10', t('float32')],
+      ['c', t('float64')],
+      ['a', t('float32')],
+      ['b', t('float32')],
+    ]),
+    { m: '1' },
+    ints,
+  );
   assert.deepEqual(a, b);
   // I64 > F64 > F32 > I32 > U8 (the reference's dtype enum, descending); names compared as UTF-8 bytes.
   assert.deepEqual(headerOrder(a), ['i64', 'c', '10', '2', 'Z', 'a', 'b', 'é', 'i32', 'u8']);
@@ -139,12 +140,7 @@ test('a hand-built file parses to the expected values', () => {
     w: { dtype: 'F32', shape: [2], data_offsets: [16, 24] },
     s: { dtype: 'I32', shape: [2], data_offsets: [24, 32] },
   };
-  const data = [
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0x3f,
-    0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0,
-    0x02, 0x01, 0x00, 0x00, 0xfe, 0xff, 0xff, 0xff,
-  ];
+  const data = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0x3f, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0, 0x02, 0x01, 0x00, 0x00, 0xfe, 0xff, 0xff, 0xff];
   const file = parseSafetensors(build(header, data));
   assert.deepEqual(file.metadata, { who: 'hand' });
   assert.deepEqual(file.tensors.get('w')!.toArray(), [1, -2]);
@@ -320,7 +316,10 @@ test('rejects files too short, header lengths too large, headers that are not UT
 });
 
 test('rejects bad tensor entries: not an object, dtype, shape', () => {
-  const one = (entry: unknown, data: number[] = [0, 0, 0, 0]) => () => parseSafetensors(build({ t: entry }, data));
+  const one =
+    (entry: unknown, data: number[] = [0, 0, 0, 0]) =>
+    () =>
+      parseSafetensors(build({ t: entry }, data));
   assert.throws(one(5), /tensor 't': expected an object \{dtype, shape, data_offsets\}, got 5/);
   assert.throws(one({ ...F32_1, dtype: 'F8_E4M3' }), /tensor 't': unsupported dtype "F8_E4M3" \(expected one of F64, I64, .*\)/);
   assert.throws(one({ ...F32_1, dtype: 'f32' }), /unsupported dtype "f32"/);
@@ -350,7 +349,10 @@ test('rejects absurd sizes quickly, before allocating', () => {
 });
 
 test('rejects bad data_offsets, byte lengths that do not match, and buffers not covered exactly', () => {
-  const one = (entry: unknown, data: number[] = [0, 0, 0, 0]) => () => parseSafetensors(build({ t: entry }, data));
+  const one =
+    (entry: unknown, data: number[] = [0, 0, 0, 0]) =>
+    () =>
+      parseSafetensors(build({ t: entry }, data));
   const offsetsRe = /tensor 't': data_offsets must be two non-negative integers \[begin, end\] with begin <= end, got /;
   assert.throws(one({ ...F32_1, data_offsets: undefined }), offsetsRe);
   assert.throws(one({ ...F32_1, data_offsets: [4] }), offsetsRe);

@@ -9,10 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import {
-  Rng, classifyText, forecastNext, generate, recommendNext, saveClassifier, simulateClicks, trainClassifier, trainForecaster, trainLM,
-  trainRecommender, trainSeq2Seq, translate,
-} from '../src/index.js';
+import { Rng, classifyText, forecastNext, generate, recommendNext, saveClassifier, simulateClicks, trainClassifier, trainForecaster, trainLM, trainRecommender, trainSeq2Seq, translate } from '../src/index.js';
 import { MicroBatcher } from '../src/serve/batcher.js';
 import { createServer, type GruServer } from '../src/serve/server.js';
 import { classifyServable, servableFor, type Classification } from '../src/serve/servables.js';
@@ -68,7 +65,7 @@ function sameAsLibrary(got: Classification, text: string): void {
   for (const l of Object.keys(want.probabilities)) assert.ok(Math.abs(got.probabilities[l] - want.probabilities[l]) < 1e-6, `${text}: ${l}`);
 }
 
-test('/health, /info and /predict: the answers are the library\'s own, alone and many at once', async () => {
+test("/health, /info and /predict: the answers are the library's own, alone and many at once", async () => {
   const server = createServer(classifyServable(classifier));
   const { url, predict } = await listening(server);
   try {
@@ -104,7 +101,9 @@ test('micro-batching: requests that arrive while the model is busy go to it as o
   try {
     const first = predict({ text: TEXTS[0] });
     await until(() => g.calls.length === 1, 'the first call starts');
-    const rest = TEXTS.slice(1).concat(TEXTS.slice(1)).map((text) => ({ text, answer: predict({ text }) }));
+    const rest = TEXTS.slice(1)
+      .concat(TEXTS.slice(1))
+      .map((text) => ({ text, answer: predict({ text }) }));
     await until(() => server.batcher.stats().waiting === rest.length, `${rest.length} requests wait`);
     g.open();
     sameAsLibrary(await json(first), TEXTS[0]);
@@ -215,10 +214,13 @@ test('close() finishes the request in flight before it resolves, and takes no ne
 
 test('MicroBatcher: a failing call fails each request of its batch, and the next batch runs', async () => {
   let n = 0;
-  const b = new MicroBatcher<number, number>((xs) => {
-    if (n++ === 0) throw new Error('model failed');
-    return xs.map((x) => 2 * x);
-  }, { maxBatch: 8, maxQueue: 8, maxWaitMs: 0 });
+  const b = new MicroBatcher<number, number>(
+    (xs) => {
+      if (n++ === 0) throw new Error('model failed');
+      return xs.map((x) => 2 * x);
+    },
+    { maxBatch: 8, maxQueue: 8, maxWaitMs: 0 },
+  );
   const failing = [b.offer(1)!, b.offer(2)!];
   await Promise.all(failing.map((p) => assert.rejects(p, /model failed/)));
   assert.equal(await b.offer(3), 6);
@@ -238,16 +240,37 @@ test('the other tasks: one request a call through their own predict functions, w
     return { source: w, target: [...w].reverse().map((x) => x.toUpperCase()) };
   });
   const s2s = trainSeq2Seq(pairs, { embeddingSize: 8, encoderSize: 8, decoderSize: 10, attentionSize: 6, epochs: 1, batchSize: 16, lr: 1e-2 });
-  const lm = trainLM(Array.from({ length: 80 }, (_, i) => ['anna', 'bob', 'otto', 'eve'][i % 4]), { hiddenSize: 10, embeddingSize: 6, epochs: 1, lr: 2e-2, batchSize: 16 });
+  const lm = trainLM(
+    Array.from({ length: 80 }, (_, i) => ['anna', 'bob', 'otto', 'eve'][i % 4]),
+    { hiddenSize: 10, embeddingSize: 6, epochs: 1, lr: 2e-2, batchSize: 16 },
+  );
   const rec = trainRecommender(simulateClicks({ sessions: 400, items: 30, days: 10, seed: 2 }), { hiddenSize: 8, epochs: 1, batchSize: 8, nSample: 8, lr: 5e-3, baselines: [] });
   const table = dailySeries(120);
   const { model: forecaster } = trainForecaster(table, { column: 'value', lookback: 14, horizon: 3, testSize: 28, hiddenSize: 12, headSize: 12, batchSize: 16, lr: 1e-2, epochs: 1 });
   const history = table.rows.map((r) => Object.fromEntries(table.columns.map((c, k) => [c, c === 'value' ? Number(r[k]) : r[k]])));
   const cases: { task: string; model: unknown; body: Record<string, unknown>; want: unknown; bad: [Record<string, unknown>, RegExp] }[] = [
     { task: 'seq2seq', model: s2s, body: { text: 'abca', beam: 2 }, want: (({ output, attention }) => ({ output, attention }))(translate(s2s, 'abca', { beam: 2 })), bad: [{ text: 'xyz' }, /unknown source symbols 'x', 'y', 'z'/] },
-    { task: 'lm', model: lm, body: { prefix: 'a', count: 2, seed: 3 }, want: { samples: generate(lm, { prefix: 'a', count: 2, seed: 3, temperature: 0.8, topK: 0 }) }, bad: [{ prefix: 'a', temperature: 0 }, /^field 'temperature' must be > 0; got a number \(0\)$/] },
-    { task: 'recommend', model: rec, body: { clicks: [rec.items[0], 'never-seen', rec.items[1]], k: 3 }, want: (({ items, ignored }) => ({ next: items, ignored }))(recommendNext(rec, [rec.items[0], 'never-seen', rec.items[1]], 3)), bad: [{ clicks: 'a,b' }, /^field 'clicks': expected an array, got a string/] },
-    { task: 'forecast', model: forecaster, body: { rows: history }, want: (({ dates, values, intervals }) => ({ dates: dates!.map((d) => new Date(d).toISOString().slice(0, 10)), values, ...(intervals ? { intervals } : {}) }))(forecastNext(forecaster, table)), bad: [{ rows: history.slice(0, 5) }, /need at least 14 rows \(the lookback\) to forecast, got 5/] },
+    {
+      task: 'lm',
+      model: lm,
+      body: { prefix: 'a', count: 2, seed: 3 },
+      want: { samples: generate(lm, { prefix: 'a', count: 2, seed: 3, temperature: 0.8, topK: 0 }) },
+      bad: [{ prefix: 'a', temperature: 0 }, /^field 'temperature' must be > 0; got a number \(0\)$/],
+    },
+    {
+      task: 'recommend',
+      model: rec,
+      body: { clicks: [rec.items[0], 'never-seen', rec.items[1]], k: 3 },
+      want: (({ items, ignored }) => ({ next: items, ignored }))(recommendNext(rec, [rec.items[0], 'never-seen', rec.items[1]], 3)),
+      bad: [{ clicks: 'a,b' }, /^field 'clicks': expected an array, got a string/],
+    },
+    {
+      task: 'forecast',
+      model: forecaster,
+      body: { rows: history },
+      want: (({ dates, values, intervals }) => ({ dates: dates!.map((d) => new Date(d).toISOString().slice(0, 10)), values, ...(intervals ? { intervals } : {}) }))(forecastNext(forecaster, table)),
+      bad: [{ rows: history.slice(0, 5) }, /need at least 14 rows \(the lookback\) to forecast, got 5/],
+    },
   ];
   for (const c of cases) {
     const server = createServer(servableFor(c.task, c.model));
@@ -273,7 +296,8 @@ test('gru serve MODEL: SIGTERM answers the request in flight, then the process e
   saveClassifier(classifier, model);
   // A request waits up to an hour for others to batch with: it is still waiting when SIGTERM comes, which must start it.
   const child = spawn(process.execPath, [cli, 'serve', model, '--port', '0', '--max-wait-ms', '3600000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
+  let out = '',
+    err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

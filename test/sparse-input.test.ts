@@ -2,8 +2,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Adam, Embedding, add, GRU, Rng, SGD, Tensor, Var, backend, backendNames, backward, clipGradNorm, constant, csr, csrToDense,
-  mul, setBackend, sparseProjection, sparseSequence, sum, tokenSequence, type CsrMatrix,
+  Adam,
+  Embedding,
+  add,
+  GRU,
+  Rng,
+  SGD,
+  Tensor,
+  Var,
+  backend,
+  backendNames,
+  backward,
+  clipGradNorm,
+  constant,
+  csr,
+  csrToDense,
+  mul,
+  setBackend,
+  sparseProjection,
+  sparseSequence,
+  sum,
+  tokenSequence,
+  type CsrMatrix,
 } from '../src/index.js';
 import { maxRelError, randomTensor } from './helpers/random.js';
 
@@ -38,7 +58,9 @@ for (const name of backendNames()) {
   test(`${name}: CSR and token-id inputs give the dense one-hot path's outputs and gradients`, () => {
     setBackend(name);
     const rng = new Rng(1);
-    const T = 9, B = 3, I = 40;
+    const T = 9,
+      B = 3,
+      I = 40;
     const cases = [
       { what: 'token ids, one layer', ids: true, bidirectional: false, numLayers: 1 },
       { what: 'CSR with values, bidirectional, two layers, lengths', ids: false, bidirectional: true, numLayers: 2, lengths: [9, 4, 6] },
@@ -63,7 +85,9 @@ for (const name of backendNames()) {
 
 test('batch-first sparse rows are reordered to the same result as time-major rows', () => {
   const rng = new Rng(2);
-  const T = 4, B = 3, I = 10;
+  const T = 4,
+    B = 3,
+    I = 10;
   const ids = Array.from({ length: T * B }, () => rng.int(I));
   const batchFirst = Array.from({ length: T * B }, (_, r) => ids[(r % T) * B + Math.floor(r / T)]);
   const gru = new GRU({ inputSize: I, hiddenSize: 4, seed: 1 });
@@ -81,9 +105,13 @@ test('sparse embedding gradients equal the dense ones, and accumulate across bac
     backward(sum(mul(emb.forward([9, 3, 0, 0, 2, 2]), w)));
     return emb.weight;
   };
-  const dense = grads(false), sparse = grads(true);
+  const dense = grads(false),
+    sparse = grads(true);
   assert.ok(sparse.grad === null && sparse.sparseGrad !== null);
-  assert.deepEqual(Array.from(sparse.sparseGrad!.positions.filter((_, i) => i % 4 === 0)), [0, 1, 2, 3, 7, 9].map((r) => r * 4));
+  assert.deepEqual(
+    Array.from(sparse.sparseGrad!.positions.filter((_, i) => i % 4 === 0)),
+    [0, 1, 2, 3, 7, 9].map((r) => r * 4),
+  );
   assert.ok(maxRelError(sparse.denseGrad()!.data, dense.grad!.data) <= 1e-6);
 });
 
@@ -103,18 +131,31 @@ function train(sparse: boolean, makeOpt: (p: Var[]) => { step(): void; zeroGrad(
 }
 
 test('SGD on sparse gradients gives the dense result', () => {
-  const steps = [[0, 2, 2, 5], [1, 1, 3, 0], [4, 5, 5, 2]];
+  const steps = [
+    [0, 2, 2, 5],
+    [1, 1, 3, 0],
+    [4, 5, 5, 2],
+  ];
   const sgd = (p: Var[]) => new SGD(p, { lr: 0.1 });
   assert.ok(maxRelError(train(true, sgd, steps), train(false, sgd, steps)) <= 1e-6);
 });
 
 test('lazy Adam equals Adam when every row is touched, and leaves untouched rows alone', () => {
   const adam = (p: Var[]) => new Adam(p, { lr: 0.05 });
-  const everyRow = [[0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [3, 5, 0, 1, 4, 2]];
+  const everyRow = [
+    [0, 1, 2, 3, 4, 5],
+    [5, 4, 3, 2, 1, 0],
+    [3, 5, 0, 1, 4, 2],
+  ];
   assert.ok(maxRelError(train(true, adam, everyRow), train(false, adam, everyRow)) <= 1e-6, 'lazy Adam with every row touched should equal Adam');
   const start = new Embedding({ numEmbeddings: 6, embeddingDim: 3, seed: 1 }).weight.data;
-  const some = [[0, 1, 2, 0, 1, 2], [4, 1, 4, 0, 1, 2], [0, 1, 2, 0, 1, 2]];
-  const lazy = train(true, adam, some), dense = train(false, adam, some);
+  const some = [
+    [0, 1, 2, 0, 1, 2],
+    [4, 1, 4, 0, 1, 2],
+    [0, 1, 2, 0, 1, 2],
+  ];
+  const lazy = train(true, adam, some),
+    dense = train(false, adam, some);
   for (const row of [3, 5]) for (let d = 0; d < 3; d++) assert.equal(lazy[row * 3 + d], start[row * 3 + d], `row ${row} was never used and must not move`);
   // Row 4 has moments after step 1 and no gradient in step 2: dense Adam still moves it, lazy Adam waits.
   assert.ok(maxRelError(lazy.subarray(12, 15), dense.subarray(12, 15)) > 1e-4, 'lazy Adam should not move row 4 in a step without its gradient');

@@ -7,9 +7,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Adam, CharLM, Embedding, GRU, Linear, Module, Rng, SparseGRU, SparseLinear, SparsityMask, Tensor,
-  backward, constant, csr, csrFromDense, csrGemmT, csrMatmul, evaluateForecasterOn, keepSparsity, loadForecaster, loadLM,
-  magnitudePrune, makeLMBatch, noGrad, prunableParameters, pruneModelFile, readModelFile, saveForecaster, saveLM, sum, trainForecaster, trainLM,
+  Adam,
+  CharLM,
+  Embedding,
+  GRU,
+  Linear,
+  Module,
+  Rng,
+  SparseGRU,
+  SparseLinear,
+  SparsityMask,
+  Tensor,
+  backward,
+  constant,
+  csr,
+  csrFromDense,
+  csrGemmT,
+  csrMatmul,
+  evaluateForecasterOn,
+  keepSparsity,
+  loadForecaster,
+  loadLM,
+  magnitudePrune,
+  makeLMBatch,
+  noGrad,
+  prunableParameters,
+  pruneModelFile,
+  readModelFile,
+  saveForecaster,
+  saveLM,
+  sum,
+  trainForecaster,
+  trainLM,
   type FloatArray,
 } from '../src/index.js';
 import { dailySeries } from './helpers/synthetic.js';
@@ -58,16 +87,23 @@ test('csrGemmT equals the dense product on random shapes, densities, row ranges,
   let cases = 0;
   for (const density of [0, 0.02, 0.1, 0.3, 0.7, 1]) {
     for (let rep = 0; rep < 12; rep++) {
-      const M = 1 + rng.int(40), K = 1 + rng.int(40), N = 1 + rng.int(13);
+      const M = 1 + rng.int(40),
+        K = 1 + rng.int(40),
+        N = 1 + rng.int(13);
       const dtype = rep % 3 === 0 ? 'float64' : 'float32';
       const W = randomSparse(rng, M, K, density, dtype);
       const w = csrFromDense(W, M, K);
-      const r0 = rng.int(M), r1 = r0 + rng.int(M - r0 + 1);
-      const xOff = rng.int(5), ldx = K + rng.int(4), yOff = rng.int(5), ldy = r1 - r0 + rng.int(4);
+      const r0 = rng.int(M),
+        r1 = r0 + rng.int(M - r0 + 1);
+      const xOff = rng.int(5),
+        ldx = K + rng.int(4),
+        yOff = rng.int(5),
+        ldy = r1 - r0 + rng.int(4);
       const x = randomDense(rng, xOff + N * ldx, dtype);
       const accumulate = rep % 2 === 1;
       const init = randomDense(rng, yOff + N * ldy + 3, dtype);
-      const got = init.slice(), want = init.slice();
+      const got = init.slice(),
+        want = init.slice();
       csrGemmT(N, w, r0, r1, x, xOff, ldx, got, yOff, ldy, accumulate);
       denseGemmT(N, W, K, r0, r1, x, xOff, ldx, want, yOff, ldy, accumulate);
       assert.ok(maxDiff(got, want) <= 1e-5, `density ${density}, M ${M} K ${K} N ${N} rows [${r0}, ${r1}): ${maxDiff(got, want)}`);
@@ -76,11 +112,15 @@ test('csrGemmT equals the dense product on random shapes, densities, row ranges,
   }
   assert.equal(cases, 72);
   // Many rows: x is walked in several cache panels, the last one ragged.
-  for (const [N, K, ldx] of [[1003, 40, 41], [517, 100, 100]]) {
+  for (const [N, K, ldx] of [
+    [1003, 40, 41],
+    [517, 100, 100],
+  ]) {
     const M = 23;
     const W = randomSparse(rng, M, K, 0.2);
     const x = randomDense(rng, 3 + N * ldx);
-    const got = new Float32Array(N * M), want = new Float32Array(N * M);
+    const got = new Float32Array(N * M),
+      want = new Float32Array(N * M);
     csrGemmT(N, csrFromDense(W, M, K), 0, M, x, 3, ldx, got, 0, M, false);
     denseGemmT(N, W, K, 0, M, x, 3, ldx, want, 0, M, false);
     assert.ok(maxDiff(got, want) <= 1e-5, `N ${N}: ${maxDiff(got, want)}`);
@@ -133,18 +173,26 @@ const nonZeros = (a: ArrayLike<number>) => Array.from(a).filter((v) => v !== 0).
 test('magnitudePrune per matrix: exact counts, the largest |w| kept, biases and embeddings untouched', () => {
   const m = new Toy();
   const before = m.stateDict();
-  assert.deepEqual(prunableParameters(m).map(([n]) => n), ['gru.weight_ih_l0', 'gru.weight_hh_l0', 'gru.weight_ih_l1', 'gru.weight_hh_l1', 'head.weight']);
+  assert.deepEqual(
+    prunableParameters(m).map(([n]) => n),
+    ['gru.weight_ih_l0', 'gru.weight_hh_l0', 'gru.weight_ih_l1', 'gru.weight_hh_l1', 'head.weight'],
+  );
   const stats = magnitudePrune(m, { density: 0.3 });
-  assert.deepEqual(stats.map((s) => s.name), prunableParameters(m).map(([n]) => n));
+  assert.deepEqual(
+    stats.map((s) => s.name),
+    prunableParameters(m).map(([n]) => n),
+  );
   const after = m.stateDict();
   for (const s of stats) {
-    const w = after[s.name].data, w0 = before[s.name].data;
+    const w = after[s.name].data,
+      w0 = before[s.name].data;
     assert.deepEqual(s.shape, [...after[s.name].shape]);
     assert.equal(s.kept, Math.round(0.3 * s.size), s.name);
     assert.equal(s.kept, nonZeros(w));
     assert.ok(Math.abs(s.density - s.kept / s.size) < 1e-12);
     // Every kept weight is at least as large as every pruned one, and kept weights are unchanged.
-    let minKept = Infinity, maxPruned = 0;
+    let minKept = Infinity,
+      maxPruned = 0;
     for (let i = 0; i < w.length; i++) {
       if (w[i] !== 0) {
         assert.equal(w[i], w0[i]);
@@ -156,13 +204,17 @@ test('magnitudePrune per matrix: exact counts, the largest |w| kept, biases and 
   for (const name of ['embedding.weight', 'gru.bias_ih_l0', 'gru.bias_hh_l1', 'head.bias']) assert.deepEqual(after[name].data, before[name].data, name);
   // Pruning again to a higher density keeps what is there; density 1 changes nothing.
   const again = magnitudePrune(m, { density: 1 });
-  assert.deepEqual(again.map((s) => s.kept), stats.map((s) => s.kept));
+  assert.deepEqual(
+    again.map((s) => s.kept),
+    stats.map((s) => s.kept),
+  );
 });
 
 test('magnitudePrune: global scope, embeddings on request, include, and clear errors', () => {
   const m = new Toy();
   const g = magnitudePrune(m, { density: 0.25, scope: 'global' });
-  const kept = g.reduce((a, s) => a + s.kept, 0), size = g.reduce((a, s) => a + s.size, 0);
+  const kept = g.reduce((a, s) => a + s.kept, 0),
+    size = g.reduce((a, s) => a + s.size, 0);
   assert.equal(kept, Math.round(0.25 * size));
   assert.ok(new Set(g.map((s) => s.density.toFixed(3))).size > 1, 'global pruning gives matrices different densities');
 
@@ -173,7 +225,10 @@ test('magnitudePrune: global scope, embeddings on request, include, and clear er
 
   const only = new Toy();
   const one = magnitudePrune(only, { density: 0.1, include: ['gru.weight_hh_l1'] });
-  assert.deepEqual(one.map((s) => [s.name, s.kept]), [['gru.weight_hh_l1', Math.round(0.1 * 24 * 8)]]);
+  assert.deepEqual(
+    one.map((s) => [s.name, s.kept]),
+    [['gru.weight_hh_l1', Math.round(0.1 * 24 * 8)]],
+  );
   assert.equal(nonZeros(only.head.weight.data), 40, 'other matrices untouched');
   // Tiny densities still keep one weight per matrix.
   assert.equal(magnitudePrune(new Toy(), { density: 1e-9, include: ['head.weight'] })[0].kept, 1);
@@ -225,7 +280,8 @@ for (const c of gruConfigs) {
       const sparse = SparseGRU.fromDense(gru);
       const dtype = c.o.dtype ?? 'float32';
       const { inputSize: I, hiddenSize: H } = c.o;
-      const D = c.o.bidirectional ? 2 : 1, L = c.o.numLayers ?? 1;
+      const D = c.o.bidirectional ? 2 : 1,
+        L = c.o.numLayers ?? 1;
       const xShape = c.o.batchFirst ? [c.B, c.T, I] : [c.T, c.B, I];
       const x = new Tensor(randomDense(rng, c.T * c.B * I, dtype), xShape);
       const opts = {
@@ -249,7 +305,14 @@ test('SparseGRU reused across calls of other sizes and element types gives the d
   const gru = new GRU({ inputSize: 4, hiddenSize: 6, numLayers: 2, bidirectional: true, batchFirst: true, seed: 8 }).eval();
   magnitudePrune(gru, { density: 0.4 });
   const sparse = SparseGRU.fromDense(gru);
-  for (const [B, T, dtype] of [[3, 5, 'float32'], [7, 2, 'float32'], [1, 6, 'float64'], [4, 1, 'float32'], [3, 5, 'float64'], [9, 9, 'float32']] as const) {
+  for (const [B, T, dtype] of [
+    [3, 5, 'float32'],
+    [7, 2, 'float32'],
+    [1, 6, 'float64'],
+    [4, 1, 'float32'],
+    [3, 5, 'float64'],
+    [9, 9, 'float32'],
+  ] as const) {
     const x = new Tensor(randomDense(rng, B * T * 4, dtype), [B, T, 4]);
     const lengths = Array.from({ length: B }, (_, b) => 1 + ((b * 5) % T));
     const want = noGrad(() => gru.forward(x, { lengths }));
@@ -283,7 +346,48 @@ test('a pruned char LM: logits through SparseGRU + SparseLinear equal the dense 
 
 // ---- the command line ----
 
-const texts = ['anna', 'bob', 'carla', 'dave', 'emma', 'fred', 'gina', 'hank', 'iris', 'jack', 'kate', 'liam', 'mona', 'nick', 'olga', 'paul', 'rosa', 'sam', 'tina', 'vera', 'walt', 'zoe', 'amy', 'ben', 'cleo', 'dan', 'eve', 'finn', 'gus', 'hugo', 'ida', 'jon', 'kim', 'lou', 'max', 'ned', 'otto', 'pia', 'quin', 'ray'];
+const texts = [
+  'anna',
+  'bob',
+  'carla',
+  'dave',
+  'emma',
+  'fred',
+  'gina',
+  'hank',
+  'iris',
+  'jack',
+  'kate',
+  'liam',
+  'mona',
+  'nick',
+  'olga',
+  'paul',
+  'rosa',
+  'sam',
+  'tina',
+  'vera',
+  'walt',
+  'zoe',
+  'amy',
+  'ben',
+  'cleo',
+  'dan',
+  'eve',
+  'finn',
+  'gus',
+  'hugo',
+  'ida',
+  'jon',
+  'kim',
+  'lou',
+  'max',
+  'ned',
+  'otto',
+  'pia',
+  'quin',
+  'ray',
+];
 const textFile = join(dir, 'names.txt');
 writeFileSync(textFile, texts.join('\n') + '\n');
 const lmModel = join(dir, 'lm.safetensors');
@@ -349,12 +453,16 @@ test('gru prune: bad density, unknown parameter, missing --out are one-line erro
 
 test('pruneModelFile on a forecaster: the pruned file still evaluates, close to the dense one at density 0.7', () => {
   const table = dailySeries(200);
-  const model = join(dir, 'f.safetensors'), out = join(dir, 'f.pruned.safetensors');
+  const model = join(dir, 'f.safetensors'),
+    out = join(dir, 'f.pruned.safetensors');
   const r = trainForecaster(table, { column: 'value', epochs: 2, hiddenSize: 8, headSize: 8, lookback: 14, horizon: 3, testSize: 28 });
   saveForecaster(r.model, model);
   const res = pruneModelFile(model, out, { density: 0.7 });
   assert.equal(res.task, 'forecast');
-  assert.deepEqual(res.stats.map((s) => s.name), ['gru.weight_ih_l0', 'gru.weight_hh_l0', 'state_head.weight', 'step_head.weight', 'out.weight', 'highway.weight']);
+  assert.deepEqual(
+    res.stats.map((s) => s.name),
+    ['gru.weight_ih_l0', 'gru.weight_hh_l0', 'state_head.weight', 'step_head.weight', 'out.weight', 'highway.weight'],
+  );
   const dense = evaluateForecasterOn(loadForecaster(model), table).metrics.mae;
   const sparse = evaluateForecasterOn(loadForecaster(out), table).metrics.mae;
   assert.ok(Number.isFinite(sparse) && sparse < 3 * dense + 1, `pruned MAE ${sparse} vs dense ${dense}`);

@@ -3,12 +3,13 @@
 // gradient equals the one computed with fresh buffers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  Adam, GRU, Rng, Tensor, TapeBufferPool, Var, add, backendNames, backward, constant, mul, noGrad, setBackend, sum, tapeBuffers,
-} from '../src/index.js';
+import { Adam, GRU, Rng, Tensor, TapeBufferPool, Var, add, backendNames, backward, constant, mul, noGrad, setBackend, sum, tapeBuffers } from '../src/index.js';
 import { randomTensor } from './helpers/random.js';
 
-const T = 7, B = 3, I = 4, H = 5;
+const T = 7,
+  B = 3,
+  I = 4,
+  H = 5;
 
 function model(o: { bidirectional?: boolean; resetAfter?: boolean; numLayers?: number } = {}): GRU {
   return new GRU({ inputSize: I, hiddenSize: H, seed: 11, ...o });
@@ -59,100 +60,107 @@ function withPool<R>(o: { maxLive?: number; maxBytes?: number }, fn: () => R): R
 }
 
 for (const name of backendNames()) {
-  test(`${name}: two live graphs, backward on both in either order, give each graph's own gradients`, () => withPool({ maxLive: 1000 }, () => {
-    setBackend(name);
-    for (const o of [{}, { bidirectional: true, numLayers: 2 }, { resetAfter: false }]) {
-      const x1 = input(1), x2 = input(2);
-      const want1 = alone(o, x1), want2 = alone(o, x2);
-      const gru = model(o);
-      const l1 = lossOf(gru, x1);
-      const l2 = lossOf(gru, x2);
-      const l3 = lossOf(gru, input(3)); // a third graph, never backwarded, holding buffers too
-      backward(l2);
-      assertSame(grads(gru), want2, `${JSON.stringify(o)} second graph`);
-      for (const p of gru.parameters()) p.zeroGrad();
-      lossOf(gru, input(4)); // takes the buffers graph 2 gave back
-      backward(l1);
-      assertSame(grads(gru), want1, `${JSON.stringify(o)} first graph`);
-      void l3;
-    }
-  }));
+  test(`${name}: two live graphs, backward on both in either order, give each graph's own gradients`, () =>
+    withPool({ maxLive: 1000 }, () => {
+      setBackend(name);
+      for (const o of [{}, { bidirectional: true, numLayers: 2 }, { resetAfter: false }]) {
+        const x1 = input(1),
+          x2 = input(2);
+        const want1 = alone(o, x1),
+          want2 = alone(o, x2);
+        const gru = model(o);
+        const l1 = lossOf(gru, x1);
+        const l2 = lossOf(gru, x2);
+        const l3 = lossOf(gru, input(3)); // a third graph, never backwarded, holding buffers too
+        backward(l2);
+        assertSame(grads(gru), want2, `${JSON.stringify(o)} second graph`);
+        for (const p of gru.parameters()) p.zeroGrad();
+        lossOf(gru, input(4)); // takes the buffers graph 2 gave back
+        backward(l1);
+        assertSame(grads(gru), want1, `${JSON.stringify(o)} first graph`);
+        void l3;
+      }
+    }));
 
-  test(`${name}: a second backward through a GRU whose saved buffers were reused recomputes them`, () => withPool({ maxLive: 1000 }, () => {
-    setBackend(name);
-    const x = input(5);
-    // The same gradients as one backward of both losses: the layer's second backward sees
-    // the output's gradient (new) and the final state's (left from the first backward).
-    const gruRef = model();
-    {
-      const { output, hN } = gruRef.forward(x);
+  test(`${name}: a second backward through a GRU whose saved buffers were reused recomputes them`, () =>
+    withPool({ maxLive: 1000 }, () => {
+      setBackend(name);
+      const x = input(5);
+      // The same gradients as one backward of both losses: the layer's second backward sees
+      // the output's gradient (new) and the final state's (left from the first backward).
+      const gruRef = model();
+      {
+        const { output, hN } = gruRef.forward(x);
+        const rng = new Rng(99);
+        const wy = constant(randomTensor(rng, output.shape as number[], 1));
+        const wh = constant(randomTensor(rng, hN.shape as number[], 1));
+        backward(add(sum(mul(output, wy)), sum(mul(hN, wh))));
+      }
+      const want = grads(gruRef);
+
+      const gru = model();
+      const { output, hN } = gru.forward(x);
       const rng = new Rng(99);
       const wy = constant(randomTensor(rng, output.shape as number[], 1));
       const wh = constant(randomTensor(rng, hN.shape as number[], 1));
-      backward(add(sum(mul(output, wy)), sum(mul(hN, wh))));
-    }
-    const want = grads(gruRef);
+      backward(sum(mul(hN, wh))); // reaches the layer through hN only; its buffers go back to the pool
+      const before = tapeBuffers.stats();
+      lossOf(gru, input(6)); // reuses (overwrites) them
+      assert.ok(tapeBuffers.stats().reused >= before.reused + 3, 'the next forward reuses the buffers');
+      for (const p of gru.parameters()) p.zeroGrad();
+      backward(sum(mul(output, wy))); // the layer again, through its output
+      assertSame(grads(gru), want, 'second backward');
+    }));
 
-    const gru = model();
-    const { output, hN } = gru.forward(x);
-    const rng = new Rng(99);
-    const wy = constant(randomTensor(rng, output.shape as number[], 1));
-    const wh = constant(randomTensor(rng, hN.shape as number[], 1));
-    backward(sum(mul(hN, wh))); // reaches the layer through hN only; its buffers go back to the pool
-    const before = tapeBuffers.stats();
-    lossOf(gru, input(6)); // reuses (overwrites) them
-    assert.ok(tapeBuffers.stats().reused >= before.reused + 3, 'the next forward reuses the buffers');
-    for (const p of gru.parameters()) p.zeroGrad();
-    backward(sum(mul(output, wy))); // the layer again, through its output
-    assertSame(grads(gru), want, 'second backward');
-  }));
+  test(`${name}: forwards on the tape that are dropped stop saving after maxLive; a kept one still has its gradients`, () =>
+    withPool({}, () => {
+      setBackend(name);
+      const gru = model();
+      const x = input(7);
+      const start = tapeBuffers.stats();
+      for (let i = 0; i < tapeBuffers.maxLive + 4; i++) gru.forward(x);
+      const after = tapeBuffers.stats();
+      assert.ok(after.skipped - start.skipped >= 4, `skipped ${after.skipped - start.skipped} saves`);
+      const kept = lossOf(gru, input(8)); // saves nothing: its backward recomputes
+      assert.ok(tapeBuffers.stats().skipped > after.skipped);
+      backward(kept);
+      assertSame(grads(gru), alone({}, input(8)), 'recomputed cache');
+      // Under noGrad nothing is saved or counted.
+      const s = tapeBuffers.stats();
+      noGrad(() => gru.forward(x));
+      assert.deepEqual(tapeBuffers.stats(), s);
+    }));
 
-  test(`${name}: forwards on the tape that are dropped stop saving after maxLive; a kept one still has its gradients`, () => withPool({}, () => {
-    setBackend(name);
-    const gru = model();
-    const x = input(7);
-    const start = tapeBuffers.stats();
-    for (let i = 0; i < tapeBuffers.maxLive + 4; i++) gru.forward(x);
-    const after = tapeBuffers.stats();
-    assert.ok(after.skipped - start.skipped >= 4, `skipped ${after.skipped - start.skipped} saves`);
-    const kept = lossOf(gru, input(8)); // saves nothing: its backward recomputes
-    assert.ok(tapeBuffers.stats().skipped > after.skipped);
-    backward(kept);
-    assertSame(grads(gru), alone({}, input(8)), 'recomputed cache');
-    // Under noGrad nothing is saved or counted.
-    const s = tapeBuffers.stats();
-    noGrad(() => gru.forward(x));
-    assert.deepEqual(tapeBuffers.stats(), s);
-  }));
-
-  test(`${name}: reused buffers full of NaN do not leak into gradients (lengths, both reset forms, both directions)`, () => withPool({ maxLive: 1000 }, () => {
-    setBackend(name);
-    for (const resetAfter of [true, false]) {
-      const o = { resetAfter, bidirectional: true };
-      const lengths = [7, 4, 1];
-      const want = alone(o, input(9), { lengths });
-      tapeBuffers.clear();
-      // Poison the pool with buffers of every size the layer saves.
-      for (const n of [T * B * 3 * H, T * B * H, T * B * H, T * B * 3 * H, T * B * H, T * B * H]) tapeBuffers.give(new Float32Array(n).fill(Number.NaN));
-      const gru = model(o);
-      backward(lossOf(gru, input(9), { lengths }));
-      assertSame(grads(gru), want, `resetAfter ${resetAfter}`);
-      tapeBuffers.clear();
-    }
-  }));
+  test(`${name}: reused buffers full of NaN do not leak into gradients (lengths, both reset forms, both directions)`, () =>
+    withPool({ maxLive: 1000 }, () => {
+      setBackend(name);
+      for (const resetAfter of [true, false]) {
+        const o = { resetAfter, bidirectional: true };
+        const lengths = [7, 4, 1];
+        const want = alone(o, input(9), { lengths });
+        tapeBuffers.clear();
+        // Poison the pool with buffers of every size the layer saves.
+        for (const n of [T * B * 3 * H, T * B * H, T * B * H, T * B * 3 * H, T * B * H, T * B * H]) tapeBuffers.give(new Float32Array(n).fill(Number.NaN));
+        const gru = model(o);
+        backward(lossOf(gru, input(9), { lengths }));
+        assertSame(grads(gru), want, `resetAfter ${resetAfter}`);
+        tapeBuffers.clear();
+      }
+    }));
 
   test(`${name}: training with the pool equals training without reuse (Adam, 2 layers, bidirectional)`, () => {
     setBackend(name);
-    const run = (maxBytes: number) => withPool({ maxBytes, maxLive: 1000 }, () => {
-      const gru = model({ numLayers: 2, bidirectional: true });
-      const opt = new Adam(gru.parameters(), { lr: 0.01 });
-      for (let s = 0; s < 4; s++) {
-        opt.zeroGrad();
-        backward(lossOf(gru, input(20 + s)));
-        opt.step();
-      }
-      return gru.parameters().map((p) => Float32Array.from(p.value.data));
-    });
+    const run = (maxBytes: number) =>
+      withPool({ maxBytes, maxLive: 1000 }, () => {
+        const gru = model({ numLayers: 2, bidirectional: true });
+        const opt = new Adam(gru.parameters(), { lr: 0.01 });
+        for (let s = 0; s < 4; s++) {
+          opt.zeroGrad();
+          backward(lossOf(gru, input(20 + s)));
+          opt.step();
+        }
+        return gru.parameters().map((p) => Float32Array.from(p.value.data));
+      });
     const before = tapeBuffers.stats().reused;
     const pooled = run(256 * 2 ** 20);
     assert.ok(tapeBuffers.stats().reused > before, 'buffers were reused');
@@ -184,10 +192,15 @@ test('TapeBufferPool.save: a set per owner; released sets are reused; past maxLi
   const pool = new TapeBufferPool();
   pool.maxLive = 2;
   const like = new Float32Array(0);
-  const o1 = {}, o2 = {}, o3 = {};
+  const o1 = {},
+    o2 = {},
+    o3 = {};
   const s1 = pool.save(like, [6, 2, 2], o1)!;
   const s2 = pool.save(like, [6, 2, 2], o2)!;
-  assert.deepEqual(s1.map((b) => b.length), [6, 2, 2]);
+  assert.deepEqual(
+    s1.map((b) => b.length),
+    [6, 2, 2],
+  );
   assert.equal(pool.save(like, [6, 2, 2], o3), null, 'two out, none idle');
   assert.notEqual(pool.save(like, [8], o3), null, 'another kind counts apart');
   pool.release(o1, s1);

@@ -8,9 +8,32 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import {
-  Classifier, GruError, Rng, Tensor, baseForecasts, classifierToOnnx, charLMToOnnx, forecasterToOnnx, importOnnx, makeBatch, makeFrameBatch, makeTextBatch,
-  normalizeFrames, originsBetween, recommenderToOnnx, saveClassifier, seq2seqToOnnx, seriesFromTable, simulateClicks, trainClassifier, trainForecaster,
-  trainFrameClassifier, trainLM, trainRecommender, trainSeq2Seq, type TrainedClassifier,
+  Classifier,
+  GruError,
+  Rng,
+  Tensor,
+  baseForecasts,
+  classifierToOnnx,
+  charLMToOnnx,
+  forecasterToOnnx,
+  importOnnx,
+  makeBatch,
+  makeFrameBatch,
+  makeTextBatch,
+  normalizeFrames,
+  originsBetween,
+  recommenderToOnnx,
+  saveClassifier,
+  seq2seqToOnnx,
+  seriesFromTable,
+  simulateClicks,
+  trainClassifier,
+  trainForecaster,
+  trainFrameClassifier,
+  trainLM,
+  trainRecommender,
+  trainSeq2Seq,
+  type TrainedClassifier,
 } from '../src/index.js';
 import { noGrad } from '../src/autograd/var.js';
 import { TASKS } from '../src/tasks/index.js';
@@ -54,7 +77,8 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Checks ONNX Runtime's and importOnnx's `name` against `want` (≤ 1e-5, relative above 1), and records the differences. */
 function check(what: string, r: { ort: Record<string, ArrayLike<number>>; imported: Record<string, Tensor> }, name: string, want: ArrayLike<number>): void {
   assert.ok(r.ort[name], `${what}: no output '${name}' from ONNX Runtime`);
-  const a = maxDiff(r.ort[name], want), b = maxDiff(r.imported[name].data, want);
+  const a = maxDiff(r.ort[name], want),
+    b = maxDiff(r.imported[name].data, want);
   measured.push(`${what} ${name}: ${a.toExponential(2)} (${b.toExponential(2)})`);
   assert.ok(a <= 1e-5, `${what} ${name}: ONNX Runtime differs by ${a}`);
   assert.ok(b <= 1e-5, `${what} ${name}: importOnnx differs by ${b}`);
@@ -67,7 +91,8 @@ test('forecast: window and step features plus the base forecast → corrections,
     const c = model.config;
     const s = seriesFromTable(t, { column: 'value' });
     const b = makeBatch(s, c, model.norm, originsBetween(c, 150, 240).slice(0, 7), baseForecasts(s, c, c.base));
-    const I = b.x.length / (b.B * c.lookback), S = b.steps.length / (b.B * c.horizon);
+    const I = b.x.length / (b.B * c.lookback),
+      S = b.steps.length / (b.B * c.horizon);
     const r = await runBoth(forecasterToOnnx(model), {
       x: { type: 'float32', data: b.x, dims: [b.B, c.lookback, I] },
       steps: { type: 'float32', data: b.steps, dims: [b.B, c.horizon, S] },
@@ -85,7 +110,10 @@ test('forecast: window and step features plus the base forecast → corrections,
 
 /** Texts of different lengths as ids and lengths, and the classifier's probabilities for them. */
 function textCase(c: TrainedClassifier, texts: string[]) {
-  const b = makeTextBatch(texts.map((x) => c.tokenizer!.encode(x, c.model.config.maxLen)), null);
+  const b = makeTextBatch(
+    texts.map((x) => c.tokenizer!.encode(x, c.model.config.maxLen)),
+    null,
+  );
   return { b, feeds: { ids: { type: 'int64', data: b.ids, dims: [b.B, b.T] }, lengths: { type: 'int64', data: b.lengths, dims: [b.B] } } as Feeds, want: c.model.probabilities(b).data };
 }
 
@@ -114,7 +142,8 @@ test('classify texts: token ids and lengths → class probabilities (last states
 test('classify frames: raw frames and lengths → probabilities, the normalisation inside the graph', async () => {
   const rng = new Rng(4);
   const F = 3;
-  const sequences: Float32Array[] = [], labels: string[] = [];
+  const sequences: Float32Array[] = [],
+    labels: string[] = [];
   for (let i = 0; i < 60; i++) {
     const up = i % 2 === 0;
     const n = 4 + rng.int(8);
@@ -125,7 +154,13 @@ test('classify frames: raw frames and lengths → probabilities, the normalisati
     const c = trainFrameClassifier({ features: F, sequences, labels, source: 'synthetic frames' }, { hiddenSize: 6, epochs: 2, batchSize: 8, lr: 1e-2, ...o });
     const seqs = [sequences[0], sequences[1], sequences[2].subarray(0, 2 * F)];
     const raw = makeFrameBatch(seqs, F, null);
-    const want = c.model.probabilities(makeFrameBatch(seqs.map((s) => normalizeFrames(s, c.model.config.frames!)), F, null)).data;
+    const want = c.model.probabilities(
+      makeFrameBatch(
+        seqs.map((s) => normalizeFrames(s, c.model.config.frames!)),
+        F,
+        null,
+      ),
+    ).data;
     const r = await runBoth(classifierToOnnx(c), {
       frames: { type: 'float32', data: raw.frames, dims: [raw.B, raw.T, F] },
       lengths: { type: 'int64', data: raw.lengths, dims: [raw.B] },
@@ -141,11 +176,17 @@ test('lm: one step with the state in and out, run for several steps, equals the 
   const { numLayers: L, hiddenSize: H } = model.config;
   const session = await ort.InferenceSession.create(charLMToOnnx(lm));
   const imported = importOnnx(charLMToOnnx(lm));
-  const tokens = [[2, 2], [lm.tokenizer.id('a')!, lm.tokenizer.id('o')!], [lm.tokenizer.id('n')!, lm.tokenizer.id('t')!]];
+  const tokens = [
+    [2, 2],
+    [lm.tokenizer.id('a')!, lm.tokenizer.id('o')!],
+    [lm.tokenizer.id('n')!, lm.tokenizer.id('t')!],
+  ];
   const B = 2;
   let h = Tensor.zeros([L, B, H]);
-  let hOrt = new Float32Array(L * B * H), hOurs = new Float32Array(L * B * H);
-  let worst = 0, worstImported = 0;
+  let hOrt = new Float32Array(L * B * H),
+    hOurs = new Float32Array(L * B * H);
+  let worst = 0,
+    worstImported = 0;
   for (const step of tokens) {
     const want = noGrad(() => {
       const r = model.gru.forward(model.embed.forward(step, [B, 1]), { h0: h });
@@ -163,7 +204,7 @@ test('lm: one step with the state in and out, run for several steps, equals the 
   assert.ok(worst <= 1e-5 && worstImported <= 1e-5, `${worst}, ${worstImported}`);
 });
 
-test('seq2seq: the encoder and two decoder steps (Bahdanau and Luong, a stacked encoder) give encode and step\'s results', async () => {
+test("seq2seq: the encoder and two decoder steps (Bahdanau and Luong, a stacked encoder) give encode and step's results", async () => {
   const rng = new Rng(1);
   const pairs = Array.from({ length: 120 }, () => {
     const w = Array.from({ length: 2 + rng.int(4) }, () => 'abcdef'[rng.int(6)]).join('');
@@ -174,7 +215,8 @@ test('seq2seq: the encoder and two decoder steps (Bahdanau and Luong, a stacked 
     const what = `seq2seq ${JSON.stringify(o)}`;
     const { encoder, decoder } = seq2seqToOnnx(m);
     const srcs = ['abcdef', 'fa', 'bee'].map((x) => m.source.encode(x));
-    const B = srcs.length, S = Math.max(...srcs.map((x) => x.length));
+    const B = srcs.length,
+      S = Math.max(...srcs.map((x) => x.length));
     const src = new Int32Array(B * S);
     srcs.forEach((x, i) => src.set(x, i * S));
     const lengths = Int32Array.from(srcs, (x) => x.length);
@@ -210,13 +252,15 @@ test('seq2seq: the encoder and two decoder steps (Bahdanau and Luong, a stacked 
   }
 });
 
-test('recommend: clicks and lengths → every item\'s score after the last click (an item embedding; one-hot items into two layers)', async () => {
+test("recommend: clicks and lengths → every item's score after the last click (an item embedding; one-hot items into two layers)", async () => {
   const log = simulateClicks({ sessions: 400, items: 30, days: 10, seed: 2 });
   for (const o of [{ embeddingSize: 6 }, { embeddingSize: 0, numLayers: 2 }]) {
     const tr = trainRecommender(log, { hiddenSize: 8, epochs: 1, batchSize: 8, nSample: 8, lr: 5e-3, baselines: [], ...o });
-    const V = tr.model.config.items, H = tr.model.config.hiddenSize;
+    const V = tr.model.config.items,
+      H = tr.model.config.hiddenSize;
     const sessions = [[0, 3, 5, 7], [2], [9, 9, 1]].map((s) => s.map((i) => i % V));
-    const B = sessions.length, T = Math.max(...sessions.map((s) => s.length));
+    const B = sessions.length,
+      T = Math.max(...sessions.map((s) => s.length));
     const clicks = new Int32Array(B * T);
     sessions.forEach((s, i) => clicks.set(s, i * T));
     const states = tr.model.sessionStates(sessions.map((s) => Int32Array.from(s)));
@@ -234,9 +278,15 @@ test('recommend: clicks and lengths → every item\'s score after the last click
 test('a model with an attention GRU cell has no ONNX form: GruError UNSUPPORTED saying why', () => {
   const model = new Classifier({ labels: ['a', 'b'], tokenizer: 'word', maxLen: 10, embeddingSize: 4, hiddenSize: 4, numLayers: 1, bidirectional: false, dropout: 0, cell: { kind: 'attention-gru', window: 3 } }, 10);
   const classify = TASKS.find((t) => t.name === 'classify')!;
-  assert.throws(() => classify.exportOnnx!({ model }), (e: unknown) => e instanceof GruError && e.code === 'UNSUPPORTED' && /attention GRU cell \(attention-gru \(window 3\)\), which has no ONNX form: its candidate state reads a weighted sum of the layer's earlier states/.test(e.message));
+  assert.throws(
+    () => classify.exportOnnx!({ model }),
+    (e: unknown) => e instanceof GruError && e.code === 'UNSUPPORTED' && /attention GRU cell \(attention-gru \(window 3\)\), which has no ONNX form: its candidate state reads a weighted sum of the layer's earlier states/.test(e.message),
+  );
   // Every task that trains a model exports it.
-  assert.deepEqual(TASKS.filter((t) => t.exportOnnx).map((t) => t.name), ['forecast', 'classify', 'lm', 'seq2seq', 'recommend']);
+  assert.deepEqual(
+    TASKS.filter((t) => t.exportOnnx).map((t) => t.name),
+    ['forecast', 'classify', 'lm', 'seq2seq', 'recommend'],
+  );
 });
 
 test('gru export MODEL --onnx FILE writes the file atomically and describes it; ONNX Runtime runs it like gru predict', async () => {
@@ -250,13 +300,32 @@ test('gru export MODEL --onnx FILE writes the file atomically and describes it; 
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout) as { task: string; files: { path: string; inputs: { name: string; type: string; shape: unknown[] }[]; outputs: { name: string }[] }[] };
   assert.equal(report.task, 'classify');
-  assert.deepEqual(report.files.map((f) => f.path), [out]);
-  assert.deepEqual(report.files[0].inputs.map((i) => [i.name, i.type, i.shape]), [['ids', 'int64', ['B', 'T']], ['lengths', 'int64', ['B']]]);
-  assert.deepEqual(report.files[0].outputs.map((o) => o.name), ['logits', 'probabilities']);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary file left');
+  assert.deepEqual(
+    report.files.map((f) => f.path),
+    [out],
+  );
+  assert.deepEqual(
+    report.files[0].inputs.map((i) => [i.name, i.type, i.shape]),
+    [
+      ['ids', 'int64', ['B', 'T']],
+      ['lengths', 'int64', ['B']],
+    ],
+  );
+  assert.deepEqual(
+    report.files[0].outputs.map((o) => o.name),
+    ['logits', 'probabilities'],
+  );
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('.tmp')),
+    [],
+    'no temporary file left',
+  );
   const { feeds, want } = textCase(c, ['the food was superb', 'a grim day']);
   const session = await ort.InferenceSession.create(out);
-  const got = await session.run({ ids: new ort.Tensor('int64', BigInt64Array.from(Array.from(feeds.ids.data, BigInt)), feeds.ids.dims), lengths: new ort.Tensor('int64', BigInt64Array.from(Array.from(feeds.lengths.data, BigInt)), feeds.lengths.dims) });
+  const got = await session.run({
+    ids: new ort.Tensor('int64', BigInt64Array.from(Array.from(feeds.ids.data, BigInt)), feeds.ids.dims),
+    lengths: new ort.Tensor('int64', BigInt64Array.from(Array.from(feeds.lengths.data, BigInt)), feeds.lengths.dims),
+  });
   assert.ok(maxDiff(got.probabilities.data as Float32Array, want) <= 1e-5);
   // A model file that is not one: one line, exit 1, nothing written.
   const bad = spawnSync(process.execPath, [cli, 'export', join(dir, 'missing.safetensors'), '--onnx', join(dir, 'x.onnx')], { encoding: 'utf8' });

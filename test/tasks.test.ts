@@ -5,8 +5,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  classifyText, generate, loadClassifier, loadForecaster, loadLM, saveClassifier, saveForecaster, saveLM,
-  trainClassifier, trainForecaster, trainLM, forecastNext, trainSeq2Seq, translate, saveSeq2Seq, loadSeq2Seq, editDistance, evaluateSeq2Seq, Rng, Seq2Seq,
+  classifyText,
+  generate,
+  loadClassifier,
+  loadForecaster,
+  loadLM,
+  saveClassifier,
+  saveForecaster,
+  saveLM,
+  trainClassifier,
+  trainForecaster,
+  trainLM,
+  forecastNext,
+  trainSeq2Seq,
+  translate,
+  saveSeq2Seq,
+  loadSeq2Seq,
+  editDistance,
+  evaluateSeq2Seq,
+  Rng,
+  Seq2Seq,
 } from '../src/index.js';
 import { dailySeries, labelledTexts } from './helpers/synthetic.js';
 
@@ -50,8 +68,14 @@ test('forecast: a resumed run gives the same losses as an uninterrupted one', ()
   const ckpt = join(dir, 'resume.ckpt.safetensors');
   trainForecaster(t, { column: 'value', ...small, epochs: 2, patience: 10, checkpointPath: ckpt });
   const resumed = trainForecaster(t, { column: 'value', ...small, epochs: 4, patience: 10, checkpointPath: ckpt, resume: true });
-  assert.deepEqual(resumed.history.map((h) => h.trainLoss), whole.history.map((h) => h.trainLoss));
-  assert.deepEqual(resumed.history.map((h) => h.valLoss), whole.history.map((h) => h.valLoss));
+  assert.deepEqual(
+    resumed.history.map((h) => h.trainLoss),
+    whole.history.map((h) => h.trainLoss),
+  );
+  assert.deepEqual(
+    resumed.history.map((h) => h.valLoss),
+    whole.history.map((h) => h.valLoss),
+  );
 });
 
 test('classify: separates two word sets perfectly, saves and loads', () => {
@@ -108,10 +132,15 @@ test('seq2seq with attention learns to reverse words (both attention forms), bea
       assert.deepEqual(translate(loadSeq2Seq(path), 'abcf').output, translate(r, 'abcf').output);
       // Scoring against alternatives: right if the output equals any; PER against the closest.
       const out = translate(r, 'fedcb').output; // B C D E F
-      const ev = evaluateSeq2Seq(r, [
-        { source: 'fedcb', target: ['X', 'C', 'D', 'E', 'F'], alternatives: [['B', 'C', 'D', 'E', 'F', 'G', 'H'], out] },
-        { source: 'fedcb', target: ['B', 'C', 'D', 'E'], alternatives: [['Q']] },
-      ], 1, 'all');
+      const ev = evaluateSeq2Seq(
+        r,
+        [
+          { source: 'fedcb', target: ['X', 'C', 'D', 'E', 'F'], alternatives: [['B', 'C', 'D', 'E', 'F', 'G', 'H'], out] },
+          { source: 'fedcb', target: ['B', 'C', 'D', 'E'], alternatives: [['Q']] },
+        ],
+        1,
+        'all',
+      );
       assert.equal(ev.metrics.wer, 0.5); // the first matches an alternative, the second nothing
       assert.equal(ev.metrics.per, (0 + 1) / (5 + 4));
       assert.equal(ev.firstTarget.wer, 1);
@@ -143,9 +172,16 @@ test('classifier embedding dropout acts in training only, and bad rates are erro
   const { Classifier, makeTextBatch } = await import('../src/index.js');
   const config = { labels: ['a', 'b'], tokenizer: 'word' as const, maxLen: 8, embeddingSize: 6, hiddenSize: 5, numLayers: 1, bidirectional: true, dropout: 0, pooling: 'attention' as const, embeddingDropout: 0.5 };
   const model = new Classifier(config, 12, 1);
-  const batch = makeTextBatch([[1, 2, 3, 4], [5, 6, 7]], [0, 1]);
+  const batch = makeTextBatch(
+    [
+      [1, 2, 3, 4],
+      [5, 6, 7],
+    ],
+    [0, 1],
+  );
   model.train();
-  const a = model.forward(batch).data.slice(), b = model.forward(batch).data.slice();
+  const a = model.forward(batch).data.slice(),
+    b = model.forward(batch).data.slice();
   assert.notDeepEqual(Array.from(a), Array.from(b), 'two training passes should drop different embeddings');
   model.eval();
   assert.deepEqual(Array.from(model.forward(batch).data), Array.from(model.forward(batch).data));
@@ -161,7 +197,10 @@ test('cmudict: one pair per word, stress removed, other pronunciations kept as a
   const a = pairs.find((p) => p.source === 'a')!;
   assert.deepEqual(a.target, ['AH']);
   assert.deepEqual(a.alternatives, [['EY']]);
-  assert.ok(pairs.every((p) => p.target.every((ph) => /^[A-Z]+$/.test(ph))), 'no stress digits');
+  assert.ok(
+    pairs.every((p) => p.target.every((ph) => /^[A-Z]+$/.test(ph))),
+    'no stress digits',
+  );
   const withAlternatives = pairs.filter((p) => p.alternatives).length;
   assert.ok(withAlternatives > 5000 && withAlternatives < 12000, `${withAlternatives} words with alternatives`);
 });

@@ -11,10 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  Adam, GRU, GruError, Linear, Module, Rng, SGD, Tensor, TrainingDivergedError, constant, fit, fitAsync, mseLoss, readSafetensors, sliceRows,
-  type EpochRecord, type FitOptions, type TrainEvent,
-} from '../src/index.js';
+import { Adam, GRU, GruError, Linear, Module, Rng, SGD, Tensor, TrainingDivergedError, constant, fit, fitAsync, mseLoss, readSafetensors, sliceRows, type EpochRecord, type FitOptions, type TrainEvent } from '../src/index.js';
 import { trainInWorker } from '../src/train/worker.js';
 import { TASKS } from '../src/tasks/index.js';
 import { loadTaskModel } from '../src/tasks/registry.js';
@@ -36,7 +33,8 @@ class Tiny extends Module {
 function regression(n: number, seed: number, spoil?: number) {
   const rng = new Rng(seed);
   return Array.from({ length: n }, (_, k) => {
-    const x = Tensor.zeros([8, 3]), y = Tensor.zeros([8, 2]);
+    const x = Tensor.zeros([8, 3]),
+      y = Tensor.zeros([8, 2]);
     for (let i = 0; i < x.size; i++) x.data[i] = rng.normal();
     for (let i = 0; i < 8; i++) {
       y.data[2 * i] = x.data[3 * i] - 2 * x.data[3 * i + 2];
@@ -88,8 +86,11 @@ test('divergence: an exploding run stops at once, names the last good checkpoint
   const good = readFileSync(ckpt);
   // Resumed with a learning rate of 1e6: applied (and said), then the weights explode in the next epoch.
   const { options, events } = setup({ lr: 1e6, epochs: 6, checkpointPath: ckpt, resume: true, modelPath: 'model.safetensors' });
-  diverges(() => fit(options), 'INVALID_ARGUMENT',
-    /^training diverged at epoch 3: .*; the learning rate \(1000000\) is too high for this model and data, or the data hold extreme values\. model\.safetensors was not written; .*explode\.ckpt\.safetensors keeps epoch 2, the last good one/);
+  diverges(
+    () => fit(options),
+    'INVALID_ARGUMENT',
+    /^training diverged at epoch 3: .*; the learning rate \(1000000\) is too high for this model and data, or the data hold extreme values\. model\.safetensors was not written; .*explode\.ckpt\.safetensors keeps epoch 2, the last good one/,
+  );
   const resume = events.find((e) => e.type === 'resume');
   assert.deepEqual(resume, { type: 'resume', path: ckpt, found: true, epoch: 1, changes: ['learning rate 0.05 → 1000000'] });
   assert.deepEqual(events.at(-1), { type: 'stop', reason: 'diverged', bestEpoch: 1 });
@@ -97,7 +98,7 @@ test('divergence: an exploding run stops at once, names the last good checkpoint
   assert.deepEqual(readFileSync(ckpt), good, 'the last good checkpoint is untouched');
 });
 
-test('divergence: an exploding validation loss (1000× the untrained model\'s), a non-finite loss mid-run, huge weights', () => {
+test("divergence: an exploding validation loss (1000× the untrained model's), a non-finite loss mid-run, huge weights", () => {
   // The validation loss against the untrained model's, validated once before training.
   let calls = 0;
   const exploding = setup({ divergence: { reference: true, factor: 1.5 }, lr: 5, optimizer: 'sgd' });
@@ -116,7 +117,7 @@ test('divergence: an exploding validation loss (1000× the untrained model\'s), 
   assert.equal(fit(setup({ lr: 10, divergence: false }).options).length, 3);
 });
 
-test('divergence: data the untrained model already fails on are the data\'s fault (INVALID_DATA), told apart from a bad learning rate', () => {
+test("divergence: data the untrained model already fails on are the data's fault (INVALID_DATA), told apart from a bad learning rate", () => {
   // A training batch with 1e308: the very first loss (before any update) overflows.
   const first = setup({ batches: regression(4, 2, 1e308) });
   diverges(() => fit(first.options), 'INVALID_DATA', /^cannot train on these data: the training loss of the untrained model is already Infinity on the first batch; the data hold values the model cannot use/);
@@ -135,18 +136,22 @@ test('resume: a checkpoint of another model, other data or another monitor is re
   const ckpt = join(dir, 'other.ckpt.safetensors');
   fit(setup({ epochs: 1, checkpointPath: ckpt, checkpointMetadata: () => ({ config: JSON.stringify({ hiddenSize: 8, layers: 1 }) }) }).options);
   const refused = (o: SetupOptions, pattern: RegExp) =>
-    assert.throws(() => fit(setup({ epochs: 2, checkpointPath: ckpt, resume: true, ...o }).options), (e: unknown) => {
-      assert.ok(e instanceof GruError && e.code === 'INVALID_ARGUMENT', String(e));
-      assert.match(e.message, pattern);
-      return true;
-    });
+    assert.throws(
+      () => fit(setup({ epochs: 2, checkpointPath: ckpt, resume: true, ...o }).options),
+      (e: unknown) => {
+        assert.ok(e instanceof GruError && e.code === 'INVALID_ARGUMENT', String(e));
+        assert.match(e.message, pattern);
+        return true;
+      },
+    );
   const name = ckpt.replace(/[.\\]/g, (c) => `\\${c}`);
-  refused({ checkpointMetadata: () => ({ config: JSON.stringify({ hiddenSize: 16, layers: 1 }) }) },
-    new RegExp(`^cannot resume from ${name}: it was written for a different model or data: config\\.hiddenSize is 8 in the checkpoint and 16 now\\. Resume with the settings`));
+  refused(
+    { checkpointMetadata: () => ({ config: JSON.stringify({ hiddenSize: 16, layers: 1 }) }) },
+    new RegExp(`^cannot resume from ${name}: it was written for a different model or data: config\\.hiddenSize is 8 in the checkpoint and 16 now\\. Resume with the settings`),
+  );
   // Without metadata, the tensors' shapes.
   refused({ model: new Tiny(4) }, new RegExp(`^cannot resume from ${name}: its weights do not fit this model .*'lin\\.weight' is \\[2, 3\\] there and \\[4, 3\\] here; 'lin\\.bias' is \\[2\\] there and \\[4\\] here`));
-  refused({ monitor: { metric: 'accuracy', higherIsBetter: true }, validate: () => ({ loss: 1, metrics: { accuracy: 0.5 } }) },
-    /it selects epochs by the validation loss, this run by accuracy/);
+  refused({ monitor: { metric: 'accuracy', higherIsBetter: true }, validate: () => ({ loss: 1, metrics: { accuracy: 0.5 } }) }, /it selects epochs by the validation loss, this run by accuracy/);
   refused({ averageDecay: 0.9 }, /no weight average for 'lin\.weight'/);
   // Not a checkpoint at all.
   const plain = join(dir, 'plain.safetensors');
@@ -162,7 +167,10 @@ test('resume: no checkpoint yet is said; a changed seed or batch size is applied
   const whole = fit(setup({ epochs: 4 }).options);
   const same = setup({ epochs: 4, checkpointPath: ckpt, resume: true });
   const resumed = fit(same.options);
-  assert.deepEqual(same.events.find((e) => e.type === 'resume'), { type: 'resume', path: ckpt, found: true, epoch: 1, changes: [] });
+  assert.deepEqual(
+    same.events.find((e) => e.type === 'resume'),
+    { type: 'resume', path: ckpt, found: true, epoch: 1, changes: [] },
+  );
   const losses = (h: EpochRecord[]) => h.map((r) => [r.epoch, r.trainLoss, r.valLoss, r.lr]);
   assert.deepEqual(losses(resumed), losses(whole));
   const changed = setup({ epochs: 5, seed: 9, batchSize: 16, checkpointPath: ckpt, resume: true });
@@ -181,7 +189,8 @@ function gruSetup(ckpt?: string, epochs = 4) {
   const net = new Net();
   const rng = new Rng(4);
   const batches = Array.from({ length: 8 }, () => {
-    const x = Tensor.zeros([24, 16, 4]), y = Tensor.zeros([16, 1]);
+    const x = Tensor.zeros([24, 16, 4]),
+      y = Tensor.zeros([16, 1]);
     for (let i = 0; i < x.size; i++) x.data[i] = rng.normal();
     for (let b = 0; b < 16; b++) y.data[b] = x.data[b * 4] * 0.5;
     return { x, y };
@@ -189,15 +198,24 @@ function gruSetup(ckpt?: string, epochs = 4) {
   const loss = (b: { x: Tensor; y: Tensor }) => mseLoss(net.head.forward(sliceRows(net.gru.forward(b.x).hN, 0, 1, [16, 48])), constant(b.y));
   const events: TrainEvent[] = [];
   const options: FitOptions<{ x: Tensor; y: Tensor }> = {
-    model: net, optimizer: new Adam(net.parameters(), { lr: 0.01 }), batches, loss,
-    validate: () => ({ loss: loss(batches[0]).data[0] }), epochs, seed: 2, checkpointPath: ckpt, onEvent: (e) => events.push(e),
+    model: net,
+    optimizer: new Adam(net.parameters(), { lr: 0.01 }),
+    batches,
+    loss,
+    validate: () => ({ loss: loss(batches[0]).data[0] }),
+    epochs,
+    seed: 2,
+    checkpointPath: ckpt,
+    onEvent: (e) => events.push(e),
   };
   return { options, events };
 }
 
 /** Runs `work` while a 2 ms interval ticks: how often it ticked and the longest gap between ticks. */
 async function ticking<T>(work: () => Promise<T> | T): Promise<{ value: T; ticks: number; maxGapMs: number; ms: number }> {
-  let ticks = 0, last = performance.now(), maxGapMs = 0;
+  let ticks = 0,
+    last = performance.now(),
+    maxGapMs = 0;
   const timer = setInterval(() => {
     const now = performance.now();
     maxGapMs = Math.max(maxGapMs, now - last);
@@ -224,7 +242,10 @@ test('fitAsync: the event loop keeps running while it trains (fit blocks it), wi
   assert.ok(async.ticks >= Math.max(3, async.ms / 50), `ticks while fitAsync trains: ${async.ticks} in ${async.ms.toFixed(0)} ms`);
   // Relative to fit's own time, so a loaded machine (slower steps, late timers) moves both alike.
   assert.ok(async.maxGapMs < blocking.ms / 2, `longest wait for a timer: ${async.maxGapMs.toFixed(1)} ms (fit blocks for ${blocking.ms.toFixed(0)} ms)`);
-  assert.deepEqual(async.value.map((r) => r.trainLoss), blocking.value.map((r) => r.trainLoss));
+  assert.deepEqual(
+    async.value.map((r) => r.trainLoss),
+    blocking.value.map((r) => r.trainLoss),
+  );
 });
 
 test('fitAsync: an AbortSignal stops it at the next step; the checkpoint loads and resuming finishes as an uninterrupted run', async () => {
@@ -246,7 +267,10 @@ test('fitAsync: an AbortSignal stops it at the next step; the checkpoint loads a
   const resumed = gruSetup(ckpt);
   const history = fit({ ...resumed.options, resume: true });
   const whole = fit(gruSetup().options);
-  assert.deepEqual(history.map((r) => r.trainLoss), whole.map((r) => r.trainLoss));
+  assert.deepEqual(
+    history.map((r) => r.trainLoss),
+    whole.map((r) => r.trainLoss),
+  );
   // Aborted before it starts: rejects at once.
   await assert.rejects(fitAsync({ ...gruSetup().options, signal: AbortSignal.abort() }), (e: Error) => e.name === 'AbortError');
 });
@@ -256,7 +280,26 @@ test('fitAsync: an AbortSignal stops it at the next step; the checkpoint loads a
 const toCsv = (t: { columns: string[]; rows: string[][] }) => [t.columns.join(','), ...t.rows.map((r) => r.join(','))].join('\n');
 const series = join(dir, 'series.csv');
 writeFileSync(series, toCsv(dailySeries(200)));
-const forecastArgs = (out: string, epochs = 400) => ['--data', series, '--column', 'value', '--lookback', '14', '--horizon', '3', '--test-size', '28', '--hidden', '16', '--epochs', String(epochs), '--patience', String(epochs), '--out', out];
+const forecastArgs = (out: string, epochs = 400) => [
+  '--data',
+  series,
+  '--column',
+  'value',
+  '--lookback',
+  '14',
+  '--horizon',
+  '3',
+  '--test-size',
+  '28',
+  '--hidden',
+  '16',
+  '--epochs',
+  String(epochs),
+  '--patience',
+  String(epochs),
+  '--out',
+  out,
+];
 
 test('trainInWorker: gru train runs in a worker thread; the event loop keeps ticking; abort stops it promptly and leaves a loadable checkpoint', async () => {
   const out = join(dir, 'worker.safetensors');
@@ -267,7 +310,9 @@ test('trainInWorker: gru train runs in a worker thread; the event loop keeps tic
   const run = await ticking(async () => {
     try {
       await trainInWorker({
-        task: 'forecast', args: forecastArgs(out), signal: controller.signal,
+        task: 'forecast',
+        args: forecastArgs(out),
+        signal: controller.signal,
         onEvent: (e) => {
           events.push(e);
           if (e.type === 'checkpoint' && e.epoch === 2) {
@@ -286,12 +331,18 @@ test('trainInWorker: gru train runs in a worker thread; the event loop keeps tic
   assert.ok(stoppedMs < 1500, `stopped ${stoppedMs.toFixed(0)} ms after the abort`);
   assert.ok(run.ticks >= 20, `the main thread ticked ${run.ticks} times in ${run.ms.toFixed(0)} ms`);
   assert.ok(run.maxGapMs < 200, `longest wait for a timer: ${run.maxGapMs.toFixed(0)} ms`);
-  assert.deepEqual(events.slice(0, 1).map((e) => e.type), ['start']);
+  assert.deepEqual(
+    events.slice(0, 1).map((e) => e.type),
+    ['start'],
+  );
   assert.ok(events.some((e) => e.type === 'epoch'));
   // The checkpoint loads as a model and holds the completed epochs; no lock or temporary file is left; no model file was written.
   loadTaskModel(TASKS, ckpt);
   assert.ok(JSON.parse(readSafetensors(ckpt).metadata.checkpoint).epoch >= 2);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('worker.') && (f.endsWith('.lock') || f.includes('.tmp-'))), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('worker.') && (f.endsWith('.lock') || f.includes('.tmp-'))),
+    [],
+  );
   assert.ok(!existsSync(out));
   // It resumes from there, to the end, in a worker too; --json's report comes back parsed.
   const resumed: TrainEvent[] = [];
@@ -302,10 +353,14 @@ test('trainInWorker: gru train runs in a worker thread; the event loop keeps tic
 });
 
 test('trainInWorker: a rejected option or bad data rejects with the GruError the command line prints', async () => {
-  await assert.rejects(trainInWorker({ task: 'forecast', args: [...forecastArgs(join(dir, 'w2.safetensors')), '--lr', '5'] }),
-    (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT' && /--lr <rate>' argument '5' is invalid\. expected a learning rate above 0 and at most 1/.test(e.message));
-  await assert.rejects(trainInWorker({ task: 'forecast', args: ['--data', join(dir, 'missing.csv'), '--column', 'value', '--out', join(dir, 'w3.safetensors')] }),
-    (e: unknown) => e instanceof GruError && e.code === 'INVALID_DATA' && /missing\.csv': there is no such file/.test(e.message));
+  await assert.rejects(
+    trainInWorker({ task: 'forecast', args: [...forecastArgs(join(dir, 'w2.safetensors')), '--lr', '5'] }),
+    (e: unknown) => e instanceof GruError && e.code === 'INVALID_ARGUMENT' && /--lr <rate>' argument '5' is invalid\. expected a learning rate above 0 and at most 1/.test(e.message),
+  );
+  await assert.rejects(
+    trainInWorker({ task: 'forecast', args: ['--data', join(dir, 'missing.csv'), '--column', 'value', '--out', join(dir, 'w3.safetensors')] }),
+    (e: unknown) => e instanceof GruError && e.code === 'INVALID_DATA' && /missing\.csv': there is no such file/.test(e.message),
+  );
   assert.equal(readdirSync(dir).filter((f) => f.startsWith('w2.') || f.startsWith('w3.')).length, 0, 'nothing written, no lock left');
 });
 
@@ -378,13 +433,16 @@ test('gru train --resume: a changed --hidden is refused naming the checkpoint; a
   assert.doesNotMatch(lr.err, /^epoch [12]:/m);
 });
 
-test('gru train: one run per output file (a lock); a killed run\'s lock and temporary files are cleaned up', async () => {
+test("gru train: one run per output file (a lock); a killed run's lock and temporary files are cleaned up", async () => {
   const out = join(dir, 'locked.safetensors');
   // A run that is writing (alive): a second run on the same --out is refused.
   const first = spawn(process.execPath, [cli, 'train', 'forecast', '--data', series, ...small, '--epochs', '400', '--patience', '400', '--out', out], { cwd: dir, stdio: 'ignore' });
   const t0 = Date.now();
   while (!existsSync(`${out}.lock`) && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 20));
-  fails(gru('train', 'forecast', '--data', series, ...small, '--epochs', '1', '--out', out), new RegExp(`^gru: another training run \\(process ${first.pid}, started .*\\) is writing --out .*locked\\.safetensors; wait for it to finish or choose another output file`));
+  fails(
+    gru('train', 'forecast', '--data', series, ...small, '--epochs', '1', '--out', out),
+    new RegExp(`^gru: another training run \\(process ${first.pid}, started .*\\) is writing --out .*locked\\.safetensors; wait for it to finish or choose another output file`),
+  );
   // Killed: its lock is stale; leftover temporaries of dead processes are removed, a live process's kept.
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
@@ -397,7 +455,7 @@ test('gru train: one run per output file (a lock); a killed run\'s lock and temp
   const r = gru('train', 'forecast', '--data', series, ...small, '--epochs', '1', '--out', out, '--resume');
   assert.equal(r.code, 0, r.err);
   for (const f of stale) assert.ok(!existsSync(f), `${f} removed`);
-  assert.ok(existsSync(live), 'a live process\'s temporary file is left alone');
+  assert.ok(existsSync(live), "a live process's temporary file is left alone");
   assert.ok(!existsSync(`${out}.lock`) && !existsSync(`${ckpt}.lock`), 'the locks are released at the end');
   // A lock held by a live process of this host, written by hand: refused with its holder.
   writeFileSync(`${out}.lock`, JSON.stringify({ pid: process.pid, thread: 0, host: hostname(), started: 'now', token: 'x' }));

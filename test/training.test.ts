@@ -65,7 +65,8 @@ const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 function initialWeights(): P {
   const { gru, head } = makeModel();
-  const g = gru.stateDict(), h = head.stateDict();
+  const g = gru.stateDict(),
+    h = head.stateDict();
   const f = (t: Tensor) => Float64Array.from(t.data);
   return { wih: f(g.weight_ih_l0), whh: f(g.weight_hh_l0), bih: f(g.bias_ih_l0), bhh: f(g.bias_hh_l0), wo: f(h.weight), bo: f(h.bias) };
 }
@@ -79,8 +80,13 @@ function lossAndGrad(p: P, x: Float32Array, y: Float32Array): { loss: number; gr
     const hs: Float64Array[] = [new Float64Array(H)];
     const saved: { r: Float64Array; z: Float64Array; n: Float64Array; hn: Float64Array }[] = [];
     for (let t = 0; t < T; t++) {
-      const xt = x[t * B + b], h = hs[t];
-      const r = new Float64Array(H), z = new Float64Array(H), n = new Float64Array(H), hn = new Float64Array(H), next = new Float64Array(H);
+      const xt = x[t * B + b],
+        h = hs[t];
+      const r = new Float64Array(H),
+        z = new Float64Array(H),
+        n = new Float64Array(H),
+        hn = new Float64Array(H),
+        next = new Float64Array(H);
       for (let j = 0; j < H; j++) {
         let ar = p.wih[j] * xt + p.bih[j] + p.bhh[j];
         let az = p.wih[H + j] * xt + p.bih[H + j] + p.bhh[H + j];
@@ -113,9 +119,12 @@ function lossAndGrad(p: P, x: Float32Array, y: Float32Array): { loss: number; gr
     }
     for (let t = T - 1; t >= 0; t--) {
       const { r, z, n, hn } = saved[t];
-      const h = hs[t], xt = x[t * B + b];
+      const h = hs[t],
+        xt = x[t * B + b];
       const prev = new Float64Array(H);
-      const dar = new Float64Array(H), daz = new Float64Array(H), dhn = new Float64Array(H);
+      const dar = new Float64Array(H),
+        daz = new Float64Array(H),
+        dhn = new Float64Array(H);
       for (let j = 0; j < H; j++) {
         const dn = dh[j] * (1 - z[j]);
         const dz = dh[j] * (h[j] - n[j]);
@@ -167,7 +176,8 @@ function referenceRun(steps: number, lr = 0.02): { losses: number[]; weights: P 
         const g = coef < 1 ? grad[k][i] * coef : grad[k][i];
         m[k][i] = beta1 * m[k][i] + (1 - beta1) * g;
         v[k][i] = beta2 * v[k][i] + (1 - beta2) * g * g;
-        const mHat = m[k][i] / (1 - beta1 ** t), vHat = v[k][i] / (1 - beta2 ** t);
+        const mHat = m[k][i] / (1 - beta1 ** t),
+          vHat = v[k][i] / (1 - beta2 ** t);
         p[k][i] -= (lr * mHat) / (Math.sqrt(vHat) + eps);
       }
     }
@@ -184,7 +194,8 @@ test('the float64 reference: its gradient matches central differences of its los
   for (const k of KEYS) {
     for (let c = 0; c < 6; c++) {
       const i = rng.int(p[k].length);
-      const keep = p[k][i], h = 1e-6;
+      const keep = p[k][i],
+        h = 1e-6;
       p[k][i] = keep + h;
       const up = lossAndGrad(p, x.data as Float32Array, y.data as Float32Array).loss;
       p[k][i] = keep - h;
@@ -207,13 +218,23 @@ test('training losses and weights follow the float64 reference (PyTorch GRU, cli
     const r = ref.losses[s];
     assert.ok(Math.abs(l - r) <= 1e-4 * r, `step ${s + 1}: loss ${l}, float64 reference ${r}`);
   });
-  const names: [keyof P, string][] = [['wih', 'gru.weight_ih_l0'], ['whh', 'gru.weight_hh_l0'], ['bih', 'gru.bias_ih_l0'], ['bhh', 'gru.bias_hh_l0'], ['wo', 'head.weight'], ['bo', 'head.bias']];
+  const names: [keyof P, string][] = [
+    ['wih', 'gru.weight_ih_l0'],
+    ['whh', 'gru.weight_hh_l0'],
+    ['bih', 'gru.bias_ih_l0'],
+    ['bhh', 'gru.bias_hh_l0'],
+    ['wo', 'head.weight'],
+    ['bo', 'head.bias'],
+  ];
   for (const [k, name] of names) {
     ref.weights[k].forEach((w, i) => assert.ok(Math.abs(lib.weights[name][i] - w) <= 3e-5, `${name}[${i}] after ${steps} steps: ${lib.weights[name][i]}, reference ${w}`));
   }
   // The comparison has teeth: another learning rate moves the losses well past the tolerance.
   const other = referenceRun(steps, 0.021);
-  assert.ok(other.losses.some((l, s) => Math.abs(l - lib.losses[s]) > 2e-3 * l), 'lr 0.021 is told apart from lr 0.02');
+  assert.ok(
+    other.losses.some((l, s) => Math.abs(l - lib.losses[s]) > 2e-3 * l),
+    'lr 0.021 is told apart from lr 0.02',
+  );
 });
 
 test('loss falls far below its start, and the run is reproducible', () => {

@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, refBackend, gruCacheSizes, type Backend, type FloatArray } from '../src/index.js';
-import {
-  createWasmBackend, instantiateThreadedWasmBackend, instantiateWasmBackend, loadWasmBackend, wasmDir, type WasmBackend,
-} from '../src/kernels/wasm/index.js';
+import { createWasmBackend, instantiateThreadedWasmBackend, instantiateWasmBackend, loadWasmBackend, wasmDir, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { webAssembly, type KernelExports, type WasmMemory } from '../src/kernels/wasm/backend.js';
 import { maxRelError, rand } from './helpers/random.js';
 import { assertClose, gruData, runGru, type GruCase } from './helpers/gru.js';
@@ -37,12 +35,17 @@ function fresh(): WasmBackend {
 }
 
 function gemmCase(k: Backend, rng: Rng, M: number, N: number, K: number, tA: boolean, tB: boolean, alpha: number, beta: number) {
-  const lda = (tA ? M : K) + 3, ldb = (tB ? K : N) + 1, ldc = N + 2;
-  const aOff = 5, bOff = 2, cOff = 7;
+  const lda = (tA ? M : K) + 3,
+    ldb = (tB ? K : N) + 1,
+    ldc = N + 2;
+  const aOff = 5,
+    bOff = 2,
+    cOff = 7;
   const A = rand(rng, aOff + lda * (tA ? K : M));
   const B = rand(rng, bOff + ldb * (tB ? N : K));
   const C0 = rand(rng, cOff + ldc * M);
-  const want = C0.slice(), got = C0.slice();
+  const want = C0.slice(),
+    got = C0.slice();
   refBackend.gemm(tA, tB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, want, cOff, ldc);
   k.gemm(tA, tB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, got, cOff, ldc);
   return { got, want };
@@ -66,7 +69,8 @@ function assertGruVsRef(be: Backend, c: GruCase, seed: number, what: string): vo
 const refRuns = new Map<string, Record<string, FloatArray>>(); // ref in float64 takes seconds on these shapes
 
 const big = (resetAfter: boolean, reverse: boolean, withLengths: boolean): GruCase => {
-  const B = 33, T = 20;
+  const B = 33,
+    T = 20;
   const lengths = withLengths ? Int32Array.from({ length: B }, (_, b) => 1 + ((b * 7) % T)) : null;
   const c: GruCase = { T, B, I: 64, H: 256, reverse, resetAfter, lengths, bias: true };
   return reverse ? strided(c) : c;
@@ -77,7 +81,11 @@ test('wasm: gemm M=200 N=300 K=700, every transpose, alpha and beta', () => {
   const rng = new Rng(11);
   for (const tA of [false, true]) {
     for (const tB of [false, true]) {
-      for (const [alpha, beta] of [[1, 0], [-0.5, 1], [1, 0.25]]) {
+      for (const [alpha, beta] of [
+        [1, 0],
+        [-0.5, 1],
+        [1, 0.25],
+      ]) {
         const { got, want } = gemmCase(k, rng, 200, 300, 700, tA, tB, alpha, beta);
         const err = maxRelError(got, want);
         assert.ok(err <= TOL, `tA=${tA} tB=${tB} alpha=${alpha} beta=${beta}: ${err}`);
@@ -90,7 +98,10 @@ test('wasm: gemm with every row count 1–16 (5- and 4-row blocks of A, partial 
   const k = fresh();
   const rng = new Rng(16);
   for (let M = 1; M <= 16; M++) {
-    for (const [tA, tB] of [[false, false], [true, true]]) {
+    for (const [tA, tB] of [
+      [false, false],
+      [true, true],
+    ]) {
       const { got, want } = gemmCase(k, rng, M, 19, 37, tA, tB, M % 2 ? 1 : 0.5, M % 3 ? 0 : 0.25);
       assert.ok(maxRelError(got, want) <= TOL, `M=${M} tA=${tA} tB=${tB}: ${maxRelError(got, want)}`);
     }
@@ -99,9 +110,13 @@ test('wasm: gemm with every row count 1–16 (5- and 4-row blocks of A, partial 
 
 test('wasm: gemm with beta = 0 ignores NaN in C and keeps the row gaps', () => {
   const k = wasm!;
-  const M = 9, N = 13, K = 17, ldc = 16;
+  const M = 9,
+    N = 13,
+    K = 17,
+    ldc = 16;
   const rng = new Rng(3);
-  const A = rand(rng, M * K), B = rand(rng, K * N);
+  const A = rand(rng, M * K),
+    B = rand(rng, K * N);
   const C = new Float32Array(M * ldc).fill(Number.NaN);
   for (let i = 0; i < M; i++) for (let j = N; j < ldc; j++) C[i * ldc + j] = 42;
   k.gemm(false, false, M, N, K, 1, A, 0, K, B, 0, N, 0, C, 0, ldc);
@@ -124,14 +139,22 @@ const bigCases: { c: GruCase; seed: number; what: string }[] = [
 
 test('wasm: GRU T=20 B=33 I=64 H=256, both reset forms, both directions, with lengths, vs ref (float64)', () => {
   // The single-threaded build, and the default instance (threads = cores where SharedArrayBuffer exists).
-  for (const [name, k] of [['gru.wasm', fresh()], [`default ×${wasm!.threads?.() ?? 1}`, wasm!]] as const) {
+  for (const [name, k] of [
+    ['gru.wasm', fresh()],
+    [`default ×${wasm!.threads?.() ?? 1}`, wasm!],
+  ] as const) {
     for (const { c, seed, what } of bigCases) assertGruVsRef(k, c, seed, `${name} ${what}`);
   }
 });
 
 test('wasm: GRU without bias, odd sizes (tails of every loop)', () => {
   const k = wasm!;
-  for (const [T, B, I, H] of [[3, 1, 1, 1], [4, 5, 3, 13], [2, 7, 9, 33], [5, 6, 10, 70]]) {
+  for (const [T, B, I, H] of [
+    [3, 1, 1, 1],
+    [4, 5, 3, 13],
+    [2, 7, 9, 33],
+    [5, 6, 10, 70],
+  ]) {
     for (const resetAfter of [true, false]) {
       const c = strided({ T, B, I, H, reverse: false, resetAfter, lengths: Int32Array.from({ length: B }, (_, b) => 1 + (b % T)), bias: false });
       const d = gruData(c, T * 1000 + H);
@@ -159,13 +182,15 @@ test('wasm: the memory grows when inputs exceed it, and is reused after', () => 
 });
 
 test('wasm: a call that needs more memory than allowed runs on ref instead', () => {
-  const WA = (globalThis as unknown as {
-    WebAssembly: {
-      Module: new (b: Uint8Array) => object;
-      Instance: new (m: object, i: object) => { exports: unknown };
-      Memory: new (d: object) => WasmMemory;
-    };
-  }).WebAssembly;
+  const WA = (
+    globalThis as unknown as {
+      WebAssembly: {
+        Module: new (b: Uint8Array) => object;
+        Instance: new (m: object, i: object) => { exports: unknown };
+        Memory: new (d: object) => WasmMemory;
+      };
+    }
+  ).WebAssembly;
   const memory = new WA.Memory({ initial: 2, maximum: 24, shared: true }); // 1.5 MiB at most
   const ex = new WA.Instance(new WA.Module(readFileSync(mtPath)), { env: { memory, abort() {} } }).exports as KernelExports;
   const k = createWasmBackend(ex, memory);
@@ -174,7 +199,8 @@ test('wasm: a call that needs more memory than allowed runs on ref instead', () 
   assertClose(runGru(k, small, ds), runGru(refBackend, small, ds), TOL, 'fits');
   const c = strided({ T: 20, B: 33, I: 32, H: 128, reverse: true, resetAfter: false, lengths: null, bias: true }); // ~4 MB
   const d = gruData(c, 4);
-  const got = runGru(k, c, d), want = runGru(refBackend, c, d);
+  const got = runGru(k, c, d),
+    want = runGru(refBackend, c, d);
   for (const key of Object.keys(want)) assert.deepEqual(got[key], want[key], key); // ref itself: bit for bit
   assert.ok(k.memoryBytes() <= 24 * 65536);
   const rng = new Rng(1);
@@ -207,8 +233,15 @@ test('wasm: threads (shared memory, worker_threads) match ref and one thread', (
     const d = gruData(tiny, 9);
     assertClose(runGru(k, tiny, d), runGru(refBackend, tiny, d), TOL, `nt=${nt} tiny`);
     const rng = new Rng(nt);
-    for (const [tA, tB] of [[false, false], [true, true], [false, true]]) {
-      for (const [M, N] of [[200, 300], [300, 40]]) {
+    for (const [tA, tB] of [
+      [false, false],
+      [true, true],
+      [false, true],
+    ]) {
+      for (const [M, N] of [
+        [200, 300],
+        [300, 40],
+      ]) {
         const { got, want } = gemmCase(k, rng, M, N, 700, tA, tB, 1, 0.5);
         const err = maxRelError(got, want);
         assert.ok(err <= TOL, `nt=${nt} gemm ${M}×${N} tA=${tA} tB=${tB}: ${err}`);
@@ -230,18 +263,25 @@ test('wasm: vector exp, sigmoid and tanh within 3e-7 of float64 (each build this
 });
 
 function checkVectorMath(path: string): void {
-  const WA = (globalThis as unknown as {
-    WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: Record<string, any> } };
-  }).WebAssembly;
+  const WA = (
+    globalThis as unknown as {
+      WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: Record<string, any> } };
+    }
+  ).WebAssembly;
   const ex = new WA.Instance(new WA.Module(readFileSync(path)), { env: { abort() {} } }).exports;
   const n = 200_003;
   const base = ex.heapBase() + 4096;
   ex.memory.grow(Math.ceil((base + 8 * n + 64) / 65536));
-  const X = new Float32Array(ex.memory.buffer, base, n), O = new Float32Array(ex.memory.buffer, base + 4 * n + 32, n);
+  const X = new Float32Array(ex.memory.buffer, base, n),
+    O = new Float32Array(ex.memory.buffer, base + 4 * n + 32, n);
   const sig = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
   for (const [name, f, lo, hi, absFloor] of [
-    ['vexp', Math.exp, -87, 88, 0], ['vsigmoid', sig, -40, 40, 1e-30], ['vsigmoid', sig, -100, 100, 1e-30],
-    ['vtanh', Math.tanh, -10, 10, 1e-30], ['vtanh', Math.tanh, -30, 30, 1e-30], ['vtanh', Math.tanh, -0.7, 0.7, 0],
+    ['vexp', Math.exp, -87, 88, 0],
+    ['vsigmoid', sig, -40, 40, 1e-30],
+    ['vsigmoid', sig, -100, 100, 1e-30],
+    ['vtanh', Math.tanh, -10, 10, 1e-30],
+    ['vtanh', Math.tanh, -30, 30, 1e-30],
+    ['vtanh', Math.tanh, -0.7, 0.7, 0],
   ] as const) {
     for (let i = 0; i < n; i++) X[i] = lo + ((hi - lo) * i) / (n - 1);
     ex[name](O.byteOffset, X.byteOffset, n);

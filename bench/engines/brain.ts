@@ -17,12 +17,13 @@ export function brainEngine(): Engine {
     async prepare(w: Workload): Promise<Step | string> {
       if (flops(w) > 5e9) return 'skipped: minutes per step';
       const { x } = inputs(w);
-      const seqs = Array.from({ length: w.B }, (_, b) =>
-        Array.from({ length: w.T }, (_, t) => Array.from(x.subarray((b * w.T + t) * w.I, (b * w.T + t + 1) * w.I))),
-      );
+      const seqs = Array.from({ length: w.B }, (_, b) => Array.from({ length: w.T }, (_, t) => Array.from(x.subarray((b * w.T + t) * w.I, (b * w.T + t + 1) * w.I))));
       const net = new brain.recurrent.GRUTimeStep({ inputSize: w.I, hiddenLayers: [w.H], outputSize: w.I });
       net.train([seqs[0].slice(0, 2)], { iterations: 1, log: false }); // builds the network
-      if (w.kind === 'inference') return () => { for (const s of seqs) net.run(s); };
+      if (w.kind === 'inference')
+        return () => {
+          for (const s of seqs) net.run(s);
+        };
       return () => net.train(seqs, { iterations: 1, log: false });
     },
   };

@@ -63,9 +63,7 @@ export class TapeBufferPool {
   /** Saved sets out, by kind. */
   private readonly out = new Map<string, number>();
   // A graph collected with its set still out: the set no longer counts (held: its kind).
-  private readonly collected = typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<string>((kind) => this.returned(kind))
-    : null;
+  private readonly collected = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<string>((kind) => this.returned(kind)) : null;
 
   /** A buffer of n elements of `like`'s type, with unspecified contents. */
   take(like: FloatArray, n: number): FloatArray {

@@ -178,13 +178,22 @@ function scatterAdd(dense: FloatArray, g: SparseGrad): void {
 function mergeSparse(a: SparseGrad, b: SparseGrad): SparseGrad {
   const pos = new Int32Array(a.positions.length + b.positions.length);
   const val = new (a.values.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(pos.length);
-  let i = 0, j = 0, n = 0;
+  let i = 0,
+    j = 0,
+    n = 0;
   while (i < a.positions.length || j < b.positions.length) {
     const pa = i < a.positions.length ? a.positions[i] : Infinity;
     const pb = j < b.positions.length ? b.positions[j] : Infinity;
-    if (pa === pb) { pos[n] = pa; val[n++] = a.values[i++] + b.values[j++]; }
-    else if (pa < pb) { pos[n] = pa; val[n++] = a.values[i++]; }
-    else { pos[n] = pb; val[n++] = b.values[j++]; }
+    if (pa === pb) {
+      pos[n] = pa;
+      val[n++] = a.values[i++] + b.values[j++];
+    } else if (pa < pb) {
+      pos[n] = pa;
+      val[n++] = a.values[i++];
+    } else {
+      pos[n] = pb;
+      val[n++] = b.values[j++];
+    }
   }
   return { positions: pos.slice(0, n), values: val.slice(0, n) };
 }

@@ -38,7 +38,13 @@ export function exportPaths(out: string, graphs: Uint8Array | Record<string, Uin
 /** Exports the model file `modelPath` to ONNX at `out`; returns what was written. */
 export function exportModelToOnnx(modelPath: string, out: string): { task: string; files: ExportedFile[] } {
   const { task, model } = loadTaskModel(TASKS, modelPath);
-  if (!task.exportOnnx) throw new GruError('UNSUPPORTED', `${modelPath}: a '${task.name}' model has no ONNX export (tasks that export: ${TASKS.filter((t) => t.exportOnnx).map((t) => t.name).join(', ')})`);
+  if (!task.exportOnnx)
+    throw new GruError(
+      'UNSUPPORTED',
+      `${modelPath}: a '${task.name}' model has no ONNX export (tasks that export: ${TASKS.filter((t) => t.exportOnnx)
+        .map((t) => t.name)
+        .join(', ')})`,
+    );
   const files = exportPaths(out, task.exportOnnx(model));
   for (const f of files) writeFileAtomic(f.path, f.bytes);
   return { task: task.name, files: files.map((f) => ({ path: f.path, bytes: f.bytes.length, ...describeGraph(f.bytes) })) };
@@ -47,7 +53,11 @@ export function exportModelToOnnx(modelPath: string, out: string): { task: strin
 /** The inputs and outputs an ONNX model declares. */
 function describeGraph(bytes: Uint8Array): { inputs: ExportedValue[]; outputs: ExportedValue[] } {
   const graph = onnx.ModelProto.decode(bytes).graph!;
-  const type = (t: number | null | undefined) => (onnx.TensorProto.DataType[t ?? 0] ?? 'UNDEFINED').toLowerCase().replace(/^float$/, 'float32').replace(/^double$/, 'float64');
+  const type = (t: number | null | undefined) =>
+    (onnx.TensorProto.DataType[t ?? 0] ?? 'UNDEFINED')
+      .toLowerCase()
+      .replace(/^float$/, 'float32')
+      .replace(/^double$/, 'float64');
   const value = (v: onnxProto.onnx.IValueInfoProto): ExportedValue => ({
     name: v.name ?? '',
     type: type(v.type?.tensorType?.elemType),

@@ -23,7 +23,14 @@ export function infoCommand(path: string, opts: { json?: boolean }): void {
     if (file.metadata.config) console.log(printable(`  config: ${file.metadata.config}`));
     const made = provenanceOf(file.metadata.provenance);
     if (made) console.log(printable(`  made by: gru-ts ${made.gruTs}, ${made.created}${made.command ? `, ${made.command.join(' ')}` : ''}`));
-    if (made?.options) console.log(printable(`  training options: ${Object.entries(made.options).map(([k, v]) => `${k}=${v}`).join(' ')}`));
+    if (made?.options)
+      console.log(
+        printable(
+          `  training options: ${Object.entries(made.options)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        ),
+      );
     const scores = metricsOf(file.metadata.metrics);
     if (scores) console.log(printable(`  held-out test: ${describeMetrics(scores)}`));
   }

@@ -44,11 +44,7 @@ export function buildProgram(): Command {
     task.evaluate(model, flags);
   });
 
-  const predict = program
-    .command('predict')
-    .description('run a model: forecast after --input, classify or map --text, or generate text')
-    .argument('<model>', 'model file')
-    .option('--json', 'print one JSON object');
+  const predict = program.command('predict').description('run a model: forecast after --input, classify or map --text, or generate text').argument('<model>', 'model file').option('--json', 'print one JSON object');
   addTaskOptions(predict, TASKS, (t) => t.predictOptions);
   predict.action((path: string, flags: PredictFlags) => {
     const { task, model } = loadTaskModel(TASKS, path);

@@ -128,7 +128,10 @@ export function nonNegativeNumber(v: string): number {
 }
 
 export function list(v: string): string[] {
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** `out.safetensors` → `out` (the stem pictures are named after). */
@@ -199,16 +202,26 @@ export const trainingHooks: { onEvent?: (e: TrainEvent) => void; signal?: AbortS
 /** The common flags as the task trainers' options (the checkpoint defaults to OUT.ckpt.safetensors). */
 export function trainingOptions(f: CommonTrainFlags): TrainingOptions {
   return {
-    epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, patience: f.patience, seed: f.seed,
-    checkpointPath: checkpointPathOf(f), resume: f.resume, averageDecay: f.average, monitor: f.monitor,
+    epochs: f.epochs,
+    batchSize: f.batchSize,
+    lr: f.lr,
+    patience: f.patience,
+    seed: f.seed,
+    checkpointPath: checkpointPathOf(f),
+    resume: f.resume,
+    averageDecay: f.average,
+    monitor: f.monitor,
     onEvent: trainingHooks.onEvent ?? progressReporter({ json: f.json }),
-    signal: trainingHooks.signal, modelPath: f.out,
+    signal: trainingHooks.signal,
+    modelPath: f.out,
   };
 }
 
 /** Bounds of size options some tasks parse themselves (checked again before training, whoever parsed them). */
 const SIZE_FLAGS: Record<string, [flag: string, max: number]> = {
-  hidden: ['--hidden', LIMITS.hidden], embedding: ['--embedding', LIMITS.embedding], layers: ['--layers', LIMITS.layers],
+  hidden: ['--hidden', LIMITS.hidden],
+  embedding: ['--embedding', LIMITS.embedding],
+  layers: ['--layers', LIMITS.layers],
 };
 
 /**
@@ -286,7 +299,8 @@ function samePath(a: string, b: string): boolean {
   };
   if (real(a) === real(b)) return true;
   try {
-    const sa = statSync(a), sb = statSync(b);
+    const sa = statSync(a),
+      sb = statSync(b);
     return sa.ino === sb.ino && sa.dev === sb.dev;
   } catch {
     return false;

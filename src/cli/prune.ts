@@ -32,7 +32,13 @@ export function pruneCommand(program: Command): void {
     .option('--include <names>', 'comma-separated parameter names to prune (default: every weight matrix)')
     .option('--json', 'print one JSON object')
     .action((path: string, f: PruneFlags) => {
-      const include = f.include === undefined ? undefined : f.include.split(',').map((s) => s.trim()).filter(Boolean);
+      const include =
+        f.include === undefined
+          ? undefined
+          : f.include
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
       const r = pruneModelFile(path, f.out, { density: f.density, scope: f.global ? 'global' : 'per-matrix', includeEmbeddings: !!f.embeddings, include });
       if (f.json) {
         console.log(JSON.stringify({ task: r.task, model: f.out, density: f.density, scope: r.sparsity.scope, kept: r.kept, size: r.size, overallDensity: r.sparsity.overallDensity, matrices: r.stats }));

@@ -85,12 +85,18 @@ export function readAudioFolder(dir: string, o: { frontEnd?: AudioFrontEndConfig
   const isDir = (p: string) => statSync(p).isDirectory();
   const labelDirs = entries.filter((e) => !e.startsWith('_') && !e.startsWith('.') && isDir(join(dir, e)));
   const noiseDirs = entries.filter((e) => e.startsWith('_') && isDir(join(dir, e)));
-  const wavsIn = (sub: string) => readdirSync(join(dir, sub)).filter((f) => /\.wav$/i.test(f)).sort().map((f) => `${sub}/${f}`);
+  const wavsIn = (sub: string) =>
+    readdirSync(join(dir, sub))
+      .filter((f) => /\.wav$/i.test(f))
+      .sort()
+      .map((f) => `${sub}/${f}`);
   const files = labelDirs.flatMap(wavsIn);
   if (labelDirs.length < 2 || files.length === 0) {
     throw new GruError('INVALID_DATA', `${dir}: expected one folder of WAV files per label (at least 2 labels), found ${labelDirs.length} label folder(s) and ${files.length} WAV file(s)`);
   }
-  const sequences: Float32Array[] = [], samples: Float32Array[] = [], labels: string[] = [];
+  const sequences: Float32Array[] = [],
+    samples: Float32Array[] = [],
+    labels: string[] = [];
   let features = 0;
   files.forEach((rel, i) => {
     const clip = wavTo16k(readFileSync(join(dir, rel)), join(dir, rel));
@@ -112,11 +118,15 @@ function listedSplit(dir: string, files: string[]): { listed?: { validation: num
   const row = new Map(files.map((f, i) => [f, i]));
   const read = (p: string) => {
     if (!existsSync(p)) return [];
-    return readFileSync(p, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((l, k) => {
-      const i = row.get(l);
-      if (i === undefined) throw new GruError('INVALID_DATA', `${p}: line ${k + 1} names '${l}', which is not a WAV file in a label folder of ${dir}`);
-      return i;
-    });
+    return readFileSync(p, 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map((l, k) => {
+        const i = row.get(l);
+        if (i === undefined) throw new GruError('INVALID_DATA', `${p}: line ${k + 1} names '${l}', which is not a WAV file in a label folder of ${dir}`);
+        return i;
+      });
   };
   return { listed: { validation: read(v), test: read(t) } };
 }
@@ -170,7 +180,9 @@ export function commandTask(d: AudioSequences, o: CommandTaskOptions, frontEnd: 
     for (let n = 0; n < silenceCounts[k]; n++) {
       const clip = new Float32Array(16000);
       if (d.noise.length > 0) {
-        const src = d.noise[rng.int(d.noise.length)], at = rng.int(Math.max(1, src.length - 16000)), volume = rng.uniform();
+        const src = d.noise[rng.int(d.noise.length)],
+          at = rng.int(Math.max(1, src.length - 16000)),
+          volume = rng.uniform();
         for (let j = 0; j < 16000 && at + j < src.length; j++) clip[j] = volume * src[at + j];
       }
       add(audioFeatures(clip, frontEnd).frames, clip, '_silence_', `_silence_/${part}-${n}`, part);

@@ -69,7 +69,8 @@ export function augmentClip(clip: Float32Array, rng: Rng, o: AugmentOptions = {}
 export function addNoise(x: Float32Array, noise: Float32Array, snrDb: number, rng: Rng): void {
   if (noise.length === 0) return;
   const start = rng.int(noise.length);
-  let ps = 0, pn = 0;
+  let ps = 0,
+    pn = 0;
   for (let i = 0; i < x.length; i++) {
     const n = noise[(start + i) % noise.length];
     ps += x[i] * x[i];
@@ -85,11 +86,13 @@ export function addNoise(x: Float32Array, noise: Float32Array, snrDb: number, rn
 export function specAugment(frames: Float32Array, F: number, rng: Rng, o: AugmentOptions = {}): void {
   const T = frames.length / F;
   for (let m = 0; m < (o.timeMasks ?? 2); m++) {
-    const w = rng.int((o.timeMaskFrames ?? 10) + 1), t0 = rng.int(Math.max(1, T - w + 1));
+    const w = rng.int((o.timeMaskFrames ?? 10) + 1),
+      t0 = rng.int(Math.max(1, T - w + 1));
     frames.fill(0, t0 * F, Math.min(T, t0 + w) * F);
   }
   for (let m = 0; m < (o.freqMasks ?? 2); m++) {
-    const w = rng.int(Math.min(F, o.freqMaskBands ?? 8) + 1), f0 = rng.int(Math.max(1, F - w + 1));
+    const w = rng.int(Math.min(F, o.freqMaskBands ?? 8) + 1),
+      f0 = rng.int(Math.max(1, F - w + 1));
     for (let t = 0; t < T; t++) frames.fill(0, t * F + f0, t * F + Math.min(F, f0 + w));
   }
 }
@@ -102,7 +105,10 @@ export function specAugment(frames: Float32Array, F: number, rng: Rng, o: Augmen
 export function warpBands(frames: Float32Array, F: number, alpha: number): Float32Array {
   const out = new Float32Array(frames.length);
   for (let f = 0; f < F; f++) {
-    const x = Math.min(F - 1, f * alpha), lo = Math.floor(x), w = x - lo, hi = Math.min(F - 1, lo + 1);
+    const x = Math.min(F - 1, f * alpha),
+      lo = Math.floor(x),
+      w = x - lo,
+      hi = Math.min(F - 1, lo + 1);
     for (let t = f; t < frames.length; t += F) out[t] = (1 - w) * frames[t - f + lo] + w * frames[t - f + hi];
   }
   return out;

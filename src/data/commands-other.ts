@@ -125,9 +125,7 @@ export function mespeakAllVoices(): CommandsTestVoice[] {
  * has 6–7 voices: 38 voices, in the order a `voices` subset takes them (every
  * variant once, then every variant again).
  */
-export const MESPEAK_VOICE_TABLE: readonly CommandsTestVoice[] = [0, 3].flatMap((offset) =>
-  MESPEAK_VARIANTS.map((variant, j) => mespeakVoice(MESPEAK_ACCENTS[(j + offset) % MESPEAK_ACCENTS.length], variant)),
-);
+export const MESPEAK_VOICE_TABLE: readonly CommandsTestVoice[] = [0, 3].flatMap((offset) => MESPEAK_VARIANTS.map((variant, j) => mespeakVoice(MESPEAK_ACCENTS[(j + offset) % MESPEAK_ACCENTS.length], variant)));
 
 // ---------------------------------------------------------------- flite
 
@@ -150,9 +148,7 @@ const FLITE_STYLES: { name: string; stretch: number; f0: number }[] = [
 ];
 
 /** The flite set's voices: every voice in every style, in the order a `voices` subset takes them. */
-export const FLITE_VOICE_TABLE: readonly CommandsTestVoice[] = FLITE_STYLES.flatMap((s) =>
-  FLITE_VOICES.map((v) => ({ id: `${v.voice}+${s.name}`, voice: v.voice, variant: '', rate: s.stretch, pitch: Math.round(v.f0 * s.f0) })),
-);
+export const FLITE_VOICE_TABLE: readonly CommandsTestVoice[] = FLITE_STYLES.flatMap((s) => FLITE_VOICES.map((v) => ({ id: `${v.voice}+${s.name}`, voice: v.voice, variant: '', rate: s.stretch, pitch: Math.round(v.f0 * s.f0) })));
 
 // ---------------------------------------------------------------- the sets
 
@@ -335,7 +331,10 @@ function packageOf(spec: SetSpec, name: CommandsTestSetName): { dir: string; ver
   try {
     manifest = require.resolve(`${spec.pkg}/package.json`);
   } catch {
-    throw new GruError('UNSUPPORTED', `the '${name}' commands test set is synthesized with the npm package ${spec.pkg}, which is not installed (gru-ts lists its demo data as development dependencies; ${spec.pkg} is ${spec.licence}); install it with: npm install ${spec.pkg}@${spec.version}`);
+    throw new GruError(
+      'UNSUPPORTED',
+      `the '${name}' commands test set is synthesized with the npm package ${spec.pkg}, which is not installed (gru-ts lists its demo data as development dependencies; ${spec.pkg} is ${spec.licence}); install it with: npm install ${spec.pkg}@${spec.version}`,
+    );
   }
   return { dir: dirname(manifest), version: (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version };
 }
@@ -343,13 +342,18 @@ function packageOf(spec: SetSpec, name: CommandsTestSetName): { dir: string; ver
 /** Synthesizes `jobs` on worker threads, handing each clip's WAV bytes to `onClip`; blocks until done. */
 function synthesize(name: CommandsTestSetName, pkgDir: string, scratch: string, jobs: Job[], onClip: (job: Job, wav: Uint8Array, rate: number) => void): void {
   const count = Math.max(1, Math.min(2, availableParallelism(), jobs.length));
-  runSynthWorkers(count, (k, port, signal) => {
-    const mine = jobs.filter((_, i) => i % count === k).map((j) => ({ index: j.index, args: j.args, voice: j.voice.voice, rate: j.rate, text: j.text }));
-    const dir = join(scratch, String(k));
-    mkdirSync(dir);
-    const workerData = { port, signal, kind: name, pkgDir, scratch: dir, jobs: mine, maxSeconds: MAX_SPEECH_SECONDS, speechDb: SPEECH_DB };
-    return new Worker(WORKER_SOURCE, { eval: true, execArgv: ['--no-warnings'], workerData, transferList: [port] });
-  }, (index, wav, rate) => onClip(jobs[index], wav, rate), `commandsTestSet('${name}')`);
+  runSynthWorkers(
+    count,
+    (k, port, signal) => {
+      const mine = jobs.filter((_, i) => i % count === k).map((j) => ({ index: j.index, args: j.args, voice: j.voice.voice, rate: j.rate, text: j.text }));
+      const dir = join(scratch, String(k));
+      mkdirSync(dir);
+      const workerData = { port, signal, kind: name, pkgDir, scratch: dir, jobs: mine, maxSeconds: MAX_SPEECH_SECONDS, speechDb: SPEECH_DB };
+      return new Worker(WORKER_SOURCE, { eval: true, execArgv: ['--no-warnings'], workerData, transferList: [port] });
+    },
+    (index, wav, rate) => onClip(jobs[index], wav, rate),
+    `commandsTestSet('${name}')`,
+  );
 }
 
 /** What commands.json records (it also marks a complete folder). */
@@ -418,7 +422,9 @@ export function buildCommandsTestSet(name: CommandsTestSetName, voices: readonly
     scratch = mkdtempSync(join(tmp, '.synth-'));
     for (const w of COMMAND_WORDS) mkdirSync(join(tmp, w));
     const jobs = jobsFor(name, voices);
-    let done = 0, respoken = 0, trimmed = 0;
+    let done = 0,
+      respoken = 0,
+      trimmed = 0;
     onProgress?.(0, jobs.length);
     synthesize(name, pkg.dir, scratch, jobs, (job, wav, rate) => {
       const { clip, trimmed: cut } = shapeClip(wav, `${job.file} (${name} ${job.args.join(' ')} rate ${rate} ${job.text})`, job.level, `commandsTestSet('${name}')`);

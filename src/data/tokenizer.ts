@@ -23,7 +23,11 @@ const RESERVED = ['<pad>', '<unk>', '<bos>', '<eos>'];
 export class Tokenizer {
   private readonly index: Map<string, number>;
 
-  constructor(readonly kind: TokenizerKind, readonly vocab: string[], readonly lowercase: boolean) {
+  constructor(
+    readonly kind: TokenizerKind,
+    readonly vocab: string[],
+    readonly lowercase: boolean,
+  ) {
     this.index = new Map(vocab.map((t, i) => [t, i]));
   }
 
@@ -57,7 +61,15 @@ export class Tokenizer {
     if (!Array.isArray(j.vocab)) throw bad(`vocab: expected an array of strings, got ${describe(j.vocab)}`);
     const i = j.vocab.findIndex((t) => typeof t !== 'string');
     if (i >= 0) throw bad(`vocab[${i}]: expected a string, got ${describe(j.vocab[i])}`);
-    if (RESERVED.some((r, k) => j.vocab[k] !== r)) throw bad(`vocab: expected the reserved tokens ${RESERVED.join(', ')} first, got ${j.vocab.slice(0, RESERVED.length).map((t) => JSON.stringify(t)).join(', ') || 'an empty vocabulary'}`);
+    if (RESERVED.some((r, k) => j.vocab[k] !== r))
+      throw bad(
+        `vocab: expected the reserved tokens ${RESERVED.join(', ')} first, got ${
+          j.vocab
+            .slice(0, RESERVED.length)
+            .map((t) => JSON.stringify(t))
+            .join(', ') || 'an empty vocabulary'
+        }`,
+      );
     return new Tokenizer(j.kind, [...j.vocab], j.lowercase);
   }
 
@@ -92,7 +104,10 @@ export class Tokenizer {
   }
 
   decode(ids: readonly number[]): string {
-    return ids.filter((i) => i > EOS).map((i) => this.vocab[i]).join(this.kind === 'char' ? '' : ' ');
+    return ids
+      .filter((i) => i > EOS)
+      .map((i) => this.vocab[i])
+      .join(this.kind === 'char' ? '' : ' ');
   }
 }
 

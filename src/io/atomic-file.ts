@@ -27,9 +27,17 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     if (fd !== null) {
-      try { closeSync(fd); } catch { /* already failing */ }
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
     }
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw e;
   }
   syncDirectory(dirname(path));

@@ -81,11 +81,11 @@ export interface GruStackOptions {
  * mapped by {@link gruToOnnxWeights}. Returns the last layer's output name
  * and each layer's Y_h (D, B, H).
  */
-export function gruStackNodes(
-  gru: GRU, x: string, nodes: OnnxTypes.INodeProto[], inits: OnnxTypes.ITensorProto[], o: GruStackOptions = {},
-): { output: string; finals: string[] } {
+export function gruStackNodes(gru: GRU, x: string, nodes: OnnxTypes.INodeProto[], inits: OnnxTypes.ITensorProto[], o: GruStackOptions = {}): { output: string; finals: string[] } {
   const p = o.prefix ?? '';
-  const L = gru.numLayers, D = gru.numDirections, H = gru.hiddenSize;
+  const L = gru.numLayers,
+    D = gru.numDirections,
+    H = gru.hiddenSize;
   const shape = `${p}shape_T_B_rest`;
   if (!inits.some((t) => t.name === shape)) inits.push(int64Init(shape, [0, 0, -1]));
   const finals: string[] = [];
@@ -122,7 +122,10 @@ export function gruStackNodes(
  */
 export function plainGru(layer: unknown, cell: CellConfig | undefined, who: string): GRU {
   if (layer instanceof GRU) return layer;
-  throw new GruError('UNSUPPORTED', `${who} has an attention GRU cell (${describeCell(cell)}), which has no ONNX form: its candidate state reads a weighted sum of the layer's earlier states, which ONNX's GRU operator cannot express; only models with the GRU cell (--cell gru, the default) export to ONNX`);
+  throw new GruError(
+    'UNSUPPORTED',
+    `${who} has an attention GRU cell (${describeCell(cell)}), which has no ONNX form: its candidate state reads a weighted sum of the layer's earlier states, which ONNX's GRU operator cannot express; only models with the GRU cell (--cell gru, the default) export to ONNX`,
+  );
 }
 
 type AttrValue = number | string | number[] | { f: number };

@@ -33,7 +33,9 @@ export interface OnnxExportOptions {
  * ```
  */
 export function exportGruToOnnx(gru: GRU, opts: OnnxExportOptions = {}): Uint8Array {
-  const L = gru.numLayers, D = gru.numDirections, H = gru.hiddenSize;
+  const L = gru.numLayers,
+    D = gru.numDirections,
+    H = gru.hiddenSize;
   const nodes: OnnxTypes.INodeProto[] = [];
   const inits: OnnxTypes.ITensorProto[] = [int64Init('shape_T_B_rest', [0, 0, -1])];
   const inputs = [valueInfo('input', FLOAT, gru.batchFirst ? ['B', 'T', gru.inputSize] : ['T', 'B', gru.inputSize])];
@@ -60,10 +62,7 @@ export function exportGruToOnnx(gru: GRU, opts: OnnxExportOptions = {}): Uint8Ar
       node: nodes,
       initializer: inits,
       input: inputs,
-      output: [
-        valueInfo('output', FLOAT, gru.batchFirst ? ['B', 'T', D * H] : ['T', 'B', D * H]),
-        valueInfo('hN', FLOAT, [L * D, 'B', H]),
-      ],
+      output: [valueInfo('output', FLOAT, gru.batchFirst ? ['B', 'T', D * H] : ['T', 'B', D * H]), valueInfo('hN', FLOAT, [L * D, 'B', H])],
     },
   });
   return onnx.ModelProto.encode(model).finish();

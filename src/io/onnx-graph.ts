@@ -151,7 +151,10 @@ function stridesOf(dims: readonly number[]): number[] {
 
 /** An internal failure of one operator; the executor adds the node's name and the error code. */
 class OpError extends Error {
-  constructor(message: string, readonly code?: GruErrorCode) {
+  constructor(
+    message: string,
+    readonly code?: GruErrorCode,
+  ) {
     super(message);
   }
 }
@@ -180,7 +183,8 @@ function stridedCopy(src: ArrayLike<number>, offset: number, dims: readonly numb
     out[0] = src[offset];
     return;
   }
-  const inner = dims[r - 1], si = strides[r - 1];
+  const inner = dims[r - 1],
+    si = strides[r - 1];
   const idx = new Array<number>(r).fill(0);
   let base = offset;
   for (let k = 0; k < n; k += inner) {
@@ -201,7 +205,8 @@ function broadcastDims(a: readonly number[], b: readonly number[]): number[] | n
   const r = Math.max(a.length, b.length);
   const out = new Array<number>(r);
   for (let i = 0; i < r; i++) {
-    const x = a[a.length - r + i] ?? 1, y = b[b.length - r + i] ?? 1;
+    const x = a[a.length - r + i] ?? 1,
+      y = b[b.length - r + i] ?? 1;
     if (x === y || y === 1) out[i] = x;
     else if (x === 1) out[i] = y;
     else return null;
@@ -277,7 +282,11 @@ const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k)
 class Attrs {
   private readonly byName = new Map<string, OnnxTypes.IAttributeProto>();
 
-  constructor(node: OnnxTypes.INodeProto, private readonly what: string, allowed: readonly string[]) {
+  constructor(
+    node: OnnxTypes.INodeProto,
+    private readonly what: string,
+    allowed: readonly string[],
+  ) {
     for (const a of node.attribute ?? []) {
       const name = a.name ?? '';
       if (a.refAttrName) throw new GruError('UNSUPPORTED', `${what}: attribute '${name}' refers to a function's attribute (${a.refAttrName}); not supported`);
@@ -367,30 +376,36 @@ function floatInput(v: Val, what: string): Val {
 }
 
 function unary(f: (x: number) => number, floatOnly = true): OpDef['compile'] {
-  return () => ([x], ctx) => {
-    const v = req(x, 'X');
-    if (floatOnly) floatInput(v, 'X');
-    const out = alloc(ctx, v.type, v.dims);
-    for (let i = 0; i < v.data.length; i++) out.data[i] = f(v.data[i]);
-    return [out];
-  };
+  return () =>
+    ([x], ctx) => {
+      const v = req(x, 'X');
+      if (floatOnly) floatInput(v, 'X');
+      const out = alloc(ctx, v.type, v.dims);
+      for (let i = 0; i < v.data.length; i++) out.data[i] = f(v.data[i]);
+      return [out];
+    };
 }
 
 function binary(name: string, f: (a: number, b: number) => number, intF?: (a: number, b: number) => number): OpDef {
   return {
-    inputs: [2, 2], outputs: 1, attrs: ['broadcast', 'axis'],
+    inputs: [2, 2],
+    outputs: 1,
+    attrs: ['broadcast', 'axis'],
     compile: (a) => {
       // Opset ≤ 6's explicit broadcast (B aligned at `axis`) is not the NumPy rule; refuse it rather than guess.
       if (a.int('broadcast', 0) !== 0 && a.has('axis')) fail(`${name} with the legacy broadcast axis attribute is not supported`, 'UNSUPPORTED');
       return ([x, y], ctx) => {
-        const A = req(x, 'A'), B = req(y, 'B');
+        const A = req(x, 'A'),
+          B = req(y, 'B');
         if (A.type !== B.type) fail(`inputs A and B must have the same type, got ${typeName(A.type)} and ${typeName(B.type)}`);
         if (!isFloat(A.type) && !isInt(A.type)) fail(`expects numbers, got ${typeName(A.type)}`);
         const dims = broadcastDims(A.dims, B.dims) ?? fail(`shapes ${shapeString(A.dims)} and ${shapeString(B.dims)} do not broadcast`);
         const out = alloc(ctx, A.type, dims);
         const g = isInt(A.type) && intF ? intF : f;
         const n = out.data.length;
-        const o = out.data, ad = A.data, bd = B.data;
+        const o = out.data,
+          ad = A.data,
+          bd = B.data;
         if (ad.length === n && bd.length === n) for (let i = 0; i < n; i++) o[i] = g(ad[i], bd[i]);
         else if (ad.length === n && bd.length === 1) for (let i = 0; i < n; i++) o[i] = g(ad[i], bd[0]);
         else if (ad.length === n && B.dims.length <= dims.length && n > 0 && count(dims.slice(dims.length - B.dims.length)) === bd.length && B.dims.every((d, i) => d === dims[dims.length - B.dims.length + i])) {
@@ -398,7 +413,8 @@ function binary(name: string, f: (a: number, b: number) => number, intF?: (a: nu
           const m = bd.length;
           for (let i = 0; i < n; i++) o[i] = g(ad[i], bd[i % m]);
         } else {
-          const aa = broadcastTo(ctx, A, dims), bb = broadcastTo(ctx, B, dims);
+          const aa = broadcastTo(ctx, A, dims),
+            bb = broadcastTo(ctx, B, dims);
           for (let i = 0; i < n; i++) o[i] = g(aa[i], bb[i]);
         }
         return [out];
@@ -408,7 +424,21 @@ function binary(name: string, f: (a: number, b: number) => number, intF?: (a: nu
 }
 
 /** C (M, N) = alpha · op(A) · op(B) + beta · C on the backend's gemm. */
-function gemmInto(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array | Float64Array, aOff: number, B: Float32Array | Float64Array, bOff: number, beta: number, C: Float32Array | Float64Array, cOff: number): void {
+function gemmInto(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array | Float64Array,
+  aOff: number,
+  B: Float32Array | Float64Array,
+  bOff: number,
+  beta: number,
+  C: Float32Array | Float64Array,
+  cOff: number,
+): void {
   if (M === 0 || N === 0) return;
   if (K === 0) {
     for (let i = 0; i < M * N; i++) C[cOff + i] = beta === 0 ? 0 : beta * C[cOff + i];
@@ -419,7 +449,9 @@ function gemmInto(transA: boolean, transB: boolean, M: number, N: number, K: num
 
 function softmaxOp(log: boolean): OpDef {
   return {
-    inputs: [1, 1], outputs: 1, attrs: ['axis'],
+    inputs: [1, 1],
+    outputs: 1,
+    attrs: ['axis'],
     compile: (a, opset) => {
       const axisAttr = a.int('axis', opset >= 13 ? -1 : 1);
       return ([x], ctx) => {
@@ -431,7 +463,8 @@ function softmaxOp(log: boolean): OpDef {
         const len = opset >= 13 ? (v.dims[axis] ?? 1) : count(v.dims.slice(axis));
         const inner = opset >= 13 ? count(v.dims.slice(axis + 1)) : 1;
         const out = alloc(ctx, v.type, v.dims);
-        const d = v.data, o = out.data;
+        const d = v.data,
+          o = out.data;
         for (let p = 0; p < outer; p++) {
           for (let q = 0; q < inner; q++) {
             const base = p * len * inner + q;
@@ -467,13 +500,20 @@ const CAST_TARGETS: ReadonlySet<number> = SUPPORTED_VALUE_TYPES;
 /** Wraps a value of an integer type to that type's range, as a C cast does. */
 function wrapInt(x: number, t: number): number {
   switch (t) {
-    case DT.INT8: return (x << 24) >> 24;
-    case DT.UINT8: return x & 0xff;
-    case DT.INT16: return (x << 16) >> 16;
-    case DT.UINT16: return x & 0xffff;
-    case DT.INT32: return x | 0;
-    case DT.UINT32: return x >>> 0;
-    default: return x;
+    case DT.INT8:
+      return (x << 24) >> 24;
+    case DT.UINT8:
+      return x & 0xff;
+    case DT.INT16:
+      return (x << 16) >> 16;
+    case DT.UINT16:
+      return x & 0xffff;
+    case DT.INT32:
+      return x | 0;
+    case DT.UINT32:
+      return x >>> 0;
+    default:
+      return x;
   }
 }
 
@@ -521,7 +561,9 @@ function valOf(t: Tensor): Val {
 
 const OPS: Record<string, OpDef> = {
   GRU: {
-    inputs: [3, 6], outputs: 2, attrs: GRU_ATTRS,
+    inputs: [3, 6],
+    outputs: 2,
+    attrs: GRU_ATTRS,
     compile: (a) => {
       const g = parseGru(a);
       const kernel: Kernel = ([X, W, R, B, seq, h0], ctx) => {
@@ -536,9 +578,7 @@ const OPS: Record<string, OpDef> = {
         const opts = { layout: g.layout, direction: g.direction, linearBeforeReset: g.linearBeforeReset, hiddenSize: g.hiddenSize };
         const base = { X: asTensor(x), sequence_lens: lens, initial_h: h0 ? asTensor(floatInput(h0, 'initial_h')) : null };
         const { Y, Y_h } = noGrad(() =>
-          g.gru
-            ? runOnnxGru(base, { ...opts, gru: g.gru })
-            : runOnnxGru({ ...base, W: asTensor(floatInput(req(W, 'W'), 'W')), R: asTensor(floatInput(req(R, 'R'), 'R')), B: B ? asTensor(floatInput(B, 'B')) : null }, opts),
+          g.gru ? runOnnxGru(base, { ...opts, gru: g.gru }) : runOnnxGru({ ...base, W: asTensor(floatInput(req(W, 'W'), 'W')), R: asTensor(floatInput(req(R, 'R'), 'R')), B: B ? asTensor(floatInput(B, 'B')) : null }, opts),
         );
         // Y and Y_h have X's element type.
         const cast = (t: Tensor): Val => (valOf(t).type === x.type ? valOf(t) : { type: x.type, dims: t.shape.slice(), data: x.type === DT.FLOAT ? Float32Array.from(t.data) : Float64Array.from(t.data) });
@@ -550,13 +590,18 @@ const OPS: Record<string, OpDef> = {
   },
 
   Gemm: {
-    inputs: [2, 3], outputs: 1, attrs: ['alpha', 'beta', 'transA', 'transB', 'broadcast'],
+    inputs: [2, 3],
+    outputs: 1,
+    attrs: ['alpha', 'beta', 'transA', 'transB', 'broadcast'],
     compile: (a) => {
-      const alpha = a.float('alpha', 1), beta = a.float('beta', 1);
-      const tA = a.int('transA', 0) !== 0, tB = a.int('transB', 0) !== 0;
+      const alpha = a.float('alpha', 1),
+        beta = a.float('beta', 1);
+      const tA = a.int('transA', 0) !== 0,
+        tB = a.int('transB', 0) !== 0;
       a.int('broadcast', 1);
       return ([x, y, z], ctx) => {
-        const A = floatInput(req(x, 'A'), 'A'), B = floatInput(req(y, 'B'), 'B');
+        const A = floatInput(req(x, 'A'), 'A'),
+          B = floatInput(req(y, 'B'), 'B');
         if (A.type !== B.type) fail(`A and B must have the same type, got ${typeName(A.type)} and ${typeName(B.type)}`);
         if (A.dims.length !== 2 || B.dims.length !== 2) fail(`A and B must be 2-D, got ${shapeString(A.dims)} and ${shapeString(B.dims)}`);
         const [M, K] = tA ? [A.dims[1], A.dims[0]] : A.dims;
@@ -580,36 +625,62 @@ const OPS: Record<string, OpDef> = {
   },
 
   MatMul: {
-    inputs: [2, 2], outputs: 1, attrs: [],
-    compile: () => ([x, y], ctx) => {
-      const A = floatInput(req(x, 'A'), 'A'), B = floatInput(req(y, 'B'), 'B');
-      if (A.type !== B.type) fail(`A and B must have the same type, got ${typeName(A.type)} and ${typeName(B.type)}`);
-      if (A.dims.length === 0 || B.dims.length === 0) fail(`inputs must have at least one dimension, got ${shapeString(A.dims)} and ${shapeString(B.dims)}`);
-      // NumPy's matmul: 1-D A is a row, 1-D B a column (removed from the result); leading dims broadcast.
-      const ad = A.dims.length === 1 ? [1, A.dims[0]] : A.dims;
-      const bd = B.dims.length === 1 ? [B.dims[0], 1] : B.dims;
-      const M = ad[ad.length - 2], K = ad[ad.length - 1], K2 = bd[bd.length - 2], N = bd[bd.length - 1];
-      if (K !== K2) fail(`shapes ${shapeString(A.dims)} and ${shapeString(B.dims)} do not multiply (${K} ≠ ${K2})`);
-      const batch = broadcastDims(ad.slice(0, -2), bd.slice(0, -2)) ?? fail(`batch dimensions of ${shapeString(A.dims)} and ${shapeString(B.dims)} do not broadcast`);
-      const dims = [...batch, ...(A.dims.length === 1 ? [] : [M]), ...(B.dims.length === 1 ? [] : [N])];
-      const out = alloc(ctx, A.type, dims);
-      const nb = count(batch);
-      if (nb === 0) return [out];
-      const aStr = broadcastStrides(ad.slice(0, -2), batch), bStr = broadcastStrides(bd.slice(0, -2), batch);
-      const aOffs = new Float64Array(nb), bOffs = new Float64Array(nb);
-      stridedCopy(Float64Array.from({ length: count(ad.slice(0, -2)) }, (_, i) => i * M * K), 0, batch, aStr, aOffs);
-      stridedCopy(Float64Array.from({ length: count(bd.slice(0, -2)) }, (_, i) => i * K * N), 0, batch, bStr, bOffs);
-      // Without batch broadcasting on B (the usual x·W), all of A's rows go through one product.
-      if (count(bd.slice(0, -2)) === 1) gemmInto(false, false, nb * M, N, K, 1, A.data, 0, B.data, 0, 0, out.data, 0);
-      else for (let i = 0; i < nb; i++) gemmInto(false, false, M, N, K, 1, A.data, aOffs[i], B.data, bOffs[i], 0, out.data, i * M * N);
-      return [out];
-    },
+    inputs: [2, 2],
+    outputs: 1,
+    attrs: [],
+    compile:
+      () =>
+      ([x, y], ctx) => {
+        const A = floatInput(req(x, 'A'), 'A'),
+          B = floatInput(req(y, 'B'), 'B');
+        if (A.type !== B.type) fail(`A and B must have the same type, got ${typeName(A.type)} and ${typeName(B.type)}`);
+        if (A.dims.length === 0 || B.dims.length === 0) fail(`inputs must have at least one dimension, got ${shapeString(A.dims)} and ${shapeString(B.dims)}`);
+        // NumPy's matmul: 1-D A is a row, 1-D B a column (removed from the result); leading dims broadcast.
+        const ad = A.dims.length === 1 ? [1, A.dims[0]] : A.dims;
+        const bd = B.dims.length === 1 ? [B.dims[0], 1] : B.dims;
+        const M = ad[ad.length - 2],
+          K = ad[ad.length - 1],
+          K2 = bd[bd.length - 2],
+          N = bd[bd.length - 1];
+        if (K !== K2) fail(`shapes ${shapeString(A.dims)} and ${shapeString(B.dims)} do not multiply (${K} ≠ ${K2})`);
+        const batch = broadcastDims(ad.slice(0, -2), bd.slice(0, -2)) ?? fail(`batch dimensions of ${shapeString(A.dims)} and ${shapeString(B.dims)} do not broadcast`);
+        const dims = [...batch, ...(A.dims.length === 1 ? [] : [M]), ...(B.dims.length === 1 ? [] : [N])];
+        const out = alloc(ctx, A.type, dims);
+        const nb = count(batch);
+        if (nb === 0) return [out];
+        const aStr = broadcastStrides(ad.slice(0, -2), batch),
+          bStr = broadcastStrides(bd.slice(0, -2), batch);
+        const aOffs = new Float64Array(nb),
+          bOffs = new Float64Array(nb);
+        stridedCopy(
+          Float64Array.from({ length: count(ad.slice(0, -2)) }, (_, i) => i * M * K),
+          0,
+          batch,
+          aStr,
+          aOffs,
+        );
+        stridedCopy(
+          Float64Array.from({ length: count(bd.slice(0, -2)) }, (_, i) => i * K * N),
+          0,
+          batch,
+          bStr,
+          bOffs,
+        );
+        // Without batch broadcasting on B (the usual x·W), all of A's rows go through one product.
+        if (count(bd.slice(0, -2)) === 1) gemmInto(false, false, nb * M, N, K, 1, A.data, 0, B.data, 0, 0, out.data, 0);
+        else for (let i = 0; i < nb; i++) gemmInto(false, false, M, N, K, 1, A.data, aOffs[i], B.data, bOffs[i], 0, out.data, i * M * N);
+        return [out];
+      },
   },
 
   Add: binary('Add', (a, b) => a + b),
   Sub: binary('Sub', (a, b) => a - b),
   Mul: binary('Mul', (a, b) => a * b),
-  Div: binary('Div', (a, b) => a / b, (a, b) => (b === 0 ? fail('integer division by zero') : Math.trunc(a / b))),
+  Div: binary(
+    'Div',
+    (a, b) => a / b,
+    (a, b) => (b === 0 ? fail('integer division by zero') : Math.trunc(a / b)),
+  ),
 
   Relu: { inputs: [1, 1], outputs: 1, attrs: [], compile: unary((x) => (x > 0 ? x : 0)) },
   Tanh: { inputs: [1, 1], outputs: 1, attrs: [], compile: unary(Math.tanh) },
@@ -620,26 +691,40 @@ const OPS: Record<string, OpDef> = {
   Neg: { inputs: [1, 1], outputs: 1, attrs: [], compile: unary((x) => -x, false) },
   Abs: { inputs: [1, 1], outputs: 1, attrs: [], compile: unary(Math.abs, false) },
   LeakyRelu: {
-    inputs: [1, 1], outputs: 1, attrs: ['alpha'],
+    inputs: [1, 1],
+    outputs: 1,
+    attrs: ['alpha'],
     compile: (a, opset, what) => {
       const alpha = a.float('alpha', 0.01);
       return unary((x) => (x >= 0 ? x : alpha * x))(a, opset, what);
     },
   },
   HardSigmoid: {
-    inputs: [1, 1], outputs: 1, attrs: ['alpha', 'beta'],
+    inputs: [1, 1],
+    outputs: 1,
+    attrs: ['alpha', 'beta'],
     compile: (a, opset, what) => {
-      const alpha = a.float('alpha', 0.2), beta = a.float('beta', 0.5);
+      const alpha = a.float('alpha', 0.2),
+        beta = a.float('beta', 0.5);
       return unary((x) => Math.max(0, Math.min(1, alpha * x + beta)))(a, opset, what);
     },
   },
   Softmax: softmaxOp(false),
   LogSoftmax: softmaxOp(true),
 
-  Identity: { inputs: [1, 1], outputs: 1, attrs: [], compile: () => ([x]) => [req(x, 'input')] },
+  Identity: {
+    inputs: [1, 1],
+    outputs: 1,
+    attrs: [],
+    compile:
+      () =>
+      ([x]) => [req(x, 'input')],
+  },
 
   Dropout: {
-    inputs: [1, 3], outputs: 2, attrs: ['ratio', 'seed', 'is_test'],
+    inputs: [1, 3],
+    outputs: 2,
+    attrs: ['ratio', 'seed', 'is_test'],
     compile: (a) => {
       a.float('ratio', 0.5);
       a.int('seed', 0);
@@ -656,16 +741,20 @@ const OPS: Record<string, OpDef> = {
   },
 
   Gather: {
-    inputs: [2, 2], outputs: 1, attrs: ['axis'],
+    inputs: [2, 2],
+    outputs: 1,
+    attrs: ['axis'],
     compile: (a) => {
       const axisAttr = a.int('axis', 0);
       return ([x, y], ctx) => {
-        const data = req(x, 'data'), idx = req(y, 'indices');
+        const data = req(x, 'data'),
+          idx = req(y, 'indices');
         if (!isInt(idx.type)) fail(`indices must be INT32 or INT64, got ${typeName(idx.type)}`);
         if (data.dims.length === 0) fail('data must have at least one dimension, got a scalar');
         const axis = normAxis(axisAttr, data.dims.length, 'axis');
         const s = data.dims[axis];
-        const outer = count(data.dims.slice(0, axis)), inner = count(data.dims.slice(axis + 1));
+        const outer = count(data.dims.slice(0, axis)),
+          inner = count(data.dims.slice(axis + 1));
         const dims = [...data.dims.slice(0, axis), ...idx.dims, ...data.dims.slice(axis + 1)];
         for (let i = 0; i < idx.data.length; i++) {
           const k = idx.data[i];
@@ -686,7 +775,9 @@ const OPS: Record<string, OpDef> = {
   },
 
   Transpose: {
-    inputs: [1, 1], outputs: 1, attrs: ['perm'],
+    inputs: [1, 1],
+    outputs: 1,
+    attrs: ['perm'],
     compile: (a) => {
       const perm = a.ints('perm');
       if (perm && (perm.some((p) => !Number.isInteger(p) || p < 0 || p >= perm.length) || new Set(perm).size !== perm.length)) {
@@ -700,21 +791,30 @@ const OPS: Record<string, OpDef> = {
         const dims = p.map((i) => v.dims[i]);
         const st = stridesOf(v.dims);
         const out = alloc(ctx, v.type, dims);
-        stridedCopy(v.data, 0, dims, p.map((i) => st[i]), out.data);
+        stridedCopy(
+          v.data,
+          0,
+          dims,
+          p.map((i) => st[i]),
+          out.data,
+        );
         return [out];
       };
     },
   },
 
   Reshape: {
-    inputs: [1, 2], outputs: 1, attrs: ['allowzero', 'shape', 'consumed_inputs'],
+    inputs: [1, 2],
+    outputs: 1,
+    attrs: ['allowzero', 'shape', 'consumed_inputs'],
     compile: (a) => {
       const allowZero = a.int('allowzero', 0) !== 0;
       const shapeAttr = a.ints('shape');
       return ([x, s]) => {
         const v = req(x, 'data');
         const want = s ? intList(s, 'shape') : (shapeAttr ?? fail('input shape is required'));
-        let infer = -1, known = 1;
+        let infer = -1,
+          known = 1;
         const dims = want.map((d, i) => {
           if (d === -1) {
             if (infer >= 0) fail(`shape [${want.join(', ')}] has more than one -1`);
@@ -740,7 +840,9 @@ const OPS: Record<string, OpDef> = {
   },
 
   Flatten: {
-    inputs: [1, 1], outputs: 1, attrs: ['axis'],
+    inputs: [1, 1],
+    outputs: 1,
+    attrs: ['axis'],
     compile: (a) => {
       const axisAttr = a.int('axis', 1);
       return ([x]) => {
@@ -754,7 +856,9 @@ const OPS: Record<string, OpDef> = {
   },
 
   Squeeze: {
-    inputs: [1, 2], outputs: 1, attrs: ['axes'],
+    inputs: [1, 2],
+    outputs: 1,
+    attrs: ['axes'],
     compile: (a) => {
       const attr = a.ints('axes');
       return ([x, ax]) => {
@@ -767,13 +871,20 @@ const OPS: Record<string, OpDef> = {
           drop = new Set(axes.map((k) => normAxis(k, r, 'axis')));
           for (const k of drop) if (v.dims[k] !== 1) fail(`cannot squeeze axis ${k} of ${shapeString(v.dims)}: its size is ${v.dims[k]}, not 1`);
         }
-        return [reshapeTo(v, v.dims.filter((_, i) => !drop.has(i)))];
+        return [
+          reshapeTo(
+            v,
+            v.dims.filter((_, i) => !drop.has(i)),
+          ),
+        ];
       };
     },
   },
 
   Unsqueeze: {
-    inputs: [1, 2], outputs: 1, attrs: ['axes'],
+    inputs: [1, 2],
+    outputs: 1,
+    attrs: ['axes'],
     compile: (a) => {
       const attr = a.ints('axes');
       return ([x, ax]) => {
@@ -791,7 +902,9 @@ const OPS: Record<string, OpDef> = {
   },
 
   Concat: {
-    inputs: [1, Number.POSITIVE_INFINITY], outputs: 1, attrs: ['axis'],
+    inputs: [1, Number.POSITIVE_INFINITY],
+    outputs: 1,
+    attrs: ['axis'],
     compile: (a) => {
       const axisAttr = a.int('axis') ?? fail('attribute axis is required', 'INVALID_FILE');
       return (inputs, ctx) => {
@@ -811,7 +924,8 @@ const OPS: Record<string, OpDef> = {
         const dims = first.dims.slice();
         dims[axis] = total;
         const out = alloc(ctx, first.type, dims);
-        const outer = count(dims.slice(0, axis)), inner = count(dims.slice(axis + 1));
+        const outer = count(dims.slice(0, axis)),
+          inner = count(dims.slice(axis + 1));
         let off = 0;
         for (const v of vs) {
           const len = v.dims[axis] * inner;
@@ -824,9 +938,13 @@ const OPS: Record<string, OpDef> = {
   },
 
   Slice: {
-    inputs: [1, 5], outputs: 1, attrs: ['starts', 'ends', 'axes'],
+    inputs: [1, 5],
+    outputs: 1,
+    attrs: ['starts', 'ends', 'axes'],
     compile: (a) => {
-      const aStarts = a.ints('starts'), aEnds = a.ints('ends'), aAxes = a.ints('axes');
+      const aStarts = a.ints('starts'),
+        aEnds = a.ints('ends'),
+        aAxes = a.ints('axes');
       return ([x, s, e, ax, st], ctx) => {
         const v = req(x, 'data');
         const r = v.dims.length;
@@ -837,13 +955,16 @@ const OPS: Record<string, OpDef> = {
         if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
           fail(`starts, ends, axes and steps must have the same length, got ${starts.length}, ${ends.length}, ${axes.length}, ${steps.length}`);
         }
-        const begin = v.dims.map(() => 0), step = v.dims.map(() => 1), dims = v.dims.slice();
+        const begin = v.dims.map(() => 0),
+          step = v.dims.map(() => 1),
+          dims = v.dims.slice();
         const seen = new Set<number>();
         axes.forEach((axRaw, i) => {
           const k = normAxis(axRaw, r, 'axis');
           if (seen.has(k)) fail(`axis ${k} is sliced twice`);
           seen.add(k);
-          const d = v.dims[k], p = steps[i];
+          const d = v.dims[k],
+            p = steps[i];
           if (p === 0 || !Number.isInteger(p)) fail(`steps must be non-zero integers, got ${p}`);
           let b = starts[i] < 0 ? starts[i] + d : starts[i];
           let t = ends[i] < 0 ? ends[i] + d : ends[i];
@@ -860,14 +981,23 @@ const OPS: Record<string, OpDef> = {
         });
         const str = stridesOf(v.dims);
         const out = alloc(ctx, v.type, dims);
-        if (out.data.length > 0) stridedCopy(v.data, begin.reduce((acc, b, k) => acc + b * str[k], 0), dims, str.map((q, k) => q * step[k]), out.data);
+        if (out.data.length > 0)
+          stridedCopy(
+            v.data,
+            begin.reduce((acc, b, k) => acc + b * str[k], 0),
+            dims,
+            str.map((q, k) => q * step[k]),
+            out.data,
+          );
         return [out];
       };
     },
   },
 
   Cast: {
-    inputs: [1, 1], outputs: 1, attrs: ['to', 'saturate'],
+    inputs: [1, 1],
+    outputs: 1,
+    attrs: ['to', 'saturate'],
     compile: (a) => {
       const to = a.int('to') ?? fail('attribute to is required', 'INVALID_FILE');
       a.int('saturate', 1);
@@ -876,7 +1006,8 @@ const OPS: Record<string, OpDef> = {
         const v = req(x, 'input');
         if (v.type === to) return [v];
         const out = alloc(ctx, to, v.dims);
-        const d = v.data, o = out.data;
+        const d = v.data,
+          o = out.data;
         if (to === DT.BOOL) for (let i = 0; i < d.length; i++) o[i] = d[i] !== 0 ? 1 : 0;
         else if (isInt(to)) for (let i = 0; i < d.length; i++) o[i] = wrapInt(Math.trunc(d[i]), to);
         else o.set(d);
@@ -886,9 +1017,12 @@ const OPS: Record<string, OpDef> = {
   },
 
   Shape: {
-    inputs: [1, 1], outputs: 1, attrs: ['start', 'end'],
+    inputs: [1, 1],
+    outputs: 1,
+    attrs: ['start', 'end'],
     compile: (a) => {
-      const start = a.int('start', 0), end = a.int('end');
+      const start = a.int('start', 0),
+        end = a.int('end');
       return ([x]) => {
         const v = req(x, 'data');
         const r = v.dims.length;
@@ -900,12 +1034,18 @@ const OPS: Record<string, OpDef> = {
   },
 
   Size: {
-    inputs: [1, 1], outputs: 1, attrs: [],
-    compile: () => ([x]) => [scalarOf(DT.INT64, req(x, 'data').data.length)],
+    inputs: [1, 1],
+    outputs: 1,
+    attrs: [],
+    compile:
+      () =>
+      ([x]) => [scalarOf(DT.INT64, req(x, 'data').data.length)],
   },
 
   Constant: {
-    inputs: [0, 0], outputs: 1, attrs: ['value', 'value_float', 'value_floats', 'value_int', 'value_ints', 'value_string', 'value_strings', 'sparse_value'],
+    inputs: [0, 0],
+    outputs: 1,
+    attrs: ['value', 'value_float', 'value_floats', 'value_int', 'value_ints', 'value_string', 'value_strings', 'sparse_value'],
     compile: (a, _opset, what) => {
       let v: Val | null = null;
       const set = (x: Val) => {
@@ -929,7 +1069,9 @@ const OPS: Record<string, OpDef> = {
   },
 
   ConstantOfShape: {
-    inputs: [1, 1], outputs: 1, attrs: ['value'],
+    inputs: [1, 1],
+    outputs: 1,
+    attrs: ['value'],
     compile: (a, _opset, what) => {
       const t = a.tensor('value');
       const value = t ? valFromOnnx(tensorFromOnnx(t), `${what}: value`, 'INVALID_FILE') : scalarOf(DT.FLOAT, 0);
@@ -945,16 +1087,20 @@ const OPS: Record<string, OpDef> = {
   },
 
   Expand: {
-    inputs: [2, 2], outputs: 1, attrs: [],
-    compile: () => ([x, s], ctx) => {
-      const v = req(x, 'input');
-      const want = intList(req(s, 'shape'), 'shape');
-      if (want.some((d) => !Number.isInteger(d) || d < 0)) fail(`shape [${want.join(', ')}] has a negative dimension`);
-      const dims = broadcastDims(v.dims, want) ?? fail(`input ${shapeString(v.dims)} does not broadcast to [${want.join(', ')}]`);
-      const out = alloc(ctx, v.type, dims);
-      stridedCopy(v.data, 0, dims, broadcastStrides(v.dims, dims), out.data);
-      return [out];
-    },
+    inputs: [2, 2],
+    outputs: 1,
+    attrs: [],
+    compile:
+      () =>
+      ([x, s], ctx) => {
+        const v = req(x, 'input');
+        const want = intList(req(s, 'shape'), 'shape');
+        if (want.some((d) => !Number.isInteger(d) || d < 0)) fail(`shape [${want.join(', ')}] has a negative dimension`);
+        const dims = broadcastDims(v.dims, want) ?? fail(`input ${shapeString(v.dims)} does not broadcast to [${want.join(', ')}]`);
+        const out = alloc(ctx, v.type, dims);
+        stridedCopy(v.data, 0, dims, broadcastStrides(v.dims, dims), out.data);
+        return [out];
+      },
   },
 };
 
@@ -1130,7 +1276,13 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
   }
   if (order.length < steps.length) {
     const stuck = steps.filter((s) => waiting.get(s)! > 0);
-    throw new GruError('INVALID_FILE', `importOnnx: the graph has a cycle through ${stuck.slice(0, 8).map((s) => s.what.replace('importOnnx: ', '')).join(', ')}${stuck.length > 8 ? `, … (${stuck.length} nodes)` : ''}`);
+    throw new GruError(
+      'INVALID_FILE',
+      `importOnnx: the graph has a cycle through ${stuck
+        .slice(0, 8)
+        .map((s) => s.what.replace('importOnnx: ', ''))
+        .join(', ')}${stuck.length > 8 ? `, … (${stuck.length} nodes)` : ''}`,
+    );
   }
 
   // Only what the outputs need runs.
@@ -1151,7 +1303,11 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
   for (const gi of graphInputs) if (!initializers.has(gi.name) && gi.shape && gi.shape.every((d) => typeof d === 'number')) fixedShapes.set(gi.name, gi.shape as number[]);
   const exec = (s: Step, vals: (Val | null)[], code: GruErrorCode): (Val | null)[] => {
     try {
-      return s.kernel(vals, ctx, s.outputs.map((o) => o !== ''));
+      return s.kernel(
+        vals,
+        ctx,
+        s.outputs.map((o) => o !== ''),
+      );
     } catch (e) {
       if (e instanceof OpError) throw new GruError(e.code ?? code, `${s.what}: ${e.message}`);
       if (e instanceof GruError) throw new GruError(e.code === 'INVALID_ARGUMENT' ? code : e.code, `${s.what}: ${e.message}`, { cause: e });
@@ -1185,11 +1341,21 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
     const [W, R, B] = [1, 2, 3].map((i) => (s.inputs[i] ? (constants.get(s.inputs[i]) ?? null) : null));
     if (W && R && (B || !s.inputs[3])) {
       try {
-        for (const [v, n] of [[W, 'W'], [R, 'R'], [B, 'B']] as const) if (v && !isFloat(v.type)) throw new OpError(`${n} must be FLOAT or DOUBLE, got ${typeName(v.type)}`, 'INVALID_FILE');
+        for (const [v, n] of [
+          [W, 'W'],
+          [R, 'R'],
+          [B, 'B'],
+        ] as const)
+          if (v && !isFloat(v.type)) throw new OpError(`${n} must be FLOAT or DOUBLE, got ${typeName(v.type)}`, 'INVALID_FILE');
         g.gru = gruFromOnnxWeights({
-          W: asTensor(W), R: asTensor(R), B: B ? asTensor(B) : null, hiddenSize: g.hiddenSize,
+          W: asTensor(W),
+          R: asTensor(R),
+          B: B ? asTensor(B) : null,
+          hiddenSize: g.hiddenSize,
           // 'reverse' runs a forward module on reversed sequences (runOnnxGru does the reversing).
-          direction: g.direction === 'reverse' ? 'forward' : g.direction, linearBeforeReset: g.linearBeforeReset, layout: g.layout,
+          direction: g.direction === 'reverse' ? 'forward' : g.direction,
+          linearBeforeReset: g.linearBeforeReset,
+          layout: g.layout,
         });
       } catch (e) {
         if (e instanceof OpError || e instanceof GruError) throw new GruError(e instanceof GruError && e.code === 'UNSUPPORTED' ? 'UNSUPPORTED' : 'INVALID_FILE', `${s.what}: ${e.message}`);

@@ -33,17 +33,7 @@ const { onnx } = onnxProto;
 // ---------------------------------------------------------------------------
 
 /** The typed arrays an {@link OnnxTensor} may hold, one per supported ONNX element type. */
-export type OnnxTensorData =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
+export type OnnxTensorData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
 
 /** A decoded `onnx.TensorProto`: name, shape and row-major data. */
 export interface OnnxTensor {
@@ -94,7 +84,10 @@ function dataTypeName(t: number): string {
   return (onnx.TensorProto.DataType as unknown as Record<number, string>)[t] ?? `unknown data type ${t}`;
 }
 
-const SUPPORTED_TYPES = () => Object.keys(ELEMENT_TYPES).map((k) => dataTypeName(Number(k))).join(', ');
+const SUPPORTED_TYPES = () =>
+  Object.keys(ELEMENT_TYPES)
+    .map((k) => dataTypeName(Number(k)))
+    .join(', ');
 
 /**
  * An int64 as protobufjs hands it over — a number, or a Long object
@@ -321,7 +314,8 @@ function buildGru(o: GruFromOnnxOptions, what: string): GRU {
   const D = numDirectionsOf(direction);
   const lbr = o.linearBeforeReset ?? 0;
   if (lbr !== 0 && lbr !== 1) throw new GruError('INVALID_ARGUMENT', `${what}: linearBeforeReset must be 0 or 1, got ${String(lbr)}`);
-  const W = view(o.W), R = view(o.R);
+  const W = view(o.W),
+    R = view(o.R);
   if (!W.float) throw new GruError('INVALID_ARGUMENT', `${what}: W must be FLOAT or DOUBLE, got ${W.typeName}`);
   if (!R.float) throw new GruError('INVALID_ARGUMENT', `${what}: R must be FLOAT or DOUBLE, got ${R.typeName}`);
   if (R.dims.length !== 3 || R.dims[1] % 3 !== 0 || R.dims[1] / 3 !== R.dims[2]) {
@@ -343,19 +337,26 @@ function buildGru(o: GruFromOnnxOptions, what: string): GRU {
   }
   const dtype: DType = o.dtype ?? (W.f64 ? 'float64' : 'float32');
   const gru = new GRU({
-    inputSize: I, hiddenSize: H, bidirectional: D === 2, bias: Bv !== null,
-    resetAfter: lbr === 1, batchFirst: (o.layout ?? 0) === 1, dtype,
+    inputSize: I,
+    hiddenSize: H,
+    bidirectional: D === 2,
+    bias: Bv !== null,
+    resetAfter: lbr === 1,
+    batchFirst: (o.layout ?? 0) === 1,
+    dtype,
   });
   const dict = new Map<string, Tensor>();
   for (let d = 0; d < D; d++) {
     const sfx = `_l0${d === 1 ? '_reverse' : ''}`;
-    const wIh = allocate(3 * H * I, dtype), wHh = allocate(3 * H * H, dtype);
+    const wIh = allocate(3 * H * I, dtype),
+      wHh = allocate(3 * H * H, dtype);
     swapGateBlocks(W.data as ArrayLike<number>, d * 3 * H * I, H, I, wIh, 0);
     swapGateBlocks(R.data as ArrayLike<number>, d * 3 * H * H, H, H, wHh, 0);
     dict.set(`weight_ih${sfx}`, new Tensor(wIh, [3 * H, I]));
     dict.set(`weight_hh${sfx}`, new Tensor(wHh, [3 * H, H]));
     if (Bv) {
-      const bIh = allocate(3 * H, dtype), bHh = allocate(3 * H, dtype);
+      const bIh = allocate(3 * H, dtype),
+        bHh = allocate(3 * H, dtype);
       swapGateBlocks(Bv.data as ArrayLike<number>, d * 6 * H, H, 1, bIh, 0);
       swapGateBlocks(Bv.data as ArrayLike<number>, d * 6 * H + 3 * H, H, 1, bHh, 0);
       dict.set(`bias_ih${sfx}`, new Tensor(bIh, [3 * H]));
@@ -384,7 +385,8 @@ function buildGru(o: GruFromOnnxOptions, what: string): GRU {
  */
 export function gruFromOnnxWeights(o: GruFromOnnxOptions): GRU {
   if (o.direction === 'reverse') {
-    throw new GruError('INVALID_ARGUMENT',
+    throw new GruError(
+      'INVALID_ARGUMENT',
       "gruFromOnnxWeights: direction 'reverse' cannot be expressed as a GRU module (it reverses only the second direction of a bidirectional pair); use runOnnxGru, which runs it on time-reversed sequences",
     );
   }
@@ -411,9 +413,12 @@ export function gruToOnnxWeights(gru: GRU, layer = 0): OnnxGruExport {
     throw new GruError('INVALID_ARGUMENT', `gruToOnnxWeights: layer must be an integer in [0, ${gru.numLayers - 1}], got ${layer}`);
   }
   const dirs = gru.layers[layer];
-  const D = dirs.length, H = gru.hiddenSize, I = dirs[0].wIh.shape[1];
+  const D = dirs.length,
+    H = gru.hiddenSize,
+    I = dirs[0].wIh.shape[1];
   const dtype = dirs[0].wIh.value.dtype;
-  const W = allocate(D * 3 * H * I, dtype), R = allocate(D * 3 * H * H, dtype);
+  const W = allocate(D * 3 * H * I, dtype),
+    R = allocate(D * 3 * H * H, dtype);
   const B = gru.bias ? allocate(D * 6 * H, dtype) : null;
   dirs.forEach((p, d) => {
     swapGateBlocks(p.wIh.data, 0, H, I, W, d * 3 * H * I);
@@ -507,7 +512,9 @@ export function runOnnxGru(inputs: OnnxGruInputs, options: OnnxGruRunOptions = {
     gru = buildGru({ W: inputs.W, R: inputs.R, B: inputs.B, hiddenSize: options.hiddenSize, direction, linearBeforeReset: options.linearBeforeReset }, what);
   }
   const dtype = gru.dtype;
-  const D = numDirectionsOf(direction), H = gru.hiddenSize, I = gru.inputSize;
+  const D = numDirectionsOf(direction),
+    H = gru.hiddenSize,
+    I = gru.inputSize;
 
   const X = floatInput(inputs.X, `${what}: X`, dtype);
   expectDims(X.shape, [null, null, I], `${what}: X (layout ${layout}, input size ${I})`, layout === 0 ? 'T, B, I' : 'B, T, I');
@@ -711,10 +718,7 @@ function readAttributes(node: OnnxTypes.INodeProto, D: (d: OnnxGruDirection) => 
  *   the graph has no GRU node or several (naming what it has), and on
  *   attributes our GRU cannot compute: activations other than Sigmoid/Tanh, clip.
  */
-export function importOnnxGru(
-  modelBytes: Uint8Array,
-  initializers?: Record<string, OnnxTensorInput> | Map<string, OnnxTensorInput>,
-): ImportedOnnxGru {
+export function importOnnxGru(modelBytes: Uint8Array, initializers?: Record<string, OnnxTensorInput> | Map<string, OnnxTensorInput>): ImportedOnnxGru {
   const model = decodeModel(modelBytes);
   const graph = model.graph!;
   const nodes = graph.node ?? [];
@@ -722,7 +726,8 @@ export function importOnnxGru(
   const grus = nodes.filter(isGru);
   if (grus.length !== 1) {
     const ops = [...new Set(nodes.map((n) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.` : '') + (n.opType ?? '?')))].join(', ');
-    throw new GruError('UNSUPPORTED',
+    throw new GruError(
+      'UNSUPPORTED',
       grus.length === 0
         ? `importOnnxGru: expected a GRU node, but the graph has none (its nodes: ${ops || 'none'})`
         : `importOnnxGru: expected one GRU node, found ${grus.length} (${grus.map((n, i) => n.name || `#${i}`).join(', ')}); import them one at a time`,
@@ -752,7 +757,7 @@ export function importOnnxGru(
 
   const hiddenSizeOf = () => {
     const R = constants.get(inputNames[2]);
-    return R ? view(R).dims[2] ?? null : null;
+    return R ? (view(R).dims[2] ?? null) : null;
   };
   if (attrs.hiddenSize === null) attrs.hiddenSize = hiddenSizeOf();
 
@@ -765,8 +770,13 @@ export function importOnnxGru(
     const B = inputNames[3] ? constants.get(inputNames[3]) : null;
     try {
       gru = gruFromOnnxWeights({
-        W: constants.get(inputNames[1])!, R: constants.get(inputNames[2])!, B,
-        hiddenSize: attrs.hiddenSize, direction: attrs.direction, linearBeforeReset: attrs.linearBeforeReset, layout: attrs.layout,
+        W: constants.get(inputNames[1])!,
+        R: constants.get(inputNames[2])!,
+        B,
+        hiddenSize: attrs.hiddenSize,
+        direction: attrs.direction,
+        linearBeforeReset: attrs.linearBeforeReset,
+        layout: attrs.layout,
       });
     } catch (e) {
       // Weights that do not fit together came from the file, not from the caller.
@@ -777,7 +787,13 @@ export function importOnnxGru(
 
   const result: ImportedOnnxGru = {
     ...attrs,
-    gru, gruUnavailable, inputNames, outputNames, nodeName: node.name ?? '', opsetVersion, constants,
+    gru,
+    gruUnavailable,
+    inputNames,
+    outputNames,
+    nodeName: node.name ?? '',
+    opsetVersion,
+    constants,
     run(feeds = {}) {
       const given = feeds instanceof Map ? feeds : new Map(Object.entries(feeds));
       const value = (i: number): OnnxTensorInput | null => {
@@ -789,12 +805,14 @@ export function importOnnxGru(
         return v;
       };
       const X = value(0)!;
-      const seq = value(4), h0 = value(5);
+      const seq = value(4),
+        h0 = value(5);
       // Reuse the module (which may have been trained since) unless new weights are fed.
       const fedWeights = [1, 2, 3].some((i) => inputNames[i] && given.has(inputNames[i]));
-      const { Y, Y_h } = result.gru && !fedWeights
-        ? runOnnxGru({ X, sequence_lens: seq, initial_h: h0 }, { layout: attrs.layout, direction: attrs.direction, gru: result.gru })
-        : runOnnxGru({ X, W: value(1), R: value(2), B: value(3), sequence_lens: seq, initial_h: h0 }, attrs);
+      const { Y, Y_h } =
+        result.gru && !fedWeights
+          ? runOnnxGru({ X, sequence_lens: seq, initial_h: h0 }, { layout: attrs.layout, direction: attrs.direction, gru: result.gru })
+          : runOnnxGru({ X, W: value(1), R: value(2), B: value(3), sequence_lens: seq, initial_h: h0 }, attrs);
       const out: Record<string, Tensor> = {};
       if (outputNames[0]) out[outputNames[0]] = Y;
       if (outputNames[1]) out[outputNames[1]] = Y_h;

@@ -30,12 +30,7 @@ export function readSafetensors(path: string): SafetensorsFile {
  * On failure the temporary file is removed and `path` is left untouched.
  * An existing file's permission bits are kept.
  */
-export function writeSafetensors(
-  path: string,
-  tensors: Record<string, Tensor> | Map<string, Tensor>,
-  metadata?: Record<string, string>,
-  ints?: Record<string, IntTensor> | Map<string, IntTensor>,
-): void {
+export function writeSafetensors(path: string, tensors: Record<string, Tensor> | Map<string, Tensor>, metadata?: Record<string, string>, ints?: Record<string, IntTensor> | Map<string, IntTensor>): void {
   // Serialize first: an invalid tensor throws before the file system is touched.
   const bytes = serializeSafetensors(tensors, metadata, ints);
   writeFileAtomic(path, bytes);
@@ -114,4 +109,3 @@ export function processAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-

@@ -26,8 +26,7 @@ export type SafetensorsIntDType = 'I64' | 'U64' | 'I32' | 'U32' | 'I16' | 'U16' 
 export type SafetensorsDType = SafetensorsFloatDType | SafetensorsIntDType;
 
 /** Typed arrays that hold integer tensors (64-bit ones as bigint arrays). */
-export type IntArray =
-  | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
+export type IntArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
 
 /** An integer tensor: a typed array plus a row-major shape. The array type decides the dtype. */
 export interface IntTensor {
@@ -52,7 +51,18 @@ const METADATA_KEY = '__metadata__';
 
 /** Bytes per element of each dtype. */
 const DTYPE_SIZE: Record<SafetensorsDType, number> = {
-  F64: 8, I64: 8, U64: 8, F32: 4, I32: 4, U32: 4, F16: 2, BF16: 2, I16: 2, U16: 2, I8: 1, U8: 1,
+  F64: 8,
+  I64: 8,
+  U64: 8,
+  F32: 4,
+  I32: 4,
+  U32: 4,
+  F16: 2,
+  BF16: 2,
+  I16: 2,
+  U16: 2,
+  I8: 1,
+  U8: 1,
 };
 
 /**
@@ -62,7 +72,18 @@ const DTYPE_SIZE: Record<SafetensorsDType, number> = {
  * element size.
  */
 const DTYPE_RANK: Record<SafetensorsDType, number> = {
-  U8: 1, I8: 2, I16: 3, U16: 4, F16: 5, BF16: 6, I32: 7, U32: 8, F32: 9, F64: 10, I64: 11, U64: 12,
+  U8: 1,
+  I8: 2,
+  I16: 3,
+  U16: 4,
+  F16: 5,
+  BF16: 6,
+  I32: 7,
+  U32: 8,
+  F32: 9,
+  F64: 10,
+  I64: 11,
+  U64: 12,
 };
 
 /** True on little-endian hosts (nearly all); big-endian hosts byte-swap. */
@@ -108,7 +129,10 @@ function scanHeader(text: string): string | null {
       const start = i;
       let escaped = false;
       for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) {
-        if (text.charCodeAt(i) === 0x5c /* \ */) { escaped = true; i++; }
+        if (text.charCodeAt(i) === 0x5c /* \ */) {
+          escaped = true;
+          i++;
+        }
       }
       // At depth 1 a string followed by ':' is a key of the top-level object.
       if (depth === 1 && duplicate === null) {
@@ -217,18 +241,42 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   for (const e of entries) {
     const le = copyLittleEndian(bytes, dataStart + e.begin, dataStart + e.end, DTYPE_SIZE[e.dtype]);
     switch (e.dtype) {
-      case 'F64': tensors.set(e.name, new Tensor(new Float64Array(le), e.shape)); break;
-      case 'F32': tensors.set(e.name, new Tensor(new Float32Array(le), e.shape)); break;
-      case 'F16': tensors.set(e.name, new Tensor(decodeF16(new Uint16Array(le)), e.shape)); break;
-      case 'BF16': tensors.set(e.name, new Tensor(decodeBF16(new Uint16Array(le)), e.shape)); break;
-      case 'I64': ints.set(e.name, { data: new BigInt64Array(le), shape: e.shape }); break;
-      case 'U64': ints.set(e.name, { data: new BigUint64Array(le), shape: e.shape }); break;
-      case 'I32': ints.set(e.name, { data: new Int32Array(le), shape: e.shape }); break;
-      case 'U32': ints.set(e.name, { data: new Uint32Array(le), shape: e.shape }); break;
-      case 'I16': ints.set(e.name, { data: new Int16Array(le), shape: e.shape }); break;
-      case 'U16': ints.set(e.name, { data: new Uint16Array(le), shape: e.shape }); break;
-      case 'I8': ints.set(e.name, { data: new Int8Array(le), shape: e.shape }); break;
-      case 'U8': ints.set(e.name, { data: new Uint8Array(le), shape: e.shape }); break;
+      case 'F64':
+        tensors.set(e.name, new Tensor(new Float64Array(le), e.shape));
+        break;
+      case 'F32':
+        tensors.set(e.name, new Tensor(new Float32Array(le), e.shape));
+        break;
+      case 'F16':
+        tensors.set(e.name, new Tensor(decodeF16(new Uint16Array(le)), e.shape));
+        break;
+      case 'BF16':
+        tensors.set(e.name, new Tensor(decodeBF16(new Uint16Array(le)), e.shape));
+        break;
+      case 'I64':
+        ints.set(e.name, { data: new BigInt64Array(le), shape: e.shape });
+        break;
+      case 'U64':
+        ints.set(e.name, { data: new BigUint64Array(le), shape: e.shape });
+        break;
+      case 'I32':
+        ints.set(e.name, { data: new Int32Array(le), shape: e.shape });
+        break;
+      case 'U32':
+        ints.set(e.name, { data: new Uint32Array(le), shape: e.shape });
+        break;
+      case 'I16':
+        ints.set(e.name, { data: new Int16Array(le), shape: e.shape });
+        break;
+      case 'U16':
+        ints.set(e.name, { data: new Uint16Array(le), shape: e.shape });
+        break;
+      case 'I8':
+        ints.set(e.name, { data: new Int8Array(le), shape: e.shape });
+        break;
+      case 'U8':
+        ints.set(e.name, { data: new Uint8Array(le), shape: e.shape });
+        break;
     }
   }
   return { tensors, ints, metadata };
@@ -268,10 +316,7 @@ function parseEntry(name: string, raw: unknown, dataLength: number): Entry {
   if (!Number.isSafeInteger(byteLength)) {
     throw new GruError('INVALID_FILE', `${where}: shape ${show(shape)} of ${dtype} is too large (more than 2^53 - 1 bytes)`);
   }
-  if (
-    !Array.isArray(offsets) || offsets.length !== 2 ||
-    !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]
-  ) {
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
     throw new GruError('INVALID_FILE', `${where}: data_offsets must be two non-negative integers [begin, end] with begin <= end, got ${show(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
@@ -279,9 +324,7 @@ function parseEntry(name: string, raw: unknown, dataLength: number): Entry {
     throw new GruError('INVALID_FILE', `${where}: data_offsets end ${end} lies beyond the data buffer of ${dataLength} bytes (file truncated?)`);
   }
   if (end - begin !== byteLength) {
-    throw new GruError('INVALID_FILE', 
-      `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, expected ${byteLength} (${count} elements of ${dtype} for shape ${show(shape)})`,
-    );
+    throw new GruError('INVALID_FILE', `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, expected ${byteLength} (${count} elements of ${dtype} for shape ${show(shape)})`);
   }
   return { name, dtype, shape: shape as number[], begin, end };
 }
@@ -293,22 +336,16 @@ function checkCoverage(entries: Entry[], dataLength: number): void {
   let previous: Entry | null = null;
   for (const e of sorted) {
     if (e.begin < covered) {
-      throw new GruError('INVALID_FILE', 
-        `safetensors: tensor '${e.name}' at [${e.begin}, ${e.end}] overlaps tensor '${previous!.name}' at [${previous!.begin}, ${previous!.end}]`,
-      );
+      throw new GruError('INVALID_FILE', `safetensors: tensor '${e.name}' at [${e.begin}, ${e.end}] overlaps tensor '${previous!.name}' at [${previous!.begin}, ${previous!.end}]`);
     }
     if (e.begin > covered) {
-      throw new GruError('INVALID_FILE', 
-        `safetensors: data bytes [${covered}, ${e.begin}) belong to no tensor (before '${e.name}'); expected tensors to cover the data buffer contiguously`,
-      );
+      throw new GruError('INVALID_FILE', `safetensors: data bytes [${covered}, ${e.begin}) belong to no tensor (before '${e.name}'); expected tensors to cover the data buffer contiguously`);
     }
     covered = e.end;
     previous = e;
   }
   if (covered !== dataLength) {
-    throw new GruError('INVALID_FILE', 
-      `safetensors: tensors cover ${covered} bytes but the data buffer has ${dataLength}; expected tensors to cover the data buffer contiguously, without trailing bytes`,
-    );
+    throw new GruError('INVALID_FILE', `safetensors: tensors cover ${covered} bytes but the data buffer has ${dataLength}; expected tensors to cover the data buffer contiguously, without trailing bytes`);
   }
 }
 
@@ -336,7 +373,8 @@ function decodeF16(h: Uint16Array): Float32Array {
     const sign = h[i] & 0x8000 ? -1 : 1;
     const exp = (h[i] >> 10) & 0x1f;
     const frac = h[i] & 0x3ff;
-    if (exp === 0) out[i] = sign * frac * 2 ** -24; // zero and subnormals
+    if (exp === 0)
+      out[i] = sign * frac * 2 ** -24; // zero and subnormals
     else if (exp === 31) out[i] = frac ? NaN : sign * Infinity;
     else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
   }
@@ -377,11 +415,7 @@ interface Outgoing {
  * Float32Array/Float64Array (an IntArray for `ints`) or do not match its
  * shape, or when a metadata value is not a string.
  */
-export function serializeSafetensors(
-  tensors: Record<string, Tensor> | Map<string, Tensor>,
-  metadata?: Record<string, string>,
-  ints?: Record<string, IntTensor> | Map<string, IntTensor>,
-): Uint8Array {
+export function serializeSafetensors(tensors: Record<string, Tensor> | Map<string, Tensor>, metadata?: Record<string, string>, ints?: Record<string, IntTensor> | Map<string, IntTensor>): Uint8Array {
   const encoder = new TextEncoder();
   const items: Outgoing[] = [];
   const seen = new Set<string>();

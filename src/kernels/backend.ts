@@ -72,9 +72,7 @@ export interface GruMode {
  * Everything else (reverse, lengths, both reset forms, the cache, y's
  * columns) works the same for both.
  */
-export type GruInput =
-  | { x: FloatArray; wIh: FloatArray; bIh: FloatArray | null; xProj?: null }
-  | { xProj: FloatArray; x?: null; wIh?: null; bIh?: null };
+export type GruInput = { x: FloatArray; wIh: FloatArray; bIh: FloatArray | null; xProj?: null } | { xProj: FloatArray; x?: null; wIh?: null; bIh?: null };
 
 /** What both GRU kernels take besides the input side. */
 export interface GruCall extends GruDims, GruRecurrentWeights, GruMode {
@@ -82,22 +80,23 @@ export interface GruCall extends GruDims, GruRecurrentWeights, GruMode {
   h0: FloatArray;
 }
 
-export type GruForwardArgs = GruCall & GruInput & {
-  /**
-   * Output; this direction writes columns [yOff, yOff + H) of row (t, b),
-   * which starts at t·ldyT + b·ldy. Time-major (T, B, ldy) by default
-   * (ldyT = B·ldy); batch-first (B, T, C) is ldy = T·C, ldyT = C.
-   */
-  y: FloatArray;
-  yOff: number;
-  ldy: number;
-  /** Elements between rows (t, b) and (t + 1, b) of y (default B·ldy). */
-  ldyT?: number;
-  /** Output (B, H): each sequence's state after its last valid step. */
-  hN: FloatArray;
-  /** Filled for backward when given; sized by {@link gruCacheSizes}. */
-  cache: GruCache | null;
-};
+export type GruForwardArgs = GruCall &
+  GruInput & {
+    /**
+     * Output; this direction writes columns [yOff, yOff + H) of row (t, b),
+     * which starts at t·ldyT + b·ldy. Time-major (T, B, ldy) by default
+     * (ldyT = B·ldy); batch-first (B, T, C) is ldy = T·C, ldyT = C.
+     */
+    y: FloatArray;
+    yOff: number;
+    ldy: number;
+    /** Elements between rows (t, b) and (t + 1, b) of y (default B·ldy). */
+    ldyT?: number;
+    /** Output (B, H): each sequence's state after its last valid step. */
+    hN: FloatArray;
+    /** Filled for backward when given; sized by {@link gruCacheSizes}. */
+    cache: GruCache | null;
+  };
 
 /**
  * The input side of a GRU backward, matching its forward's:
@@ -113,21 +112,22 @@ export type GruBackwardInput =
   | { x: FloatArray; wIh: FloatArray; bIh: FloatArray | null; dx: FloatArray | null; dWIh: FloatArray; dBIh: FloatArray | null; xProj?: null; dXProj?: null }
   | { xProj: FloatArray; dXProj: FloatArray | null; x?: null; wIh?: null; bIh?: null; dx?: null; dWIh?: null; dBIh?: null };
 
-export type GruBackwardArgs = GruCall & GruBackwardInput & {
-  /** Accumulated gradients (each may be null when not wanted). */
-  dh0: FloatArray | null; // (B, H)
-  dWHh: FloatArray; // (3H, H)
-  dBHh: FloatArray | null; // (3H)
-  /** Gradient of the output at columns [dyOff, dyOff + H), in y's layout (row (t, b) at t·ldyT + b·ldy), or null for none. */
-  dy: FloatArray | null;
-  dyOff: number;
-  ldy: number;
-  /** Elements between rows (t, b) and (t + 1, b) of dy (default B·ldy). */
-  ldyT?: number;
-  /** Gradient of hN (B, H), or null for none. */
-  dhN: FloatArray | null;
-  cache: GruCache;
-};
+export type GruBackwardArgs = GruCall &
+  GruBackwardInput & {
+    /** Accumulated gradients (each may be null when not wanted). */
+    dh0: FloatArray | null; // (B, H)
+    dWHh: FloatArray; // (3H, H)
+    dBHh: FloatArray | null; // (3H)
+    /** Gradient of the output at columns [dyOff, dyOff + H), in y's layout (row (t, b) at t·ldyT + b·ldy), or null for none. */
+    dy: FloatArray | null;
+    dyOff: number;
+    ldy: number;
+    /** Elements between rows (t, b) and (t + 1, b) of dy (default B·ldy). */
+    ldyT?: number;
+    /** Gradient of hN (B, H), or null for none. */
+    dhN: FloatArray | null;
+    cache: GruCache;
+  };
 
 /** Element counts of a {@link GruCache} for the given sizes. */
 export function gruCacheSizes(d: GruDims): { gates: number; hPrev: number; hn: number } {
@@ -253,12 +253,7 @@ export interface Backend {
    * each matrix given as (array, offset, leading dimension), row-major.
    * beta = 0 overwrites C (its old contents, even NaN, are ignored).
    */
-  gemm(
-    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: FloatArray, aOff: number, lda: number,
-    B: FloatArray, bOff: number, ldb: number,
-    beta: number, C: FloatArray, cOff: number, ldc: number,
-  ): void;
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number, beta: number, C: FloatArray, cOff: number, ldc: number): void;
 
   /** out[n, c] += bias[c] for an (N, C) matrix. */
   addBias(out: FloatArray, bias: FloatArray, N: number, C: number): void;

@@ -37,7 +37,12 @@ export class KernelOutOfMemory extends Error {}
 const ON_REF = Symbol('ref');
 
 // Field kinds, as small integers for the checking loop.
-const F32 = 0, I32 = 1, INT = 2, FLOAT = 3, FLAG = 4, ENUM = 5;
+const F32 = 0,
+  I32 = 1,
+  INT = 2,
+  FLOAT = 3,
+  FLAG = 4,
+  ENUM = 5;
 const KIND: Record<Field['type'], number> = { f32: F32, i32: I32, dim: INT, int: INT, float: FLOAT, flag: FLAG, enum: ENUM };
 
 /** A spec made ready for checking calls: per field its kind, reader, size and offset field. */
@@ -159,9 +164,7 @@ export function generatedChecker(c: Compiled): Checker | null {
   fields.forEach((f, i) => {
     const v = `v${i}`;
     if (f.type === 'f32' || f.type === 'i32') {
-      const type = f.type === 'f32'
-        ? `if (${v} instanceof Float64Array) f64 = true; else if (!(${v} instanceof Float32Array)) fail(c, ${i}, ${v});`
-        : `if (!(${v} instanceof Int32Array)) fail(c, ${i}, ${v});`;
+      const type = f.type === 'f32' ? `if (${v} instanceof Float64Array) f64 = true; else if (!(${v} instanceof Float32Array)) fail(c, ${i}, ${v});` : `if (!(${v} instanceof Int32Array)) fail(c, ${i}, ${v});`;
       const o = c.offset[i];
       const size = f.size ? ` const need = ${o >= 0 ? `v${o} + ` : ''}F[${i}].size(a); if (${v}.length < need) short(c, ${i}, need, ${v}.length, ${o >= 0 ? `v${o}` : -1});` : '';
       body.push(`if (${v} === null) { ${f.optional ? '' : `fail(c, ${i}, ${v});`} } else { ${type}${size} }`);
@@ -185,8 +188,13 @@ export function generatedChecker(c: Compiled): Checker | null {
 function fail(c: Compiled, i: number, v: unknown): never {
   const f = c.fields[i];
   const want = {
-    f32: 'a Float32Array or Float64Array', i32: 'an Int32Array', dim: 'a non-negative integer', int: 'a non-negative integer',
-    float: 'a number', flag: 'a boolean', enum: `one of ${f.values?.join(', ')}`,
+    f32: 'a Float32Array or Float64Array',
+    i32: 'an Int32Array',
+    dim: 'a non-negative integer',
+    int: 'a non-negative integer',
+    float: 'a number',
+    flag: 'a boolean',
+    enum: `one of ${f.values?.join(', ')}`,
   }[f.type];
   throw new GruError('INVALID_ARGUMENT', `${c.spec.name}: ${f.name}: expected ${want}, got ${f.type === 'enum' ? String(v) : describe(v)}`);
 }
@@ -237,13 +245,13 @@ export function createBackend<E extends object>(name: string, kernels: FastKerne
     };
     out[kname] = c.spec.params
       ? (...p: unknown[]): unknown => {
-        const r = fastRun(check(p, values));
-        return r === ON_REF ? ref(...p) : r;
-      }
+          const r = fastRun(check(p, values));
+          return r === ON_REF ? ref(...p) : r;
+        }
       : (a: Args): unknown => {
-        const r = fastRun(check(a, values));
-        return r === ON_REF ? ref(a) : r;
-      };
+          const r = fastRun(check(a, values));
+          return r === ON_REF ? ref(a) : r;
+        };
   }
   return Object.assign(out, extra) as unknown as Backend & E;
 }

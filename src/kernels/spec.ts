@@ -27,9 +27,7 @@
  * Adding a kernel: its spec here, its ref kernel, its fast kernels (the
  * addon's struct X-macro and the wasm export, in spec order), its test.
  */
-import type {
-  AttentionBackwardArgs, AttentionForwardArgs, AttentionInputs, Backend, GruBackwardArgs, GruForwardArgs,
-} from './backend.js';
+import type { AttentionBackwardArgs, AttentionForwardArgs, AttentionInputs, Backend, GruBackwardArgs, GruForwardArgs } from './backend.js';
 import type { FloatArray } from '../tensor/tensor.js';
 
 /** The kernels' ABI: bump when any field list, order or meaning changes (the build scripts read this line). */
@@ -131,8 +129,14 @@ function attentionExtent(a: AttentionInputs, sb: number, sj: number, cols: numbe
 export function attentionStrides(a: AttentionInputs): { kb: number; kj: number; vb: number; vj: number } {
   return { kb: a.keyStrideB ?? a.S * a.A, kj: a.keyStrideJ ?? a.A, vb: a.valueStrideB ?? a.S * a.D, vj: a.valueStrideJ ?? a.D };
 }
-const keyExtent = (a: AttentionInputs): number => { const s = attentionStrides(a); return attentionExtent(a, s.kb, s.kj, a.A); };
-const valueExtent = (a: AttentionInputs): number => { const s = attentionStrides(a); return attentionExtent(a, s.vb, s.vj, a.D); };
+const keyExtent = (a: AttentionInputs): number => {
+  const s = attentionStrides(a);
+  return attentionExtent(a, s.kb, s.kj, a.A);
+};
+const valueExtent = (a: AttentionInputs): number => {
+  const s = attentionStrides(a);
+  return attentionExtent(a, s.vb, s.vj, a.D);
+};
 
 function checkTargets(targets: Int32Array, N: number, C: number): string | null {
   for (let r = 0; r < N; r++) if (targets[r] >= C) return `target class ${targets[r]} of row ${r} is >= the number of classes ${C}`;
@@ -176,7 +180,10 @@ const gruInputs: Field[] = [
   i32('lengths', B, opt),
   flag('reverse'),
   flag('resetAfter'),
-  dim('T'), dim('B'), dim('I'), dim('H'),
+  dim('T'),
+  dim('B'),
+  dim('I'),
+  dim('H'),
 ];
 
 const gruForward: KernelSpec = {
@@ -184,7 +191,9 @@ const gruForward: KernelSpec = {
   threaded: true,
   fields: [
     f32('y', 'out', (a: GruForwardArgs) => rowsExtent(a.T, a.B, a.ldyT ?? ldyT(a), a.ldy, a.H), { offset: 'yOff', rows: yRows }),
-    int('yOff'), int('ldy'), int('ldyT', { default: ldyT }),
+    int('yOff'),
+    int('ldy'),
+    int('ldyT', { default: ldyT }),
     f32('hN', 'out', BH),
     f32('cache.gates', 'out', TBG, opt),
     f32('cache.hPrev', 'out', TBH, opt),
@@ -207,7 +216,9 @@ const gruBackward: KernelSpec = {
     f32('dBHh', 'inout', G, opt),
     f32('dXProj', 'inout', TBG, { optional: true, when: (a: GruBackwardArgs) => !!a.xProj }),
     f32('dy', 'in', (a: GruBackwardArgs) => rowsExtent(a.T, a.B, a.ldyT ?? ldyT(a), a.ldy, a.H), { optional: true, offset: 'dyOff', rows: yRows }),
-    int('dyOff'), int('ldy'), int('ldyT', { default: ldyT }),
+    int('dyOff'),
+    int('ldy'),
+    int('ldyT', { default: ldyT }),
     f32('dhN', 'in', BH, opt),
     f32('cache.gates', 'in', TBG),
     f32('cache.hPrev', 'in', TBH),
@@ -226,7 +237,10 @@ const attentionInputs: Field[] = [
   f32('v', 'in', (a: AttentionInputs) => a.A, opt),
   i32('lengths', B, opt),
   f32('gain', 'in', (a: AttentionInputs) => a.B * a.S, opt),
-  dim('B'), dim('S'), dim('A'), dim('D'),
+  dim('B'),
+  dim('S'),
+  dim('A'),
+  dim('D'),
   int('keyStrideB', { default: (a: AttentionInputs) => a.S * a.A }),
   int('keyStrideJ', { default: (a: AttentionInputs) => a.A }),
   int('valueStrideB', { default: (a: AttentionInputs) => a.S * a.D }),
@@ -266,12 +280,23 @@ const gemm: KernelSpec = {
   threaded: true,
   params: ['transA', 'transB', 'M', 'N', 'K', 'alpha', 'A', 'aOff', 'lda', 'B', 'bOff', 'ldb', 'beta', 'C', 'cOff', 'ldc'],
   fields: [
-    flag('transA'), flag('transB'), dim('M'), dim('N'), dim('K'), float('alpha'),
-    f32('A', 'in', (a) => (a.transA ? matrixExtent(a.K, a.M, a.lda) : matrixExtent(a.M, a.K, a.lda)), { offset: 'aOff' }), int('aOff'), int('lda'),
-    f32('B', 'in', (a) => (a.transB ? matrixExtent(a.N, a.K, a.ldb) : matrixExtent(a.K, a.N, a.ldb)), { offset: 'bOff' }), int('bOff'), int('ldb'),
+    flag('transA'),
+    flag('transB'),
+    dim('M'),
+    dim('N'),
+    dim('K'),
+    float('alpha'),
+    f32('A', 'in', (a) => (a.transA ? matrixExtent(a.K, a.M, a.lda) : matrixExtent(a.M, a.K, a.lda)), { offset: 'aOff' }),
+    int('aOff'),
+    int('lda'),
+    f32('B', 'in', (a) => (a.transB ? matrixExtent(a.N, a.K, a.ldb) : matrixExtent(a.K, a.N, a.ldb)), { offset: 'bOff' }),
+    int('bOff'),
+    int('ldb'),
     float('beta'),
     // beta = 0 ignores C's old contents (even NaN); between rows (ldc > N) they survive.
-    f32('C', 'inout', (a) => matrixExtent(a.M, a.N, a.ldc), { offset: 'cOff', overwritten: (a) => a.beta === 0 && (a.ldc === a.N || a.M <= 1) }), int('cOff'), int('ldc'),
+    f32('C', 'inout', (a) => matrixExtent(a.M, a.N, a.ldc), { offset: 'cOff', overwritten: (a) => a.beta === 0 && (a.ldc === a.N || a.M <= 1) }),
+    int('cOff'),
+    int('ldc'),
   ],
   check: (a) => {
     const empty = a.M <= 0 || a.N <= 0 || a.K <= 0;
@@ -348,16 +373,31 @@ const adamUpdate: KernelSpec = {
   name: 'adamUpdate',
   params: ['w', 'g', 'm', 'v', 's'],
   fields: [
-    f32('w', 'inout', (a) => a.n), f32('g', 'in', (a) => a.n), f32('m', 'inout', (a) => a.n), f32('v', 'inout', (a) => a.n), n('g'),
+    f32('w', 'inout', (a) => a.n),
+    f32('g', 'in', (a) => a.n),
+    f32('m', 'inout', (a) => a.n),
+    f32('v', 'inout', (a) => a.n),
+    n('g'),
     ...(['lr', 'beta1', 'beta2', 'eps', 'c1', 'c2', 'l2', 'shrink'] as const).map((k) => float(`s.${k}`)),
   ],
 };
 
 /** Every kernel's spec, by name. */
 export const kernelSpecs: Readonly<Record<KernelName, KernelSpec>> = {
-  gemm, addBias, addBiasBackward, unaryForward, unaryBackward,
-  softmaxCrossEntropyForward, softmaxCrossEntropyBackward, embeddingForward, embeddingBackward,
-  gruForward, gruBackward, attentionForward, attentionBackward, adamUpdate,
+  gemm,
+  addBias,
+  addBiasBackward,
+  unaryForward,
+  unaryBackward,
+  softmaxCrossEntropyForward,
+  softmaxCrossEntropyBackward,
+  embeddingForward,
+  embeddingBackward,
+  gruForward,
+  gruBackward,
+  attentionForward,
+  attentionBackward,
+  adamUpdate,
 };
 
 // ---------------------------------------------------------------- reading a call's fields
@@ -370,13 +410,11 @@ export const kernelSpecs: Readonly<Record<KernelName, KernelSpec>> = {
 export function fieldReader(f: Field, params?: readonly string[]): (a: Args) => unknown {
   const path = f.name.split('.');
   const at = params ? params.indexOf(path[0]) : -1;
-  const raw = at >= 0
-    ? path.length === 1 ? (a: Args) => a.p[at] : (a: Args) => a.p[at]?.[path[1]]
-    : path.length === 1 ? (a: Args) => a[f.name] : (a: Args) => a[path[0]]?.[path[1]];
+  const raw = at >= 0 ? (path.length === 1 ? (a: Args) => a.p[at] : (a: Args) => a.p[at]?.[path[1]]) : path.length === 1 ? (a: Args) => a[f.name] : (a: Args) => a[path[0]]?.[path[1]];
   if (f.derive) return f.derive;
   if (f.type === 'f32' || f.type === 'i32') {
     const when = f.when;
-    return when ? (a) => (when(a) ? raw(a) ?? null : null) : (a) => raw(a) ?? null;
+    return when ? (a) => (when(a) ? (raw(a) ?? null) : null) : (a) => raw(a) ?? null;
   }
   if (f.default) {
     const d = f.default;
@@ -395,10 +433,21 @@ export function positionalRecord(spec: KernelSpec): (p: readonly unknown[]) => A
   class Call {
     constructor(readonly p: readonly unknown[]) {}
   }
-  spec.params!.forEach((name, i) => Object.defineProperty(Call.prototype, name, { get(this: Call) { return this.p[i]; } }));
+  spec.params!.forEach((name, i) =>
+    Object.defineProperty(Call.prototype, name, {
+      get(this: Call) {
+        return this.p[i];
+      },
+    }),
+  );
   for (const f of spec.fields) {
     const derive = f.derive;
-    if (derive) Object.defineProperty(Call.prototype, f.name, { get(this: Call) { return derive(this); } });
+    if (derive)
+      Object.defineProperty(Call.prototype, f.name, {
+        get(this: Call) {
+          return derive(this);
+        },
+      });
   }
   return (p) => new Call(p);
 }

@@ -70,7 +70,10 @@ export class AttentionGRUStack extends Module {
     for (let l = 0; l < L; l++) {
       for (let d = 0; d < D; d++) {
         const cell = new AttentionGRU({
-          ...o, inputSize: l === 0 ? o.inputSize : D * o.hiddenSize, batchFirst: false, seed: (o.seed ?? 0) + 101 * (l * D + d),
+          ...o,
+          inputSize: l === 0 ? o.inputSize : D * o.hiddenSize,
+          batchFirst: false,
+          seed: (o.seed ?? 0) + 101 * (l * D + d),
         });
         this.cells.push(this.child(`l${l}${d === 1 ? '_reverse' : ''}`, cell));
       }
@@ -92,7 +95,8 @@ export class AttentionGRUStack extends Module {
     assertFinite(xv.value, 'AttentionGRUStack.forward input');
     let input = this.batchFirst ? swapAxes01(xv) : xv;
     const [T, B] = input.shape;
-    const D = this.bidirectional ? 2 : 1, H = this.hiddenSize;
+    const D = this.bidirectional ? 2 : 1,
+      H = this.hiddenSize;
     if (T === 0 || B === 0) throw new GruError('INVALID_ARGUMENT', `AttentionGRUStack.forward: input needs at least one step and one sequence, got ${shapeString(xv.shape)}`);
     const lengths = opts.lengths === undefined ? null : checkLengths(opts.lengths, B, T, 'AttentionGRUStack.forward');
     let h0: Var | null = null;

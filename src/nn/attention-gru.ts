@@ -96,7 +96,11 @@ export class AttentionGRU extends Module {
 
   constructor(o: AttentionGRUOptions) {
     super();
-    for (const [name, v] of [['inputSize', o.inputSize], ['hiddenSize', o.hiddenSize], ['attentionSize', o.attentionSize ?? 1]] as const) {
+    for (const [name, v] of [
+      ['inputSize', o.inputSize],
+      ['hiddenSize', o.hiddenSize],
+      ['attentionSize', o.attentionSize ?? 1],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new GruError('INVALID_ARGUMENT', `AttentionGRU: ${name} must be a positive integer, got ${v}`);
     }
     const w = o.window ?? 0;
@@ -123,7 +127,8 @@ export class AttentionGRU extends Module {
       throw new GruError('INVALID_ARGUMENT', `AttentionGRU: updateGate must be 'previous' or 'candidate', got ${JSON.stringify(o.updateGate)}`);
     }
     this.form = { resetContext: o.resetContext ?? true, attendInitial: o.attendInitial ?? true, updateGate: o.updateGate ?? 'previous' };
-    const H = this.hiddenSize, A = this.attentionSize;
+    const H = this.hiddenSize,
+      A = this.attentionSize;
     const rng = new Rng(o.seed ?? 0);
     const init = (shape: number[], fan: number) => uniformInit(shape, 1 / Math.sqrt(fan), rng, o.dtype);
     const bias = o.bias ?? true;

@@ -220,4 +220,3 @@ function sliceLayer(h0: Var, l: number, D: number): Var {
   if (h0.shape[0] === D) return h0;
   return sliceRows(h0, l * D, D, [D, B, H]);
 }
-

@@ -97,7 +97,13 @@ export abstract class Module {
     // From a file: 'INVALID_FILE' naming it (the file and the configuration it records disagree); else the caller's dict is wrong.
     const fail = (message: string) =>
       opts.file === undefined ? new GruError('INVALID_ARGUMENT', `loadStateDict: ${message}`) : new GruError('INVALID_FILE', `${opts.file}: the tensors do not match the model its metadata describes: ${message}`);
-    const prefix = opts.prefix ?? detectPrefix([...entries.keys()], named.map(([n]) => n), fail);
+    const prefix =
+      opts.prefix ??
+      detectPrefix(
+        [...entries.keys()],
+        named.map(([n]) => n),
+        fail,
+      );
     const expected = new Map(named.map(([n, v]) => [prefix + n, v]));
     const missing = [...expected.keys()].filter((k) => !entries.has(k));
     const extra = [...entries.keys()].filter((k) => k.startsWith(prefix) && !expected.has(k));

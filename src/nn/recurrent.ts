@@ -42,7 +42,8 @@ export interface RecurrentLayerOptions {
 /** Checks a cell config (from options or a model file); errors name `who`. */
 export function checkCell(cell: CellConfig, who = 'cell'): void {
   if (!(CELL_KINDS as readonly string[]).includes(cell.kind)) throw new GruError('INVALID_ARGUMENT', `${who}: kind must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(cell.kind)}`);
-  const w = cell.window ?? 0, d = cell.local ?? 0;
+  const w = cell.window ?? 0,
+    d = cell.local ?? 0;
   if (!Number.isInteger(w) || w < 0) throw new GruError('INVALID_ARGUMENT', `${who}: window must be a non-negative integer, got ${cell.window}`);
   if (!Number.isInteger(d) || d < 0) throw new GruError('INVALID_ARGUMENT', `${who}: local must be a non-negative integer, got ${cell.local}`);
   if (cell.kind === 'gru' && (w > 0 || d > 0)) throw new GruError('INVALID_ARGUMENT', `${who}: window and local apply to the attention cells (attention-gru, seed-003), not the GRU`);

@@ -21,7 +21,10 @@ export class Adam extends Optimizer {
   /** AdamW decays weights directly instead of adding wd·p to the gradient. */
   protected readonly decoupled: boolean = false;
 
-  constructor(params: Var[], readonly opts: AdamOptions = {}) {
+  constructor(
+    params: Var[],
+    readonly opts: AdamOptions = {},
+  ) {
     super(params, opts.lr ?? 1e-3);
   }
 
@@ -58,7 +61,9 @@ export class Adam extends Optimizer {
       for (let j = 0; j < positions.length; j++) out[j] = a[positions[j]];
       return out;
     };
-    const ws = at(w), ms = at(m), vs = at(v);
+    const ws = at(w),
+      ms = at(m),
+      vs = at(v);
     backend().adamUpdate(ws, g, ms, vs, step);
     for (let j = 0; j < positions.length; j++) {
       const i = positions[j];

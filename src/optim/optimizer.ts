@@ -22,7 +22,10 @@ export abstract class Optimizer {
   steps = 0;
   private readonly slots = new Map<string, Map<Var, FloatArray>>();
 
-  constructor(readonly params: Var[], lr: number) {
+  constructor(
+    readonly params: Var[],
+    lr: number,
+  ) {
     if (!(lr > 0)) throw new GruError('INVALID_ARGUMENT', `optimizer: learning rate must be > 0, got ${lr}`);
     this.lr = lr;
   }

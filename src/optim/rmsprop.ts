@@ -13,7 +13,10 @@ export interface RMSpropOptions {
 
 /** v = α v + (1−α) g²;  step = g / (√v + eps);  with momentum b = μ b + step;  p −= lr · (b or step) */
 export class RMSprop extends Optimizer {
-  constructor(params: Var[], readonly opts: RMSpropOptions = {}) {
+  constructor(
+    params: Var[],
+    readonly opts: RMSpropOptions = {},
+  ) {
     super(params, opts.lr ?? 1e-2);
   }
 

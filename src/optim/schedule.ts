@@ -11,7 +11,11 @@ export interface Schedule {
 /** lr = base · γ^⌊epoch / stepSize⌋ */
 export class StepLR implements Schedule {
   private readonly base: number;
-  constructor(private readonly opt: Optimizer, private readonly stepSize: number, private readonly gamma = 0.1) {
+  constructor(
+    private readonly opt: Optimizer,
+    private readonly stepSize: number,
+    private readonly gamma = 0.1,
+  ) {
     this.base = opt.lr;
   }
   epochEnd(epoch: number): void {
@@ -26,7 +30,11 @@ export class StepLR implements Schedule {
 /** Cosine annealing from the base rate to minLr over `total` epochs. */
 export class CosineLR implements Schedule {
   private readonly base: number;
-  constructor(private readonly opt: Optimizer, private readonly total: number, private readonly minLr = 0) {
+  constructor(
+    private readonly opt: Optimizer,
+    private readonly total: number,
+    private readonly minLr = 0,
+  ) {
     this.base = opt.lr;
   }
   epochEnd(epoch: number): void {
@@ -43,7 +51,12 @@ export class CosineLR implements Schedule {
 export class ReduceOnPlateau implements Schedule {
   private best = Infinity;
   private bad = 0;
-  constructor(private readonly opt: Optimizer, private readonly factor = 0.5, private readonly patience = 2, private readonly minLr = 1e-6) {}
+  constructor(
+    private readonly opt: Optimizer,
+    private readonly factor = 0.5,
+    private readonly patience = 2,
+    private readonly minLr = 1e-6,
+  ) {}
   epochEnd(_epoch: number, metric?: number): void {
     if (metric === undefined) return;
     if (metric < this.best * (1 - 1e-4)) {

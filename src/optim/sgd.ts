@@ -15,7 +15,10 @@ export interface SGDOptions {
  * d = g + wd·p;  v = μ v + d;  p −= lr · (nesterov ? d + μ v : v)   (plain SGD when μ = 0)
  */
 export class SGD extends Optimizer {
-  constructor(params: Var[], readonly opts: SGDOptions) {
+  constructor(
+    params: Var[],
+    readonly opts: SGDOptions,
+  ) {
     super(params, opts.lr);
   }
 

@@ -26,7 +26,16 @@ function rgb(hex: string): [number, number, number] {
 }
 
 function hex(c: [number, number, number]): string {
-  return '#' + c.map((v) => Math.round(Math.max(0, Math.min(255, v))).toString(16).padStart(2, '0')).join('');
+  return (
+    '#' +
+    c
+      .map((v) =>
+        Math.round(Math.max(0, Math.min(255, v)))
+          .toString(16)
+          .padStart(2, '0'),
+      )
+      .join('')
+  );
 }
 
 /** Colour at position `t` ∈ [0, 1] of a scale, interpolated linearly between its stops. */
@@ -122,21 +131,24 @@ export function heatmap(opts: HeatmapOptions): string {
   const nR = rows.length;
   const nC = cols.length;
 
-  let dMin = Infinity, dMax = -Infinity;
+  let dMin = Infinity,
+    dMax = -Infinity;
   let allInts = true;
-  for (const r of values) for (const v of r) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-    if (v < dMin) dMin = v;
-    if (v > dMax) dMax = v;
-    if (!Number.isInteger(v)) allInts = false;
+  for (const r of values)
+    for (const v of r) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      if (v < dMin) dMin = v;
+      if (v > dMax) dMax = v;
+      if (!Number.isInteger(v)) allInts = false;
+    }
+  if (dMin === Infinity) {
+    dMin = 0;
+    dMax = 1;
   }
-  if (dMin === Infinity) { dMin = 0; dMax = 1; }
   const vMin = opts.min ?? Math.min(0, dMin);
   let vMax = opts.max ?? Math.max(1, dMax);
   if (vMax <= vMin) vMax = vMin + 1;
-  const fmtValue = opts.valueFormat
-    ?? (allInts ? (v: number) => (Math.abs(v) >= 1e4 ? formatCompact(v) : String(v))
-      : vMax <= 10 && vMin >= -10 ? (v: number) => v.toFixed(2) : (v: number) => formatCompact(v));
+  const fmtValue = opts.valueFormat ?? (allInts ? (v: number) => (Math.abs(v) >= 1e4 ? formatCompact(v) : String(v)) : vMax <= 10 && vMin >= -10 ? (v: number) => v.toFixed(2) : (v: number) => formatCompact(v));
 
   // Colour bar ticks, for its label width.
   const cb = linearAxis(vMin, vMax, [0, 1], { count: 5, nice: false }); // map: value → share of the bar's height
@@ -203,9 +215,7 @@ export function heatmap(opts: HeatmapOptions): string {
     const v = values[r][c];
     return typeof v === 'number' && Number.isFinite(v) ? fmtValue(v) : undefined;
   };
-  const longest = opts.cellLabels
-    ? Math.max(1, ...opts.cellLabels.flatMap((r) => r.map((t) => t.length)))
-    : fmtValue(vMax).length;
+  const longest = opts.cellLabels ? Math.max(1, ...opts.cellLabels.flatMap((r) => r.map((t) => t.length))) : fmtValue(vMax).length;
   const valueFont = Math.max(7, Math.min(12, ch * 0.4, cw / Math.max(3, longest * 0.65)));
 
   const out: string[] = [];
@@ -251,7 +261,7 @@ export function heatmap(opts: HeatmapOptions): string {
     const byColor = new Map<string, string[]>();
     for (let r = 0; r < nR; r++) {
       const y = fmtCoord(gy + r * ch);
-      for (let c = 0; c < nC;) {
+      for (let c = 0; c < nC; ) {
         const color = cellColor(values[r][c], 256);
         let c1 = c + 1;
         while (c1 < nC && cellColor(values[r][c1], 256) === color) c1++;

@@ -103,7 +103,10 @@ export function downsampleMinMax(px: readonly number[], ys: readonly number[]): 
   return keep;
 }
 
-interface Pt { x: number; y: number }
+interface Pt {
+  x: number;
+  y: number;
+}
 
 /** Splits points into runs of usable values; anything non-finite (or ≤ 0 on a log axis) ends a run. */
 function segments(xs: number[], ys: readonly (number | null | undefined)[], logY: boolean): Pt[][] {
@@ -113,7 +116,10 @@ function segments(xs: number[], ys: readonly (number | null | undefined)[], logY
     const y = ys[i];
     const ok = typeof y === 'number' && Number.isFinite(y) && Number.isFinite(xs[i]) && (!logY || y > 0);
     if (ok) cur.push({ x: xs[i], y: y as number });
-    else if (cur.length) { out.push(cur); cur = []; }
+    else if (cur.length) {
+      out.push(cur);
+      cur = [];
+    }
   }
   if (cur.length) out.push(cur);
   return out;
@@ -152,9 +158,7 @@ export function lineChart(opts: LineChartOptions): string {
   series.forEach((s) => checkLengths(`series "${s.name}"`, s.x, s.y));
   if (band) checkLengths('band', band.x, band.lower, band.upper);
 
-  const isDate = opts.xType === 'date' || (opts.xType !== 'number' && [
-    ...series.map((s) => s.x[0]), band?.x[0], ...markers.map((m) => m.x),
-  ].some((v) => v instanceof Date || typeof v === 'string'));
+  const isDate = opts.xType === 'date' || (opts.xType !== 'number' && [...series.map((s) => s.x[0]), band?.x[0], ...markers.map((m) => m.x)].some((v) => v instanceof Date || typeof v === 'string'));
   const toX = (v: XValue): number => (isDate ? toTime(v) : typeof v === 'number' ? v : NaN);
 
   // Data in numbers, split into drawable runs.
@@ -170,21 +174,42 @@ export function lineChart(opts: LineChartOptions): string {
     for (let i = 0; i < bx.length; i++) {
       const lo = band.lower[i];
       const hi = band.upper[i];
-      const ok = typeof lo === 'number' && typeof hi === 'number' && Number.isFinite(lo) && Number.isFinite(hi)
-        && Number.isFinite(bx[i]) && (!logY || (lo > 0 && hi > 0));
+      const ok = typeof lo === 'number' && typeof hi === 'number' && Number.isFinite(lo) && Number.isFinite(hi) && Number.isFinite(bx[i]) && (!logY || (lo > 0 && hi > 0));
       if (ok) cur.push({ x: bx[i], lo: Math.min(lo, hi), hi: Math.max(lo, hi) });
-      else if (cur.length) { bandSegs.push(cur); cur = []; }
+      else if (cur.length) {
+        bandSegs.push(cur);
+        cur = [];
+      }
     }
     if (cur.length) bandSegs.push(cur);
   }
   const markerXs = markers.map((m) => ({ m, x: toX(m.x) })).filter((m) => Number.isFinite(m.x));
 
   // Extents.
-  let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
-  const seeX = (x: number): void => { if (x < xMin) xMin = x; if (x > xMax) xMax = x; };
-  const seeY = (y: number): void => { if (y < yMin) yMin = y; if (y > yMax) yMax = y; };
-  for (const l of lines) for (const seg of l.segs) for (const p of seg) { seeX(p.x); seeY(p.y); }
-  for (const seg of bandSegs) for (const p of seg) { seeX(p.x); seeY(p.lo); seeY(p.hi); }
+  let xMin = Infinity,
+    xMax = -Infinity,
+    yMin = Infinity,
+    yMax = -Infinity;
+  const seeX = (x: number): void => {
+    if (x < xMin) xMin = x;
+    if (x > xMax) xMax = x;
+  };
+  const seeY = (y: number): void => {
+    if (y < yMin) yMin = y;
+    if (y > yMax) yMax = y;
+  };
+  for (const l of lines)
+    for (const seg of l.segs)
+      for (const p of seg) {
+        seeX(p.x);
+        seeY(p.y);
+      }
+  for (const seg of bandSegs)
+    for (const p of seg) {
+      seeX(p.x);
+      seeY(p.lo);
+      seeY(p.hi);
+    }
   for (const m of markerXs) seeX(m.x);
   if (opts.yMin !== undefined && (!logY || opts.yMin > 0)) seeY(opts.yMin);
   if (opts.yMax !== undefined && (!logY || opts.yMax > 0)) seeY(opts.yMax);
@@ -212,7 +237,10 @@ export function lineChart(opts: LineChartOptions): string {
         e.label = t + '…';
       }
       const w = 28 + textWidth(e.label, LEGEND_FONT) + 20;
-      if (x > 0 && x + w > maxRowW) { legendRows++; x = 0; }
+      if (x > 0 && x + w > maxRowW) {
+        legendRows++;
+        x = 0;
+      }
       legendItems.push({ e, x, row: legendRows - 1 });
       x += w;
     }
@@ -223,16 +251,12 @@ export function lineChart(opts: LineChartOptions): string {
 
   // y axis first: its label widths decide the left margin.
   const yCount = Math.max(2, Math.round((bottom - top) / 55));
-  const yAxis: Axis = logY
-    ? logAxis(yMin, yMax, [bottom, top], { count: yCount })
-    : linearAxis(yMin, yMax, [bottom, top], { count: yCount, nice: true });
+  const yAxis: Axis = logY ? logAxis(yMin, yMax, [bottom, top], { count: yCount }) : linearAxis(yMin, yMax, [bottom, top], { count: yCount, nice: true });
   const yLabelW = Math.max(0, ...yAxis.labels.map((s) => textWidth(s, TICK_FONT)));
   const left = Math.round(left0 + yLabelW + 10);
 
   // x axis: fewer ticks until the labels no longer collide.
-  const makeX = (right: number, count: number): Axis => (isDate
-    ? timeAxis(xMin, xMax, [left, right], { count })
-    : linearAxis(xMin, xMax, [left, right], { count, nice: false }));
+  const makeX = (right: number, count: number): Axis => (isDate ? timeAxis(xMin, xMax, [left, right], { count }) : linearAxis(xMin, xMax, [left, right], { count, nice: false }));
   let right = W - 20;
   let xCount = Math.max(2, Math.round((right - left) / (isDate ? 95 : 80)));
   let xAxis = makeX(right, xCount);
@@ -240,7 +264,10 @@ export function lineChart(opts: LineChartOptions): string {
     const lastW = xAxis.labels.length ? textWidth(xAxis.labels[xAxis.labels.length - 1], TICK_FONT) : 0;
     const lastPos = xAxis.ticks.length ? xAxis.map(xAxis.ticks[xAxis.ticks.length - 1]) : 0;
     const overhang = lastPos + lastW / 2 - (W - 6);
-    if (overhang > 0 && right - overhang > left + 50) { right -= overhang; xAxis = makeX(right, xCount); }
+    if (overhang > 0 && right - overhang > left + 50) {
+      right -= overhang;
+      xAxis = makeX(right, xCount);
+    }
     let collide = false;
     for (let i = 1; i < xAxis.ticks.length; i++) {
       const gap = xAxis.map(xAxis.ticks[i]) - xAxis.map(xAxis.ticks[i - 1]);
@@ -287,13 +314,29 @@ export function lineChart(opts: LineChartOptions): string {
         for (const p of seg) {
           const c = Math.floor(xAxis.map(p.x));
           const b = cols.get(c);
-          if (!b) { cols.set(c, { x0: p.x, x1: p.x, lo: p.lo, hi: p.hi }); order.push(c); }
-          else { b.x1 = p.x; b.lo = Math.min(b.lo, p.lo); b.hi = Math.max(b.hi, p.hi); }
+          if (!b) {
+            cols.set(c, { x0: p.x, x1: p.x, lo: p.lo, hi: p.hi });
+            order.push(c);
+          } else {
+            b.x1 = p.x;
+            b.lo = Math.min(b.lo, p.lo);
+            b.hi = Math.max(b.hi, p.hi);
+          }
         }
-        seg = order.flatMap((c) => { const b = cols.get(c)!; return [{ x: b.x0, lo: b.lo, hi: b.hi }, { x: b.x1, lo: b.lo, hi: b.hi }]; });
+        seg = order.flatMap((c) => {
+          const b = cols.get(c)!;
+          return [
+            { x: b.x0, lo: b.lo, hi: b.hi },
+            { x: b.x1, lo: b.lo, hi: b.hi },
+          ];
+        });
       }
       if (seg.length === 1) seg = [{ ...seg[0], x: seg[0].x }, { ...seg[0] }];
-      d += `M${seg.map((p) => `${X(p.x)} ${Y(p.hi)}`).join('L')}L${seg.slice().reverse().map((p) => `${X(p.x)} ${Y(p.lo)}`).join('L')}Z`;
+      d += `M${seg.map((p) => `${X(p.x)} ${Y(p.hi)}`).join('L')}L${seg
+        .slice()
+        .reverse()
+        .map((p) => `${X(p.x)} ${Y(p.lo)}`)
+        .join('L')}Z`;
     }
     out.push(`<path class="band" d="${d}" fill="${escapeXml(color)}" fill-opacity="0.18" stroke="none" clip-path="url(#${clipId})"/>`);
   }
@@ -305,11 +348,17 @@ export function lineChart(opts: LineChartOptions): string {
     let d = '';
     const dots: Pt[] = [];
     for (const seg of l.segs) {
-      if (seg.length === 1) { dots.push(seg[0]); continue; }
+      if (seg.length === 1) {
+        dots.push(seg[0]);
+        continue;
+      }
       let pts = seg;
       if (reduce && seg.length > 2 * plotW) {
         const px = seg.map((p) => xAxis.map(p.x));
-        pts = downsampleMinMax(px, seg.map((p) => p.y)).map((i) => seg[i]);
+        pts = downsampleMinMax(
+          px,
+          seg.map((p) => p.y),
+        ).map((i) => seg[i]);
       }
       let prev = '';
       let first = true;

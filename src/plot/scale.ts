@@ -23,11 +23,13 @@ const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&
  * surrogates, either of which would make the whole document unparseable.
  */
 export function escapeXml(text: string): string {
-  return String(text)
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
-    .replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
+  return (
+    String(text)
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+      .replace(/[&<>"']/g, (c) => XML_ESCAPES[c])
+  );
 }
 
 /**
@@ -45,7 +47,8 @@ export function textWidth(text: string, fontSize: number): number {
     else if (/[mwMW]/.test(ch)) em += 0.95;
     else if (/[A-Z]/.test(ch)) em += 0.72;
     else if (/[a-z]/.test(ch)) em += 0.6;
-    else if (ch.charCodeAt(0) > 0x2e80) em += 1.0; // CJK and other wide scripts
+    else if (ch.charCodeAt(0) > 0x2e80)
+      em += 1.0; // CJK and other wide scripts
     else em += 0.65;
   }
   return em * fontSize;
@@ -174,9 +177,15 @@ function mantissa(v: number): number {
  */
 export function logAxis(min: number, max: number, range: [number, number], opts: AxisOptions = {}): Axis {
   const count = opts.count ?? 5;
-  if (!(min > 0) || !Number.isFinite(min) || !(max > 0) || !Number.isFinite(max)) { min = 1; max = 10; }
+  if (!(min > 0) || !Number.isFinite(min) || !(max > 0) || !Number.isFinite(max)) {
+    min = 1;
+    max = 10;
+  }
   if (min > max) [min, max] = [max, min];
-  if (min === max) { min /= Math.sqrt(10); max *= Math.sqrt(10); }
+  if (min === max) {
+    min /= Math.sqrt(10);
+    max *= Math.sqrt(10);
+  }
   const d0 = round125(min, false);
   const d1 = round125(max, true);
   const scale = scaleLog().domain([d0, d1]).range(range);
@@ -260,8 +269,14 @@ function dateLabels(ticks: Date[]): string[] {
  * same whatever the machine's time zone.
  */
 export function timeAxis(min: number, max: number, range: [number, number], opts: AxisOptions = {}): Axis {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) { min = 0; max = DAY; }
-  if (min === max) { min -= DAY; max += DAY; }
+  if (!Number.isFinite(min) || !Number.isFinite(max)) {
+    min = 0;
+    max = DAY;
+  }
+  if (min === max) {
+    min -= DAY;
+    max += DAY;
+  }
   const scale = scaleUtc().domain([min, max]).range(range);
   const interval = utcTickInterval(new Date(min), new Date(max), opts.count ?? 6);
   const dates = interval ? scale.ticks(interval === utcSunday ? utcMonday : interval) : [];

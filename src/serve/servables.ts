@@ -103,10 +103,11 @@ function seq2seqServable(m: TrainedSeq2Seq): Servable<{ text: string; beam: numb
     body: object({ text: { type: 'string' }, beam: { type: 'integer', minimum: 1, maximum: 64, default: 1 } }, ['text']),
     example: { text: 'source text', beam: 1 },
     prepare: (body) => ({ text: nonBlank(body.text, 'text'), beam: body.beam as number }),
-    run: (inputs) => inputs.map(({ text, beam }) => {
-      const r = translate(m, text, { beam });
-      return { output: r.output, attention: r.attention };
-    }),
+    run: (inputs) =>
+      inputs.map(({ text, beam }) => {
+        const r = translate(m, text, { beam });
+        return { output: r.output, attention: r.attention };
+      }),
     batches: false,
     info: { input: 'text', config: m.model.config },
   };
@@ -125,14 +126,17 @@ interface LMRequest {
 function lmServable(lm: TrainedLM): Servable<LMRequest, { samples: string[] }> {
   return {
     task: 'lm',
-    body: object({
-      prefix: { type: 'string', default: '' },
-      steps: { type: 'integer', minimum: 1, maximum: lm.model.config.maxLen },
-      temperature: { type: 'number', exclusiveMinimum: 0, default: 0.8 },
-      topK: { type: 'integer', minimum: 0, default: 0 },
-      count: { type: 'integer', minimum: 1, maximum: 100, default: 1 },
-      seed: { type: 'integer', minimum: 0, default: 0 },
-    }, []),
+    body: object(
+      {
+        prefix: { type: 'string', default: '' },
+        steps: { type: 'integer', minimum: 1, maximum: lm.model.config.maxLen },
+        temperature: { type: 'number', exclusiveMinimum: 0, default: 0.8 },
+        topK: { type: 'integer', minimum: 0, default: 0 },
+        count: { type: 'integer', minimum: 1, maximum: 100, default: 1 },
+        seed: { type: 'integer', minimum: 0, default: 0 },
+      },
+      [],
+    ),
     example: { prefix: 'a', count: 1 },
     prepare: (body) => body as unknown as LMRequest,
     run: (inputs) => inputs.map((o) => ({ samples: generate(lm, o) })),
@@ -148,12 +152,13 @@ function recommendServable(tr: TrainedRecommender): Servable<{ clicks: string[];
     body: object({ clicks: { type: 'array', minItems: 1, items: { type: 'string' } }, k: { type: 'integer', minimum: 1, maximum: tr.items.length } }, ['clicks']),
     example: { clicks: tr.items.slice(0, 2), k: 5 },
     prepare: (body) => ({ clicks: body.clicks as string[], k: body.k as number | undefined }),
-    run: (inputs) => inputs.map(({ clicks, k }) => {
-      const r = recommendNext(tr, clicks, k);
-      return { next: r.items, ignored: r.ignored };
-    }),
+    run: (inputs) =>
+      inputs.map(({ clicks, k }) => {
+        const r = recommendNext(tr, clicks, k);
+        return { next: r.items, ignored: r.ignored };
+      }),
     batches: false,
-    info: { input: 'a session\'s clicks', items: tr.items.length, config: tr.model.config },
+    info: { input: "a session's clicks", items: tr.items.length, config: tr.model.config },
   };
 }
 
@@ -174,10 +179,11 @@ function forecastServable(model: Forecaster): Servable<Table, { dates: string[] 
       const names = Object.keys(rows[0]);
       return { columns: names, rows: rows.map((r) => names.map((k) => (r[k] === undefined || r[k] === null ? '' : String(r[k])))), source: 'the request' };
     },
-    run: (inputs) => inputs.map((t) => {
-      const r = forecastNext(model, t);
-      return { dates: r.dates?.map(dateLabel) ?? null, values: r.values, ...(r.intervals ? { intervals: r.intervals } : {}) };
-    }),
+    run: (inputs) =>
+      inputs.map((t) => {
+        const r = forecastNext(model, t);
+        return { dates: r.dates?.map(dateLabel) ?? null, values: r.values, ...(r.intervals ? { intervals: r.intervals } : {}) };
+      }),
     batches: false,
     info: { input: `the last ${c.lookback} or more rows with the columns ${columns.join(', ')}`, config: c },
   };
@@ -190,10 +196,15 @@ export function servableFor(task: string, model: unknown): Servable {
       const c = model as TrainedClassifier;
       return (c.model.config.frames ? framesServable(c) : classifyServable(c)) as Servable;
     }
-    case 'seq2seq': return seq2seqServable(model as TrainedSeq2Seq) as Servable;
-    case 'lm': return lmServable(model as TrainedLM) as Servable;
-    case 'recommend': return recommendServable(model as TrainedRecommender) as Servable;
-    case 'forecast': return forecastServable(model as Forecaster) as Servable;
-    default: throw new GruError('UNSUPPORTED', `gru serve does not serve '${task}' models yet: expected a classify, seq2seq, lm, recommend or forecast model`);
+    case 'seq2seq':
+      return seq2seqServable(model as TrainedSeq2Seq) as Servable;
+    case 'lm':
+      return lmServable(model as TrainedLM) as Servable;
+    case 'recommend':
+      return recommendServable(model as TrainedRecommender) as Servable;
+    case 'forecast':
+      return forecastServable(model as Forecaster) as Servable;
+    default:
+      throw new GruError('UNSUPPORTED', `gru serve does not serve '${task}' models yet: expected a classify, seq2seq, lm, recommend or forecast model`);
   }
 }

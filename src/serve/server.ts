@@ -147,9 +147,14 @@ export function createServer(servable: Servable, options: ServerOptions = {}): G
   app.post('/predict', { schema: { body: servable.body } }, async (req, reply) => {
     const answer = batcher.offer(servable.prepare(req.body as Record<string, unknown>));
     if (answer === null) {
-      return reply.code(503).header('retry-after', '1').send({
-        statusCode: 503, error: 'Service Unavailable', message: `the queue is full: ${batching.maxQueue} requests are waiting for the model; try again shortly`,
-      });
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .send({
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: `the queue is full: ${batching.maxQueue} requests are waiting for the model; try again shortly`,
+        });
     }
     return answer;
   });

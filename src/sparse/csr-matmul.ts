@@ -24,12 +24,7 @@ import { GruError } from '../errors.js';
  * leading dimensions ldx ≥ K and ldy ≥ r1 − r0. Arguments are checked once
  * per call (ranges and buffer lengths), never inside the loops.
  */
-export function csrGemmT(
-  N: number, w: CsrMatrix, r0: number, r1: number,
-  x: FloatArray, xOff: number, ldx: number,
-  y: FloatArray, yOff: number, ldy: number,
-  accumulate: boolean,
-): void {
+export function csrGemmT(N: number, w: CsrMatrix, r0: number, r1: number, x: FloatArray, xOff: number, ldx: number, y: FloatArray, yOff: number, ldy: number, accumulate: boolean): void {
   const K = w.cols;
   if (!(Number.isInteger(N) && N >= 0)) throw new GruError('INVALID_ARGUMENT', `csrGemmT: N must be a non-negative integer, got ${N}`);
   if (!(Number.isInteger(r0) && Number.isInteger(r1) && 0 <= r0 && r0 <= r1 && r1 <= w.rows)) {
@@ -44,10 +39,7 @@ export function csrGemmT(
   else gemmT(N, w.rowPtr, w.colIdx, w.values, r0, r1, x, xOff, ldx, y, yOff, ldy, accumulate);
 }
 
-function gemmT(
-  N: number, rp: Int32Array, ci: Int32Array, val: FloatArray, r0: number, r1: number,
-  x: FloatArray, xOff: number, ldx: number, y: FloatArray, yOff: number, ldy: number, accumulate: boolean,
-): void {
+function gemmT(N: number, rp: Int32Array, ci: Int32Array, val: FloatArray, r0: number, r1: number, x: FloatArray, xOff: number, ldx: number, y: FloatArray, yOff: number, ldy: number, accumulate: boolean): void {
   // Panels of x rows small enough to stay in cache while every weight row passes over them.
   const P = Math.max(4, (PANEL_VALUES / Math.max(ldx, 1)) & ~3);
   for (let p0 = 0; p0 < N; p0 += P) {
@@ -58,18 +50,22 @@ function gemmT(
 /** x values per panel (64 KiB of float32). */
 const PANEL_VALUES = 16384;
 
-function gemmTPanel(
-  N: number, rp: Int32Array, ci: Int32Array, val: FloatArray, r0: number, r1: number,
-  x: FloatArray, xOff: number, ldx: number, y: FloatArray, yOff: number, ldy: number, accumulate: boolean,
-): void {
+function gemmTPanel(N: number, rp: Int32Array, ci: Int32Array, val: FloatArray, r0: number, r1: number, x: FloatArray, xOff: number, ldx: number, y: FloatArray, yOff: number, ldy: number, accumulate: boolean): void {
   const N4 = N - (N % 4);
-  const ldx2 = 2 * ldx, ldx3 = 3 * ldx, ldy2 = 2 * ldy, ldy3 = 3 * ldy;
+  const ldx2 = 2 * ldx,
+    ldx3 = 3 * ldx,
+    ldy2 = 2 * ldy,
+    ldy3 = 3 * ldy;
   for (let m = r0; m < r1; m++) {
-    const k0 = rp[m], k1 = rp[m + 1];
+    const k0 = rp[m],
+      k1 = rp[m + 1];
     const yc = yOff + (m - r0);
     for (let n = 0; n < N4; n += 4) {
       const xa = xOff + n * ldx;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let k = k0; k < k1; k++) {
         const c = xa + ci[k];
         const v = val[k];
@@ -94,7 +90,10 @@ function gemmTPanel(
     for (let n = N4; n < N; n++) {
       // A single row: split the sum in four chains so the multiply-adds overlap.
       const xa = xOff + n * ldx;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       let k = k0;
       for (; k + 3 < k1; k += 4) {
         s0 += val[k] * x[xa + ci[k]];
@@ -103,7 +102,7 @@ function gemmTPanel(
         s3 += val[k + 3] * x[xa + ci[k + 3]];
       }
       for (; k < k1; k++) s0 += val[k] * x[xa + ci[k]];
-      const s = (s0 + s1) + (s2 + s3);
+      const s = s0 + s1 + (s2 + s3);
       const ya = yc + n * ldy;
       y[ya] = accumulate ? y[ya] + s : s;
     }
@@ -111,12 +110,10 @@ function gemmTPanel(
 }
 
 /** The same with every stored value 1 (values null): sums of gathered x entries. */
-function gemmTOnes(
-  N: number, rp: Int32Array, ci: Int32Array, r0: number, r1: number,
-  x: FloatArray, xOff: number, ldx: number, y: FloatArray, yOff: number, ldy: number, accumulate: boolean,
-): void {
+function gemmTOnes(N: number, rp: Int32Array, ci: Int32Array, r0: number, r1: number, x: FloatArray, xOff: number, ldx: number, y: FloatArray, yOff: number, ldy: number, accumulate: boolean): void {
   for (let m = r0; m < r1; m++) {
-    const k0 = rp[m], k1 = rp[m + 1];
+    const k0 = rp[m],
+      k1 = rp[m + 1];
     const yc = yOff + (m - r0);
     for (let n = 0; n < N; n++) {
       const xa = xOff + n * ldx;

@@ -100,7 +100,10 @@ export function magnitudePrune(module: Module, o: PruneOptions): PruneStat[] {
   if (scope === 'per-matrix') {
     for (const [, v] of targets) keepLargest([v.value.data], density);
   } else {
-    keepLargest(targets.map(([, v]) => v.value.data), density);
+    keepLargest(
+      targets.map(([, v]) => v.value.data),
+      density,
+    );
   }
   return targets.map(([name, v]) => {
     const data = v.value.data;
@@ -172,17 +175,22 @@ export class SparsityMask {
    */
   static fromModule(module: Module, names?: readonly string[]): SparsityMask {
     const all = new Map(module.namedParameters());
-    const chosen = names === undefined ? prunableParameters(module) : names.map((n) => {
-      const v = all.get(n);
-      if (!v) throw new GruError('INVALID_ARGUMENT', `SparsityMask: no parameter named '${n}'`);
-      return [n, v] as [string, Var];
-    });
-    return new SparsityMask(chosen.map(([name, param]) => {
-      const d = param.value.data;
-      const keep = new Uint8Array(d.length);
-      for (let i = 0; i < d.length; i++) keep[i] = d[i] !== 0 ? 1 : 0;
-      return { name, param, keep };
-    }));
+    const chosen =
+      names === undefined
+        ? prunableParameters(module)
+        : names.map((n) => {
+            const v = all.get(n);
+            if (!v) throw new GruError('INVALID_ARGUMENT', `SparsityMask: no parameter named '${n}'`);
+            return [n, v] as [string, Var];
+          });
+    return new SparsityMask(
+      chosen.map(([name, param]) => {
+        const d = param.value.data;
+        const keep = new Uint8Array(d.length);
+        for (let i = 0; i < d.length; i++) keep[i] = d[i] !== 0 ? 1 : 0;
+        return { name, param, keep };
+      }),
+    );
   }
 
   /** Names of the masked parameters. */

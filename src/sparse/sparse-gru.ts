@@ -58,7 +58,11 @@ export class SparseGRU {
   /** Checks that every matrix and bias fits the configuration. */
   constructor(config: SparseGRUConfig, layers: readonly (readonly SparseGruDirection[])[]) {
     const { inputSize: I, hiddenSize: H, numLayers: L, bidirectional } = config;
-    for (const [k, v] of [['inputSize', I], ['hiddenSize', H], ['numLayers', L]] as const) {
+    for (const [k, v] of [
+      ['inputSize', I],
+      ['hiddenSize', H],
+      ['numLayers', L],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new GruError('INVALID_ARGUMENT', `SparseGRU: ${k} must be a positive integer, got ${v}`);
     }
     const D = bidirectional ? 2 : 1;
@@ -70,7 +74,10 @@ export class SparseGRU {
         const where = `layer ${l}${d === 1 ? ' reverse' : ''}`;
         if (p.wIh.rows !== 3 * H || p.wIh.cols !== inSize) throw new GruError('INVALID_ARGUMENT', `SparseGRU: ${where} W_ih must be ${3 * H}×${inSize}, got ${p.wIh.rows}×${p.wIh.cols}`);
         if (p.wHh.rows !== 3 * H || p.wHh.cols !== H) throw new GruError('INVALID_ARGUMENT', `SparseGRU: ${where} W_hh must be ${3 * H}×${H}, got ${p.wHh.rows}×${p.wHh.cols}`);
-        for (const [n, b] of [['b_ih', p.bIh], ['b_hh', p.bHh]] as const) {
+        for (const [n, b] of [
+          ['b_ih', p.bIh],
+          ['b_hh', p.bHh],
+        ] as const) {
           if (b !== null && b.length !== 3 * H) throw new GruError('INVALID_ARGUMENT', `SparseGRU: ${where} ${n} must have ${3 * H} entries, got ${b.length}`);
         }
       });
@@ -92,12 +99,14 @@ export class SparseGRU {
   static fromDense(gru: RecurrentLayer, o: { threshold?: number } = {}): SparseGRU {
     if (!(gru instanceof GRU)) throw new GruError('UNSUPPORTED', 'SparseGRU.fromDense: the sparse path runs the GRU cell; an attention GRU (--cell attention-gru or seed-003) has no sparse form');
     const threshold = o.threshold ?? 0;
-    const layers = gru.layers.map((dirs) => dirs.map((p) => ({
-      wIh: csrFromDense(p.wIh.data, p.wIh.shape[0], p.wIh.shape[1], threshold),
-      wHh: csrFromDense(p.wHh.data, p.wHh.shape[0], p.wHh.shape[1], threshold),
-      bIh: p.bIh ? p.bIh.data.slice() : null,
-      bHh: p.bHh ? p.bHh.data.slice() : null,
-    })));
+    const layers = gru.layers.map((dirs) =>
+      dirs.map((p) => ({
+        wIh: csrFromDense(p.wIh.data, p.wIh.shape[0], p.wIh.shape[1], threshold),
+        wHh: csrFromDense(p.wHh.data, p.wHh.shape[0], p.wHh.shape[1], threshold),
+        bIh: p.bIh ? p.bIh.data.slice() : null,
+        bHh: p.bHh ? p.bHh.data.slice() : null,
+      })),
+    );
     const { inputSize, hiddenSize, numLayers, bidirectional, batchFirst, resetAfter } = gru;
     return new SparseGRU({ inputSize, hiddenSize, numLayers, bidirectional, batchFirst, resetAfter }, layers);
   }
@@ -110,7 +119,8 @@ export class SparseGRU {
 
   /** Work buffers for T steps of B sequences in `like`'s element type, reused across calls (one step at a time allocates nothing here). */
   private workspace(like: FloatArray, T: number, B: number): Workspace {
-    const G = 3 * this.hiddenSize, H = this.hiddenSize;
+    const G = 3 * this.hiddenSize,
+      H = this.hiddenSize;
     const w = this.ws;
     if (w && w.gates.constructor === like.constructor && w.gates.length >= T * B * G && w.h.length >= B * H) {
       return { gates: w.gates.subarray(0, T * B * G), gh: w.gh.subarray(0, B * G), rh: w.rh.subarray(0, B * H), h: w.h.subarray(0, B * H) };
@@ -122,11 +132,13 @@ export class SparseGRU {
   /** Each matrix's PyTorch name, entries (rows · cols), stored entries and density. */
   matrices(): { name: string; size: number; nnz: number; density: number }[] {
     const out: { name: string; size: number; nnz: number; density: number }[] = [];
-    this.layers.forEach((dirs, l) => dirs.forEach((p, d) => {
-      const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
-      out.push({ name: `weight_ih${sfx}`, size: p.wIh.rows * p.wIh.cols, nnz: p.wIh.colIdx.length, density: csrDensity(p.wIh) });
-      out.push({ name: `weight_hh${sfx}`, size: p.wHh.rows * p.wHh.cols, nnz: p.wHh.colIdx.length, density: csrDensity(p.wHh) });
-    }));
+    this.layers.forEach((dirs, l) =>
+      dirs.forEach((p, d) => {
+        const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+        out.push({ name: `weight_ih${sfx}`, size: p.wIh.rows * p.wIh.cols, nnz: p.wIh.colIdx.length, density: csrDensity(p.wIh) });
+        out.push({ name: `weight_hh${sfx}`, size: p.wHh.rows * p.wHh.cols, nnz: p.wHh.colIdx.length, density: csrDensity(p.wHh) });
+      }),
+    );
     return out;
   }
 
@@ -169,17 +181,25 @@ export class SparseGRU {
       for (let d = 0; d < D; d++) {
         const s = (l * D + d) * B * H;
         runDirection(this.layers[l][d], ws, {
-          T, B, I: inSize, H, x: input, y, yOff: d * H, ldy: D * H,
-          h0: h0 ? h0.subarray(s, s + B * H) : null, hN: hN.subarray(s, s + B * H),
-          reverse: d === 1, resetAfter: this.resetAfter, lengths,
+          T,
+          B,
+          I: inSize,
+          H,
+          x: input,
+          y,
+          yOff: d * H,
+          ldy: D * H,
+          h0: h0 ? h0.subarray(s, s + B * H) : null,
+          hN: hN.subarray(s, s + B * H),
+          reverse: d === 1,
+          resetAfter: this.resetAfter,
+          lengths,
         });
       }
       input = y;
       inSize = D * H;
     }
-    const output = this.batchFirst
-      ? new Tensor(swap01(input, T, B, D * H), [B, T, D * H])
-      : new Tensor(input, [T, B, D * H]);
+    const output = this.batchFirst ? new Tensor(swap01(input, T, B, D * H), [B, T, D * H]) : new Tensor(input, [T, B, D * H]);
     return { output, hN: new Tensor(hN, [this.numLayers * D, B, H]) };
   }
 }
@@ -193,10 +213,19 @@ interface Workspace {
 }
 
 interface DirectionArgs {
-  T: number; B: number; I: number; H: number;
-  x: FloatArray; y: FloatArray; yOff: number; ldy: number;
-  h0: FloatArray | null; hN: FloatArray;
-  reverse: boolean; resetAfter: boolean; lengths: Int32Array | null;
+  T: number;
+  B: number;
+  I: number;
+  H: number;
+  x: FloatArray;
+  y: FloatArray;
+  yOff: number;
+  ldy: number;
+  h0: FloatArray | null;
+  hN: FloatArray;
+  reverse: boolean;
+  resetAfter: boolean;
+  lengths: Int32Array | null;
 }
 
 /** σ(v); exp(−v) overflowing to Infinity gives exactly 0, so no branch is needed. */
@@ -249,9 +278,7 @@ function runDirection(p: SparseGruDirection, ws: Workspace, a: DirectionArgs): v
       for (let j = 0; j < H; j++) {
         const r = sigmoid(gates[g + j] + gh[q + j]);
         const z = sigmoid(gates[g + H + j] + gh[q + H + j]);
-        const n = resetAfter
-          ? Math.tanh(gates[g + 2 * H + j] + r * gh[q + 2 * H + j])
-          : Math.tanh(gates[g + 2 * H + j] + gh[q + 2 * H + j]);
+        const n = resetAfter ? Math.tanh(gates[g + 2 * H + j] + r * gh[q + 2 * H + j]) : Math.tanh(gates[g + 2 * H + j] + gh[q + 2 * H + j]);
         const hNew = (1 - z) * n + z * h[c + j];
         h[c + j] = hNew;
         y[yRow + j] = hNew;
@@ -277,7 +304,10 @@ function swap01(src: FloatArray, A: number, B: number, F: number): FloatArray {
  */
 export class SparseLinear {
   /** @param weight (outFeatures × inFeatures) in CSR; @param bias (outFeatures) or null. */
-  constructor(readonly weight: CsrMatrix, readonly bias: FloatArray | null) {
+  constructor(
+    readonly weight: CsrMatrix,
+    readonly bias: FloatArray | null,
+  ) {
     if (bias !== null && bias.length !== weight.rows) throw new GruError('INVALID_ARGUMENT', `SparseLinear: bias must have ${weight.rows} entries, got ${bias.length}`);
   }
 

@@ -151,8 +151,15 @@ export function buildModel<M extends Module>(f: ModelFile, config: unknown, make
   let held = 0;
   for (const t of f.weights.values()) held += t.size;
   const budget = Math.ceil(held * 1.25) + BUDGET_SLACK;
-  const model = withAllocationBudget(budget, make, (asked, limit, allocated) => new GruError('INVALID_FILE',
-    `${f.path}: metadata config${sizesOf(config)} implies more weights than the file holds: building the ${f.task} model asked for ${allocated + asked} elements or more, past the ${limit} allowed for a file of ${held}`));
+  const model = withAllocationBudget(
+    budget,
+    make,
+    (asked, limit, allocated) =>
+      new GruError(
+        'INVALID_FILE',
+        `${f.path}: metadata config${sizesOf(config)} implies more weights than the file holds: building the ${f.task} model asked for ${allocated + asked} elements or more, past the ${limit} allowed for a file of ${held}`,
+      ),
+  );
   model.loadStateDict(f.weights, { prefix: '', file: f.path });
   return model;
 }
@@ -160,7 +167,9 @@ export function buildModel<M extends Module>(f: ModelFile, config: unknown, make
 /** " (hiddenSize 8, numLayers 1, …)": the integer entries of a config, which decide its weights' sizes. */
 function sizesOf(config: unknown): string {
   if (typeof config !== 'object' || config === null) return '';
-  const sizes = Object.entries(config).filter(([, v]) => Number.isInteger(v)).map(([k, v]) => `${k} ${String(v)}`);
+  const sizes = Object.entries(config)
+    .filter(([, v]) => Number.isInteger(v))
+    .map(([k, v]) => `${k} ${String(v)}`);
   return sizes.length > 0 ? ` (${sizes.join(', ')})` : '';
 }
 

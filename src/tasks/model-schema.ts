@@ -138,9 +138,7 @@ const provenanceSchema = z.strictObject({
 });
 
 /** Names of metrics and settings: short, as the tasks name them ('accuracy', 'recall@20'). */
-const metricRecord = z
-  .record(z.string().max(64), finite)
-  .refine((r) => Object.keys(r).length <= 64, { error: 'at most 64 entries' });
+const metricRecord = z.record(z.string().max(64), finite).refine((r) => Object.keys(r).length <= 64, { error: 'at most 64 entries' });
 
 /** {@link HeldOutMetrics}: the training run's held-out test scores. */
 export const heldOutMetricsSchema = z.strictObject({
@@ -203,8 +201,14 @@ export function describeValue(v: unknown): string {
 const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : String(v));
 
 const TYPE_NAMES: Record<string, string> = {
-  number: 'a number', int: 'an integer', string: 'a string', boolean: 'true or false', array: 'an array',
-  object: 'an object', null: 'null', record: 'an object',
+  number: 'a number',
+  int: 'an integer',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'an array',
+  object: 'an object',
+  null: 'null',
+  record: 'an object',
 };
 
 /** What an issue expected, as a phrase after "expected" (schemas' own `error`s take precedence over this). */

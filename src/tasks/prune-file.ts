@@ -48,7 +48,8 @@ export function loadTaskModule(path: string): { task: TaskName; module: Module }
 export function pruneModelFile(input: string, output: string, o: PruneOptions): PruneFileResult {
   const { task, module } = loadTaskModule(input);
   const stats = magnitudePrune(module, o);
-  let kept = 0, size = 0;
+  let kept = 0,
+    size = 0;
   for (const s of stats) {
     kept += s.kept;
     size += s.size;

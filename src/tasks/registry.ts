@@ -92,9 +92,7 @@ export function addTaskOptions(command: Command, tasks: readonly TaskDefinition[
     }
   }
   for (const { spec, uses } of byFlags.values()) {
-    const description = new Set(uses.map((u) => u.description)).size === 1
-      ? `${spec.description} (${uses.map((u) => u.task).join(', ')})`
-      : uses.map((u) => `${u.task}: ${u.description}`).join('; ');
+    const description = new Set(uses.map((u) => u.description)).size === 1 ? `${spec.description} (${uses.map((u) => u.task).join(', ')})` : uses.map((u) => `${u.task}: ${u.description}`).join('; ');
     if (spec.parse) command.option(spec.flags, description, spec.parse as (v: string, prev: unknown) => unknown, spec.default);
     else command.option(spec.flags, description, spec.default as string | boolean | string[] | undefined);
   }

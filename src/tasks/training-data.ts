@@ -75,7 +75,7 @@ export function chooseSplit(record: TrainingDataRecord | undefined, fp: string, 
 export function splitRows(split: SplitRecord, n: number, labels?: readonly string[], listed?: { validation: readonly number[]; test: readonly number[] }): number[][] {
   switch (split.method) {
     case 'listed': {
-      if (!listed) throw new GruError('INVALID_DATA', 'a split by lists needs the data\'s validation and test lists');
+      if (!listed) throw new GruError('INVALID_DATA', "a split by lists needs the data's validation and test lists");
       const held = new Set([...listed.validation, ...listed.test]);
       return [Array.from({ length: n }, (_, i) => i).filter((i) => !held.has(i)), [...listed.validation], [...listed.test]];
     }

@@ -36,11 +36,11 @@ function ints(what: string, a: ArrayLike<number>): Int32Array {
  * non-decreasing or does not end at the entry count, values of the wrong length
  * or not finite.
  */
-export function csr(
-  rows: number, cols: number,
-  rowPtr: ArrayLike<number>, colIdx: ArrayLike<number>, values: ArrayLike<number> | null = null,
-): CsrMatrix {
-  for (const [name, v] of [['rows', rows], ['cols', cols]] as const) {
+export function csr(rows: number, cols: number, rowPtr: ArrayLike<number>, colIdx: ArrayLike<number>, values: ArrayLike<number> | null = null): CsrMatrix {
+  for (const [name, v] of [
+    ['rows', rows],
+    ['cols', cols],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new GruError('INVALID_ARGUMENT', `csr: ${name} must be a non-negative integer, got ${v}`);
   }
   if (rowPtr.length !== rows + 1) throw new GruError('INVALID_ARGUMENT', `csr: rowPtr must have rows + 1 = ${rows + 1} entries, got ${rowPtr.length}`);

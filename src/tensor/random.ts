@@ -23,7 +23,10 @@ export class Rng {
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
     const s = this.s;
-    const s0 = s[0], s1 = s[1], s2 = s[2] ^ s0, s3 = s[3] ^ s1;
+    const s0 = s[0],
+      s1 = s[1],
+      s2 = s[2] ^ s0,
+      s3 = s[3] ^ s1;
     const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
     s[1] = s1 ^ s2;
     s[0] = s0 ^ s3;

@@ -21,7 +21,10 @@ export interface SparseSequence {
  * with `batchFirst` (reordered here once).
  */
 export function sparseSequence(rows: CsrMatrix, T: number, B: number, batchFirst = false): SparseSequence {
-  for (const [name, v] of [['T', T], ['B', B]] as const) {
+  for (const [name, v] of [
+    ['T', T],
+    ['B', B],
+  ] as const) {
     if (!Number.isInteger(v) || v <= 0) throw new GruError('INVALID_ARGUMENT', `sparseSequence: ${name} must be a positive integer, got ${v}`);
   }
   if (rows.rows !== T * B) throw new GruError('INVALID_ARGUMENT', `sparseSequence: expected T·B = ${T}·${B} = ${T * B} rows, got ${rows.rows}`);

@@ -99,8 +99,7 @@ function charge(n: number): void {
   for (let b = budget; b !== null; b = b.parent) {
     if (!(n <= b.left)) {
       const allocated = b.limit - b.left;
-      throw b.exceeded?.(n, b.limit, allocated)
-        ?? new GruError('INVALID_ARGUMENT', `allocation budget exceeded: ${n} more elements asked for, ${allocated} of ${b.limit} already allocated`);
+      throw b.exceeded?.(n, b.limit, allocated) ?? new GruError('INVALID_ARGUMENT', `allocation budget exceeded: ${n} more elements asked for, ${allocated} of ${b.limit} already allocated`);
     }
   }
   for (let b = budget; b !== null; b = b.parent) b.left -= n;

@@ -118,9 +118,7 @@ function ageMs(path: string): number {
 }
 
 function busy(lockPath: string, what: string, other: LockOwner | null): GruError {
-  const who = other
-    ? `another training run (process ${other.pid}${other.thread ? `, thread ${other.thread}` : ''}${other.host !== hostname() ? ` on ${other.host}` : ''}, started ${other.started})`
-    : 'another training run';
+  const who = other ? `another training run (process ${other.pid}${other.thread ? `, thread ${other.thread}` : ''}${other.host !== hostname() ? ` on ${other.host}` : ''}, started ${other.started})` : 'another training run';
   return new GruError('INVALID_ARGUMENT', `${who} is writing ${what}; wait for it to finish or choose another output file (if no such run exists, delete ${lockPath})`);
 }
 

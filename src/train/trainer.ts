@@ -104,8 +104,14 @@ export interface TrainingOptions {
 /** The training settings a task hands to {@link fit} as they come (it sets epochs, patience and seed with its own defaults). */
 export function passedToFit(o: TrainingOptions): Pick<FitOptions<unknown>, 'checkpointPath' | 'resume' | 'averageDecay' | 'monitor' | 'onEvent' | 'signal' | 'modelPath' | 'divergence' | 'batchSize'> {
   return {
-    checkpointPath: o.checkpointPath, resume: o.resume, averageDecay: o.averageDecay, monitor: o.monitor, onEvent: o.onEvent,
-    signal: o.signal, modelPath: o.modelPath, batchSize: o.batchSize,
+    checkpointPath: o.checkpointPath,
+    resume: o.resume,
+    averageDecay: o.averageDecay,
+    monitor: o.monitor,
+    onEvent: o.onEvent,
+    signal: o.signal,
+    modelPath: o.modelPath,
+    batchSize: o.batchSize,
     divergence: o.divergence === false ? false : { reference: true, ...o.divergence },
   };
 }
@@ -273,8 +279,13 @@ function* trainingLoop<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord
   const guard = o.divergence === false ? null : { factor: 1000, maxWeight: 1e6, reference: false, ...o.divergence };
   const average: Map<Var, Tensor> | null = decay === undefined ? null : new Map(o.model.namedParameters().map(([, p]) => [p, p.value.clone()]));
   const settings: RunSettings = {
-    lr: o.optimizer.lr, seed, clipNorm: clip, batchSize: o.batchSize ?? null, averageDecay: decay ?? null,
-    monitor: o.monitor?.metric ?? null, patience: o.patience ?? null,
+    lr: o.optimizer.lr,
+    seed,
+    clipNorm: clip,
+    batchSize: o.batchSize ?? null,
+    averageDecay: decay ?? null,
+    monitor: o.monitor?.metric ?? null,
+    patience: o.patience ?? null,
   };
 
   let st: CheckpointState = { epoch: -1, history: [], bestLoss: Infinity, bestEpoch: -1, badEpochs: 0, optimizer: {}, schedule: {} };
@@ -297,15 +308,16 @@ function* trainingLoop<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord
 
   /** The error for a divergence at `where` (an epoch and step; '' before any update: the data are at fault). */
   const diverged = (code: GruErrorCode, epoch: number, where: string, what: string) => {
-    const cause = code === 'INVALID_DATA'
-      ? 'the data hold values the model cannot use (extreme or non-finite numbers, such as 1e308); check them'
-      : `the learning rate (${o.optimizer.lr}) is too high for this model and data, or the data hold extreme values`;
+    const cause =
+      code === 'INVALID_DATA'
+        ? 'the data hold values the model cannot use (extreme or non-finite numbers, such as 1e308); check them'
+        : `the learning rate (${o.optimizer.lr}) is too high for this model and data, or the data hold extreme values`;
     const kept = [
       o.modelPath ? `${o.modelPath} was not written` : '',
-      o.checkpointPath
-        ? lastGood >= 0 ? `${o.checkpointPath} keeps epoch ${lastGood + 1}, the last good one (resume from it with a lower learning rate)` : 'no checkpoint was written'
-        : '',
-    ].filter(Boolean).join('; ');
+      o.checkpointPath ? (lastGood >= 0 ? `${o.checkpointPath} keeps epoch ${lastGood + 1}, the last good one (resume from it with a lower learning rate)` : 'no checkpoint was written') : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     const head = where === '' ? 'cannot train on these data' : `training diverged at ${where}`;
     return new TrainingDivergedError(code, `${head}: ${what}; ${cause}${kept ? `. ${kept}` : ''}`, epoch, lastGood, lastGood >= 0 ? o.checkpointPath : undefined);
   };
@@ -474,7 +486,8 @@ function better(val: { loss: number; metrics?: Record<string, number> }, st: Che
 function foldIntoAverage(average: Map<Var, Tensor>, decay: number, t: number): void {
   const d = Math.min(decay, t / (9 + t));
   for (const [p, avg] of average) {
-    const a = avg.data, w = p.value.data;
+    const a = avg.data,
+      w = p.value.data;
     for (let i = 0; i < a.length; i++) a[i] = d * a[i] + (1 - d) * w[i];
   }
 }
@@ -505,9 +518,7 @@ function writeCheckpoint<B>(path: string, o: FitOptions<B>, st: CheckpointState,
  * averaging. Settings that may change (learning rate, seed, …) are applied
  * and reported in the 'resume' event.
  */
-function resumeFrom<B>(
-  o: FitOptions<B>, now: RunSettings, average: Map<Var, Tensor> | null, emit: (e: TrainEvent) => void,
-): { st: CheckpointState; best: Record<string, Tensor> | null } {
+function resumeFrom<B>(o: FitOptions<B>, now: RunSettings, average: Map<Var, Tensor> | null, emit: (e: TrainEvent) => void): { st: CheckpointState; best: Record<string, Tensor> | null } {
   const path = o.checkpointPath!;
   const file = readSafetensors(path);
   const refuse = (why: string) => new GruError('INVALID_ARGUMENT', `cannot resume from ${path}: ${why}`);
@@ -536,7 +547,10 @@ function resumeFrom<B>(
     throw refuse(`it was written for a different model or data: ${shown}. Resume with the settings and data it was trained with, or train afresh without resuming (that overwrites it)`);
   }
 
-  const weights: Record<string, Tensor> = {}, opt: Record<string, Tensor> = {}, bestW: Record<string, Tensor> = {}, avgW: Record<string, Tensor> = {};
+  const weights: Record<string, Tensor> = {},
+    opt: Record<string, Tensor> = {},
+    bestW: Record<string, Tensor> = {},
+    avgW: Record<string, Tensor> = {};
   for (const [k, t] of file.tensors) {
     if (k.startsWith(OPT)) opt[k.slice(OPT.length)] = t;
     else if (k.startsWith(BEST)) bestW[k.slice(BEST.length)] = t;
@@ -552,7 +566,13 @@ function resumeFrom<B>(
   }
   const known = new Set(named.map(([name]) => name));
   const extra = Object.keys(weights).filter((k) => !known.has(k));
-  if (extra.length) mismatched.push(`it has ${extra.slice(0, 3).map((k) => `'${k}'`).join(', ')}${extra.length > 3 ? ` and ${extra.length - 3} more` : ''}, which this model lacks`);
+  if (extra.length)
+    mismatched.push(
+      `it has ${extra
+        .slice(0, 3)
+        .map((k) => `'${k}'`)
+        .join(', ')}${extra.length > 3 ? ` and ${extra.length - 3} more` : ''}, which this model lacks`,
+    );
   if (mismatched.length) {
     throw refuse(`its weights do not fit this model (a different hidden size, layer count, embedding or vocabulary?): ${mismatched.slice(0, 3).join('; ')}${mismatched.length > 3 ? `; and ${mismatched.length - 3} more` : ''}`);
   }
@@ -625,7 +645,5 @@ function diffJson(path: string, a: unknown, b: unknown, out: string[]): void {
     const s = JSON.stringify(v);
     return s.length > 40 ? `${s.slice(0, 40)}…` : s;
   };
-  out.push(Array.isArray(a) && Array.isArray(b) && JSON.stringify(a).length + JSON.stringify(b).length > 80
-    ? `${path} differs (${show(a)} in the checkpoint, ${show(b)} now)`
-    : `${path} is ${show(a)} in the checkpoint and ${show(b)} now`);
+  out.push(Array.isArray(a) && Array.isArray(b) && JSON.stringify(a).length + JSON.stringify(b).length > 80 ? `${path} differs (${show(a)} in the checkpoint, ${show(b)} now)` : `${path} is ${show(a)} in the checkpoint and ${show(b)} now`);
 }

@@ -45,11 +45,7 @@ export interface TrainInWorkerResult {
 
 const MARK = 'gru-ts/train-worker';
 
-type Message =
-  | { type: 'event'; event: TrainEvent }
-  | { type: 'lock'; path: string; token: string; acquired: boolean }
-  | { type: 'done' }
-  | { type: 'error'; error: SerializedError };
+type Message = { type: 'event'; event: TrainEvent } | { type: 'lock'; path: string; token: string; acquired: boolean } | { type: 'done' } | { type: 'error'; error: SerializedError };
 
 interface SerializedError {
   name: string;
@@ -69,13 +65,17 @@ export function trainInWorker(o: TrainInWorkerOptions): Promise<TrainInWorkerRes
   return new Promise((resolve, reject) => {
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const worker = startWorker({ [MARK]: true, task: o.task, args: o.args, flag });
-    let stdout = '', stderr = '';
-    const ended = [worker.stdout, worker.stderr].map((stream, i) => new Promise<void>((done) => {
-      stream.setEncoding('utf8');
-      stream.on('data', (s: string) => (i === 0 ? (stdout += s) : (stderr += s)));
-      stream.on('end', done);
-      stream.on('error', done);
-    }));
+    let stdout = '',
+      stderr = '';
+    const ended = [worker.stdout, worker.stderr].map(
+      (stream, i) =>
+        new Promise<void>((done) => {
+          stream.setEncoding('utf8');
+          stream.on('data', (s: string) => (i === 0 ? (stdout += s) : (stderr += s)));
+          stream.on('end', done);
+          stream.on('error', done);
+        }),
+    );
     const locks = new Map<string, string>();
     let outcome: { ok: true } | { ok: false; error: unknown } | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -162,9 +162,7 @@ function revive(s: SerializedError): Error {
 /** The worker's side: build the `gru train` commands, run the one asked for, report. */
 async function runInWorker(d: { task: string; args: string[]; flag: Int32Array }): Promise<void> {
   const port = parentPort!;
-  const [{ Command }, { TASKS }, { trainingHooks }, { onLockChange, releaseAllLocks }] = await Promise.all([
-    import('commander'), import('../tasks/index.js'), import('../cli/options.js'), import('./lock.js'),
-  ]);
+  const [{ Command }, { TASKS }, { trainingHooks }, { onLockChange, releaseAllLocks }] = await Promise.all([import('commander'), import('../tasks/index.js'), import('../cli/options.js'), import('./lock.js')]);
   onLockChange((lock) => port.postMessage({ type: 'lock', ...lock } satisfies Message));
   trainingHooks.onEvent = (event) => port.postMessage({ type: 'event', event } satisfies Message);
   trainingHooks.signal = {

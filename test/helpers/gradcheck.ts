@@ -16,7 +16,13 @@ export function gradCheck(f: (inputs: Var[]) => Var, inputs: Var[], opts: { eps?
   const rng = new Rng(opts.seed ?? 1);
   for (const v of inputs) if (v.value.dtype !== 'float64') throw new Error(`gradCheck needs float64 inputs, '${v.name}' is ${v.value.dtype}`);
   const probe = f(inputs);
-  const w = constant(Tensor.from(Array.from({ length: probe.value.size }, () => rng.range(-1, 1)), probe.shape, 'float64'));
+  const w = constant(
+    Tensor.from(
+      Array.from({ length: probe.value.size }, () => rng.range(-1, 1)),
+      probe.shape,
+      'float64',
+    ),
+  );
   const loss = (): number => {
     const out = f(inputs);
     let s = 0;

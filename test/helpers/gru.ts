@@ -10,21 +10,37 @@ import { Rng, gruCacheSizes, type Backend, type DType, type FloatArray, type Gru
 import { maxRelError, rand } from './random.js';
 
 export interface GruCase {
-  T: number; B: number; I: number; H: number;
-  reverse: boolean; resetAfter: boolean; lengths: Int32Array | null; bias: boolean;
+  T: number;
+  B: number;
+  I: number;
+  H: number;
+  reverse: boolean;
+  resetAfter: boolean;
+  lengths: Int32Array | null;
+  bias: boolean;
   /** y's (and dy's) layout: this direction's row (t, b) at yOff + t·ldyT + b·ldy; default time-major, H wide. */
-  ldy?: number; yOff?: number; ldyT?: number;
+  ldy?: number;
+  yOff?: number;
+  ldyT?: number;
 }
 
 /** A case's y layout with its defaults, and the elements y and dy need. */
 export function gruLayout(c: GruCase): { ldy: number; yOff: number; ldyT: number; size: number } {
-  const ldy = c.ldy ?? c.H, yOff = c.yOff ?? 0, ldyT = c.ldyT ?? c.B * ldy;
+  const ldy = c.ldy ?? c.H,
+    yOff = c.yOff ?? 0,
+    ldyT = c.ldyT ?? c.B * ldy;
   return { ldy, yOff, ldyT, size: Math.max(c.T * c.B * ldy, (c.T - 1) * ldyT + (c.B - 1) * ldy + yOff + c.H) };
 }
 
 export interface GruData {
-  wIh: FloatArray; wHh: FloatArray; bIh: FloatArray | null; bHh: FloatArray | null;
-  x: FloatArray; h0: FloatArray; dy: FloatArray; dhN: FloatArray;
+  wIh: FloatArray;
+  wHh: FloatArray;
+  bIh: FloatArray | null;
+  bHh: FloatArray | null;
+  x: FloatArray;
+  h0: FloatArray;
+  dy: FloatArray;
+  dhN: FloatArray;
   /** x·W_ihᵀ + b_ih, summed in float64 and rounded once. */
   xProj: FloatArray;
   /** y's contents before the forward: only this direction's columns may change. */
@@ -43,11 +59,16 @@ export function gruData(c: GruCase, seed: number, dtype: DType = 'float32'): Gru
   // backward recursion grow gradients to tens, where float32 arithmetic and
   // the reference's double sums part by ~2e-5.)
   const sc = 1 / Math.sqrt(H);
-  const wIh = r(G * I, sc), wHh = r(G * H, sc);
-  const bIh = c.bias ? r(G, sc) : null, bHh = c.bias ? r(G, sc) : null;
-  const x = r(T * B * I), h0 = r(B * H, 0.5);
+  const wIh = r(G * I, sc),
+    wHh = r(G * H, sc);
+  const bIh = c.bias ? r(G, sc) : null,
+    bHh = c.bias ? r(G, sc) : null;
+  const x = r(T * B * I),
+    h0 = r(B * H, 0.5);
   const { size } = gruLayout(c);
-  const dy = r(size), dhN = r(B * H), y0 = r(size);
+  const dy = r(size),
+    dhN = r(B * H),
+    y0 = r(size);
   const g0 = { dx: r(T * B * I, 0.1), dh0: r(B * H, 0.1), dWIh: r(G * I, 0.1), dWHh: r(G * H, 0.1), dBIh: r(G, 0.1), dBHh: r(G, 0.1) };
   const xProj = dtype === 'float64' ? new Float64Array(T * B * G) : new Float32Array(T * B * G);
   for (let row = 0; row < T * B; row++) {
@@ -71,7 +92,8 @@ export function gruForwardRun(be: Backend, c: GruCase, d: GruData): { y: FloatAr
   const { ldy, yOff, ldyT } = gruLayout(c);
   const s = gruCacheSizes(c);
   const cache = { gates: like(d.x, s.gates), hPrev: like(d.x, s.hPrev), hn: like(d.x, s.hn) };
-  const y = d.y0.slice(), hN = like(d.x, c.B * c.H);
+  const y = d.y0.slice(),
+    hN = like(d.x, c.B * c.H);
   be.gruForward({ ...mode(c, d), x: d.x, wIh: d.wIh, bIh: d.bIh, y, yOff, ldy, ldyT, hN, cache });
   return { y, hN, cache };
 }
@@ -80,8 +102,12 @@ export function gruForwardRun(be: Backend, c: GruCase, d: GruData): { y: FloatAr
 export function gruBackwardRun(be: Backend, c: GruCase, d: GruData, cache: GruCache): Record<string, FloatArray> {
   const { ldy, yOff, ldyT } = gruLayout(c);
   const g = {
-    dx: d.g0.dx.slice(), dh0: d.g0.dh0.slice(), dWIh: d.g0.dWIh.slice(), dWHh: d.g0.dWHh.slice(),
-    dBIh: c.bias ? d.g0.dBIh.slice() : null, dBHh: c.bias ? d.g0.dBHh.slice() : null,
+    dx: d.g0.dx.slice(),
+    dh0: d.g0.dh0.slice(),
+    dWIh: d.g0.dWIh.slice(),
+    dWHh: d.g0.dWHh.slice(),
+    dBIh: c.bias ? d.g0.dBIh.slice() : null,
+    dBHh: c.bias ? d.g0.dBHh.slice() : null,
   };
   be.gruBackward({ ...mode(c, d), x: d.x, wIh: d.wIh, bIh: d.bIh, ...g, dy: d.dy, dyOff: yOff, ldy, ldyT, dhN: d.dhN, cache });
   const out: Record<string, FloatArray> = {};
@@ -106,11 +132,17 @@ export function assertClose(got: Record<string, FloatArray | null>, want: Record
 
 /** A small random case: either direction and reset form, lengths or not, y time-major or batch-first, alone or one of several columns blocks. */
 export function randomGruCase(rng: Rng): GruCase {
-  const T = 1 + rng.int(9), B = 1 + rng.int(9), I = 1 + rng.int(40), H = 1 + rng.int(70);
-  const reverse = rng.uniform() < 0.5, resetAfter = rng.uniform() < 0.5, bias = rng.uniform() < 0.8;
+  const T = 1 + rng.int(9),
+    B = 1 + rng.int(9),
+    I = 1 + rng.int(40),
+    H = 1 + rng.int(70);
+  const reverse = rng.uniform() < 0.5,
+    resetAfter = rng.uniform() < 0.5,
+    bias = rng.uniform() < 0.8;
   const lengths = rng.uniform() < 0.5 ? Int32Array.from({ length: B }, () => 1 + rng.int(T)) : null;
   // y's rows: C wide (this direction's H columns at yOff), time-major or batch-first.
-  const C = H + 2 * rng.int(2) * H, yOff = C > H ? H : 0;
+  const C = H + 2 * rng.int(2) * H,
+    yOff = C > H ? H : 0;
   const batchFirst = rng.uniform() < 0.5;
   return { T, B, I, H, reverse, resetAfter, lengths, bias, yOff, ...(batchFirst ? { ldy: T * C, ldyT: C } : { ldy: C }) };
 }

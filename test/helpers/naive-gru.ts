@@ -18,7 +18,8 @@ export function naiveCell(x: number[], h: number[], w: NaiveWeights, resetAfter:
   const dot = (row: number[], v: number[]) => row.reduce((s, a, i) => s + a * v[i], 0);
   const bi = (k: number) => (w.bIh ? w.bIh[k] : 0);
   const bh = (k: number) => (w.bHh ? w.bHh[k] : 0);
-  const r: number[] = [], z: number[] = [];
+  const r: number[] = [],
+    z: number[] = [];
   for (let j = 0; j < H; j++) {
     r.push(sig(dot(w.wIh[j], x) + bi(j) + dot(w.wHh[j], h) + bh(j)));
     z.push(sig(dot(w.wIh[H + j], x) + bi(H + j) + dot(w.wHh[H + j], h) + bh(H + j)));
@@ -27,9 +28,7 @@ export function naiveCell(x: number[], h: number[], w: NaiveWeights, resetAfter:
   const out: number[] = [];
   for (let j = 0; j < H; j++) {
     const k = 2 * H + j;
-    const n = resetAfter
-      ? Math.tanh(dot(w.wIh[k], x) + bi(k) + r[j] * (dot(w.wHh[k], h) + bh(k)))
-      : Math.tanh(dot(w.wIh[k], x) + bi(k) + dot(w.wHh[k], rh) + bh(k));
+    const n = resetAfter ? Math.tanh(dot(w.wIh[k], x) + bi(k) + r[j] * (dot(w.wHh[k], h) + bh(k))) : Math.tanh(dot(w.wIh[k], x) + bi(k) + dot(w.wHh[k], rh) + bh(k));
     out.push((1 - z[j]) * n + z[j] * h[j]);
   }
   return out;
@@ -40,11 +39,9 @@ export function naiveCell(x: number[], h: number[], w: NaiveWeights, resetAfter:
  * packed-sequence semantics for lengths. weights[layer][direction].
  * Returns output[t][b][D·H] and hN[layer·D + d][b][H].
  */
-export function naiveGru(
-  x: number[][][], h0: number[][][] | null, weights: NaiveWeights[][], H: number,
-  resetAfter: boolean, lengths: number[] | null,
-): { output: number[][][]; hN: number[][][] } {
-  const T = x.length, B = x[0].length;
+export function naiveGru(x: number[][][], h0: number[][][] | null, weights: NaiveWeights[][], H: number, resetAfter: boolean, lengths: number[] | null): { output: number[][][]; hN: number[][][] } {
+  const T = x.length,
+    B = x[0].length;
   const D = weights[0].length;
   let input = x;
   const hN: number[][][] = [];

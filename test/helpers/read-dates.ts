@@ -17,10 +17,12 @@ export const CASES: { name: string; dates: string[]; frequency: string; season: 
 
 /** What a process reads of every case, as one JSON string (so two time zones can be compared). */
 export function readAll(): string {
-  return JSON.stringify(CASES.map((c) => {
-    const s = seriesFromTable(table(c.dates), { column: 'value' });
-    return { name: c.name, frequency: s.frequency, season: seasonOf(s.frequency), dates: s.dates!.map((d) => new Date(d).toISOString().slice(0, 16)), next: new Date(advance(s.dates!.at(-1)!, s.frequency, 1)).toISOString().slice(0, 16) };
-  }));
+  return JSON.stringify(
+    CASES.map((c) => {
+      const s = seriesFromTable(table(c.dates), { column: 'value' });
+      return { name: c.name, frequency: s.frequency, season: seasonOf(s.frequency), dates: s.dates!.map((d) => new Date(d).toISOString().slice(0, 16)), next: new Date(advance(s.dates!.at(-1)!, s.frequency, 1)).toISOString().slice(0, 16) };
+    }),
+  );
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) console.log(readAll());

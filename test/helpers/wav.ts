@@ -26,7 +26,9 @@ export function wav16(samples: Float32Array, rate: number): Uint8Array {
  */
 export function assertCommandClip(w: { sampleRate: number; channels: number; bitsPerSample: number; encoding: string; samples: Float32Array }, name: string, edgeShare: number): void {
   assert.deepEqual([w.sampleRate, w.channels, w.bitsPerSample, w.encoding, w.samples.length], [16000, 1, 16, 'pcm', 16000], name);
-  let peak = 0, energy = 0, moment = 0;
+  let peak = 0,
+    energy = 0,
+    moment = 0;
   for (let i = 0; i < w.samples.length; i++) {
     const e = w.samples[i] * w.samples[i];
     peak = Math.max(peak, Math.abs(w.samples[i]));

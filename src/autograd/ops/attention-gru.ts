@@ -107,7 +107,8 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
   const G = 3 * H;
   const pred = typeof window === 'object' ? window : null;
   const D = pred ? pred.halfWidth : 0;
-  let wP: Var | null = null, vP: Var | null = null;
+  let wP: Var | null = null,
+    vP: Var | null = null;
   if (pred) {
     if (pred.kind !== 'predictive') throw new GruError('INVALID_ARGUMENT', `attentionGru: window kind must be 'predictive', got '${String(pred.kind)}'`);
     if (!Number.isInteger(D) || D <= 0) throw new GruError('INVALID_ARGUMENT', `attentionGru: halfWidth must be a positive integer, got ${D}`);
@@ -138,7 +139,8 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
   const alpha = allocateLike(like, T * B * Wn); // (T, B, W) weights β
   const q = allocateLike(like, B * A);
   const rc = allocateLike(like, T * B * H); // (T, B, H) r ⊙ c
-  const lo = new Int32Array(T * B), hi = new Int32Array(T * B); // (T, B) window bounds, inclusive
+  const lo = new Int32Array(T * B),
+    hi = new Int32Array(T * B); // (T, B) window bounds, inclusive
   const pos = pred ? new Float64Array(T * B) : null; // (T, B) p_s
   const sig = pred ? new Float64Array(T * B) : null; // (T, B) σ(v_pᵀ tanh(W_p S_s))
   const qp = pred ? allocateLike(like, B * A) : null; // W_p S_s
@@ -147,11 +149,16 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
   const gain = pred ? allocateLike(like, Wn) : null;
   /** The kernels' layout of the window starting at state j0 (row b of step s: state j0 + k is slot k). */
   const memory = (j0: number, b: number) => ({
-    keys: K.subarray((j0 * B + b) * A), values: S.subarray((j0 * B + b) * H),
-    keyStrideB: A, keyStrideJ: B * A, valueStrideB: H, valueStrideJ: B * H,
+    keys: K.subarray((j0 * B + b) * A),
+    values: S.subarray((j0 * B + b) * H),
+    keyStrideB: A,
+    keyStrideJ: B * A,
+    valueStrideB: H,
+    valueStrideJ: B * H,
   });
   if (h0) S.set(h0.data.subarray(0, B * H));
-  const bI = p.bIh?.data ?? null, bH = p.bHh?.data ?? null;
+  const bI = p.bIh?.data ?? null,
+    bH = p.bHh?.data ?? null;
   const vA = p.v.data;
 
   k.gemm(false, true, T * B, G, I, 1, x.data, 0, I, p.wIh.data, 0, I, 0, gates, 0, G);
@@ -170,7 +177,9 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
       for (let b = 0; b < B; b++) {
         let e = 0;
         for (let a = 0; a < A; a++) e += vP!.data[a] * Math.tanh(qp![b * A + a]);
-        const sg = sigmoid(e), ps = (s + 1) * sg, m = Math.round(ps);
+        const sg = sigmoid(e),
+          ps = (s + 1) * sg,
+          m = Math.round(ps);
         sig![s * B + b] = sg;
         pos![s * B + b] = ps;
         lo[s * B + b] = Math.max(first, m - D);
@@ -183,26 +192,49 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
     // Scores over the window, softmax, (Gaussian), context: C[s] and the weights alpha[s].
     if (pred) {
       for (let b = 0; b < B; b++) {
-        const j0 = lo[s * B + b], L = hi[s * B + b] - j0 + 1, ps = pos![s * B + b];
+        const j0 = lo[s * B + b],
+          L = hi[s * B + b] - j0 + 1,
+          ps = pos![s * B + b];
         if (L <= 0) continue; // an empty memory: context and weights stay 0
         for (let j = 0; j < L; j++) gain![j] = Math.exp(-(j0 + j - ps) * (j0 + j - ps) * gInv);
         lens[0] = L;
-        const ab = (s * B + b) * Wn, c = (s * B + b) * H;
+        const ab = (s * B + b) * Wn,
+          c = (s * B + b) * H;
         k.attentionForward({
-          B: 1, S: Wn, A, D: H, q: q.subarray(b * A, (b + 1) * A), ...memory(j0, b), v: vA, lengths: lens, gain,
-          alpha: alpha.subarray(ab, ab + Wn), context: C.subarray(c, c + H), u: null,
+          B: 1,
+          S: Wn,
+          A,
+          D: H,
+          q: q.subarray(b * A, (b + 1) * A),
+          ...memory(j0, b),
+          v: vA,
+          lengths: lens,
+          gain,
+          alpha: alpha.subarray(ab, ab + Wn),
+          context: C.subarray(c, c + H),
+          u: null,
         });
       }
     } else if (lo[s * B] <= s) {
       const j0 = lo[s * B];
       lens.fill(s - j0 + 1);
       k.attentionForward({
-        B, S: Wn, A, D: H, q, ...memory(j0, 0), v: vA, lengths: lens,
-        alpha: alpha.subarray(s * B * Wn, (s + 1) * B * Wn), context: C.subarray(s * B * H, (s + 1) * B * H), u: null,
+        B,
+        S: Wn,
+        A,
+        D: H,
+        q,
+        ...memory(j0, 0),
+        v: vA,
+        lengths: lens,
+        alpha: alpha.subarray(s * B * Wn, (s + 1) * B * Wn),
+        context: C.subarray(s * B * H, (s + 1) * B * H),
+        u: null,
       });
     }
     for (let b = 0; b < B; b++) {
-      const g = g0 + b * G, c = (s * B + b) * H;
+      const g = g0 + b * G,
+        c = (s * B + b) * H;
       for (let d = 0; d < H; d++) {
         const r = sigmoid(gates[g + d] + gh[g + d]);
         gates[g + d] = r;
@@ -238,14 +270,17 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
     const dgh = allocateLike(like, T * B * G);
     const drc = allocateLike(like, B * H);
     const dq = allocateLike(like, B * A);
-    const dWA = allocateLike(like, A * H), dUA = allocateLike(like, A * H), dv = allocateLike(like, A);
+    const dWA = allocateLike(like, A * H),
+      dUA = allocateLike(like, A * H),
+      dv = allocateLike(like, A);
     const Q = allocateLike(like, T * B * A); // (T, B, A) every step's query U_a S_s, recomputed in one product
     k.gemm(false, true, T * B, A, H, 1, S, 0, H, p.uA.data, 0, H, 0, Q, 0, A);
     // Predictive window: every step's W_p S_s likewise, and the gradients of W_p, v_p.
     const QP = pred ? allocateLike(like, T * B * A) : null;
     if (pred) k.gemm(false, true, T * B, A, H, 1, S, 0, H, wP!.data, 0, H, 0, QP!, 0, A);
     const dqp = pred ? allocateLike(like, B * A) : null;
-    const dWP = pred ? allocateLike(like, A * H) : null, dvP = pred ? allocateLike(like, A) : null;
+    const dWP = pred ? allocateLike(like, A * H) : null,
+      dvP = pred ? allocateLike(like, A) : null;
     const dc = allocateLike(like, B * H); // gradient of the step's context: d(r ⊙ c) ⊙ r
     const dGain = pred ? allocateLike(like, Wn) : null; // ∂loss/∂G per slot (predictive)
     const mem = (j0: number, b: number) => ({ ...memory(j0, b), dKeys: dK.subarray((j0 * B + b) * A), dValues: dS.subarray((j0 * B + b) * H) });
@@ -253,14 +288,17 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
     if (hN.grad) for (let i = 0; i < B * H; i++) dS[T * B * H + i] += hN.grad.data[i];
 
     for (let s = T - 1; s >= 0; s--) {
-      const prev = s * B * H, next = (s + 1) * B * H, g0 = s * B * G;
+      const prev = s * B * H,
+        next = (s + 1) * B * H,
+        g0 = s * B * G;
       // K_{s+1} = W_a S_{s+1}: its gradient is complete now (only later steps read it).
       k.gemm(false, false, B, H, A, 1, dK, (s + 1) * B * A, A, p.wA.data, 0, H, 1, dS, next, H);
       k.gemm(true, false, A, H, B, 1, dK, (s + 1) * B * A, A, S, next, H, 1, dWA, 0, H);
       for (let b = 0; b < B; b++) {
         const g = g0 + b * G;
         for (let d = 0; d < H; d++) {
-          const z = gates[g + H + d], n = gates[g + 2 * H + d];
+          const z = gates[g + H + d],
+            n = gates[g + 2 * H + d];
           const dOut = dS[next + b * H + d];
           // S' = (1 − z) n + z S_s, or (1 − z) S_s + z n ('candidate')
           const h = S[prev + b * H + d];
@@ -293,7 +331,9 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
       const qs = Q.subarray(s * B * A, (s + 1) * B * A);
       if (pred) {
         for (let b = 0; b < B; b++) {
-          const j0 = lo[s * B + b], L = hi[s * B + b] - j0 + 1, ps = pos![s * B + b];
+          const j0 = lo[s * B + b],
+            L = hi[s * B + b] - j0 + 1,
+            ps = pos![s * B + b];
           if (L <= 0) {
             dqp!.fill(0, b * A, (b + 1) * A);
             continue;
@@ -303,8 +343,21 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
           lens[0] = L;
           const ab = (s * B + b) * Wn;
           k.attentionBackward({
-            B: 1, S: Wn, A, D: H, q: qs.subarray(b * A, (b + 1) * A), ...mem(j0, b), v: vA, lengths: lens, gain, dGain,
-            dq: dq.subarray(b * A, (b + 1) * A), dv, dContext: dc.subarray(b * H, (b + 1) * H), alpha: alpha.subarray(ab, ab + Wn), u: null,
+            B: 1,
+            S: Wn,
+            A,
+            D: H,
+            q: qs.subarray(b * A, (b + 1) * A),
+            ...mem(j0, b),
+            v: vA,
+            lengths: lens,
+            gain,
+            dGain,
+            dq: dq.subarray(b * A, (b + 1) * A),
+            dv,
+            dContext: dc.subarray(b * H, (b + 1) * H),
+            alpha: alpha.subarray(ab, ab + Wn),
+            u: null,
           });
           // β_j = α_j G_j, G_j = exp(−(j − p)² / (2σ²)): dp = Σ_j (∂loss/∂G_j) G_j (j − p) / σ².
           let dp = 0;
@@ -322,8 +375,19 @@ export function attentionGru(x: Var, h0: Var | null, p: AttentionGruParams, wind
         const j0 = lo[s * B];
         lens.fill(s - j0 + 1);
         k.attentionBackward({
-          B, S: Wn, A, D: H, q: qs, ...mem(j0, 0), v: vA, lengths: lens,
-          dq, dv, dContext: dc, alpha: alpha.subarray(s * B * Wn, (s + 1) * B * Wn), u: null,
+          B,
+          S: Wn,
+          A,
+          D: H,
+          q: qs,
+          ...mem(j0, 0),
+          v: vA,
+          lengths: lens,
+          dq,
+          dv,
+          dContext: dc,
+          alpha: alpha.subarray(s * B * Wn, (s + 1) * B * Wn),
+          u: null,
         });
       }
       // q = U_a S_s

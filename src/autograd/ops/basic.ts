@@ -94,15 +94,12 @@ export function swapAxes01(a: Var): Var {
   const out = result(a, [B, A, ...a.shape.slice(2)]);
   const src = a.data;
   const dst = out.data;
-  for (let i = 0; i < A; i++)
-    for (let j = 0; j < B; j++) dst.set(src.subarray((i * B + j) * inner, (i * B + j + 1) * inner), (j * A + i) * inner);
+  for (let i = 0; i < A; i++) for (let j = 0; j < B; j++) dst.set(src.subarray((i * B + j) * inner, (i * B + j + 1) * inner), (j * A + i) * inner);
   record('swapAxes01', [a], [out], () => {
     if (!out.grad) return;
     const g = a.gradBuffer().data;
     const go = out.grad.data;
-    for (let i = 0; i < A; i++)
-      for (let j = 0; j < B; j++)
-        for (let k = 0; k < inner; k++) g[(i * B + j) * inner + k] += go[(j * A + i) * inner + k];
+    for (let i = 0; i < A; i++) for (let j = 0; j < B; j++) for (let k = 0; k < inner; k++) g[(i * B + j) * inner + k] += go[(j * A + i) * inner + k];
   });
   return out;
 }

@@ -9,9 +9,7 @@ export function addBroadcast(x: Var, a: Var): Var {
     throw new GruError('INVALID_ARGUMENT', `addBroadcast: expected x [B, K, D] and a [B, D], got ${shapeString(x.shape)} and ${shapeString(a.shape)}`);
   }
   const out = new Var(new Tensor(allocateLike(x.data, x.value.size), x.shape));
-  for (let b = 0; b < B; b++)
-    for (let k = 0; k < K; k++)
-      for (let d = 0; d < D; d++) out.data[(b * K + k) * D + d] = x.data[(b * K + k) * D + d] + a.data[b * D + d];
+  for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) for (let d = 0; d < D; d++) out.data[(b * K + k) * D + d] = x.data[(b * K + k) * D + d] + a.data[b * D + d];
   record('addBroadcast', [x, a], [out], () => {
     if (!out.grad) return;
     const g = out.grad.data;

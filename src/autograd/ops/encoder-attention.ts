@@ -18,7 +18,10 @@ export function encoderAttention(score: AttentionScore, q: Var, keys: Var, value
   const [B, S, A] = keys.shape;
   const D = values.shape[2];
   if (q.shape[0] !== B || q.shape[1] !== A || values.shape[0] !== B || values.shape[1] !== S || (score === 'additive' && (!v || v.shape[0] !== A))) {
-    throw new GruError('INVALID_ARGUMENT', `encoderAttention: expected q [B, A], keys [B, S, A], values [B, S, D]${score === 'additive' ? ', v [A]' : ''}; got ${shapeString(q.shape)}, ${shapeString(keys.shape)}, ${shapeString(values.shape)}`);
+    throw new GruError(
+      'INVALID_ARGUMENT',
+      `encoderAttention: expected q [B, A], keys [B, S, A], values [B, S, D]${score === 'additive' ? ', v [A]' : ''}; got ${shapeString(q.shape)}, ${shapeString(keys.shape)}, ${shapeString(values.shape)}`,
+    );
   }
   const k = backend();
   const like = q.data;

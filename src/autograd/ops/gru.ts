@@ -83,8 +83,15 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
     tapeBuffers.give(c.hn);
   };
   const mode = (p: GruDirectionParams, d: number, [a, b]: [number, number]) => ({
-    T: b - a, B, I, H, wHh: p.wHh.data, bHh: p.bHh?.data ?? null,
-    reverse: d === 1, resetAfter: opts.resetAfter, lengths: localLengths([a, b]),
+    T: b - a,
+    B,
+    I,
+    H,
+    wHh: p.wHh.data,
+    bHh: p.bHh?.data ?? null,
+    reverse: d === 1,
+    resetAfter: opts.resetAfter,
+    lengths: localLengths([a, b]),
   });
   // Sparse input: the projection of segment [a, b) of direction d (a scratch of the largest segment).
   const scratch = sparse ? allocateLike(like, seg * B * G) : null;
@@ -96,15 +103,21 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
   };
   const xs = ([a, b]: [number, number]) => x.data.subarray(a * B * I, b * B * I);
   // The kernels' input side: x and W_ih, or (sparse) the projection.
-  const input = (p: GruDirectionParams, d: number, sg: [number, number], fill = true): GruInput =>
-    sparse ? { xProj: project(d, sg, fill) } : { x: xs(sg), wIh: p.wIh.data, bIh: p.bIh?.data ?? null };
+  const input = (p: GruDirectionParams, d: number, sg: [number, number], fill = true): GruInput => (sparse ? { xProj: project(d, sg, fill) } : { x: xs(sg), wIh: p.wIh.data, bIh: p.bIh?.data ?? null });
   // Per direction: the state entering each segment (checkpointing, or no saved set) and the whole cache (not).
   const entry: FloatArray[][] = [];
   const caches: (GruCache | null)[] = [];
   // Without checkpointing, the caches of all directions are one set saved in the pool (see ../pool.ts):
   // null when the pool says to save nothing, and then backward recomputes them as checkpointing does.
   const sizes = gruCacheSizes({ T, B, I, H });
-  const saved = training && !checkpointing ? tapeBuffers.save(like, dirs.flatMap(() => [sizes.gates, sizes.hPrev, sizes.hn]), caches) : null;
+  const saved =
+    training && !checkpointing
+      ? tapeBuffers.save(
+          like,
+          dirs.flatMap(() => [sizes.gates, sizes.hPrev, sizes.hn]),
+          caches,
+        )
+      : null;
 
   for (let d = 0; d < D; d++) {
     const p = dirs[d];
@@ -149,18 +162,23 @@ export function gruLayer(x: Var, h0: Var | null, dirs: readonly GruDirectionPara
         const dInput: GruBackwardInput = inp.xProj
           ? { xProj: inp.xProj, dXProj }
           : {
-            x: inp.x, wIh: inp.wIh, bIh: inp.bIh,
-            dx: wants(x) ? x.gradBuffer().data.subarray(sg[0] * B * I, sg[1] * B * I) : null,
-            dWIh: p.wIh.gradBuffer().data,
-            dBIh: p.bIh ? p.bIh.gradBuffer().data : null,
-          };
+              x: inp.x,
+              wIh: inp.wIh,
+              bIh: inp.bIh,
+              dx: wants(x) ? x.gradBuffer().data.subarray(sg[0] * B * I, sg[1] * B * I) : null,
+              dWIh: p.wIh.gradBuffer().data,
+              dBIh: p.bIh ? p.bIh.gradBuffer().data : null,
+            };
         k.gruBackward({
           ...mode(p, d, sg),
           ...dInput,
           dh0: dhPrev,
           dWHh: p.wHh.gradBuffer().data,
           dBHh: p.bHh ? p.bHh.gradBuffer().data : null,
-          dy: y.grad ? y.grad.data.subarray(sg[0] * ldyT) : null, dyOff: d * H, ldy, ldyT,
+          dy: y.grad ? y.grad.data.subarray(sg[0] * ldyT) : null,
+          dyOff: d * H,
+          ldy,
+          ldyT,
           dhN: dh,
           h0: entry[d][i],
           cache,

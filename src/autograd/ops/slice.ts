@@ -20,7 +20,15 @@ export function concat0(parts: readonly Var[]): Var {
   if (parts.length === 1) return parts[0];
   const rest = parts[0].shape.slice(1);
   const rows = parts.reduce((n, p) => n + p.shape[0], 0);
-  const out = new Var(new Tensor(allocateLike(parts[0].data, parts.reduce((n, p) => n + p.value.size, 0)), [rows, ...rest]));
+  const out = new Var(
+    new Tensor(
+      allocateLike(
+        parts[0].data,
+        parts.reduce((n, p) => n + p.value.size, 0),
+      ),
+      [rows, ...rest],
+    ),
+  );
   let off = 0;
   for (const p of parts) {
     out.data.set(p.data, off);

@@ -26,7 +26,11 @@ export class SparseProjector {
   /** Their gradient (U, G), accumulated by backward; null until needed. */
   private dwt: FloatArray | null = null;
 
-  constructor(readonly x: CsrMatrix, readonly w: Var, readonly b: Var | null) {
+  constructor(
+    readonly x: CsrMatrix,
+    readonly w: Var,
+    readonly b: Var | null,
+  ) {
     const [G, I] = w.shape;
     if (x.cols !== I) throw new GruError('INVALID_ARGUMENT', `sparse projection: the input has ${x.cols} features but the weight expects ${I}`);
     this.G = G;

@@ -80,13 +80,19 @@ type FFTInstance = InstanceType<typeof FFT>;
 function hzToMel(f: number, scale: 'htk' | 'slaney'): number {
   if (scale === 'htk') return 2595 * Math.log10(1 + f / 700);
   // Slaney (Auditory Toolbox): linear below 1 kHz, logarithmic above
-  const fSp = 200 / 3, minLogHz = 1000, minLogMel = minLogHz / fSp, logstep = Math.log(6.4) / 27;
+  const fSp = 200 / 3,
+    minLogHz = 1000,
+    minLogMel = minLogHz / fSp,
+    logstep = Math.log(6.4) / 27;
   return f >= minLogHz ? minLogMel + Math.log(f / minLogHz) / logstep : f / fSp;
 }
 
 function melToHz(m: number, scale: 'htk' | 'slaney'): number {
   if (scale === 'htk') return 700 * (10 ** (m / 2595) - 1);
-  const fSp = 200 / 3, minLogHz = 1000, minLogMel = minLogHz / fSp, logstep = Math.log(6.4) / 27;
+  const fSp = 200 / 3,
+    minLogHz = 1000,
+    minLogMel = minLogHz / fSp,
+    logstep = Math.log(6.4) / 27;
   return m >= minLogMel ? minLogHz * Math.exp(logstep * (m - minLogMel)) : fSp * m;
 }
 
@@ -151,16 +157,20 @@ class FrontEnd {
 
     // mel filterbank, built as librosa.filters.mel builds it
     const nBins = nFft / 2 + 1;
-    const lo = hzToMel(fMin, scale), hi = hzToMel(fMax, scale);
+    const lo = hzToMel(fMin, scale),
+      hi = hzToMel(fMax, scale);
     const edges = new Float64Array(numMels + 2);
     for (let i = 0; i < numMels + 2; i++) edges[i] = melToHz(lo + ((hi - lo) * i) / (numMels + 1), scale);
     this.melStart = new Int32Array(numMels);
     this.melWeights = [];
     for (let b = 0; b < numMels; b++) {
-      const f0 = edges[b], f1 = edges[b + 1], f2 = edges[b + 2];
+      const f0 = edges[b],
+        f1 = edges[b + 1],
+        f2 = edges[b + 2];
       const norm = scale === 'slaney' ? 2 / (f2 - f0) : 1;
       const all = new Float64Array(nBins);
-      let start = nBins, end = 0;
+      let start = nBins,
+        end = 0;
       for (let k = 0; k < nBins; k++) {
         const f = (k * sr) / nFft;
         all[k] = Math.max(0, Math.min((f - f0) / (f1 - f0), (f2 - f) / (f2 - f1))) * norm;
@@ -200,11 +210,13 @@ class FrontEnd {
     // fftIn[winLength…nFft) stays zero
     this.fft.realTransform(fftOut, fftIn);
     for (let k = 0; k < power.length; k++) {
-      const re = fftOut[2 * k], im = fftOut[2 * k + 1];
+      const re = fftOut[2 * k],
+        im = fftOut[2 * k + 1];
       power[k] = re * re + im * im;
     }
     for (let b = 0; b < this.numMels; b++) {
-      const w = this.melWeights[b], s = this.melStart[b];
+      const w = this.melWeights[b],
+        s = this.melStart[b];
       let e = 0;
       for (let j = 0; j < w.length; j++) e += w[j] * power[s + j];
       mel[b] = Math.log(Math.max(e, this.logFloor));

@@ -46,7 +46,8 @@ function gcd(a: number, b: number): number {
 
 /** Modified Bessel function of the first kind, order 0 (power series; converges for the β used here). */
 function besselI0(x: number): number {
-  let sum = 1, term = 1;
+  let sum = 1,
+    term = 1;
   const q = (x * x) / 4;
   for (let k = 1; k < 200; k++) {
     term *= q / (k * k);
@@ -74,7 +75,8 @@ function makeKernel(from: number, to: number, opts: ResampleOptions): Kernel {
   if (!(rolloff > 0 && rolloff <= 1)) throw new GruError('INVALID_ARGUMENT', `resample: rolloff must be in (0, 1], got ${rolloff}`);
   if (!(beta >= 0 && beta <= 50)) throw new GruError('INVALID_ARGUMENT', `resample: kaiserBeta must be in [0, 50], got ${beta}`);
   const g = gcd(from, to);
-  const L = to / g, M = from / g;
+  const L = to / g,
+    M = from / g;
   const fc = rolloff * Math.min(1, to / from);
   const W = Z / fc;
   const K = Math.ceil(W) + 1;
@@ -205,14 +207,17 @@ export class ResampleStream {
     const { L, M, K } = this.kernel!;
     const count = Math.max(0, last - this.next + 1);
     const out = new Float32Array(count);
-    const buf = this.buf, base = this.base, end = base + buf.length;
+    const buf = this.buf,
+      base = this.base,
+      end = base + buf.length;
     for (let o = 0; o < count; o++) {
       const n = this.next + o;
       const nm = n * M;
       const i0 = Math.floor(nm / L);
       const taps = this.kernel!.taps(nm - i0 * L);
       const first = i0 - K + 1;
-      const lo = Math.max(first, base), hi = Math.min(first + 2 * K, end);
+      const lo = Math.max(first, base),
+        hi = Math.min(first + 2 * K, end);
       let acc = 0;
       for (let i = lo; i < hi; i++) acc += buf[i - base] * taps[i - first];
       out[o] = acc;

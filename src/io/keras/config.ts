@@ -73,22 +73,54 @@ function describe(v: unknown): string {
 
 /** Options read by any layer and ignored: they do not change inference. */
 const IGNORED = new Set([
-  'name', 'trainable', 'dtype', 'batch_input_shape', 'batch_shape', 'input_shape', 'input_dim', 'input_length', 'batch_size',
-  'kernel_initializer', 'recurrent_initializer', 'bias_initializer', 'embeddings_initializer',
-  'kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer', 'activity_regularizer', 'embeddings_regularizer',
-  'kernel_constraint', 'recurrent_constraint', 'bias_constraint', 'embeddings_constraint',
-  'dropout', 'recurrent_dropout', 'rate', 'noise_shape', 'seed', 'unroll', 'implementation', 'use_cudnn', 'time_major',
-  'build_config', 'lora_alpha', 'autocast', 'data_format',
+  'name',
+  'trainable',
+  'dtype',
+  'batch_input_shape',
+  'batch_shape',
+  'input_shape',
+  'input_dim',
+  'input_length',
+  'batch_size',
+  'kernel_initializer',
+  'recurrent_initializer',
+  'bias_initializer',
+  'embeddings_initializer',
+  'kernel_regularizer',
+  'recurrent_regularizer',
+  'bias_regularizer',
+  'activity_regularizer',
+  'embeddings_regularizer',
+  'kernel_constraint',
+  'recurrent_constraint',
+  'bias_constraint',
+  'embeddings_constraint',
+  'dropout',
+  'recurrent_dropout',
+  'rate',
+  'noise_shape',
+  'seed',
+  'unroll',
+  'implementation',
+  'use_cudnn',
+  'time_major',
+  'build_config',
+  'lora_alpha',
+  'autocast',
+  'data_format',
 ]);
 
 /** A default-like value: an unknown option holding one cannot change the result. */
-const isDefaultLike = (v: unknown): boolean =>
-  v === null || v === false || v === 0 || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
+const isDefaultLike = (v: unknown): boolean => v === null || v === false || v === 0 || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
 
 /** The checked options of one layer config. */
 class Options {
   private readonly used = new Set<string>();
-  constructor(private readonly r: Reader, readonly cfg: Json, readonly where: string) {}
+  constructor(
+    private readonly r: Reader,
+    readonly cfg: Json,
+    readonly where: string,
+  ) {}
 
   /** Marks options as read elsewhere. */
   skip(...keys: string[]): void {
@@ -195,8 +227,8 @@ export interface ParseConfigOptions {
 export function parseKerasConfig(json: unknown, opts: ParseConfigOptions): KerasModelSpec {
   const r = new Reader(opts.source);
   const top = r.obj(json, '', 'the model configuration');
-  const className = r.str(top.class_name, '', 'the model configuration\'s class_name');
-  const version = typeof top.keras_version === 'string' ? top.keras_version : opts.kerasVersion ?? (top.module !== undefined ? '3' : null);
+  const className = r.str(top.class_name, '', "the model configuration's class_name");
+  const version = typeof top.keras_version === 'string' ? top.keras_version : (opts.kerasVersion ?? (top.module !== undefined ? '3' : null));
   const body = top.config;
   let spec: KerasModelSpec;
   if (className === 'Sequential') spec = parseSequential(r, body, version);
@@ -282,7 +314,15 @@ function parseSequential(r: Reader, body: unknown, kerasVersion: string | null):
     if (!first) throw r.invalid('', 'the Sequential model has no layers');
     const shape = first.config.batch_shape ?? first.config.batch_input_shape;
     if (shape === undefined) throw r.unsupported(first.where, 'the model has no input shape (no InputLayer and no batch_input_shape); build the model on an Input before saving it');
-    layers.push({ kind: 'input', name: `${first.name}_input`, className: 'InputLayer', position: -1, inbound: null, maskFrom: null, ...inputShape(r, { batch_shape: shape, dtype: first.className === 'Embedding' ? 'int32' : 'float32' }, first.where) });
+    layers.push({
+      kind: 'input',
+      name: `${first.name}_input`,
+      className: 'InputLayer',
+      position: -1,
+      inbound: null,
+      maskFrom: null,
+      ...inputShape(r, { batch_shape: shape, dtype: first.className === 'Embedding' ? 'int32' : 'float32' }, first.where),
+    });
   }
   raws.forEach((raw, i) => {
     if (raw.className === 'InputLayer') {
@@ -378,8 +418,7 @@ function inputShape(r: Reader, cfg: Json, where: string): { shape: (number | nul
     throw r.invalid(where, 'the InputLayer has no batch_shape');
   }
   const dtypeRaw = cfg.dtype;
-  const dtype = typeof dtypeRaw === 'string' ? dtypeRaw : typeof dtypeRaw === 'object' && dtypeRaw !== null && typeof (dtypeRaw as Json).config === 'object'
-    ? String(((dtypeRaw as Json).config as Json).name ?? 'float32') : 'float32';
+  const dtype = typeof dtypeRaw === 'string' ? dtypeRaw : typeof dtypeRaw === 'object' && dtypeRaw !== null && typeof (dtypeRaw as Json).config === 'object' ? String(((dtypeRaw as Json).config as Json).name ?? 'float32') : 'float32';
   return { shape, dtype };
 }
 
@@ -423,7 +462,8 @@ function parseLayer(r: Reader, raw: RawLayer, position: number, inbound: TensorR
     }
     case 'Embedding':
       spec = {
-        kind: 'embedding', ...common,
+        kind: 'embedding',
+        ...common,
         inputDim: o.int('input_dim', 1, KERAS_LIMITS.vocab),
         outputDim: o.int('output_dim', 1, KERAS_LIMITS.width),
         maskZero: o.bool('mask_zero', false),
@@ -444,15 +484,15 @@ function parseLayer(r: Reader, raw: RawLayer, position: number, inbound: TensorR
         throw r.unsupported(where, `merge_mode=${describe(mode)} is not supported; expected concat, sum, mul or ave`);
       }
       const inner = r.obj(cfg.layer, where, 'the wrapped layer');
-      const innerClass = r.str(inner.class_name, where, 'the wrapped layer\'s class_name');
+      const innerClass = r.str(inner.class_name, where, "the wrapped layer's class_name");
       if (innerClass !== 'GRU') throw r.unsupported(where, `it wraps a ${innerClass}; gru-ts supports Bidirectional(GRU)`);
-      const forward = parseGru(r, r.obj(inner.config, where, 'the wrapped layer\'s config'), `${where}, forward layer`);
+      const forward = parseGru(r, r.obj(inner.config, where, "the wrapped layer's config"), `${where}, forward layer`);
       let backward: KerasGruSpec;
       if (cfg.backward_layer !== undefined && cfg.backward_layer !== null) {
         const b = r.obj(cfg.backward_layer, where, 'backward_layer');
-        const bClass = r.str(b.class_name, where, 'backward_layer\'s class_name');
+        const bClass = r.str(b.class_name, where, "backward_layer's class_name");
         if (bClass !== 'GRU') throw r.unsupported(where, `its backward layer is a ${bClass}; gru-ts supports Bidirectional(GRU)`);
-        backward = parseGru(r, r.obj(b.config, where, 'backward_layer\'s config'), `${where}, backward layer`);
+        backward = parseGru(r, r.obj(b.config, where, "backward_layer's config"), `${where}, backward layer`);
       } else {
         backward = { ...forward, name: `backward_${forward.name}`, goBackwards: !forward.goBackwards };
       }
@@ -473,9 +513,9 @@ function parseLayer(r: Reader, raw: RawLayer, position: number, inbound: TensorR
       break;
     case 'TimeDistributed': {
       const inner = r.obj(cfg.layer, where, 'the wrapped layer');
-      const innerClass = r.str(inner.class_name, where, 'the wrapped layer\'s class_name');
+      const innerClass = r.str(inner.class_name, where, "the wrapped layer's class_name");
       if (innerClass !== 'Dense') throw r.unsupported(where, `it wraps a ${innerClass}; gru-ts supports TimeDistributed(Dense)`);
-      const innerCfg = r.obj(inner.config, where, 'the wrapped layer\'s config');
+      const innerCfg = r.obj(inner.config, where, "the wrapped layer's config");
       const innerWhere = `${where}, wrapped Dense`;
       const io = new Options(r, innerCfg, innerWhere);
       spec = denseSpec(io, common, typeof innerCfg.name === 'string' ? innerCfg.name : 'dense');
@@ -527,7 +567,8 @@ function parseOp(r: Reader, raw: RawLayer, common: CommonFields, o: Options): Ke
 
 function denseSpec(o: Options, common: CommonFields, inner: string | null): KerasLayerSpec {
   const spec: KerasLayerSpec = {
-    kind: 'dense', ...common,
+    kind: 'dense',
+    ...common,
     units: o.int('units', 1, KERAS_LIMITS.width * 16),
     activation: o.activation('activation', 'linear'),
     useBias: o.bool('use_bias', true),
@@ -544,8 +585,15 @@ function denseSpec(o: Options, common: CommonFields, inner: string | null): Kera
 
 function gruConfig(g: KerasGruSpec): Json {
   return {
-    name: g.name, units: g.units, activation: g.activation, recurrent_activation: g.recurrentActivation, use_bias: g.useBias,
-    reset_after: g.resetAfter, go_backwards: g.goBackwards, return_sequences: g.returnSequences, return_state: g.returnState,
+    name: g.name,
+    units: g.units,
+    activation: g.activation,
+    recurrent_activation: g.recurrentActivation,
+    use_bias: g.useBias,
+    reset_after: g.resetAfter,
+    go_backwards: g.goBackwards,
+    return_sequences: g.returnSequences,
+    return_state: g.returnState,
     zero_output_for_mask: g.zeroOutputForMask,
   };
 }
@@ -568,10 +616,18 @@ export function toKerasConfig(spec: KerasModelSpec, shapeOf: (t: TensorRef) => (
     let args: unknown[] = l.inbound ? [tensor(l.inbound)] : [];
     let module = 'keras.layers';
     switch (l.kind) {
-      case 'input': config = { name: l.name, batch_shape: [null, ...l.shape], dtype: l.dtype }; break;
-      case 'embedding': config = { name: l.name, input_dim: l.inputDim, output_dim: l.outputDim, mask_zero: l.maskZero }; break;
-      case 'masking': config = { name: l.name, mask_value: l.maskValue }; break;
-      case 'gru': config = gruConfig(l.gru); break;
+      case 'input':
+        config = { name: l.name, batch_shape: [null, ...l.shape], dtype: l.dtype };
+        break;
+      case 'embedding':
+        config = { name: l.name, input_dim: l.inputDim, output_dim: l.outputDim, mask_zero: l.maskZero };
+        break;
+      case 'masking':
+        config = { name: l.name, mask_value: l.maskValue };
+        break;
+      case 'gru':
+        config = gruConfig(l.gru);
+        break;
       case 'bidirectional':
         config = { name: l.name, merge_mode: l.mergeMode, layer: { module: 'keras.layers', class_name: 'GRU', config: gruConfig(l.forward) }, backward_layer: { module: 'keras.layers', class_name: 'GRU', config: gruConfig(l.backward) } };
         break;
@@ -580,20 +636,37 @@ export function toKerasConfig(spec: KerasModelSpec, shapeOf: (t: TensorRef) => (
         config = l.timeDistributed === null ? { name: l.name, ...dense } : { name: l.name, layer: { module: 'keras.layers', class_name: 'Dense', config: { name: l.timeDistributed, ...dense } } };
         break;
       }
-      case 'dropout': config = { name: l.name, rate: 0 }; break;
-      case 'flatten': config = { name: l.name }; break;
-      case 'notEqual': config = { name: l.name }; module = 'keras.src.ops.numpy'; args = [...args, l.value]; break;
-      case 'any': config = { name: l.name, axis: -1, keepdims: false }; module = 'keras.src.ops.numpy'; break;
+      case 'dropout':
+        config = { name: l.name, rate: 0 };
+        break;
+      case 'flatten':
+        config = { name: l.name };
+        break;
+      case 'notEqual':
+        config = { name: l.name };
+        module = 'keras.src.ops.numpy';
+        args = [...args, l.value];
+        break;
+      case 'any':
+        config = { name: l.name, axis: -1, keepdims: false };
+        module = 'keras.src.ops.numpy';
+        break;
     }
     const kwargs = l.maskFrom ? { mask: tensor(l.maskFrom) } : {};
     return {
-      module, class_name: l.className, config, ...(module === 'keras.layers' ? {} : { registered_name: l.className }),
-      name: l.name, inbound_nodes: l.inbound ? [{ args, kwargs }] : [],
+      module,
+      class_name: l.className,
+      config,
+      ...(module === 'keras.layers' ? {} : { registered_name: l.className }),
+      name: l.name,
+      inbound_nodes: l.inbound ? [{ args, kwargs }] : [],
     };
   });
   const out = spec.outputs.map((t) => [spec.layers[t.layer].name, 0, t.tensor]);
   return {
-    module: 'keras.src.models.functional', class_name: 'Functional', ...(spec.kerasVersion === null ? {} : { keras_version: spec.kerasVersion }),
+    module: 'keras.src.models.functional',
+    class_name: 'Functional',
+    ...(spec.kerasVersion === null ? {} : { keras_version: spec.kerasVersion }),
     config: { name: spec.name, layers, input_layers: [[spec.layers[0].name, 0, 0]], output_layers: out },
   };
 }

@@ -55,7 +55,9 @@ const KERAS_BLOCK_OF = [1, 0, 2] as const;
  * @throws a {@link GruError} ('INVALID_FILE') when the weights' count or shapes do not match the layer's configuration.
  */
 export function kerasGruToPyTorch(weights: readonly Tensor[], g: KerasGruSpec, inputSize: number, suffix: '' | '_reverse', where: string): Record<string, Tensor> {
-  const U = g.units, I = inputSize, G = 3 * U;
+  const U = g.units,
+    I = inputSize,
+    G = 3 * U;
   const want = g.useBias ? 3 : 2;
   if (weights.length !== want) throw new GruError('INVALID_FILE', `${where}: expected ${want} weights (kernel, recurrent_kernel${g.useBias ? ', bias' : ''}), found ${weights.length}`);
   const [kernel, recurrent, bias] = weights;
@@ -70,7 +72,8 @@ export function kerasGruToPyTorch(weights: readonly Tensor[], g: KerasGruSpec, i
 
   const wIh = new Float32Array(G * I); // (G, I) rows [r; z; n]
   const wHh = new Float32Array(G * U); // (G, U)
-  const bIh = new Float32Array(G), bHh = new Float32Array(G);
+  const bIh = new Float32Array(G),
+    bHh = new Float32Array(G);
   for (let p = 0; p < 3; p++) {
     const col = KERAS_BLOCK_OF[p] * U;
     for (let j = 0; j < U; j++) {
@@ -149,7 +152,8 @@ export function runGruModule(gru: GRU, x: Tensor, g: KerasGruSpec): GruRun {
  */
 export function runGruSteps(p: GruDirectionParams, x: Tensor, mask: Uint8Array | null, g: KerasGruSpec, kerasMajor: number): GruRun {
   const [B, T] = x.shape;
-  const U = g.units, G = 3 * U;
+  const U = g.units,
+    G = 3 * U;
   const k = backend();
   const act = elementwise(g.activation, kerasMajor);
   const recAct = elementwise(g.recurrentActivation, kerasMajor);
@@ -181,7 +185,8 @@ export function runGruSteps(p: GruDirectionParams, x: Tensor, mask: Uint8Array |
     for (let b = 0; b < B; b++) {
       const hb = b * U;
       if (on(b)) {
-        const xr = (b * T + t) * G, hr = b * G;
+        const xr = (b * T + t) * G,
+          hr = b * G;
         for (let j = 0; j < U; j++) z[j] = recAct(xp[xr + U + j] + hh[hr + U + j]);
         for (let j = 0; j < U; j++) {
           // reset_after: n = act(x_n + r ⊙ (h W_hnᵀ + b_hn)); else act(x_n + (r ⊙ h) W_hnᵀ + b_hn)

@@ -63,9 +63,7 @@ export class Hdf5File {
     if (!isHdf5(bytes)) throw new GruError('INVALID_FILE', `${source}: not an HDF5 file (it does not start with the HDF5 signature)`);
     // jsfive reads a whole ArrayBuffer: copy when the bytes are a view into a larger one
     // (new Uint8Array copies; a Buffer's slice() would not).
-    const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
-      ? bytes.buffer
-      : new Uint8Array(bytes).buffer;
+    const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : new Uint8Array(bytes).buffer;
     const declared = declaredSize(bytes);
     if (declared !== null && declared > bytes.length) {
       throw new GruError('INVALID_FILE', `${source}: truncated: its HDF5 superblock gives an end of file at byte ${declared}, but the file has ${bytes.length} bytes`);

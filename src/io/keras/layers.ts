@@ -100,7 +100,9 @@ export function buildLayer(l: KerasLayerSpec, inShape: Shape, kerasMajor: number
     case 'embedding': {
       const module = new Embedding({ numEmbeddings: l.inputDim, embeddingDim: l.outputDim });
       return {
-        ...base, module, outputShapes: [[...inShape, l.outputDim]],
+        ...base,
+        module,
+        outputShapes: [[...inShape, l.outputDim]],
         fromKeras: (w, where) => ({ weight: expectWeights(w, [[l.inputDim, l.outputDim]], where, ['embeddings'])[0] }),
         call: (x) => {
           const ids = new Int32Array(x.size);
@@ -124,7 +126,10 @@ export function buildLayer(l: KerasLayerSpec, inShape: Shape, kerasMajor: number
 
     case 'masking':
       return {
-        ...base, module: null, outputShapes: [inShape], fromKeras: noWeights,
+        ...base,
+        module: null,
+        outputShapes: [inShape],
+        fromKeras: noWeights,
         call: (x) => {
           if (x.shape.length !== 3) throw unsupported(l, `Masking needs (batch, steps, features) input, got ${shapeString(x.shape)}`);
           const [B, T, F] = x.shape;
@@ -146,7 +151,9 @@ export function buildLayer(l: KerasLayerSpec, inShape: Shape, kerasMajor: number
       const module = gruModule(g, features(l, inShape, 'feature size'), false);
       const seqShape: Shape = g.returnSequences ? [inShape[0], g.units] : [g.units];
       return {
-        ...base, module, outputShapes: g.returnState ? [seqShape, [g.units]] : [seqShape],
+        ...base,
+        module,
+        outputShapes: g.returnState ? [seqShape, [g.units]] : [seqShape],
         fromKeras: (w, where) => {
           if (w.length !== 1) throw new GruError('INVALID_FILE', `${where}: expected one set of GRU weights, found ${w.length}`);
           return kerasGruToPyTorch(w[0], g, module.inputSize, '', where);
@@ -167,7 +174,9 @@ export function buildLayer(l: KerasLayerSpec, inShape: Shape, kerasMajor: number
       const width = mergeMode === 'concat' ? 2 * U : U;
       const seqShape: Shape = f.returnSequences ? [inShape[0], width] : [width];
       return {
-        ...base, module, outputShapes: f.returnState ? [seqShape, [U], [U]] : [seqShape],
+        ...base,
+        module,
+        outputShapes: f.returnState ? [seqShape, [U], [U]] : [seqShape],
         fromKeras: (w, where) => {
           if (w.length !== 2) throw new GruError('INVALID_FILE', `${where}: expected forward and backward GRU weights, found ${w.length} sets`);
           return { ...kerasGruToPyTorch(w[0], f, module.inputSize, '', `${where}, forward layer`), ...kerasGruToPyTorch(w[1], bw, module.inputSize, '_reverse', `${where}, backward layer`) };
@@ -199,7 +208,9 @@ export function buildLayer(l: KerasLayerSpec, inShape: Shape, kerasMajor: number
       const I = features(l, inShape, 'feature size');
       const module = new Linear({ inFeatures: I, outFeatures: l.units, bias: l.useBias });
       return {
-        ...base, module, outputShapes: [[...inShape.slice(0, -1), l.units]],
+        ...base,
+        module,
+        outputShapes: [[...inShape.slice(0, -1), l.units]],
         fromKeras: (w, where) => {
           const shapes = l.useBias ? [[I, l.units], [l.units]] : [[I, l.units]];
           const [kernel, bias] = expectWeights(w, shapes, where, l.useBias ? ['kernel', 'bias'] : ['kernel']);
@@ -232,14 +243,28 @@ export function buildLayer(l: KerasLayerSpec, inShape: Shape, kerasMajor: number
 
     case 'notEqual':
       return {
-        ...base, module: null, outputShapes: [inShape], fromKeras: noWeights,
-        call: (x) => ({ outputs: [new Tensor(Float32Array.from(x.data, (v) => (v !== l.value ? 1 : 0)), x.shape)], masks: [null] }),
+        ...base,
+        module: null,
+        outputShapes: [inShape],
+        fromKeras: noWeights,
+        call: (x) => ({
+          outputs: [
+            new Tensor(
+              Float32Array.from(x.data, (v) => (v !== l.value ? 1 : 0)),
+              x.shape,
+            ),
+          ],
+          masks: [null],
+        }),
       };
 
     case 'any': {
       if (inShape.length < 1) throw unsupported(l, `any over the last axis of input shape ${fmt(inShape)}`);
       return {
-        ...base, module: null, outputShapes: [inShape.slice(0, -1)], fromKeras: noWeights,
+        ...base,
+        module: null,
+        outputShapes: [inShape.slice(0, -1)],
+        fromKeras: noWeights,
         call: (x) => {
           const C = x.shape[x.shape.length - 1];
           const out = new Float32Array(x.size / C);
@@ -277,4 +302,3 @@ function merge(mode: 'concat' | 'sum' | 'mul' | 'ave', a: Tensor, b: Tensor): Te
   }
   return new Tensor(out, a.shape);
 }
-

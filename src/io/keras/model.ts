@@ -131,15 +131,14 @@ export class KerasModel extends Module {
     });
     const head = ['#', 'Layer (type)', 'Output shape', 'Params', 'gru-ts module'];
     const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-    const line = (r: string[]) => r.map((s, c) => (c === 3 ? s.padStart(widths[c]) : s.padEnd(widths[c]))).join('  ').trimEnd();
+    const line = (r: string[]) =>
+      r
+        .map((s, c) => (c === 3 ? s.padStart(widths[c]) : s.padEnd(widths[c])))
+        .join('  ')
+        .trimEnd();
     const total = this.parameters().reduce((n, p) => n + p.value.size, 0);
     const outputs = this.spec.outputs.map((t) => `${this.spec.layers[t.layer].name}[${t.tensor}]`).join(', ');
-    return [
-      `Model: "${this.spec.name}" (Keras ${this.spec.kerasVersion ?? 'version unknown'})`,
-      line(head), ...rows.map(line),
-      `Outputs: ${outputs}`,
-      `Total params: ${total.toLocaleString('en-US')}`,
-    ].join('\n');
+    return [`Model: "${this.spec.name}" (Keras ${this.spec.kerasVersion ?? 'version unknown'})`, line(head), ...rows.map(line), `Outputs: ${outputs}`, `Total params: ${total.toLocaleString('en-US')}`].join('\n');
   }
 
   /** The configuration as a minimal Keras 3 functional-model config (what gru-ts model files store; {@link kerasModelFromConfig} reads it). */
@@ -162,8 +161,11 @@ function describeModule(m: Module | null): string {
  * file could hold.
  */
 function budgeted(spec: KerasModelSpec, limit: number, source: string, held: string): KerasModel {
-  return withAllocationBudget(limit, () => new KerasModel(spec), (asked, lim, allocated) => new GruError('INVALID_FILE',
-    `${source}: the configuration implies more weights than the file holds (${allocated + asked} elements or more, past the ${lim} allowed for ${held})`));
+  return withAllocationBudget(
+    limit,
+    () => new KerasModel(spec),
+    (asked, lim, allocated) => new GruError('INVALID_FILE', `${source}: the configuration implies more weights than the file holds (${allocated + asked} elements or more, past the ${lim} allowed for ${held})`),
+  );
 }
 
 /**

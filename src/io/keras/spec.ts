@@ -44,20 +44,21 @@ interface Common {
   maskFrom: TensorRef | null;
 }
 
-export type KerasLayerSpec = Common & (
-  | { kind: 'input'; /** Shape without the batch axis; null where free. */ shape: (number | null)[]; dtype: string }
-  | { kind: 'embedding'; inputDim: number; outputDim: number; maskZero: boolean }
-  | { kind: 'masking'; maskValue: number }
-  | { kind: 'gru'; gru: KerasGruSpec }
-  | { kind: 'bidirectional'; mergeMode: 'concat' | 'sum' | 'mul' | 'ave'; forward: KerasGruSpec; backward: KerasGruSpec }
-  | { kind: 'dense'; units: number; activation: string; useBias: boolean; /** Inside TimeDistributed: the Dense layer's own name. */ timeDistributed: string | null }
-  | { kind: 'dropout' }
-  | { kind: 'flatten' }
-  /** Keras 3's op node `x != value` (1 where true), from which masks are made. */
-  | { kind: 'notEqual'; value: number }
-  /** Keras 3's op node `any(x, axis=-1)`. */
-  | { kind: 'any' }
-);
+export type KerasLayerSpec = Common &
+  (
+    | { kind: 'input' /** Shape without the batch axis; null where free. */; shape: (number | null)[]; dtype: string }
+    | { kind: 'embedding'; inputDim: number; outputDim: number; maskZero: boolean }
+    | { kind: 'masking'; maskValue: number }
+    | { kind: 'gru'; gru: KerasGruSpec }
+    | { kind: 'bidirectional'; mergeMode: 'concat' | 'sum' | 'mul' | 'ave'; forward: KerasGruSpec; backward: KerasGruSpec }
+    | { kind: 'dense'; units: number; activation: string; useBias: boolean /** Inside TimeDistributed: the Dense layer's own name. */; timeDistributed: string | null }
+    | { kind: 'dropout' }
+    | { kind: 'flatten' }
+    /** Keras 3's op node `x != value` (1 where true), from which masks are made. */
+    | { kind: 'notEqual'; value: number }
+    /** Keras 3's op node `any(x, axis=-1)`. */
+    | { kind: 'any' }
+  );
 
 /** A parsed Keras model. */
 export interface KerasModelSpec {

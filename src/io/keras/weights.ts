@@ -85,15 +85,16 @@ class Keras3Store implements KerasWeightStore {
     const l = spec.layers[index];
     if (!hasWeights(l)) return [];
     const p = this.pathOf(spec, index);
-    const groups = l.kind === 'gru' ? [`${p}/cell/vars`]
-      : l.kind === 'bidirectional' ? [`${p}/forward_layer/cell/vars`, `${p}/backward_layer/cell/vars`]
-      : l.kind === 'dense' && l.timeDistributed !== null ? [`${p}/layer/vars`]
-      : [`${p}/vars`];
+    const groups =
+      l.kind === 'gru' ? [`${p}/cell/vars`] : l.kind === 'bidirectional' ? [`${p}/forward_layer/cell/vars`, `${p}/backward_layer/cell/vars`] : l.kind === 'dense' && l.timeDistributed !== null ? [`${p}/layer/vars`] : [`${p}/vars`];
     return groups.map((g) => {
       if (!this.file.hasGroup(g)) {
         throw new GruError('INVALID_FILE', `${this.file.source}: the weights of layer ${l.position} '${l.name}' (${l.className}) are missing: expected group '${g}'`);
       }
-      const names = this.file.keys(g).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
+      const names = this.file
+        .keys(g)
+        .filter((k) => /^\d+$/.test(k))
+        .sort((a, b) => Number(a) - Number(b));
       return names.map((k) => this.file.tensor(`${g}/${k}`));
     });
   }
@@ -101,7 +102,10 @@ class Keras3Store implements KerasWeightStore {
 
 class Keras2Store implements KerasWeightStore {
   readonly layout = 'keras2';
-  constructor(private readonly file: Hdf5File, private readonly root: string) {}
+  constructor(
+    private readonly file: Hdf5File,
+    private readonly root: string,
+  ) {}
 
   read(spec: KerasModelSpec, index: number): KerasLayerWeights {
     const l = spec.layers[index];

@@ -144,7 +144,9 @@ export function createNativeBackend(addon: NativeAddon): NativeBackend {
   }
   const mod64 = typeof addon.addressMod64 === 'function' ? addon.addressMod64.bind(addon) : null;
   return createBackend('native', kernels, {
-    isa: info.isa, threads: t.threads, setThreads: t.setThreads,
+    isa: info.isa,
+    threads: t.threads,
+    setThreads: t.setThreads,
     ...(mod64 ? { alignedArray: (n: number) => alignedArray(n, mod64) } : {}),
   });
 }

@@ -68,12 +68,13 @@ export function attentionBackward(a: AttentionBackwardArgs): void {
   const { B, S, A, D, q, keys, values, v, lengths, alpha, u, dContext: dc, dq, dKeys, dValues } = a;
   const dv = v ? a.dv : null;
   const gain = a.gain ?? null;
-  const dGain = gain ? a.dGain ?? null : null;
+  const dGain = gain ? (a.dGain ?? null) : null;
   const { kb, kj, vb, vj } = attentionStrides(a);
   const dAlpha = new Float64Array(S);
   for (let b = 0; b < B; b++) {
     const L = attentionLength(lengths, b, S);
-    const qo = b * A, co = b * D;
+    const qo = b * A,
+      co = b * D;
     // Through the context: dV_j and dβ_j.
     let dot = 0;
     for (let j = 0; j < L; j++) {

@@ -20,20 +20,36 @@ export function addBiasBackward(dBias: FloatArray, dOut: FloatArray, N: number, 
 export function unaryForward(op: UnaryOp, out: FloatArray, x: FloatArray): void {
   const n = x.length;
   switch (op) {
-    case 'tanh': for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]); break;
-    case 'sigmoid': for (let i = 0; i < n; i++) out[i] = sigmoid(x[i]); break;
-    case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0; break;
-    case 'identity': out.set(x); break;
+    case 'tanh':
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
+      break;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) out[i] = sigmoid(x[i]);
+      break;
+    case 'relu':
+      for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0;
+      break;
+    case 'identity':
+      out.set(x);
+      break;
   }
 }
 
 export function unaryBackward(op: UnaryOp, dx: FloatArray, dy: FloatArray, y: FloatArray): void {
   const n = dy.length;
   switch (op) {
-    case 'tanh': for (let i = 0; i < n; i++) dx[i] += dy[i] * (1 - y[i] * y[i]); break; // y = tanh(x)
-    case 'sigmoid': for (let i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1 - y[i]); break; // y = σ(x)
-    case 'relu': for (let i = 0; i < n; i++) if (y[i] > 0) dx[i] += dy[i]; break; // y = max(x, 0)
-    case 'identity': for (let i = 0; i < n; i++) dx[i] += dy[i]; break;
+    case 'tanh':
+      for (let i = 0; i < n; i++) dx[i] += dy[i] * (1 - y[i] * y[i]);
+      break; // y = tanh(x)
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1 - y[i]);
+      break; // y = σ(x)
+    case 'relu':
+      for (let i = 0; i < n; i++) if (y[i] > 0) dx[i] += dy[i];
+      break; // y = max(x, 0)
+    case 'identity':
+      for (let i = 0; i < n; i++) dx[i] += dy[i];
+      break;
   }
 }
 

@@ -2,10 +2,22 @@
 import type { FloatArray } from '../../tensor/tensor.js';
 
 export function gemm(
-  transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-  A: FloatArray, aOff: number, lda: number,
-  B: FloatArray, bOff: number, ldb: number,
-  beta: number, C: FloatArray, cOff: number, ldc: number,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: FloatArray,
+  aOff: number,
+  lda: number,
+  B: FloatArray,
+  bOff: number,
+  ldb: number,
+  beta: number,
+  C: FloatArray,
+  cOff: number,
+  ldc: number,
 ): void {
   // Element (i, k) of op(A) is A[aOff + i·sAi + k·sAk]; likewise for B.
   const sAi = transA ? 1 : lda;

@@ -79,9 +79,7 @@ export function gruForward(a: GruForwardArgs): void {
       for (let j = 0; j < H; j++) {
         const r = sigmoid(gates[g + j] + gh[b * G + j]);
         const z = sigmoid(gates[g + H + j] + gh[b * G + H + j]);
-        const n = resetAfter
-          ? Math.tanh(gates[g + 2 * H + j] + r * gh[b * G + 2 * H + j])
-          : Math.tanh(gates[g + 2 * H + j] + gh[b * G + 2 * H + j]);
+        const n = resetAfter ? Math.tanh(gates[g + 2 * H + j] + r * gh[b * G + 2 * H + j]) : Math.tanh(gates[g + 2 * H + j] + gh[b * G + 2 * H + j]);
         const hj = h[b * H + j];
         const hNew = (1 - z) * n + z * hj;
         gates[g + j] = r;

@@ -70,7 +70,9 @@ export interface KernelExports {
 
 /** Kernels a {@link ParallelRunner} can run on several threads: the threaded specs. */
 export type ParallelKernel = KernelName;
-export const parallelKernels: readonly ParallelKernel[] = Object.values(kernelSpecs).filter((s) => s.threaded).map((s) => s.name);
+export const parallelKernels: readonly ParallelKernel[] = Object.values(kernelSpecs)
+  .filter((s) => s.threaded)
+  .map((s) => s.name);
 
 /** Runs a kernel on several instances sharing the memory (tid 0 on the caller). */
 export interface ParallelRunner {
@@ -107,7 +109,10 @@ export class Arena {
   /** memory.buffer, kept: reading it costs ~0.2 µs (shared memory makes a new object each time); renewed when this arena grows the memory, which nothing else does. */
   private buf: ArrayBuffer | SharedArrayBuffer;
 
-  constructor(readonly memory: WasmMemory, base: number) {
+  constructor(
+    readonly memory: WasmMemory,
+    base: number,
+  ) {
     this.base = align64(base);
     this.top = this.base;
     this.buf = memory.buffer;
@@ -206,9 +211,7 @@ interface Slot {
  * then the default count, overridden by GRU_TS_THREADS or setThreads
  * (whichever changed last).
  */
-export function createWasmBackend(
-  exports: KernelExports, memory: WasmMemory, pool: ParallelRunner | null = null, threads?: number,
-): WasmBackend {
+export function createWasmBackend(exports: KernelExports, memory: WasmMemory, pool: ParallelRunner | null = null, threads?: number): WasmBackend {
   const abi = typeof exports.kernelAbi === 'function' ? exports.kernelAbi() : null;
   if (abi !== KERNEL_ABI) {
     throw new GruError('UNSUPPORTED', `wasm backend: the module has kernel ABI ${abi ?? '(none)'}, this gru-ts needs ${KERNEL_ABI}: rebuild with npm run build`);
@@ -225,9 +228,7 @@ export function createWasmBackend(
     const slots: Slot[] = spec.fields.map((f) => ({
       f,
       offset: f.offset ? index(f.offset) : -1,
-      rows: f.rows
-        ? { n0: index(f.rows.counts[0]), n1: index(f.rows.counts[1]), s0: index(f.rows.strides[0]), s1: index(f.rows.strides[1]), w: index(f.rows.width) }
-        : null,
+      rows: f.rows ? { n0: index(f.rows.counts[0]), n1: index(f.rows.counts[1]), s0: index(f.rows.strides[0]), s1: index(f.rows.strides[1]), w: index(f.rows.width) } : null,
     }));
     const dims = slots.flatMap((s, i) => (s.f.type === 'dim' ? [i] : []));
     const workBytes = exports[`${spec.name}WorkBytes`] as ((...a: number[]) => number) | undefined;
@@ -249,7 +250,8 @@ export function createWasmBackend(
       arena.reset();
       // Scalars first: the arrays' layouts below read (and may rewrite) them.
       for (const i of scalars) {
-        const f = slots[i].f, x = values[i];
+        const f = slots[i].f,
+          x = values[i];
         v[i] = f.type === 'flag' ? (x ? 1 : 0) : f.type === 'enum' ? f.values!.indexOf(x as string) : (x as number);
       }
       back.count = 0;
@@ -266,7 +268,11 @@ export function createWasmBackend(
         const readIn = f.role !== 'out' && !(f.overwritten?.(a) ?? false);
         if (rows && !denseRows(v[rows.n0], v[rows.n1], v[rows.s0], v[rows.s1], v[rows.w])) {
           // Rows with gaps between them: a dense (n0, n1, w) block here.
-          const n0 = v[rows.n0], n1 = v[rows.n1], s0 = v[rows.s0], s1 = v[rows.s1], w = v[rows.w];
+          const n0 = v[rows.n0],
+            n1 = v[rows.n1],
+            s0 = v[rows.s0],
+            s1 = v[rows.s1],
+            w = v[rows.w];
           const p = arena.alloc(n0 * n1 * w * 4);
           const each = (fn: (src: number, dst: number) => void) => {
             for (let r = 0; r < n0; r++) for (let c = 0; c < n1; c++) fn(off + r * s0 + c * s1, (r * n1 + c) * w);

@@ -19,8 +19,18 @@
  * server) as it is.
  */
 import {
-  compileFirstValid, controlBlock, createWasmBackend, parallelKernels, webAssembly,
-  type KernelExports, type ParallelKernel, type ParallelRunner, type WasmBackend, type WasmMemory, type WasmModule, type WasmSource,
+  compileFirstValid,
+  controlBlock,
+  createWasmBackend,
+  parallelKernels,
+  webAssembly,
+  type KernelExports,
+  type ParallelKernel,
+  type ParallelRunner,
+  type WasmBackend,
+  type WasmMemory,
+  type WasmModule,
+  type WasmSource,
 } from './backend.js';
 import { GruError } from '../../errors.js';
 
@@ -41,11 +51,7 @@ export function isNode(): boolean {
 export function nodeBuiltin<T>(id: string): T {
   const getBuiltin = isNode() ? (process as { getBuiltinModule?: GetBuiltin }).getBuiltinModule : undefined;
   if (typeof getBuiltin !== 'function') {
-    throw new Error(
-      isNode()
-        ? `wasm backend: loading ${id} needs process.getBuiltinModule (Node ≥ 20.16); this is Node ${process.versions.node}`
-        : `wasm backend: ${id} is only available in Node`,
-    );
+    throw new Error(isNode() ? `wasm backend: loading ${id} needs process.getBuiltinModule (Node ≥ 20.16); this is Node ${process.versions.node}` : `wasm backend: ${id} is only available in Node`);
   }
   return getBuiltin(id) as T;
 }
@@ -112,7 +118,13 @@ interface WebWorker {
 
 /** What a pool's workers are told when they start. */
 interface WorkerData {
-  module: WasmModule; memory: WasmMemory; ctlPtr: number; syncPtr: number; tid: number; names: readonly string[]; seq: number;
+  module: WasmModule;
+  memory: WasmMemory;
+  ctlPtr: number;
+  syncPtr: number;
+  tid: number;
+  names: readonly string[];
+  seq: number;
 }
 
 /**
@@ -204,8 +216,8 @@ export class WorkerPool implements ParallelRunner {
 
 /** The shared-memory build instantiated on a new shared memory (thread 0's instance). */
 export function instantiateShared(module: WasmModule): { memory: WasmMemory; exports: KernelExports } {
-  const memory = new (webAssembly()!).Memory({ initial: 16, maximum: 65536, shared: true });
-  const instance = new (webAssembly()!).Instance(module, {
+  const memory = new (webAssembly()!.Memory)({ initial: 16, maximum: 65536, shared: true });
+  const instance = new (webAssembly()!.Instance)(module, {
     env: {
       memory,
       abort: () => {
@@ -250,13 +262,17 @@ export async function initThreadedWasmBackend(source: WasmSource | readonly Wasm
   const url = URL.createObjectURL(new Blob([BROWSER_WORKER_SOURCE], { type: 'text/javascript' }));
   try {
     await Promise.all(
-      Array.from({ length: nt - 1 }, (_, i) => new Promise<void>((ready, fail) => {
-        const w = new g.Worker!(url);
-        w.onmessage = () => ready();
-        w.onerror = (e) => fail(new Error(`wasm backend: worker ${i + 1} failed to start: ${e.message ?? 'no reason given'}`));
-        w.postMessage(pool.workerData(i + 1));
-        pool.adopt(w);
-      })),
+      Array.from(
+        { length: nt - 1 },
+        (_, i) =>
+          new Promise<void>((ready, fail) => {
+            const w = new g.Worker!(url);
+            w.onmessage = () => ready();
+            w.onerror = (e) => fail(new Error(`wasm backend: worker ${i + 1} failed to start: ${e.message ?? 'no reason given'}`));
+            w.postMessage(pool.workerData(i + 1));
+            pool.adopt(w);
+          }),
+      ),
     );
   } finally {
     URL.revokeObjectURL(url);

@@ -37,7 +37,9 @@ export interface NaiveBayes {
  * Unknown tokens (UNK) and ids ≥ vocab are not counted, as CountVectorizer drops words outside its vocabulary.
  */
 export function fitNaiveBayes(docs: readonly (readonly number[])[], labels: readonly number[], C: number, V: number, alpha = 1): NaiveBayes {
-  const counts = new Float64Array(C * V), totals = new Float64Array(C), docsPer = new Float64Array(C);
+  const counts = new Float64Array(C * V),
+    totals = new Float64Array(C),
+    docsPer = new Float64Array(C);
   docs.forEach((d, i) => {
     const c = labels[i];
     docsPer[c]++;
@@ -55,8 +57,10 @@ export function fitNaiveBayes(docs: readonly (readonly number[])[], labels: read
 
 /** The most probable class of a document (ties: the lower class index). */
 export function naiveBayesPredict(nb: NaiveBayes, doc: readonly number[]): number {
-  const C = nb.logPrior.length, V = nb.vocab;
-  let best = 0, bestScore = -Infinity;
+  const C = nb.logPrior.length,
+    V = nb.vocab;
+  let best = 0,
+    bestScore = -Infinity;
   for (let c = 0; c < C; c++) {
     let s = nb.logPrior[c];
     for (const w of doc) if (w !== UNK && w >= 0 && w < V) s += nb.logLikelihood[c * V + w];
@@ -86,8 +90,14 @@ function majorityClass(labels: readonly number[], trainIdx: readonly number[], C
 
 /** The text baselines fitted on `trainIdx` and scored on `testIdx` (docs as token ids, labels as class ids). */
 export function classifyBaselines(docs: readonly (readonly number[])[], labels: readonly number[], trainIdx: readonly number[], testIdx: readonly number[], C: number, V: number): Partial<Record<ClassifyBaselineName, BaselineScore>> {
-  const nb = fitNaiveBayes(trainIdx.map((i) => docs[i]), trainIdx.map((i) => labels[i]), C, V);
-  const score = scorer(labels, testIdx, C), majority = majorityClass(labels, trainIdx, C);
+  const nb = fitNaiveBayes(
+    trainIdx.map((i) => docs[i]),
+    trainIdx.map((i) => labels[i]),
+    C,
+    V,
+  );
+  const score = scorer(labels, testIdx, C),
+    majority = majorityClass(labels, trainIdx, C);
   return {
     naiveBayes: score(testIdx.map((i) => naiveBayesPredict(nb, docs[i]))),
     majority: score(testIdx.map(() => majority)),
@@ -96,7 +106,8 @@ export function classifyBaselines(docs: readonly (readonly number[])[], labels: 
 
 /** Each sequence's per-feature mean and standard deviation over its frames (2F numbers). */
 export function pooledStatistics(seq: Float32Array, F: number): Float64Array {
-  const T = seq.length / F, out = new Float64Array(2 * F);
+  const T = seq.length / F,
+    out = new Float64Array(2 * F);
   for (let j = 0; j < seq.length; j++) out[j % F] += seq[j] / T;
   for (let j = 0; j < seq.length; j++) out[F + (j % F)] += (seq[j] - out[j % F]) ** 2 / T;
   for (let k = 0; k < F; k++) out[F + k] = Math.sqrt(out[F + k]);
@@ -112,8 +123,15 @@ export interface SoftmaxRegression {
 
 /** Fits softmax regression by full-batch Adam on the mean cross-entropy plus l2/2 ‖W‖² (features standardised by the caller). */
 export function fitSoftmaxRegression(X: readonly Float64Array[], y: readonly number[], C: number, o: { l2?: number; steps?: number; lr?: number } = {}): SoftmaxRegression {
-  const d = X[0]?.length ?? 0, n = X.length, l2 = o.l2 ?? 1e-3, lr = o.lr ?? 0.05;
-  const P = C * d + C, theta = new Float64Array(P), m = new Float64Array(P), v = new Float64Array(P), g = new Float64Array(P);
+  const d = X[0]?.length ?? 0,
+    n = X.length,
+    l2 = o.l2 ?? 1e-3,
+    lr = o.lr ?? 0.05;
+  const P = C * d + C,
+    theta = new Float64Array(P),
+    m = new Float64Array(P),
+    v = new Float64Array(P),
+    g = new Float64Array(P);
   const p = new Float64Array(C);
   for (let step = 1; step <= (o.steps ?? 300); step++) {
     g.fill(0);
@@ -150,7 +168,8 @@ function softmaxScores(theta: Float64Array, x: Float64Array, C: number, d: numbe
 }
 
 export function softmaxRegressionPredict(r: SoftmaxRegression, x: Float64Array): number {
-  const C = r.bias.length, p = new Float64Array(C);
+  const C = r.bias.length,
+    p = new Float64Array(C);
   softmaxScores(Float64Array.from([...r.weights, ...r.bias]), x, C, r.dims, p);
   let best = 0;
   for (let c = 1; c < C; c++) if (p[c] > p[best]) best = c;
@@ -161,12 +180,18 @@ export function softmaxRegressionPredict(r: SoftmaxRegression, x: Float64Array):
 export function frameBaselines(seqs: readonly Float32Array[], F: number, labels: readonly number[], trainIdx: readonly number[], testIdx: readonly number[], C: number): Partial<Record<ClassifyBaselineName, BaselineScore>> {
   const pooled = seqs.map((s) => pooledStatistics(s, F));
   // Standardise the pooled statistics on the training rows (the means are near 0 already; the stds are not).
-  const mu = new Float64Array(2 * F), sd = new Float64Array(2 * F);
+  const mu = new Float64Array(2 * F),
+    sd = new Float64Array(2 * F);
   for (const i of trainIdx) for (let k = 0; k < 2 * F; k++) mu[k] += pooled[i][k] / trainIdx.length;
   for (const i of trainIdx) for (let k = 0; k < 2 * F; k++) sd[k] += (pooled[i][k] - mu[k]) ** 2 / trainIdx.length;
   const z = pooled.map((x) => x.map((v, k) => (v - mu[k]) / (Math.sqrt(sd[k]) || 1)));
-  const r = fitSoftmaxRegression(trainIdx.map((i) => z[i]), trainIdx.map((i) => labels[i]), C);
-  const score = scorer(labels, testIdx, C), majority = majorityClass(labels, trainIdx, C);
+  const r = fitSoftmaxRegression(
+    trainIdx.map((i) => z[i]),
+    trainIdx.map((i) => labels[i]),
+    C,
+  );
+  const score = scorer(labels, testIdx, C),
+    majority = majorityClass(labels, trainIdx, C);
   return {
     pooledLogistic: score(testIdx.map((i) => softmaxRegressionPredict(r, z[i]))),
     majority: score(testIdx.map(() => majority)),

@@ -15,7 +15,24 @@ import { evalSource, type TaskDefinition } from '../registry.js';
 import type { TokenizerKind } from '../../data/tokenizer.js';
 import { CLASSIFY_BASELINE_LABELS, type BaselineScore, type ClassifyBaselineName } from './baselines.js';
 import { printTrainingFooter, writeConfusion, writeLossCurve } from '../pictures.js';
-import { addCellOptions, addCommonTrainOptions, cellFromFlags, list, nonNegativeNumber, oneOf, embeddingSize, hiddenSize, layerCount, maxLength, trainingOptions, probability, stem, vocabularySize, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
+import {
+  addCellOptions,
+  addCommonTrainOptions,
+  cellFromFlags,
+  list,
+  nonNegativeNumber,
+  oneOf,
+  embeddingSize,
+  hiddenSize,
+  layerCount,
+  maxLength,
+  trainingOptions,
+  probability,
+  stem,
+  vocabularySize,
+  type CellFlags,
+  type CommonTrainFlags,
+} from '../../cli/options.js';
 import { framesFromJsonl } from '../../data/frames.js';
 import { commandsDataset } from '../../data/commands-dataset.js';
 import { commandsTestSet } from '../../data/commands-other.js';
@@ -50,7 +67,9 @@ export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
 }
 
 function addTrainCommand(train: Command): void {
-  const c = train.command('classify').description('classify texts (a CSV/JSONL file with text and label columns, or --data spam), sequences of numbers (JSONL records {"frames": [[…], …], "label": …}) or audio (a folder of WAV files per label, or --data commands)');
+  const c = train
+    .command('classify')
+    .description('classify texts (a CSV/JSONL file with text and label columns, or --data spam), sequences of numbers (JSONL records {"frames": [[…], …], "label": …}) or audio (a folder of WAV files per label, or --data commands)');
   addCellOptions(addCommonTrainOptions(c, { out: 'classifier.safetensors', folders: true }))
     .option('--text-column <name>', 'the text column', 'text')
     .option('--label-column <name>', 'the label column', 'label')
@@ -65,15 +84,15 @@ function addTrainCommand(train: Command): void {
     .option('--frames-field <name>', 'JSONL frame sequences: the field holding each sequence (an array of frames, each an array of numbers; default frames)')
     .option('--label-field <name>', 'JSONL frame sequences: the label field (default label)')
     .option('--augment', 'audio: each epoch, shift the clips (±100 ms), change their speed (0.9, 1, 1.1), add background noise from _background_noise_ (0–20 dB SNR) and SpecAugment masks (default: the clips as they are)')
-    .option('--warp <lo,hi>', 'log-mel audio: each epoch, warp each clip\'s mel bands by a factor drawn in [lo, hi] (vocal tract length perturbation; default 0.8,1.2)', (v: string): [number, number] => {
+    .option('--warp <lo,hi>', "log-mel audio: each epoch, warp each clip's mel bands by a factor drawn in [lo, hi] (vocal tract length perturbation; default 0.8,1.2)", (v: string): [number, number] => {
       const r = v.split(',').map(Number);
       if (r.length !== 2 || !(r[0] > 0 && r[0] <= r[1])) throw new InvalidArgumentError(`expected two factors lo,hi with 0 < lo ≤ hi (e.g. 0.8,1.2), got '${v}'`);
       return [r[0], r[1]];
     })
     .option('--no-warp', 'log-mel audio: train on the bands as they are')
     .option('--words <list>', "audio: the words to tell apart (e.g. Speech Commands' yes,no,up,down,left,right,on,off,stop,go); other folders' clips become _unknown_", list)
-    .option('--unknown <fraction>', 'with --words: _unknown_ clips kept, as a fraction of the words\' clips (default 0.1)', nonNegativeNumber)
-    .option('--silence <fraction>', 'with --words: _silence_ clips (background noise at random volume) added, as a fraction of the words\' clips (default 0.1)', nonNegativeNumber)
+    .option('--unknown <fraction>', "with --words: _unknown_ clips kept, as a fraction of the words' clips (default 0.1)", nonNegativeNumber)
+    .option('--silence <fraction>', "with --words: _silence_ clips (background noise at random volume) added, as a fraction of the words' clips (default 0.1)", nonNegativeNumber)
     .option('--features <kind>', 'audio: logmel (40 bands, default) or mfcc (13 coefficients); 25 ms windows every 10 ms at 16 kHz', oneOf(['logmel', 'mfcc'] as const))
     .option('--dropout <p>', 'dropout between GRU layers', probability)
     .option('--embedding-dropout <p>', 'dropout on the token embeddings while training', probability)
@@ -103,11 +122,15 @@ export function classifyInputOf(data: string, framesField?: string): 'text' | 'f
 function firstRecord(path: string): string | undefined {
   const fd = openSync(path, 'r');
   try {
-    const chunk = Buffer.alloc(1 << 16), utf8 = new StringDecoder('utf8'); // keeps a character split across chunks whole
+    const chunk = Buffer.alloc(1 << 16),
+      utf8 = new StringDecoder('utf8'); // keeps a character split across chunks whole
     let text = '';
     for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
       text += utf8.write(chunk.subarray(0, n));
-      const line = text.split('\n').slice(0, -1).find((l) => l.trim() !== '');
+      const line = text
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => l.trim() !== '');
       if (line !== undefined) return line;
     }
     return text.trim() === '' ? undefined : text;
@@ -149,8 +172,15 @@ export function runClassifyTraining(f: ClassifyFlags): void {
   const t0 = performance.now();
   const input = classifyInputOf(f.data, f.framesField);
   const shared = {
-    maxLen: f.maxLen, hiddenSize: f.hidden, numLayers: f.layers, bidirectional: f.unidirectional ? false : f.bidirectional ? true : undefined,
-    dropout: f.dropout, embeddingDropout: f.embeddingDropout, pooling: f.pooling, cell: cellFromFlags(f), ...trainingOptions(f),
+    maxLen: f.maxLen,
+    hiddenSize: f.hidden,
+    numLayers: f.layers,
+    bidirectional: f.unidirectional ? false : f.bidirectional ? true : undefined,
+    dropout: f.dropout,
+    embeddingDropout: f.embeddingDropout,
+    pooling: f.pooling,
+    cell: cellFromFlags(f),
+    ...trainingOptions(f),
   };
   let r: ReturnType<typeof trainClassifier>, source: string;
   if (input === 'text') {
@@ -159,14 +189,15 @@ export function runClassifyTraining(f: ClassifyFlags): void {
     source = table.source;
     r = trainClassifier(table, { textColumn: f.textColumn, labelColumn: f.labelColumn, tokenizer: f.tokenizer, maxVocab: f.vocab, embeddingSize: f.embedding, ...shared });
   } else {
-    for (const [flag, v] of [['--vocab', f.vocab], ['--embedding', f.embedding]] as const) {
+    for (const [flag, v] of [
+      ['--vocab', f.vocab],
+      ['--embedding', f.embedding],
+    ] as const) {
       if (v !== undefined) throw new GruError('INVALID_ARGUMENT', `${flag} applies to texts; ${f.data} holds ${input === 'audio' ? 'audio' : 'frame sequences'}`);
     }
     const task = f.words ? { words: f.words, ...(f.unknown !== undefined ? { unknownFraction: f.unknown } : {}), ...(f.silence !== undefined ? { silenceFraction: f.silence } : {}) } : undefined;
     if (!task && (f.unknown !== undefined || f.silence !== undefined)) throw new GruError('INVALID_ARGUMENT', '--unknown and --silence go with --words (the words to tell apart)');
-    const frontEnd: AudioFrontEndConfig | undefined = input === 'audio'
-      ? { ...DEFAULT_AUDIO_FRONT_END, ...(f.features === 'mfcc' ? { kind: 'mfcc', numCoeffs: 13 } : {}), ...(task ? { task } : {}) }
-      : undefined;
+    const frontEnd: AudioFrontEndConfig | undefined = input === 'audio' ? { ...DEFAULT_AUDIO_FRONT_END, ...(f.features === 'mfcc' ? { kind: 'mfcc', numCoeffs: 13 } : {}), ...(task ? { task } : {}) } : undefined;
     if (task && input !== 'audio') throw new GruError('INVALID_ARGUMENT', `--words applies to audio folders; ${f.data} holds frame sequences`);
     const d = readFrameData(f.data, { framesField: f.framesField, labelField: f.labelField, frontEnd });
     source = d.source;
@@ -174,16 +205,15 @@ export function runClassifyTraining(f: ClassifyFlags): void {
   }
   saveClassifier(r, f.out);
   const seconds = (performance.now() - t0) / 1000;
-  const pictures = [
-    ...writeLossCurve(`${stem(f.out)}.loss.svg`, r.history, !!f.png, 'validation cross-entropy'),
-    ...writeConfusion(`${stem(f.out)}.confusion.svg`, r.test.confusion, r.test.labels, !!f.png),
-  ];
+  const pictures = [...writeLossCurve(`${stem(f.out)}.loss.svg`, r.history, !!f.png, 'validation cross-entropy'), ...writeConfusion(`${stem(f.out)}.confusion.svg`, r.test.confusion, r.test.labels, !!f.png)];
   reportClassify(r.test, { json: f.json, model: f.out, pictures, seconds, source });
 }
 
 function reportClassify(ev: ClassifyEvaluation, o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string }): void {
   if (o.json) {
-    console.log(JSON.stringify({ task: 'classify', split: ev.split, examples: ev.examples, metrics: ev.metrics, baselines: ev.baselines, confusion: ev.confusion, labels: ev.labels, model: o.model, pictures: o.pictures, seconds: o.seconds }));
+    console.log(
+      JSON.stringify({ task: 'classify', split: ev.split, examples: ev.examples, metrics: ev.metrics, baselines: ev.baselines, confusion: ev.confusion, labels: ev.labels, model: o.model, pictures: o.pictures, seconds: o.seconds }),
+    );
     return;
   }
   console.log(`${o.source}, ${ev.split === 'test' ? 'held-out test split' : 'every row'} (${ev.examples} examples):`);
@@ -240,9 +270,18 @@ export const classifyTask: TaskDefinition<TrainedClassifier> = {
     if (typeof flags.wav === 'string') r = classifyAudio(c, readFileSync(flags.wav), flags.wav);
     else if (typeof flags.frames === 'string') r = classifyFrames(c, parseFramesArgument(flags.frames));
     else if (typeof flags.text === 'string') r = classifyText(c, flags.text);
-    else throw new GruError('INVALID_ARGUMENT', c.model.config.audio ? 'this classifier reads audio: give --wav FILE' : c.model.config.frames ? 'this classifier reads frames: give --frames \'[[…], …]\' (or a JSON file)' : 'a text classifier needs --text "…"');
+    else
+      throw new GruError(
+        'INVALID_ARGUMENT',
+        c.model.config.audio ? 'this classifier reads audio: give --wav FILE' : c.model.config.frames ? "this classifier reads frames: give --frames '[[…], …]' (or a JSON file)" : 'a text classifier needs --text "…"',
+      );
     if (flags.json) console.log(JSON.stringify({ task: 'classify', ...r }));
-    else console.log(`${r.label}\t(${Object.entries(r.probabilities).map(([l, p]) => `${l} ${p.toFixed(3)}`).join(', ')})`);
+    else
+      console.log(
+        `${r.label}\t(${Object.entries(r.probabilities)
+          .map(([l, p]) => `${l} ${p.toFixed(3)}`)
+          .join(', ')})`,
+      );
   },
   predictOptions: [
     { flags: '--text <text>', description: 'the text to classify' },
@@ -308,9 +347,12 @@ function classifyMany(c: TrainedClassifier, input: string): { label: string; pro
   const table = input === '-' || /\.jsonl?$/i.test(input) ? parseJsonl(text, source) : parseCsv(text, source);
   const column = c.data?.columns?.text ?? 'text';
   const ti = columnIndex(table, column);
-  return classifyTexts(c, table.rows.map((r, i) => {
-    const t = r[ti] ?? '';
-    if (t.trim() === '') throw new GruError('INVALID_DATA', `${source}: empty ${column} at data row ${i + 1}`);
-    return t;
-  }));
+  return classifyTexts(
+    c,
+    table.rows.map((r, i) => {
+      const t = r[ti] ?? '';
+      if (t.trim() === '') throw new GruError('INVALID_DATA', `${source}: empty ${column} at data row ${i + 1}`);
+      return t;
+    }),
+  );
 }

@@ -45,12 +45,24 @@ function framesFingerprint(d: ListedFrames): string {
  * (the raw frames' bands warped by a factor drawn in `range`, before normalising).
  */
 function frameRows(
-  normalized: readonly Float32Array[], input: FramesInput, y: readonly number[], maxLen: number,
+  normalized: readonly Float32Array[],
+  input: FramesInput,
+  y: readonly number[],
+  maxLen: number,
   augment?: { clips: readonly Float32Array[]; frontEnd: AudioFrontEndConfig; options: AugmentOptions },
   warp?: { raw: readonly Float32Array[]; range: readonly [number, number] },
 ): ClassifyRows {
   const F = input.features;
-  const rows: ClassifyRows = { lengthOf: (i) => Math.min(maxLen, normalized[i].length / F), batchOf: (ix) => makeFrameBatch(ix.map((i) => normalized[i]), F, ix.map((i) => y[i]), maxLen) };
+  const rows: ClassifyRows = {
+    lengthOf: (i) => Math.min(maxLen, normalized[i].length / F),
+    batchOf: (ix) =>
+      makeFrameBatch(
+        ix.map((i) => normalized[i]),
+        F,
+        ix.map((i) => y[i]),
+        maxLen,
+      ),
+  };
   if (augment || warp) {
     rows.trainBatchOf = (ix, rng) => {
       const seqs = ix.map((i) => {
@@ -60,7 +72,12 @@ function frameRows(
         if (augment) specAugment(frames, F, rng, augment.options);
         return frames;
       });
-      return makeFrameBatch(seqs, F, ix.map((i) => y[i]), maxLen);
+      return makeFrameBatch(
+        seqs,
+        F,
+        ix.map((i) => y[i]),
+        maxLen,
+      );
     };
   }
   return rows;
@@ -96,7 +113,11 @@ export const DEFAULT_WARP: readonly [number, number] = [0.8, 1.2];
  * computed from audio this way (kept in the model file for predictions from
  * WAV); by default the clips' own (readAudioFolder records it).
  */
-export function trainFrameClassifier(d: ListedFrames & { samples?: Float32Array[]; noise?: Float32Array[]; frontEnd?: AudioFrontEndConfig }, o: FramesOptions = {}, audioGiven?: AudioFrontEndConfig): TrainedClassifier & { history: EpochRecord[]; test: ClassifyEvaluation } {
+export function trainFrameClassifier(
+  d: ListedFrames & { samples?: Float32Array[]; noise?: Float32Array[]; frontEnd?: AudioFrontEndConfig },
+  o: FramesOptions = {},
+  audioGiven?: AudioFrontEndConfig,
+): TrainedClassifier & { history: EpochRecord[]; test: ClassifyEvaluation } {
   const audio = audioGiven ?? d.frontEnd;
   if (audioGiven && d.frontEnd && JSON.stringify(audioGiven) !== JSON.stringify(d.frontEnd)) {
     throw new GruError('INVALID_ARGUMENT', `trainFrameClassifier: the clips' frames were computed with ${JSON.stringify(d.frontEnd)}, not the front end given (${JSON.stringify(audioGiven)}); leave it out to use the clips' own`);
@@ -148,10 +169,15 @@ export function evaluateFramesOn(c: TrainedClassifier, d: ListedFrames, o: { spl
 export function classifyFrames(c: TrainedClassifier, frames: Float32Array | readonly (readonly number[])[]): { label: string; probabilities: Record<string, number> } {
   const input = framesOf(c);
   const F = input.features;
-  const flat = frames instanceof Float32Array ? frames : Float32Array.from(frames.flatMap((f, t) => {
-    if (f.length !== F) throw new GruError('INVALID_ARGUMENT', `frame ${t + 1}: expected ${F} features, got ${f.length}`);
-    return f;
-  }));
+  const flat =
+    frames instanceof Float32Array
+      ? frames
+      : Float32Array.from(
+          frames.flatMap((f, t) => {
+            if (f.length !== F) throw new GruError('INVALID_ARGUMENT', `frame ${t + 1}: expected ${F} features, got ${f.length}`);
+            return f;
+          }),
+        );
   if (flat.length === 0 || flat.length % F !== 0) throw new GruError('INVALID_ARGUMENT', `expected frames of ${F} features (a multiple of ${F} numbers, at least one frame), got ${flat.length} numbers`);
   for (let i = 0; i < flat.length; i++) if (!Number.isFinite(flat[i])) throw new GruError('INVALID_ARGUMENT', `frame ${Math.floor(i / F) + 1}, feature ${(i % F) + 1}: expected a finite number, got ${flat[i]}`);
   return bestLabel(c.model, makeFrameBatch([normalizeFrames(flat, input)], F, null, c.model.config.maxLen));

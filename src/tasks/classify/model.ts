@@ -103,16 +103,24 @@ export class Classifier extends Module {
   readonly pool: AttentionPool | null;
   private rng: Rng;
 
-  constructor(readonly config: ClassifyConfig, vocabSize: number, seed = 0) {
+  constructor(
+    readonly config: ClassifyConfig,
+    vocabSize: number,
+    seed = 0,
+  ) {
     super();
     const p = config.embeddingDropout ?? 0;
     if (!(p >= 0 && p < 1)) throw new GruError('INVALID_ARGUMENT', `Classifier: embeddingDropout must be in [0, 1), got ${p}`);
     this.rng = new Rng(seed + 5);
     const D = config.bidirectional ? 2 : 1;
     this.pool = config.pooling === 'attention' ? this.child('pool', new AttentionPool({ inputSize: D * config.hiddenSize, seed: seed + 3 })) : null;
-    if (config.frames && config.frames.features !== config.embeddingSize) throw new GruError('INVALID_ARGUMENT', `Classifier: a frames classifier's embeddingSize is its feature count (${config.frames.features}), got ${config.embeddingSize}`);
+    if (config.frames && config.frames.features !== config.embeddingSize)
+      throw new GruError('INVALID_ARGUMENT', `Classifier: a frames classifier's embeddingSize is its feature count (${config.frames.features}), got ${config.embeddingSize}`);
     this.embed = config.frames ? null : this.child('embedding', new Embedding({ numEmbeddings: vocabSize, embeddingDim: config.embeddingSize, seed }));
-    this.gru = this.child('gru', recurrentLayer(config.cell, { inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.numLayers, bidirectional: config.bidirectional, dropout: config.dropout, batchFirst: true, seed: seed + 1 }));
+    this.gru = this.child(
+      'gru',
+      recurrentLayer(config.cell, { inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.numLayers, bidirectional: config.bidirectional, dropout: config.dropout, batchFirst: true, seed: seed + 1 }),
+    );
     this.head = this.child('head', new Linear({ inFeatures: D * config.hiddenSize, outFeatures: config.labels.length, seed: seed + 2 }));
   }
 

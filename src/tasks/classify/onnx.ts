@@ -40,7 +40,12 @@ export function classifierToOnnx(c: TrainedClassifier): Uint8Array {
     x = g.op('Gather', [g.float('embedding_weight', model.embed.weight.value.data, model.embed.weight.value.shape), seq], { axis: 0 });
   } else {
     const n = cfg.frames!;
-    seq = g.input('frames', FLOAT, ['B', 'T', n.features], `frames (B, T, ${n.features}): the features of each step as read${cfg.audio ? ` (audio: ${cfg.audio.kind === 'mfcc' ? 'MFCC' : 'log-mel'} features of 16 kHz samples, as audioFeatures computes them)` : ''}, not normalised (the graph normalises them); zero-padded, T ≤ ${maxLen}`);
+    seq = g.input(
+      'frames',
+      FLOAT,
+      ['B', 'T', n.features],
+      `frames (B, T, ${n.features}): the features of each step as read${cfg.audio ? ` (audio: ${cfg.audio.kind === 'mfcc' ? 'MFCC' : 'log-mel'} features of 16 kHz samples, as audioFeatures computes them)` : ''}, not normalised (the graph normalises them); zero-padded, T ≤ ${maxLen}`,
+    );
     x = g.op('Div', [g.op('Sub', [seq, g.float('feature_mean', n.mean, [n.features])]), g.float('feature_std', n.std, [n.features])]);
   }
   const lengths = g.input('lengths', INT64, ['B'], 'valid steps of each sequence (B), each in [1, T]');
@@ -81,7 +86,15 @@ export function classifierToOnnx(c: TrainedClassifier): Uint8Array {
  */
 function validBias(g: OnnxGraphBuilder, seq: string, lengths: string, maxLen: number): string {
   const T = g.op('Slice', [g.op('Shape', [seq]), g.int64([1]), g.int64([2])]);
-  const positions = g.op('Slice', [g.float('positions', Array.from({ length: maxLen }, (_, i) => i), [maxLen]), g.int64([0]), T]);
+  const positions = g.op('Slice', [
+    g.float(
+      'positions',
+      Array.from({ length: maxLen }, (_, i) => i),
+      [maxLen],
+    ),
+    g.int64([0]),
+    T,
+  ]);
   const len = g.op('Unsqueeze', [g.op('Cast', [lengths], { to: FLOAT }), g.int64([1])]); // (B, 1)
   const one = g.float('one', [1], []);
   const valid = g.op('Sub', [one, g.op('Relu', [g.op('Sub', [one, g.op('Relu', [g.op('Sub', [len, positions])])])])]); // (B, T) 1 / 0

@@ -80,7 +80,10 @@ export class KeywordStream {
   private readonly hopSeconds: number;
   private readonly winSeconds: number;
 
-  constructor(readonly classifier: TrainedClassifier, o: StreamOptions = {}) {
+  constructor(
+    readonly classifier: TrainedClassifier,
+    o: StreamOptions = {},
+  ) {
     const cfg = classifier.model.config;
     if (!cfg.audio || !cfg.frames) throw new GruError('INVALID_ARGUMENT', 'KeywordStream: the classifier was not trained on audio');
     if (cfg.bidirectional) throw new GruError('UNSUPPORTED', 'KeywordStream: a bidirectional classifier reads each window backwards too, so it cannot run frame by frame; train with --unidirectional (the default for audio)');
@@ -88,7 +91,10 @@ export class KeywordStream {
     if (!(classifier.model.gru instanceof GRU)) throw new GruError('UNSUPPORTED', `KeywordStream: the ${cfg.cell?.kind} cell attends to its window's states; stream a GRU classifier (--cell gru)`);
     this.windowFrames = o.windowFrames ?? cfg.audio.windowFrames ?? 98;
     this.stride = o.stride ?? 10;
-    for (const [name, v] of [['windowFrames', this.windowFrames], ['stride', this.stride]] as const) {
+    for (const [name, v] of [
+      ['windowFrames', this.windowFrames],
+      ['stride', this.stride],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new GruError('INVALID_ARGUMENT', `KeywordStream: ${name} must be a positive integer, got ${v}`);
     }
     this.threshold = o.threshold ?? 0.8;
@@ -107,7 +113,8 @@ export class KeywordStream {
   /** Takes the next 16 kHz samples; returns the windows that closed and the detections they made. */
   push(samples: Float32Array): { windows: WindowResult[]; detections: Detection[] } {
     const f = this.features.push(samples);
-    const windows: WindowResult[] = [], detections: Detection[] = [];
+    const windows: WindowResult[] = [],
+      detections: Detection[] = [];
     const F = f.numFeatures;
     for (let i = 0; i < f.numFrames; i++) {
       const closed = this.step(normalizeFrames(f.frames.subarray(i * F, (i + 1) * F), this.classifier.model.config.frames!));
@@ -124,8 +131,12 @@ export class KeywordStream {
   private step(x: Float32Array): WindowResult[] {
     if (this.frame % this.stride === 0) this.live.push({ index: this.frame / this.stride, steps: 0, h: new Float32Array(this.L * this.H) });
     this.frame++;
-    const B = this.live.length, H = this.H, L = this.L, F = x.length;
-    const xs = new Float32Array(B * F), h0 = new Float32Array(L * B * H);
+    const B = this.live.length,
+      H = this.H,
+      L = this.L,
+      F = x.length;
+    const xs = new Float32Array(B * F),
+      h0 = new Float32Array(L * B * H);
     this.live.forEach((w, b) => {
       xs.set(x, b * F);
       for (let l = 0; l < L; l++) h0.set(w.h.subarray(l * H, (l + 1) * H), (l * B + b) * H);
@@ -154,7 +165,8 @@ export class KeywordStream {
     for (const r of this.recent) for (let c = 0; c < labels.length; c++) mean[c] += r[c] / this.recent.length;
     let best = 0;
     for (let c = 1; c < labels.length; c++) if (mean[c] > mean[best]) best = c;
-    const label = labels[best], p = mean[best];
+    const label = labels[best],
+      p = mean[best];
     if (this.background.has(label) || p < this.threshold) return null;
     // The smoothed windows span from the oldest one's start to this one's end.
     const start = (w.index - this.recent.length + 1) * this.stride * this.hopSeconds;

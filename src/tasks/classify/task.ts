@@ -54,22 +54,48 @@ const textsFingerprint = (texts: string[], labels: string[]) => fingerprint(text
 
 /** The rows of encoded texts as the shared loop reads them. */
 function textRows(encoded: number[][], y: number[]): ClassifyRows {
-  return { lengthOf: (i) => encoded[i].length, batchOf: (ix) => makeTextBatch(ix.map((i) => encoded[i]), ix.map((i) => y[i])) };
+  return {
+    lengthOf: (i) => encoded[i].length,
+    batchOf: (ix) =>
+      makeTextBatch(
+        ix.map((i) => encoded[i]),
+        ix.map((i) => y[i]),
+      ),
+  };
 }
 
 export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClassifier & { history: EpochRecord[]; test: ClassifyEvaluation } {
   const { texts, labels } = readTexts(t, o);
   const seed = o.seed ?? 0;
-  const data: TrainingDataRecord = { source: t.source, rows: texts.length, fingerprint: textsFingerprint(texts, labels), split: { method: 'stratified', seed, fractions: SPLIT_FRACTIONS }, columns: { text: o.textColumn ?? 'text', label: o.labelColumn ?? 'label' } };
+  const data: TrainingDataRecord = {
+    source: t.source,
+    rows: texts.length,
+    fingerprint: textsFingerprint(texts, labels),
+    split: { method: 'stratified', seed, fractions: SPLIT_FRACTIONS },
+    columns: { text: o.textColumn ?? 'text', label: o.labelColumn ?? 'label' },
+  };
   const split = splitLabels(data.split, labels, t.source);
   const { trainIdx, testIdx, classes } = split;
-  const tokenizer = Tokenizer.fit(trainIdx.map((i) => texts[i]), { kind: o.tokenizer ?? 'word', maxSize: o.maxVocab ?? 20000, minCount: o.minCount ?? 2 });
+  const tokenizer = Tokenizer.fit(
+    trainIdx.map((i) => texts[i]),
+    { kind: o.tokenizer ?? 'word', maxSize: o.maxVocab ?? 20000, minCount: o.minCount ?? 2 },
+  );
   const config = classifierConfig(o, { labels: classes, tokenizer: tokenizer.kind, embeddingSize: o.embeddingSize ?? 64 }, { maxLen: 256, bidirectional: true });
   const model = new Classifier(config, tokenizer.size, seed);
   const y = labels.map((l) => classes.indexOf(l));
-  const rows = textRows(texts.map((x) => tokenizer.encode(x, config.maxLen)), y);
+  const rows = textRows(
+    texts.map((x) => tokenizer.encode(x, config.maxLen)),
+    y,
+  );
   const { history, test } = trainOnRows(model, rows, split, o, () => classifierMetadata({ model, tokenizer, data }));
-  const baselines = classifyBaselines(texts.map((x) => tokenizer.encode(x)), y, trainIdx, testIdx, classes.length, tokenizer.size);
+  const baselines = classifyBaselines(
+    texts.map((x) => tokenizer.encode(x)),
+    y,
+    trainIdx,
+    testIdx,
+    classes.length,
+    tokenizer.size,
+  );
   return { model, tokenizer, data, metrics: heldOutMetrics(testIdx.length, test.metrics), history, test: { split: 'test', examples: testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: classes, baselines } };
 }
 
@@ -90,10 +116,27 @@ export function evaluateClassifierOn(c: TrainedClassifier, t: Table, o: { split?
   const split = chooseSplit(c.data, textsFingerprint(texts, labels), t.source, o.split);
   const y = knownLabels(c, labels, t.source);
   const [trainIdx, , testIdx] = split === 'test' ? splitRows(c.data!.split, texts.length, labels) : [[], [], [...texts.keys()]];
-  const r = scoreRows(c.model, textRows(texts.map((x) => tokenizer.encode(x, c.model.config.maxLen)), y), testIdx);
+  const r = scoreRows(
+    c.model,
+    textRows(
+      texts.map((x) => tokenizer.encode(x, c.model.config.maxLen)),
+      y,
+    ),
+    testIdx,
+  );
   const classes = c.model.config.labels;
   // Baselines need training rows: on the test split they are fitted on the same training rows as the model.
-  const baselines = split === 'test' ? classifyBaselines(texts.map((x) => tokenizer.encode(x)), y, trainIdx, testIdx, classes.length, tokenizer.size) : undefined;
+  const baselines =
+    split === 'test'
+      ? classifyBaselines(
+          texts.map((x) => tokenizer.encode(x)),
+          y,
+          trainIdx,
+          testIdx,
+          classes.length,
+          tokenizer.size,
+        )
+      : undefined;
   return { split, examples: testIdx.length, metrics: r.metrics, confusion: r.confusion, labels: classes, ...(baselines ? { baselines } : {}) };
 }
 
@@ -116,10 +159,16 @@ export function classifyText(c: TrainedClassifier, text: string): { label: strin
 export function classifyTexts(c: TrainedClassifier, texts: readonly string[]): { label: string; probabilities: Record<string, number> }[] {
   const tokenizer = tokenizerOf(c);
   const out: { label: string; probabilities: Record<string, number> }[] = [];
-  const labels = c.model.config.labels, C = labels.length;
+  const labels = c.model.config.labels,
+    C = labels.length;
   for (let i = 0; i < texts.length; i += 64) {
     const part = texts.slice(i, i + 64);
-    const p = c.model.probabilities(makeTextBatch(part.map((t) => tokenizer.encode(t, c.model.config.maxLen)), null)).data;
+    const p = c.model.probabilities(
+      makeTextBatch(
+        part.map((t) => tokenizer.encode(t, c.model.config.maxLen)),
+        null,
+      ),
+    ).data;
     part.forEach((_, b) => {
       let best = 0;
       for (let k = 1; k < C; k++) if (p[b * C + k] > p[b * C + best]) best = k;

@@ -47,7 +47,10 @@ export interface ClassifyEvaluation {
 export function splitLabels(split: SplitRecord, labels: readonly string[], source: string, listed?: { validation: number[]; test: number[] }): { trainIdx: number[]; valIdx: number[]; testIdx: number[]; classes: string[] } {
   const [trainIdx, valIdx, testIdx] = splitRows(split, labels.length, labels, listed);
   const classes = [...new Set(trainIdx.map((i) => labels[i]))].sort();
-  for (const [name, idx] of [['validation', valIdx], ['test', testIdx]] as const) {
+  for (const [name, idx] of [
+    ['validation', valIdx],
+    ['test', testIdx],
+  ] as const) {
     const unseen = idx.find((i) => !classes.includes(labels[i]));
     if (unseen !== undefined) throw new GruError('INVALID_DATA', `${source}: label '${labels[unseen]}' appears in the ${name} split but never in training; give it more examples or drop it`);
   }
@@ -91,11 +94,20 @@ export interface ClassifyRows {
 
 /** Scores the rows `idx` in length-bucketed batches of 128. */
 export function scoreRows(model: Classifier, rows: ClassifyRows, idx: readonly number[]): { loss: number; metrics: { accuracy: number; macroF1: number }; confusion: number[][] } {
-  return evaluateBatches(model, bucketed(idx, (i) => rows.lengthOf(i), 128, 1).map((ix) => rows.batchOf(ix)));
+  return evaluateBatches(
+    model,
+    bucketed(idx, (i) => rows.lengthOf(i), 128, 1).map((ix) => rows.batchOf(ix)),
+  );
 }
 
 /** Adam with the learning rate halved on a plateau, early stopping on validation; then the test rows' scores. */
-export function trainOnRows(model: Classifier, rows: ClassifyRows, split: { trainIdx: number[]; valIdx: number[]; testIdx: number[] }, o: ClassifierOptions, checkpointMetadata: () => Record<string, string>): { history: EpochRecord[]; test: ReturnType<typeof scoreRows> } {
+export function trainOnRows(
+  model: Classifier,
+  rows: ClassifyRows,
+  split: { trainIdx: number[]; valIdx: number[]; testIdx: number[] },
+  o: ClassifierOptions,
+  checkpointMetadata: () => Record<string, string>,
+): { history: EpochRecord[]; test: ReturnType<typeof scoreRows> } {
   const seed = o.seed ?? 0;
   const bs = o.batchSize ?? 32;
   const valBatches = bucketed(split.valIdx, (i) => rows.lengthOf(i), 128, 1).map((ix) => rows.batchOf(ix));
@@ -124,7 +136,8 @@ export function trainOnRows(model: Classifier, rows: ClassifyRows, split: { trai
 
 function evaluateBatches(model: Classifier, batches: ClassifyBatch[]): { loss: number; metrics: { accuracy: number; macroF1: number }; confusion: number[][] } {
   const C = model.config.labels.length;
-  const pred: number[] = [], actual: number[] = [];
+  const pred: number[] = [],
+    actual: number[] = [];
   let loss = 0;
   for (const b of batches) {
     const p = model.probabilities(b);

@@ -534,7 +534,8 @@ const recentHoltWinters = new Map<string, HoltWintersModel>();
 /** Two 32-bit FNV-1a hashes over the float64 bits of values[0, n) (different offsets), as hex. */
 function contentHash(values: ArrayLike<number>, n: number): string {
   const bits = new DataView(new ArrayBuffer(8));
-  let a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;
+  let a = 0x811c9dc5,
+    b = 0x01000193 ^ 0x5bd1e995;
   for (let i = 0; i < n; i++) {
     bits.setFloat64(0, values[i]);
     for (let j = 0; j < 8; j++) {
@@ -553,10 +554,9 @@ function fitHoltWintersOnce(values: ArrayLike<number>, fitEnd: number, season: n
   const seasonal = season > 1;
   const minRows = seasonal ? Math.max(2 * season, season + 5) : 5;
   if (fitEnd < minRows) {
-    throw new GruError('INVALID_DATA', 
-      seasonal
-        ? `fitHoltWinters: season ${season} needs fitEnd ≥ max(2·season, season + 5) = ${minRows}; got fitEnd = ${fitEnd}`
-        : `fitHoltWinters: Holt's linear trend (season ≤ 1) needs fitEnd ≥ 5; got fitEnd = ${fitEnd}`,
+    throw new GruError(
+      'INVALID_DATA',
+      seasonal ? `fitHoltWinters: season ${season} needs fitEnd ≥ max(2·season, season + 5) = ${minRows}; got fitEnd = ${fitEnd}` : `fitHoltWinters: Holt's linear trend (season ≤ 1) needs fitEnd ≥ 5; got fitEnd = ${fitEnd}`,
     );
   }
   checkFinite('fitHoltWinters', values, fitEnd);

@@ -23,7 +23,8 @@ export function detectFrequency(dates: number[]): Frequency {
     const f = frequencyOfGap(dates[i] - dates[i - 1]);
     counts.set(f, (counts.get(f) ?? 0) + 1);
   }
-  let best: Frequency = 'none', n = 0;
+  let best: Frequency = 'none',
+    n = 0;
   for (const [f, c] of counts) if (c > n) [best, n] = [f, c];
   return best;
 }
@@ -51,7 +52,9 @@ export function advance(ms: number, f: Frequency, steps: number): number {
   if (f === 'monthly' || f === 'quarterly' || f === 'yearly') {
     const months = steps * (f === 'monthly' ? 1 : f === 'quarterly' ? 3 : 12);
     const d = new Date(ms);
-    const y = d.getUTCFullYear(), m = d.getUTCMonth() + months, day = d.getUTCDate();
+    const y = d.getUTCFullYear(),
+      m = d.getUTCMonth() + months,
+      day = d.getUTCDate();
     const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
     const monthEnd = day === daysIn(y, d.getUTCMonth());
     const target = monthEnd ? daysIn(y, m) : Math.min(day, daysIn(y, m));

@@ -37,7 +37,7 @@ function addTrainCommand(train: Command): void {
     .option('--date <name>', 'the date column (default: a column named "date")')
     .option('--covariates <a,b>', 'extra numeric input columns', list)
     .option('--known <a,b>', 'covariates whose future values are known (promotions, holidays, prices): read at each forecast step too; gru predict then needs --future FILE', list)
-    .option('--series-column <name>', 'a long-format file of many series: the column naming each row\'s series; one global model learns from all of them')
+    .option('--series-column <name>', "a long-format file of many series: the column naming each row's series; one global model learns from all of them")
     .option('--lookback <n>', 'input steps per window', positiveInt)
     .option('--horizon <n>', 'steps to forecast', positiveInt)
     .option('--season <n>', 'season length (default from the date frequency)', positiveInt)
@@ -46,11 +46,16 @@ function addTrainCommand(train: Command): void {
     .option('--layers <n>', 'GRU layers', positiveInt)
     .option('--dropout <p>', 'dropout between GRU layers', probability)
     .option('--fill <method>', 'fill empty cells and missing dates: linear or previous (default: they are errors)', oneOf<FillMethod>(['linear', 'previous']))
-    .option('--base <method>', 'the classical forecast the model corrects: auto (chosen on validation), seasonal-naive, holt-winters or combination (their mean)', (v: string) => {
-      const methods = { auto: 'auto', 'seasonal-naive': 'seasonalNaive', 'holt-winters': 'holtWinters', combination: 'combination' } as const;
-      if (!(v in methods)) throw new InvalidArgumentError(`expected auto, seasonal-naive, holt-winters or combination, got '${v}'`);
-      return methods[v as keyof typeof methods];
-    }, 'auto')
+    .option(
+      '--base <method>',
+      'the classical forecast the model corrects: auto (chosen on validation), seasonal-naive, holt-winters or combination (their mean)',
+      (v: string) => {
+        const methods = { auto: 'auto', 'seasonal-naive': 'seasonalNaive', 'holt-winters': 'holtWinters', combination: 'combination' } as const;
+        if (!(v in methods)) throw new InvalidArgumentError(`expected auto, seasonal-naive, holt-winters or combination, got '${v}'`);
+        return methods[v as keyof typeof methods];
+      },
+      'auto',
+    )
     .action((f: ForecastFlags) => runForecastTraining(f));
 }
 
@@ -59,8 +64,22 @@ export function runForecastTraining(f: ForecastFlags, extra: Partial<ForecastOpt
   const t0 = performance.now();
   const table = loadTable(f.data);
   const r = trainForecaster(table, {
-    column: f.column, dateColumn: f.date, covariates: f.covariates, known: f.known, lookback: f.lookback, horizon: f.horizon, season: f.season,
-    testSize: f.testSize, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, fill: f.fill, base: f.base, seriesColumn: f.seriesColumn, cell: cellFromFlags(f), ...trainingOptions(f),
+    column: f.column,
+    dateColumn: f.date,
+    covariates: f.covariates,
+    known: f.known,
+    lookback: f.lookback,
+    horizon: f.horizon,
+    season: f.season,
+    testSize: f.testSize,
+    hiddenSize: f.hidden,
+    numLayers: f.layers,
+    dropout: f.dropout,
+    fill: f.fill,
+    base: f.base,
+    seriesColumn: f.seriesColumn,
+    cell: cellFromFlags(f),
+    ...trainingOptions(f),
     ...extra,
   });
   saveForecaster(r.model, f.out);
@@ -80,10 +99,7 @@ export function comparedWithBest(ev: ForecastEvaluation): string {
   return `${Math.abs(pct).toFixed(1)}% ${pct >= 0 ? 'better' : 'worse'} than the best baseline (${BASELINE_LABELS[ev.best.baseline]})`;
 }
 
-function reportForecast(
-  ev: ForecastEvaluation,
-  o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string },
-): void {
+function reportForecast(ev: ForecastEvaluation, o: { json?: boolean; model?: string; pictures?: string[]; seconds?: number; source: string }): void {
   const scores = (e: ForecastEvaluation) => ({ windows: e.windows, metrics: e.metrics, baselines: e.baselines, best: e.best, intervals: e.intervals && { level: e.intervals.level, coverage: e.intervals.coverage, msis: e.intervals.msis } });
   if (o.json) {
     const perSeries = ev.perSeries && { series: ev.perSeries.map((p) => ({ id: p.id, ...scores(p.evaluation) })) };
@@ -99,8 +115,7 @@ function reportForecast(
     }
   }
   console.log(`${o.source}, ${ev.split === 'test' ? 'held-out final rows' : 'every window'} (${ev.windows} forecasts${ev.perSeries ? `; the mean over ${ev.perSeries.length} series, MAE and RMSE in each series' units` : ''}):`);
-  const row = (name: string, m: ForecastMetrics) =>
-    console.log(`  ${name.padEnd(16)}${m.mae.toFixed(2).padStart(12)}${m.rmse.toFixed(2).padStart(12)}${`${m.smape.toFixed(2)}%`.padStart(9)}${m.mase.toFixed(3).padStart(9)}`);
+  const row = (name: string, m: ForecastMetrics) => console.log(`  ${name.padEnd(16)}${m.mae.toFixed(2).padStart(12)}${m.rmse.toFixed(2).padStart(12)}${`${m.smape.toFixed(2)}%`.padStart(9)}${m.mase.toFixed(3).padStart(9)}`);
   console.log(`  ${''.padEnd(16)}${'MAE'.padStart(12)}${'RMSE'.padStart(12)}${'sMAPE'.padStart(9)}${'MASE'.padStart(9)}`);
   row('GRU', ev.metrics);
   for (const name of BASELINE_NAMES) if (ev.baselines[name]) row(BASELINE_LABELS[name], ev.baselines[name]!);
@@ -137,7 +152,7 @@ export const forecastTask: TaskDefinition<Forecaster> = {
   },
   predictOptions: [
     { flags: '--input <file>', description: 'a CSV file: the history to continue' },
-    { flags: '--future <file>', description: 'a CSV file of the forecast steps: the known covariates\' values there (a model trained with --known)' },
+    { flags: '--future <file>', description: "a CSV file of the forecast steps: the known covariates' values there (a model trained with --known)" },
   ],
   demo: {
     summary: 'US daily births, 7 days ahead',

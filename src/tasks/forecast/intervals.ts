@@ -27,7 +27,8 @@ export function conformalOffsets(errors: ArrayLike<number>, windows: number, hor
   if (!(level > 0 && level < 1)) throw new GruError('INVALID_ARGUMENT', `interval level must be in (0, 1), got ${level}`);
   if (windows < 1) throw new GruError('INVALID_ARGUMENT', 'prediction intervals need at least one validation window');
   const widen = (p: number) => Math.min(1, Math.max(0, 0.5 + (p - 0.5) * (1 + 1 / windows)));
-  const lower: number[] = [], upper: number[] = [];
+  const lower: number[] = [],
+    upper: number[] = [];
   for (let k = 0; k < horizon; k++) {
     const e = Float64Array.from({ length: windows }, (_, w) => errors[w * horizon + k]).sort();
     lower.push(quantile(e, widen((1 - level) / 2)));
@@ -39,16 +40,20 @@ export function conformalOffsets(errors: ArrayLike<number>, windows: number, hor
 /** The p-quantile of sorted values, linear between order statistics (NumPy's default). */
 export function quantile(sorted: ArrayLike<number>, p: number): number {
   const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h), hi = Math.min(lo + 1, sorted.length - 1);
+  const lo = Math.floor(h),
+    hi = Math.min(lo + 1, sorted.length - 1);
   return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }
 
 /** Coverage (share of actuals inside) and MSIS of intervals [lower, upper] at central `level`; `scale` the in-sample seasonal-naive MAE. */
 export function intervalScores(lower: ArrayLike<number>, upper: ArrayLike<number>, actual: ArrayLike<number>, level: number, scale: number): { coverage: number; msis: number } {
   const alpha = 1 - level;
-  let inside = 0, score = 0;
+  let inside = 0,
+    score = 0;
   for (let i = 0; i < actual.length; i++) {
-    const y = actual[i], L = lower[i], U = upper[i];
+    const y = actual[i],
+      L = lower[i],
+      U = upper[i];
     if (y >= L && y <= U) inside++;
     score += U - L + (y < L ? (2 / alpha) * (L - y) : 0) + (y > U ? (2 / alpha) * (y - U) : 0);
   }

@@ -82,7 +82,11 @@ export class Forecaster extends Module {
   /** A global model's series (`config.seriesColumn` set); `norm` and `config.base` are then unused. */
   members?: SeriesMember[];
 
-  constructor(readonly config: ForecastConfig, readonly norm: Normalization, seed = 0) {
+  constructor(
+    readonly config: ForecastConfig,
+    readonly norm: Normalization,
+    seed = 0,
+  ) {
     super();
     const f = featureSizes(config, config.covariates.length);
     this.gru = this.child('gru', recurrentLayer(config.cell, { inputSize: f.input, hiddenSize: config.hiddenSize, numLayers: config.numLayers, dropout: config.dropout, batchFirst: true, seed }));

@@ -36,8 +36,18 @@ export function forecasterToOnnx(model: Forecaster): Uint8Array {
   const { lookback: L, horizon: K, hiddenSize: H } = c;
   const f = featureSizes(c, c.covariates.length);
   const g = new OnnxGraphBuilder();
-  const x = g.input('x', FLOAT, ['B', L, f.input], `window features (B, lookback ${L}, ${f.input}): [0] (value − mean of the window's last ${Math.max(1, c.season)} values) / scale; then the calendar features of the step's date; then (covariate − mean) / std per covariate`);
-  const steps = g.input('steps', FLOAT, ['B', K, f.step], `forecast-step features (B, horizon ${K}, ${f.step}): calendar features of each forecast date, then the one-hot step position${c.known?.length ? `, then (covariate − mean) / std of the known covariates ${c.known.join(', ')}` : ''}`);
+  const x = g.input(
+    'x',
+    FLOAT,
+    ['B', L, f.input],
+    `window features (B, lookback ${L}, ${f.input}): [0] (value − mean of the window's last ${Math.max(1, c.season)} values) / scale; then the calendar features of the step's date; then (covariate − mean) / std per covariate`,
+  );
+  const steps = g.input(
+    'steps',
+    FLOAT,
+    ['B', K, f.step],
+    `forecast-step features (B, horizon ${K}, ${f.step}): calendar features of each forecast date, then the one-hot step position${c.known?.length ? `, then (covariate − mean) / std of the known covariates ${c.known.join(', ')}` : ''}`,
+  );
   const baseline = g.input('baseline', DOUBLE, ['B', K], `the base forecasts (${c.base?.method ?? 'seasonalNaive'}) for the ${K} steps, in the series' units`);
 
   // GRU over the window (time-major), the last layer's final state (B, H).
@@ -55,17 +65,14 @@ export function forecasterToOnnx(model: Forecaster): Uint8Array {
   }
   g.output('correction', FLOAT, ['B', K], 'normalised corrections, as Forecaster.forward gives them', correction);
   // A global model's windows come from series of different scales: each window's is an input (B, 1).
-  const scale = c.seriesColumn
-    ? g.op('Unsqueeze', [g.input('scale', DOUBLE, ['B'], "each window's series scale (the model file's series[i].normalization.scale)"), g.int64([1])])
-    : g.double('scale', [model.norm.scale], []);
+  const scale = c.seriesColumn ? g.op('Unsqueeze', [g.input('scale', DOUBLE, ['B'], "each window's series scale (the model file's series[i].normalization.scale)"), g.int64([1])]) : g.double('scale', [model.norm.scale], []);
   const scaled = g.op('Mul', [g.op('Cast', [correction], { to: DOUBLE }), scale]);
-  const forecast = g.output('forecast', DOUBLE, ['B', K], 'forecasts in the series\' units: baseline + scale · correction', g.op('Add', [baseline, scaled]));
+  const forecast = g.output('forecast', DOUBLE, ['B', K], "forecasts in the series' units: baseline + scale · correction", g.op('Add', [baseline, scaled]));
   const q = c.intervals;
   if (q) {
     const level = Math.round(100 * q.level);
     const bound = (name: string, offsets: number[]) =>
-      g.output(name, DOUBLE, ['B', K], `${level}% prediction interval, ${name} bound: forecast + scale · offset per step`,
-        g.op('Add', [forecast, g.op('Mul', [g.double(`${name}_offsets`, offsets, [K]), scale])]));
+      g.output(name, DOUBLE, ['B', K], `${level}% prediction interval, ${name} bound: forecast + scale · offset per step`, g.op('Add', [forecast, g.op('Mul', [g.double(`${name}_offsets`, offsets, [K]), scale])]));
     bound('lower', q.lower);
     bound('upper', q.upper);
   }

@@ -10,7 +10,8 @@ export function writeForecastChart(path: string, ev: ForecastEvaluation, series:
   const xs = (t: number) => (series.dates ? series.dates[t] : t);
   const first = ev.origins[0] + 1;
   const last = ev.origins[ev.origins.length - 1] + horizon;
-  const actualX: number[] = [], actualY: number[] = [];
+  const actualX: number[] = [],
+    actualY: number[] = [];
   for (let t = first; t <= last; t++) {
     actualX.push(xs(t));
     actualY.push(series.values[t]);

@@ -10,7 +10,6 @@ import type { HeldOutMetrics } from '../model-format.js';
 import type { ForecastConfig, SeriesMember } from './model.js';
 import type { Normalization } from './series.js';
 
-
 /** A Holt–Winters base: smoothing in [0, 1], one initial seasonal term per season step (none without a season). */
 const holtWintersSchema = z
   .strictObject({
@@ -53,7 +52,8 @@ export const forecastConfigSchema = z.strictObject({
   cell: z.optional(cellSchema),
   seriesColumn: z.optional(z.string()),
   intervals: z.optional(
-    z.strictObject({ level: z.number().gt(0).lt(1), lower: z.array(finite).max(LIMITS.length), upper: z.array(finite).max(LIMITS.length) })
+    z
+      .strictObject({ level: z.number().gt(0).lt(1), lower: z.array(finite).max(LIMITS.length), upper: z.array(finite).max(LIMITS.length) })
       .refine((q) => q.lower.length === q.upper.length, { message: 'as many upper as lower offsets', path: ['upper'] }),
   ),
 });
@@ -70,7 +70,12 @@ export const forecastMetaSchema = z
   .object({
     config: forecastConfigSchema,
     normalization: normalizationSchema,
-    series: z.optional(z.array(z.strictObject({ id: z.string(), normalization: normalizationSchema, base: z.optional(baseSchema) })).min(1).max(LIMITS.series)),
+    series: z.optional(
+      z
+        .array(z.strictObject({ id: z.string(), normalization: normalizationSchema, base: z.optional(baseSchema) }))
+        .min(1)
+        .max(LIMITS.series),
+    ),
     ...commonMetaShape,
   })
   .superRefine((m, ctx) => {

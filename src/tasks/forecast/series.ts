@@ -71,7 +71,14 @@ export function seriesByIdFromTable(t: Table, c: SeriesColumns & { seriesColumn:
   });
   const out = [...groups].map(([id, rows]) => ({ id, series: seriesFromTable({ ...t, rows, source: `${t.source} (${c.seriesColumn} ${id})` }, c) }));
   const frequencies = new Set(out.map((m) => m.series.frequency));
-  if (frequencies.size > 1) throw new GruError('INVALID_DATA', `${t.source}: the series must share one frequency to train one model, got ${[...frequencies].join(', ')} (${out.map((m) => `${m.id}: ${m.series.frequency}`).slice(0, 6).join('; ')})`);
+  if (frequencies.size > 1)
+    throw new GruError(
+      'INVALID_DATA',
+      `${t.source}: the series must share one frequency to train one model, got ${[...frequencies].join(', ')} (${out
+        .map((m) => `${m.id}: ${m.series.frequency}`)
+        .slice(0, 6)
+        .join('; ')})`,
+    );
   return out;
 }
 
@@ -84,7 +91,11 @@ function numericCells(t: Table, name: string, fill: FillMethod | undefined): Flo
     for (const row of empty) v[row - 1] = NaN;
     return v;
   }
-  if (empty.length) throw new GruError('INVALID_DATA', `${t.source}: column '${name}' has ${empty.length} empty cell${empty.length > 1 ? 's' : ''} (data row${empty.length > 1 ? 's' : ''} ${listed(empty.map(String))}); fill them with --fill linear or --fill previous, or drop the rows`);
+  if (empty.length)
+    throw new GruError(
+      'INVALID_DATA',
+      `${t.source}: column '${name}' has ${empty.length} empty cell${empty.length > 1 ? 's' : ''} (data row${empty.length > 1 ? 's' : ''} ${listed(empty.map(String))}); fill them with --fill linear or --fill previous, or drop the rows`,
+    );
   return numericColumn(t, name);
 }
 
@@ -120,7 +131,8 @@ function filled(v: Float64Array, method: FillMethod): Float64Array {
   if (known.length === 0) throw new GruError('INVALID_DATA', 'nothing to fill from: every value is empty');
   for (let i = 0; i < known[0]; i++) out[i] = out[known[0]];
   for (let k = 0; k < known.length; k++) {
-    const a = known[k], b = known[k + 1] ?? out.length;
+    const a = known[k],
+      b = known[k + 1] ?? out.length;
     for (let i = a + 1; i < b; i++) out[i] = method === 'previous' || b === out.length ? out[a] : out[a] + ((out[b] - out[a]) * (i - a)) / (b - a);
   }
   return out;
@@ -148,14 +160,16 @@ export interface WindowShape {
 /** Fits the normalisation on indices [0, end). */
 export function fitNormalization(s: Series, season: number, end: number): Normalization {
   const lag = Math.max(1, season);
-  let sq = 0, n = 0;
+  let sq = 0,
+    n = 0;
   for (let i = lag; i < end; i++) {
     const d = s.values[i] - s.values[i - lag];
     sq += d * d;
     n++;
   }
   const scale = n > 0 && sq > 0 ? Math.sqrt(sq / n) : 1;
-  const covariateMean: number[] = [], covariateStd: number[] = [];
+  const covariateMean: number[] = [],
+    covariateStd: number[] = [];
   for (const c of s.covariates) {
     let m = 0;
     for (let i = 0; i < end; i++) m += c[i];
@@ -174,9 +188,7 @@ export function fitNormalization(s: Series, season: number, end: number): Normal
  * from the series' first row (`firstDate`, when the series has dates), or
  * the mean of the two (a forecast combination: rarely the best, rarely bad).
  */
-export type ForecastBase =
-  | { method: 'seasonalNaive' }
-  | { method: 'holtWinters' | 'combination'; params: HoltWintersParams; firstDate: number | null };
+export type ForecastBase = { method: 'seasonalNaive' } | { method: 'holtWinters' | 'combination'; params: HoltWintersParams; firstDate: number | null };
 
 /**
  * The base forecasts from every origin, (N, horizon) row-major: row t
@@ -188,7 +200,10 @@ export function baseForecasts(s: Series, w: WindowShape, base: ForecastBase = { 
   const naive = () => seasonalNaiveRolling(s.values, K, Math.max(1, w.season));
   if (base.method === 'seasonalNaive') return naive();
   if (s.dates && base.firstDate !== null && s.dates[0] !== base.firstDate) {
-    throw new GruError('INVALID_DATA', `the model's Holt-Winters base filters the series from its first row (${new Date(base.firstDate).toISOString().slice(0, 10)}); give the whole history from there, this one starts at ${new Date(s.dates[0]).toISOString().slice(0, 10)}`);
+    throw new GruError(
+      'INVALID_DATA',
+      `the model's Holt-Winters base filters the series from its first row (${new Date(base.firstDate).toISOString().slice(0, 10)}); give the whole history from there, this one starts at ${new Date(s.dates[0]).toISOString().slice(0, 10)}`,
+    );
   }
   const hw = holtWintersRolling(base.params, s.values, K);
   if (base.method === 'combination') {
@@ -260,7 +275,8 @@ export function makeBatch(s: Series, w: WindowShape, norm: Normalization, origin
       row[f + k - 1] = 1;
       known.forEach((ci, j) => {
         const v = s.covariates[ci][t + k];
-        if (v === undefined) throw new GruError('INVALID_DATA', `the known covariate '${w.known![j]}' has no value ${k} step${k > 1 ? 's' : ''} after the series' last row: give its values for the forecast steps (gru predict --future FILE)`);
+        if (v === undefined)
+          throw new GruError('INVALID_DATA', `the known covariate '${w.known![j]}' has no value ${k} step${k > 1 ? 's' : ''} after the series' last row: give its values for the forecast steps (gru predict --future FILE)`);
         row[f + K + j] = (v - norm.covariateMean[ci]) / norm.covariateStd[ci];
       });
       const forecast = base[t * K + k - 1];

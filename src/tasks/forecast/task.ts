@@ -91,13 +91,19 @@ export interface ForecastEvaluation {
 /** Splits [0, N) in time: train | validation | test. */
 function timeSplit(N: number, test: number, w: { lookback: number; horizon: number }): { trainEnd: number; valEnd: number } {
   if (test < w.horizon) {
-    throw new GruError('INVALID_ARGUMENT', `--test-size ${test} is shorter than the horizon ${w.horizon}: the test part (and the validation part, as long) must hold at least one whole forecast; give --test-size ${w.horizon} or more, or a shorter --horizon`);
+    throw new GruError(
+      'INVALID_ARGUMENT',
+      `--test-size ${test} is shorter than the horizon ${w.horizon}: the test part (and the validation part, as long) must hold at least one whole forecast; give --test-size ${w.horizon} or more, or a shorter --horizon`,
+    );
   }
   const valEnd = N - test;
   const trainEnd = valEnd - test;
   const need = w.lookback + w.horizon;
   if (trainEnd < need * 2) {
-    throw new GruError('INVALID_DATA', `too few rows for the window: ${N} rows, with ${test} for testing and ${test} for validation, leave ${Math.max(trainEnd, 0)} for training; need at least ${need * 2} (lookback ${w.lookback} + horizon ${w.horizon}, twice)`);
+    throw new GruError(
+      'INVALID_DATA',
+      `too few rows for the window: ${N} rows, with ${test} for testing and ${test} for validation, leave ${Math.max(trainEnd, 0)} for training; need at least ${need * 2} (lookback ${w.lookback} + horizon ${w.horizon}, twice)`,
+    );
   }
   return { trainEnd, valEnd };
 }
@@ -180,8 +186,14 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
   model.data = { source: table.source, rows: table.rows.length, fingerprint: fingerprint(parts.flatMap((p) => Array.from(p.series.values))), split: { method: 'time', testRows: test } };
 
   const originsOf = (end: (p: Part) => number, start: (p: Part) => number) => parts.flatMap((p, part) => originsBetween(config, start(p), end(p)).map((t) => ({ part, t })));
-  const trainOrigins = originsOf((p) => p.trainEnd, () => 0);
-  const valOrigins = originsOf((p) => p.valEnd, (p) => p.trainEnd);
+  const trainOrigins = originsOf(
+    (p) => p.trainEnd,
+    () => 0,
+  );
+  const valOrigins = originsOf(
+    (p) => p.valEnd,
+    (p) => p.trainEnd,
+  );
   /** The windows of `origins` as one batch (consecutive origins of a part built together). */
   const batchOf = (origins: Origin[]) => {
     const batches: ForecastBatch[] = [];
@@ -189,7 +201,15 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
       let j = i;
       while (j < origins.length && origins[j].part === origins[i].part) j++;
       const p = parts[origins[i].part];
-      batches.push(makeBatch(p.series, config, p.norm, origins.slice(i, j).map((r) => r.t), p.baseValues));
+      batches.push(
+        makeBatch(
+          p.series,
+          config,
+          p.norm,
+          origins.slice(i, j).map((r) => r.t),
+          p.baseValues,
+        ),
+      );
       i = j;
     }
     return concatBatches(batches);
@@ -197,11 +217,12 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
   const valActual = Float64Array.from(valOrigins.flatMap(({ part, t }) => Array.from(parts[part].series.values.subarray(t + 1, t + 1 + horizon))));
   let valBatch = batchOf(valOrigins);
   /** Each validation window's mean absolute error of forecasts `p`, in its series' scale when there are many. */
-  const windowErrors = (p: Float64Array) => valOrigins.map((_, w) => {
-    let e = 0;
-    for (let k = 0; k < horizon; k++) e += Math.abs(valActual[w * horizon + k] - p[w * horizon + k]);
-    return e / horizon / (multi ? valBatch.scale[w] : 1);
-  });
+  const windowErrors = (p: Float64Array) =>
+    valOrigins.map((_, w) => {
+      let e = 0;
+      for (let k = 0; k < horizon; k++) e += Math.abs(valActual[w * horizon + k] - p[w * horizon + k]);
+      return e / horizon / (multi ? valBatch.scale[w] : 1);
+    });
   const validationMetrics = (): Record<string, number> & { mae: number } => {
     const pred = model.predict(valBatch);
     if (!multi) return { ...forecastMetrics(pred, valActual) };
@@ -252,7 +273,10 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
   }
   // The highway stays at its ridge fit (Adam's unit-size steps would only shake it off its optimum); the GRU learns what it misses.
   const fixed = new Set(model.highway?.parameters() ?? []);
-  const optimizer = new Adam(model.parameters().filter((p) => !fixed.has(p)), { lr: o.lr ?? 3e-3 });
+  const optimizer = new Adam(
+    model.parameters().filter((p) => !fixed.has(p)),
+    { lr: o.lr ?? 3e-3 },
+  );
   const history = fit({
     model,
     optimizer,
@@ -290,7 +314,17 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
     const saved = model.stateDict();
     model.out.weight.value.data.fill(0); // the highway alone, for its refit
     model.out.bias!.value.data.fill(0);
-    fitHighway(model, batchOf(originsOf((p) => p.valEnd, () => 0)), [start.lambda], () => ({ mae: 0 }));
+    fitHighway(
+      model,
+      batchOf(
+        originsOf(
+          (p) => p.valEnd,
+          () => 0,
+        ),
+      ),
+      [start.lambda],
+      () => ({ mae: 0 }),
+    );
     model.out.weight.value.data.set(saved['out.weight'].data);
     model.out.bias!.value.data.set(saved['out.bias'].data);
   }
@@ -362,7 +396,8 @@ function fitHighway(model: Forecaster, windows: ForecastBatch, lambdas: readonly
  * seasonal-naive MAE over [0, from) (over the whole series for every window).
  */
 function evaluateSeries(model: Forecaster, part: Pick<Part, 'series' | 'norm' | 'base'>, from: number, to: number, split: SplitChoice): ForecastEvaluation {
-  const c = model.config, series = part.series;
+  const c = model.config,
+    series = part.series;
   const origins = originsBetween(c, from, to);
   if (origins.length === 0) throw new GruError('INVALID_DATA', `no complete ${c.lookback}+${c.horizon} windows in the ${split} part (${to - from} rows)`);
   const base = baseForecasts(series, c, part.base);
@@ -378,9 +413,15 @@ function evaluateSeries(model: Forecaster, part: Pick<Part, 'series' | 'norm' | 
 
   // Fitted baselines only on the test split: on every window they would be scored on their own fitting rows.
   const run = classicalBaselines(series.values.subarray(0, to), {
-    fitEnd: from, season, lags: c.lookback, horizon: c.horizon, origins, names: split === 'test' ? BASELINE_NAMES : ['seasonalNaive'],
+    fitEnd: from,
+    season,
+    lags: c.lookback,
+    horizon: c.horizon,
+    origins,
+    names: split === 'test' ? BASELINE_NAMES : ['seasonalNaive'],
   });
-  const baselinePredictions = run.predictions, skipped = run.skipped;
+  const baselinePredictions = run.predictions,
+    skipped = run.skipped;
   const baselines: ForecastEvaluation['baselines'] = { seasonalNaive: score(baselinePredictions.seasonalNaive!) };
   for (const name of BASELINE_NAMES) if (baselinePredictions[name]) baselines[name] = score(baselinePredictions[name]!);
   const bestName = (Object.keys(baselines) as BaselineName[]).reduce((a, b) => (baselines[b]!.mae < baselines[a]!.mae ? b : a));
@@ -388,10 +429,16 @@ function evaluateSeries(model: Forecaster, part: Pick<Part, 'series' | 'norm' | 
   const bounds = model.intervals(predictions, new Float64Array(origins.length).fill(part.norm.scale));
   const intervals = bounds && { level: c.intervals!.level, ...intervalScores(bounds.lower, bounds.upper, actual, c.intervals!.level, seasonalNaiveScale(insample, season)), ...bounds };
   return {
-    split, windows: origins.length, metrics, baselines, skipped,
+    split,
+    windows: origins.length,
+    metrics,
+    baselines,
+    skipped,
     best: { baseline: bestName, maeRatio: metrics.mae / baselines[bestName]!.mae },
     ...(intervals ? { intervals } : {}),
-    origins, predictions, baselinePredictions,
+    origins,
+    predictions,
+    baselinePredictions,
   };
 }
 
@@ -406,7 +453,10 @@ function summarize(each: { id: string | null; series: Series; evaluation: Foreca
   const evs = each.map((e) => e.evaluation);
   const mean = (f: (e: ForecastEvaluation) => number) => evs.reduce((s, e) => s + f(e), 0) / evs.length;
   const meanMetrics = (f: (e: ForecastEvaluation) => ForecastMetrics): ForecastMetrics => ({
-    mae: mean((e) => f(e).mae), rmse: mean((e) => f(e).rmse), smape: mean((e) => f(e).smape), mase: mean((e) => f(e).mase),
+    mae: mean((e) => f(e).mae),
+    rmse: mean((e) => f(e).rmse),
+    smape: mean((e) => f(e).smape),
+    mase: mean((e) => f(e).mase),
   });
   const baselines: ForecastEvaluation['baselines'] = { seasonalNaive: meanMetrics((e) => e.baselines.seasonalNaive) };
   for (const name of BASELINE_NAMES) if (evs.every((e) => e.baselines[name])) baselines[name] = meanMetrics((e) => e.baselines[name]!);
@@ -448,7 +498,11 @@ function partsOf(model: Forecaster, table: Table, future?: Table): { id: string 
     ? [{ id: null, series: seriesFromTable(table, read), norm: model.norm, base: c.base }]
     : seriesByIdFromTable(table, { ...read, seriesColumn: c.seriesColumn }).map(({ id, series }) => {
         const m = members.get(id);
-        if (!m) throw new GruError('INVALID_DATA', `${table.source}: series '${id}' is not one the model was trained on (it knows ${[...members.keys()].slice(0, 8).join(', ')}${members.size > 8 ? `, … ${members.size} in all` : ''}); a global model scales each series by what it learnt of it`);
+        if (!m)
+          throw new GruError(
+            'INVALID_DATA',
+            `${table.source}: series '${id}' is not one the model was trained on (it knows ${[...members.keys()].slice(0, 8).join(', ')}${members.size > 8 ? `, … ${members.size} in all` : ''}); a global model scales each series by what it learnt of it`,
+          );
         return { id: id as string | null, series, norm: m.normalization, base: m.base };
       });
   if (!future) return parts;
@@ -462,13 +516,22 @@ function partsOf(model: Forecaster, table: Table, future?: Table): { id: string 
 
 /** A series with its covariates extended by the first `horizon` rows of `future` (the known ones read, the others unknown: NaN). */
 function withFuture(s: Series, future: Table, c: ForecastConfig): Series {
-  const K = c.horizon, N = s.values.length;
-  if (future.rows.length < K) throw new GruError('INVALID_DATA', `${future.source}: ${future.rows.length} future row${future.rows.length === 1 ? '' : 's'}, expected at least the horizon's ${K} (the known covariates ${(c.known ?? []).join(', ')} for each forecast step)`);
+  const K = c.horizon,
+    N = s.values.length;
+  if (future.rows.length < K)
+    throw new GruError(
+      'INVALID_DATA',
+      `${future.source}: ${future.rows.length} future row${future.rows.length === 1 ? '' : 's'}, expected at least the horizon's ${K} (the known covariates ${(c.known ?? []).join(', ')} for each forecast step)`,
+    );
   const rows = { ...future, rows: future.rows.slice(0, K) };
   if (s.dates && c.dateColumn && future.columns.includes(c.dateColumn)) {
     dateColumn(rows, c.dateColumn).forEach((d, k) => {
       const expected = advance(s.dates![N - 1], c.frequency, k + 1);
-      if (d !== expected) throw new GruError('INVALID_DATA', `${future.source}: future row ${k + 1} is dated ${new Date(d).toISOString().slice(0, 10)}, expected ${new Date(expected).toISOString().slice(0, 10)} (${k + 1} ${c.frequency} step${k ? 's' : ''} after the history's last date)`);
+      if (d !== expected)
+        throw new GruError(
+          'INVALID_DATA',
+          `${future.source}: future row ${k + 1} is dated ${new Date(d).toISOString().slice(0, 10)}, expected ${new Date(expected).toISOString().slice(0, 10)} (${k + 1} ${c.frequency} step${k ? 's' : ''} after the history's last date)`,
+        );
     });
   }
   const covariates = c.covariates.map((name, i) => {

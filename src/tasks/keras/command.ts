@@ -61,10 +61,16 @@ export function importCommand(program: Command): void {
       const model = importKerasFile(path, f.out, { weights: f.weights });
       const parameters = model.parameters().reduce((n, p) => n + p.value.size, 0);
       if (f.json) {
-        console.log(JSON.stringify({
-          model: f.out, task: KERAS_TASK, source: path, kerasVersion: model.spec.kerasVersion, parameters,
-          layers: model.layers.map((l) => ({ name: l.spec.name, className: l.spec.className })),
-        }));
+        console.log(
+          JSON.stringify({
+            model: f.out,
+            task: KERAS_TASK,
+            source: path,
+            kerasVersion: model.spec.kerasVersion,
+            parameters,
+            layers: model.layers.map((l) => ({ name: l.spec.name, className: l.spec.className })),
+          }),
+        );
         return;
       }
       console.log(`${path} → ${f.out}`);

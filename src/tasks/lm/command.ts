@@ -5,7 +5,24 @@ import type { Command } from 'commander';
 import { evaluateLM, generate, loadLM, loadTexts, saveLM, trainLM, type TrainedLM } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { writeLossCurve } from '../pictures.js';
-import { addCellOptions, addCommonTrainOptions, cellFromFlags, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, maxLength, trainingOptions, nonNegativeInt, positiveNumber, probability, stem, type CellFlags, type CommonTrainFlags } from '../../cli/options.js';
+import {
+  addCellOptions,
+  addCommonTrainOptions,
+  cellFromFlags,
+  embeddingSize,
+  hiddenSize,
+  intBetween,
+  layerCount,
+  LIMITS,
+  maxLength,
+  trainingOptions,
+  nonNegativeInt,
+  positiveNumber,
+  probability,
+  stem,
+  type CellFlags,
+  type CommonTrainFlags,
+} from '../../cli/options.js';
 import { columnIndex, parseCsv, parseJsonlObjects } from '../../data/csv.js';
 import { GruError } from '../../errors.js';
 import { charLMToOnnx } from './onnx.js';
@@ -34,10 +51,19 @@ function addTrainCommand(train: Command): void {
 export function runLMTraining(f: LMFlags): void {
   if (!f.data) throw new GruError('INVALID_ARGUMENT', '--data is required: names, or a text file');
   const t0 = performance.now();
-  const r = trainLM(loadTexts(f.data), {
-    embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, maxLen: f.maxLen, cell: cellFromFlags(f),
-    ...trainingOptions(f),
-  }, f.data);
+  const r = trainLM(
+    loadTexts(f.data),
+    {
+      embeddingSize: f.embedding,
+      hiddenSize: f.hidden,
+      numLayers: f.layers,
+      dropout: f.dropout,
+      maxLen: f.maxLen,
+      cell: cellFromFlags(f),
+      ...trainingOptions(f),
+    },
+    f.data,
+  );
   saveLM(r, f.out);
   const seconds = (performance.now() - t0) / 1000;
   const pictures = writeLossCurve(`${stem(f.out)}.loss.svg`, r.history, !!f.png, 'validation bits/char');
@@ -114,7 +140,11 @@ export const lmTask: TaskDefinition<TrainedLM> = {
 function prefixesOf(input: string, column: string): { prefix: string; where: string }[] {
   const source = input === '-' ? 'stdin' : input;
   const text = readFileSync(input === '-' ? 0 : input, 'utf8');
-  const firstLine = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  const firstLine =
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '';
   const jsonl = input === '-' ? firstLine.startsWith('{') && isJsonObject(firstLine) : /\.jsonl?$/i.test(input);
   if (jsonl) {
     return parseJsonlObjects(text, source).map(({ line, value }) => {

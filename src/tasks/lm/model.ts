@@ -58,7 +58,11 @@ export class CharLM extends Module {
   readonly gru: RecurrentLayer;
   readonly head: Linear;
 
-  constructor(readonly config: LMConfig, readonly vocabSize: number, seed = 0) {
+  constructor(
+    readonly config: LMConfig,
+    readonly vocabSize: number,
+    seed = 0,
+  ) {
     super();
     this.embed = this.child('embedding', new Embedding({ numEmbeddings: vocabSize, embeddingDim: config.embeddingSize, seed }));
     this.gru = this.child('gru', recurrentLayer(config.cell, { inputSize: config.embeddingSize, hiddenSize: config.hiddenSize, numLayers: config.numLayers, dropout: config.dropout, batchFirst: true, seed: seed + 1 }));

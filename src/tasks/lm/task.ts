@@ -53,7 +53,8 @@ export function loadTexts(data: string, column = 'text'): string[] {
 
 /** Bits per character of held-out sequences (the <eos> prediction counts as a character). */
 export function bitsPerChar(model: CharLM, batches: LMBatch[]): number {
-  let nats = 0, chars = 0;
+  let nats = 0,
+    chars = 0;
   const wasTraining = model.training;
   model.eval();
   for (const b of batches) {
@@ -77,7 +78,10 @@ export function trainLM(texts: string[], o: LMOptions = {}, source = 'texts'): T
   const data: TrainingDataRecord = { source, rows: texts.length, fingerprint: fingerprint(texts), split: { method: 'shuffled', seed, testFraction: TEST_FRACTION } };
   const [trainIdx, valIdx, testIdx] = splitRows(data.split, texts.length);
   if (trainIdx.length === 0) throw new GruError('INVALID_DATA', `need more texts to train a language model: got ${texts.length}`);
-  const tokenizer = Tokenizer.fit(trainIdx.map((i) => texts[i]), { kind: 'char', lowercase: false });
+  const tokenizer = Tokenizer.fit(
+    trainIdx.map((i) => texts[i]),
+    { kind: 'char', lowercase: false },
+  );
   const config: LMConfig = {
     embeddingSize: o.embeddingSize ?? 32,
     hiddenSize: o.hiddenSize ?? 128,
@@ -93,7 +97,8 @@ export function trainLM(texts: string[], o: LMOptions = {}, source = 'texts'): T
     for (let i = 0; i < idx.length; i += bs) out.push(makeLMBatch(idx.slice(i, i + bs).map((j) => enc[j])));
     return out;
   };
-  const valBatches = batchesOf(valIdx), testBatches = batchesOf(testIdx);
+  const valBatches = batchesOf(valIdx),
+    testBatches = batchesOf(testIdx);
   const model = new CharLM(config, tokenizer.size, seed);
   const optimizer = new Adam(model.parameters(), { lr: o.lr ?? 3e-3 });
   const history = fit({
@@ -137,9 +142,7 @@ export function generate(lm: TrainedLM, o: { count?: number; prefix?: string; te
     if (id === undefined) throw new GruError('INVALID_ARGUMENT', `character '${ch}' never occurred in the training text, so the model cannot continue from it`);
     return id;
   });
-  return Array.from({ length: o.count ?? 1 }, () =>
-    lm.tokenizer.decode(lm.model.sample(prefix, { temperature: o.temperature, topK: o.topK, maxLen: o.steps, rng })),
-  );
+  return Array.from({ length: o.count ?? 1 }, () => lm.tokenizer.decode(lm.model.sample(prefix, { temperature: o.temperature, topK: o.topK, maxLen: o.steps, rng })));
 }
 
 export function lmMetadata(lm: TrainedLM): Record<string, string> {

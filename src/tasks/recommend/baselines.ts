@@ -28,7 +28,8 @@ export interface RankingMetrics {
 
 /** Recall@K: the share of ranks ≤ K; MRR@K: the mean of 1/rank over them (0 beyond K). */
 export function rankingMetrics(ranks: ArrayLike<number>, k: number): RankingMetrics {
-  let hits = 0, rr = 0;
+  let hits = 0,
+    rr = 0;
   for (let i = 0; i < ranks.length; i++) {
     if (ranks[i] <= k) {
       hits++;
@@ -155,7 +156,8 @@ export interface SessionKnnOptions {
 
 export function sessionKnnBaseline(train: Sessions, popularity: Float64Array, o: SessionKnnOptions = {}): Baseline {
   const V = popularity.length;
-  const K = o.k ?? 100, m = o.sample ?? 500;
+  const K = o.k ?? 100,
+    m = o.sample ?? 500;
   const pop = new Popularity(popularity);
   const { sets, holders } = sessionIndex(train, V);
   // Recency of each session: its position in the most-recent-first order.

@@ -151,7 +151,10 @@ class LineReader {
   private cols: { session: number; item: number; time: number; width: number } | null = null;
   private delimiter: string | null;
 
-  constructor(private readonly settings: ReadSettings, readonly source: string) {
+  constructor(
+    private readonly settings: ReadSettings,
+    readonly source: string,
+  ) {
     this.builder = new ClickLogBuilder(source);
     this.delimiter = settings.delimiter;
   }
@@ -191,7 +194,8 @@ class LineReader {
     if (f.length < c.width) {
       throw this.bad(`expected at least ${c.width} fields separated by ${JSON.stringify(this.delimiter)}, got ${f.length}: ${clip(text)}`);
     }
-    const session = f[c.session].trim(), item = f[c.item].trim();
+    const session = f[c.session].trim(),
+      item = f[c.item].trim();
     if (session === '' || item === '') throw this.bad(`empty ${session === '' ? 'session' : 'item'} id: ${clip(text)}`);
     const time = parseTime(f[c.time]);
     if (!Number.isFinite(time)) {
@@ -280,7 +284,8 @@ export type PreprocessSettings = Required<PreprocessOptions>;
 
 export function preprocessSettings(o: PreprocessOptions = {}): PreprocessSettings {
   const s = { minSessionLength: o.minSessionLength ?? 2, minItemSupport: o.minItemSupport ?? 5, testDays: o.testDays ?? 1, validationDays: o.validationDays ?? o.testDays ?? 1 };
-  if (!(Number.isInteger(s.minSessionLength) && s.minSessionLength >= 2)) throw new GruError('INVALID_ARGUMENT', `minSessionLength must be an integer ≥ 2 (a session needs a click to predict from and one to predict), got ${s.minSessionLength}`);
+  if (!(Number.isInteger(s.minSessionLength) && s.minSessionLength >= 2))
+    throw new GruError('INVALID_ARGUMENT', `minSessionLength must be an integer ≥ 2 (a session needs a click to predict from and one to predict), got ${s.minSessionLength}`);
   if (!(Number.isInteger(s.minItemSupport) && s.minItemSupport >= 1)) throw new GruError('INVALID_ARGUMENT', `minItemSupport must be a positive integer, got ${s.minItemSupport}`);
   if (!(s.testDays > 0 && Number.isFinite(s.testDays))) throw new GruError('INVALID_ARGUMENT', `testDays must be a positive number, got ${s.testDays}`);
   if (!(s.validationDays >= 0 && Number.isFinite(s.validationDays))) throw new GruError('INVALID_ARGUMENT', `validationDays must be a number ≥ 0, got ${s.validationDays}`);
@@ -335,8 +340,15 @@ export function splitSessions(log: ClickLog, o: PreprocessOptions = {}): Session
   const settings = preprocessSettings(o);
   const all = groupSessions(log);
   const counts: PreprocessCounts = {
-    clicks: log.length, sessions: all.keys.length, items: log.itemKeys.length,
-    shortSessions: 0, rareItems: 0, rareItemClicks: 0, shortAfterItemFilter: 0, unseenValidationClicks: 0, unseenTestClicks: 0,
+    clicks: log.length,
+    sessions: all.keys.length,
+    items: log.itemKeys.length,
+    shortSessions: 0,
+    rareItems: 0,
+    rareItemClicks: 0,
+    shortAfterItemFilter: 0,
+    unseenValidationClicks: 0,
+    unseenTestClicks: 0,
   };
   const long = filterSessions(all, () => true, settings.minSessionLength);
   counts.shortSessions = all.keys.length - long.keys.length;
@@ -351,14 +363,18 @@ export function splitSessions(log: ClickLog, o: PreprocessOptions = {}): Session
   const kept = filterSessions(long, (i) => support[i] >= settings.minItemSupport, settings.minSessionLength);
   counts.shortAfterItemFilter = long.keys.length - kept.keys.length;
   if (kept.keys.length === 0) {
-    throw new GruError('INVALID_DATA', `${log.source}: no session is left after preprocessing (${log.length} clicks in ${all.keys.length} sessions; sessions need ${settings.minSessionLength} clicks on items clicked at least ${settings.minItemSupport} times): lower --min-item-support, or give more clicks`);
+    throw new GruError(
+      'INVALID_DATA',
+      `${log.source}: no session is left after preprocessing (${log.length} clicks in ${all.keys.length} sessions; sessions need ${settings.minSessionLength} clicks on items clicked at least ${settings.minItemSupport} times): lower --min-item-support, or give more clicks`,
+    );
   }
 
   const [trainFull, test] = splitByEnd(kept, settings.testDays);
   if (trainFull.keys.length === 0) throw new GruError('INVALID_DATA', `${log.source}: every session ends in the final ${settings.testDays} day(s), leaving none to train on; lower --test-days`);
   if (test.keys.length === 0) throw new GruError('INVALID_DATA', `${log.source}: no session ends in the final ${settings.testDays} day(s)`);
   const [train, validationRaw] = settings.validationDays > 0 ? splitByEnd(trainFull, settings.validationDays) : [trainFull, emptySessions()];
-  if (train.keys.length === 0) throw new GruError('INVALID_DATA', `${log.source}: every training session ends in the final ${settings.validationDays} day(s) before the test days, leaving none to train on; lower --validation-days (0: no validation)`);
+  if (train.keys.length === 0)
+    throw new GruError('INVALID_DATA', `${log.source}: every training session ends in the final ${settings.validationDays} day(s) before the test days, leaving none to train on; lower --validation-days (0: no validation)`);
 
   // The vocabulary: training items, most clicked first (ties by id).
   const pop = new Float64Array(log.itemKeys.length);

@@ -5,16 +5,28 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { writeLossCurve } from '../pictures.js';
 import {
-  addCellOptions, addCommonTrainOptions, cellFromFlags, hiddenSize, nonNegativeNumber, intBetween, layerCount, LIMITS, list, oneOf, positiveInt, positiveNumber, probability, stem, trainingOptions,
-  type CellFlags, type CommonTrainFlags,
+  addCellOptions,
+  addCommonTrainOptions,
+  cellFromFlags,
+  hiddenSize,
+  nonNegativeNumber,
+  intBetween,
+  layerCount,
+  LIMITS,
+  list,
+  oneOf,
+  positiveInt,
+  positiveNumber,
+  probability,
+  stem,
+  trainingOptions,
+  type CellFlags,
+  type CommonTrainFlags,
 } from '../../cli/options.js';
 import { CLICK_FORMATS, readSettings, type ClickFormat, type PreprocessCounts } from './clicks.js';
 import { ITEM_LOSSES, type ItemLossKind } from './loss.js';
 import { SIMULATED_DATA } from './simulate.js';
-import {
-  RECOMMEND_BASELINES, evaluateRecommender, loadClicks, loadRecommender, recommendNext, saveRecommender, trainRecommender,
-  type RecommendBaselineName, type RecommendEvaluation, type TrainedRecommender,
-} from './task.js';
+import { RECOMMEND_BASELINES, evaluateRecommender, loadClicks, loadRecommender, recommendNext, saveRecommender, trainRecommender, type RecommendBaselineName, type RecommendEvaluation, type TrainedRecommender } from './task.js';
 import { GruError } from '../../errors.js';
 import { recommenderToOnnx } from './onnx.js';
 
@@ -42,7 +54,6 @@ interface RecommendFlags extends CommonTrainFlags, CellFlags {
   baselines: RecommendBaselineName[];
 }
 
-
 /** `\t`, `tab`, or one or a few characters. */
 function delimiter(v: string): string {
   const d = v === '\\t' || v.toLowerCase() === 'tab' ? '\t' : v;
@@ -60,7 +71,9 @@ function baselineList(v: string): RecommendBaselineName[] {
 const cutoff = intBetween(1, 10_000);
 
 function addTrainCommand(train: Command): void {
-  const c = train.command('recommend').description(`session-based recommendation (GRU4Rec): a click log with session id, item id and time (default: GRU4Rec's tab-separated SessionId, ItemId, Time; --format yoochoose for yoochoose-clicks.dat), or --data ${SIMULATED_DATA}`);
+  const c = train
+    .command('recommend')
+    .description(`session-based recommendation (GRU4Rec): a click log with session id, item id and time (default: GRU4Rec's tab-separated SessionId, ItemId, Time; --format yoochoose for yoochoose-clicks.dat), or --data ${SIMULATED_DATA}`);
   addCellOptions(addCommonTrainOptions(c, { out: 'recommend.safetensors' }))
     .option('--format <name>', `click-log layout: ${CLICK_FORMATS.join(', ')} (gru4rec: tab-separated with a header SessionId ItemId Time; yoochoose: RecSys Challenge 2015 clicks, comma-separated, no header)`, oneOf(CLICK_FORMATS))
     .option('--session-column <name|n>', 'session id column: a header name, or a number from 1 (no header)')
@@ -76,7 +89,7 @@ function addTrainCommand(train: Command): void {
     .option('--layers <n>', 'GRU layers (default 1)', layerCount)
     .option('--dropout <p>', 'dropout between GRU layers', probability)
     .option('--loss <name>', `${ITEM_LOSSES.join(' or ')} (default cross-entropy)`, oneOf(ITEM_LOSSES))
-    .option('--n-sample <n>', 'extra negatives per mini-batch block, drawn by popularity^alpha (0: the mini-batch\'s own targets only; ≥ the item count: every item scored; default 2048)', intBetween(0, LIMITS.vocab))
+    .option('--n-sample <n>', "extra negatives per mini-batch block, drawn by popularity^alpha (0: the mini-batch's own targets only; ≥ the item count: every item scored; default 2048)", intBetween(0, LIMITS.vocab))
     .option('--sample-alpha <a>', 'the power of popularity the extra negatives are drawn by (default 0.75)', nonNegativeNumber)
     .option('--logq <w>', 'weight of the logQ correction of cross-entropy over sampled items (0: none; default 1)', nonNegativeNumber)
     .option('--bpreg <l>', 'BPR-max score regularisation (default 1)', nonNegativeNumber)
@@ -91,17 +104,37 @@ export function runRecommendTraining(f: RecommendFlags): void {
   const reading = readSettings({ format: f.format, sessionColumn: f.sessionColumn, itemColumn: f.itemColumn, timeColumn: f.timeColumn, delimiter: f.delimiter });
   const t0 = performance.now();
   const log = loadClicks(f.data, reading);
-  const r = trainRecommender(log, {
-    testDays: f.testDays, validationDays: f.validationDays, minItemSupport: f.minItemSupport, minSessionLength: f.minSessionLength,
-    embeddingSize: f.embedding, hiddenSize: f.hidden, numLayers: f.layers, dropout: f.dropout, loss: f.loss, nSample: f.nSample,
-    sampleAlpha: f.sampleAlpha, logQ: f.logq, bpreg: f.bpreg, steps: f.steps, k: f.k, baselines: f.baselines, cell: cellFromFlags(f),
-    ...trainingOptions(f),
-  }, reading);
+  const r = trainRecommender(
+    log,
+    {
+      testDays: f.testDays,
+      validationDays: f.validationDays,
+      minItemSupport: f.minItemSupport,
+      minSessionLength: f.minSessionLength,
+      embeddingSize: f.embedding,
+      hiddenSize: f.hidden,
+      numLayers: f.layers,
+      dropout: f.dropout,
+      loss: f.loss,
+      nSample: f.nSample,
+      sampleAlpha: f.sampleAlpha,
+      logQ: f.logq,
+      bpreg: f.bpreg,
+      steps: f.steps,
+      k: f.k,
+      baselines: f.baselines,
+      cell: cellFromFlags(f),
+      ...trainingOptions(f),
+    },
+    reading,
+  );
   saveRecommender(r, f.out);
   const seconds = (performance.now() - t0) / 1000;
   const pictures = writeLossCurve(`${stem(f.out)}.loss.svg`, r.history, !!f.png, 'validation cross-entropy (all items)');
   if (f.json) {
-    console.log(JSON.stringify({ task: 'recommend', data: f.data, split: 'test', ...evaluationJson(r.test), preprocessing: { ...r.split }, epochs: r.history.length, model: f.out, pictures, seconds: { training: r.seconds.training, total: seconds } }));
+    console.log(
+      JSON.stringify({ task: 'recommend', data: f.data, split: 'test', ...evaluationJson(r.test), preprocessing: { ...r.split }, epochs: r.history.length, model: f.out, pictures, seconds: { training: r.seconds.training, total: seconds } }),
+    );
     return;
   }
   const c = r.split;
@@ -122,7 +155,10 @@ function dropped(c: PreprocessCounts): string {
 
 function evaluationJson(e: RecommendEvaluation) {
   return {
-    sessions: e.sessions, predictions: e.predictions, items: e.items, k: e.k,
+    sessions: e.sessions,
+    predictions: e.predictions,
+    items: e.items,
+    k: e.k,
     metrics: { [`recall@${e.k}`]: e.model.recall, [`mrr@${e.k}`]: e.model.mrr },
     baselines: Object.fromEntries(Object.entries(e.baselines).map(([name, b]) => [name, { [`recall@${e.k}`]: b.recall, [`mrr@${e.k}`]: b.mrr, seconds: b.seconds }])),
   };
@@ -167,7 +203,10 @@ export const recommendTask: TaskDefinition<TrainedRecommender> = {
     if (typeof many === 'string') {
       // Batch mode: one session a line (comma-separated ids, oldest first), one result a line with --json.
       const text = readFileSync(many === '-' ? 0 : many, 'utf8');
-      const sessions = text.split('\n').map((l) => l.trim()).filter(Boolean);
+      const sessions = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       sessions.forEach((line, i) => {
         if (!o.json && sessions.length > 1) console.log(`${i > 0 ? '\n' : ''}session ${i + 1}: ${line}`);
         one(list(line));
@@ -179,7 +218,7 @@ export const recommendTask: TaskDefinition<TrainedRecommender> = {
   },
   evalOptions: [{ flags: '--k <n>', description: 'cut-off of Recall@K and MRR@K', parse: cutoff, default: 20 }],
   predictOptions: [
-    { flags: '--items <ids>', description: 'the session\'s clicks so far, comma-separated item ids, oldest first' },
+    { flags: '--items <ids>', description: "the session's clicks so far, comma-separated item ids, oldest first" },
     { flags: '--session <ids>', description: 'the same as --items' },
     { flags: '--sessions <file>', description: 'many sessions, one a line (comma-separated ids; - reads standard input); one result a line with --json' },
     { flags: '--input <file>', description: 'the same as --sessions' },

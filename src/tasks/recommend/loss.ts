@@ -62,7 +62,8 @@ export function sampledItemLoss(y: Var, weight: Var, bias: Var, steps: readonly 
   const logQ = o.logQ ?? 1;
   let total = 0;
   for (const s of steps) {
-    const n = s.rows.length, M = s.candidates.length;
+    const n = s.rows.length,
+      M = s.candidates.length;
     if (s.targets.length !== n) throw new GruError('INVALID_ARGUMENT', `sampledItemLoss: ${n} rows but ${s.targets.length} targets`);
     if (s.correction && s.correction.length !== M) throw new GruError('INVALID_ARGUMENT', `sampledItemLoss: ${M} candidates but ${s.correction.length} corrections`);
     if (o.kind === 'bpr-max' && M < 2 && n > 0) throw new GruError('INVALID_ARGUMENT', 'sampledItemLoss: BPR-max needs at least one negative candidate');
@@ -78,7 +79,8 @@ export function sampledItemLoss(y: Var, weight: Var, bias: Var, steps: readonly 
   const dScores: FloatArray[] = [];
   let loss = 0;
   for (const s of steps) {
-    const n = s.rows.length, M = s.candidates.length;
+    const n = s.rows.length,
+      M = s.candidates.length;
     const wc = gatherRows(weight.data, s.candidates, H); // (M, H)
     const yr = gatherRows(y.data, s.rows, H); // (n, H)
     const r = allocateLike(like, n * M); // (n, M)
@@ -108,7 +110,8 @@ export function sampledItemLoss(y: Var, weight: Var, bias: Var, steps: readonly 
     const dW = allocateLike(like, touched.length * H); // (U, H)
     const dB = allocateLike(like, touched.length); // (U)
     steps.forEach((s, si) => {
-      const n = s.rows.length, M = s.candidates.length;
+      const n = s.rows.length,
+        M = s.candidates.length;
       if (n === 0) return;
       const d = g === 1 ? dScores[si] : dScores[si].map((v) => v * g); // (n, M)
       const slots = Int32Array.from(s.candidates, (c) => slot.get(c) ?? -1); // (M)
@@ -158,7 +161,7 @@ function crossEntropyRow(r: FloatArray, t: number, d: FloatArray): number {
   let max = -Infinity;
   for (const v of r) if (v > max) max = v;
   let z = 0;
-  for (let j = 0; j < r.length; j++) z += (d[j] = Math.exp(r[j] - max));
+  for (let j = 0; j < r.length; j++) z += d[j] = Math.exp(r[j] - max);
   for (let j = 0; j < r.length; j++) d[j] /= z;
   d[t] -= 1;
   return max + Math.log(z) - r[t];
@@ -177,7 +180,9 @@ function bprMaxRow(r: FloatArray, t: number, lambda: number, d: FloatArray): num
   for (let j = 0; j < M; j++) if (j !== t && r[j] > max) max = r[j];
   let z = 0;
   for (let j = 0; j < M; j++) z += j === t ? 0 : Math.exp(r[j] - max);
-  let A = 0, R = 0, dt = 0;
+  let A = 0,
+    R = 0,
+    dt = 0;
   for (let j = 0; j < M; j++) {
     if (j === t) continue;
     const s = Math.exp(r[j] - max) / z;

@@ -85,11 +85,14 @@ export function sessionBlocks(s: Sessions, order: ArrayLike<number>, B: number, 
   };
   const close = () => {
     const T = Math.max(...lengths);
-    const inputs = new Int32Array(T * B).fill(-1), targets = new Int32Array(T * B).fill(-1), starts = new Uint8Array(T * B);
+    const inputs = new Int32Array(T * B).fill(-1),
+      targets = new Int32Array(T * B).fill(-1),
+      starts = new Uint8Array(T * B);
     slots.forEach((ks, b) => {
       let t = 0;
       for (const k of ks) {
-        const a = s.offsets[k], e = s.offsets[k + 1];
+        const a = s.offsets[k],
+          e = s.offsets[k + 1];
         for (let j = a; j < e; j++, t++) {
           inputs[t * B + b] = s.items[j];
           if (j + 1 < e) targets[t * B + b] = s.items[j + 1];
@@ -121,7 +124,11 @@ export class SessionRecommender extends Module {
   readonly output: Linear;
 
   /** `dtype` float64 is for gradient checks. */
-  constructor(readonly config: RecommenderConfig, seed = 0, dtype: DType = 'float32') {
+  constructor(
+    readonly config: RecommenderConfig,
+    seed = 0,
+    dtype: DType = 'float32',
+  ) {
     super();
     const { items: V, embeddingSize: E, hiddenSize: H } = config;
     if (E === 0 && config.cell && config.cell.kind !== 'gru') throw new GruError('INVALID_ARGUMENT', `embeddingSize 0 (one-hot items, the sparse path) runs the GRU cell only; give an embedding size for --cell ${config.cell.kind}`);
@@ -188,7 +195,10 @@ export class SessionRecommender extends Module {
     const y = this.forwardBlock(block);
     const steps = sampler.steps(block, this.config);
     return sampledItemLoss(y, this.output.weight, this.output.bias!, steps, {
-      kind: this.config.loss, bpreg: this.config.bpreg, logQ: this.config.logQ, sparse: !sampler.scoresAll(this.config),
+      kind: this.config.loss,
+      bpreg: this.config.bpreg,
+      logQ: this.config.logQ,
+      sparse: !sampler.scoresAll(this.config),
     });
   }
 
@@ -207,7 +217,8 @@ export class SessionRecommender extends Module {
       let row = 0;
       for (let i = 0; i < sessions.length; i += batch) {
         const part = sessions.slice(i, i + batch);
-        const B = part.length, T = Math.max(...part.map((s) => s.length));
+        const B = part.length,
+          T = Math.max(...part.map((s) => s.length));
         const ids = new Int32Array(T * B); // time-major
         part.forEach((s, b) => {
           for (let t = 0; t < s.length; t++) ids[t * B + b] = s[t];
@@ -244,9 +255,13 @@ export class CandidateSampler {
   private readonly log1mP: Float64Array;
   private readonly log1mQ: Float64Array;
 
-  constructor(popularity: Float64Array, readonly alpha: number) {
+  constructor(
+    popularity: Float64Array,
+    readonly alpha: number,
+  ) {
     const V = popularity.length;
-    let sp = 0, sq = 0;
+    let sp = 0,
+      sq = 0;
     for (const c of popularity) {
       sp += c;
       sq += c ** alpha;
@@ -272,10 +287,12 @@ export class CandidateSampler {
   /** `count` items drawn by popularity^alpha. */
   draw(count: number, rng: Rng): Int32Array {
     const out = new Int32Array(count);
-    const V = this.cdf.length, total = this.cdf[V - 1];
+    const V = this.cdf.length,
+      total = this.cdf[V - 1];
     for (let i = 0; i < count; i++) {
       const u = rng.uniform() * total;
-      let lo = 0, hi = V - 1;
+      let lo = 0,
+        hi = V - 1;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
         if (this.cdf[mid] > u) hi = mid;

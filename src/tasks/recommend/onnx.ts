@@ -43,7 +43,7 @@ export function recommenderToOnnx(tr: TrainedRecommender): Uint8Array {
   }
   const { finals } = g.gru(gru, x, 'gru', { lengths: g.op('Cast', [lengths], { to: INT32 }), firstW });
   const last = g.op('Reshape', [finals[L - 1], g.int64([-1, H])]);
-  g.output('scores', FLOAT, ['B', V], 'every item\'s score after the session\'s last click (higher: more likely next)', g.linear2d(last, model.output, 'output'));
+  g.output('scores', FLOAT, ['B', V], "every item's score after the session's last click (higher: more likely next)", g.linear2d(last, model.output, 'output'));
   return g.encode('gru-ts recommend', `gru-ts session recommender: clicks and lengths → scores of ${V} items`, {
     'gru-ts.task': 'recommend',
     'gru-ts.config': JSON.stringify(c),

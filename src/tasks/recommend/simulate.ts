@@ -41,8 +41,13 @@ export const SIMULATED_DATA = 'simulated-sessions';
 const START = 1_704_067_200;
 
 export function simulateClicks(o: SimulateOptions = {}): ClickLog {
-  const S = o.sessions ?? 4000, V = o.items ?? 300, K = o.topics ?? 10, days = o.days ?? 30;
-  const meanLength = o.meanLength ?? 6, follow = o.follow ?? 0.6, zipf = o.zipf ?? 1;
+  const S = o.sessions ?? 4000,
+    V = o.items ?? 300,
+    K = o.topics ?? 10,
+    days = o.days ?? 30;
+  const meanLength = o.meanLength ?? 6,
+    follow = o.follow ?? 0.6,
+    zipf = o.zipf ?? 1;
   const rng = new Rng(o.seed ?? 0);
   // Popularity by a random rank; topics by a random assignment.
   const rank = shuffled(V, rng);

@@ -13,8 +13,20 @@ import { buildModel, heldOutMetrics, modelFileFor, modelMetadata, writeModelFile
 import { validateMeta } from '../model-schema.js';
 import { chooseSplit, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import {
-  filterSessions, groupSessions, preprocessSettings, readClicks, readSettings, splitSessions,
-  type ClickLog, type PreprocessCounts, type PreprocessOptions, type PreprocessSettings, type ReadOptions, type ReadSettings, type SessionSplit, type Sessions,
+  filterSessions,
+  groupSessions,
+  preprocessSettings,
+  readClicks,
+  readSettings,
+  splitSessions,
+  type ClickLog,
+  type PreprocessCounts,
+  type PreprocessOptions,
+  type PreprocessSettings,
+  type ReadOptions,
+  type ReadSettings,
+  type SessionSplit,
+  type Sessions,
 } from './clicks.js';
 import { baselineRanks, itemKnnBaseline, popularityBaseline, rankingMetrics, rankOf, sessionKnnBaseline, sessionPopularityBaseline, type Baseline, type RankingMetrics } from './baselines.js';
 import { CandidateSampler, SessionRecommender, sessionBlocks, type RecommenderConfig } from './model.js';
@@ -87,7 +99,8 @@ export function modelRanks(model: SessionRecommender, sessions: Sessions): Int32
  * returns the ranks and the mean full-softmax cross-entropy of the next click.
  */
 function scoreNext(model: SessionRecommender, s: Sessions, each: (scores: Float32Array | Float64Array, target: number) => number): { ranks: Int32Array; nll: number } {
-  const V = model.config.items, H = model.config.hiddenSize;
+  const V = model.config.items,
+    H = model.config.hiddenSize;
   const ranks: number[] = [];
   let nll = 0;
   const CHUNK = 256;
@@ -95,7 +108,8 @@ function scoreNext(model: SessionRecommender, s: Sessions, each: (scores: Float3
     const seqs = Array.from({ length: Math.min(CHUNK, s.keys.length - a) }, (_, i) => s.items.subarray(s.offsets[a + i], s.offsets[a + i + 1]));
     const states = model.sessionStates(seqs);
     // Rows that have a next click, with their targets.
-    const rows: number[] = [], targets: number[] = [];
+    const rows: number[] = [],
+      targets: number[] = [];
     let row = 0;
     for (const q of seqs) {
       for (let t = 0; t + 1 < q.length; t++) {
@@ -157,7 +171,11 @@ const DEFAULTS = { embeddingSize: 64, hiddenSize: 100, numLayers: 1, dropout: 0,
  * validation sessions' Recall@K, then the test sessions scored with the
  * baselines.
  */
-export function trainRecommender(log: ClickLog, o: RecommendOptions = {}, reading: ReadSettings = readSettings()): TrainedRecommender & {
+export function trainRecommender(
+  log: ClickLog,
+  o: RecommendOptions = {},
+  reading: ReadSettings = readSettings(),
+): TrainedRecommender & {
   history: EpochRecord[];
   split: { counts: PreprocessCounts; train: { sessions: number; clicks: number }; validation: { sessions: number; clicks: number }; test: { sessions: number; clicks: number } };
   test: RecommendEvaluation;
@@ -223,7 +241,11 @@ export function trainRecommender(log: ClickLog, o: RecommendOptions = {}, readin
   const size = (s: Sessions) => ({ sessions: s.keys.length, clicks: s.items.length });
   const metrics = heldOutMetrics(test.predictions, { [`recall@${k}`]: test.model.recall, [`mrr@${k}`]: test.model.mrr });
   return {
-    ...tr, metrics, history, test, seconds: { training },
+    ...tr,
+    metrics,
+    history,
+    test,
+    seconds: { training },
     split: { counts: split.counts, train: size(split.train), validation: size(split.validation), test: size(split.test) },
   };
 }
@@ -290,11 +312,18 @@ export function recommendNext(tr: TrainedRecommender, clicks: readonly string[],
   const known = clicks.filter((c) => index.has(c)).map((c) => index.get(c)!);
   const ignored = clicks.filter((c) => !index.has(c));
   if (known.length === 0) {
-    throw new GruError('INVALID_ARGUMENT', clicks.length === 0
-      ? 'no items given: pass the session\'s clicks, e.g. --items "a,b,c"'
-      : `none of the items ${ignored.slice(0, 5).map((c) => `'${c}'`).join(', ')}${ignored.length > 5 ? ', …' : ''} was in the training data (the model knows ${tr.items.length} items, such as '${tr.items[0]}')`);
+    throw new GruError(
+      'INVALID_ARGUMENT',
+      clicks.length === 0
+        ? 'no items given: pass the session\'s clicks, e.g. --items "a,b,c"'
+        : `none of the items ${ignored
+            .slice(0, 5)
+            .map((c) => `'${c}'`)
+            .join(', ')}${ignored.length > 5 ? ', …' : ''} was in the training data (the model knows ${tr.items.length} items, such as '${tr.items[0]}')`,
+    );
   }
-  const V = tr.model.config.items, H = tr.model.config.hiddenSize;
+  const V = tr.model.config.items,
+    H = tr.model.config.hiddenSize;
   const states = tr.model.sessionStates([known]);
   const scores = tr.model.scores(states.subarray((known.length - 1) * H, known.length * H), 1);
   const top = topK(scores, Math.min(k, V));

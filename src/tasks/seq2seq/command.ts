@@ -36,10 +36,22 @@ function addTrainCommand(train: Command): void {
 export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
   if (!f.data) throw new GruError('INVALID_ARGUMENT', '--data is required: cmudict or a TSV file');
   const t0 = performance.now();
-  const r = trainSeq2Seq(loadPairs(f.data), {
-    attention: f.attention, embeddingSize: f.embedding, encoderSize: f.hidden, encoderLayers: f.layers, decoderSize: f.hidden, attentionSize: f.hidden, dropout: f.dropout,
-    beam: f.beam, testLimit: f.testLimit, ...trainingOptions(f),
-  }, f.data);
+  const r = trainSeq2Seq(
+    loadPairs(f.data),
+    {
+      attention: f.attention,
+      embeddingSize: f.embedding,
+      encoderSize: f.hidden,
+      encoderLayers: f.layers,
+      decoderSize: f.hidden,
+      attentionSize: f.hidden,
+      dropout: f.dropout,
+      beam: f.beam,
+      testLimit: f.testLimit,
+      ...trainingOptions(f),
+    },
+    f.data,
+  );
   saveSeq2Seq(r, f.out);
   const seconds = (performance.now() - t0) / 1000;
   const pictures = writeLossCurve(`${stem(f.out)}.loss.svg`, r.history, !!f.png, 'validation cross-entropy');
@@ -51,7 +63,9 @@ function report(ev: Seq2SeqEvaluation, o: { json?: boolean; model?: string; pict
     console.log(JSON.stringify({ task: 'seq2seq', data: o.source, split: ev.split, pairs: ev.pairs, beam: ev.beam, metrics: ev.metrics, firstTarget: ev.firstTarget, model: o.model, pictures: o.pictures, seconds: o.seconds }));
     return;
   }
-  console.log(`${o.source}, ${ev.split === 'test' ? 'held-out test split' : 'every pair'} (${ev.pairs} pairs, beam ${ev.beam}): WER ${(100 * ev.metrics.wer).toFixed(2)}%   PER ${(100 * ev.metrics.per).toFixed(2)}%   (first target only: WER ${(100 * ev.firstTarget.wer).toFixed(2)}%, PER ${(100 * ev.firstTarget.per).toFixed(2)}%)`);
+  console.log(
+    `${o.source}, ${ev.split === 'test' ? 'held-out test split' : 'every pair'} (${ev.pairs} pairs, beam ${ev.beam}): WER ${(100 * ev.metrics.wer).toFixed(2)}%   PER ${(100 * ev.metrics.per).toFixed(2)}%   (first target only: WER ${(100 * ev.firstTarget.wer).toFixed(2)}%, PER ${(100 * ev.firstTarget.per).toFixed(2)}%)`,
+  );
   printTrainingFooter(o);
 }
 
@@ -88,7 +102,9 @@ export const seq2seqTask: TaskDefinition<TrainedSeq2Seq> = {
   predict(m, flags) {
     if (typeof flags.input === 'string') {
       // Many sources, one a line (a file, or - for stdin); one result a line, in order.
-      const lines = readFileSync(flags.input === '-' ? 0 : flags.input, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+      const lines = readFileSync(flags.input === '-' ? 0 : flags.input, 'utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.trim() !== '');
       for (const text of lines) {
         const r = translate(m, text.trim(), { beam: flags.beam as number });
         console.log(flags.json ? JSON.stringify({ task: 'seq2seq', input: text.trim(), output: r.output }) : r.output.join(' '));

@@ -54,8 +54,10 @@ export function makePairBatch(src: number[][], tgt: number[][]): PairBatch {
   const B = src.length;
   const S = Math.max(...src.map((s) => s.length));
   const T = Math.max(...tgt.map((t) => t.length + 1));
-  const srcIds = new Int32Array(B * S), srcLengths = Int32Array.from(src, (s) => s.length);
-  const tgtIn = new Int32Array(B * T), tgtOut = new Int32Array(B * T).fill(-100);
+  const srcIds = new Int32Array(B * S),
+    srcLengths = Int32Array.from(src, (s) => s.length);
+  const tgtIn = new Int32Array(B * T),
+    tgtOut = new Int32Array(B * T).fill(-100);
   src.forEach((s, b) => srcIds.set(s, b * S));
   tgt.forEach((t, b) => {
     tgtIn.set([BOS, ...t], b * T);
@@ -86,7 +88,12 @@ export class Seq2Seq extends Module {
   readonly out: Linear;
   private rng: Rng;
 
-  constructor(readonly config: Seq2SeqConfig, readonly srcVocab: number, readonly tgtVocab: number, seed = 0) {
+  constructor(
+    readonly config: Seq2SeqConfig,
+    readonly srcVocab: number,
+    readonly tgtVocab: number,
+    seed = 0,
+  ) {
     super();
     const p = config.dropout ?? 0;
     if (!(p >= 0 && p < 1)) throw new GruError('INVALID_ARGUMENT', `Seq2Seq: dropout must be in [0, 1), got ${p}`);
@@ -166,7 +173,8 @@ export class Seq2Seq extends Module {
   loss(b: PairBatch): Var {
     const enc = this.encode(b);
     let state = enc.state;
-    const states: Var[] = [], contexts: Var[] = [];
+    const states: Var[] = [],
+      contexts: Var[] = [];
     const targets = new Int32Array(b.B * b.T);
     for (let t = 0; t < b.T; t++) {
       const prev = Int32Array.from({ length: b.B }, (_, i) => b.tgtIn[i * b.T + t]);
@@ -196,8 +204,12 @@ export class Seq2Seq extends Module {
     this.eval();
     const enc1 = this.encode({ B: 1, S: src.length, src: Int32Array.from(src), srcLengths: Int32Array.from([src.length]) });
     const encK = (n: number): Encoded => ({
-      B: n, S: enc1.S, lengths: new Int32Array(n).fill(src.length),
-      values: constant(tile(enc1.values.value, n)), keys: constant(tile(enc1.keys.value, n)), state: enc1.state,
+      B: n,
+      S: enc1.S,
+      lengths: new Int32Array(n).fill(src.length),
+      values: constant(tile(enc1.values.value, n)),
+      keys: constant(tile(enc1.keys.value, n)),
+      state: enc1.state,
     });
     type Hyp = { ids: number[]; logp: number; state: Tensor; attention: number[][] };
     let beams: Hyp[] = [{ ids: [], logp: 0, state: enc1.state.value, attention: [] }];

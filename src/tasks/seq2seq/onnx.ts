@@ -53,7 +53,7 @@ function encoderGraph(m: TrainedSeq2Seq, metadata: Record<string, string>): Uint
   // The last layer's final states of both directions (2, B, He) → (B, 2He) → tanh(bridge) → (1, B, Hd).
   const both = g.op('Reshape', [g.op('Transpose', [finals[Le - 1]], { perm: [1, 0, 2] }), g.int64([0, 2 * He])]);
   const state = g.op('Unsqueeze', [g.op('Tanh', [g.linear2d(both, model.bridge, 'bridge')]), g.int64([0])]);
-  g.output('state', FLOAT, [1, 'B', Hd], 'the decoder\'s first state (1, B, decoderSize)', state);
+  g.output('state', FLOAT, [1, 'B', Hd], "the decoder's first state (1, B, decoderSize)", state);
   return g.encode('gru-ts seq2seq encoder', 'gru-ts seq2seq encoder: source ids and lengths → encoder states, attention keys, first decoder state', metadata);
 }
 
@@ -64,9 +64,9 @@ function decoderGraph(m: TrainedSeq2Seq, metadata: Record<string, string>): Uint
   const V = m.model.tgtVocab;
   const g = new OnnxGraphBuilder();
   const token = g.input('token', INT64, ['B'], 'the previous target id per sequence (2 <bos> first); target vocabulary in the metadata');
-  const state = g.input('state', FLOAT, [1, 'B', Hd], 'the decoder state (1, B, decoderSize): the encoder\'s `state` first, then `state_next`');
-  const values = g.input('values', FLOAT, ['B', 'S', 2 * He], 'the encoder\'s `values`');
-  const keys = g.input('keys', FLOAT, ['B', 'S', K], 'the encoder\'s `keys`');
+  const state = g.input('state', FLOAT, [1, 'B', Hd], "the decoder state (1, B, decoderSize): the encoder's `state` first, then `state_next`");
+  const values = g.input('values', FLOAT, ['B', 'S', 2 * He], "the encoder's `values`");
+  const keys = g.input('keys', FLOAT, ['B', 'S', K], "the encoder's `keys`");
   const mask = g.input('mask', FLOAT, ['B', 'S'], '1 on source steps, 0 on padding (B, S)');
   const emb = g.op('Gather', [g.float('tgt_embedding_weight', model.tgtEmbed.weight.value.data, model.tgtEmbed.weight.value.shape), token], { axis: 0 }); // (B, E)
   const bias = g.op('Mul', [g.op('Sub', [mask, g.float('one', [1], [])]), g.float('masked', [-MASKED], [])]); // 0 or MASKED

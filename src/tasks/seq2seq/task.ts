@@ -131,8 +131,14 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
   const data: TrainingDataRecord = { source: dataSource, rows: pairs.length, fingerprint: pairsFingerprint(pairs), split: { method: 'shuffled', seed, testFraction: TEST_FRACTION } };
   const [train, val, test] = splitRows(data.split, pairs.length).map((idx) => idx.map((i) => pairs[i]));
   if (train.length === 0) throw new GruError('INVALID_DATA', `need more pairs to train: got ${pairs.length}`);
-  const source = Tokenizer.fit(train.map((p) => p.source), { kind: 'char', lowercase: false });
-  const target = Tokenizer.fit(train.map((p) => p.target.join(' ')), { kind: 'word', lowercase: false });
+  const source = Tokenizer.fit(
+    train.map((p) => p.source),
+    { kind: 'char', lowercase: false },
+  );
+  const target = Tokenizer.fit(
+    train.map((p) => p.target.join(' ')),
+    { kind: 'word', lowercase: false },
+  );
   const config: Seq2SeqConfig = {
     attention: o.attention ?? 'bahdanau',
     embeddingSize: o.embeddingSize ?? 64,
@@ -154,7 +160,12 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
       const chunk = idx.slice(c, c + bs * 20).sort((a, b) => ps[a].source.length - ps[b].source.length);
       for (let i = 0; i < chunk.length; i += bs) {
         const e = chunk.slice(i, i + bs).map((j) => enc(ps[j]));
-        out.push(makePairBatch(e.map((x) => x.s), e.map((x) => x.t)));
+        out.push(
+          makePairBatch(
+            e.map((x) => x.s),
+            e.map((x) => x.t),
+          ),
+        );
       }
     }
     return out;
@@ -168,7 +179,8 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
     batches: (epoch) => batchesOf(train, seed * 65537 + epoch),
     loss: (b) => model.loss(b),
     validate: () => {
-      let sum = 0, n = 0;
+      let sum = 0,
+        n = 0;
       for (const b of valBatches) {
         const tokens = b.tgtOut.reduce((s, t) => s + (t >= 0 ? 1 : 0), 0);
         sum += model.loss(b).data[0] * tokens;
@@ -211,7 +223,8 @@ export function evaluateSeq2SeqOn(m: TrainedSeq2Seq, pairs: Pair[], source: stri
 
 /** WER and PER of `pairs` (all of them), with beam search of width `beam`. */
 export function evaluateSeq2Seq(m: TrainedSeq2Seq, pairs: Pair[], beam: number, split: SplitChoice): Seq2SeqEvaluation {
-  const any = { wrong: 0, edits: 0, total: 0 }, first = { wrong: 0, edits: 0, total: 0 };
+  const any = { wrong: 0, edits: 0, total: 0 },
+    first = { wrong: 0, edits: 0, total: 0 };
   const count = (c: typeof any, d: number, length: number) => {
     if (d > 0) c.wrong++;
     c.edits += d;
