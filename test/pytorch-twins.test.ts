@@ -59,7 +59,7 @@ import {
 import { noGrad } from '../src/autograd/var.js';
 import { loadTaskModel } from '../src/tasks/registry.js';
 import { TASKS } from '../src/tasks/index.js';
-import { dailySeries, labelledTexts } from './helpers/synthetic.js';
+import { dailySeries, labelledTexts, upDownFrames } from './helpers/synthetic.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'gru-twins-'));
@@ -266,17 +266,9 @@ suite('classify: a gru-ts classifier file gives the same logits in PyTorch (atte
 
 suite('classify frames: raw frames in, the normalisation inside the twin', () => {
   const name = 'classify-frames';
-  const rng = new Rng(4);
-  const F = 3;
-  const sequences: Float32Array[] = [],
-    labels: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    const up = i % 2 === 0;
-    const n = 4 + rng.int(8);
-    sequences.push(Float32Array.from({ length: n * F }, (_, j) => 50 + 10 * (j % F) + (up ? 1 : -1) * Math.floor(j / F) + rng.normal()));
-    labels.push(up ? 'up' : 'down');
-  }
-  const c = trainFrameClassifier({ features: F, sequences, labels, source: 'synthetic frames' }, { hiddenSize: 6, epochs: 1, batchSize: 8, lr: 1e-2, pooling: 'attention', bidirectional: true });
+  const data = upDownFrames(40);
+  const { features: F, sequences } = data;
+  const c = trainFrameClassifier(data, { hiddenSize: 6, epochs: 1, batchSize: 8, lr: 1e-2, pooling: 'attention', bidirectional: true });
   const model = file(`${name}.safetensors`);
   saveClassifier(c, model);
   const seqs = [sequences[0], sequences[1], sequences[2].subarray(0, 2 * F)];

@@ -37,7 +37,7 @@ import {
 } from '../src/index.js';
 import { noGrad } from '../src/autograd/var.js';
 import { TASKS } from '../src/tasks/index.js';
-import { dailySeries, labelledTexts } from './helpers/synthetic.js';
+import { dailySeries, labelledTexts, upDownFrames } from './helpers/synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gru-task-onnx-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -140,18 +140,10 @@ test('classify texts: token ids and lengths → class probabilities (last states
 });
 
 test('classify frames: raw frames and lengths → probabilities, the normalisation inside the graph', async () => {
-  const rng = new Rng(4);
-  const F = 3;
-  const sequences: Float32Array[] = [],
-    labels: string[] = [];
-  for (let i = 0; i < 60; i++) {
-    const up = i % 2 === 0;
-    const n = 4 + rng.int(8);
-    sequences.push(Float32Array.from({ length: n * F }, (_, j) => 50 + 10 * (j % F) + (up ? 1 : -1) * Math.floor(j / F) + rng.normal()));
-    labels.push(up ? 'up' : 'down');
-  }
+  const data = upDownFrames(60);
+  const { features: F, sequences } = data;
   for (const o of [{}, { pooling: 'attention' as const, bidirectional: true }]) {
-    const c = trainFrameClassifier({ features: F, sequences, labels, source: 'synthetic frames' }, { hiddenSize: 6, epochs: 2, batchSize: 8, lr: 1e-2, ...o });
+    const c = trainFrameClassifier(data, { hiddenSize: 6, epochs: 2, batchSize: 8, lr: 1e-2, ...o });
     const seqs = [sequences[0], sequences[1], sequences[2].subarray(0, 2 * F)];
     const raw = makeFrameBatch(seqs, F, null);
     const want = c.model.probabilities(

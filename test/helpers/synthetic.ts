@@ -30,3 +30,18 @@ export function labelledTexts(n: number, seed = 2): Table {
   }
   return { columns: ['text', 'label'], rows, source: 'synthetic' };
 }
+
+/** Sequences of 3 features around 50, 60, 70 that rise ('up') or fall ('down') by 1 a frame, 4–11 frames, with unit noise. */
+export function upDownFrames(n: number, seed = 4): { features: number; sequences: Float32Array[]; labels: string[]; source: string } {
+  const rng = new Rng(seed);
+  const F = 3;
+  const sequences: Float32Array[] = [],
+    labels: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const up = i % 2 === 0;
+    const len = 4 + rng.int(8);
+    sequences.push(Float32Array.from({ length: len * F }, (_, j) => 50 + 10 * (j % F) + (up ? 1 : -1) * Math.floor(j / F) + rng.normal()));
+    labels.push(up ? 'up' : 'down');
+  }
+  return { features: F, sequences, labels, source: 'synthetic frames' };
+}
