@@ -126,6 +126,9 @@ test('long-format problems: an empty series id and series of different frequenci
   };
   assert.throws(() => seriesByIdFromTable(mixed, { column: 'v', seriesColumn: 'id' }), /must share one frequency to train one model, got daily, monthly/);
   assert.throws(() => seriesByIdFromTable(mixed, { column: 'v', seriesColumn: 'kind' }), /no column 'kind'; the columns are: id, date, v/);
+  // A problem inside one series names the file's row, not the row's place in its series.
+  const gap: Table = { ...mixed, rows: mixed.rows.map((r, k) => (k === 4 ? [r[0], r[1], ''] : r)), source: 'gap.csv' };
+  assert.throws(() => seriesByIdFromTable(gap, { column: 'v', seriesColumn: 'id' }), /gap\.csv \(id b\): column 'v' has 1 empty cell \(data row 5\)/);
 });
 
 /** Daily sales lifted by 30 on promotion days (known in advance, 20% of days), a weekly cycle and noise of sd 3. */
@@ -139,6 +142,12 @@ function promotions(days: number): Table {
   }
   return { columns: ['date', 'sales', 'promo'], rows, source: 'promotions' };
 }
+
+test('a daily series shorter than three years is tested on its final 20%, not on a year it does not have', () => {
+  const r = trainForecaster(promotions(400), { column: 'sales', lookback: 14, horizon: 7, ...small });
+  assert.equal(r.model.config.testSize, 80);
+  assert.equal(trainForecaster(promotions(1100), { column: 'sales', lookback: 14, horizon: 7, ...small, epochs: 1 }).model.config.testSize, 365);
+});
 
 test('known future covariates: promotions read at each forecast step cut the error that past promotions leave', () => {
   const t = promotions(900);

@@ -69,7 +69,21 @@ export function seriesByIdFromTable(t: Table, c: SeriesColumns & { seriesColumn:
     const rows = groups.get(id) ?? groups.set(id, []).get(id)!;
     rows.push(r);
   });
-  const out = [...groups].map(([id, rows]) => ({ id, series: seriesFromTable({ ...t, rows, source: `${t.source} (${c.seriesColumn} ${id})` }, c) }));
+  const fileRow = new Map<string[], number>(t.rows.map((r, k) => [r, k + 1]));
+  const out = [...groups].map(([id, rows]) => {
+    try {
+      return { id, series: seriesFromTable({ ...t, rows, source: `${t.source} (${c.seriesColumn} ${id})` }, c) };
+    } catch (e) {
+      // The series' own row numbers, as the file's: "data row 3" of a group is some later row of the file.
+      const asFileRow = (k: string) => String(fileRow.get(rows[Number(k) - 1]) ?? k);
+      if (e instanceof GruError)
+        throw new GruError(
+          e.code,
+          e.message.replace(/data rows? [\d, ]+/g, (m) => m.replace(/\d+/g, asFileRow)),
+        );
+      throw e;
+    }
+  });
   const frequencies = new Set(out.map((m) => m.series.frequency));
   if (frequencies.size > 1)
     throw new GruError(

@@ -102,7 +102,7 @@ function timeSplit(N: number, test: number, w: { lookback: number; horizon: numb
   if (trainEnd < need * 2) {
     throw new GruError(
       'INVALID_DATA',
-      `too few rows for the window: ${N} rows, with ${test} for testing and ${test} for validation, leave ${Math.max(trainEnd, 0)} for training; need at least ${need * 2} (lookback ${w.lookback} + horizon ${w.horizon}, twice)`,
+      `too few rows for the window: ${N} rows, with ${test} for testing and ${test} for validation, leave ${Math.max(trainEnd, 0)} for training; need at least ${need * 2} (lookback ${w.lookback} + horizon ${w.horizon}, twice); give a smaller --test-size or --lookback`,
     );
   }
   return { trainEnd, valEnd };
@@ -144,7 +144,8 @@ export function trainForecaster(table: Table, o: ForecastOptions): { model: Fore
   const frequency = named[0].series.frequency;
   const season = o.season ?? seasonOf(frequency);
   const horizon = o.horizon ?? Math.max(1, season);
-  const test = o.testSize ?? (frequency === 'daily' ? 365 : Math.max(horizon, Math.round(0.2 * N)));
+  // A year of daily data when there are three years or more (a whole seasonal cycle); else the final 20%.
+  const test = o.testSize ?? (frequency === 'daily' && N >= 3 * 365 ? 365 : Math.max(horizon, Math.round(0.2 * N)));
   // Four seasons of history by default, fewer when the training part is short (it must hold two windows).
   const lookback = o.lookback ?? Math.max(Math.min(Math.max(4 * season, 8), Math.floor((N - 2 * test) / 2) - horizon), Math.max(1, season));
   const config: ForecastConfig = {
