@@ -34,7 +34,7 @@ export interface ForecastOptions extends TrainingOptions {
   horizon?: number;
   /** Season length; from the date frequency when omitted (7 daily, 12 monthly, 24 hourly, 52 weekly). */
   season?: number;
-  /** Steps held out at the end for testing (default: 365 for daily data, else 20%). Validation takes as many before them. */
+  /** Steps held out at the end for testing (default: 365 for daily data of three years or more, else 20%). Validation takes as many before them. */
   testSize?: number;
   hiddenSize?: number;
   numLayers?: number;
