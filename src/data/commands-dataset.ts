@@ -397,6 +397,12 @@ interface Job {
   level: number;
 }
 
+/** How a clip says `word`, drawn from `u` (two draws, in this order): as a statement (70%), an exclamation or a question, and the clip's level. */
+function spokenAs(word: string, u: () => number): { text: string; level: number } {
+  const p = u();
+  return { text: word + (p < 0.7 ? '.' : p < 0.85 ? '!' : '?'), level: 0.35 + 0.55 * u() };
+}
+
 function jobsFor(voices: CommandsVoice[]): Job[] {
   const jobs: Job[] = [];
   for (const voice of voices.filter((v) => v.synthesizer === 'espeak-ng')) {
@@ -404,9 +410,7 @@ function jobsFor(voices: CommandsVoice[]): Job[] {
       const u = uniforms(hash32(`${voice.id}/${word}`));
       const rate = Math.round(voice.rate * (0.93 + 0.14 * u()));
       const pitch = Math.min(99, Math.max(0, Math.round(voice.pitch - 5 + 10 * u())));
-      const p = u();
-      const text = word + (p < 0.7 ? '.' : p < 0.85 ? '!' : '?');
-      const level = 0.35 + 0.55 * u();
+      const { text, level } = spokenAs(word, u);
       const clock = 1.6e12 + Math.floor(u() * 1e11);
       const v = voice.variant === '' ? voice.accent : `${voice.accent}+${voice.variant}`;
       jobs.push({ index: jobs.length, word, voice, file: `${word}/${voice.id}_nohash_0.wav`, args: ['-v', v, '-a', String(AMPLITUDE), '-p', String(pitch)], rate, text, clock, level });
@@ -435,9 +439,7 @@ function picoJobsFor(voices: CommandsVoice[]): PicoJob[] {
       const u = uniforms(hash32(`svoxpico/${voice.id}/${word}`));
       const speed = Math.round(voice.rate * (0.93 + 0.14 * u()));
       const pitch = Math.round(voice.pitch * (0.95 + 0.1 * u()));
-      const p = u();
-      const text = word + (p < 0.7 ? '.' : p < 0.85 ? '!' : '?');
-      const level = 0.35 + 0.55 * u();
+      const { text, level } = spokenAs(word, u);
       jobs.push({ index: jobs.length, word, voice, file: `${word}/${voice.id}_nohash_0.wav`, text, pitch, speed, level });
     }
   }
