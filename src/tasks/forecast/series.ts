@@ -55,6 +55,11 @@ export function seriesFromTable(t: Table, c: SeriesColumns): Series {
   return { values, dates, covariates, frequency };
 }
 
+/** A table's series: the one it holds (id null), or with `seriesColumn` each of a long-format table's ({@link seriesByIdFromTable}). */
+export function seriesOfTable(t: Table, c: SeriesColumns & { seriesColumn?: string }): { id: string | null; series: Series }[] {
+  return c.seriesColumn ? seriesByIdFromTable(t, { ...c, seriesColumn: c.seriesColumn }) : [{ id: null, series: seriesFromTable(t, c) }];
+}
+
 /**
  * A long-format table (one row per series and date, series told apart by
  * `seriesColumn`) read as one series per id, in order of first appearance;

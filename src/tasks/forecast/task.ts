@@ -17,7 +17,7 @@ import { fingerprint, type SplitChoice } from '../training-data.js';
 import { advance, seasonOf } from './calendar.js';
 import { Forecaster, type ForecastConfig } from './model.js';
 import type { CellConfig } from '../../nn/recurrent.js';
-import { baseForecasts, concatBatches, fitNormalization, makeBatch, originsBetween, seriesByIdFromTable, seriesFromTable, type FillMethod, type ForecastBase, type ForecastBatch, type Normalization, type Series } from './series.js';
+import { baseForecasts, concatBatches, fitNormalization, makeBatch, originsBetween, seriesOfTable, type FillMethod, type ForecastBase, type ForecastBatch, type Normalization, type Series } from './series.js';
 import { ridge, type RidgeFit } from './ridge.js';
 import { conformalOffsets, intervalScores, seasonalNaiveScale } from './intervals.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -137,8 +137,7 @@ interface Origin {
  */
 export function trainForecaster(table: Table, o: ForecastOptions): { model: Forecaster; history: EpochRecord[]; test: ForecastEvaluation; series: Series } {
   const covariates = [...new Set([...(o.covariates ?? []), ...(o.known ?? [])])];
-  const read = { column: o.column, dateColumn: o.dateColumn, covariates, fill: o.fill };
-  const named = o.seriesColumn ? seriesByIdFromTable(table, { ...read, seriesColumn: o.seriesColumn }) : [{ id: null, series: seriesFromTable(table, read) }];
+  const named = seriesOfTable(table, { column: o.column, dateColumn: o.dateColumn, covariates, fill: o.fill, seriesColumn: o.seriesColumn });
   const lengths = named.map((n) => n.series.values.length).sort((a, b) => a - b);
   const N = lengths[Math.floor((lengths.length - 1) / 2)]; // the median series sets the defaults
   const frequency = named[0].series.frequency;
@@ -493,19 +492,17 @@ function summarize(each: { id: string | null; series: Series; evaluation: Foreca
  */
 function partsOf(model: Forecaster, table: Table, future?: Table): { id: string | null; series: Series; norm: Normalization; base: ForecastBase | undefined }[] {
   const c = model.config;
-  const read = { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates, fill: c.fill };
   const members = new Map((model.members ?? []).map((m) => [m.id, m]));
-  const parts = !c.seriesColumn
-    ? [{ id: null, series: seriesFromTable(table, read), norm: model.norm, base: c.base }]
-    : seriesByIdFromTable(table, { ...read, seriesColumn: c.seriesColumn }).map(({ id, series }) => {
-        const m = members.get(id);
-        if (!m)
-          throw new GruError(
-            'INVALID_DATA',
-            `${table.source}: series '${id}' is not one the model was trained on (it knows ${[...members.keys()].slice(0, 8).join(', ')}${members.size > 8 ? `, … ${members.size} in all` : ''}); a global model scales each series by what it learnt of it`,
-          );
-        return { id: id as string | null, series, norm: m.normalization, base: m.base };
-      });
+  const parts = seriesOfTable(table, { column: c.column, dateColumn: c.dateColumn ?? undefined, covariates: c.covariates, fill: c.fill, seriesColumn: c.seriesColumn }).map(({ id, series }) => {
+    if (id === null) return { id, series, norm: model.norm, base: c.base };
+    const m = members.get(id);
+    if (!m)
+      throw new GruError(
+        'INVALID_DATA',
+        `${table.source}: series '${id}' is not one the model was trained on (it knows ${[...members.keys()].slice(0, 8).join(', ')}${members.size > 8 ? `, … ${members.size} in all` : ''}); a global model scales each series by what it learnt of it`,
+      );
+    return { id: id as string | null, series, norm: m.normalization, base: m.base };
+  });
   if (!future) return parts;
   const rowsOf = (id: string | null): Table => {
     if (id === null) return future;
