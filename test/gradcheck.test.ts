@@ -7,6 +7,7 @@ import {
   Var,
   add,
   addBroadcast,
+  attentionDecoder,
   attentionPool,
   concatLast,
   encoderAttention,
@@ -220,4 +221,35 @@ test('concatenation along the last axis; encoder–decoder attention (additive a
   );
   const w = encoderAttention('dot', q, keys, values, null, lengths).weights.toArray();
   assert.deepEqual(w.slice(6, 8), [0, 0], 'padded source steps get no weight');
+});
+
+test('teacher-forced attention decoder: every input, with source lengths and a context the readout does not see', () => {
+  const rng = new Rng(13);
+  const [T, B, S, E, D, A, H] = [3, 2, 4, 2, 3, 3, 4];
+  const lengths = new Int32Array([4, 2]);
+  const inputs = [
+    leaf(rng, [T * B, E], 'embedded'),
+    leaf(rng, [1, B, H], 's0', 0.5),
+    leaf(rng, [B, S, A], 'keys'),
+    leaf(rng, [B, S, D], 'values'),
+    leaf(rng, [A, H], 'wQ'),
+    leaf(rng, [A], 'v'),
+    leaf(rng, [3 * H, E + D], 'wIh'),
+    leaf(rng, [3 * H, H], 'wHh'),
+    leaf(rng, [3 * H], 'bIh'),
+    leaf(rng, [3 * H], 'bHh'),
+  ];
+  const run = ([embedded, s0, keys, values, wQ, v, wIh, wHh, bIh, bHh]: Var[]) => attentionDecoder({ embedded, s0, keys, values, lengths, wQ, v, gru: { wIh, wHh, bIh, bHh } }, T);
+  ok(
+    'attentionDecoder',
+    gradCheck((xs) => {
+      const { states, contexts } = run(xs);
+      return concat0([reshape(states, [T * B * H]), reshape(contexts, [T * B * D])]);
+    }, inputs),
+  );
+  // Only the states feed the loss: the contexts still reach it through the later steps.
+  ok(
+    'attentionDecoder, states only',
+    gradCheck((xs) => run(xs).states, inputs),
+  );
 });

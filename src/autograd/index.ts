@@ -12,5 +12,6 @@ export * from './ops/attention-pool.js';
 export * from './ops/attention-gru.js';
 export * from './ops/concat-last.js';
 export * from './ops/encoder-attention.js';
+export * from './ops/attention-decoder.js';
 export * from './ops/sparse-projection.js';
 export * from './pool.js';

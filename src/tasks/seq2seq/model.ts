@@ -15,6 +15,7 @@ import { concatLast } from '../../autograd/ops/concat-last.js';
 import { concat0, sliceRows } from '../../autograd/ops/slice.js';
 import { dropout } from '../../autograd/ops/dropout.js';
 import { encoderAttention } from '../../autograd/ops/encoder-attention.js';
+import { attentionDecoder } from '../../autograd/ops/attention-decoder.js';
 import { uniformInit } from '../../tensor/init.js';
 import { Rng } from '../../tensor/random.js';
 import { Embedding } from '../../nn/embedding.js';
@@ -87,6 +88,8 @@ export class Seq2Seq extends Module {
   readonly combine: Linear;
   readonly out: Linear;
   private rng: Rng;
+  /** Bahdanau: the teacher-forced loss runs its decoder as one tape node (attentionDecoder); false runs the step-by-step loop it is tested against. */
+  fusedDecoder = true;
 
   constructor(
     readonly config: Seq2SeqConfig,
@@ -172,17 +175,27 @@ export class Seq2Seq extends Module {
    */
   loss(b: PairBatch): Var {
     const enc = this.encode(b);
+    const targets = new Int32Array(b.B * b.T);
+    for (let t = 0; t < b.T; t++) for (let i = 0; i < b.B; i++) targets[t * b.B + i] = b.tgtOut[i * b.T + t];
+    if (this.queryProj && this.fusedDecoder) {
+      // Bahdanau: all steps in one tape node (the same numbers as the loop below, tested).
+      const ids = new Int32Array(b.B * b.T);
+      for (let t = 0; t < b.T; t++) for (let i = 0; i < b.B; i++) ids[t * b.B + i] = b.tgtIn[i * b.T + t];
+      const { states, contexts } = attentionDecoder(
+        { embedded: this.tgtEmbed.forward(ids, [b.B * b.T]), s0: enc.state, keys: enc.keys, values: enc.values, lengths: enc.lengths, wQ: this.queryProj.weight, v: this.v!, gru: this.decoder.layers[0][0] },
+        b.T,
+      );
+      return crossEntropy(this.readout(states, contexts), targets);
+    }
     let state = enc.state;
     const states: Var[] = [],
       contexts: Var[] = [];
-    const targets = new Int32Array(b.B * b.T);
     for (let t = 0; t < b.T; t++) {
       const prev = Int32Array.from({ length: b.B }, (_, i) => b.tgtIn[i * b.T + t]);
       const r = this.recur(enc, prev, state);
       state = r.state;
       states.push(reshape(r.state, [b.B, this.config.decoderSize]));
       contexts.push(r.context);
-      for (let i = 0; i < b.B; i++) targets[t * b.B + i] = b.tgtOut[i * b.T + t];
     }
     return crossEntropy(this.readout(concat0(states), concat0(contexts)), targets);
   }
