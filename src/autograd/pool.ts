@@ -80,17 +80,35 @@ export class TapeBufferPool {
     return aligned ? aligned(n) : allocateLike(like, n);
   }
 
-  /** Gives back a buffer taken here that nothing reads any more. */
+  /**
+   * Gives back a buffer taken here (or any buffer) that nothing reads any more.
+   * Over maxBytes, the sizes given back longest ago make room: shapes change
+   * (batches of other lengths), and the sizes in use now are the ones worth keeping.
+   */
   give(b: FloatArray): void {
-    if (this.idleBytes + b.byteLength > this.maxBytes) return;
+    if (b.byteLength > this.maxBytes) return;
     const map = (b instanceof Float64Array ? this.f64 : this.f32) as Map<number, FloatArray[]>;
-    const list = map.get(b.length);
-    if (list) {
-      if (list.includes(b)) return; // given twice
-      list.push(b);
-    } else map.set(b.length, [b]);
+    const list = map.get(b.length) ?? [];
+    if (list.includes(b)) return; // given twice
+    list.push(b);
+    // (Re)inserted last: a Map iterates in insertion order, so its first sizes are the least recently given.
+    map.delete(b.length);
+    map.set(b.length, list);
     this.idle++;
     this.idleBytes += b.byteLength;
+    while (this.idleBytes > this.maxBytes) this.evictOldest();
+  }
+
+  private evictOldest(): void {
+    const oldest = (m: Map<number, FloatArray[]>) => m.keys().next().value as number | undefined;
+    // Float64 buffers (tests, float64 models) go first, then the float32 size given back longest ago.
+    const map = (oldest(this.f64) !== undefined ? this.f64 : this.f32) as Map<number, FloatArray[]>;
+    const n = oldest(map)!;
+    const list = map.get(n)!;
+    const b = list.shift()!;
+    if (list.length === 0) map.delete(n);
+    this.idle--;
+    this.idleBytes -= b.byteLength;
   }
 
   /**

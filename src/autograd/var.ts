@@ -8,6 +8,7 @@
  */
 import { Tensor, allocateLike, type FloatArray } from '../tensor/tensor.js';
 import { GruError } from '../errors.js';
+import { tapeBuffers } from './pool.js';
 
 let nextId = 0;
 
@@ -16,6 +17,8 @@ export interface Node {
   readonly id: number;
   readonly name: string;
   readonly inputs: readonly Var[];
+  /** The values it produced: their gradients are read by its backward and by nothing after it. */
+  readonly outputs: readonly Var[];
   /** Accumulates into the inputs' gradients from the outputs' (already set) gradients. */
   readonly backward: () => void;
 }
@@ -33,13 +36,19 @@ export interface SparseGrad {
 
 export class Var {
   value: Tensor;
-  /** The dense gradient, after backward. */
+  /**
+   * The dense gradient, after backward: a parameter's (or any value made
+   * with requiresGrad) stays until zeroGrad; an intermediate value's is
+   * released once backward has used it (null after it, as in PyTorch).
+   */
   grad: Tensor | null = null;
   /** A sparse gradient, when every contribution so far was sparse (see {@link Var.accumulateSparse}). */
   sparseGrad: SparseGrad | null = null;
   readonly requiresGrad: boolean;
   /** The op that produced this value, if it is on the tape. */
   node: Node | null = null;
+  /** The buffer zeroGrad let go of, reused by the next backward (no fresh pages every step). */
+  private spareGrad: Tensor | null = null;
   /** Optional name, e.g. a parameter's PyTorch name. */
   name: string;
 
@@ -60,7 +69,11 @@ export class Var {
   /** The dense gradient buffer, created on first use (zeroed, or holding the sparse gradient so far). */
   gradBuffer(): Tensor {
     if (this.grad === null) {
-      this.grad = new Tensor(allocateLike(this.value.data, this.value.size), this.value.shape);
+      // A parameter reuses the buffer zeroGrad let go; an intermediate value takes one from the tape's pool (it goes back after backward).
+      const spare = this.spareGrad;
+      this.spareGrad = null;
+      const data = spare ? spare.data : this.requiresGrad ? null : tapeBuffers.take(this.value.data, this.value.size);
+      this.grad = data ? new Tensor(data.fill(0), this.value.shape) : new Tensor(allocateLike(this.value.data, this.value.size), this.value.shape);
       if (this.sparseGrad) scatterAdd(this.grad.data, this.sparseGrad);
       this.sparseGrad = null;
     }
@@ -81,7 +94,12 @@ export class Var {
     return this.grad || this.sparseGrad ? this.gradBuffer() : null;
   }
 
+  /**
+   * Clears the gradient. Its buffer is kept and zeroed by the next backward,
+   * so a tensor read from `.grad` before this call changes then: copy it to keep it.
+   */
   zeroGrad(): void {
+    if (this.grad && this.requiresGrad) this.spareGrad = this.grad;
     this.grad = null;
     this.sparseGrad = null;
   }
@@ -120,7 +138,7 @@ export function needsGrad(inputs: readonly (Var | null | undefined)[]): boolean 
 export function record(name: string, inputs: readonly (Var | null | undefined)[], outputs: readonly Var[], backward: () => void): void {
   const present = inputs.filter((v): v is Var => v != null);
   if (!needsGrad(present)) return;
-  const node: Node = { id: nextId++, name, inputs: present, backward };
+  const node: Node = { id: nextId++, name, inputs: present, outputs, backward };
   for (const o of outputs) o.node = node;
 }
 
@@ -165,7 +183,15 @@ export function backward(loss: Var, seed?: Tensor): void {
     }
   }
   const order = [...nodes.values()].sort((a, b) => b.id - a.id);
-  for (const n of order) n.backward();
+  for (const n of order) {
+    n.backward();
+    // Nothing reads an intermediate value's gradient after its producer's backward (PyTorch keeps none either): back to the pool.
+    for (const o of n.outputs) {
+      if (o.requiresGrad || o.grad === null) continue;
+      tapeBuffers.give(o.grad.data);
+      o.grad = null;
+    }
+  }
   // Intermediate values drop their node so the graph can be collected.
   for (const v of seen) if (!v.requiresGrad) v.node = null;
 }

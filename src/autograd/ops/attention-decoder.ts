@@ -100,12 +100,13 @@ export function attentionDecoder(o: AttentionDecoderInputs, T: number): { states
     const dStates = states.grad?.data ?? null;
     const dContexts = contexts.grad?.data ?? null;
     // Gradients kept per step for the gemms after the loop: of the projections x_t and of the queries q_t.
-    const dX = allocateLike(like, N * G);
-    const dQ = allocateLike(like, N * A);
-    const dContext = allocateLike(like, B * D);
+    // (Scratch from the pool, zeroed where it is accumulated into.)
+    const dX = tapeBuffers.take(like, N * G).fill(0);
+    const dQ = tapeBuffers.take(like, N * A).fill(0);
+    const dContext = tapeBuffers.take(like, B * D);
     // The gradient reaching s_t from the steps after it (its GRU step's dh0 and its query's share).
-    let dNext = allocateLike(like, B * H),
-      dPrev = allocateLike(like, B * H);
+    let dNext = tapeBuffers.take(like, B * H).fill(0),
+      dPrev = tapeBuffers.take(like, B * H);
     const dKeys = wants(keys) ? keys.gradBuffer().data : null;
     const dValues = wants(values) ? values.gradBuffer().data : null;
     const dv = wants(v) ? v.gradBuffer().data : null;
@@ -156,7 +157,7 @@ export function attentionDecoder(o: AttentionDecoderInputs, T: number): { states
       k.gemm(true, false, A, H, B, 1, dQ, 0, A, s0.data, 0, H, 1, dW, 0, H);
       if (T > 1) k.gemm(true, false, A, H, N - B, 1, dQ, B * A, A, states.data, 0, H, 1, dW, 0, H);
     }
-    for (const b of [xProj, queries, alpha, cache!.gates, cache!.hPrev, cache!.hn]) tapeBuffers.give(b);
+    for (const b of [xProj, queries, alpha, cache!.gates, cache!.hPrev, cache!.hn, dX, dQ, dContext, dNext, dPrev]) tapeBuffers.give(b);
   });
   return { states, contexts };
 }

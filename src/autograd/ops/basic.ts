@@ -23,7 +23,8 @@ export function add(a: Var, b: Var): Var {
     for (const v of [a, b]) {
       if (!wants(v)) continue;
       const g = v.gradBuffer().data;
-      for (let i = 0; i < g.length; i++) g[i] += out.grad.data[i];
+      const dy = out.grad.data;
+      for (let i = 0; i < g.length; i++) g[i] += dy[i];
     }
   });
   return out;
@@ -56,7 +57,8 @@ export function scale(a: Var, s: number): Var {
   record('scale', [a], [out], () => {
     if (!out.grad) return;
     const g = a.gradBuffer().data;
-    for (let i = 0; i < g.length; i++) g[i] += s * out.grad.data[i];
+    const dy = out.grad.data;
+    for (let i = 0; i < g.length; i++) g[i] += s * dy[i];
   });
   return out;
 }
@@ -82,7 +84,8 @@ export function reshape(a: Var, shape: readonly number[]): Var {
   record('reshape', [a], [out], () => {
     if (!out.grad) return;
     const g = a.gradBuffer().data;
-    for (let i = 0; i < g.length; i++) g[i] += out.grad.data[i];
+    const dy = out.grad.data;
+    for (let i = 0; i < g.length; i++) g[i] += dy[i];
   });
   return out;
 }

@@ -22,12 +22,17 @@ export function concatLast(parts: readonly Var[]): Var {
   });
   record('concatLast', parts, [out], () => {
     if (!out.grad) return;
+    const dy = out.grad.data;
     let o = 0;
     parts.forEach((p, k) => {
       const w = widths[k];
       if (wants(p)) {
         const g = p.gradBuffer().data;
-        for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) g[r * w + j] += out.grad!.data[r * W + o + j];
+        for (let r = 0; r < rows; r++) {
+          const gr = r * w,
+            yr = r * W + o;
+          for (let j = 0; j < w; j++) g[gr + j] += dy[yr + j];
+        }
       }
       o += w;
     });

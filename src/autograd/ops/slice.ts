@@ -10,7 +10,9 @@ export function sliceRows(a: Var, start: number, count: number, shape: readonly 
   record('sliceRows', [a], [out], () => {
     if (!out.grad) return;
     const g = a.gradBuffer().data;
-    for (let i = 0; i < count * inner; i++) g[start * inner + i] += out.grad.data[i];
+    const dy = out.grad.data;
+    const o = start * inner;
+    for (let i = 0; i < count * inner; i++) g[o + i] += dy[i];
   });
   return out;
 }
@@ -40,7 +42,8 @@ export function concat0(parts: readonly Var[]): Var {
     for (const p of parts) {
       if (wants(p)) {
         const g = p.gradBuffer().data;
-        for (let i = 0; i < g.length; i++) g[i] += out.grad.data[o + i];
+        const dy = out.grad.data;
+        for (let i = 0; i < g.length; i++) g[i] += dy[o + i];
       }
       o += p.value.size;
     }
