@@ -64,6 +64,8 @@ export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
   dropout?: number;
   embeddingDropout?: number;
   pooling: 'last' | 'attention';
+  bagOfWords?: boolean;
+  lrSchedule?: 'plateau' | 'cosine';
 }
 
 function addTrainCommand(train: Command): void {
@@ -97,6 +99,8 @@ function addTrainCommand(train: Command): void {
     .option('--dropout <p>', 'dropout between GRU layers', probability)
     .option('--embedding-dropout <p>', 'dropout on the token embeddings while training', probability)
     .option('--pooling <kind>', 'last (final states) or attention (attention pooling over all steps)', oneOf(['last', 'attention'] as const), 'last')
+    .option('--bag-of-words', "texts: add a bag-of-words path over the whole text (NBSVM: each distinct token weighted by its naive-Bayes log-count ratio) whose scores are added to the GRU's; not exported to ONNX")
+    .option('--lr-schedule <kind>', 'plateau (halve the learning rate after an epoch without a better validation loss) or cosine (anneal it to 5% over --epochs)', oneOf(['plateau', 'cosine'] as const))
     .action((f: ClassifyFlags) => runClassifyTraining(f));
 }
 
@@ -179,6 +183,7 @@ export function runClassifyTraining(f: ClassifyFlags): void {
     dropout: f.dropout,
     embeddingDropout: f.embeddingDropout,
     pooling: f.pooling,
+    lrSchedule: f.lrSchedule,
     cell: cellFromFlags(f),
     ...trainingOptions(f),
   };
@@ -187,11 +192,12 @@ export function runClassifyTraining(f: ClassifyFlags): void {
     if (f.features) throw new GruError('INVALID_ARGUMENT', `--features applies to audio folders; ${f.data} is a table of texts`);
     const table = loadTable(f.data);
     source = table.source;
-    r = trainClassifier(table, { textColumn: f.textColumn, labelColumn: f.labelColumn, tokenizer: f.tokenizer, maxVocab: f.vocab, embeddingSize: f.embedding, ...shared });
+    r = trainClassifier(table, { textColumn: f.textColumn, labelColumn: f.labelColumn, tokenizer: f.tokenizer, maxVocab: f.vocab, embeddingSize: f.embedding, bagOfWords: f.bagOfWords, ...shared });
   } else {
     for (const [flag, v] of [
       ['--vocab', f.vocab],
       ['--embedding', f.embedding],
+      ['--bag-of-words', f.bagOfWords],
     ] as const) {
       if (v !== undefined) throw new GruError('INVALID_ARGUMENT', `${flag} applies to texts; ${f.data} holds ${input === 'audio' ? 'audio' : 'frame sequences'}`);
     }

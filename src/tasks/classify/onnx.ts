@@ -21,6 +21,7 @@
  */
 import type { TrainedClassifier } from './task.js';
 import { FLOAT, INT32, INT64, OnnxGraphBuilder, plainGru } from '../../io/onnx-builder.js';
+import { GruError } from '../../errors.js';
 
 /** Added to the scores of padded steps before the softmax: exp of it is 0 in float32. */
 const MASKED = -1e9;
@@ -28,6 +29,7 @@ const MASKED = -1e9;
 export function classifierToOnnx(c: TrainedClassifier): Uint8Array {
   const model = c.model;
   const cfg = model.config;
+  if (cfg.bagOfWords) throw new GruError('UNSUPPORTED', 'ONNX export: this classifier has a bag-of-words path (trained with --bag-of-words), which the exported graph does not hold; train one without it to export');
   const gru = plainGru(model.gru, cfg.cell, 'this classifier');
   const { hiddenSize: H, numLayers: L, maxLen } = cfg;
   const D = cfg.bidirectional ? 2 : 1;

@@ -31,6 +31,7 @@ export const classifyConfigSchema = z.strictObject({
   pooling: z.optional(z.enum(['last', 'attention'])),
   embeddingDropout: z.optional(rate),
   cell: z.optional(cellSchema),
+  bagOfWords: z.optional(z.boolean()),
 });
 
 const configMatches: SameType<z.output<typeof classifyConfigSchema>, ClassifyConfig> = true;

@@ -52,14 +52,15 @@ function readTexts(t: Table, o: { textColumn?: string; labelColumn?: string }): 
 
 const textsFingerprint = (texts: string[], labels: string[]) => fingerprint(texts.flatMap((x, i) => [x, labels[i]]));
 
-/** The rows of encoded texts as the shared loop reads them. */
-function textRows(encoded: number[][], y: number[]): ClassifyRows {
+/** The rows of whole encoded texts as the shared loop reads them: the GRU reads each one's first maxLen tokens. */
+function textRows(encoded: number[][], y: number[], maxLen: number): ClassifyRows {
   return {
-    lengthOf: (i) => encoded[i].length,
+    lengthOf: (i) => Math.min(maxLen, encoded[i].length),
     batchOf: (ix) =>
       makeTextBatch(
         ix.map((i) => encoded[i]),
         ix.map((i) => y[i]),
+        maxLen,
       ),
   };
 }
@@ -83,19 +84,14 @@ export function trainClassifier(t: Table, o: ClassifyOptions = {}): TrainedClass
   const config = classifierConfig(o, { labels: classes, tokenizer: tokenizer.kind, embeddingSize: o.embeddingSize ?? 64 }, { maxLen: 256, bidirectional: true });
   const model = new Classifier(config, tokenizer.size, seed);
   const y = labels.map((l) => classes.indexOf(l));
-  const rows = textRows(
-    texts.map((x) => tokenizer.encode(x, config.maxLen)),
-    y,
+  const encoded = texts.map((x) => tokenizer.encode(x));
+  model.bag?.fit(
+    trainIdx.map((i) => encoded[i]),
+    trainIdx.map((i) => y[i]),
   );
+  const rows = textRows(encoded, y, config.maxLen);
   const { history, test } = trainOnRows(model, rows, split, o, () => classifierMetadata({ model, tokenizer, data }));
-  const baselines = classifyBaselines(
-    texts.map((x) => tokenizer.encode(x)),
-    y,
-    trainIdx,
-    testIdx,
-    classes.length,
-    tokenizer.size,
-  );
+  const baselines = classifyBaselines(encoded, y, trainIdx, testIdx, classes.length, tokenizer.size);
   return { model, tokenizer, data, metrics: heldOutMetrics(testIdx.length, test.metrics), history, test: { split: 'test', examples: testIdx.length, metrics: test.metrics, confusion: test.confusion, labels: classes, baselines } };
 }
 
@@ -116,27 +112,11 @@ export function evaluateClassifierOn(c: TrainedClassifier, t: Table, o: { split?
   const split = chooseSplit(c.data, textsFingerprint(texts, labels), t.source, o.split);
   const y = knownLabels(c, labels, t.source);
   const [trainIdx, , testIdx] = split === 'test' ? splitRows(c.data!.split, texts.length, labels) : [[], [], [...texts.keys()]];
-  const r = scoreRows(
-    c.model,
-    textRows(
-      texts.map((x) => tokenizer.encode(x, c.model.config.maxLen)),
-      y,
-    ),
-    testIdx,
-  );
+  const encoded = texts.map((x) => tokenizer.encode(x));
+  const r = scoreRows(c.model, textRows(encoded, y, c.model.config.maxLen), testIdx);
   const classes = c.model.config.labels;
   // Baselines need training rows: on the test split they are fitted on the same training rows as the model.
-  const baselines =
-    split === 'test'
-      ? classifyBaselines(
-          texts.map((x) => tokenizer.encode(x)),
-          y,
-          trainIdx,
-          testIdx,
-          classes.length,
-          tokenizer.size,
-        )
-      : undefined;
+  const baselines = split === 'test' ? classifyBaselines(encoded, y, trainIdx, testIdx, classes.length, tokenizer.size) : undefined;
   return { split, examples: testIdx.length, metrics: r.metrics, confusion: r.confusion, labels: classes, ...(baselines ? { baselines } : {}) };
 }
 
@@ -152,7 +132,7 @@ export function knownLabels(c: TrainedClassifier, labels: readonly string[], sou
 export function classifyText(c: TrainedClassifier, text: string): { label: string; probabilities: Record<string, number> } {
   const tokenizer = tokenizerOf(c);
   if (text.trim() === '') throw new GruError('INVALID_ARGUMENT', 'expected text to classify, got an empty string');
-  return bestLabel(c.model, makeTextBatch([tokenizer.encode(text, c.model.config.maxLen)], null));
+  return bestLabel(c.model, makeTextBatch([tokenizer.encode(text)], null, c.model.config.maxLen));
 }
 
 /** The labels and class probabilities of many texts, in their order (classified 64 at a time). */
@@ -165,8 +145,9 @@ export function classifyTexts(c: TrainedClassifier, texts: readonly string[]): {
     const part = texts.slice(i, i + 64);
     const p = c.model.probabilities(
       makeTextBatch(
-        part.map((t) => tokenizer.encode(t, c.model.config.maxLen)),
+        part.map((t) => tokenizer.encode(t)),
         null,
+        c.model.config.maxLen,
       ),
     ).data;
     part.forEach((_, b) => {

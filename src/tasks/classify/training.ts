@@ -6,7 +6,7 @@
 import { permutation } from '../../data/split.js';
 import { Rng } from '../../tensor/random.js';
 import { Adam } from '../../optim/adam.js';
-import { ReduceOnPlateau } from '../../optim/schedule.js';
+import { CosineLR, ReduceOnPlateau } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { classificationMetrics } from '../../train/metrics.js';
 import { splitRows, type SplitChoice, type SplitRecord } from '../training-data.js';
@@ -30,6 +30,10 @@ export interface ClassifierOptions extends TrainingOptions {
   embeddingDropout?: number;
   /** The recurrent cell (default: the GRU). */
   cell?: CellConfig;
+  /** Texts: add a bag-of-words path over the whole text (NBSVM; model.ts BagOfWords; default off). */
+  bagOfWords?: boolean;
+  /** The learning rate: halved after an epoch without a better validation loss ('plateau', the default), or annealed over the epochs along a cosine to 5% ('cosine'). */
+  lrSchedule?: 'plateau' | 'cosine';
 }
 
 export interface ClassifyEvaluation {
@@ -70,6 +74,7 @@ export function classifierConfig(o: ClassifierOptions, input: Pick<ClassifyConfi
     pooling: o.pooling ?? 'last',
     ...(o.embeddingDropout ? { embeddingDropout: o.embeddingDropout } : {}),
     ...(o.cell ? { cell: o.cell } : {}),
+    ...(o.bagOfWords ? { bagOfWords: true } : {}),
   };
 }
 
@@ -100,7 +105,7 @@ export function scoreRows(model: Classifier, rows: ClassifyRows, idx: readonly n
   );
 }
 
-/** Adam with the learning rate halved on a plateau, early stopping on validation; then the test rows' scores. */
+/** Adam with the learning rate halved on a plateau or annealed (o.lrSchedule), early stopping on validation; then the test rows' scores. */
 export function trainOnRows(
   model: Classifier,
   rows: ClassifyRows,
@@ -112,10 +117,11 @@ export function trainOnRows(
   const bs = o.batchSize ?? 32;
   const valBatches = bucketed(split.valIdx, (i) => rows.lengthOf(i), 128, 1).map((ix) => rows.batchOf(ix));
   const optimizer = new Adam(model.parameters(), { lr: o.lr ?? 2e-3 });
+  const epochs = o.epochs ?? 10;
   const history = fit({
     model,
     optimizer,
-    schedule: new ReduceOnPlateau(optimizer, 0.5, 1),
+    schedule: o.lrSchedule === 'cosine' ? new CosineLR(optimizer, epochs, 0.05 * optimizer.lr) : new ReduceOnPlateau(optimizer, 0.5, 1),
     batches: (epoch) => {
       const rng = new Rng(seed * 7919 + epoch);
       return bucketed(split.trainIdx, (i) => rows.lengthOf(i), bs, seed * 65537 + epoch).map((ix) => (rows.trainBatchOf ? rows.trainBatchOf(ix, rng) : rows.batchOf(ix)));
@@ -125,7 +131,7 @@ export function trainOnRows(
       const r = evaluateBatches(model, valBatches);
       return { loss: r.loss, metrics: { accuracy: r.metrics.accuracy, macroF1: r.metrics.macroF1 } };
     },
-    epochs: o.epochs ?? 10,
+    epochs,
     seed,
     patience: o.patience ?? 3,
     checkpointMetadata,
