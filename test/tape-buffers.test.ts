@@ -190,6 +190,12 @@ test('TapeBufferPool: buffers by type and length, unspecified contents, a byte l
   pool.give(a); // a given after b: b goes
   assert.equal(pool.take(new Float32Array(0), 10), a);
   assert.deepEqual([pool.stats().idle, pool.stats().idleBytes], [0, 0]);
+  // Sizes taken back to none left, then an eviction: nothing stale is found in their place.
+  pool.give(new Float32Array(4));
+  pool.give(a);
+  pool.take(new Float32Array(0), 4);
+  pool.give(b); // 72 bytes: a goes
+  assert.deepEqual([pool.stats().idle, pool.stats().idleBytes], [1, 32]);
   pool.give(b);
   pool.clear();
   assert.deepEqual([pool.stats().idle, pool.stats().idleBytes], [0, 0]);

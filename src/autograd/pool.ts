@@ -67,8 +67,10 @@ export class TapeBufferPool {
 
   /** A buffer of n elements of `like`'s type, with unspecified contents. */
   take(like: FloatArray, n: number): FloatArray {
-    const list = like instanceof Float64Array ? this.f64.get(n) : this.f32.get(n);
+    const map = (like instanceof Float64Array ? this.f64 : this.f32) as Map<number, FloatArray[]>;
+    const list = map.get(n);
     const b = list?.pop();
+    if (list?.length === 0) map.delete(n); // the map holds no empty lists (eviction takes from the first)
     if (b) {
       this.idle--;
       this.idleBytes -= b.byteLength;
