@@ -8,7 +8,8 @@
  * vocabulary and random weights (the cost does not depend on them), saved to
  * a model file. Servers, each a child process:
  *
- *   gru-ts        `gru serve MODEL` itself (src/cli/main.ts through tsx)
+ *   gru-ts        `gru serve MODEL` itself (src/cli/main.ts through tsx): the model
+ *                 in a worker thread (the default), and with `--no-worker`
  *   onnxruntime   this script with `--serve-ort MODEL`: the same Fastify
  *                 server, validation, micro-batcher and queue, with the model
  *                 call replaced by onnxruntime-node running the classifier's
@@ -190,6 +191,7 @@ async function main(): Promise<void> {
     const engines: { args: string[]; env: Record<string, string> }[] = [
       { args: gru, env: {} },
       { args: gru, env: { GRU_TS_THREADS: '1' } },
+      { args: [...gru, '--no-worker'], env: {} },
       { args: onnx, env: {} },
       { args: [...onnx, '--threads', '1'], env: {} },
     ];
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
     let failedAll = 0;
     for (const e of engines) {
       const { child, url } = await startServer(e.args, e.env);
-      const engine = `${(await info(url)).engine}${e.env.GRU_TS_THREADS ? `, GRU_TS_THREADS=${e.env.GRU_TS_THREADS}` : ''}`;
+      const engine = `${(await info(url)).engine}${e.env.GRU_TS_THREADS ? `, GRU_TS_THREADS=${e.env.GRU_TS_THREADS}` : ''}${e.args.includes('--no-worker') ? ' (--no-worker: on the event loop)' : ''}`;
       await load(url, 8, 2, bodies); // warm-up
       for (const c of concurrencies) {
         const p = await load(url, c, seconds, bodies);

@@ -4,12 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { Rng, classifyText, forecastNext, generate, recommendNext, saveClassifier, simulateClicks, trainClassifier, trainForecaster, trainLM, trainRecommender, trainSeq2Seq, translate } from '../src/index.js';
+import { Rng, classifyText, forecastNext, generate, recommendNext, saveClassifier, saveSeq2Seq, simulateClicks, trainClassifier, trainForecaster, trainLM, trainRecommender, trainSeq2Seq, translate } from '../src/index.js';
+import { ModelWorker, inWorker } from '../src/serve/model-worker.js';
 import { MicroBatcher } from '../src/serve/batcher.js';
 import { createServer, type GruServer } from '../src/serve/server.js';
 import { classifyServable, servableFor, type Classification } from '../src/serve/servables.js';
@@ -291,29 +292,82 @@ test('the other tasks: one request a call through their own predict functions, w
   assert.throws(() => servableFor('speech', {}), /gru serve does not serve 'speech' models yet: expected a classify, seq2seq, lm, recommend or forecast model/);
 });
 
-test('gru serve MODEL: SIGTERM answers the request in flight, then the process exits 0', { timeout: 120_000 }, async () => {
-  const model = join(dir, 'texts.safetensors');
-  saveClassifier(classifier, model);
-  // A request waits up to an hour for others to batch with: it is still waiting when SIGTERM comes, which must start it.
-  const child = spawn(process.execPath, [cli, 'serve', model, '--port', '0', '--max-wait-ms', '3600000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '',
-    err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+test('the model in a worker thread: the answers of the event loop, its GruErrors answer 400, a worker that died is started again, a file it cannot load rejects', async () => {
+  const path = join(dir, 'worker.safetensors');
+  saveClassifier(classifier, path);
+  const worker = new ModelWorker(path);
+  await worker.start();
+  const server = createServer(inWorker(classifyServable(classifier), worker));
+  const predict = async (text: string) => {
+    const r = await server.app.inject({ method: 'POST', url: '/predict', payload: { text } });
+    assert.equal(r.statusCode, 200, r.body);
+    return r.json() as Classification;
+  };
   try {
-    await until(() => /http:\/\/127\.0\.0\.1:\d+/.test(out) || child.exitCode !== null, 'the server listens');
-    assert.match(out, /^gru serve: classify model .*texts\.safetensors on http:\/\/127\.0\.0\.1:\d+ \(POST \/predict, GET \/info, GET \/health; batches of up to 64, 1024 waiting at most\)\n$/, err);
-    const url = out.match(/http:\/\/127\.0\.0\.1:\d+/)![0];
-    const answer = fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: TEXTS[1] }) });
-    await until(async () => (await json(fetch(`${url}/info`))).batching.waiting === 1, 'the request waits in the queue');
-    child.kill('SIGTERM');
-    const r = await answer;
-    assert.equal(r.status, 200);
-    sameAsLibrary(await json(r), TEXTS[1]);
-    assert.equal(await exited, 0, err);
-    assert.match(err, /^gru serve: SIGTERM: taking no new requests, finishing [1-9]\d* in flight\ngru serve: closed\n$/);
+    for (const text of TEXTS) sameAsLibrary(await predict(text), text);
+    const many = Array.from({ length: 40 }, (_, i) => `${TEXTS[i % TEXTS.length]} ${['good', 'bad'][i % 2]}`);
+    (await Promise.all(many.map(predict))).forEach((a, i) => sameAsLibrary(a, many[i]));
+    assert.match((await server.app.inject({ url: '/info' })).json().engine, /^gru-ts \(\w+ backend\) in a worker thread$/);
+    // A worker that dies fails nothing after it: the next call starts a new one.
+    await (worker as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    sameAsLibrary(await predict(TEXTS[0]), TEXTS[0]);
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await server.app.close();
+    await worker.close();
   }
+  await assert.rejects(worker.run(['x']), /the model worker is closed/);
+
+  // A GruError inside the worker's model call is a GruError here: 400 with its message.
+  const pairs = ['ab', 'ba', 'abc', 'cab', 'bca'].map((w) => ({ source: w, target: [...w].map((x) => x.toUpperCase()) }));
+  const s2s = trainSeq2Seq([...pairs, ...pairs, ...pairs, ...pairs], { embeddingSize: 4, encoderSize: 4, decoderSize: 4, attentionSize: 4, epochs: 1, batchSize: 4 });
+  const s2sPath = join(dir, 'worker-s2s.safetensors');
+  saveSeq2Seq(s2s, s2sPath);
+  const s2sWorker = new ModelWorker(s2sPath);
+  const s2sServer = createServer(inWorker(servableFor('seq2seq', s2s), s2sWorker));
+  try {
+    const bad = await s2sServer.app.inject({ method: 'POST', url: '/predict', payload: { text: 'xyz' } });
+    assert.equal(bad.statusCode, 400, bad.body);
+    assert.match(bad.json().message, /unknown source symbols 'x', 'y', 'z'/);
+    const ok = await s2sServer.app.inject({ method: 'POST', url: '/predict', payload: { text: 'abc' } });
+    assert.deepEqual(ok.json().output, translate(s2s, 'abc').output);
+  } finally {
+    await s2sServer.app.close();
+    await s2sWorker.close();
+  }
+
+  const broken = join(dir, 'broken.safetensors');
+  writeFileSync(broken, 'not a model file');
+  await assert.rejects(new ModelWorker(broken).start(), (e: Error) => e.name === 'GruError' && e.message.includes(broken));
 });
+
+for (const [flags, computing] of [
+  [[], ' \\(computing in a worker thread\\)'],
+  [['--no-worker'], ''],
+] as const) {
+  test(`gru serve MODEL${flags.map((f) => ` ${f}`).join('')}: SIGTERM answers the request in flight, then the process exits 0`, { timeout: 120_000 }, async () => {
+    const model = join(dir, 'texts.safetensors');
+    saveClassifier(classifier, model);
+    // A request waits up to an hour for others to batch with: it is still waiting when SIGTERM comes, which must start it.
+    const child = spawn(process.execPath, [cli, 'serve', model, ...flags, '--port', '0', '--max-wait-ms', '3600000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '',
+      err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await until(() => /http:\/\/127\.0\.0\.1:\d+/.test(out) || child.exitCode !== null, 'the server listens');
+      assert.match(out, new RegExp(`^gru serve: classify model .*texts\\.safetensors${computing} on http://127\\.0\\.0\\.1:\\d+ \\(POST /predict, GET /info, GET /health; batches of up to 64, 1024 waiting at most\\)\\n$`), err);
+      const url = out.match(/http:\/\/127\.0\.0\.1:\d+/)![0];
+      const answer = fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: TEXTS[1] }) });
+      await until(async () => (await json(fetch(`${url}/info`))).batching.waiting === 1, 'the request waits in the queue');
+      child.kill('SIGTERM');
+      const r = await answer;
+      assert.equal(r.status, 200);
+      sameAsLibrary(await json(r), TEXTS[1]);
+      assert.equal(await exited, 0, err);
+      assert.match(err, /^gru serve: SIGTERM: taking no new requests, finishing [1-9]\d* in flight\ngru serve: closed\n$/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+}

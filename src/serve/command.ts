@@ -12,6 +12,7 @@ import { loadTaskModel } from '../tasks/registry.js';
 import { intBetween, nonNegativeNumber, positiveInt } from '../cli/options.js';
 import { createServer, DEFAULT_BATCHING, type GruServer, type ServerOptions } from './server.js';
 import { servableFor } from './servables.js';
+import { ModelWorker, inWorker } from './model-worker.js';
 
 interface ServeFlags {
   port: number;
@@ -19,15 +20,23 @@ interface ServeFlags {
   maxBatch: number;
   maxQueue: number;
   maxWaitMs: number;
+  worker: boolean;
 }
 
 /**
  * Serves the model file at `path` until a signal closes the server; resolves
  * once it is closed. Prints one line with the address when listening.
  */
-export async function serveModel(path: string, o: { port: number; host: string } & ServerOptions): Promise<void> {
+export async function serveModel(path: string, o: { port: number; host: string; worker?: boolean } & ServerOptions): Promise<void> {
   const { task, model } = loadTaskModel(TASKS, path);
-  await serveUntilSignal(createServer(servableFor(task.name, model), o), o, `${task.name} model ${path}`);
+  const servable = servableFor(task.name, model);
+  if (o.worker === false) return serveUntilSignal(createServer(servable, o), o, `${task.name} model ${path}`);
+  // The model calls in a worker thread (loading the file again there), so the event loop keeps reading requests meanwhile.
+  const worker = new ModelWorker(path);
+  await worker.start();
+  const server = createServer(inWorker(servable, worker), o);
+  server.app.addHook('onClose', () => worker.close());
+  await serveUntilSignal(server, o, `${task.name} model ${path} (computing in a worker thread)`);
 }
 
 /**
@@ -71,5 +80,6 @@ export function serveCommand(program: Command): void {
     .option('--max-batch <n>', 'most requests in one model call', positiveInt, DEFAULT_BATCHING.maxBatch)
     .option('--max-queue <n>', 'most requests waiting for the model; more are answered 503', positiveInt, DEFAULT_BATCHING.maxQueue)
     .option('--max-wait-ms <ms>', 'how long a request may wait for others to batch with (0: only those that arrive together)', nonNegativeNumber, DEFAULT_BATCHING.maxWaitMs)
-    .action((path: string, f: ServeFlags) => serveModel(path, { port: f.port, host: f.host, maxBatch: f.maxBatch, maxQueue: f.maxQueue, maxWaitMs: f.maxWaitMs }));
+    .option('--no-worker', 'compute on the event loop instead of in a worker thread (requests are not read while the model runs)')
+    .action((path: string, f: ServeFlags) => serveModel(path, { port: f.port, host: f.host, maxBatch: f.maxBatch, maxQueue: f.maxQueue, maxWaitMs: f.maxWaitMs, worker: f.worker }));
 }

@@ -13,10 +13,8 @@
  *
  * This module is also the worker's entry point (it starts itself).
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { dirname, join } from 'node:path';
+import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
+import { startModuleWorker } from './module-worker.js';
 import { GruError, type GruErrorCode } from '../errors.js';
 import { removeStaleTemporaries } from '../io/safetensors-file.js';
 import { releaseLockFile } from './lock.js';
@@ -112,18 +110,9 @@ export function trainInWorker(o: TrainInWorkerOptions): Promise<TrainInWorkerRes
   });
 }
 
-/**
- * A worker running this module. From the TypeScript sources (tests, tsx),
- * the worker registers tsx's loader first: Node 20 does not pass `--import`
- * hooks on to worker threads.
- */
+/** A worker running this module. */
 function startWorker(data: Record<string, unknown>): Worker {
-  const options = { workerData: data, stdout: true, stderr: true };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(import.meta.url), options);
-  // tsx's ESM API ('tsx/esm/api', import condition), found beside its main entry (dist/loader.mjs).
-  const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx')), 'esm', 'api', 'index.mjs')).href;
-  const code = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  return new Worker(code, { ...options, eval: true });
+  return startModuleWorker(import.meta.url, { workerData: data, stdout: true, stderr: true });
 }
 
 /** The last line of the output, parsed, if it is a JSON object. */
