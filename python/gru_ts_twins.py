@@ -260,6 +260,8 @@ class Classifier(Twin):
     def __init__(self, config, tokenizer=None):
         super().__init__()
         _plain_gru_cell(config, "classifier")
+        if config.get("bagOfWords"):
+            raise NotImplementedError("this classifier has a bag-of-words path (bag.weight, bag.ratio: trained with --bag-of-words), which the twin does not hold")
         self.config, self.tokenizer = config, tokenizer
         c = config
         d = 2 if c["bidirectional"] else 1
