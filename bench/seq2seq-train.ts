@@ -15,12 +15,32 @@
  * percentile spread, an epoch's time at that rate (1,756 steps: 90% of
  * CMUdict's 124,890 words in batches of 64), and ratios to the first variant.
  *
+ * TensorFlow.js (bench/engines/tfjs-seq2seq.ts): the same model written in tf
+ * ops, trained with optimizer.minimize and tf.train.adam on the same batches,
+ * on the `wasm` backend (SIMD; setThreadsCount(--threads) is asked, and what
+ * it used is printed) and the plain-JS `cpu` backend. It starts from the
+ * initial weights of gru-ts's model (seed 0), so before timing the script
+ * asserts the same parameter count and the same loss without dropout on a
+ * middle-length batch (the 11th), and prints both models' first
+ * training-step loss. A tfjs variant runs `--tfjs-block` steps a round
+ * (default 1: a step takes seconds), spread over the batches gru-ts's block
+ * runs that round. The cpu backend is checked but not timed when that
+ * check's forward pass takes over `--cpu-limit` seconds (default 20; on a
+ * loaded 2-core machine it took 4–10 s on a batch of source length 8, 18 s
+ * on one of length 13, and training steps 10–130 s).
+ *
  *   npm run bench:seq2seq -- [--rounds 8] [--block 6] [--threads N] [--against DIR]
+ *     [--engines one-node,step-loop,tfjs-wasm,tfjs-cpu] [--tfjs-block 1] [--cpu-limit 20]
+ *
+ * `--engines` picks the variants (default all); the one-node decoder always
+ * runs, as the base of the ratios.
  */
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
 import * as thisIndex from '../src/index.js';
+import { type TfjsSeq2Seq, tfjsSeq2Seq } from './engines/tfjs-seq2seq.js';
 
 type Lib = typeof thisIndex;
 
@@ -38,17 +58,33 @@ const positiveInt = (name: string, fallback: number): number => {
 const rounds = positiveInt('--rounds', 8);
 const block = positiveInt('--block', 6);
 const threads = opt('--threads') === undefined ? undefined : positiveInt('--threads', 1);
+const tfjsBlock = positiveInt('--tfjs-block', 1);
+const cpuLimit = positiveInt('--cpu-limit', 20);
+const ENGINES = ['one-node', 'step-loop', 'tfjs-wasm', 'tfjs-cpu'];
+const engines = new Set((opt('--engines') ?? ENGINES.join(',')).split(',').map((e) => e.trim()));
+for (const e of engines) if (!ENGINES.includes(e)) throw new Error(`--engines: unknown ${e}; expected some of ${ENGINES.join(',')}`);
 const EPOCH_STEPS = Math.ceil((124890 * 0.9) / 64);
 
 interface Variant {
   name: string;
-  /** `block` training steps; returns milliseconds per step. */
-  run: () => number;
+  /**
+   * Round `round`'s training steps, returns milliseconds per step: gru-ts
+   * `block` steps, on batches 2 + round·block onwards (after 2 warm-up steps);
+   * a tfjs variant `--tfjs-block` steps spread evenly over those same batches
+   * (batches are sorted by length within chunks of 20, so the first ones of
+   * a block would be the short ones).
+   */
+  run: (round: number) => number | Promise<number>;
   times: number[];
 }
 
-function variantsOf(lib: Lib, tag: string | null, fusedChoice: boolean[]): Variant[] {
-  if (threads !== undefined) lib.backend().setThreads?.(threads);
+const MODEL = { attention: 'bahdanau', embeddingSize: 64, encoderSize: 256, encoderLayers: 2, decoderSize: 256, attentionSize: 256, maxTargetLen: 30, dropout: 0.2 } as const;
+const LR = 1.5e-3;
+
+const dataCache = new Map<Lib, ReturnType<typeof makeData>>();
+const dataOf = (lib: Lib) => dataCache.get(lib) ?? dataCache.set(lib, makeData(lib)).get(lib)!;
+
+function makeData(lib: Lib) {
   const pairs = lib.cmudictPairs();
   const source = lib.Tokenizer.fit(
     pairs.map((p) => p.source),
@@ -73,16 +109,27 @@ function variantsOf(lib: Lib, tag: string | null, fusedChoice: boolean[]): Varia
       );
     }
   }
+  return { srcVocab: source.size, tgtVocab: target.size, batches };
+}
+
+/** gru-ts's first training-step loss (of the one-node decoder), for the tfjs check. */
+let gruTsFirstLoss = Number.NaN;
+
+function variantsOf(lib: Lib, tag: string | null, fusedChoice: boolean[]): Variant[] {
+  if (threads !== undefined) lib.backend().setThreads?.(threads);
+  const { srcVocab, tgtVocab, batches } = dataOf(lib);
   return fusedChoice.map((fused) => {
-    const model = new lib.Seq2Seq({ attention: 'bahdanau', embeddingSize: 64, encoderSize: 256, encoderLayers: 2, decoderSize: 256, attentionSize: 256, maxTargetLen: 30, dropout: 0.2 }, source.size, target.size, 0);
+    const model = new lib.Seq2Seq(MODEL, srcVocab, tgtVocab, 0);
     if ('fusedDecoder' in model) (model as { fusedDecoder: boolean }).fusedDecoder = fused;
     model.train();
-    const optimizer = new lib.Adam(model.parameters(), { lr: 1.5e-3 });
+    const optimizer = new lib.Adam(model.parameters(), { lr: LR });
     let at = 0;
     const steps = (n: number) => {
       for (let i = 0; i < n; i++) {
         optimizer.zeroGrad();
-        lib.backward(model.loss(batches[at++ % batches.length]));
+        const loss = model.loss(batches[at++ % batches.length]);
+        if (at === 1 && tag === null && fused) gruTsFirstLoss = loss.value.data[0];
+        lib.backward(loss);
         optimizer.step();
       }
     };
@@ -99,7 +146,66 @@ function variantsOf(lib: Lib, tag: string | null, fusedChoice: boolean[]): Varia
   });
 }
 
-const variants = variantsOf(thisIndex, null, [true, false]);
+const variants = variantsOf(thisIndex, null, engines.has('step-loop') ? [true, false] : [true]);
+
+/**
+ * A tfjs variant: the model built from the initial weights of gru-ts's (seed
+ * 0), checked against it (parameter count; loss without dropout on the first
+ * batch; first training-step loss), then warmed up. Null (with the reason
+ * printed) when the backend is too slow for the run.
+ */
+async function tfjsVariant(backend: 'wasm' | 'cpu'): Promise<Variant | null> {
+  const { srcVocab, tgtVocab, batches } = dataOf(thisIndex);
+  const ref = new thisIndex.Seq2Seq(MODEL, srcVocab, tgtVocab, 0);
+  const gruTsCount = ref.parameters().reduce((n, p) => n + p.value.size, 0);
+  const init = new Map(ref.namedParameters().map(([n, p]) => [n, { data: Float32Array.from(p.value.data), shape: p.shape }]));
+  const m: TfjsSeq2Seq = await tfjsSeq2Seq(
+    backend,
+    { srcVocab, tgtVocab, embeddingSize: MODEL.embeddingSize, encoderSize: MODEL.encoderSize, encoderLayers: MODEL.encoderLayers, decoderSize: MODEL.decoderSize, attentionSize: MODEL.attentionSize, dropout: MODEL.dropout, lr: LR },
+    { threads, init },
+  );
+  const name = `tfjs ${backend}${backend === 'wasm' ? ` (${m.threadsUsed} thread${m.threadsUsed === 1 ? '' : 's'})` : ''}`;
+  console.log(`${name}: ${m.parameterCount.toLocaleString('en')} trainable parameters, gru-ts ${gruTsCount.toLocaleString('en')}`);
+  if (m.parameterCount !== gruTsCount) throw new Error(`${name}: ${m.parameterCount} parameters, gru-ts has ${gruTsCount}`);
+  ref.eval();
+  // A middle-length batch of the first chunk (the first ones are the shortest).
+  const check = batches[10 % batches.length];
+  const refLoss = thisIndex.noGrad(() => ref.loss(check).value.data[0]);
+  const t0 = performance.now();
+  const evalLoss = m.evalLoss(check);
+  const forwardMs = performance.now() - t0;
+  console.log(
+    `${name}: loss without dropout on batch 11 (source length ${check.S}) ${evalLoss.toFixed(6)}, gru-ts ${refLoss.toFixed(6)} (same weights; ln V = ${Math.log(tgtVocab).toFixed(4)}); that forward pass ${(forwardMs / 1000).toFixed(1)} s`,
+  );
+  if (!(Math.abs(evalLoss - refLoss) <= 1e-4 * Math.max(1, Math.abs(refLoss)))) throw new Error(`${name}: loss ${evalLoss} differs from gru-ts's ${refLoss}`);
+  if (backend === 'cpu' && forwardMs > cpuLimit * 1000) {
+    console.log(`${name}: not timed, a forward pass took ${(forwardMs / 1000).toFixed(0)} s (over --cpu-limit ${cpuLimit} s), and a training step takes several times that`);
+    m.dispose();
+    return null;
+  }
+  const t1 = performance.now();
+  const first = m.trainStep(batches[0]);
+  console.log(`${name}: first training-step loss ${first.toFixed(4)}, gru-ts ${gruTsFirstLoss.toFixed(4)} (dropout masks differ); that step ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+  if (!(Math.abs(first - gruTsFirstLoss) < 0.1)) throw new Error(`${name}: first-step loss ${first} is not near gru-ts's ${gruTsFirstLoss}`);
+  m.trainStep(batches[1]); // the second warm-up step, as gru-ts's
+  return {
+    name,
+    times: [],
+    run: async (round) => {
+      await m.activate(); // this backend current, its tensors moved here: outside the time
+      const start = performance.now();
+      for (let i = 0; i < tfjsBlock; i++) m.trainStep(batches[(2 + round * block + Math.floor(((i + 0.5) * block) / tfjsBlock)) % batches.length]);
+      return (performance.now() - start) / tfjsBlock;
+    },
+  };
+}
+for (const backend of ['wasm', 'cpu'] as const) {
+  if (!engines.has(`tfjs-${backend}`)) continue;
+  const v = await tfjsVariant(backend);
+  if (v) variants.push(v);
+}
+const tensorsBefore = tf.memory().numTensors;
+
 const against = opt('--against');
 if (against) {
   const other = (await import(pathToFileURL(resolve(against, 'src/index.ts')).href)) as Lib;
@@ -111,7 +217,7 @@ for (let r = 0; r < rounds; r++) {
   // The order turns each round, so no variant always runs right after another.
   for (let i = 0; i < variants.length; i++) {
     const v = variants[(i + r) % variants.length];
-    v.times.push(v.run());
+    v.times.push(await v.run(r));
   }
 }
 const pct = (t: number[], q: number) => [...t].sort((a, b) => a - b)[Math.min(t.length - 1, Math.floor(q * t.length))];
@@ -123,3 +229,8 @@ for (const v of variants) {
   console.log(`| ${v.name} | ${m.toFixed(1)} | ${pct(v.times, 0.1).toFixed(1)}–${pct(v.times, 0.9).toFixed(1)} | ${((m * EPOCH_STEPS) / 60000).toFixed(1)} min | ${(m / base).toFixed(2)} |`);
 }
 console.log(`\nload at the end ${loadavg()[0].toFixed(2)}`);
+if (engines.has('tfjs-wasm') || engines.has('tfjs-cpu')) {
+  console.log(
+    `tfjs ${tf.version.tfjs}: a tfjs variant runs ${tfjsBlock} step(s) a round; tensors held before the rounds ${tensorsBefore}, after ${tf.memory().numTensors}. tfjs-backend-wasm reports no thread support under Node (its WASM_HAS_MULTITHREAD_SUPPORT is false there), so it runs the single-threaded SIMD binary whatever --threads asks.`,
+  );
+}
