@@ -204,7 +204,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
   const v = await tfjsVariant(backend);
   if (v) variants.push(v);
 }
-const tensorsBefore = tf.memory().numTensors;
+const usesTfjs = variants.some((v) => v.name.startsWith('tfjs'));
+const tensorsBefore = usesTfjs ? tf.memory().numTensors : 0;
 
 const against = opt('--against');
 if (against) {
@@ -229,7 +230,7 @@ for (const v of variants) {
   console.log(`| ${v.name} | ${m.toFixed(1)} | ${pct(v.times, 0.1).toFixed(1)}–${pct(v.times, 0.9).toFixed(1)} | ${((m * EPOCH_STEPS) / 60000).toFixed(1)} min | ${(m / base).toFixed(2)} |`);
 }
 console.log(`\nload at the end ${loadavg()[0].toFixed(2)}`);
-if (engines.has('tfjs-wasm') || engines.has('tfjs-cpu')) {
+if (usesTfjs) {
   console.log(
     `tfjs ${tf.version.tfjs}: a tfjs variant runs ${tfjsBlock} step(s) a round; tensors held before the rounds ${tensorsBefore}, after ${tf.memory().numTensors}. tfjs-backend-wasm reports no thread support under Node (its WASM_HAS_MULTITHREAD_SUPPORT is false there), so it runs the single-threaded SIMD binary whatever --threads asks.`,
   );
