@@ -8,7 +8,9 @@
  * own servable (servables.ts); the server's thread keeps the schema, the
  * request checks (`prepare`) and the batcher. A GruError in the worker comes
  * back as a GruError with the same code (a 400 stays a 400). A worker that
- * dies fails the batch it held and is started again for the next one.
+ * dies fails the batch it held and is started again for the next one. The
+ * worker's kernels use every core but one (GRU_TS_THREADS overrides it):
+ * on 2 cores, one thread answers more requests than two (bench/RESULTS.md).
  *
  * This module is also the worker's entry point (it starts itself).
  */
@@ -100,6 +102,9 @@ function revive(name: string, message: string, code?: GruErrorCode): Error {
 async function runInWorker(path: string): Promise<void> {
   const port = parentPort!;
   const [{ TASKS }, { loadTaskModel }, { servableFor }] = await Promise.all([import('../tasks/index.js'), import('../tasks/registry.js'), import('./servables.js')]);
+  // Every core but one, which the event loop needs to read requests meanwhile (unless GRU_TS_THREADS says otherwise).
+  const b = backend();
+  if (!process.env.GRU_TS_THREADS && b.setThreads && b.threads) b.setThreads(Math.max(1, b.threads() - 1));
   let servable: Servable;
   try {
     const { task, model } = loadTaskModel(TASKS, path);
