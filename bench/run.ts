@@ -20,12 +20,9 @@ import { onnxRuntimeEngine } from './engines/onnxruntime.js';
 import { tfjsEngine } from './engines/tfjs.js';
 import { brainEngine } from './engines/brain.js';
 import { measureCeiling, measureFlatMemory } from './machine.js';
+import { opt } from './args.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 
 function allEngines(): Engine[] {
   const out: Engine[] = [];

@@ -13,15 +13,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import ort from 'onnxruntime-node';
 import { GRU, Tensor, backend, backendNames, exportGruToOnnx, noGrad, setBackend } from '../src/index.js';
 import { inputs, workloads, type Workload } from './workloads.js';
+import { flag, opt } from './args.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const rounds = Number(opt('--rounds') ?? 12);
 const block = Number(opt('--block') ?? 20);
-const busy = args.includes('--busy');
+const busy = flag('--busy');
 const chosen = (opt('--workloads') ?? 'A,B').split(',');
 
 interface Runner {

@@ -41,20 +41,10 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as thisIndex from '../src/index.js';
 import { type TfjsSeq2Seq, tfjsSeq2Seq } from './engines/tfjs-seq2seq.js';
+import { opt, positiveInt } from './args.js';
 
 type Lib = typeof thisIndex;
 
-const args = process.argv.slice(2);
-const opt = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const positiveInt = (name: string, fallback: number): number => {
-  const v = opt(name);
-  const n = v === undefined ? fallback : Number(v);
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`${name}: expected a positive integer, got ${v}`);
-  return n;
-};
 const rounds = positiveInt('--rounds', 8);
 const block = positiveInt('--block', 6);
 const threads = opt('--threads') === undefined ? undefined : positiveInt('--threads', 1);

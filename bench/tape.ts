@@ -29,21 +29,10 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as thisCore from '../src/core.js';
 import { inputs, workloads, type Workload } from './workloads.js';
+import { opt, positiveInt } from './args.js';
 
 type Core = typeof thisCore;
 type PoolStats = { reused: number; allocated: number; skipped: number };
-
-const args = process.argv.slice(2);
-const opt = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const positiveInt = (name: string, fallback: number): number => {
-  const v = opt(name);
-  const n = v === undefined ? fallback : Number(v);
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`${name}: expected a positive integer, got ${v}`);
-  return n;
-};
 
 const rounds = positiveInt('--rounds', 40);
 const block = positiveInt('--block', 10);

@@ -39,6 +39,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import type { PairBatch } from '../../src/index.js';
 
 export interface TfjsSeq2SeqConfig {
   srcVocab: number;
@@ -53,15 +54,7 @@ export interface TfjsSeq2SeqConfig {
 }
 
 /** The batch gru-ts's makePairBatch builds: source ids (B, S) with lengths; target ids (B, T), −100 padded. */
-export interface Seq2SeqBatch {
-  B: number;
-  S: number;
-  src: Int32Array;
-  srcLengths: Int32Array;
-  T: number;
-  tgtIn: Int32Array;
-  tgtOut: Int32Array;
-}
+export type Seq2SeqBatch = PairBatch;
 
 /**
  * gru-ts's parameters (names and shapes as its Seq2Seq has them; PyTorch
