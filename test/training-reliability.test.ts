@@ -234,8 +234,8 @@ async function ticking<T>(work: () => Promise<T> | T): Promise<{ value: T; ticks
 }
 
 test('fitAsync: the event loop keeps running while it trains (fit blocks it), with the same results', async () => {
-  const blocking = await ticking(() => fit(gruSetup(undefined, 24).options));
-  const async = await ticking(() => fitAsync(gruSetup(undefined, 24).options));
+  const blocking = await ticking(() => fit(gruSetup(undefined, 60).options));
+  const async = await ticking(() => fitAsync(gruSetup(undefined, 60).options));
   assert.ok(blocking.ms > 200, `training takes long enough to tell (${blocking.ms.toFixed(0)} ms)`);
   assert.equal(blocking.ticks, 0, 'fit holds the thread: no tick');
   // It hands the thread back after every 10 ms of work (sliceMs), and a due timer runs each time.
