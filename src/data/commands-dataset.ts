@@ -566,6 +566,25 @@ function noiseClips(): { name: string; samples: Float32Array }[] {
 }
 
 /**
+ * Worker source shared by the synthesizers' workers: the seconds between the
+ * first and the last 10 ms frame of 16-bit samples x (at `rate`) whose RMS is
+ * within speechDb of the loudest frame (speechDb: from the worker's data).
+ */
+const SPEECH_SECONDS_SOURCE = `
+function speechSeconds(x, rate) {
+  const frame = Math.round(rate / 100), n = Math.floor(x.length / frame), rms = new Float64Array(n);
+  let max = 0;
+  for (let f = 0; f < n; f++) { let s = 0; for (let i = f * frame; i < (f + 1) * frame; i++) s += x[i] * x[i]; rms[f] = Math.sqrt(s / frame); max = Math.max(max, rms[f]); }
+  if (!(max > 0)) return 0;
+  const t = max * Math.pow(10, -speechDb / 20);
+  let a = 0, b = n - 1;
+  while (rms[a] < t) a++;
+  while (rms[b] < t) b--;
+  return (b + 1 - a) * frame / rate;
+}
+`;
+
+/**
  * The synthesizer, run in worker threads (plain JavaScript: a worker cannot
  * load this TypeScript file under tsx). It loads the espeak-ng program
  * (Emscripten: JS glue + WASM), keeps a copy of its memory from before the
@@ -579,18 +598,11 @@ const { workerData } = require('node:worker_threads');
 const { readFileSync } = require('node:fs');
 const { port, signal, glueUrl, wasmPath, jobs, maxSeconds, speechDb } = workerData;
 const post = (message, transfer) => { port.postMessage(message, transfer); Atomics.add(signal, 0, 1); Atomics.notify(signal, 0); };
-function speechSeconds(wav) {
+${SPEECH_SECONDS_SOURCE}
+/** A WAV file's 16-bit samples and its rate (eSpeak writes a 44-byte header). */
+function wavSamples(wav) {
   const rate = new DataView(wav.buffer, wav.byteOffset).getUint32(24, true);
-  const x = new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - (wav.length - 44) % 2));
-  const frame = Math.round(rate / 100), n = Math.floor(x.length / frame), rms = new Float64Array(n);
-  let max = 0;
-  for (let f = 0; f < n; f++) { let s = 0; for (let i = f * frame; i < (f + 1) * frame; i++) s += x[i] * x[i]; rms[f] = Math.sqrt(s / frame); max = Math.max(max, rms[f]); }
-  if (!(max > 0)) return 0;
-  const t = max * Math.pow(10, -speechDb / 20);
-  let a = 0, b = n - 1;
-  while (rms[a] < t) a++;
-  while (rms[b] < t) b--;
-  return (b + 1 - a) * frame / rate;
+  return [new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - (wav.length - 44) % 2)), rate];
 }
 (async () => {
   try {
@@ -637,7 +649,7 @@ function speechSeconds(wav) {
         clock = job.clock;
         wav = speak([...job.args, '-s', String(rate), job.text]);
         if (typeof wav === 'string') { post({ error: wav }); return; }
-        const seconds = speechSeconds(wav);
+        const seconds = speechSeconds(...wavSamples(wav));
         if (seconds <= maxSeconds || attempt === 3 || rate >= 450) break;
         rate = Math.min(450, Math.ceil(rate * seconds / (0.9 * maxSeconds)));
       }
@@ -698,17 +710,7 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { port, signal, glueUrl, wasmPath, langDir, voices, jobs, volume, memory, maxSeconds, speechDb } = workerData;
 const post = (message, transfer) => { port.postMessage(message, transfer); Atomics.add(signal, 0, 1); Atomics.notify(signal, 0); };
-function speechSeconds(x) {
-  const frame = 160, n = Math.floor(x.length / frame), rms = new Float64Array(n);
-  let max = 0;
-  for (let f = 0; f < n; f++) { let s = 0; for (let i = f * frame; i < (f + 1) * frame; i++) s += x[i] * x[i]; rms[f] = Math.sqrt(s / frame); max = Math.max(max, rms[f]); }
-  if (!(max > 0)) return 0;
-  const t = max * Math.pow(10, -speechDb / 20);
-  let a = 0, b = n - 1;
-  while (rms[a] < t) a++;
-  while (rms[b] < t) b--;
-  return (b + 1 - a) * frame / 16000;
-}
+${SPEECH_SECONDS_SOURCE}
 function wav(pcm) {
   const out = new Uint8Array(44 + 2 * pcm.length), dv = new DataView(out.buffer);
   const tag = (at, s) => { for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i); };
@@ -772,7 +774,7 @@ function wav(pcm) {
     let speed = job.speed, pcm;
     for (let attempt = 0; ; attempt++) {
       pcm = speak(engines.get(job.accent), '<volume level="' + volume + '"><pitch level="' + job.pitch + '"><speed level="' + speed + '">' + job.text + '</speed></pitch></volume>');
-      const seconds = speechSeconds(pcm);
+      const seconds = speechSeconds(pcm, 16000);
       if (seconds <= maxSeconds || attempt === 3 || speed >= 500) break;
       speed = Math.min(500, Math.ceil(speed * seconds / (0.9 * maxSeconds)));
     }
