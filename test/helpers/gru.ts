@@ -130,8 +130,11 @@ export function assertClose(got: Record<string, FloatArray | null>, want: Record
   }
 }
 
-/** A small random case: either direction and reset form, lengths or not, y time-major or batch-first, alone or one of several columns blocks. */
-export function randomGruCase(rng: Rng): GruCase {
+/**
+ * A small random case: either direction and reset form, lengths or not, y time-major or batch-first
+ * (`o.batchFirst` fixes it), alone or one of several columns blocks.
+ */
+export function randomGruCase(rng: Rng, o: { batchFirst?: boolean } = {}): GruCase {
   const T = 1 + rng.int(9),
     B = 1 + rng.int(9),
     I = 1 + rng.int(40),
@@ -143,7 +146,7 @@ export function randomGruCase(rng: Rng): GruCase {
   // y's rows: C wide (this direction's H columns at yOff), time-major or batch-first.
   const C = H + 2 * rng.int(2) * H,
     yOff = C > H ? H : 0;
-  const batchFirst = rng.uniform() < 0.5;
+  const batchFirst = o.batchFirst ?? rng.uniform() < 0.5;
   return { T, B, I, H, reverse, resetAfter, lengths, bias, yOff, ...(batchFirst ? { ldy: T * C, ldyT: C } : { ldy: C }) };
 }
 
