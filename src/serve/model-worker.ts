@@ -15,15 +15,15 @@
  * This module is also the worker's entry point (it starts itself).
  */
 import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
-import { GruError, type GruErrorCode } from '../errors.js';
+import { GruError } from '../errors.js';
 import { backend } from '../kernels/index.js';
-import { startModuleWorker } from '../train/module-worker.js';
+import { reviveError, serializeError, startModuleWorker, type SerializedError } from '../train/module-worker.js';
 import type { Servable } from './servables.js';
 
 const MARK = 'gru-ts/serve-worker';
 
 type Request = { id: number; inputs: unknown[] };
-type Reply = { id: number; outputs: unknown[] } | { id: number; error: { name: string; message: string; code?: GruErrorCode } } | { ready: true } | { failed: { message: string; code?: GruErrorCode } };
+type Reply = { id: number; outputs: unknown[] } | { id: number; error: SerializedError } | { ready: true } | { failed: SerializedError };
 
 /** A worker thread holding one model file, answering batches in order. */
 export class ModelWorker {
@@ -44,12 +44,12 @@ export class ModelWorker {
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: Reply) => {
         if ('ready' in m) return resolve();
-        if ('failed' in m) return reject(revive('Error', m.failed.message, m.failed.code));
+        if ('failed' in m) return reject(reviveError(m.failed));
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
         if ('outputs' in m) p.resolve(m.outputs);
-        else p.reject(revive(m.error.name, m.error.message, m.error.code));
+        else p.reject(reviveError(m.error));
       });
       const died = (why: string) => {
         if (this.worker !== worker) return;
@@ -91,13 +91,6 @@ export function inWorker(servable: Servable, worker: ModelWorker): Servable {
   return { ...servable, run: (inputs) => worker.run(inputs), engine: `${servable.engine ?? `gru-ts (${backend().name} backend)`} in a worker thread` };
 }
 
-function revive(name: string, message: string, code?: GruErrorCode): Error {
-  if (code) return new GruError(code, message);
-  const e = new Error(message);
-  e.name = name;
-  return e;
-}
-
 /** The worker's side: load the model, then answer each batch with the task's servable. */
 async function runInWorker(path: string): Promise<void> {
   const port = parentPort!;
@@ -110,15 +103,14 @@ async function runInWorker(path: string): Promise<void> {
     const { task, model } = loadTaskModel(TASKS, path);
     servable = servableFor(task.name, model);
   } catch (e) {
-    port.postMessage({ failed: { message: (e as Error).message, code: e instanceof GruError ? e.code : undefined } } satisfies Reply);
+    port.postMessage({ failed: serializeError(e) } satisfies Reply);
     return;
   }
   port.on('message', async (m: Request) => {
     try {
       port.postMessage({ id: m.id, outputs: await servable.run(m.inputs) } satisfies Reply);
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      port.postMessage({ id: m.id, error: { name: err.name, message: err.message, code: e instanceof GruError ? e.code : undefined } } satisfies Reply);
+      port.postMessage({ id: m.id, error: serializeError(e) } satisfies Reply);
     }
   });
   port.postMessage({ ready: true } satisfies Reply);

@@ -14,11 +14,11 @@
  * This module is also the worker's entry point (it starts itself).
  */
 import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
-import { startModuleWorker } from './module-worker.js';
-import { GruError, type GruErrorCode } from '../errors.js';
+import { reviveError, serializeError, startModuleWorker, type SerializedError } from './module-worker.js';
+import type { GruError } from '../errors.js';
 import { removeStaleTemporaries } from '../io/safetensors-file.js';
 import { releaseLockFile } from './lock.js';
-import { TrainingDivergedError, type TrainEvent } from './trainer.js';
+import type { TrainEvent } from './trainer.js';
 
 export interface TrainInWorkerOptions {
   /** A task name: forecast, classify, lm, seq2seq (as `gru train TASK`). */
@@ -44,13 +44,6 @@ export interface TrainInWorkerResult {
 const MARK = 'gru-ts/train-worker';
 
 type Message = { type: 'event'; event: TrainEvent } | { type: 'lock'; path: string; token: string; acquired: boolean } | { type: 'done' } | { type: 'error'; error: SerializedError };
-
-interface SerializedError {
-  name: string;
-  message: string;
-  code?: string;
-  diverged?: { epoch: number; lastGoodEpoch: number; checkpointPath?: string };
-}
 
 /**
  * Trains as `gru train TASK ARGS…` does, in a worker thread. Resolves with
@@ -83,7 +76,7 @@ export function trainInWorker(o: TrainInWorkerOptions): Promise<TrainInWorkerRes
         if (m.acquired) locks.set(m.path, m.token);
         else locks.delete(m.path);
       } else if (m.type === 'done') outcome = { ok: true };
-      else if (m.type === 'error') outcome = { ok: false, error: revive(m.error) };
+      else if (m.type === 'error') outcome = { ok: false, error: reviveError(m.error) };
     });
     worker.on('error', (e) => {
       outcome ??= { ok: false, error: e };
@@ -126,28 +119,6 @@ function lastJson(out: string): unknown {
   }
 }
 
-function serialize(e: unknown): SerializedError {
-  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
-  const s: SerializedError = { name: e.name, message: e.message };
-  if (e instanceof GruError) s.code = e.code;
-  else if ((e as { code?: unknown }).code !== undefined && e.name === 'CommanderError') {
-    // A rejected option, as commander words it ("error: option '--lr <rate>' argument …").
-    s.code = 'INVALID_ARGUMENT';
-    s.message = e.message.replace(/^error: /, '');
-  }
-  if (e instanceof TrainingDivergedError) s.diverged = { epoch: e.epoch, lastGoodEpoch: e.lastGoodEpoch, checkpointPath: e.checkpointPath };
-  return s;
-}
-
-function revive(s: SerializedError): Error {
-  if (s.diverged) return new TrainingDivergedError(s.code as GruErrorCode, s.message, s.diverged.epoch, s.diverged.lastGoodEpoch, s.diverged.checkpointPath);
-  if (s.code) return new GruError(s.code as GruErrorCode, s.message);
-  if (s.name === 'AbortError') return new DOMException(s.message, 'AbortError');
-  const e = new Error(s.message);
-  e.name = s.name;
-  return e;
-}
-
 /** The worker's side: build the `gru train` commands, run the one asked for, report. */
 async function runInWorker(d: { task: string; args: string[]; flag: Int32Array }): Promise<void> {
   const port = parentPort!;
@@ -169,7 +140,7 @@ async function runInWorker(d: { task: string; args: string[]; flag: Int32Array }
     await program.parseAsync(['train', d.task, ...d.args], { from: 'user' });
     port.postMessage({ type: 'done' } satisfies Message);
   } catch (e) {
-    port.postMessage({ type: 'error', error: serialize(e) } satisfies Message);
+    port.postMessage({ type: 'error', error: serializeError(e) } satisfies Message);
   } finally {
     releaseAllLocks();
   }
