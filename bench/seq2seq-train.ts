@@ -71,43 +71,38 @@ interface Variant {
 const MODEL = { attention: 'bahdanau', embeddingSize: 64, encoderSize: 256, encoderLayers: 2, decoderSize: 256, attentionSize: 256, maxTargetLen: 30, dropout: 0.2 } as const;
 const LR = 1.5e-3;
 
-const dataCache = new Map<Lib, ReturnType<typeof makeData>>();
-const dataOf = (lib: Lib) => dataCache.get(lib) ?? dataCache.set(lib, makeData(lib)).get(lib)!;
-
-function makeData(lib: Lib) {
-  const pairs = lib.cmudictPairs();
-  const source = lib.Tokenizer.fit(
+/**
+ * The batches every variant trains on, as trainSeq2Seq makes them (bucketed, seed 1): the first 80.
+ * Plain data, so another checkout (--against) reads the same ones.
+ */
+const data = (() => {
+  const pairs = thisIndex.cmudictPairs();
+  const source = thisIndex.Tokenizer.fit(
     pairs.map((p) => p.source),
     { kind: 'char', lowercase: false },
   );
-  const target = lib.Tokenizer.fit(
+  const target = thisIndex.Tokenizer.fit(
     pairs.map((p) => p.target.join(' ')),
     { kind: 'word', lowercase: false },
   );
-  const bs = 64;
-  const order = lib.permutation(pairs.length, 1).slice(0, bs * 20 * 4);
-  const batches: ReturnType<Lib['makePairBatch']>[] = [];
-  for (let c = 0; c < order.length; c += bs * 20) {
-    const chunk = order.slice(c, c + bs * 20).sort((a, b) => pairs[a].source.length - pairs[b].source.length);
-    for (let i = 0; i < chunk.length; i += bs) {
-      const ps = chunk.slice(i, i + bs).map((j) => pairs[j]);
-      batches.push(
-        lib.makePairBatch(
-          ps.map((p) => source.encode(p.source)),
-          ps.map((p) => target.encode(p.target.join(' '))),
-        ),
-      );
-    }
-  }
+  const batches = thisIndex
+    .bucketed([...pairs.keys()], (i) => pairs[i].source.length, 64, 1)
+    .slice(0, 80)
+    .map((ix) =>
+      thisIndex.makePairBatch(
+        ix.map((j) => source.encode(pairs[j].source)),
+        ix.map((j) => target.encode(pairs[j].target.join(' '))),
+      ),
+    );
   return { srcVocab: source.size, tgtVocab: target.size, batches };
-}
+})();
 
 /** gru-ts's first training-step loss (of the one-node decoder), for the tfjs check. */
 let gruTsFirstLoss = Number.NaN;
 
 function variantsOf(lib: Lib, tag: string | null, fusedChoice: boolean[]): Variant[] {
   if (threads !== undefined) lib.backend().setThreads?.(threads);
-  const { srcVocab, tgtVocab, batches } = dataOf(lib);
+  const { srcVocab, tgtVocab, batches } = data;
   return fusedChoice.map((fused) => {
     const model = new lib.Seq2Seq(MODEL, srcVocab, tgtVocab, 0);
     if ('fusedDecoder' in model) (model as { fusedDecoder: boolean }).fusedDecoder = fused;
@@ -145,7 +140,7 @@ const variants = variantsOf(thisIndex, null, engines.has('step-loop') ? [true, f
  * printed) when the backend is too slow for the run.
  */
 async function tfjsVariant(backend: 'wasm' | 'cpu'): Promise<Variant | null> {
-  const { srcVocab, tgtVocab, batches } = dataOf(thisIndex);
+  const { srcVocab, tgtVocab, batches } = data;
   const ref = new thisIndex.Seq2Seq(MODEL, srcVocab, tgtVocab, 0);
   const gruTsCount = ref.parameters().reduce((n, p) => n + p.value.size, 0);
   const init = new Map(ref.namedParameters().map(([n, p]) => [n, { data: Float32Array.from(p.value.data), shape: p.shape }]));

@@ -12,6 +12,17 @@ export function permutation(n: number, seed: number): number[] {
   return p;
 }
 
+/** Batches of similar lengths (less padding): shuffle, then sort within chunks of 20 batches. */
+export function bucketed(idx: readonly number[], lengthOf: (i: number) => number, bs: number, seed: number): number[][] {
+  const order = permutation(idx.length, seed).map((i) => idx[i]);
+  const out: number[][] = [];
+  for (let c = 0; c < order.length; c += bs * 20) {
+    const chunk = order.slice(c, c + bs * 20).sort((a, b) => lengthOf(a) - lengthOf(b));
+    for (let i = 0; i < chunk.length; i += bs) out.push(chunk.slice(i, i + bs));
+  }
+  return out;
+}
+
 /**
  * Stratified split of indices by label: each label's items are shuffled
  * and `fractions` of them go to each part (e.g. [0.8, 0.1, 0.1]).

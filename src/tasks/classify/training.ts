@@ -3,7 +3,7 @@
  * label checks, the model's configuration, length-bucketed batches, the
  * training loop and the scores on a set of rows.
  */
-import { permutation } from '../../data/split.js';
+import { bucketed } from '../../data/split.js';
 import { Rng } from '../../tensor/random.js';
 import { Adam } from '../../optim/adam.js';
 import { CosineLR, ReduceOnPlateau } from '../../optim/schedule.js';
@@ -76,17 +76,6 @@ export function classifierConfig(o: ClassifierOptions, input: Pick<ClassifyConfi
     ...(o.cell ? { cell: o.cell } : {}),
     ...(o.bagOfWords ? { bagOfWords: true } : {}),
   };
-}
-
-/** Batches of similar lengths (less padding): shuffle, then sort within chunks of 20 batches. */
-export function bucketed(idx: readonly number[], lengthOf: (i: number) => number, bs: number, seed: number): number[][] {
-  const order = permutation(idx.length, seed).map((i) => idx[i]);
-  const out: number[][] = [];
-  for (let c = 0; c < order.length; c += bs * 20) {
-    const chunk = order.slice(c, c + bs * 20).sort((a, b) => lengthOf(a) - lengthOf(b));
-    for (let i = 0; i < chunk.length; i += bs) out.push(chunk.slice(i, i + bs));
-  }
-  return out;
 }
 
 /** How one input kind reaches the shared loop: each row's length and a batch of rows. */

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { permutation } from '../../data/split.js';
+import { bucketed } from '../../data/split.js';
 import { datasetPackageDir } from '../../data/datasets.js';
 import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import { Tokenizer } from '../../data/tokenizer.js';
@@ -152,24 +152,15 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
   const model = new Seq2Seq(config, source.size, target.size, seed);
   const enc = (p: Pair) => ({ s: source.encode(p.source), t: target.encode(p.target.join(' ')) });
   const bs = o.batchSize ?? 64;
-  const batchesOf = (ps: Pair[], s: number): PairBatch[] => {
-    const idx = permutation(ps.length, s);
-    const out: PairBatch[] = [];
-    // Sort within chunks by source length: less padding, still shuffled.
-    for (let c = 0; c < idx.length; c += bs * 20) {
-      const chunk = idx.slice(c, c + bs * 20).sort((a, b) => ps[a].source.length - ps[b].source.length);
-      for (let i = 0; i < chunk.length; i += bs) {
-        const e = chunk.slice(i, i + bs).map((j) => enc(ps[j]));
-        out.push(
-          makePairBatch(
-            e.map((x) => x.s),
-            e.map((x) => x.t),
-          ),
-        );
-      }
-    }
-    return out;
-  };
+  // Shuffled, sorted by source length within chunks: less padding, still shuffled.
+  const batchesOf = (ps: Pair[], s: number): PairBatch[] =>
+    bucketed([...ps.keys()], (i) => ps[i].source.length, bs, s).map((ix) => {
+      const e = ix.map((j) => enc(ps[j]));
+      return makePairBatch(
+        e.map((x) => x.s),
+        e.map((x) => x.t),
+      );
+    });
   const valBatches = batchesOf(val, 1);
   const optimizer = new Adam(model.parameters(), { lr: o.lr ?? 2e-3 });
   const history = fit({
