@@ -5,9 +5,11 @@
  * Batches as trainSeq2Seq makes them (shuffled, sorted by source length
  * within chunks of 20 batches).
  *
- * Variants: the decoder as one tape node (attentionDecoder, the default) and
- * the step-by-step loop it replaced (`fusedDecoder = false`: a GRU call, an
- * attention call and a concatenation on the tape per target step). With
+ * Variants: the decoder as one tape node (attentionDecoder, the default), the
+ * step-by-step loop it replaced (`fusedDecoder = false`: a GRU call, an
+ * attention call and a concatenation on the tape per target step), and the
+ * one-node decoder on `--replicas` data-parallel replicas (default 2: this
+ * thread and a worker, each computing half of every batch). With
  * `--against DIR`, also the training step of another checkout (DIR/src,
  * loaded into this process), e.g. the commit before the change. The
  * variants run interleaved in rounds, so a noisy spell of a shared machine
@@ -29,8 +31,8 @@
  * loaded 2-core machine it took 4–10 s on a batch of source length 8, 18 s
  * on one of length 13, and training steps 10–130 s).
  *
- *   npm run bench:seq2seq -- [--rounds 8] [--block 6] [--threads N] [--against DIR]
- *     [--engines one-node,step-loop,tfjs-wasm,tfjs-cpu] [--tfjs-block 1] [--cpu-limit 20]
+ *   npm run bench:seq2seq -- [--rounds 8] [--block 6] [--threads N] [--against DIR] [--replicas 2]
+ *     [--engines one-node,step-loop,replicas,tfjs-wasm,tfjs-cpu] [--tfjs-block 1] [--cpu-limit 20]
  *
  * `--engines` picks the variants (default all); the one-node decoder always
  * runs, as the base of the ratios.
@@ -41,6 +43,7 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as thisIndex from '../src/index.js';
 import { type TfjsSeq2Seq, tfjsSeq2Seq } from './engines/tfjs-seq2seq.js';
+import { seq2seqReplicas } from '../src/tasks/seq2seq/replica.js';
 import { opt, positiveInt } from './args.js';
 
 type Lib = typeof thisIndex;
@@ -50,7 +53,8 @@ const block = positiveInt('--block', 6);
 const threads = opt('--threads') === undefined ? undefined : positiveInt('--threads', 1);
 const tfjsBlock = positiveInt('--tfjs-block', 1);
 const cpuLimit = positiveInt('--cpu-limit', 20);
-const ENGINES = ['one-node', 'step-loop', 'tfjs-wasm', 'tfjs-cpu'];
+const ENGINES = ['one-node', 'step-loop', 'replicas', 'tfjs-wasm', 'tfjs-cpu'];
+const replicaCount = positiveInt('--replicas', 2);
 const engines = new Set((opt('--engines') ?? ENGINES.join(',')).split(',').map((e) => e.trim()));
 for (const e of engines) if (!ENGINES.includes(e)) throw new Error(`--engines: unknown ${e}; expected some of ${ENGINES.join(',')}`);
 const EPOCH_STEPS = Math.ceil((124890 * 0.9) / 64);
@@ -100,27 +104,38 @@ const data = (() => {
 /** gru-ts's first training-step loss (of the one-node decoder), for the tfjs check. */
 let gruTsFirstLoss = Number.NaN;
 
-function variantsOf(lib: Lib, tag: string | null, fusedChoice: boolean[]): Variant[] {
+/** A variant's step: the decoder as one node or the step loop, on one thread's replica or on `replicas` (data parallel). */
+interface StepKind {
+  fused: boolean;
+  replicas: number;
+}
+
+function variantsOf(lib: Lib, tag: string | null, kinds: StepKind[]): Variant[] {
   if (threads !== undefined) lib.backend().setThreads?.(threads);
   const { srcVocab, tgtVocab, batches } = data;
-  return fusedChoice.map((fused) => {
+  return kinds.map(({ fused, replicas }) => {
     const model = new lib.Seq2Seq(MODEL, srcVocab, tgtVocab, 0);
     if ('fusedDecoder' in model) (model as { fusedDecoder: boolean }).fusedDecoder = fused;
     model.train();
     const optimizer = new lib.Adam(model.parameters(), { lr: LR });
+    const parallel = replicas > 1 ? seq2seqReplicas(model, srcVocab, tgtVocab, replicas) : null;
     let at = 0;
     const steps = (n: number) => {
       for (let i = 0; i < n; i++) {
-        optimizer.zeroGrad();
-        const loss = model.loss(batches[at++ % batches.length]);
-        if (at === 1 && tag === null && fused) gruTsFirstLoss = loss.value.data[0];
-        lib.backward(loss);
+        const batch = batches[at++ % batches.length];
+        if (parallel) parallel.lossAndGradient(batch);
+        else {
+          optimizer.zeroGrad();
+          const loss = model.loss(batch);
+          if (at === 1 && tag === null && fused) gruTsFirstLoss = loss.value.data[0];
+          lib.backward(loss);
+        }
         optimizer.step();
       }
     };
-    steps(2); // warm-up
+    steps(2); // warm-up (and the replicas' start)
     return {
-      name: tag ?? (fused ? 'one-node decoder' : 'step loop'),
+      name: tag ?? (replicas > 1 ? `one-node decoder, ${replicas} replicas (data parallel)` : fused ? 'one-node decoder' : 'step loop'),
       times: [],
       run: () => {
         const t0 = performance.now();
@@ -131,7 +146,7 @@ function variantsOf(lib: Lib, tag: string | null, fusedChoice: boolean[]): Varia
   });
 }
 
-const variants = variantsOf(thisIndex, null, engines.has('step-loop') ? [true, false] : [true]);
+const variants = variantsOf(thisIndex, null, [{ fused: true, replicas: 1 }, ...(engines.has('step-loop') ? [{ fused: false, replicas: 1 }] : []), ...(engines.has('replicas') ? [{ fused: true, replicas: replicaCount }] : [])]);
 
 /**
  * A tfjs variant: the model built from the initial weights of gru-ts's (seed
@@ -195,7 +210,7 @@ const tensorsBefore = usesTfjs ? tf.memory().numTensors : 0;
 const against = opt('--against');
 if (against) {
   const other = (await import(pathToFileURL(resolve(against, 'src/index.ts')).href)) as Lib;
-  variants.push(...variantsOf(other, `the training step of ${against}`, [true]));
+  variants.push(...variantsOf(other, `the training step of ${against}`, [{ fused: true, replicas: 1 }]));
 }
 
 console.log(`seq2seq training step, CMUdict batches of 64; ${cpus()[0]?.model ?? ''}, ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}; backend ${thisIndex.backend().name}, ${thisIndex.backend().threads?.() ?? 1} thread(s)`);

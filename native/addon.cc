@@ -6,8 +6,10 @@
 // Float32Array, an Int32Array, null where nullable); threaded kernels take
 // the thread count after their fields. The registry (src/kernels/registry.ts)
 // has checked every size and datum against the spec before the call.
-// Calls are serialized by one mutex (kernels share persistent scratch
-// buffers), so the addon is safe to load from several worker threads.
+// Each calling thread has its own scratch buffers, so single-threaded calls
+// from several JavaScript threads run at the same time (data-parallel
+// training replicas); calls that use the thread pool, which is one for the
+// process, are serialized by a mutex.
 #include <node_api.h>
 
 #include <cstdint>
@@ -31,7 +33,7 @@ namespace {
 using grunative::FieldInfo;
 using grunative::Kind;
 
-std::mutex g_call_mutex;
+std::mutex g_pool_mutex;
 
 constexpr size_t kMaxArgs = 40;
 
@@ -183,7 +185,8 @@ napi_value Entry(napi_env env, napi_callback_info info) {
     threads = !(t >= 1) ? 1 : t > 255 ? 255 : int(t);
   }
   if (a.failed) return nullptr;
-  std::lock_guard<std::mutex> lock(g_call_mutex);
+  std::unique_lock<std::mutex> lock(g_pool_mutex, std::defer_lock);
+  if (threads > 1) lock.lock();
   using R = decltype(invoke<S, Run>(s, threads));
   if constexpr (std::is_void_v<R>) {
     invoke<S, Run>(s, threads);

@@ -133,6 +133,7 @@ void worker_main(Pool* p, int tid, uint64_t seen) {
 struct Buf {
   float* p = nullptr;
   size_t cap = 0;
+  ~Buf() { std::free(p); }  // a thread's buffers go with it (a training replica's worker ends)
 };
 
 float* grow(Buf& b, size_t n) {
@@ -147,7 +148,9 @@ float* grow(Buf& b, size_t n) {
   return b.p;
 }
 
-Buf g_scratch[kSlotCount];
+// A kernel's shared buffers belong to the thread that called it: kernels called from several
+// JavaScript threads at once (data-parallel replicas) each use their own.
+thread_local Buf tl_call_scratch[kSlotCount];
 thread_local Buf tl_scratch[kTSlotCount];
 
 }  // namespace
@@ -222,7 +225,7 @@ void barrier_wait(Barrier* b) {
   wait_while_equal(&b->generation, gen, &b->sleepers);
 }
 
-float* scratch(int slot, size_t n) { return grow(g_scratch[slot], n); }
+float* scratch(int slot, size_t n) { return grow(tl_call_scratch[slot], n); }
 float* thread_scratch(int slot, size_t n) { return grow(tl_scratch[slot], n); }
 
 }  // namespace grunative

@@ -49,7 +49,7 @@ struct Barrier {
 void barrier_init(Barrier* b, int n);
 void barrier_wait(Barrier* b);
 
-/** Global scratch buffer `slot` of at least n floats, 64-byte aligned, kept between calls. */
+/** Scratch buffer `slot` of the thread calling a kernel (its pool workers read it through pointers), at least n floats, 64-byte aligned, kept between calls. */
 float* scratch(int slot, size_t n);
 /** Scratch buffer `slot` of the calling thread, at least n floats, 64-byte aligned. */
 float* thread_scratch(int slot, size_t n);

@@ -95,6 +95,18 @@ export class Var {
   }
 
   /**
+   * Makes `buffer` (of this value's size) the storage of the dense gradient
+   * from the next backward on, in place of a buffer of its own: a
+   * data-parallel replica's parameters write their gradients into shared memory.
+   */
+  useGradBuffer(buffer: FloatArray): void {
+    if (buffer.length !== this.value.size) throw new GruError('INVALID_ARGUMENT', `useGradBuffer: expected ${this.value.size} elements, got ${buffer.length}`);
+    this.spareGrad = new Tensor(buffer, this.value.shape);
+    this.grad = null;
+    this.sparseGrad = null;
+  }
+
+  /**
    * Clears the gradient. Its buffer is kept and zeroed by the next backward,
    * so a tensor read from `.grad` before this call changes then: copy it to keep it.
    */

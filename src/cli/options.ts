@@ -6,7 +6,7 @@
  */
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AbortSignalLike, Monitor, TrainEvent, TrainingOptions } from '../train/trainer.js';
 import { lockForWriting, type FileLock } from '../train/lock.js';
@@ -68,6 +68,17 @@ export function learningRate(v: string): number {
 export const hiddenSize = intBetween(1, LIMITS.hidden, 'larger GRUs do not fit in memory');
 export const embeddingSize = intBetween(1, LIMITS.embedding, 'larger embeddings do not fit in memory');
 export const layerCount = intBetween(1, LIMITS.layers);
+
+/** Most data-parallel replicas `--replicas auto` starts (one per core up to this). */
+export const MAX_AUTO_REPLICAS = 8;
+
+/** `--replicas`: a count from 1 to 64, or auto (one per core, at most {@link MAX_AUTO_REPLICAS}). */
+export function replicaCount(v: string): number {
+  if (v === 'auto') return Math.min(availableParallelism(), MAX_AUTO_REPLICAS);
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1 && n <= 64)) throw new InvalidArgumentError(`expected auto or a whole number from 1 to 64, got '${v}'`);
+  return n;
+}
 export const maxLength = intBetween(1, LIMITS.maxLen);
 /** Tokenizer sizes count the 4 reserved tokens (<pad>, <unk>, <bos>, <eos>), so 5 keeps one word; fewer would keep none. */
 export function vocabularySize(v: string): number {

@@ -22,6 +22,7 @@ import { permutation } from '../data/split.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import { GruError, type GruErrorCode } from '../errors.js';
 import { readSafetensors, removeStaleTemporaries, writeSafetensors } from '../io/safetensors-file.js';
+import type { DataParallel } from './data-parallel.js';
 
 /** Per-epoch record. */
 export interface EpochRecord {
@@ -130,6 +131,12 @@ export interface FitOptions<Batch> {
   batches: Batch[] | ((epoch: number) => Batch[]);
   /** The loss of one batch, recorded on the tape. */
   loss: (batch: Batch) => Var;
+  /**
+   * Computes each batch's loss and gradient on several replicas of the model
+   * at once (src/train/data-parallel.ts) instead of with `loss` on this
+   * thread alone; fit closes it when training ends.
+   */
+  parallel?: DataParallel<Batch>;
   /** Validation in evaluation mode: its loss drives early stopping, best weights and plateau schedules. */
   validate?: () => { loss: number; metrics?: Record<string, number> };
   epochs: number;
@@ -267,8 +274,16 @@ function abortReason(signal: AbortSignalLike): unknown {
   return signal.reason ?? new DOMException('training was aborted', 'AbortError');
 }
 
-/** The loop itself: yields after every step and every epoch's end; returns the history. */
+/** The loop itself: yields after every step and every epoch's end; returns the history. Data-parallel replicas end with it, however it ends. */
 function* trainingLoop<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord[], void> {
+  try {
+    return yield* epochs(o);
+  } finally {
+    o.parallel?.close();
+  }
+}
+
+function* epochs<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord[], void> {
   const seed = o.seed ?? 0;
   const clip = o.clipNorm ?? 5;
   const emit = o.onEvent ?? (() => {});
@@ -338,20 +353,23 @@ function* trainingLoop<Batch>(o: FitOptions<Batch>): Generator<void, EpochRecord
       const t0 = performance.now();
       o.model.train();
       o.model.reseed(seed * 7919 + epoch);
+      o.parallel?.reseed(seed * 7919 + epoch);
       const batches = batchesOf(epoch);
       const order = permutation(n, seed * 104729 + epoch);
       let sum = 0;
       for (let s = 0; s < n; s++) {
-        const loss = o.loss(batches[order[s]]);
-        const v = loss.data[0];
+        const loss = o.parallel ? null : o.loss(batches[order[s]]);
+        const v = loss ? loss.data[0] : o.parallel!.lossAndGradient(batches[order[s]]);
         const untouched = !resumed && epoch === 0 && s === 0;
         if (!Number.isFinite(v)) {
           throw untouched
             ? diverged('INVALID_DATA', epoch, '', `the training loss of the untrained model is already ${v} on the first batch`)
             : diverged('INVALID_ARGUMENT', epoch, `epoch ${epoch + 1}, step ${s + 1}`, `the training loss is ${v}`);
         }
-        o.optimizer.zeroGrad();
-        backward(loss);
+        if (loss) {
+          o.optimizer.zeroGrad();
+          backward(loss);
+        }
         if (clip > 0) {
           let norm: number;
           try {

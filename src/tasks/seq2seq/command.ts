@@ -6,7 +6,7 @@ import { evalSource, type TaskDefinition } from '../registry.js';
 import { heatmap } from '../../plot/heatmap.js';
 import { writePicture } from '../../plot/png.js';
 import { printTrainingFooter, writeLossCurve } from '../pictures.js';
-import { addCommonTrainOptions, oneOf, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { addCommonTrainOptions, oneOf, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, replicaCount, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
 import { seq2seqToOnnx } from './onnx.js';
 
@@ -18,6 +18,7 @@ interface Seq2SeqFlags extends CommonTrainFlags {
   dropout?: number;
   beam: number;
   testLimit?: number;
+  replicas: number;
 }
 
 function addTrainCommand(train: Command): void {
@@ -30,6 +31,7 @@ function addTrainCommand(train: Command): void {
     .option('--dropout <p>', 'dropout on the source embeddings, between encoder layers and on the decoder readout while training', probability)
     .option('--beam <k>', 'beam width for the test evaluation', intBetween(1, LIMITS.beam), 1)
     .option('--test-limit <n>', 'evaluate on at most n test pairs', positiveInt)
+    .option('--replicas <n|auto>', 'train on n threads at once, each computing the gradient of a share of every batch (auto: one per core, at most 8); a different n takes another path (dropout draws, float rounding)', replicaCount, 1)
     .action((f: Seq2SeqFlags) => runSeq2SeqTraining(f));
 }
 
@@ -48,6 +50,7 @@ export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
       dropout: f.dropout,
       beam: f.beam,
       testLimit: f.testLimit,
+      replicas: f.replicas,
       ...trainingOptions(f),
     },
     f.data,

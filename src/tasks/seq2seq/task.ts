@@ -22,6 +22,7 @@ import { buildModel, heldOutMetrics, modelFileFor, modelMetadata, writeModelFile
 import { validateMeta } from '../model-schema.js';
 import { Seq2Seq, makePairBatch, type PairBatch, type Seq2SeqConfig } from './model.js';
 import { seq2seqMetaSchema } from './schema.js';
+import { seq2seqReplicas } from './replica.js';
 import { GruError } from '../../errors.js';
 
 export interface Pair {
@@ -98,6 +99,13 @@ export interface Seq2SeqOptions extends TrainingOptions {
   beam?: number;
   /** Evaluate on at most this many test pairs (default: all). */
   testLimit?: number;
+  /**
+   * Train on this many threads at once (data parallel, src/train/data-parallel.ts;
+   * default 1): each computes the gradient of a share of every batch. A
+   * different count takes another path (dropout draws, float rounding); the
+   * same count repeats exactly.
+   */
+  replicas?: number;
 }
 
 export interface TrainedSeq2Seq {
@@ -165,6 +173,7 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
   const optimizer = new Adam(model.parameters(), { lr: o.lr ?? 2e-3 });
   const history = fit({
     model,
+    parallel: (o.replicas ?? 1) > 1 ? seq2seqReplicas(model, source.size, target.size, o.replicas!) : undefined,
     optimizer,
     schedule: new ReduceOnPlateau(optimizer, 0.5, 1),
     batches: (epoch) => batchesOf(train, seed * 65537 + epoch),
