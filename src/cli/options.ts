@@ -69,6 +69,11 @@ export const hiddenSize = intBetween(1, LIMITS.hidden, 'larger GRUs do not fit i
 export const embeddingSize = intBetween(1, LIMITS.embedding, 'larger embeddings do not fit in memory');
 export const layerCount = intBetween(1, LIMITS.layers);
 
+/** `--lr-schedule`, as the tasks that offer it take it. */
+export function addLrScheduleOption(c: Command): Command {
+  return c.option('--lr-schedule <kind>', 'plateau (halve the learning rate after an epoch without a better validation loss) or cosine (anneal it to 5% over --epochs)', oneOf(['plateau', 'cosine'] as const));
+}
+
 /** Most data-parallel replicas `--replicas auto` starts (one per core up to this). */
 export const MAX_AUTO_REPLICAS = 8;
 

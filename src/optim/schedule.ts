@@ -75,3 +75,11 @@ export class ReduceOnPlateau implements Schedule {
     this.bad = s.bad;
   }
 }
+
+/** The learning-rate schedules the tasks offer (`--lr-schedule`). */
+export type LrScheduleKind = 'plateau' | 'cosine';
+
+/** plateau: halve the rate after an epoch without a better validation loss; cosine: anneal it to 5% over `epochs`. */
+export function lrSchedule(kind: LrScheduleKind | undefined, optimizer: Optimizer, epochs: number): Schedule {
+  return kind === 'cosine' ? new CosineLR(optimizer, epochs, 0.05 * optimizer.lr) : new ReduceOnPlateau(optimizer, 0.5, 1);
+}

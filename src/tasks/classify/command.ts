@@ -13,11 +13,13 @@ import { classifyText, classifyTexts, evaluateClassifierOn, loadClassifier, save
 import { columnIndex, parseCsv, parseJsonl } from '../../data/csv.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import type { TokenizerKind } from '../../data/tokenizer.js';
+import type { LrScheduleKind } from '../../optim/schedule.js';
 import { CLASSIFY_BASELINE_LABELS, type BaselineScore, type ClassifyBaselineName } from './baselines.js';
 import { printTrainingFooter, writeConfusion, writeLossCurve } from '../pictures.js';
 import {
   addCellOptions,
   addCommonTrainOptions,
+  addLrScheduleOption,
   cellFromFlags,
   list,
   nonNegativeNumber,
@@ -65,14 +67,14 @@ export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
   embeddingDropout?: number;
   pooling: 'last' | 'attention';
   bagOfWords?: boolean;
-  lrSchedule?: 'plateau' | 'cosine';
+  lrSchedule?: LrScheduleKind;
 }
 
 function addTrainCommand(train: Command): void {
   const c = train
     .command('classify')
     .description('classify texts (a CSV/JSONL file with text and label columns, or --data spam), sequences of numbers (JSONL records {"frames": [[…], …], "label": …}) or audio (a folder of WAV files per label, or --data commands)');
-  addCellOptions(addCommonTrainOptions(c, { out: 'classifier.safetensors', folders: true }))
+  addLrScheduleOption(addCellOptions(addCommonTrainOptions(c, { out: 'classifier.safetensors', folders: true })))
     .option('--text-column <name>', 'the text column', 'text')
     .option('--label-column <name>', 'the label column', 'label')
     .option('--tokenizer <kind>', 'word or char', oneOf<TokenizerKind>(['word', 'char']), 'word')
@@ -100,7 +102,6 @@ function addTrainCommand(train: Command): void {
     .option('--embedding-dropout <p>', 'dropout on the token embeddings while training', probability)
     .option('--pooling <kind>', 'last (final states) or attention (attention pooling over all steps)', oneOf(['last', 'attention'] as const), 'last')
     .option('--bag-of-words', "texts: add a bag-of-words path over the whole text (NBSVM: each distinct token weighted by its naive-Bayes log-count ratio) whose scores are added to the GRU's; not exported to ONNX")
-    .option('--lr-schedule <kind>', 'plateau (halve the learning rate after an epoch without a better validation loss) or cosine (anneal it to 5% over --epochs)', oneOf(['plateau', 'cosine'] as const))
     .action((f: ClassifyFlags) => runClassifyTraining(f));
 }
 

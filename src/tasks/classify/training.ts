@@ -6,7 +6,7 @@
 import { bucketed } from '../../data/split.js';
 import { Rng } from '../../tensor/random.js';
 import { Adam } from '../../optim/adam.js';
-import { CosineLR, ReduceOnPlateau } from '../../optim/schedule.js';
+import { lrSchedule, type LrScheduleKind } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { classificationMetrics } from '../../train/metrics.js';
 import { splitRows, type SplitChoice, type SplitRecord } from '../training-data.js';
@@ -33,7 +33,7 @@ export interface ClassifierOptions extends TrainingOptions {
   /** Texts: add a bag-of-words path over the whole text (NBSVM; model.ts BagOfWords; default off). */
   bagOfWords?: boolean;
   /** The learning rate: halved after an epoch without a better validation loss ('plateau', the default), or annealed over the epochs along a cosine to 5% ('cosine'). */
-  lrSchedule?: 'plateau' | 'cosine';
+  lrSchedule?: LrScheduleKind;
 }
 
 export interface ClassifyEvaluation {
@@ -110,7 +110,7 @@ export function trainOnRows(
   const history = fit({
     model,
     optimizer,
-    schedule: o.lrSchedule === 'cosine' ? new CosineLR(optimizer, epochs, 0.05 * optimizer.lr) : new ReduceOnPlateau(optimizer, 0.5, 1),
+    schedule: lrSchedule(o.lrSchedule, optimizer, epochs),
     batches: (epoch) => {
       const rng = new Rng(seed * 7919 + epoch);
       return bucketed(split.trainIdx, (i) => rows.lengthOf(i), bs, seed * 65537 + epoch).map((ix) => (rows.trainBatchOf ? rows.trainBatchOf(ix, rng) : rows.batchOf(ix)));

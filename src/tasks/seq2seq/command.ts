@@ -6,9 +6,10 @@ import { evalSource, type TaskDefinition } from '../registry.js';
 import { heatmap } from '../../plot/heatmap.js';
 import { writePicture } from '../../plot/png.js';
 import { printTrainingFooter, writeLossCurve } from '../pictures.js';
-import { addCommonTrainOptions, oneOf, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, replicaCount, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { addCommonTrainOptions, addLrScheduleOption, oneOf, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, replicaCount, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
 import { seq2seqToOnnx } from './onnx.js';
+import type { LrScheduleKind } from '../../optim/schedule.js';
 
 interface Seq2SeqFlags extends CommonTrainFlags {
   attention: 'bahdanau' | 'luong';
@@ -19,11 +20,12 @@ interface Seq2SeqFlags extends CommonTrainFlags {
   beam: number;
   testLimit?: number;
   replicas: number;
+  lrSchedule?: LrScheduleKind;
 }
 
 function addTrainCommand(train: Command): void {
   const c = train.command('seq2seq').description('sequence to sequence with attention: --data cmudict (grapheme to phoneme) or a TSV of source<TAB>target pairs');
-  addCommonTrainOptions(c, { out: 'seq2seq.safetensors' })
+  addLrScheduleOption(addCommonTrainOptions(c, { out: 'seq2seq.safetensors' }))
     .option('--attention <kind>', 'bahdanau (additive) or luong (general)', oneOf(['bahdanau', 'luong'] as const), 'bahdanau')
     .option('--embedding <n>', 'embedding size', embeddingSize)
     .option('--hidden <n>', 'encoder and decoder size', hiddenSize)
@@ -51,6 +53,7 @@ export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
       beam: f.beam,
       testLimit: f.testLimit,
       replicas: f.replicas,
+      lrSchedule: f.lrSchedule,
       ...trainingOptions(f),
     },
     f.data,

@@ -16,7 +16,7 @@ import { datasetPackageDir } from '../../data/datasets.js';
 import { chooseSplit, fingerprint, splitRows, type SplitChoice, type TrainingDataRecord } from '../training-data.js';
 import { Tokenizer } from '../../data/tokenizer.js';
 import { Adam } from '../../optim/adam.js';
-import { ReduceOnPlateau } from '../../optim/schedule.js';
+import { lrSchedule, type LrScheduleKind } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { buildModel, heldOutMetrics, modelFileFor, modelMetadata, writeModelFile, type HeldOutMetrics, type ModelFile } from '../model-file.js';
 import { validateMeta } from '../model-schema.js';
@@ -106,6 +106,8 @@ export interface Seq2SeqOptions extends TrainingOptions {
    * same count repeats exactly.
    */
   replicas?: number;
+  /** plateau (default: halve the learning rate after an epoch without a better validation loss) or cosine (anneal it to 5% over the epochs). */
+  lrSchedule?: LrScheduleKind;
 }
 
 export interface TrainedSeq2Seq {
@@ -171,11 +173,12 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
     });
   const valBatches = batchesOf(val, 1);
   const optimizer = new Adam(model.parameters(), { lr: o.lr ?? 2e-3 });
+  const epochs = o.epochs ?? 20;
   const history = fit({
     model,
     parallel: (o.replicas ?? 1) > 1 ? seq2seqReplicas(model, source.size, target.size, o.replicas!) : undefined,
     optimizer,
-    schedule: new ReduceOnPlateau(optimizer, 0.5, 1),
+    schedule: lrSchedule(o.lrSchedule, optimizer, epochs),
     batches: (epoch) => batchesOf(train, seed * 65537 + epoch),
     loss: (b) => model.loss(b),
     validate: () => {
@@ -188,7 +191,7 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
       }
       return { loss: sum / n };
     },
-    epochs: o.epochs ?? 20,
+    epochs,
     seed,
     patience: o.patience ?? 3,
     checkpointMetadata: () => seq2seqMetadata({ model, source, target, data }),
