@@ -1,7 +1,7 @@
 /** The seq2seq task's commands: `gru train seq2seq`, and seq2seq models in `gru eval` / `gru predict` (with an attention map). */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { evaluateSeq2SeqOn, loadPairs, loadSeq2Seq, saveSeq2Seq, trainSeq2Seq, translate, type Seq2SeqEvaluation, type TrainedSeq2Seq } from './task.js';
+import { evaluateSeq2SeqOn, loadPairs, loadSeq2Seq, saveSeq2Seq, trainSeq2Seq, translate, withEnsemble, type Seq2SeqEvaluation, type TrainedSeq2Seq } from './task.js';
 import { evalSource, type TaskDefinition } from '../registry.js';
 import { heatmap } from '../../plot/heatmap.js';
 import { writePicture } from '../../plot/png.js';
@@ -94,6 +94,21 @@ function predict(m: TrainedSeq2Seq, text: string, o: { beam: number; attention?:
   else console.log(r.output.join(' ') + (pictures.length ? `\nattention map: ${pictures.join(', ')}` : ''));
 }
 
+const ENSEMBLE_OPTION = { flags: '--ensemble <files>', description: "more seq2seq model files (comma-separated, trained on the same pairs) whose predictions are averaged with this one's" };
+
+/** The model with `--ensemble`'s files averaged in. */
+function ensembleFrom(m: TrainedSeq2Seq, files: unknown): TrainedSeq2Seq {
+  if (typeof files !== 'string') return m;
+  const paths = files
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return withEnsemble(
+    m,
+    paths.map((path) => ({ path, model: loadSeq2Seq(path) })),
+  );
+}
+
 export const seq2seqTask: TaskDefinition<TrainedSeq2Seq> = {
   name: 'seq2seq',
   summary: 'sequence to sequence with attention',
@@ -101,11 +116,13 @@ export const seq2seqTask: TaskDefinition<TrainedSeq2Seq> = {
   load: loadSeq2Seq,
   exportOnnx: seq2seqToOnnx,
   module: (m) => m.model,
-  evaluate(m, flags) {
+  evaluate(model, flags) {
+    const m = ensembleFrom(model, flags.ensemble);
     const source = evalSource(flags, m.data);
     report(evaluateSeq2SeqOn(m, loadPairs(source), source, flags.beam as number, flags.split), { json: flags.json, source });
   },
-  predict(m, flags) {
+  predict(model, flags) {
+    const m = ensembleFrom(model, flags.ensemble);
     if (typeof flags.input === 'string') {
       // Many sources, one a line (a file, or - for stdin); one result a line, in order.
       const lines = readFileSync(flags.input === '-' ? 0 : flags.input, 'utf8')
@@ -120,12 +137,13 @@ export const seq2seqTask: TaskDefinition<TrainedSeq2Seq> = {
     if (typeof flags.text !== 'string') throw new GruError('INVALID_ARGUMENT', 'a seq2seq model needs --text "…" (or --input FILE: many, one a line)');
     predict(m, flags.text, flags as { beam: number; attention?: string; png?: boolean; json?: boolean });
   },
-  evalOptions: [{ flags: '--beam <k>', description: 'beam width', parse: intBetween(1, LIMITS.beam), default: 1 }],
+  evalOptions: [{ flags: '--beam <k>', description: 'beam width', parse: intBetween(1, LIMITS.beam), default: 1 }, ENSEMBLE_OPTION],
   predictOptions: [
     { flags: '--text <text>', description: 'the source to map' },
     { flags: '--input <file>', description: 'many sources, one a line (- for stdin); one result a line' },
     { flags: '--beam <k>', description: 'beam width', parse: intBetween(1, LIMITS.beam), default: 1 },
     { flags: '--attention <file.svg>', description: 'write the attention map' },
     { flags: '--png', description: 'also write the attention map as PNG' },
+    ENSEMBLE_OPTION,
   ],
 };

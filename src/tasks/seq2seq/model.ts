@@ -205,36 +205,65 @@ export class Seq2Seq extends Module {
    * are ranked by total log-probability, divided by length^lengthPenalty
    * once finished. Returns the best sequence and its attention (steps × S).
    */
-  translate(src: number[], o: { beam?: number; lengthPenalty?: number; maxLen?: number } = {}): { ids: number[]; attention: number[][]; score: number } {
-    return noGrad(() => this.search(src, o));
+  translate(src: number[], o: SearchOptions = {}): { ids: number[]; attention: number[][]; score: number } {
+    return translateWith([this], src, o);
   }
+}
 
-  private search(src: number[], o: { beam?: number; lengthPenalty?: number; maxLen?: number }): { ids: number[]; attention: number[][]; score: number } {
-    const k = o.beam ?? 1;
-    const alpha = o.lengthPenalty ?? 1;
-    const maxLen = o.maxLen ?? this.config.maxTargetLen;
-    const wasTraining = this.training;
-    this.eval();
-    const enc1 = this.encode({ B: 1, S: src.length, src: Int32Array.from(src), srcLengths: Int32Array.from([src.length]) });
-    const encK = (n: number): Encoded => ({
-      B: n,
-      S: enc1.S,
-      lengths: new Int32Array(n).fill(src.length),
-      values: constant(tile(enc1.values.value, n)),
-      keys: constant(tile(enc1.keys.value, n)),
-      state: enc1.state,
+export interface SearchOptions {
+  beam?: number;
+  lengthPenalty?: number;
+  maxLen?: number;
+}
+
+/**
+ * Beam search over an ensemble: every step's log-probabilities are the mean
+ * of the models' (each model with its own encoding and decoder states); the
+ * attention returned is the first model's. The models must share the target
+ * vocabulary (models trained on the same pairs do). One model: its own search.
+ */
+export function translateWith(models: readonly Seq2Seq[], src: number[], o: SearchOptions = {}): { ids: number[]; attention: number[][]; score: number } {
+  const V = models[0].tgtVocab;
+  const other = models.find((m) => m.tgtVocab !== V || m.srcVocab !== models[0].srcVocab);
+  if (other) throw new GruError('INVALID_ARGUMENT', `an ensemble's models must share their vocabularies: got ${models[0].srcVocab}→${V} and ${other.srcVocab}→${other.tgtVocab} symbols`);
+  const wasTraining = models.map((m) => m.training);
+  for (const m of models) m.eval();
+  try {
+    return noGrad(() => search(models, src, o));
+  } finally {
+    models.forEach((m, i) => m.train(wasTraining[i]));
+  }
+}
+
+function search(models: readonly Seq2Seq[], src: number[], o: SearchOptions): { ids: number[]; attention: number[][]; score: number } {
+  const k = o.beam ?? 1;
+  const alpha = o.lengthPenalty ?? 1;
+  const maxLen = o.maxLen ?? Math.min(...models.map((m) => m.config.maxTargetLen));
+  const V = models[0].tgtVocab;
+  const encoded = models.map((m) => m.encode({ B: 1, S: src.length, src: Int32Array.from(src), srcLengths: Int32Array.from([src.length]) }));
+  const encK = (e: Encoded, n: number): Encoded => ({
+    B: n,
+    S: e.S,
+    lengths: new Int32Array(n).fill(src.length),
+    values: constant(tile(e.values.value, n)),
+    keys: constant(tile(e.keys.value, n)),
+    state: e.state,
+  });
+  /** A hypothesis: its tokens, log-probability, and each model's decoder state. */
+  type Hyp = { ids: number[]; logp: number; states: Tensor[]; attention: number[][] };
+  let beams: Hyp[] = [{ ids: [], logp: 0, states: encoded.map((e) => e.state.value), attention: [] }];
+  const done: (Hyp & { score: number })[] = [];
+  for (let t = 0; t < maxLen && beams.length > 0; t++) {
+    const n = beams.length;
+    const prev = Int32Array.from(beams, (h) => (h.ids.length ? h.ids[h.ids.length - 1] : BOS));
+    const steps = models.map((m, j) => {
+      const H = m.config.decoderSize;
+      const state = constant(new Tensor(Float32Array.from(beams.flatMap((h) => Array.from(h.states[j].data))), [1, n, H]));
+      return m.step(encK(encoded[j], n), prev, state);
     });
-    type Hyp = { ids: number[]; logp: number; state: Tensor; attention: number[][] };
-    let beams: Hyp[] = [{ ids: [], logp: 0, state: enc1.state.value, attention: [] }];
-    const done: (Hyp & { score: number })[] = [];
-    for (let t = 0; t < maxLen && beams.length > 0; t++) {
-      const n = beams.length;
-      const enc = encK(n);
-      const prev = Int32Array.from(beams, (h) => (h.ids.length ? h.ids[h.ids.length - 1] : BOS));
-      const state = constant(new Tensor(Float32Array.from(beams.flatMap((h) => Array.from(h.state.data))), [1, n, this.config.decoderSize]));
-      const r = this.step(enc, prev, state);
-      const V = this.tgtVocab;
-      const cands: { from: number; tok: number; logp: number }[] = [];
+    // Each row's log-probabilities, averaged over the models.
+    const logp = new Float64Array(n * V);
+    for (const r of steps) {
       for (let i = 0; i < n; i++) {
         const row = r.logits.data.subarray(i * V, (i + 1) * V);
         let max = -Infinity;
@@ -242,30 +271,35 @@ export class Seq2Seq extends Module {
         let sum = 0;
         for (let c = 0; c < V; c++) sum += Math.exp(row[c] - max);
         const lse = max + Math.log(sum);
-        for (let c = EOS; c < V; c++) cands.push({ from: i, tok: c, logp: beams[i].logp + row[c] - lse });
+        for (let c = 0; c < V; c++) logp[i * V + c] += (row[c] - lse) / models.length;
       }
-      cands.sort((a, b) => b.logp - a.logp);
-      const next: Hyp[] = [];
-      for (const c of cands) {
-        if (next.length >= k) break;
-        const h = beams[c.from];
-        const att = [...h.attention, Array.from(r.weights.data.subarray(c.from * enc.S, (c.from + 1) * enc.S))];
-        if (c.tok === EOS) {
-          done.push({ ids: h.ids, logp: c.logp, state: h.state, attention: att, score: c.logp / Math.pow(h.ids.length + 1, alpha) });
-        } else {
-          const s = new Tensor(r.state.data.slice(c.from * this.config.decoderSize, (c.from + 1) * this.config.decoderSize), [this.config.decoderSize]);
-          next.push({ ids: [...h.ids, c.tok], logp: c.logp, state: s, attention: att });
-        }
-      }
-      beams = next;
-      if (done.length >= k && beams.every((h) => h.logp < Math.max(...done.map((d) => d.logp)))) break;
     }
-    for (const h of beams) done.push({ ...h, score: h.logp / Math.pow(h.ids.length + 1, alpha) });
-    done.sort((a, b) => b.score - a.score);
-    this.train(wasTraining);
-    const best = done[0];
-    return { ids: best.ids, attention: best.attention, score: best.score };
+    const cands: { from: number; tok: number; logp: number }[] = [];
+    for (let i = 0; i < n; i++) for (let c = EOS; c < V; c++) cands.push({ from: i, tok: c, logp: beams[i].logp + logp[i * V + c] });
+    cands.sort((a, b) => b.logp - a.logp);
+    const S = encoded[0].S;
+    const next: Hyp[] = [];
+    for (const c of cands) {
+      if (next.length >= k) break;
+      const h = beams[c.from];
+      const att = [...h.attention, Array.from(steps[0].weights.data.subarray(c.from * S, (c.from + 1) * S))];
+      if (c.tok === EOS) {
+        done.push({ ids: h.ids, logp: c.logp, states: h.states, attention: att, score: c.logp / Math.pow(h.ids.length + 1, alpha) });
+      } else {
+        const states = steps.map((r, j) => {
+          const H = models[j].config.decoderSize;
+          return new Tensor(r.state.data.slice(c.from * H, (c.from + 1) * H), [H]);
+        });
+        next.push({ ids: [...h.ids, c.tok], logp: c.logp, states, attention: att });
+      }
+    }
+    beams = next;
+    if (done.length >= k && beams.every((h) => h.logp < Math.max(...done.map((d) => d.logp)))) break;
   }
+  for (const h of beams) done.push({ ...h, score: h.logp / Math.pow(h.ids.length + 1, alpha) });
+  done.sort((a, b) => b.score - a.score);
+  const best = done[0];
+  return { ids: best.ids, attention: best.attention, score: best.score };
 }
 
 /** n copies of a (1, …) tensor along the first axis. */

@@ -20,7 +20,7 @@ import { lrSchedule, type LrScheduleKind } from '../../optim/schedule.js';
 import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../train/trainer.js';
 import { buildModel, heldOutMetrics, modelFileFor, modelMetadata, writeModelFile, type HeldOutMetrics, type ModelFile } from '../model-file.js';
 import { validateMeta } from '../model-schema.js';
-import { Seq2Seq, makePairBatch, type PairBatch, type Seq2SeqConfig } from './model.js';
+import { Seq2Seq, makePairBatch, translateWith, type PairBatch, type Seq2SeqConfig } from './model.js';
 import { seq2seqMetaSchema } from './schema.js';
 import { seq2seqReplicas } from './replica.js';
 import { GruError } from '../../errors.js';
@@ -118,6 +118,8 @@ export interface TrainedSeq2Seq {
   data?: TrainingDataRecord;
   /** The training run's WER and PER on its held-out test pairs, with the beam width (recorded in the model file; `gru info` shows them). */
   metrics?: HeldOutMetrics;
+  /** Further models whose predictions are averaged with this one's in translation and scoring (see {@link withEnsemble}). */
+  ensemble?: Seq2Seq[];
 }
 
 /** Share of the pairs held out for testing (and as many for validation). */
@@ -210,7 +212,7 @@ export function translate(m: TrainedSeq2Seq, text: string, o: { beam?: number } 
   if (chars.length === 0) throw new GruError('INVALID_ARGUMENT', 'expected a source text, got an empty string');
   const unknown = chars.filter((c) => m.source.id(c) === undefined);
   if (unknown.length) throw new GruError('INVALID_ARGUMENT', `unknown source symbols ${[...new Set(unknown)].map((c) => `'${c}'`).join(', ')}: the model was trained on ${m.source.vocab.slice(4).join('')}`);
-  const r = m.model.translate(m.source.encode(text), { beam: o.beam });
+  const r = translateWith([m.model, ...(m.ensemble ?? [])], m.source.encode(text), { beam: o.beam });
   return { output: r.ids.map((i) => m.target.vocab[i]), attention: r.attention, sourceTokens: chars };
 }
 
@@ -235,7 +237,7 @@ export function evaluateSeq2Seq(m: TrainedSeq2Seq, pairs: Pair[], beam: number, 
   };
   for (const p of pairs) {
     const known = m.source.split(p.source).every((c) => m.source.id(c) !== undefined);
-    const out = known ? m.model.translate(m.source.encode(p.source), { beam }).ids.map((i) => m.target.vocab[i]) : [];
+    const out = known ? translateWith([m.model, ...(m.ensemble ?? [])], m.source.encode(p.source), { beam }).ids.map((i) => m.target.vocab[i]) : [];
     const scored = [p.target, ...(p.alternatives ?? [])].map((ref) => ({ ref, d: editDistance(out, ref) }));
     const closest = scored.reduce((a, b) => (b.d < a.d ? b : a));
     count(any, closest.d, closest.ref.length);
@@ -243,6 +245,27 @@ export function evaluateSeq2Seq(m: TrainedSeq2Seq, pairs: Pair[], beam: number, 
   }
   const rates = (c: typeof any) => ({ wer: c.wrong / pairs.length, per: c.edits / c.total });
   return { split, pairs: pairs.length, metrics: rates(any), firstTarget: rates(first), beam };
+}
+
+/**
+ * `m` with `others` averaged into its translations (a log-linear ensemble:
+ * each step's log-probabilities are the models' mean). The models must have
+ * the same tokenizers (models trained on the same pairs have); `m`'s data
+ * record decides which pairs are held out. A mismatch is a GruError naming the file.
+ */
+export function withEnsemble(m: TrainedSeq2Seq, others: { path: string; model: TrainedSeq2Seq }[]): TrainedSeq2Seq {
+  const vocab = (t: Tokenizer) => JSON.stringify(t.vocab);
+  for (const o of others) {
+    if (o.model.data?.fingerprint !== m.data?.fingerprint || JSON.stringify(o.model.data?.split) !== JSON.stringify(m.data?.split)) {
+      throw new GruError('INVALID_ARGUMENT', `${o.path}: trained on other pairs or another split than the first model: an ensemble's test pairs must be held out from every model`);
+    }
+    for (const side of ['source', 'target'] as const) {
+      if (vocab(o.model[side]) !== vocab(m[side])) {
+        throw new GruError('INVALID_ARGUMENT', `${o.path}: its ${side} symbols differ from the first model's (${o.model[side].size} vs ${m[side].size}): an ensemble's models must be trained on the same pairs`);
+      }
+    }
+  }
+  return { ...m, ensemble: [...(m.ensemble ?? []), ...others.map((o) => o.model.model)] };
 }
 
 export function seq2seqMetadata(m: TrainedSeq2Seq): Record<string, string> {
