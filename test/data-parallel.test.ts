@@ -133,6 +133,33 @@ test('a replica that cannot be built, or whose parameters differ, is an error na
   assert.throws(() => other.lossAndGradient(b), /used after close/);
 });
 
+test("a step that fails on this thread still reads the workers' replies: the next step is right", () => {
+  const model = new Seq2Seq(CONFIG, 12, 10, 1);
+  const reference = new Seq2Seq(CONFIG, 12, 10, 1);
+  let fail = true;
+  const dp = new DataParallel<PairBatch>({
+    replicas: 2,
+    local: {
+      model,
+      loss: (b) => {
+        if (fail) throw new GruError('INVALID_DATA', 'this share is bad');
+        return model.loss(b);
+      },
+    },
+    recipe: { url: new URL('../src/tasks/seq2seq/replica.ts', import.meta.url).href, args: { config: CONFIG, sourceVocab: 12, targetVocab: 10 } },
+    split: splitPairBatch,
+  });
+  try {
+    const [first, second] = batches(2, 9, 6);
+    assert.throws(() => dp.lossAndGradient(first), /this share is bad/);
+    fail = false;
+    const want = noGrad(() => reference.loss(second).data[0]);
+    assert.ok(Math.abs(dp.lossAndGradient(second) - want) < 1e-5 * want);
+  } finally {
+    dp.close();
+  }
+});
+
 test('--replicas: a count from 1 to 64 or auto; anything else is refused', () => {
   assert.equal(replicaCount('3'), 3);
   assert.ok(replicaCount('auto') >= 1 && replicaCount('auto') <= 8);

@@ -180,6 +180,14 @@ export class DataParallel<Batch> {
     try {
       local = this.o.local.loss(shares[0].batch);
       backward(local, new Tensor(new Float64Array([scale]), [1]));
+    } catch (e) {
+      // The workers' replies to this step are read, so the next step reads its own.
+      asked.forEach((peer, k) => {
+        try {
+          this.reply(peer, k + 1);
+        } catch {}
+      });
+      throw e;
     } finally {
       if (threads !== undefined) kernels.setThreads?.(threads);
     }
