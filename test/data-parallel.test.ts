@@ -10,6 +10,10 @@ import { Seq2Seq, makePairBatch, type PairBatch, type Seq2SeqConfig } from '../s
 import { seq2seqReplicas, splitPairBatch } from '../src/tasks/seq2seq/replica.js';
 import { DataParallel } from '../src/train/data-parallel.js';
 import { replicaCount } from '../src/cli/options.js';
+import { Classifier, makeFrameBatch, makeTextBatch, type ClassifyConfig } from '../src/tasks/classify/model.js';
+import { classifierReplicas } from '../src/tasks/classify/replica.js';
+import type { Module } from '../src/nn/module.js';
+import type { Var } from '../src/autograd/var.js';
 
 const CONFIG: Seq2SeqConfig = { attention: 'bahdanau', embeddingSize: 16, encoderSize: 48, encoderLayers: 2, decoderSize: 48, attentionSize: 32, maxTargetLen: 20, dropout: 0 };
 
@@ -32,36 +36,76 @@ for (const replicas of [2, 3]) {
     const many = new Seq2Seq(CONFIG, 12, 10, 3);
     one.train();
     many.train();
-    const dp = seq2seqReplicas(many, 12, 10, replicas);
-    const optOne = new Adam(one.parameters(), { lr: 3e-3 }),
-      optMany = new Adam(many.parameters(), { lr: 3e-3 });
-    try {
-      for (const b of batches(6, 13, 7)) {
-        optOne.zeroGrad();
-        const loss = one.loss(b);
-        backward(loss);
-        const lossMany = dp.lossAndGradient(b);
-        assert.ok(Math.abs(lossMany - loss.data[0]) <= 1e-5 * loss.data[0], `loss ${lossMany} vs ${loss.data[0]}`);
-        let scale = 0;
-        for (const p of one.parameters()) for (const g of p.denseGrad()!.data) scale = Math.max(scale, Math.abs(g));
-        many.namedParameters().forEach(([name, p], i) => {
-          const want = one.parameters()[i].denseGrad()!.data,
-            got = p.denseGrad()!.data;
-          for (let j = 0; j < want.length; j++) assert.ok(Math.abs(got[j] - want[j]) <= 1e-5 * scale, `${name}[${j}]: ${got[j]} vs ${want[j]}`);
-        });
-        optOne.step();
-        optMany.step();
-      }
-      // The updates reached the shared weights: both models still agree.
-      many.parameters().forEach((p, i) => {
-        const want = one.parameters()[i].value.data;
-        for (let j = 0; j < want.length; j++) assert.ok(Math.abs(p.value.data[j] - want[j]) <= 1e-5, `weight ${p.name}[${j}]`);
-      });
-    } finally {
-      dp.close();
-    }
+    sameAsOneThread(one, many, seq2seqReplicas(many, 12, 10, replicas), batches(6, 13, 7));
   });
 }
+
+/** One thread's loss and gradients against the replicas', on the same batches and updates. */
+function sameAsOneThread<B>(one: Module & { loss(b: B): Var }, many: Module, dp: DataParallel<B>, steps: B[]): void {
+  const optOne = new Adam(one.parameters(), { lr: 3e-3 }),
+    optMany = new Adam(many.parameters(), { lr: 3e-3 });
+  try {
+    for (const b of steps) {
+      optOne.zeroGrad();
+      const loss = one.loss(b);
+      backward(loss);
+      const lossMany = dp.lossAndGradient(b);
+      assert.ok(Math.abs(lossMany - loss.data[0]) <= 1e-5 * loss.data[0], `loss ${lossMany} vs ${loss.data[0]}`);
+      let scale = 0;
+      for (const p of one.parameters()) for (const g of p.denseGrad()?.data ?? []) scale = Math.max(scale, Math.abs(g));
+      many.namedParameters().forEach(([name, p], i) => {
+        const want = one.parameters()[i].denseGrad()?.data ?? new Float32Array(p.value.size),
+          got = p.denseGrad()?.data ?? new Float32Array(p.value.size);
+        for (let j = 0; j < want.length; j++) assert.ok(Math.abs(got[j] - want[j]) <= 1e-5 * scale, `${name}[${j}]: ${got[j]} vs ${want[j]}`);
+      });
+      optOne.step();
+      optMany.step();
+    }
+    many.parameters().forEach((p, i) => {
+      const want = one.parameters()[i].value.data;
+      for (let j = 0; j < want.length; j++) assert.ok(Math.abs(p.value.data[j] - want[j]) <= 1e-5, `weight ${p.name}[${j}]`);
+    });
+  } finally {
+    dp.close();
+  }
+}
+
+test("the classifier on 2 replicas: texts (bag of words, attention pooling) and frames give one thread's loss and gradients", () => {
+  const rng = new Rng(8);
+  const text: ClassifyConfig = { labels: ['a', 'b', 'c'], tokenizer: 'word', maxLen: 12, embeddingSize: 8, hiddenSize: 16, numLayers: 1, bidirectional: true, dropout: 0, pooling: 'attention', bagOfWords: true };
+  const docs = Array.from({ length: 40 }, () => Array.from({ length: 1 + rng.int(15) }, () => 4 + rng.int(26)));
+  const labels = docs.map((d) => d[0] % 3);
+  const make = () => {
+    const m = new Classifier(text, 30, 2);
+    m.bag!.fit(docs, labels);
+    return m;
+  };
+  const textBatches = [0, 1, 2].map((k) => {
+    const rows = [...docs.keys()].slice(k * 13, k * 13 + 13).sort((a, b) => docs[a].length - docs[b].length);
+    return makeTextBatch(
+      rows.map((i) => docs[i]),
+      rows.map((i) => labels[i]),
+      text.maxLen,
+    );
+  });
+  const one = make(),
+    many = make();
+  sameAsOneThread(one, many, classifierReplicas(many, 2), textBatches);
+
+  const F = 5;
+  const frames: ClassifyConfig = { labels: ['x', 'y'], frames: { features: F, mean: new Array(F).fill(0), std: new Array(F).fill(1) }, maxLen: 20, embeddingSize: F, hiddenSize: 12, numLayers: 2, bidirectional: false, dropout: 0 };
+  const seqs = Array.from({ length: 24 }, () => Float32Array.from({ length: (3 + rng.int(12)) * F }, () => rng.normal()));
+  const frameBatches = [0, 1].map((k) =>
+    makeFrameBatch(
+      seqs.slice(k * 12, k * 12 + 12).sort((a, b) => a.length - b.length),
+      F,
+      Array.from({ length: 12 }, (_, i) => i % 2),
+    ),
+  );
+  const f1 = new Classifier(frames, 0, 4),
+    f2 = new Classifier(frames, 0, 4);
+  sameAsOneThread(f1, f2, classifierReplicas(f2, 2), frameBatches);
+});
 
 test("splitPairBatch: every row once, trimmed shares, and the token-weighted mean of the shares' losses is the batch loss", () => {
   const model = new Seq2Seq(CONFIG, 12, 10, 1);

@@ -84,6 +84,17 @@ export function replicaCount(v: string): number {
   if (!(Number.isInteger(n) && n >= 1 && n <= 64)) throw new InvalidArgumentError(`expected auto or a whole number from 1 to 64, got '${v}'`);
   return n;
 }
+
+/** `--replicas`, as the tasks that train in data-parallel replicas take it (default 1). */
+export function addReplicasOption(c: Command): Command {
+  return c.option(
+    '--replicas <n|auto>',
+    `train on n threads at once, each computing the gradient of a share of every batch (auto: one per core, at most ${MAX_AUTO_REPLICAS}); a different n takes another path (dropout draws, float rounding)`,
+    replicaCount,
+    1,
+  );
+}
+
 export const maxLength = intBetween(1, LIMITS.maxLen);
 /** Tokenizer sizes count the 4 reserved tokens (<pad>, <unk>, <bos>, <eos>), so 5 keeps one word; fewer would keep none. */
 export function vocabularySize(v: string): number {

@@ -20,6 +20,7 @@ import {
   addCellOptions,
   addCommonTrainOptions,
   addLrScheduleOption,
+  addReplicasOption,
   cellFromFlags,
   list,
   nonNegativeNumber,
@@ -68,13 +69,14 @@ export interface ClassifyFlags extends CommonTrainFlags, CellFlags {
   pooling: 'last' | 'attention';
   bagOfWords?: boolean;
   lrSchedule?: LrScheduleKind;
+  replicas?: number;
 }
 
 function addTrainCommand(train: Command): void {
   const c = train
     .command('classify')
     .description('classify texts (a CSV/JSONL file with text and label columns, or --data spam), sequences of numbers (JSONL records {"frames": [[…], …], "label": …}) or audio (a folder of WAV files per label, or --data commands)');
-  addLrScheduleOption(addCellOptions(addCommonTrainOptions(c, { out: 'classifier.safetensors', folders: true })))
+  addReplicasOption(addLrScheduleOption(addCellOptions(addCommonTrainOptions(c, { out: 'classifier.safetensors', folders: true }))))
     .option('--text-column <name>', 'the text column', 'text')
     .option('--label-column <name>', 'the label column', 'label')
     .option('--tokenizer <kind>', 'word or char', oneOf<TokenizerKind>(['word', 'char']), 'word')
@@ -185,6 +187,7 @@ export function runClassifyTraining(f: ClassifyFlags): void {
     embeddingDropout: f.embeddingDropout,
     pooling: f.pooling,
     lrSchedule: f.lrSchedule,
+    replicas: f.replicas,
     cell: cellFromFlags(f),
     ...trainingOptions(f),
   };

@@ -11,6 +11,7 @@ import { fit, passedToFit, type EpochRecord, type TrainingOptions } from '../../
 import { classificationMetrics } from '../../train/metrics.js';
 import { splitRows, type SplitChoice, type SplitRecord } from '../training-data.js';
 import type { Classifier, ClassifyBatch, ClassifyConfig } from './model.js';
+import { classifierReplicas } from './replica.js';
 import type { CellConfig } from '../../nn/recurrent.js';
 import type { BaselineScore, ClassifyBaselineName } from './baselines.js';
 import { GruError } from '../../errors.js';
@@ -34,6 +35,8 @@ export interface ClassifierOptions extends TrainingOptions {
   bagOfWords?: boolean;
   /** The learning rate: halved after an epoch without a better validation loss ('plateau', the default), or annealed over the epochs along a cosine to 5% ('cosine'). */
   lrSchedule?: LrScheduleKind;
+  /** Train on this many threads at once (data parallel, src/train/data-parallel.ts; default 1); another count takes another path. */
+  replicas?: number;
 }
 
 export interface ClassifyEvaluation {
@@ -109,6 +112,7 @@ export function trainOnRows(
   const epochs = o.epochs ?? 10;
   const history = fit({
     model,
+    parallel: (o.replicas ?? 1) > 1 ? classifierReplicas(model, o.replicas!) : undefined,
     optimizer,
     schedule: lrSchedule(o.lrSchedule, optimizer, epochs),
     batches: (epoch) => {

@@ -6,7 +6,7 @@ import { evalSource, type TaskDefinition } from '../registry.js';
 import { heatmap } from '../../plot/heatmap.js';
 import { writePicture } from '../../plot/png.js';
 import { printTrainingFooter, writeLossCurve } from '../pictures.js';
-import { addCommonTrainOptions, addLrScheduleOption, oneOf, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, replicaCount, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
+import { addCommonTrainOptions, addLrScheduleOption, addReplicasOption, oneOf, embeddingSize, hiddenSize, intBetween, layerCount, LIMITS, trainingOptions, positiveInt, probability, stem, type CommonTrainFlags } from '../../cli/options.js';
 import { GruError } from '../../errors.js';
 import { seq2seqToOnnx } from './onnx.js';
 import type { LrScheduleKind } from '../../optim/schedule.js';
@@ -25,7 +25,7 @@ interface Seq2SeqFlags extends CommonTrainFlags {
 
 function addTrainCommand(train: Command): void {
   const c = train.command('seq2seq').description('sequence to sequence with attention: --data cmudict (grapheme to phoneme) or a TSV of source<TAB>target pairs');
-  addLrScheduleOption(addCommonTrainOptions(c, { out: 'seq2seq.safetensors' }))
+  addReplicasOption(addLrScheduleOption(addCommonTrainOptions(c, { out: 'seq2seq.safetensors' })))
     .option('--attention <kind>', 'bahdanau (additive) or luong (general)', oneOf(['bahdanau', 'luong'] as const), 'bahdanau')
     .option('--embedding <n>', 'embedding size', embeddingSize)
     .option('--hidden <n>', 'encoder and decoder size', hiddenSize)
@@ -33,7 +33,6 @@ function addTrainCommand(train: Command): void {
     .option('--dropout <p>', 'dropout on the source embeddings, between encoder layers and on the decoder readout while training', probability)
     .option('--beam <k>', 'beam width for the test evaluation', intBetween(1, LIMITS.beam), 1)
     .option('--test-limit <n>', 'evaluate on at most n test pairs', positiveInt)
-    .option('--replicas <n|auto>', 'train on n threads at once, each computing the gradient of a share of every batch (auto: one per core, at most 8); a different n takes another path (dropout draws, float rounding)', replicaCount, 1)
     .action((f: Seq2SeqFlags) => runSeq2SeqTraining(f));
 }
 

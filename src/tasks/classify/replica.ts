@@ -1,0 +1,58 @@
+/**
+ * The classifier as data-parallel replicas (src/train/data-parallel.ts):
+ * what a worker builds, and how a batch of texts or frame sequences is
+ * shared out. This module is the recipe's `url`: the workers import it.
+ */
+import { DataParallel, type Replica, type Share } from '../../train/data-parallel.js';
+import { Classifier, type ClassifyBatch, type ClassifyConfig } from './model.js';
+
+interface ReplicaArgs {
+  config: ClassifyConfig;
+  vocabSize: number;
+}
+
+/** A worker's replica: the classifier (its weights are replaced by the shared ones) and its loss. */
+export function replica(a: ReplicaArgs): Replica<ClassifyBatch> {
+  const model = new Classifier(a.config, a.vocabSize);
+  return { model, loss: (b) => model.loss(b) };
+}
+
+/** Trains `model` on `replicas` threads (this one and replicas − 1 workers). */
+export function classifierReplicas(model: Classifier, replicas: number): DataParallel<ClassifyBatch> {
+  const vocabSize = model.embed ? model.embed.weight.shape[0] : 0;
+  return new DataParallel<ClassifyBatch>({
+    replicas,
+    local: { model, loss: (b) => model.loss(b) },
+    recipe: { url: import.meta.url, args: { config: model.config, vocabSize } satisfies ReplicaArgs },
+    split: splitClassifyBatch,
+  });
+}
+
+/** The rows `rows` of a batch, trimmed to their longest sequence. */
+export function classifyRows(b: ClassifyBatch, rows: readonly number[]): ClassifyBatch {
+  const B = rows.length;
+  const lengths = Int32Array.from(rows, (i) => b.lengths[i]);
+  const T = Math.max(1, ...lengths);
+  const labels = b.labels.length ? Int32Array.from(rows, (i) => b.labels[i]) : b.labels;
+  if ('ids' in b) {
+    const ids = new Int32Array(B * T);
+    rows.forEach((i, r) => ids.set(b.ids.subarray(i * b.T, i * b.T + T), r * T));
+    return { B, T, ids, lengths, labels, tokens: rows.map((i) => b.tokens[i]) };
+  }
+  const F = b.frames.length / (b.B * b.T);
+  const frames = new Float32Array(B * T * F);
+  rows.forEach((i, r) => frames.set(b.frames.subarray(i * b.T * F, (i * b.T + T) * F), r * T * F));
+  return { B, T, frames, lengths, labels };
+}
+
+/** A batch in `parts` shares, rows dealt out in turn (a batch is sorted by length), each weighted by its rows (the loss is their mean). */
+export function splitClassifyBatch(b: ClassifyBatch, parts: number): Share<ClassifyBatch>[] {
+  const n = Math.min(parts, b.B);
+  return Array.from({ length: n }, (_, k) => {
+    const share = classifyRows(
+      b,
+      Array.from({ length: Math.ceil((b.B - k) / n) }, (_, j) => k + j * n),
+    );
+    return { batch: share, weight: share.B };
+  });
+}
