@@ -12,6 +12,8 @@ import { DataParallel } from '../src/train/data-parallel.js';
 import { replicaCount } from '../src/cli/options.js';
 import { Classifier, makeFrameBatch, makeTextBatch, type ClassifyConfig } from '../src/tasks/classify/model.js';
 import { classifierReplicas } from '../src/tasks/classify/replica.js';
+import { CharLM, makeLMBatch, type LMConfig } from '../src/tasks/lm/model.js';
+import { lmReplicas } from '../src/tasks/lm/replica.js';
 import type { Module } from '../src/nn/module.js';
 import type { Var } from '../src/autograd/var.js';
 
@@ -105,6 +107,15 @@ test("the classifier on 2 replicas: texts (bag of words, attention pooling) and 
   const f1 = new Classifier(frames, 0, 4),
     f2 = new Classifier(frames, 0, 4);
   sameAsOneThread(f1, f2, classifierReplicas(f2, 2), frameBatches);
+});
+
+test("the character language model on 2 replicas gives one thread's loss and gradients", () => {
+  const rng = new Rng(11);
+  const config: LMConfig = { embeddingSize: 8, hiddenSize: 16, numLayers: 2, dropout: 0, maxLen: 20 };
+  const lmBatches = [0, 1, 2].map(() => makeLMBatch(Array.from({ length: 9 }, () => Array.from({ length: 1 + rng.int(14) }, () => 4 + rng.int(20)))));
+  const one = new CharLM(config, 24, 6),
+    many = new CharLM(config, 24, 6);
+  sameAsOneThread(one, many, lmReplicas(many, 2), lmBatches);
 });
 
 test("splitPairBatch: every row once, trimmed shares, and the token-weighted mean of the shares' losses is the batch loss", () => {

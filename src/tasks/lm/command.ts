@@ -8,6 +8,7 @@ import { writeLossCurve } from '../pictures.js';
 import {
   addCellOptions,
   addCommonTrainOptions,
+  addReplicasOption,
   cellFromFlags,
   embeddingSize,
   hiddenSize,
@@ -34,11 +35,12 @@ interface LMFlags extends CommonTrainFlags, CellFlags {
   dropout?: number;
   maxLen?: number;
   samples: number;
+  replicas?: number;
 }
 
 function addTrainCommand(train: Command): void {
   const c = train.command('lm').description('character-level language model: a text file, one text per line (or --data names)');
-  addCellOptions(addCommonTrainOptions(c, { out: 'lm.safetensors' }))
+  addReplicasOption(addCellOptions(addCommonTrainOptions(c, { out: 'lm.safetensors' })))
     .option('--embedding <n>', 'embedding size', embeddingSize)
     .option('--hidden <n>', 'GRU hidden size', hiddenSize)
     .option('--layers <n>', 'GRU layers', layerCount)
@@ -60,6 +62,7 @@ export function runLMTraining(f: LMFlags): void {
       dropout: f.dropout,
       maxLen: f.maxLen,
       cell: cellFromFlags(f),
+      replicas: f.replicas,
       ...trainingOptions(f),
     },
     f.data,

@@ -13,6 +13,7 @@ import { noGrad } from '../../autograd/var.js';
 import { loadTokenizedModel, saveTokenizedModel, tokenizedMetadata } from '../tokenized-model.js';
 import { CharLM, makeLMBatch, type LMBatch, type LMConfig } from './model.js';
 import { lmMetaSchema } from './schema.js';
+import { lmReplicas } from './replica.js';
 import { heldOutMetrics, type HeldOutMetrics, type ModelFile } from '../model-file.js';
 import type { CellConfig } from '../../nn/recurrent.js';
 import { GruError } from '../../errors.js';
@@ -25,6 +26,8 @@ export interface LMOptions extends TrainingOptions {
   maxLen?: number;
   /** The recurrent cell (default: the GRU). */
   cell?: CellConfig;
+  /** Train on this many threads at once (data parallel, src/train/data-parallel.ts; default 1); another count takes another path. */
+  replicas?: number;
 }
 
 export interface TrainedLM {
@@ -103,6 +106,7 @@ export function trainLM(texts: string[], o: LMOptions = {}, source = 'texts'): T
   const optimizer = new Adam(model.parameters(), { lr: o.lr ?? 3e-3 });
   const history = fit({
     model,
+    parallel: (o.replicas ?? 1) > 1 ? lmReplicas(model, o.replicas!) : undefined,
     optimizer,
     schedule: new ReduceOnPlateau(optimizer, 0.5, 1),
     batches: (epoch) => batchesOf(permutation(trainIdx.length, seed * 65537 + epoch).map((i) => trainIdx[i])),
