@@ -570,7 +570,7 @@ function noiseClips(): { name: string; samples: Float32Array }[] {
  * first and the last 10 ms frame of 16-bit samples x (at `rate`) whose RMS is
  * within speechDb of the loudest frame (speechDb: from the worker's data).
  */
-const SPEECH_SECONDS_SOURCE = `
+export const SPEECH_SECONDS_SOURCE = `
 function speechSeconds(x, rate) {
   const frame = Math.round(rate / 100), n = Math.floor(x.length / frame), rms = new Float64Array(n);
   let max = 0;

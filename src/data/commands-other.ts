@@ -58,7 +58,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { COMMAND_WORDS, cacheRoot, hash32, publishFolder, removeStaleBuilds, runSynthWorkers, shapeClip, uniforms, wavBytes } from './commands-dataset.js';
+import { COMMAND_WORDS, SPEECH_SECONDS_SOURCE, cacheRoot, hash32, publishFolder, removeStaleBuilds, runSynthWorkers, shapeClip, uniforms, wavBytes } from './commands-dataset.js';
 import { GruError } from '../errors.js';
 
 /** The test sets there are. */
@@ -228,7 +228,9 @@ const { readFileSync, rmSync } = require('node:fs');
 const { join } = require('node:path');
 const { port, signal, kind, pkgDir, scratch, jobs, maxSeconds, speechDb } = workerData;
 const post = (message, transfer) => { port.postMessage(message, transfer); Atomics.add(signal, 0, 1); Atomics.notify(signal, 0); };
-function speechSeconds(wav) {
+${SPEECH_SECONDS_SOURCE}
+/** speechSeconds of a 16-bit WAV file's samples. */
+function wavSpeechSeconds(wav) {
   const dv = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
   const rate = dv.getUint32(24, true);
   let at = 12, data = -1, size = 0;
@@ -238,15 +240,9 @@ function speechSeconds(wav) {
     at += 8 + n + (n & 1);
   }
   if (data < 0) return 0;
-  const count = Math.floor(size / 2), frame = Math.round(rate / 100), n = Math.floor(count / frame), rms = new Float64Array(n);
-  let max = 0;
-  for (let f = 0; f < n; f++) { let s = 0; for (let i = f * frame; i < (f + 1) * frame; i++) { const v = dv.getInt16(data + 2 * i, true); s += v * v; } rms[f] = Math.sqrt(s / frame); max = Math.max(max, rms[f]); }
-  if (!(max > 0)) return 0;
-  const t = max * Math.pow(10, -speechDb / 20);
-  let a = 0, b = n - 1;
-  while (rms[a] < t) a++;
-  while (rms[b] < t) b--;
-  return (b + 1 - a) * frame / rate;
+  const x = new Int16Array(Math.floor(size / 2));
+  for (let i = 0; i < x.length; i++) x[i] = dv.getInt16(data + 2 * i, true);
+  return speechSeconds(x, rate);
 }
 function mespeakEngine() {
   // eSpeak's own messages go to console.warn: kept for an error message instead.
@@ -312,7 +308,7 @@ function fliteEngine() {
       const args = kind === 'mespeak' ? [...job.args, '-s', String(rate)] : [...job.args, '--setf', 'duration_stretch=' + rate];
       wav = speak(args, job.voice, job.text);
       if (typeof wav === 'string') { post({ error: wav }); return; }
-      const seconds = speechSeconds(wav);
+      const seconds = wavSpeechSeconds(wav);
       if (seconds <= maxSeconds || attempt === 3) break;
       rate = kind === 'mespeak' ? Math.min(450, Math.ceil(rate * seconds / (0.9 * maxSeconds))) : Math.round(rate * 0.9 * maxSeconds / seconds * 1000) / 1000;
     }
