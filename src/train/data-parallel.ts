@@ -68,6 +68,22 @@ export interface DataParallelOptions<Batch> {
   split: (batch: Batch, parts: number) => Share<Batch>[];
 }
 
+/**
+ * Rows 0…B−1 dealt out in turn to at most `parts` shares: a batch sorted by
+ * length gives every share as long sequences, and as much work, as the others.
+ */
+export function dealRows(B: number, parts: number): number[][] {
+  const n = Math.min(parts, B);
+  return Array.from({ length: n }, (_, k) => Array.from({ length: Math.ceil((B - k) / n) }, (_, j) => k + j * n));
+}
+
+/** The first `width` elements of each of `rows` of a row-major matrix `data` with `stride` elements a row (a share's padded rows, trimmed). */
+export function gatherRows<A extends Int32Array | Float32Array>(data: A, stride: number, rows: readonly number[], width: number): A {
+  const out = new (data.constructor as new (n: number) => A)(rows.length * width);
+  rows.forEach((i, r) => out.set(data.subarray(i * stride, i * stride + width), r * width));
+  return out;
+}
+
 const MARK = 'gru-ts/data-parallel-replica';
 
 type Request<Batch> = { type: 'step'; batch: Batch; scale: number; seed: number };

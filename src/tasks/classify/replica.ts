@@ -3,7 +3,7 @@
  * what a worker builds, and how a batch of texts or frame sequences is
  * shared out. This module is the recipe's `url`: the workers import it.
  */
-import { DataParallel, type Replica, type Share } from '../../train/data-parallel.js';
+import { DataParallel, dealRows, gatherRows, type Replica, type Share } from '../../train/data-parallel.js';
 import { Classifier, type ClassifyBatch, type ClassifyConfig } from './model.js';
 
 interface ReplicaArgs {
@@ -34,25 +34,12 @@ export function classifyRows(b: ClassifyBatch, rows: readonly number[]): Classif
   const lengths = Int32Array.from(rows, (i) => b.lengths[i]);
   const T = Math.max(1, ...lengths);
   const labels = b.labels.length ? Int32Array.from(rows, (i) => b.labels[i]) : b.labels;
-  if ('ids' in b) {
-    const ids = new Int32Array(B * T);
-    rows.forEach((i, r) => ids.set(b.ids.subarray(i * b.T, i * b.T + T), r * T));
-    return { B, T, ids, lengths, labels, tokens: rows.map((i) => b.tokens[i]) };
-  }
+  if ('ids' in b) return { B, T, ids: gatherRows(b.ids, b.T, rows, T), lengths, labels, tokens: rows.map((i) => b.tokens[i]) };
   const F = b.frames.length / (b.B * b.T);
-  const frames = new Float32Array(B * T * F);
-  rows.forEach((i, r) => frames.set(b.frames.subarray(i * b.T * F, (i * b.T + T) * F), r * T * F));
-  return { B, T, frames, lengths, labels };
+  return { B, T, frames: gatherRows(b.frames, b.T * F, rows, T * F), lengths, labels };
 }
 
 /** A batch in `parts` shares, rows dealt out in turn (a batch is sorted by length), each weighted by its rows (the loss is their mean). */
 export function splitClassifyBatch(b: ClassifyBatch, parts: number): Share<ClassifyBatch>[] {
-  const n = Math.min(parts, b.B);
-  return Array.from({ length: n }, (_, k) => {
-    const share = classifyRows(
-      b,
-      Array.from({ length: Math.ceil((b.B - k) / n) }, (_, j) => k + j * n),
-    );
-    return { batch: share, weight: share.B };
-  });
+  return dealRows(b.B, parts).map((rows) => ({ batch: classifyRows(b, rows), weight: rows.length }));
 }

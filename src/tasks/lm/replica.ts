@@ -3,7 +3,7 @@
  * (src/train/data-parallel.ts): what a worker builds, and how a batch of
  * texts is shared out. This module is the recipe's `url`: the workers import it.
  */
-import { DataParallel, type Replica, type Share } from '../../train/data-parallel.js';
+import { DataParallel, dealRows, gatherRows, type Replica, type Share } from '../../train/data-parallel.js';
 import { CharLM, type LMBatch, type LMConfig } from './model.js';
 
 interface ReplicaArgs {
@@ -29,19 +29,12 @@ export function lmReplicas(model: CharLM, replicas: number): DataParallel<LMBatc
 
 /** A batch in `parts` shares, rows dealt out in turn, trimmed to their longest text, each weighted by its predicted characters (the loss is their mean). */
 export function splitLMBatch(b: LMBatch, parts: number): Share<LMBatch>[] {
-  const n = Math.min(parts, b.B);
-  return Array.from({ length: n }, (_, k) => {
-    const rows = Array.from({ length: Math.ceil((b.B - k) / n) }, (_, j) => k + j * n);
+  return dealRows(b.B, parts).map((rows) => {
     const lengths = Int32Array.from(rows, (i) => b.lengths[i]);
     const T = Math.max(1, ...lengths);
-    const ids = new Int32Array(rows.length * T),
-      targets = new Int32Array(rows.length * T);
+    const targets = gatherRows(b.targets, b.T, rows, T);
     let weight = 0;
-    rows.forEach((i, r) => {
-      ids.set(b.ids.subarray(i * b.T, i * b.T + T), r * T);
-      targets.set(b.targets.subarray(i * b.T, i * b.T + T), r * T);
-    });
     for (const t of targets) if (t !== -100) weight++;
-    return { batch: { B: rows.length, T, ids, lengths, targets }, weight };
+    return { batch: { B: rows.length, T, ids: gatherRows(b.ids, b.T, rows, T), lengths, targets }, weight };
   });
 }

@@ -3,7 +3,7 @@
  * what a worker builds, and how a batch of pairs is shared out. This module
  * is the recipe's `url`: the workers import it.
  */
-import { DataParallel, type Replica, type Share } from '../../train/data-parallel.js';
+import { DataParallel, dealRows, gatherRows, type Replica, type Share } from '../../train/data-parallel.js';
 import { Seq2Seq, type PairBatch, type Seq2SeqConfig } from './model.js';
 
 interface ReplicaArgs {
@@ -39,14 +39,9 @@ export function pairRows(b: PairBatch, rows: readonly number[]): PairBatch {
     while (t < b.T && b.tgtOut[i * b.T + t] !== -100) t++;
     T = Math.max(T, t);
   }
-  const src = new Int32Array(B * S),
-    tgtIn = new Int32Array(B * T),
-    tgtOut = new Int32Array(B * T);
-  rows.forEach((i, r) => {
-    src.set(b.src.subarray(i * b.S, i * b.S + S), r * S);
-    tgtIn.set(b.tgtIn.subarray(i * b.T, i * b.T + T), r * T);
-    tgtOut.set(b.tgtOut.subarray(i * b.T, i * b.T + T), r * T);
-  });
+  const src = gatherRows(b.src, b.S, rows, S),
+    tgtIn = gatherRows(b.tgtIn, b.T, rows, T),
+    tgtOut = gatherRows(b.tgtOut, b.T, rows, T);
   return { B, S, src, srcLengths: Int32Array.from(rows, (i) => b.srcLengths[i]), T, tgtIn, tgtOut };
 }
 
@@ -56,12 +51,8 @@ export function pairRows(b: PairBatch, rows: readonly number[]): PairBatch {
  * every share gets as long a sequence, and as much work, as the others.
  */
 export function splitPairBatch(b: PairBatch, parts: number): Share<PairBatch>[] {
-  const n = Math.min(parts, b.B);
-  return Array.from({ length: n }, (_, k) => {
-    const share = pairRows(
-      b,
-      Array.from({ length: Math.ceil((b.B - k) / n) }, (_, j) => k + j * n),
-    );
+  return dealRows(b.B, parts).map((rows) => {
+    const share = pairRows(b, rows);
     let tokens = 0;
     for (const t of share.tgtOut) if (t !== -100) tokens++;
     return { batch: share, weight: tokens };
