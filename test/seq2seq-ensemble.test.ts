@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng, noGrad, saveSeq2Seq, trainSeq2Seq } from '../src/index.js';
-import { Seq2Seq, translateWith, type Seq2SeqConfig } from '../src/tasks/seq2seq/model.js';
+import { Seq2Seq, makePairBatch, translateWith, type Seq2SeqConfig } from '../src/tasks/seq2seq/model.js';
 import { BOS, EOS } from '../src/data/tokenizer.js';
 import { constant } from '../src/autograd/var.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { evaluateSeq2SeqOn, withEnsemble } from '../src/tasks/seq2seq/task.js';
+import { evaluateSeq2SeqOn, withAlternatives, withEnsemble } from '../src/tasks/seq2seq/task.js';
 
 const config = (H: number): Seq2SeqConfig => ({ attention: 'bahdanau', embeddingSize: 8, encoderSize: H, decoderSize: H, attentionSize: H, maxTargetLen: 12 });
 
@@ -107,7 +107,93 @@ test('withEnsemble and `gru eval|predict --ensemble`: the same pairs and split o
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, /other\.safetensors: trained on other pairs or another split/);
     assert.equal(refused.stderr.trim().split('\n').length, 1);
+
+    // A right-to-left model with another seed on the same split, from the command line, joins the ensemble.
+    const rtlFile = join(dir, 'rtl.safetensors');
+    const rtl = gru('train', 'seq2seq', '--data', tsv, '--epochs', '1', '--embedding', '8', '--hidden', '16', '--seed', '5', '--split-seed', '0', '--right-to-left', '--all-targets', '--out', rtlFile);
+    assert.equal(rtl.status, 0, rtl.stderr);
+    const three = gru('eval', files.a, '--ensemble', `${files.b},${rtlFile}`, '--json');
+    assert.equal(three.status, 0, three.stderr);
+    assert.equal((JSON.parse(three.stdout) as { pairs: number }).pairs, a.test.pairs);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--split-seed: another seed on the same split is a different model that ensembles; --all-targets trains on the alternatives too', () => {
+  const rng = new Rng(4);
+  const pairs = Array.from({ length: 120 }, () => {
+    const w = Array.from({ length: 2 + rng.int(4) }, () => 'abcdef'[rng.int(6)]).join('');
+    const target = [...w].reverse().map((c) => c.toUpperCase());
+    return { source: w, target, ...(rng.int(3) === 0 ? { alternatives: [[...target, 'A'], ['Z']] } : {}) };
+  });
+  const train = (o: { seed: number; splitSeed?: number; allTargets?: boolean }) => trainSeq2Seq(pairs, { epochs: 1, embeddingSize: 8, encoderSize: 12, decoderSize: 12, attentionSize: 12, divergence: false, ...o }, 'pairs');
+  const a = train({ seed: 0 }),
+    b = train({ seed: 3, splitSeed: 0 }),
+    c = train({ seed: 3, splitSeed: 0, allTargets: true });
+  assert.deepEqual(b.data, a.data, 'the same split recorded');
+  assert.notDeepEqual([...b.model.parameters()[0].data], [...a.model.parameters()[0].data], 'other initial weights');
+  assert.notDeepEqual([...c.model.parameters()[0].data], [...b.model.parameters()[0].data], 'the alternatives changed training');
+  assert.equal(
+    withEnsemble(a, [
+      { path: 'b', model: b },
+      { path: 'c', model: c },
+    ]).ensemble!.length,
+    2,
+  );
+  assert.deepEqual(c.target.vocab, a.target.vocab, 'the vocabulary comes from the first targets');
+
+  // The alternatives become pairs after their own pair; 'Z' is no first target's symbol, so ['Z'] is left out.
+  const expanded = withAlternatives(pairs, a.target);
+  const withAlt = pairs.filter((p) => p.alternatives);
+  assert.equal(expanded.length, pairs.length + withAlt.length);
+  const i = expanded.indexOf(withAlt[0]);
+  assert.deepEqual(expanded[i + 1], { source: withAlt[0].source, target: [...withAlt[0].target, 'A'] });
+});
+
+test('a right-to-left model: its translation is its search turned back; after a left-to-right model it rescores that model’s candidates', () => {
+  const ltr = new Seq2Seq(config(16), 11, 9, 7);
+  const asRtl = (m: Seq2Seq, seed: number) => new Seq2Seq({ ...m.config, rightToLeft: true }, 11, 9, seed);
+  // The same weights read right to left: the same search, turned back.
+  const same = asRtl(ltr, 7);
+  const rtl = asRtl(ltr, 8);
+  // Untrained models seldom choose <eos>: favour it, so that searches end on it.
+  for (const m of [ltr, same, rtl]) m.out.bias!.value.data[EOS] += 1;
+  const rng = new Rng(9);
+  let changed = 0,
+    checked = 0;
+  for (let n = 0; n < 16; n++) {
+    const src = Array.from({ length: 2 + rng.int(6) }, () => 4 + rng.int(7));
+    const a = ltr.translate(src, { beam: 3 });
+    const b = same.translate(src, { beam: 3 });
+    assert.deepEqual(b.ids, [...a.ids].reverse());
+    // Each token's attention row turned back with it (<eos>'s row, where the search ended on one, stays last).
+    assert.deepEqual(b.attention, [...a.attention.slice(0, a.ids.length).reverse(), ...a.attention.slice(a.ids.length)]);
+
+    // targetLogProbs: a row's sum is what the loss says of that row alone.
+    const batch = makePairBatch([src, src], [a.ids, [...a.ids, 5]]);
+    const lps = ltr.targetLogProbs(batch);
+    for (let i = 0; i < 2; i++) {
+      const one = makePairBatch([src], [i === 0 ? a.ids : [...a.ids, 5]]);
+      const tokens = one.tgtOut.filter((t) => t >= 0).length;
+      assert.ok(Math.abs(lps[i] + noGrad(() => ltr.loss(one)).data[0] * tokens) < 1e-4 * tokens);
+    }
+
+    // Rescored: the chosen output's score is the two models' mean log-probability over its length, and no lower than
+    // that of the left-to-right model's own best (one of the candidates).
+    const both = translateWith([ltr, rtl], src, { beam: 3 });
+    const combined = (ids: number[]) => {
+      const lp = ltr.targetLogProbs(makePairBatch([src], [ids]))[0] + rtl.targetLogProbs(makePairBatch([src], [[...ids].reverse()]))[0];
+      return lp / 2 / (ids.length + 1);
+    };
+    // (Compared where both searches ended on <eos>: a hypothesis cut off at the length limit has no <eos> term.)
+    const finished = (r: { ids: number[]; attention: number[][] }) => r.attention.length === r.ids.length + 1;
+    if (finished(both) && finished(a)) {
+      checked++;
+      assert.ok(Math.abs(both.score - combined(both.ids)) < 1e-4, `${both.score} vs ${combined(both.ids)}`);
+      assert.ok(combined(both.ids) >= combined(a.ids) - 1e-6);
+    }
+    if (both.ids.join() !== a.ids.join()) changed++;
+  }
+  assert.ok(changed > 0 && checked > 2, `the rescoring chose another candidate somewhere (${changed} times), scores checked (${checked} times)`);
 });

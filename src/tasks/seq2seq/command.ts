@@ -21,6 +21,9 @@ interface Seq2SeqFlags extends CommonTrainFlags {
   testLimit?: number;
   replicas: number;
   lrSchedule?: LrScheduleKind;
+  splitSeed?: number;
+  allTargets?: boolean;
+  rightToLeft?: boolean;
 }
 
 function addTrainCommand(train: Command): void {
@@ -33,6 +36,9 @@ function addTrainCommand(train: Command): void {
     .option('--dropout <p>', 'dropout on the source embeddings, between encoder layers and on the decoder readout while training', probability)
     .option('--beam <k>', 'beam width for the test evaluation', intBetween(1, LIMITS.beam), 1)
     .option('--test-limit <n>', 'evaluate on at most n test pairs', positiveInt)
+    .option('--split-seed <n>', 'seed of the train/validation/test split (default: --seed); models with other --seed and one --split-seed can be ensembled', intBetween(0, LIMITS.seed))
+    .option('--right-to-left', "the decoder emits the target right to left; in an --ensemble after a left-to-right model it rescores that model's candidates")
+    .option('--all-targets', "train on every listed target of a source (CMUdict's other pronunciations), not the first only")
     .action((f: Seq2SeqFlags) => runSeq2SeqTraining(f));
 }
 
@@ -53,6 +59,9 @@ export function runSeq2SeqTraining(f: Seq2SeqFlags): void {
       testLimit: f.testLimit,
       replicas: f.replicas,
       lrSchedule: f.lrSchedule,
+      splitSeed: f.splitSeed,
+      allTargets: f.allTargets,
+      rightToLeft: f.rightToLeft,
       ...trainingOptions(f),
     },
     f.data,

@@ -36,6 +36,12 @@ export interface Seq2SeqConfig {
   maxTargetLen: number;
   /** Dropout on the source embeddings, between encoder layers and on the readout vector in training (default 0). */
   dropout?: number;
+  /**
+   * The decoder emits the target right to left (trained on reversed targets;
+   * translations are turned back). In an ensemble led by a left-to-right
+   * model it rescores that model's finished hypotheses ({@link translateWith}).
+   */
+  rightToLeft?: boolean;
 }
 
 /** Source ids (B, S) with lengths; target ids (B, T) including the final <eos>, −100 padded. */
@@ -169,11 +175,30 @@ export class Seq2Seq extends Module {
     return { logits: this.readout(reshape(r.state, [prev.length, this.config.decoderSize]), r.context), state: r.state, weights: r.weights };
   }
 
-  /**
-   * Teacher-forced mean cross-entropy per target token. The readout does not
-   * feed back, so it runs once over all steps' states (T·B rows).
-   */
+  /** Teacher-forced mean cross-entropy per target token. */
   loss(b: PairBatch): Var {
+    const { logits, targets } = this.teacherForced(b);
+    return crossEntropy(logits, targets);
+  }
+
+  /** Each row's teacher-forced log-probability of its target and <eos> (summed over its steps), without a tape. */
+  targetLogProbs(b: PairBatch): Float64Array {
+    const { logits, targets } = noGrad(() => this.teacherForced(b));
+    const V = this.tgtVocab;
+    const sums = new Float64Array(b.B);
+    for (let r = 0; r < targets.length; r++) {
+      if (targets[r] < 0) continue;
+      const row = logits.data.subarray(r * V, (r + 1) * V);
+      sums[r % b.B] += row[targets[r]] - logSumExp(row);
+    }
+    return sums;
+  }
+
+  /**
+   * The logits of every step (T·B rows, step-major) with their targets. The
+   * readout does not feed back, so it runs once over all steps' states.
+   */
+  private teacherForced(b: PairBatch): { logits: Var; targets: Int32Array } {
     const enc = this.encode(b);
     const targets = new Int32Array(b.B * b.T);
     for (let t = 0; t < b.T; t++) for (let i = 0; i < b.B; i++) targets[t * b.B + i] = b.tgtOut[i * b.T + t];
@@ -185,7 +210,7 @@ export class Seq2Seq extends Module {
         { embedded: this.tgtEmbed.forward(ids, [b.B * b.T]), s0: enc.state, keys: enc.keys, values: enc.values, lengths: enc.lengths, wQ: this.queryProj.weight, v: this.v!, gru: this.decoder.layers[0][0] },
         b.T,
       );
-      return crossEntropy(this.readout(states, contexts), targets);
+      return { logits: this.readout(states, contexts), targets };
     }
     let state = enc.state;
     const states: Var[] = [],
@@ -197,7 +222,7 @@ export class Seq2Seq extends Module {
       states.push(reshape(r.state, [b.B, this.config.decoderSize]));
       contexts.push(r.context);
     }
-    return crossEntropy(this.readout(concat0(states), concat0(contexts)), targets);
+    return { logits: this.readout(concat0(states), concat0(contexts)), targets };
   }
 
   /**
@@ -226,16 +251,48 @@ export function translateWith(models: readonly Seq2Seq[], src: number[], o: Sear
   const V = models[0].tgtVocab;
   const other = models.find((m) => m.tgtVocab !== V || m.srcVocab !== models[0].srcVocab);
   if (other) throw new GruError('INVALID_ARGUMENT', `an ensemble's models must share their vocabularies: got ${models[0].srcVocab}→${V} and ${other.srcVocab}→${other.tgtVocab} symbols`);
+  const leftward = (m: Seq2Seq) => m.config.rightToLeft ?? false;
+  const searchers = models.filter((m) => leftward(m) === leftward(models[0]));
+  const rescorers = models.filter((m) => leftward(m) !== leftward(models[0]));
   const wasTraining = models.map((m) => m.training);
   for (const m of models) m.eval();
   try {
-    return noGrad(() => search(models, src, o));
+    return noGrad(() => {
+      const best = rescorers.length ? rescore(search(searchers, src, o), searchers.length, rescorers, src, o.lengthPenalty ?? 1) : search(searchers, src, o)[0];
+      if (!leftward(models[0])) return best;
+      // Emitted right to left: turned back, with the attention rows of its tokens (the last row is <eos>'s).
+      const rows = best.attention.slice(0, best.ids.length).reverse();
+      return { ids: [...best.ids].reverse(), attention: [...rows, ...best.attention.slice(best.ids.length)], score: best.score };
+    });
   } finally {
     models.forEach((m, i) => m.train(wasTraining[i]));
   }
 }
 
-function search(models: readonly Seq2Seq[], src: number[], o: SearchOptions): { ids: number[]; attention: number[][]; score: number } {
+/**
+ * The best of the searchers' finished hypotheses (`found`, with their mean
+ * log-probability) once the models of the other direction have scored them
+ * too: the log-probability averaged over all models, divided by
+ * length^lengthPenalty as in the search.
+ */
+function rescore(found: Found[], searchers: number, rescorers: Seq2Seq[], src: number[], lengthPenalty: number): Found {
+  const turned = found.map((h) => [...h.ids].reverse());
+  const b = makePairBatch(
+    found.map(() => src),
+    turned,
+  );
+  const sums = found.map((h) => h.logp * searchers);
+  for (const m of rescorers) m.targetLogProbs(b).forEach((lp, i) => (sums[i] += lp));
+  const n = searchers + rescorers.length;
+  const scored = found.map((h, i) => ({ ...h, logp: sums[i] / n, score: sums[i] / n / Math.pow(h.ids.length + 1, lengthPenalty) }));
+  return scored.reduce((a, h) => (h.score > a.score ? h : a));
+}
+
+/** A finished hypothesis: its tokens, mean log-probability, score and the first model's attention (steps × S). */
+type Found = { ids: number[]; logp: number; score: number; attention: number[][] };
+
+/** Beam search over `models` (one direction): every finished hypothesis, best first. */
+function search(models: readonly Seq2Seq[], src: number[], o: SearchOptions): Found[] {
   const k = o.beam ?? 1;
   const alpha = o.lengthPenalty ?? 1;
   const maxLen = o.maxLen ?? Math.min(...models.map((m) => m.config.maxTargetLen));
@@ -266,11 +323,7 @@ function search(models: readonly Seq2Seq[], src: number[], o: SearchOptions): { 
     for (const r of steps) {
       for (let i = 0; i < n; i++) {
         const row = r.logits.data.subarray(i * V, (i + 1) * V);
-        let max = -Infinity;
-        for (let c = 0; c < V; c++) max = Math.max(max, row[c]);
-        let sum = 0;
-        for (let c = 0; c < V; c++) sum += Math.exp(row[c] - max);
-        const lse = max + Math.log(sum);
+        const lse = logSumExp(row);
         for (let c = 0; c < V; c++) logp[i * V + c] += (row[c] - lse) / models.length;
       }
     }
@@ -298,8 +351,16 @@ function search(models: readonly Seq2Seq[], src: number[], o: SearchOptions): { 
   }
   for (const h of beams) done.push({ ...h, score: h.logp / Math.pow(h.ids.length + 1, alpha) });
   done.sort((a, b) => b.score - a.score);
-  const best = done[0];
-  return { ids: best.ids, attention: best.attention, score: best.score };
+  return done.map((h) => ({ ids: h.ids, logp: h.logp, score: h.score, attention: h.attention }));
+}
+
+/** log Σ exp(row), computed stably. */
+function logSumExp(row: Float32Array | Float64Array): number {
+  let max = -Infinity;
+  for (let c = 0; c < row.length; c++) max = Math.max(max, row[c]);
+  let sum = 0;
+  for (let c = 0; c < row.length; c++) sum += Math.exp(row[c] - max);
+  return max + Math.log(sum);
 }
 
 /** n copies of a (1, …) tensor along the first axis. */

@@ -13,6 +13,7 @@ export const seq2seqConfigSchema = z.strictObject({
   attentionSize: size(LIMITS.width),
   maxTargetLen: size(LIMITS.length),
   dropout: z.optional(rate),
+  rightToLeft: z.optional(z.boolean()),
 });
 
 const configMatches: SameType<z.output<typeof seq2seqConfigSchema>, Seq2SeqConfig> = true;

@@ -108,6 +108,21 @@ export interface Seq2SeqOptions extends TrainingOptions {
   replicas?: number;
   /** plateau (default: halve the learning rate after an epoch without a better validation loss) or cosine (anneal it to 5% over the epochs). */
   lrSchedule?: LrScheduleKind;
+  /**
+   * Seed of the train/validation/test split (default: `seed`). Models trained
+   * with other seeds on one split seed hold out the same test pairs, so they
+   * can be ensembled ({@link withEnsemble}).
+   */
+  splitSeed?: number;
+  /**
+   * Train on every listed target of a training source (CMUdict's other
+   * pronunciations), each an extra training pair, not on the first only.
+   * Validation and scoring are unchanged; an alternative with a symbol the
+   * first targets never use is left out.
+   */
+  allTargets?: boolean;
+  /** Train a decoder that emits the target right to left (see {@link Seq2SeqConfig.rightToLeft}). */
+  rightToLeft?: boolean;
 }
 
 export interface TrainedSeq2Seq {
@@ -140,17 +155,19 @@ export interface Seq2SeqEvaluation {
 /** Trains on `pairs` (from `dataSource`, recorded in the model file): a seeded 90/5/5 split, training, WER and PER on the test pairs. */
 export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource = 'pairs'): TrainedSeq2Seq & { history: EpochRecord[]; test: Seq2SeqEvaluation } {
   const seed = o.seed ?? 0;
-  const data: TrainingDataRecord = { source: dataSource, rows: pairs.length, fingerprint: pairsFingerprint(pairs), split: { method: 'shuffled', seed, testFraction: TEST_FRACTION } };
-  const [train, val, test] = splitRows(data.split, pairs.length).map((idx) => idx.map((i) => pairs[i]));
-  if (train.length === 0) throw new GruError('INVALID_DATA', `need more pairs to train: got ${pairs.length}`);
+  const data: TrainingDataRecord = { source: dataSource, rows: pairs.length, fingerprint: pairsFingerprint(pairs), split: { method: 'shuffled', seed: o.splitSeed ?? seed, testFraction: TEST_FRACTION } };
+  const [firstTargets, val, test] = splitRows(data.split, pairs.length).map((idx) => idx.map((i) => pairs[i]));
+  if (firstTargets.length === 0) throw new GruError('INVALID_DATA', `need more pairs to train: got ${pairs.length}`);
   const source = Tokenizer.fit(
-    train.map((p) => p.source),
+    firstTargets.map((p) => p.source),
     { kind: 'char', lowercase: false },
   );
+  // From the first targets only, so models trained with and without allTargets share a vocabulary (and can be ensembled).
   const target = Tokenizer.fit(
-    train.map((p) => p.target.join(' ')),
+    firstTargets.map((p) => p.target.join(' ')),
     { kind: 'word', lowercase: false },
   );
+  const train = o.allTargets ? withAlternatives(firstTargets, target) : firstTargets;
   const config: Seq2SeqConfig = {
     attention: o.attention ?? 'bahdanau',
     embeddingSize: o.embeddingSize ?? 64,
@@ -160,9 +177,10 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
     attentionSize: o.attentionSize ?? 128,
     maxTargetLen: Math.max(...train.map((p) => p.target.length)) + 5,
     dropout: o.dropout ?? 0,
+    ...(o.rightToLeft ? { rightToLeft: true } : {}),
   };
   const model = new Seq2Seq(config, source.size, target.size, seed);
-  const enc = (p: Pair) => ({ s: source.encode(p.source), t: target.encode(p.target.join(' ')) });
+  const enc = (p: Pair) => ({ s: source.encode(p.source), t: target.encode((o.rightToLeft ? [...p.target].reverse() : p.target).join(' ')) });
   const bs = o.batchSize ?? 64;
   // Shuffled, sorted by source length within chunks: less padding, still shuffled.
   const batchesOf = (ps: Pair[], s: number): PairBatch[] =>
@@ -204,6 +222,11 @@ export function trainSeq2Seq(pairs: Pair[], o: Seq2SeqOptions = {}, dataSource =
   const ev = evaluateSeq2Seq(trained, testSet, o.beam ?? 1, 'test');
   const metrics = heldOutMetrics(ev.pairs, { ...ev.metrics, firstTargetWer: ev.firstTarget.wer, firstTargetPer: ev.firstTarget.per }, { beam: ev.beam });
   return { ...trained, metrics, history, test: ev };
+}
+
+/** Each pair, then a pair for each of its alternatives whose symbols `target` knows. */
+export function withAlternatives(pairs: Pair[], target: Tokenizer): Pair[] {
+  return pairs.flatMap((p) => [p, ...(p.alternatives ?? []).filter((a) => a.every((t) => target.id(t) !== undefined)).map((a) => ({ source: p.source, target: a }))]);
 }
 
 /** Translates one source string; unknown source symbols are an error naming them. */
