@@ -246,50 +246,62 @@ export interface SearchOptions {
  * of the models' (each model with its own encoding and decoder states); the
  * attention returned is the first model's. The models must share the target
  * vocabulary (models trained on the same pairs do). One model: its own search.
+ *
+ * Models of both directions ({@link Seq2SeqConfig.rightToLeft}): each
+ * direction searches with its models, and every hypothesis either found is
+ * scored by all the models (teacher-forced, each in its own direction): the
+ * best mean log-probability, divided by length^lengthPenalty, wins. The
+ * attention is then that of the first model of the direction that found it.
  */
 export function translateWith(models: readonly Seq2Seq[], src: number[], o: SearchOptions = {}): { ids: number[]; attention: number[][]; score: number } {
   const V = models[0].tgtVocab;
   const other = models.find((m) => m.tgtVocab !== V || m.srcVocab !== models[0].srcVocab);
   if (other) throw new GruError('INVALID_ARGUMENT', `an ensemble's models must share their vocabularies: got ${models[0].srcVocab}→${V} and ${other.srcVocab}→${other.tgtVocab} symbols`);
-  const leftward = (m: Seq2Seq) => m.config.rightToLeft ?? false;
-  const searchers = models.filter((m) => leftward(m) === leftward(models[0]));
-  const rescorers = models.filter((m) => leftward(m) !== leftward(models[0]));
+  const ltr = models.filter((m) => !m.config.rightToLeft);
+  const rtl = models.filter((m) => m.config.rightToLeft);
   const wasTraining = models.map((m) => m.training);
   for (const m of models) m.eval();
   try {
-    return noGrad(() => {
-      const best = rescorers.length ? rescore(search(searchers, src, o), searchers.length, rescorers, src, o.lengthPenalty ?? 1) : search(searchers, src, o)[0];
-      if (!leftward(models[0])) return best;
-      // Emitted right to left: turned back, with the attention rows of its tokens (the last row is <eos>'s).
-      const rows = best.attention.slice(0, best.ids.length).reverse();
-      return { ids: [...best.ids].reverse(), attention: [...rows, ...best.attention.slice(best.ids.length)], score: best.score };
+    const { ids, attention, score } = noGrad(() => {
+      if (rtl.length === 0) return search(ltr, src, o)[0];
+      if (ltr.length === 0) return turned(search(rtl, src, o)[0]);
+      const found = [...search(models[0].config.rightToLeft ? rtl : ltr, src, o), ...search(models[0].config.rightToLeft ? ltr : rtl, src, o)];
+      const candidates = new Map<string, Found>();
+      for (const h of found) {
+        const left = h.rightToLeft ? turned(h) : h;
+        if (!candidates.has(left.ids.join())) candidates.set(left.ids.join(), left);
+      }
+      return rescore([...candidates.values()], models, src, o.lengthPenalty ?? 1);
     });
+    return { ids, attention, score };
   } finally {
     models.forEach((m, i) => m.train(wasTraining[i]));
   }
 }
 
-/**
- * The best of the searchers' finished hypotheses (`found`, with their mean
- * log-probability) once the models of the other direction have scored them
- * too: the log-probability averaged over all models, divided by
- * length^lengthPenalty as in the search.
- */
-function rescore(found: Found[], searchers: number, rescorers: Seq2Seq[], src: number[], lengthPenalty: number): Found {
-  const turned = found.map((h) => [...h.ids].reverse());
-  const b = makePairBatch(
-    found.map(() => src),
-    turned,
-  );
-  const sums = found.map((h) => h.logp * searchers);
-  for (const m of rescorers) m.targetLogProbs(b).forEach((lp, i) => (sums[i] += lp));
-  const n = searchers + rescorers.length;
-  const scored = found.map((h, i) => ({ ...h, logp: sums[i] / n, score: sums[i] / n / Math.pow(h.ids.length + 1, lengthPenalty) }));
+/** A hypothesis found right to left, turned to read left to right, with the attention rows of its tokens (the last row, if any more, is <eos>'s). */
+function turned(h: Found): Found {
+  const rows = h.attention.slice(0, h.ids.length).reverse();
+  return { ...h, ids: [...h.ids].reverse(), attention: [...rows, ...h.attention.slice(h.ids.length)], rightToLeft: false };
+}
+
+/** The best of `candidates` (left to right) by the models' mean teacher-forced log-probability (each model reading its own direction) over length^lengthPenalty. */
+function rescore(candidates: Found[], models: readonly Seq2Seq[], src: number[], lengthPenalty: number): Found {
+  const batch = (rightToLeft: boolean) =>
+    makePairBatch(
+      candidates.map(() => src),
+      candidates.map((h) => (rightToLeft ? [...h.ids].reverse() : h.ids)),
+    );
+  const forward = batch(false),
+    backward = batch(true);
+  const sums = new Float64Array(candidates.length);
+  for (const m of models) m.targetLogProbs(m.config.rightToLeft ? backward : forward).forEach((lp, i) => (sums[i] += lp));
+  const scored = candidates.map((h, i) => ({ ...h, logp: sums[i] / models.length, score: sums[i] / models.length / Math.pow(h.ids.length + 1, lengthPenalty) }));
   return scored.reduce((a, h) => (h.score > a.score ? h : a));
 }
 
-/** A finished hypothesis: its tokens, mean log-probability, score and the first model's attention (steps × S). */
-type Found = { ids: number[]; logp: number; score: number; attention: number[][] };
+/** A hypothesis the search finished: its tokens in the order its models emit them, mean log-probability, score and the first model's attention (steps × S). */
+type Found = { ids: number[]; logp: number; score: number; attention: number[][]; rightToLeft: boolean };
 
 /** Beam search over `models` (one direction): every finished hypothesis, best first. */
 function search(models: readonly Seq2Seq[], src: number[], o: SearchOptions): Found[] {
@@ -351,7 +363,7 @@ function search(models: readonly Seq2Seq[], src: number[], o: SearchOptions): Fo
   }
   for (const h of beams) done.push({ ...h, score: h.logp / Math.pow(h.ids.length + 1, alpha) });
   done.sort((a, b) => b.score - a.score);
-  return done.map((h) => ({ ids: h.ids, logp: h.logp, score: h.score, attention: h.attention }));
+  return done.map((h) => ({ ids: h.ids, logp: h.logp, score: h.score, attention: h.attention, rightToLeft: models[0].config.rightToLeft ?? false }));
 }
 
 /** log Σ exp(row), computed stably. */
