@@ -37,7 +37,7 @@ function addTrainCommand(train: Command): void {
     .option('--beam <k>', 'beam width for the test evaluation', intBetween(1, LIMITS.beam), 1)
     .option('--test-limit <n>', 'evaluate on at most n test pairs', positiveInt)
     .option('--split-seed <n>', 'seed of the train/validation/test split (default: --seed); models with other --seed and one --split-seed can be ensembled', intBetween(0, LIMITS.seed))
-    .option('--right-to-left', "the decoder emits the target right to left; in an --ensemble after a left-to-right model it rescores that model's candidates")
+    .option('--right-to-left', 'the decoder emits the target right to left; in an --ensemble with left-to-right models, both directions search and every model scores the hypotheses')
     .option('--all-targets', "train on every listed target of a source (CMUdict's other pronunciations), not the first only")
     .action((f: Seq2SeqFlags) => runSeq2SeqTraining(f));
 }

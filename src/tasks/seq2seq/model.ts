@@ -38,8 +38,8 @@ export interface Seq2SeqConfig {
   dropout?: number;
   /**
    * The decoder emits the target right to left (trained on reversed targets;
-   * translations are turned back). In an ensemble led by a left-to-right
-   * model it rescores that model's finished hypotheses ({@link translateWith}).
+   * translations are turned back). In an ensemble with left-to-right models,
+   * both directions search and every model scores the hypotheses ({@link translateWith}).
    */
   rightToLeft?: boolean;
 }
