@@ -263,26 +263,16 @@ export function translateWith(models: readonly Seq2Seq[], src: number[], o: Sear
   for (const m of models) m.eval();
   try {
     const { ids, attention, score } = noGrad(() => {
-      if (rtl.length === 0) return search(ltr, src, o)[0];
-      if (ltr.length === 0) return turned(search(rtl, src, o)[0]);
-      const found = [...search(models[0].config.rightToLeft ? rtl : ltr, src, o), ...search(models[0].config.rightToLeft ? ltr : rtl, src, o)];
+      if (rtl.length === 0 || ltr.length === 0) return search(models, src, o)[0];
+      const [first, second] = models[0].config.rightToLeft ? [rtl, ltr] : [ltr, rtl];
       const candidates = new Map<string, Found>();
-      for (const h of found) {
-        const left = h.rightToLeft ? turned(h) : h;
-        if (!candidates.has(left.ids.join())) candidates.set(left.ids.join(), left);
-      }
+      for (const h of [...search(first, src, o), ...search(second, src, o)]) if (!candidates.has(h.ids.join())) candidates.set(h.ids.join(), h);
       return rescore([...candidates.values()], models, src, o.lengthPenalty ?? 1);
     });
     return { ids, attention, score };
   } finally {
     models.forEach((m, i) => m.train(wasTraining[i]));
   }
-}
-
-/** A hypothesis found right to left, turned to read left to right, with the attention rows of its tokens (the last row, if any more, is <eos>'s). */
-function turned(h: Found): Found {
-  const rows = h.attention.slice(0, h.ids.length).reverse();
-  return { ...h, ids: [...h.ids].reverse(), attention: [...rows, ...h.attention.slice(h.ids.length)], rightToLeft: false };
 }
 
 /** The best of `candidates` (left to right) by the models' mean teacher-forced log-probability (each model reading its own direction) over length^lengthPenalty. */
@@ -300,10 +290,10 @@ function rescore(candidates: Found[], models: readonly Seq2Seq[], src: number[],
   return scored.reduce((a, h) => (h.score > a.score ? h : a));
 }
 
-/** A hypothesis the search finished: its tokens in the order its models emit them, mean log-probability, score and the first model's attention (steps × S). */
-type Found = { ids: number[]; logp: number; score: number; attention: number[][]; rightToLeft: boolean };
+/** A hypothesis the search finished: its tokens (left to right), mean log-probability, score and the first model's attention (a row per step). */
+type Found = { ids: number[]; logp: number; score: number; attention: number[][] };
 
-/** Beam search over `models` (one direction): every finished hypothesis, best first. */
+/** Beam search over `models` (one direction): every finished hypothesis, best first, read left to right. */
 function search(models: readonly Seq2Seq[], src: number[], o: SearchOptions): Found[] {
   const k = o.beam ?? 1;
   const alpha = o.lengthPenalty ?? 1;
@@ -363,7 +353,14 @@ function search(models: readonly Seq2Seq[], src: number[], o: SearchOptions): Fo
   }
   for (const h of beams) done.push({ ...h, score: h.logp / Math.pow(h.ids.length + 1, alpha) });
   done.sort((a, b) => b.score - a.score);
-  return done.map((h) => ({ ids: h.ids, logp: h.logp, score: h.score, attention: h.attention, rightToLeft: models[0].config.rightToLeft ?? false }));
+  const found = done.map((h) => ({ ids: h.ids, logp: h.logp, score: h.score, attention: h.attention }));
+  return models[0].config.rightToLeft ? found.map(turned) : found;
+}
+
+/** A hypothesis emitted right to left, turned to read left to right, with the attention rows of its tokens (the last row, if any more, is <eos>'s). */
+function turned(h: Found): Found {
+  const rows = h.attention.slice(0, h.ids.length).reverse();
+  return { ...h, ids: [...h.ids].reverse(), attention: [...rows, ...h.attention.slice(h.ids.length)] };
 }
 
 /** log Σ exp(row), computed stably. */
