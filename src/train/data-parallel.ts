@@ -41,6 +41,11 @@ export interface Replica<Batch> {
   loss: (batch: Batch) => Var;
 }
 
+/** A model that trains on its own `loss`, as a {@link Replica}. */
+export function replicaOf<Batch>(model: Module & { loss(batch: Batch): Var }): Replica<Batch> {
+  return { model, loss: (b) => model.loss(b) };
+}
+
 /**
  * How a worker builds its replica: `url` is a module (its `import.meta.url`)
  * exporting `replica(args)`, which returns a {@link Replica} with the same

@@ -3,7 +3,7 @@
  * what a worker builds, and how a batch of texts or frame sequences is
  * shared out. This module is the recipe's `url`: the workers import it.
  */
-import { DataParallel, dealRows, gatherRows, type Replica, type Share } from '../../train/data-parallel.js';
+import { DataParallel, dealRows, gatherRows, replicaOf, type Replica, type Share } from '../../train/data-parallel.js';
 import { Classifier, type ClassifyBatch, type ClassifyConfig } from './model.js';
 
 interface ReplicaArgs {
@@ -13,8 +13,7 @@ interface ReplicaArgs {
 
 /** A worker's replica: the classifier (its weights are replaced by the shared ones) and its loss. */
 export function replica(a: ReplicaArgs): Replica<ClassifyBatch> {
-  const model = new Classifier(a.config, a.vocabSize);
-  return { model, loss: (b) => model.loss(b) };
+  return replicaOf(new Classifier(a.config, a.vocabSize));
 }
 
 /** Trains `model` on `replicas` threads (this one and replicas − 1 workers). */
@@ -22,7 +21,7 @@ export function classifierReplicas(model: Classifier, replicas: number): DataPar
   const vocabSize = model.embed ? model.embed.weight.shape[0] : 0;
   return new DataParallel<ClassifyBatch>({
     replicas,
-    local: { model, loss: (b) => model.loss(b) },
+    local: replicaOf(model),
     recipe: { url: import.meta.url, args: { config: model.config, vocabSize } satisfies ReplicaArgs },
     split: splitClassifyBatch,
   });

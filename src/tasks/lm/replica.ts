@@ -3,7 +3,7 @@
  * (src/train/data-parallel.ts): what a worker builds, and how a batch of
  * texts is shared out. This module is the recipe's `url`: the workers import it.
  */
-import { DataParallel, dealRows, gatherRows, type Replica, type Share } from '../../train/data-parallel.js';
+import { DataParallel, dealRows, gatherRows, replicaOf, type Replica, type Share } from '../../train/data-parallel.js';
 import { CharLM, type LMBatch, type LMConfig } from './model.js';
 
 interface ReplicaArgs {
@@ -13,15 +13,14 @@ interface ReplicaArgs {
 
 /** A worker's replica: the model (its weights are replaced by the shared ones) and its loss. */
 export function replica(a: ReplicaArgs): Replica<LMBatch> {
-  const model = new CharLM(a.config, a.vocabSize);
-  return { model, loss: (b) => model.loss(b) };
+  return replicaOf(new CharLM(a.config, a.vocabSize));
 }
 
 /** Trains `model` on `replicas` threads (this one and replicas − 1 workers). */
 export function lmReplicas(model: CharLM, replicas: number): DataParallel<LMBatch> {
   return new DataParallel<LMBatch>({
     replicas,
-    local: { model, loss: (b) => model.loss(b) },
+    local: replicaOf(model),
     recipe: { url: import.meta.url, args: { config: model.config, vocabSize: model.vocabSize } satisfies ReplicaArgs },
     split: splitLMBatch,
   });

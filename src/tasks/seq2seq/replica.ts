@@ -3,7 +3,7 @@
  * what a worker builds, and how a batch of pairs is shared out. This module
  * is the recipe's `url`: the workers import it.
  */
-import { DataParallel, dealRows, gatherRows, type Replica, type Share } from '../../train/data-parallel.js';
+import { DataParallel, dealRows, gatherRows, replicaOf, type Replica, type Share } from '../../train/data-parallel.js';
 import { Seq2Seq, type PairBatch, type Seq2SeqConfig } from './model.js';
 
 interface ReplicaArgs {
@@ -14,15 +14,14 @@ interface ReplicaArgs {
 
 /** A worker's replica: the model (its weights are replaced by the shared ones) and its loss. */
 export function replica(a: ReplicaArgs): Replica<PairBatch> {
-  const model = new Seq2Seq(a.config, a.sourceVocab, a.targetVocab);
-  return { model, loss: (b) => model.loss(b) };
+  return replicaOf(new Seq2Seq(a.config, a.sourceVocab, a.targetVocab));
 }
 
 /** Trains `model` on `replicas` threads (this one and replicas − 1 workers). */
 export function seq2seqReplicas(model: Seq2Seq, sourceVocab: number, targetVocab: number, replicas: number): DataParallel<PairBatch> {
   return new DataParallel<PairBatch>({
     replicas,
-    local: { model, loss: (b) => model.loss(b) },
+    local: replicaOf(model),
     recipe: { url: import.meta.url, args: { config: model.config, sourceVocab, targetVocab } satisfies ReplicaArgs },
     split: splitPairBatch,
   });
